@@ -1,0 +1,159 @@
+# Osprey top-level build.
+#   make                      build osprey, modules and tests (release, MEMMNG=fm)
+#   make MEMMNG=fm|qm|tlsf    shared/private heap allocator (Kamailio spelling 0|1|2 too)
+#   make MEMDBG=1             per-fragment debug records + leak report
+#   make MODE=release|debug|asan
+#   make test                 unit + integration tests, ends with "N passed, N failed"
+#   make test-mem             allocator and lock tests only (CI runs it per allocator)
+#   make run                  build and start osprey in the foreground with etc/osprey.cfg
+#   make bench                all benchmarks (bench-mem, ...)
+#   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
+
+MEMMNG ?= fm
+MEMDBG ?= 0
+MODE   ?= release
+
+override MEMMNG := $(patsubst 0,fm,$(patsubst 1,qm,$(patsubst 2,tlsf,$(MEMMNG))))
+ifeq ($(filter $(MEMMNG),fm qm tlsf),)
+$(error MEMMNG must be fm, qm or tlsf (or 0, 1, 2); got '$(MEMMNG)')
+endif
+ifeq ($(filter $(MODE),release debug asan),)
+$(error MODE must be release, debug or asan; got '$(MODE)')
+endif
+
+BUILD ?= build/$(MODE)-$(MEMMNG)$(if $(filter 1,$(MEMDBG)),-memdbg)
+VERSION := 0.1.0
+
+CXX ?= g++
+ifeq ($(origin CXX),default)
+CXX := g++
+endif
+
+$(info osprey: MEMMNG=$(MEMMNG) MEMDBG=$(MEMDBG) MODE=$(MODE) BUILD=$(BUILD))
+
+CPPFLAGS := -I. -DOSPREY_VERSION='"$(VERSION)"' -DOSPREY_MEMMNG_$(MEMMNG)=1 \
+            -DOSPREY_MEMMNG_NAME='"$(MEMMNG)"' -DOSPREY_MEMDBG=$(if $(filter 1,$(MEMDBG)),1,0) \
+            -DOSPREY_BUILD_MODE='"$(MODE)"' -DOSPREY_MODULES_DIR='"$(abspath $(BUILD))/modules"' \
+            -DOSPREY_SOURCE_DIR='"$(abspath .)"' -DOSPREY_BUILD_DIR='"$(abspath $(BUILD))"'
+CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -g -pthread -MMD -MP -fno-plt
+LDFLAGS  := -pthread
+ifeq ($(MODE),release)
+CXXFLAGS += -O2
+else ifeq ($(MODE),debug)
+CXXFLAGS += -O0 -DOSPREY_DEBUG=1
+else
+CXXFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+LDFLAGS  += -fsanitize=address,undefined
+endif
+
+LIBS_CORE := -lconfig++ $(shell pkg-config --libs luajit 2>/dev/null || echo -lluajit-5.1) \
+             -lssl -lcrypto -lsqlite3 -lunwind -ldl
+CPPFLAGS  += $(shell pkg-config --cflags luajit 2>/dev/null)
+LIBS_MEM  := -lunwind
+GTEST_LIBS := -lgtest -lgtest_main
+BENCH_LIBS := -lbenchmark
+
+# --- sources (discovered, so adding a file needs no Makefile edit) -----------------
+MEM_SRC   := $(shell find mem -name '*.cpp' | sort)
+CORE_SRC  := $(filter-out core/main.cpp,$(shell find core -name '*.cpp' | sort))
+MODULES   := $(notdir $(patsubst %/,%,$(dir $(wildcard modules/*/*.cpp))))
+MODULES   := $(sort $(MODULES))
+UNIT_SRC  := $(wildcard test/unit/*_test.cpp)
+INTEG_SRC := $(wildcard test/integration/*_test.cpp)
+SUPPORT_SRC := $(wildcard test/support/*.cpp)
+BENCH_SRC := $(wildcard test/bench/*_bench.cpp)
+
+obj = $(patsubst %.cpp,$(BUILD)/obj/%.o,$(1))
+MEM_LIB   := $(BUILD)/lib/libosprey_mem.a
+CORE_LIB  := $(BUILD)/lib/libosprey_core.a
+SUPPORT_LIB := $(BUILD)/lib/libosprey_testsupport.a
+OSPREY    := $(BUILD)/osprey
+MODULE_SO := $(foreach m,$(MODULES),$(BUILD)/modules/$(m)/$(m).so)
+UNIT_BIN  := $(patsubst test/unit/%.cpp,$(BUILD)/test/unit/%,$(UNIT_SRC))
+INTEG_BIN := $(patsubst test/integration/%.cpp,$(BUILD)/test/integration/%,$(INTEG_SRC))
+BENCH_BIN := $(patsubst test/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRC))
+MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UNIT_BIN))
+
+DEPS_STAMP := build/.deps-ok
+
+.PHONY: all osprey modules tests test test-mem run bench bench-mem clean deps fuzz format
+all: osprey modules tests
+
+deps: $(DEPS_STAMP)
+$(DEPS_STAMP): scripts/deps.sh
+	@scripts/deps.sh
+	@mkdir -p $(dir $@) && touch $@
+
+osprey: $(OSPREY)
+modules: $(MODULE_SO)
+tests: $(UNIT_BIN) $(INTEG_BIN)
+
+$(BUILD)/obj/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+
+# Module objects are position independent; they resolve core symbols from the binary.
+$(BUILD)/pic/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
+
+$(MEM_LIB): $(call obj,$(MEM_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(CORE_LIB): $(call obj,$(CORE_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+$(SUPPORT_LIB): $(call obj,$(SUPPORT_SRC))
+	@mkdir -p $(dir $@)
+	@rm -f $@
+	ar rcs $@ $^
+
+# The binary exports its symbols so modules loaded with dlopen can call into core.
+$(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
+	$(CXX) $(LDFLAGS) -rdynamic -o $@ $< -Wl,--whole-archive $(CORE_LIB) $(MEM_LIB) \
+	    -Wl,--no-whole-archive $(LIBS_CORE)
+
+define module_rule
+$(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+endef
+$(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
+
+$(BUILD)/test/unit/%: $(BUILD)/obj/test/unit/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
+
+$(BUILD)/test/integration/%: $(BUILD)/obj/test/integration/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
+
+$(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
+
+test: all
+	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+
+test-mem: $(MEM_UNIT_BIN)
+	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(MEM_UNIT_BIN)
+
+run: all
+	$(OSPREY) -f etc/osprey.cfg -D -E
+
+bench: bench-mem
+
+bench-mem: | $(DEPS_STAMP)
+	@scripts/bench-mem.sh
+
+clean:
+	rm -rf build
+
+format:
+	clang-format -i $$(git ls-files '*.cpp' '*.h')
+
+-include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)

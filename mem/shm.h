@@ -1,0 +1,40 @@
+// The shared-memory heap: one MAP_SHARED segment created by the master before fork, so every
+// pointer into it is valid in every process. The selected allocator (make MEMMNG=...) manages
+// it behind a lock; small sizes go through a per-process cache first, so the common case
+// takes no shared lock. A block may be freed by any process.
+#pragma once
+#include <cstddef>
+
+#include "mem/alloc_site.h"
+#include "mem/heap_stats.h"
+
+namespace osprey::mem {
+
+// Master, before fork. Returns false (and logs why) if the segment cannot be created.
+bool shmInit(size_t bytes);
+// Master, after every child has exited. Unmaps the segment.
+void shmDestroy();
+bool shmReady();
+
+// In every process after fork: resets the per-process cache (a child must not use the
+// parent's cached blocks twice). `slot` is a small unique process index (< kMaxProcesses).
+void shmChildInit(unsigned slot);
+inline constexpr unsigned kMaxProcesses = 256;
+
+void* shmAlloc(size_t n, AllocSite site = AllocSite::current());
+void* shmAllocZero(size_t n, AllocSite site = AllocSite::current());
+void shmFree(void* p, AllocSite site = AllocSite::current());
+void* shmRealloc(void* p, size_t n, AllocSite site = AllocSite::current());
+bool shmOwns(const void* p);
+
+// Returns this process's cached blocks to the shared heap (before exit, or when an
+// allocation fails so cached memory can be reused for another size).
+void shmFlushCache();
+
+// Stats of the shared heap, with blocks sitting in per-process caches counted as free.
+HeapStats shmStats();
+// Writes a report of live fragments grouped by allocation site (qm / MEMDBG builds; other
+// builds write one line saying the report needs them). Returns the number of live fragments.
+size_t shmReportLive(int fd);
+
+} // namespace osprey::mem

@@ -1,0 +1,29 @@
+#!/usr/bin/env bash
+# Installs the Debian packages Osprey builds, tests and benchmarks with, only when missing.
+# `make` runs it through the stamp rule when a required header or tool is absent.
+set -euo pipefail
+
+required=(
+    g++ make pkg-config
+    libconfig++-dev libluajit-5.1-dev luajit libssl-dev libunwind-dev libsqlite3-dev
+    libgtest-dev googletest libbenchmark-dev
+    sip-tester clang libclang-rt-14-dev
+)
+# Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
+bench=(kamailio kamailio-lua-modules valgrind)
+
+want=("${required[@]}")
+[[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
+
+missing=()
+for p in "${want[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+[[ ${#missing[@]} -eq 0 ]] && exit 0
+
+echo "deps: installing ${missing[*]}"
+sudo=""
+[[ $(id -u) -ne 0 ]] && sudo="sudo"
+export DEBIAN_FRONTEND=noninteractive
+$sudo apt-get update -qq
+$sudo apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
