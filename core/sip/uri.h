@@ -14,6 +14,7 @@ struct SipUri {
     UriScheme scheme = UriScheme::Sip;
     std::string_view user;       // still escaped as received ("%41lice"); empty when absent
     std::string_view password;   // empty when absent
+    bool hasPassword = false;    // "user:@host" has an empty password, which is not "absent"
     std::string_view host;       // IPv6 references keep their brackets: "[::1]"
     HostKind hostKind = HostKind::None;
     uint16_t port = 0;           // 0 when absent
@@ -56,7 +57,15 @@ UriError parseUri(std::string_view text, SipUri& out, size_t* where = nullptr);
 // must all match. tel URIs compare by number (visual separators ignored) and params.
 bool uriEquals(const SipUri& a, const SipUri& b);
 
-// Finds a parameter by name (case-insensitive) in a ";"-separated list like SipUri::params.
+// The URI without its ?headers part (what a proxy may put in a Request-URI, RFC 4475 §3.1.2.11).
+std::string_view uriWithoutHeaders(const SipUri& uri);
+
+// Equality of two hosts as §19.1.4 compares them: names case-insensitively, IPv6 references by
+// address ("[::1]" equals "[0:0::1]"). No DNS: a name never equals an address.
+bool uriHostEquals(std::string_view a, std::string_view b);
+
+// Finds a parameter by name (case-insensitive, %-escapes of unreserved characters decoded, so
+// ";%6C%72" is "lr") in a ";"-separated list like SipUri::params.
 // Returns true if present; *value gets its value (empty for a flag parameter).
 bool findUriParam(std::string_view params, std::string_view name, std::string_view* value);
 
