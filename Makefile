@@ -153,6 +153,13 @@ $(BUILD)/test/integration/%: $(BUILD)/obj/test/integration/%.o $(SUPPORT_LIB) $(
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
 
+# The allocator benchmark links mem/ only (and its own mem_bench_* helpers), so work in
+# progress in core/ cannot break it.
+$(BUILD)/bench/mem_bench: $(BUILD)/obj/test/bench/mem_bench.o \
+                          $(call obj,$(wildcard test/bench/mem_bench_*.cpp)) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)

@@ -1,0 +1,350 @@
+// Shared-heap workloads (WORKLOAD.md (c)): two workers pinned to CPUs 0 and 1.
+//   <heap>-lock: Kamailio's arrangement — one MAP_SHARED arena initialised before fork(), every
+//                op under one process-shared test-and-set lock (spin 1024 x pause, then
+//                sched_yield: FAST_LOCK + ADAPTIVE_WAIT).
+//   shm:         Osprey's real path — shmInit before fork, shmChildInit in each worker,
+//                shmAlloc/shmFree with the per-process cache; the allocator is this build's
+//                MEMMNG, so the script runs one binary per MEMMNG.
+//   glibc:       malloc cannot span processes, so the same code runs as two threads.
+// Workloads: shm_contend_1p / _2p (each worker: FIFO of 4096 live blocks, alloc new + free
+// oldest) and shm_prodcons (A allocates and pushes through a 64 Ki-slot SPSC ring, B frees).
+#include "test/bench/mem_bench_shared.h"
+
+#include <pthread.h>
+#include <sched.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include <x86intrin.h>
+
+#include <algorithm>
+#include <atomic>
+#include <cstdio>
+#include <ctime>
+#include <new>
+#include <string>
+
+#include "mem/shm.h"
+#include "test/bench/mem_bench_allocators.h"
+
+#if __has_include("mem/shm.cpp")  // TEMP while mem/shm.cpp is being written
+#define MEM_BENCH_HAVE_SHM 1
+#endif
+
+namespace osprey::membench {
+
+namespace {
+
+constexpr uint32_t kFifo = 4096;
+constexpr uint64_t kRingSlots = 65536;
+
+uint64_t nowNs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+// Kamailio's FAST_LOCK with ADAPTIVE_WAIT: test-and-set; 1024 failed attempts spin with pause,
+// after that every failed attempt yields the CPU.
+class TasLock {
+public:
+    void lock() {
+        int spins = 1024;
+        while (v_.exchange(1, std::memory_order_acquire)) {
+            do {
+                if (spins > 0) {
+                    --spins;
+                    _mm_pause();
+                } else {
+                    sched_yield();
+                }
+            } while (v_.load(std::memory_order_relaxed));
+        }
+    }
+    void unlock() { v_.store(0, std::memory_order_release); }
+
+private:
+    std::atomic<int> v_{0};
+};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+// Lives in a MAP_SHARED mapping made before fork (or in private memory for threads).
+struct Control {
+    alignas(64) std::atomic<uint32_t> ready{0};
+    alignas(64) std::atomic<uint64_t> head{0};  // ring: written by the producer
+    alignas(64) std::atomic<uint64_t> tail{0};  // ring: written by the consumer
+    alignas(64) TasLock lock;
+    alignas(64) uint64_t start[2] = {0, 0};
+    uint64_t end[2] = {0, 0};
+    uint32_t failed[2] = {0, 0};
+    alignas(64) void* ring[kRingSlots];
+};
+
+template <mem::Heap H>
+struct LockedHeapOps {
+    H* heap;
+    TasLock* lock;
+    void* alloc(size_t n) {
+        lock->lock();
+        void* p = heap->alloc(n, kBenchSite);
+        lock->unlock();
+        return p;
+    }
+    void free(void* p) {
+        lock->lock();
+        heap->free(p, kBenchSite);
+        lock->unlock();
+    }
+};
+
+struct ShmPathOps {
+    void* alloc(size_t n) { return mem::shmAlloc(n, kBenchSite); }
+    void free(void* p) { mem::shmFree(p, kBenchSite); }
+};
+
+struct GlibcOps {
+    void* alloc(size_t n) { return malloc(n); }
+    void free(void* p) { ::free(p); }
+};
+
+void pinTo(int cpu) {
+    cpu_set_t set;
+    CPU_ZERO(&set);
+    CPU_SET(cpu, &set);
+    sched_setaffinity(0, sizeof set, &set);  // best effort: fewer CPUs only means noisier
+}
+
+void barrier(Control& c, uint32_t workers) {
+    c.ready.fetch_add(1, std::memory_order_acq_rel);
+    while (c.ready.load(std::memory_order_acquire) < workers) _mm_pause();
+}
+
+struct Job {
+    Control* c;
+    uint32_t workers;  // taking part in the barrier
+    uint32_t index;    // this worker: 0 or 1
+    bool prodcons;
+    const uint32_t* sizes;  // contend: kFifo + pairs entries; prodcons: pairs entries
+    uint64_t pairs;
+};
+
+template <class Ops>
+void contend(Ops& ops, const Job& j) {
+    Control& c = *j.c;
+    void* fifo[kFifo];
+    for (uint32_t i = 0; i < kFifo; ++i) {
+        fifo[i] = ops.alloc(j.sizes[i]);
+        if (!fifo[i]) ++c.failed[j.index];
+        else touchBlock(fifo[i], j.sizes[i]);
+    }
+    barrier(c, j.workers);
+    c.start[j.index] = nowNs();
+    for (uint64_t i = 0; i < j.pairs; ++i) {
+        uint32_t size = j.sizes[kFifo + i];
+        void* p = ops.alloc(size);
+        if (p) touchBlock(p, size);
+        else ++c.failed[j.index];
+        void*& oldest = fifo[i % kFifo];
+        ops.free(oldest);
+        oldest = p;
+    }
+    c.end[j.index] = nowNs();
+    for (void* p : fifo) ops.free(p);
+}
+
+template <class Ops>
+void produce(Ops& ops, const Job& j) {
+    Control& c = *j.c;
+    barrier(c, j.workers);
+    c.start[j.index] = nowNs();
+    uint64_t head = 0;
+    for (uint64_t i = 0; i < j.pairs; ++i) {
+        void* p = ops.alloc(j.sizes[i]);
+        if (p) touchBlock(p, j.sizes[i]);
+        else ++c.failed[j.index];  // the consumer frees nullptr: a no-op
+        while (head - c.tail.load(std::memory_order_acquire) == kRingSlots) _mm_pause();
+        c.ring[head % kRingSlots] = p;
+        c.head.store(++head, std::memory_order_release);
+    }
+    c.end[j.index] = nowNs();
+}
+
+template <class Ops>
+void consume(Ops& ops, const Job& j) {
+    Control& c = *j.c;
+    barrier(c, j.workers);
+    c.start[j.index] = nowNs();
+    uint64_t tail = 0;
+    for (uint64_t i = 0; i < j.pairs; ++i) {
+        while (c.head.load(std::memory_order_acquire) == tail) _mm_pause();
+        void* p = c.ring[tail % kRingSlots];
+        c.tail.store(++tail, std::memory_order_release);
+        ops.free(p);
+    }
+    c.end[j.index] = nowNs();
+}
+
+template <class Ops>
+void work(Ops& ops, const Job& j) {
+    pinTo(static_cast<int>(j.index));
+    if (!j.prodcons) contend(ops, j);
+    else if (j.index == 0) produce(ops, j);
+    else consume(ops, j);
+}
+
+// Forks one process per job; `childOps` builds the worker's Ops after fork.
+template <class MakeOps>
+bool runProcesses(Job* jobs, uint32_t n, MakeOps childOps) {
+    pid_t pid[2] = {-1, -1};
+    for (uint32_t w = 0; w < n; ++w) {
+        pid[w] = fork();
+        if (pid[w] < 0) return false;
+        if (pid[w] == 0) {
+            auto ops = childOps(w);
+            work(ops, jobs[w]);
+            _exit(0);
+        }
+    }
+    bool ok = true;
+    for (uint32_t w = 0; w < n; ++w) {
+        int st = 0;
+        if (waitpid(pid[w], &st, 0) != pid[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
+            ok = false;
+    }
+    return ok;
+}
+
+bool runThreads(Job* jobs, uint32_t n) {
+    pthread_t th[2];
+    auto body = [](void* arg) -> void* {
+        GlibcOps ops;
+        work(ops, *static_cast<Job*>(arg));
+        return nullptr;
+    };
+    for (uint32_t w = 0; w < n; ++w)
+        if (pthread_create(&th[w], nullptr, body, &jobs[w]) != 0) return false;
+    for (uint32_t w = 0; w < n; ++w) pthread_join(th[w], nullptr);
+    return true;
+}
+
+template <mem::Heap H>
+bool runLocked(Job* jobs, uint32_t n, size_t segmentBytes, Control* c) {
+    void* seg = mapBytes(segmentBytes, true);
+    if (!seg) return false;
+    H* heap = H::create(seg, segmentBytes);
+    bool ok = heap && runProcesses(jobs, n, [&](uint32_t) {
+        return LockedHeapOps<H>{heap, &c->lock};
+    });
+    munmap(seg, segmentBytes);
+    return ok;
+}
+
+bool runShmPath([[maybe_unused]] Job* jobs, [[maybe_unused]] uint32_t n,
+                [[maybe_unused]] size_t segmentBytes) {
+#ifndef MEM_BENCH_HAVE_SHM
+    return false;
+#else
+    if (!mem::shmInit(segmentBytes)) return false;
+    bool ok = runProcesses(jobs, n, [](uint32_t w) {
+        mem::shmChildInit(w + 1);
+        return ShmPathOps{};
+    });
+    mem::shmDestroy();
+    return ok;
+#endif
+}
+
+} // namespace
+
+const char* const kSharedWorkloads[] = {"shm_contend_1p", "shm_contend_2p", "shm_prodcons",
+                                        nullptr};
+const char* const kSharedAllocators[] = {
+    "glibc",
+#ifdef MEM_BENCH_HAVE_FM
+    "fm-lock",
+#endif
+#ifdef MEM_BENCH_HAVE_QM
+    "qm-lock",
+#endif
+#ifdef MEM_BENCH_HAVE_TLSF
+    "tlsf-lock",
+#endif
+#ifdef MEM_BENCH_HAVE_SHM
+    "shm",
+#endif
+    nullptr,
+};
+
+bool isSharedWorkload(std::string_view w) {
+    for (const char* const* p = kSharedWorkloads; *p; ++p)
+        if (w == *p) return true;
+    return false;
+}
+
+int runShared(std::string_view alloc, std::string_view workload, double scaleFactor) {
+    const bool prodcons = workload == "shm_prodcons";
+    const uint32_t workers = workload == "shm_contend_1p" ? 1 : 2;
+    const uint64_t pairs = static_cast<uint64_t>(1'000'000 * 0.2 * scaleFactor + 0.5);
+
+    // Size sequences per worker, drawn before the clock starts.
+    MappedArray<uint32_t> sizes[2];
+    for (uint32_t w = 0; w < workers; ++w) {
+        if (prodcons && w == 1) break;  // the consumer only frees
+        SplitMix64 r(kSeed + w);
+        uint64_t n = prodcons ? pairs : kFifo + pairs;
+        if (!sizes[w].reserve(n)) return 1;
+        for (uint64_t i = 0; i < n; ++i) sizes[w].push(transactionSize(r));
+    }
+    auto* c = static_cast<Control*>(mapBytes(sizeof(Control), true));
+    if (!c) return 1;
+    new (c) Control();
+    Job jobs[2];
+    for (uint32_t w = 0; w < workers; ++w)
+        jobs[w] = Job{c, workers, w, prodcons, sizes[prodcons ? 0 : w].data(), pairs};
+
+    // Live set: contend 4096 blocks per worker; prodcons up to a full ring (~3.5 KB average).
+    const size_t segment = prodcons ? size_t{512} << 20 : size_t{128} << 20;
+    std::string name(alloc);
+    bool ok = false;
+    if (alloc == "glibc") {
+        ok = runThreads(jobs, workers);
+    } else if (alloc == "shm") {
+        name = std::string(OSPREY_MEMMNG_NAME) + "-shm";
+        ok = runShmPath(jobs, workers, segment);
+#ifdef MEM_BENCH_HAVE_FM
+    } else if (alloc == "fm-lock") {
+        ok = runLocked<mem::FmHeap>(jobs, workers, segment, c);
+#endif
+#ifdef MEM_BENCH_HAVE_QM
+    } else if (alloc == "qm-lock") {
+        ok = runLocked<mem::QmHeap<true>>(jobs, workers, segment, c);
+#endif
+#ifdef MEM_BENCH_HAVE_TLSF
+    } else if (alloc == "tlsf-lock") {
+        ok = runLocked<mem::TlsfHeap>(jobs, workers, segment, c);
+#endif
+    } else {
+        fprintf(stderr, "mem_bench: shared allocator '%s' is not built in\n", name.c_str());
+        return 2;
+    }
+    uint64_t start = c->start[0], end = c->end[0];
+    uint32_t failed = c->failed[0];
+    for (uint32_t w = 1; w < workers; ++w) {
+        start = std::min(start, c->start[w]);
+        end = std::max(end, c->end[w]);
+        failed += c->failed[w];
+    }
+    ok = ok && failed == 0 && end > start;
+    const uint64_t total = prodcons ? pairs : pairs * workers;
+    printf("RESULT kind=shared alloc=%s workload=%.*s ok=%d", name.c_str(),
+           static_cast<int>(workload.size()), workload.data(), ok ? 1 : 0);
+    if (!ok) {
+        printf(" error=%s\n", failed ? "alloc_failed" : "worker_failed");
+        return 1;
+    }
+    printf(" pairs=%llu mpairs=%.3f\n", static_cast<unsigned long long>(total),
+           static_cast<double>(total) * 1e3 / static_cast<double>(end - start));
+    munmap(c, sizeof(Control));
+    return 0;
+}
+
+} // namespace osprey::membench
