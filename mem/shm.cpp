@@ -1,0 +1,374 @@
+// The shared-memory heap (shm.h): one MAP_SHARED segment holding a control header and the
+// selected allocator; a process-shared lock around the allocator and a per-process cache
+// (shm_cache.h) in front of it for sizes up to 16 KiB.
+//
+// Segment layout: [ShmHeader | SelectedHeap control block and blocks ...]. Everything in it
+// holds only pointers into the segment, which is mapped at the same address in every process
+// because it is created before the first fork.
+//
+// The cache is used only by the thread that called shmInit / shmChildInit in a process (other
+// threads, and a forked child before its shmChildInit, go straight to the locked heap), and
+// not at all when the allocator records allocation sites (qm, MEMDBG=1): there it would hide
+// double frees and attribute reused blocks to the wrong call site.
+#include "mem/shm.h"
+
+#include <pthread.h>
+#include <sys/mman.h>
+#include <syslog.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+#include <new>
+
+#include "mem/heap_extras.h"
+#include "mem/lock/futex_mutex.h"
+#include "mem/lock/lock_guard.h"
+#include "mem/mem_log.h"
+#include "mem/selected_heap.h"
+#include "mem/shm_cache.h"
+
+namespace osprey::mem {
+
+namespace {
+
+using namespace shmcache;
+
+constexpr uint64_t kMagic = 0x6f73707265797368ULL;  // "ospreysh"
+
+constexpr bool kHeapRecordsSites = HeapReportsLive<SelectedHeap>;
+constexpr bool kCacheEnabled = !kHeapRecordsSites;
+
+struct ShmHeader {
+    uint64_t magic = kMagic;
+    size_t mapBytes = 0;
+    SelectedHeap* heap = nullptr;
+    alignas(64) FutexMutex lock;
+    // Bumped by a process that ran out of memory: every process returns its whole cache to
+    // the heap at its next refill or trim, so memory parked in other caches becomes usable.
+    alignas(64) std::atomic<uint32_t> flushEpoch{0};
+    RateLimit oomLog;
+    RateLimit misuseLog;
+    SlotCounters slots[kMaxProcesses];
+};
+
+struct Segment {
+    char* base = nullptr;
+    ShmHeader* hdr = nullptr;
+    SelectedHeap* heap = nullptr;
+};
+
+Segment g;
+ProcessCache g_cache;
+uint32_t g_seenEpoch = 0;
+// The cache belongs to one thread per process (see the file comment).
+thread_local bool t_useCache = false;
+
+RateLimit g_uninitLog;
+
+void forgetCacheInChild() {
+    g_cache.forget();
+    t_useCache = false;
+}
+
+void returnWholeCacheLocked(SelectedHeap* heap);
+
+// The heap with the segment lock held. A previous holder that died mid-operation may have
+// left the heap inconsistent: say so, and run the allocator's own check when it has one.
+class LockedHeap {
+public:
+    LockedHeap() : guard_(g.hdr->lock) {
+        if (guard_.ownerDied()) [[unlikely]]
+            memLog(LOG_ERR, "shm: a process died inside the allocator; heap check: %s",
+                   heapConsistent(*g.heap) ? "consistent" : "CORRUPT");
+        if (t_useCache) {
+            uint32_t epoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
+            if (epoch != g_seenEpoch) [[unlikely]] {
+                g_seenEpoch = epoch;
+                returnWholeCacheLocked(g.heap);
+            }
+        }
+    }
+    SelectedHeap* operator->() const { return g.heap; }
+
+private:
+    LockGuard<FutexMutex> guard_;
+};
+
+void returnClassLocked(SelectedHeap* heap, unsigned c, unsigned max) {
+    void* blocks[kMaxBatch];
+    while (max > 0) {
+        unsigned n = g_cache.take(c, std::min(max, kMaxBatch), blocks);
+        if (n == 0) break;
+        for (unsigned i = 0; i < n; ++i) heap->free(blocks[i]);
+        max -= n;
+    }
+}
+
+void returnWholeCacheLocked(SelectedHeap* heap) {
+    if (!g_cache.attached()) return;
+    for (unsigned c = 0; c < kClassCount; ++c) returnClassLocked(heap, c, ~0u);
+}
+
+bool ready(const char* op) {
+    if (g.heap) [[likely]]
+        return true;
+    uint64_t dropped = 0;
+    if (g_uninitLog.allow(&dropped))
+        memLog(LOG_ERR, "shm: %s before shmInit (%llu similar suppressed)", op,
+               static_cast<unsigned long long>(dropped));
+    return false;
+}
+
+void logOutOfMemory(size_t n, AllocSite site) {
+    uint64_t dropped = 0;
+    if (!g.hdr->oomLog.allow(&dropped)) return;
+    HeapStats st = shmStats();
+    memLog(LOG_ERR,
+           "shm: out of memory: %zu bytes for %s:%u (%s); free %zu of %zu, largest free "
+           "block %zu (%llu similar suppressed)",
+           n, site.file_name(), static_cast<unsigned>(site.line()), site.function_name(),
+           st.freeBytes, st.total, st.largestFree, static_cast<unsigned long long>(dropped));
+}
+
+// Second chance after the heap refused n bytes: give this process's cache back, ask the
+// other processes to do the same at their next slow path, and retry once.
+void* allocAfterFailure(size_t n, AllocSite site) {
+    void* p;
+    {
+        LockedHeap heap;
+        returnWholeCacheLocked(g.heap);
+        g.hdr->flushEpoch.fetch_add(1, std::memory_order_relaxed);
+        g_seenEpoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
+        p = heap->alloc(n, site);
+    }
+    if (!p) logOutOfMemory(n, site);
+    return p;
+}
+
+void* allocLocked(size_t n, AllocSite site) {
+    void* p;
+    {
+        LockedHeap heap;
+        p = heap->alloc(n, site);
+    }
+    return p ? p : allocAfterFailure(n, site);
+}
+
+// The class list is empty: take a batch of blocks from the heap under one lock acquisition.
+[[gnu::noinline]] void* refill(unsigned c, size_t n, AllocSite site) {
+    void* blocks[kMaxBatch];
+    unsigned want = batchFor(c), got = 0;
+    {
+        LockedHeap heap;
+        for (size_t size = classSize(c); got < want; ++got) {
+            blocks[got] = heap->alloc(size, site);
+            if (!blocks[got]) break;
+        }
+    }
+    if (got == 0) return allocAfterFailure(n, site);
+    g_cache.countFromHeap(got);
+    g_cache.addFromHeap(c, blocks + 1, got - 1);
+    g_cache.countHandedOut();
+    return blocks[0];
+}
+
+// The cache grew past a class's high-water mark or the per-process byte cap.
+[[gnu::noinline]] void trim(unsigned c) {
+    LockedHeap heap;
+    if (g_cache.overHighWater(c)) returnClassLocked(g.heap, c, batchFor(c));
+    // Over the cap: give back whole classes, biggest blocks first, down to half the cap.
+    for (unsigned k = kClassCount; k-- > 0 && g_cache.bytes() > g_cache.capBytes() / 2;)
+        returnClassLocked(g.heap, k, ~0u);
+}
+
+void logMisuse(const char* what, const void* p, AllocSite site) {
+    uint64_t dropped = 0;
+    if (g.hdr->misuseLog.allow(&dropped))
+        memLog(LOG_ERR, "shm: %s %p at %s:%u (%s) (%llu similar suppressed)", what, p,
+               site.file_name(), static_cast<unsigned>(site.line()), site.function_name(),
+               static_cast<unsigned long long>(dropped));
+}
+
+} // namespace
+
+bool shmInit(size_t bytes) {
+    if (g.base) {
+        memLog(LOG_ERR, "shm: shmInit called twice");
+        return false;
+    }
+    size_t page = static_cast<size_t>(sysconf(_SC_PAGESIZE));
+    size_t headerBytes = (sizeof(ShmHeader) + 63) & ~size_t{63};
+    bytes = (bytes + page - 1) & ~(page - 1);
+    if (bytes <= headerBytes) {
+        memLog(LOG_ERR, "shm: segment of %zu bytes is too small", bytes);
+        return false;
+    }
+    void* base = mmap(nullptr, bytes, PROT_READ | PROT_WRITE, MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+    if (base == MAP_FAILED) {
+        memLog(LOG_ERR, "shm: cannot map %zu bytes: %s", bytes, strerror(errno));
+        return false;
+    }
+    auto* hdr = new (base) ShmHeader;
+    hdr->mapBytes = bytes;
+    hdr->heap = SelectedHeap::create(static_cast<char*>(base) + headerBytes, bytes - headerBytes);
+    if (!hdr->heap) {
+        memLog(LOG_ERR, "shm: cannot build the %s heap in %zu bytes", SelectedHeap::kName, bytes);
+        munmap(base, bytes);
+        return false;
+    }
+    g = Segment{static_cast<char*>(base), hdr, hdr->heap};
+
+    static bool atforkRegistered = false;
+    if (!atforkRegistered) atforkRegistered = pthread_atfork(nullptr, nullptr, forgetCacheInChild) == 0;
+    shmChildInit(0);  // the creating process caches through slot 0
+    return true;
+}
+
+void shmDestroy() {
+    if (!g.base) return;
+    g_cache.forget();
+    t_useCache = false;
+    munmap(g.base, g.hdr->mapBytes);
+    g = Segment{};
+}
+
+bool shmReady() { return g.heap != nullptr; }
+
+void shmChildInit(unsigned slot) {
+    if (!ready("shmChildInit")) return;
+    g_cache.forget();
+    t_useCache = false;
+    if (slot >= kMaxProcesses) {
+        memLog(LOG_ERR, "shm: process slot %u out of range (< %u); this process runs uncached",
+               slot, kMaxProcesses);
+        return;
+    }
+    if (!kCacheEnabled) return;
+    // Cap per process: 1/64 of the segment, between 256 KiB and 4 MiB.
+    size_t cap = std::clamp<size_t>(g.hdr->mapBytes / 64, size_t{256} << 10, size_t{4} << 20);
+    g_cache.attach(&g.hdr->slots[slot], cap);
+    g_seenEpoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
+    t_useCache = true;
+}
+
+void* shmAlloc(size_t n, AllocSite site) {
+    if (t_useCache) [[likely]] {
+        unsigned c = classForRequest(n);
+        if (c != kNoClass) [[likely]] {
+            if (void* p = g_cache.pop(c)) [[likely]]
+                return p;
+            return refill(c, n, site);
+        }
+    }
+    if (!ready("shmAlloc")) return nullptr;
+    return allocLocked(n, site);
+}
+
+void* shmAllocZero(size_t n, AllocSite site) {
+    void* p = shmAlloc(n, site);
+    if (p) memset(p, 0, n);
+    return p;
+}
+
+void shmFree(void* p, AllocSite site) {
+    if (!p) return;
+    if (!ready("shmFree")) return;
+    if (t_useCache && g.heap->owns(p)) [[likely]] {
+        unsigned c = classForBlock(g.heap->usableSize(p));
+        if (c != kNoClass) [[likely]] {
+            if (!g_cache.push(c, p)) [[unlikely]] {
+                logMisuse("double free of", p, site);
+                return;
+            }
+            if (g_cache.overHighWater(c) || g_cache.overCap()) [[unlikely]]
+                trim(c);
+            return;
+        }
+    }
+    LockedHeap heap;
+    heap->free(p, site);  // reports foreign pointers and double frees itself
+}
+
+void* shmRealloc(void* p, size_t n, AllocSite site) {
+    if (!p) return shmAlloc(n, site);
+    if (n == 0) {
+        shmFree(p, site);
+        return nullptr;
+    }
+    if (!ready("shmRealloc")) return nullptr;
+    if (t_useCache && g.heap->owns(p)) {
+        size_t old = g.heap->usableSize(p);
+        if (classForBlock(old) != kNoClass || classForRequest(n) != kNoClass) {
+            // Keep the block when it still fits without wasting more than half of it.
+            if (n <= old && n > old / 2) return p;
+            void* q = shmAlloc(n, site);
+            if (!q) return nullptr;
+            memcpy(q, p, std::min(old, n));
+            shmFree(p, site);
+            return q;
+        }
+    }
+    void* q;
+    {
+        LockedHeap heap;
+        q = heap->realloc(p, n, site);
+    }
+    if (q || !g.heap->owns(p)) return q;
+    {
+        // As allocAfterFailure: give the cache back and retry once.
+        LockedHeap heap;
+        returnWholeCacheLocked(g.heap);
+        g.hdr->flushEpoch.fetch_add(1, std::memory_order_relaxed);
+        g_seenEpoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
+        q = heap->realloc(p, n, site);
+    }
+    if (!q) logOutOfMemory(n, site);
+    return q;
+}
+
+bool shmOwns(const void* p) { return g.heap && g.heap->owns(p); }
+
+void shmFlushCache() {
+    if (!g.heap || !t_useCache || g_cache.bytes() == 0) return;
+    LockedHeap heap;
+    returnWholeCacheLocked(g.heap);
+}
+
+HeapStats shmStats() {
+    HeapStats st;
+    if (!g.heap) return st;
+    {
+        LockedHeap heap;
+        heap->stats(st);
+    }
+    uint64_t bytes = 0, blocks = 0, handedOut = 0, takenBack = 0, fromHeap = 0, toHeap = 0;
+    for (const SlotCounters& s : g.hdr->slots) {
+        bytes += s.cachedBytes.load(std::memory_order_relaxed);
+        blocks += s.cachedBlocks.load(std::memory_order_relaxed);
+        handedOut += s.handedOut.load(std::memory_order_relaxed);
+        takenBack += s.takenBack.load(std::memory_order_relaxed);
+        fromHeap += s.fromHeap.load(std::memory_order_relaxed);
+        toHeap += s.toHeap.load(std::memory_order_relaxed);
+    }
+    // Counters of other processes are read without their cooperation, so clamp.
+    st.used -= std::min<uint64_t>(st.used, bytes);
+    st.realUsed -= std::min<uint64_t>(st.realUsed, bytes);
+    st.freeBytes = std::min<uint64_t>(st.total, st.freeBytes + bytes);
+    st.freeFragments += blocks;
+    // Callers' allocations: the heap's, minus the cache's own traffic, plus what the cache
+    // served (modular arithmetic: the true results are never negative).
+    st.allocCount = st.allocCount - fromHeap + handedOut;
+    st.freeCount = st.freeCount - toHeap + takenBack;
+    return st;
+}
+
+size_t shmReportLive(int fd) {
+    if (!ready("shmReportLive")) return 0;
+    LockedHeap heap;
+    return heapReportLive(*g.heap, fd, "shm");
+}
+
+} // namespace osprey::mem

@@ -1,0 +1,502 @@
+// The shared heap across processes: blocks visible at the same address everywhere, concurrent
+// alloc/free with content checks, blocks freed by another process than the allocating one,
+// the per-process cache (size classes, stats, fork reset), exhaustion and recovery.
+#include <gtest/gtest.h>
+
+#include <poll.h>
+#include <sys/mman.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <cstdint>
+#include <cstring>
+#include <functional>
+#include <thread>
+#include <vector>
+
+#include "mem/mem_log.h"
+#include "mem/shm.h"
+#include "mem/shm_size_class.h"
+
+using namespace osprey::mem;
+
+namespace {
+
+pid_t forkChild(const std::function<int()>& fn) {
+    pid_t pid = fork();
+    if (pid == 0) _exit(fn());
+    return pid;
+}
+
+int reap(pid_t pid) {
+    int status = 0;
+    if (waitpid(pid, &status, 0) != pid) return -1;
+    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + WTERMSIG(status);
+}
+
+bool writeAll(int fd, const void* buf, size_t n) {
+    const char* p = static_cast<const char*>(buf);
+    while (n > 0) {
+        ssize_t w = write(fd, p, n);
+        if (w <= 0) return false;
+        p += w;
+        n -= static_cast<size_t>(w);
+    }
+    return true;
+}
+
+// Reads exactly n bytes, waiting at most timeoutMs per chunk; false on EOF/timeout.
+bool readAll(int fd, void* buf, size_t n, int timeoutMs = 20000) {
+    char* p = static_cast<char*>(buf);
+    while (n > 0) {
+        pollfd pfd{fd, POLLIN, 0};
+        if (poll(&pfd, 1, timeoutMs) != 1) return false;
+        ssize_t r = read(fd, p, n);
+        if (r <= 0) return false;
+        p += r;
+        n -= static_cast<size_t>(r);
+    }
+    return true;
+}
+
+void fill(void* p, size_t n, uint32_t seed) {
+    auto* b = static_cast<unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i) b[i] = static_cast<unsigned char>(seed + i * 31 + (i >> 8));
+}
+
+bool verify(const void* p, size_t n, uint32_t seed) {
+    auto* b = static_cast<const unsigned char*>(p);
+    for (size_t i = 0; i < n; ++i)
+        if (b[i] != static_cast<unsigned char>(seed + i * 31 + (i >> 8))) return false;
+    return true;
+}
+
+struct Rng {
+    uint64_t s;
+    uint64_t next() {
+        uint64_t z = (s += 0x9e3779b97f4a7c15ULL);
+        z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ULL;
+        z = (z ^ (z >> 27)) * 0x94d049bb133111ebULL;
+        return z ^ (z >> 31);
+    }
+    size_t uniform(size_t lo, size_t hi) { return lo + next() % (hi - lo + 1); }
+};
+
+// The shm_contend transaction mix, plus a few sizes too big for the cache.
+size_t transactionSize(Rng& r) {
+    unsigned k = static_cast<unsigned>(r.next() % 100);
+    if (k < 20) return 9664;
+    if (k < 40) return 2024 + r.uniform(1500, 4000);
+    if (k < 70) return r.uniform(500, 3500);
+    if (k < 98) return r.uniform(16, 256);
+    return r.uniform(20000, 70000);
+}
+
+// Log lines of this process containing a given text.
+std::atomic<int> g_matches{0};
+const char* g_needle = "";
+void countingSink(int, const char* text) {
+    if (strstr(text, g_needle)) g_matches++;
+}
+struct LogCounter {
+    explicit LogCounter(const char* needle) {
+        g_needle = needle;
+        g_matches = 0;
+        setLogSink(countingSink);
+    }
+    ~LogCounter() { setLogSink(nullptr); }
+    int count() const { return g_matches.load(); }
+};
+
+class Shm : public ::testing::Test {
+protected:
+    void SetUp() override { ASSERT_TRUE(shmInit(kBytes)); }
+    void TearDown() override { shmDestroy(); }
+    static constexpr size_t kBytes = size_t{32} << 20;
+};
+
+} // namespace
+
+TEST(ShmSizeClass, EveryRequestGetsTheSmallestFittingClass) {
+    using namespace shmcache;
+    for (size_t n = 0; n <= kMaxCachedSize; ++n) {
+        unsigned c = classForRequest(n);
+        ASSERT_LT(c, kClassCount) << n;
+        ASSERT_GE(classSize(c), n) << n;
+        if (c > 0) {
+            ASSERT_LT(classSize(c - 1), n) << n;
+        }
+        ASSERT_EQ(classSize(c) % 16, 0u);
+    }
+    EXPECT_EQ(classForRequest(kMaxCachedSize + 1), kNoClass);
+}
+
+TEST(ShmSizeClass, EveryBlockServesTheLargestClassItHolds) {
+    using namespace shmcache;
+    EXPECT_EQ(classForBlock(15), kNoClass);
+    for (size_t u = 16; u < kMaxCachedSize * 2; ++u) {
+        unsigned c = classForBlock(u);
+        if (c == kNoClass) {
+            ASSERT_GT(u, kMaxCachedSize) << u;
+            continue;
+        }
+        ASSERT_LE(classSize(c), u) << u;
+        if (c + 1 < kClassCount) {
+            ASSERT_GT(classSize(c + 1), u) << u;
+        }
+        ASSERT_LE(u - classSize(c), classSize(c) / 8 + 16) << u;  // bounded waste
+    }
+}
+
+TEST(ShmNotInitialised, CallsFailCleanly) {
+    EXPECT_FALSE(shmReady());
+    LogCounter log("before shmInit");
+    EXPECT_EQ(shmAlloc(64), nullptr);
+    EXPECT_EQ(shmRealloc(nullptr, 64), nullptr);
+    int x = 0;
+    shmFree(&x);
+    EXPECT_FALSE(shmOwns(&x));
+    EXPECT_GE(log.count(), 1);
+    EXPECT_EQ(shmStats().total, 0u);
+}
+
+TEST_F(Shm, AllocFreeReallocInOneProcess) {
+    EXPECT_TRUE(shmReady());
+    EXPECT_FALSE(shmInit(kBytes));  // a second segment is refused
+    std::vector<std::pair<void*, size_t>> live;
+    for (size_t n : {size_t{0}, size_t{1}, size_t{16}, size_t{100}, size_t{256}, size_t{257},
+                     size_t{9664}, size_t{16384}, size_t{16385}, size_t{100000}}) {
+        void* p = shmAlloc(n);
+        ASSERT_NE(p, nullptr) << n;
+        EXPECT_EQ(reinterpret_cast<uintptr_t>(p) % 16, 0u) << n;
+        EXPECT_TRUE(shmOwns(p));
+        fill(p, n, static_cast<uint32_t>(n));
+        live.push_back({p, n});
+    }
+    for (auto [p, n] : live) EXPECT_TRUE(verify(p, n, static_cast<uint32_t>(n))) << n;
+    for (auto [p, n] : live) shmFree(p);
+    int local = 0;
+    EXPECT_FALSE(shmOwns(&local));
+    shmFree(nullptr);
+
+    auto* z = static_cast<unsigned char*>(shmAllocZero(3000));
+    ASSERT_NE(z, nullptr);
+    for (int i = 0; i < 3000; ++i) ASSERT_EQ(z[i], 0) << i;
+    shmFree(z);
+
+    // Grow across the cached/uncached boundary and back, keeping the contents.
+    void* p = shmRealloc(nullptr, 100);
+    ASSERT_NE(p, nullptr);
+    fill(p, 100, 7);
+    size_t have = 100;
+    for (size_t n : {size_t{5000}, size_t{40000}, size_t{120000}, size_t{3000}, size_t{50}}) {
+        void* q = shmRealloc(p, n);
+        ASSERT_NE(q, nullptr) << n;
+        EXPECT_TRUE(verify(q, std::min(have, n), 7)) << n;
+        fill(q, n, 7);
+        p = q;
+        have = n;
+    }
+    EXPECT_EQ(shmRealloc(p, 0), nullptr);  // frees
+}
+
+TEST_F(Shm, StatsCountCachedBlocksAsFreeAndReturnToBaseline) {
+    shmFlushCache();
+    HeapStats base = shmStats();
+    EXPECT_GT(base.total, kBytes / 2);
+    EXPECT_LE(base.total, kBytes);
+    std::vector<void*> blocks;
+    for (int i = 0; i < 1000; ++i) blocks.push_back(shmAlloc(64 + (i % 7) * 300));
+    for (void* b : blocks) ASSERT_NE(b, nullptr);
+    HeapStats busy = shmStats();
+    EXPECT_GE(busy.used, base.used + 1000 * 64);
+    EXPECT_EQ(busy.allocCount - base.allocCount, 1000u);
+    for (void* b : blocks) shmFree(b);
+    HeapStats after = shmStats();  // blocks may sit in the cache: counted as free
+    EXPECT_EQ(after.used, base.used);
+    EXPECT_EQ(after.freeCount - base.freeCount, 1000u);
+    EXPECT_EQ(after.allocCount - base.allocCount, 1000u);
+    shmFlushCache();
+    HeapStats flushed = shmStats();
+    EXPECT_EQ(flushed.used, base.used);
+    EXPECT_EQ(flushed.realUsed, base.realUsed);
+    EXPECT_EQ(flushed.freeBytes, base.freeBytes);
+    EXPECT_EQ(flushed.largestFree, base.largestFree);
+    EXPECT_EQ(flushed.allocCount - flushed.freeCount, base.allocCount - base.freeCount);
+}
+
+TEST_F(Shm, BlockIsAtTheSameAddressInParentAndChild) {
+    auto* parentBlock = static_cast<char*>(shmAlloc(5000));
+    ASSERT_NE(parentBlock, nullptr);
+    fill(parentBlock, 5000, 11);
+    int toParent[2];
+    ASSERT_EQ(pipe(toParent), 0);
+    pid_t child = forkChild([&] {
+        shmChildInit(1);
+        if (!verify(parentBlock, 5000, 11)) return 1;
+        fill(parentBlock, 5000, 12);  // the parent must see this write
+        void* mine = shmAlloc(700);
+        if (!mine) return 2;
+        fill(mine, 700, 13);
+        if (!writeAll(toParent[1], &mine, sizeof mine)) return 3;
+        shmFlushCache();
+        return 0;
+    });
+    void* fromChild = nullptr;
+    ASSERT_TRUE(readAll(toParent[0], &fromChild, sizeof fromChild));
+    EXPECT_EQ(reap(child), 0);
+    EXPECT_TRUE(shmOwns(fromChild));
+    EXPECT_TRUE(verify(fromChild, 700, 13));
+    EXPECT_TRUE(verify(parentBlock, 5000, 12));
+    shmFree(fromChild);  // allocated by the child, freed by the parent
+    shmFree(parentBlock);
+    close(toParent[0]);
+    close(toParent[1]);
+}
+
+TEST_F(Shm, ConcurrentWorkersVerifyContents) {
+    shmFlushCache();
+    HeapStats base = shmStats();
+    constexpr int kWorkers = 3, kOps = 15000, kLive = 256;
+    std::vector<pid_t> kids;
+    for (int w = 0; w < kWorkers; ++w) {
+        kids.push_back(forkChild([w] {
+            shmChildInit(1 + w);
+            Rng r{static_cast<uint64_t>(w) * 7919 + 1};
+            struct Live {
+                void* p;
+                size_t n;
+                uint32_t seed;
+            };
+            std::vector<Live> fifo(kLive, Live{nullptr, 0, 0});
+            int rc = 0;
+            for (int i = 0; i < kOps && rc == 0; ++i) {
+                Live& slot = fifo[i % kLive];
+                if (slot.p) {
+                    if (!verify(slot.p, slot.n, slot.seed)) rc = 10;
+                    // Now and then grow or shrink a block instead of replacing it.
+                    if (r.next() % 16 == 0) {
+                        size_t n = transactionSize(r);
+                        void* q = shmRealloc(slot.p, n);
+                        if (!q) { rc = 11; break; }
+                        if (!verify(q, std::min(n, slot.n), slot.seed)) rc = 12;
+                        slot.p = q;
+                        slot.n = n;
+                        fill(q, n, slot.seed);
+                        continue;
+                    }
+                    shmFree(slot.p);
+                }
+                slot.n = transactionSize(r);
+                slot.seed = static_cast<uint32_t>(r.next());
+                slot.p = shmAlloc(slot.n);
+                if (!slot.p) { rc = 13; break; }
+                fill(slot.p, slot.n, slot.seed);
+            }
+            for (Live& l : fifo) {
+                if (l.p && !verify(l.p, l.n, l.seed) && rc == 0) rc = 14;
+                shmFree(l.p);
+            }
+            shmFlushCache();
+            return rc;
+        }));
+    }
+    for (pid_t k : kids) EXPECT_EQ(reap(k), 0);
+    HeapStats after = shmStats();
+    EXPECT_EQ(after.used, base.used);
+    EXPECT_EQ(after.realUsed, base.realUsed);
+    EXPECT_EQ(after.allocCount - after.freeCount, base.allocCount - base.freeCount);
+    EXPECT_EQ(after.largestFree, base.largestFree);
+}
+
+TEST_F(Shm, BlocksAllocatedInOneProcessAreFreedInAnother) {
+    shmFlushCache();
+    HeapStats base = shmStats();
+    constexpr int kBlocks = 20000;
+    int ring[2];
+    ASSERT_EQ(pipe(ring), 0);
+    struct Msg {
+        void* p;
+        uint32_t n;
+        uint32_t seed;
+    };
+    pid_t producer = forkChild([&] {
+        close(ring[0]);
+        shmChildInit(1);
+        Rng r{42};
+        for (int i = 0; i < kBlocks; ++i) {
+            Msg m{nullptr, static_cast<uint32_t>(transactionSize(r)), static_cast<uint32_t>(i)};
+            m.p = shmAlloc(m.n);
+            if (!m.p) return 1;
+            fill(m.p, m.n, m.seed);
+            if (!writeAll(ring[1], &m, sizeof m)) return 2;
+        }
+        shmFlushCache();
+        return 0;
+    });
+    pid_t consumer = forkChild([&] {
+        close(ring[1]);
+        shmChildInit(2);
+        int bad = 0;
+        for (int i = 0; i < kBlocks; ++i) {
+            Msg m;
+            if (!readAll(ring[0], &m, sizeof m)) return 3;
+            if (!shmOwns(m.p) || !verify(m.p, m.n, m.seed)) ++bad;
+            shmFree(m.p);
+        }
+        shmFlushCache();
+        return bad ? 4 : 0;
+    });
+    close(ring[0]);
+    close(ring[1]);
+    EXPECT_EQ(reap(producer), 0);
+    EXPECT_EQ(reap(consumer), 0);
+    HeapStats after = shmStats();
+    EXPECT_EQ(after.used, base.used);
+    EXPECT_EQ(after.allocCount - after.freeCount, base.allocCount - base.freeCount);
+    EXPECT_EQ(after.largestFree, base.largestFree);
+}
+
+TEST_F(Shm, ChildDoesNotReuseTheParentsCachedBlocks) {
+    void* p = shmAlloc(64);
+    ASSERT_NE(p, nullptr);
+    shmFree(p);  // cached in the parent (or back in the heap, uncached builds)
+    int toParent[2];
+    ASSERT_EQ(pipe(toParent), 0);
+    for (bool init : {true, false}) {
+        pid_t child = forkChild([&] {
+            if (init) shmChildInit(1);
+            void* got[2] = {shmAlloc(64), shmAlloc(64)};
+            bool ok = writeAll(toParent[1], got, sizeof got);
+            return ok && got[0] && got[1] ? 0 : 1;
+        });
+        void* got[2] = {};
+        ASSERT_TRUE(readAll(toParent[0], got, sizeof got));
+        EXPECT_EQ(reap(child), 0);
+        void* mine = shmAlloc(64);
+        ASSERT_NE(mine, nullptr);
+        // The parent's block and the child's two must be three distinct live blocks.
+        EXPECT_NE(got[0], mine) << "init=" << init;
+        EXPECT_NE(got[1], mine) << "init=" << init;
+        EXPECT_NE(got[0], got[1]);
+        shmFree(got[0]);
+        shmFree(got[1]);
+        shmFree(mine);
+    }
+    close(toParent[0]);
+    close(toParent[1]);
+}
+
+TEST_F(Shm, DoubleFreeIsReportedAndDoesNotHandOutABlockTwice) {
+    void* p = shmAlloc(64);
+    ASSERT_NE(p, nullptr);
+    shmFree(p);
+    {
+        LogCounter log("free");
+        shmFree(p);
+        EXPECT_GE(log.count(), 1);
+    }
+    void* a = shmAlloc(64);
+    void* b = shmAlloc(64);
+    EXPECT_NE(a, b);
+    shmFree(a);
+    shmFree(b);
+}
+
+TEST_F(Shm, OtherThreadsBypassTheCacheSafely) {
+    constexpr int kOps = 20000;
+    auto work = [](uint64_t seed) {
+        Rng r{seed};
+        struct Block {
+            void* p = nullptr;
+            size_t n = 0;
+        };
+        std::vector<Block> live(64);
+        bool ok = true;
+        for (int i = 0; i < kOps; ++i) {
+            auto& s = live[r.next() % live.size()];
+            if (s.p) {
+                ok &= verify(s.p, s.n, static_cast<uint32_t>(s.n));
+                shmFree(s.p);
+            }
+            s.n = r.uniform(16, 3000);
+            s.p = shmAlloc(s.n);
+            if (!s.p) return false;
+            fill(s.p, s.n, static_cast<uint32_t>(s.n));
+        }
+        for (auto& s : live) shmFree(s.p);
+        return ok;
+    };
+    bool threadOk = false;
+    std::thread t([&] { threadOk = work(1); });
+    bool mainOk = work(2);
+    t.join();
+    EXPECT_TRUE(threadOk);
+    EXPECT_TRUE(mainOk);
+}
+
+TEST(ShmExhaustion, ReturnsNullLogsOnceAndRecoversAfterFrees) {
+    constexpr size_t kSegment = size_t{2} << 20;
+    ASSERT_TRUE(shmInit(kSegment));
+    std::vector<void*> blocks;
+    {
+        LogCounter log("shm: out of memory");
+        for (int i = 0; i < 100000; ++i) {
+            void* p = shmAlloc(4000);
+            if (!p) break;
+            blocks.push_back(p);
+        }
+        EXPECT_GT(blocks.size(), 100u);
+        EXPECT_LT(blocks.size(), 100000u);
+        for (int i = 0; i < 50; ++i) {
+            EXPECT_EQ(shmAlloc(4000), nullptr);
+            EXPECT_EQ(shmAlloc(100000), nullptr);
+        }
+        void* first = blocks.front();
+        EXPECT_EQ(shmRealloc(first, 500000), nullptr);  // fails, the block stays valid
+        fill(first, 4000, 1);
+        EXPECT_GE(log.count(), 1);
+        EXPECT_LE(log.count(), 2);  // 151 failures, rate-limited to one line per second
+    }
+    EXPECT_GE(shmStats().failCount, 1u);
+    for (void* p : blocks) shmFree(p);
+    void* big = shmAlloc(kSegment / 2);
+    EXPECT_NE(big, nullptr);
+    shmFree(big);
+    shmDestroy();
+}
+
+TEST(ShmExhaustion, CachedBlocksAreReturnedWhenTheHeapRunsOut) {
+    constexpr size_t kSegment = size_t{2} << 20;
+    ASSERT_TRUE(shmInit(kSegment));
+    // Fill the heap with small blocks, free them all: some stay cached in this process.
+    std::vector<void*> blocks;
+    for (int i = 0; i < 1000000; ++i) {
+        void* p = shmAlloc(48);
+        if (!p) break;
+        blocks.push_back(p);
+    }
+    ASSERT_GT(blocks.size(), 1000u);
+    for (void* p : blocks) shmFree(p);
+    HeapStats st = shmStats();
+    // Ask for nearly all of it in one block: possible only once the cache has been handed back.
+    size_t want = st.freeBytes - (size_t{64} << 10);
+    void* big = shmAlloc(want);
+    EXPECT_NE(big, nullptr) << "free " << st.freeBytes << " largest " << st.largestFree;
+    shmFree(big);
+    shmDestroy();
+}
+
+TEST_F(Shm, ReportLiveWritesSomething) {
+    void* p = shmAlloc(100);
+    int fds[2];
+    ASSERT_EQ(pipe(fds), 0);
+    shmReportLive(fds[1]);
+    close(fds[1]);
+    char buf[256];
+    ssize_t n = read(fds[0], buf, sizeof buf);
+    EXPECT_GT(n, 0);
+    close(fds[0]);
+    shmFree(p);
+}
