@@ -1,0 +1,126 @@
+// received/rport for the top Via (RFC 3261 §18.2.1, RFC 3581 §4).
+#include "core/sip/builder_via.h"
+
+#include <cstring>
+
+#include "core/sip/builder_sanitize.h"
+#include "core/sip/msg.h"
+#include "core/sip/params.h"
+#include "core/sip/uri_chars.h"
+#include "core/sip/via.h"
+
+namespace osprey::sip {
+
+namespace {
+
+bool eqNoCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        if (uri_chars::lower(a[i]) != uri_chars::lower(b[i])) return false;
+    }
+    return true;
+}
+
+// True when the Via sent-by host is the same address as the packet's source. A name always
+// differs from an address (RFC 3261 §18.2.1: no DNS here).
+bool sameAddress(const ViaBody& v, std::string_view ip) {
+    if (v.hostKind == HostKind::Ipv4) {
+        uint8_t a[4], b[4];
+        return uri_chars::parseIpv4(v.host, a) && uri_chars::parseIpv4(ip, b) &&
+               std::memcmp(a, b, 4) == 0;
+    }
+    if (v.hostKind == HostKind::Ipv6 && v.host.size() > 2) {
+        uint8_t a[16], b[16];
+        return uri_chars::parseIpv6(v.host.substr(1, v.host.size() - 2), a) &&
+               uri_chars::parseIpv6(ip, b) && std::memcmp(a, b, 16) == 0;
+    }
+    return false;
+}
+
+std::string_view arenaConcat(MsgArena& arena, std::string_view a, std::string_view b) {
+    char* p = static_cast<char*>(arena.alloc(a.size() + b.size()));
+    if (p == nullptr) return {};
+    std::memcpy(p, a.data(), a.size());
+    std::memcpy(p + a.size(), b.data(), b.size());
+    return std::string_view(p, a.size() + b.size());
+}
+
+}  // namespace
+
+size_t formatDecimal(uint64_t v, char* out) {
+    char rev[24];
+    size_t n = 0;
+    do {
+        rev[n++] = static_cast<char>('0' + v % 10);
+        v /= 10;
+    } while (v != 0);
+    for (size_t i = 0; i < n; ++i) out[i] = rev[n - 1 - i];
+    return n;
+}
+
+BuildError receivedEdits(SipMsg& msg, std::string_view srcIp, uint16_t srcPort,
+                         RangeEdit out[kMaxReceivedEdits], int* count) {
+    *count = 0;
+    const ViaBody* v = msg.topVia;
+    if (v == nullptr) return BuildError::NoVia;
+    if (srcIp.size() > 2 && srcIp.front() == '[' && srcIp.back() == ']') {
+        srcIp = srcIp.substr(1, srcIp.size() - 2);
+    }
+    if (srcIp.empty() || srcIp.size() > 64 || !isHeaderValue(srcIp) ||
+        srcIp.find_first_of(";,\" \t") != std::string_view::npos) {
+        return BuildError::BadHeader;
+    }
+    uint32_t viaEnd = msg.offsetOf(v->text) + static_cast<uint32_t>(v->text.size());
+    char num[24];
+    std::string_view port(num, formatDecimal(srcPort, num));
+
+    Param p;
+    Param received;
+    bool haveReceived = false;
+    bool rportDone = false;
+    ParamIter it(v->params);
+    while (it.next(p)) {
+        if (eqNoCase(p.name, "received")) {
+            if (!haveReceived) received = p;
+            haveReceived = true;
+        } else if (eqNoCase(p.name, "rport") && srcPort != 0 && !rportDone) {
+            // rport comes first: when it is the last parameter, "=port" must stay attached
+            // to it, before ";received=..." inserted at the same offset.
+            rportDone = true;
+            RangeEdit& e = out[(*count)++];
+            uint32_t nameEnd = msg.offsetOf(p.name) + static_cast<uint32_t>(p.name.size());
+            if (p.hasValue && !p.value.empty()) {
+                e.start = msg.offsetOf(p.value);
+                e.end = e.start + static_cast<uint32_t>(p.value.size());
+                e.text = arenaConcat(msg.arena, port, {});
+            } else if (p.hasValue) {
+                // "rport=" with nothing after it: fill the value in after the '='.
+                uint32_t s = nameEnd;
+                while (s < viaEnd && msg.data[s] != '=') ++s;
+                e.start = e.end = s + 1;
+                e.text = arenaConcat(msg.arena, port, {});
+            } else {
+                e.start = e.end = nameEnd;
+                e.text = arenaConcat(msg.arena, "=", port);
+            }
+            if (e.text.empty()) return BuildError::OutOfMemory;
+        }
+    }
+    if (!v->hasRport && sameAddress(*v, srcIp)) return BuildError::Ok;
+    if (haveReceived && (!received.hasValue || received.value.empty())) {
+        return BuildError::Ok;  // a bare ";received" we leave alone rather than guess
+    }
+    RangeEdit& e = out[(*count)++];
+    if (haveReceived) {
+        e.start = msg.offsetOf(received.value);
+        e.end = e.start + static_cast<uint32_t>(received.value.size());
+        e.text = arenaConcat(msg.arena, srcIp, {});
+    } else {
+        e.start = e.end = viaEnd;
+        e.text = arenaConcat(msg.arena, ";received=", srcIp);
+    }
+    if (e.text.empty()) return BuildError::OutOfMemory;
+    return BuildError::Ok;
+}
+
+}  // namespace osprey::sip
