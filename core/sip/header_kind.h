@@ -120,9 +120,8 @@ std::string_view headerKindName(HeaderKind k);
 // be a valid token (the scanner checks that). Unknown names give HeaderKind::Other.
 HeaderKind lookupHeaderKind(std::string_view name);
 
-// Headers RFC 3261 §7.3.1 lets appear several times / as comma-separated lists. A second
-// instance of any other known header (Call-ID, CSeq, From, To, Max-Forwards, Content-Length,
-// Content-Type, ...) is an error that checkMessage reports (RFC 4475 §3.3.8, §3.3.9).
+// Whether the header's grammar is a comma-separated list (RFC 3261 §7.3.1), so that it may
+// also appear several times. Single-value headers (From, To, Call-ID, CSeq, ...) are not.
 bool headerIsList(HeaderKind k);
 
 } // namespace osprey::sip

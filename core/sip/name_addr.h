@@ -15,6 +15,7 @@
 namespace osprey::sip {
 
 struct SipMsg;
+struct HeaderField;
 
 enum class UriState : uint8_t { Unparsed, Sip, Foreign, Bad };  // Sip: sip/sips/tel
 
@@ -28,15 +29,16 @@ struct NameAddr {
     SipUri* uri = nullptr;         // set by nameAddrUri when uriState == Sip
 };
 
-// Parses one element starting at `pos` in `value` (leading LWS allowed). Stops after the
-// element's parameters, at the end of `value` or at a ',' (when `list`), leaving `pos` there.
-// On error returns false and fills err (offsets relative to value.data()).
-bool parseNameAddr(std::string_view value, size_t& pos, bool list, NameAddr& out,
-                   ParseError& err);
+// Parses the display name and URI of one element starting at `pos` in `value` (leading LWS
+// allowed) and leaves `pos` just after the URI (or its '>'), before any parameters: the
+// header parsers scan the parameters themselves (param_scan.h) to pick out the ones they
+// know, then set out.params and out.text. On error returns false and fills err with an
+// offset relative to value.data().
+bool parseNameAddr(std::string_view value, size_t& pos, NameAddr& out, ParseError& err);
 
-// The URI parsed (cached). nullptr for a foreign scheme (not an error) or a bad URI (error
-// set on msg, kind/header from `where` when given).
-const SipUri* nameAddrUri(SipMsg& msg, NameAddr& na);
+// The URI parsed (cached). nullptr for a foreign scheme (not an error) or a bad URI (then the
+// error is set on msg, attributed to header h when given).
+const SipUri* nameAddrUri(SipMsg& msg, NameAddr& na, const HeaderField* h = nullptr);
 
 // The display name without quotes (escapes kept) and without surrounding whitespace.
 std::string_view displayNameText(const NameAddr& na);

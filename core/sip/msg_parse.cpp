@@ -1,0 +1,286 @@
+// The lazy part of the parser: start line (RFC 3261 §7.1, §7.2), the header scanner that
+// splits header lines (§7.3, folding per §7.3.1) one at a time, and the entry points that
+// scan only as far as the caller's header mask requires.
+#include <cstring>
+
+#include "core/sip/header_error.h"
+#include "core/sip/msg.h"
+#include "core/sip/sip_lex.h"
+#include "core/sip/via.h"
+
+namespace osprey::sip {
+
+using namespace lex;
+
+namespace {
+
+bool startFail(SipMsg& msg, ParseErrc code, const char* detail, size_t offset,
+               std::string_view got = {}) {
+    ParseError e;
+    e.code = code;
+    e.offset = static_cast<uint32_t>(offset);
+    e.detail = detail;
+    e.got = got;
+    return msg.fail(e);
+}
+
+bool isSipVersion(std::string_view v) { return equalsNoCase(v, "SIP/2.0"); }
+
+bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
+    StartLine& sl = msg.start;
+    sl.isRequest = true;
+    size_t sp1 = scanWhile(line, 0, kToken);
+    if (sp1 == 0 || sp1 == line.size() || line[sp1] != ' ') {
+        if (sp1 == line.size()) return startFail(msg, ParseErrc::BadStartLine, "no Request-URI", base);
+        return startFail(msg, ParseErrc::BadMethod, "illegal character '%1' in method", base + sp1,
+                         line.substr(sp1, 1));
+    }
+    sl.methodText = line.substr(0, sp1);
+    sl.method = methodFromText(sl.methodText);
+    size_t last = line.rfind(' ');
+    if (last == sp1)
+        return startFail(msg, ParseErrc::BadStartLine, "no SIP version after Request-URI",
+                         base + line.size());
+    sl.version = line.substr(last + 1);
+    sl.uri = line.substr(sp1 + 1, last - sp1 - 1);
+    if (sl.version.empty())
+        return startFail(msg, ParseErrc::RequestLineSpaces, "trailing whitespace after SIP version",
+                         base + last);
+    if (sl.uri.empty() || sl.uri.front() == ' ' || sl.uri.back() == ' ')
+        return startFail(msg, ParseErrc::RequestLineSpaces,
+                         "more than one SP between request line elements", base + sp1 + 1);
+    if (!isSipVersion(sl.version)) {
+        if (sl.version.size() >= 4 && equalsNoCase(sl.version.substr(0, 4), "SIP/"))
+            return startFail(msg, ParseErrc::BadVersion, "unsupported version '%1'", base + last + 1,
+                             sl.version);
+        return startFail(msg, ParseErrc::BadStartLine, "'%1' is not a SIP version", base + last + 1,
+                         sl.version);
+    }
+    const std::string_view u = sl.uri;
+    const size_t ubase = base + sp1 + 1;
+    for (size_t i = 0; i < u.size(); ++i) {
+        char c = u[i];
+        if (is(c, kUriCh)) continue;
+        if (c == ' ' || c == '\t')
+            return startFail(msg, ParseErrc::BadRequestUri, "whitespace inside Request-URI",
+                             ubase + i);
+        if (i == 0 && c == '<')
+            return startFail(msg, ParseErrc::BadRequestUri, "Request-URI enclosed in <>", ubase);
+        return startFail(msg, ParseErrc::BadRequestUri, "illegal character '%1' in Request-URI",
+                         ubase + i, u.substr(i, 1));
+    }
+    size_t colon = scanWhile(u, 0, kScheme);
+    if (colon == 0 || colon >= u.size() || u[colon] != ':' || !is(u[0], kAlpha))
+        return startFail(msg, ParseErrc::BadRequestUri, "Request-URI has no scheme", ubase);
+    return true;
+}
+
+bool parseStatusLine(SipMsg& msg, std::string_view line, size_t base) {
+    StartLine& sl = msg.start;
+    sl.isRequest = false;
+    size_t sp = line.find(' ');
+    sl.version = line.substr(0, sp);
+    if (!isSipVersion(sl.version))
+        return startFail(msg, ParseErrc::BadVersion, "unsupported version '%1'", base, sl.version);
+    if (sp == std::string_view::npos)
+        return startFail(msg, ParseErrc::BadStatusCode, "no status code", base + line.size());
+    size_t d = sp + 1;
+    size_t de = scanWhile(line, d, kDigit);
+    std::string_view code = line.substr(d, de - d);
+    if (code.size() != 3 || (de < line.size() && line[de] != ' '))
+        return startFail(msg, ParseErrc::BadStatusCode, "status code '%1' is not three digits",
+                         base + d, line.substr(d, line.find(' ', d) - d));
+    unsigned v = static_cast<unsigned>((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0'));
+    if (v < 100 || v > 699)
+        return startFail(msg, ParseErrc::BadStatusCode, "status code %1 out of range 100-699",
+                         base + d, code);
+    sl.status = static_cast<uint16_t>(v);
+    sl.reason = de < line.size() ? line.substr(de + 1) : line.substr(de, 0);
+    for (size_t i = 0; i < sl.reason.size(); ++i) {
+        if (is(sl.reason[i], kCtl))
+            return startFail(msg, ParseErrc::BadReasonPhrase, "control character in reason phrase",
+                             base + de + 1 + i);
+    }
+    return true;
+}
+
+bool parseStartLine(SipMsg& msg) {
+    const std::string_view d = msg.data;
+    size_t p = 0;
+    // RFC 3261 §7.5: CRLFs before the start line are ignored.
+    while (p < d.size() && (d[p] == '\r' || d[p] == '\n')) ++p;
+    if (p == d.size()) return startFail(msg, ParseErrc::Empty, "no start line", p);
+    const void* nl = std::memchr(d.data() + p, '\n', d.size() - p);
+    if (!nl) return startFail(msg, ParseErrc::Truncated, "start line not terminated", d.size());
+    size_t le = static_cast<size_t>(static_cast<const char*>(nl) - d.data());
+    msg.scanPos = static_cast<uint32_t>(le + 1);
+    if (le > p && d[le - 1] == '\r') --le;
+    std::string_view line = d.substr(p, le - p);
+    msg.start.text = line;
+    if (line.size() >= 4 && equalsNoCase(line.substr(0, 4), "SIP/"))
+        return parseStatusLine(msg, line, p);
+    return parseRequestLine(msg, line, p);
+}
+
+// Splits off the next header line at msg.scanPos, or finds the empty line ending the header
+// section. The hot loop of the parser: one pass over the name, memchr for line ends.
+bool scanOne(SipMsg& msg) {
+    const char* b = msg.data.data();
+    const size_t n = msg.data.size();
+    size_t p = msg.scanPos;
+    if (p >= n)
+        return startFail(msg, ParseErrc::Truncated, "header section not terminated by an empty line",
+                         n);
+    char c = b[p];
+    if (c == '\r' || c == '\n') {
+        size_t q = p + 1;
+        if (c == '\r') {
+            if (q >= n || b[q] != '\n')
+                return startFail(msg, ParseErrc::BadLineEnding, "CR without LF", p);
+            ++q;
+        }
+        msg.eoh = true;
+        msg.bodyStart = static_cast<uint32_t>(q);
+        msg.scanPos = static_cast<uint32_t>(q);
+        return true;
+    }
+    size_t q = p;
+    while (q < n && is(b[q], kToken)) ++q;
+    if (q == p) {
+        if (c == ' ' || c == '\t')
+            return startFail(msg, ParseErrc::BadHeaderName, "continuation line without a header", p);
+        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", p,
+                         msg.data.substr(p, 1));
+    }
+    std::string_view name(b + p, q - p);
+    while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+    if (q >= n || b[q] != ':') {
+        if (q >= n || b[q] == '\r' || b[q] == '\n') {
+            ParseError e;
+            e.code = q >= n ? ParseErrc::Truncated : ParseErrc::MissingColon;
+            e.header = name;
+            e.offset = static_cast<uint32_t>(q);
+            e.detail = "header line has no ':'";
+            return msg.fail(e);
+        }
+        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", q,
+                         msg.data.substr(q, 1));
+    }
+    const size_t vs0 = ++q;
+    size_t e;
+    for (;;) {
+        const void* nl = std::memchr(b + q, '\n', n - q);
+        if (!nl) {
+            ParseError err;
+            err.code = ParseErrc::Truncated;
+            err.header = name;
+            err.offset = static_cast<uint32_t>(n);
+            err.detail = "header not terminated";
+            return msg.fail(err);
+        }
+        e = static_cast<size_t>(static_cast<const char*>(nl) - b);
+        if (e + 1 < n && (b[e + 1] == ' ' || b[e + 1] == '\t')) {
+            q = e + 1;  // folded: the value continues on the next line
+            continue;
+        }
+        break;
+    }
+    size_t ve = e;
+    while (ve > vs0 && (b[ve - 1] == ' ' || b[ve - 1] == '\t' || b[ve - 1] == '\r' ||
+                        b[ve - 1] == '\n'))
+        --ve;
+    size_t vs = vs0;
+    while (vs < ve && (b[vs] == ' ' || b[vs] == '\t' || b[vs] == '\r' || b[vs] == '\n')) ++vs;
+
+    HeaderField* h = msg.addHeader();
+    if (!h) return false;
+    h->name = name;
+    h->value = std::string_view(b + vs, ve - vs);
+    h->start = static_cast<uint32_t>(p);
+    h->end = static_cast<uint32_t>(e + 1);
+    h->kind = lookupHeaderKind(name);
+    h->state = BodyState::Unparsed;
+    h->nextSame = kNoHeader;
+    h->body = nullptr;
+    const unsigned k = static_cast<unsigned>(h->kind);
+    const uint16_t idx = static_cast<uint16_t>(msg.count - 1);
+    const HeaderMask bit = HeaderMask{1} << k;
+    if (msg.seen & bit) {
+        msg.header(msg.lastOf[k]).nextSame = idx;
+    } else {
+        msg.firstOf[k] = idx;
+        msg.seen |= bit;
+    }
+    msg.lastOf[k] = idx;
+    msg.scanPos = static_cast<uint32_t>(e + 1);
+    return true;
+}
+
+} // namespace
+
+bool parseMsg(SipMsg& msg, std::string_view data) {
+    if (msg.data.data() != nullptr || msg.count != 0) msg.reset();
+    msg.data = data;
+    if (data.size() >= 0xfffffff0u)
+        return startFail(msg, ParseErrc::MessageTooLarge, "message larger than 4 GB", 0);
+    if (!parseStartLine(msg)) return false;
+    while (!(msg.seen & HDR_VIA) && !msg.eoh) {
+        if (!scanOne(msg)) return false;
+    }
+    if (msg.seen & HDR_VIA) {
+        const ViaBody* v = parseVia(msg, msg.header(msg.firstOf[static_cast<unsigned>(HeaderKind::Via)]));
+        if (!v) return false;
+        msg.topVia = const_cast<ViaBody*>(v);
+    }
+    return true;
+}
+
+bool parseHeaders(SipMsg& msg, HeaderMask need) {
+    if (msg.error) return false;
+    const HeaderMask want = need & ~HDR_EOH;
+    while (!msg.eoh && ((need & HDR_EOH) || (want & ~msg.seen))) {
+        if (!scanOne(msg)) return false;
+    }
+    HeaderMask todo = want & msg.seen;
+    while (todo) {
+        unsigned k = static_cast<unsigned>(__builtin_ctzll(todo));
+        todo &= todo - 1;
+        HeaderField& h = msg.header(msg.firstOf[k]);
+        if (h.state == BodyState::Unparsed) parseHeaderBody(msg, h);
+        if (h.state == BodyState::Bad) return false;
+    }
+    return true;
+}
+
+HeaderField* findHeader(SipMsg& msg, HeaderKind k) {
+    const HeaderMask bit = headerBit(k);
+    while (!(msg.seen & bit) && !msg.eoh) {
+        if (!scanOne(msg)) return nullptr;
+    }
+    return (msg.seen & bit) ? &msg.header(msg.firstOf[static_cast<unsigned>(k)]) : nullptr;
+}
+
+HeaderField* nextHeader(SipMsg& msg, const HeaderField& h) {
+    if (h.nextSame != kNoHeader) return &msg.header(h.nextSame);
+    // h is the last of its kind found so far: scanning links the next one to it.
+    while (!msg.eoh) {
+        if (!scanOne(msg)) return nullptr;
+        if (h.nextSame != kNoHeader) return &msg.header(h.nextSame);
+    }
+    return nullptr;
+}
+
+HeaderField* findHeaderByName(SipMsg& msg, std::string_view name) {
+    HeaderKind k = lookupHeaderKind(name);
+    if (k != HeaderKind::Other) return findHeader(msg, k);
+    for (uint32_t i = 0;; ++i) {
+        while (i >= msg.count && !msg.eoh) {
+            if (!scanOne(msg)) return nullptr;
+        }
+        if (i >= msg.count) return nullptr;
+        HeaderField& h = msg.header(i);
+        if (h.kind == HeaderKind::Other && equalsNoCase(h.name, name)) return &h;
+    }
+}
+
+} // namespace osprey::sip

@@ -1,0 +1,157 @@
+// Character classes and small scanners of the RFC 3261 §25 message grammar (tokens, LWS with
+// line folding, quoted strings, numbers, hosts), shared by the header parsers. Internal to
+// core/sip; header values seen here come from the scanner, which guarantees that any CR or LF
+// inside a value is part of a fold (CRLF followed by SP/HT), so LWS skipping may treat CR and
+// LF as blanks.
+#pragma once
+#include <array>
+#include <cstdint>
+#include <string_view>
+
+namespace osprey::sip::lex {
+
+enum : uint16_t {
+    kToken = 1 << 0,   // alphanum - . ! % * _ + ` ' ~
+    kBlank = 1 << 1,   // SP HT
+    kLws = 1 << 2,     // SP HT CR LF
+    kDigit = 1 << 3,
+    kAlpha = 1 << 4,
+    kWord = 1 << 5,    // Call-ID word: token chars and ( ) < > : \ " / [ ] ? { }
+    kCtl = 1 << 6,     // octets never allowed outside quoted-pair: 0x00-0x1F but HT, 0x7F
+    kHost = 1 << 7,    // hostname / IPv4 chars: alphanum - .
+    kParamV = 1 << 8,  // unquoted gen-value: token chars, and ':' '[' ']' for IPv6 hosts
+    kUriCh = 1 << 9,   // octets a URI may contain (RFC 3986 unreserved, reserved, %)
+    kScheme = 1 << 10, // ALPHA DIGIT + - .
+};
+
+constexpr std::array<uint16_t, 256> makeClassTable() {
+    std::array<uint16_t, 256> t{};
+    auto set = [&t](std::string_view chars, uint16_t bit) {
+        for (char c : chars) t[static_cast<unsigned char>(c)] |= bit;
+    };
+    for (int c = 'a'; c <= 'z'; ++c) t[c] |= kAlpha;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kAlpha;
+    for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit;
+    for (int c = 0; c < 256; ++c) {
+        if (t[c] & (kAlpha | kDigit)) t[c] |= kToken | kWord | kHost | kParamV | kUriCh | kScheme;
+        if (c < 0x20 && c != '\t') t[c] |= kCtl;
+    }
+    t[0x7f] |= kCtl;
+    set("-.!%*_+`'~", kToken | kWord | kParamV);
+    set("()<>:\\\"/[]?{}", kWord);
+    set(" \t", kBlank | kLws);
+    set("\r\n", kLws);
+    set("-.", kHost);
+    set(":[]", kParamV);
+    set("-._~!$&'()*+,;=:@/?[]%", kUriCh);
+    set("+-.", kScheme);
+    return t;
+}
+
+inline constexpr std::array<uint16_t, 256> kClass = makeClassTable();
+
+inline bool is(char c, uint16_t mask) { return (kClass[static_cast<unsigned char>(c)] & mask) != 0; }
+inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+
+inline bool equalsNoCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i)
+        if (lower(a[i]) != lower(b[i])) return false;
+    return true;
+}
+
+// Skips LWS (SP, HT, and folding: CRLF or LF followed by SP/HT) from i; returns the first
+// other position (or s.size()). A CR or LF that is not a fold stops the skip, so the caller
+// sees it as an illegal octet.
+inline size_t skipLws(std::string_view s, size_t i) {
+    const size_t n = s.size();
+    while (i < n) {
+        char c = s[i];
+        if (c == ' ' || c == '\t') {
+            ++i;
+        } else if (c == '\r' && i + 2 < n && s[i + 1] == '\n' && (s[i + 2] == ' ' || s[i + 2] == '\t')) {
+            i += 3;
+        } else if (c == '\n' && i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t')) {
+            i += 2;
+        } else {
+            break;
+        }
+    }
+    return i;
+}
+
+// End of the run of `mask` characters starting at i.
+inline size_t scanWhile(std::string_view s, size_t i, uint16_t mask) {
+    while (i < s.size() && is(s[i], mask)) ++i;
+    return i;
+}
+
+// s[i] is '"'. Returns the position just past the closing quote, or npos when the string is
+// not closed or holds a control octet outside a quoted-pair (RFC 3261 §25.1 quoted-string;
+// quoted-pair allows any octet but CR and LF, RFC 4475 3.1.1.2).
+inline size_t scanQuoted(std::string_view s, size_t i) {
+    for (++i; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '"') return i + 1;
+        if (c == '\\') {
+            if (i + 1 >= s.size() || s[i + 1] == '\r' || s[i + 1] == '\n') return std::string_view::npos;
+            ++i;
+        } else if (c == '\r' || c == '\n') {
+            size_t j = skipLws(s, i);  // only a fold may break a quoted string's line
+            if (j == i) return std::string_view::npos;
+            i = j - 1;
+        } else if (is(c, kCtl)) {
+            return std::string_view::npos;
+        }
+    }
+    return std::string_view::npos;
+}
+
+// Comment "(" ... ")" with nesting and quoted-pairs (RFC 3261 §25.1); s[i] is '('.
+inline size_t scanComment(std::string_view s, size_t i) {
+    int depth = 0;
+    for (; i < s.size(); ++i) {
+        char c = s[i];
+        if (c == '\\') {
+            if (++i >= s.size()) return std::string_view::npos;
+        } else if (c == '(') {
+            ++depth;
+        } else if (c == ')') {
+            if (--depth == 0) return i + 1;
+        } else if (is(c, kCtl) && c != '\r' && c != '\n') {
+            return std::string_view::npos;
+        }
+    }
+    return std::string_view::npos;
+}
+
+enum class NumResult : uint8_t { Ok, NotNumber, TooLarge };
+
+// 1*DIGIT into 32 bits; leading zeros allowed.
+inline NumResult parseU32(std::string_view s, uint32_t& out) {
+    if (s.empty()) return NumResult::NotNumber;
+    uint64_t v = 0;
+    for (char c : s) {
+        if (!is(c, kDigit)) return NumResult::NotNumber;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+        if (v > 0xffffffffu) return NumResult::TooLarge;
+    }
+    out = static_cast<uint32_t>(v);
+    return NumResult::Ok;
+}
+
+enum class HostType : uint8_t { Bad, Name, Ipv4, Ipv6 };
+
+// Classifies a sent-by / host: hostname (RFC 3261 §25.1), dotted quad, or "[" IPv6 "]".
+HostType classifyHost(std::string_view h);
+
+// Scans a host at s[i] (an IPv6 reference "[...]" or hostname/IPv4 characters); returns end.
+inline size_t scanHost(std::string_view s, size_t i) {
+    if (i < s.size() && s[i] == '[') {
+        size_t j = s.find(']', i);
+        return j == std::string_view::npos ? i : j + 1;
+    }
+    return scanWhile(s, i, kHost);
+}
+
+} // namespace osprey::sip::lex

@@ -1,0 +1,90 @@
+// Comma-separated lists of tokens (with optional parameters, and "type/subtype" media ranges
+// for Accept): Require, Proxy-Require, Supported, Unsupported, Allow, Allow-Events, Accept*,
+// Content-Encoding, Content-Language, Privacy (RFC 3261 §20.1-§20.5, §20.29, §20.32, ...).
+#include "core/sip/token_list.h"
+
+#include "core/sip/header_error.h"
+#include "core/sip/msg.h"
+#include "core/sip/param_scan.h"
+
+namespace osprey::sip {
+
+using namespace lex;
+
+const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
+    const TokenList* cached;
+    if (cachedBody(h, cached)) return cached;
+    const std::string_view s = h.value;
+    TokenList* l = msg.arena.make<TokenList>();
+    if (!l) {
+        outOfMemory(msg, h);
+        return nullptr;
+    }
+    if (s.empty()) {  // "Supported:" with no option tags is legal
+        h.body = l;
+        h.state = BodyState::Parsed;
+        return l;
+    }
+    size_t maxItems = 1;
+    for (char c : s) maxItems += c == ',';
+    l->items = msg.arena.makeArray<std::string_view>(maxItems);
+    if (!l->items) {
+        outOfMemory(msg, h);
+        return nullptr;
+    }
+    const bool media = h.kind == HeaderKind::Accept;
+    size_t p = 0;
+    ParseError err;
+    std::string_view raw;
+    for (;;) {
+        const size_t ts = p;
+        size_t te = scanWhile(s, ts, kToken);
+        if (te == ts) {
+            headerFail(msg, h, ParseErrc::BadValue, "expected a token, got '%1'", ts, s.substr(ts, 1));
+            return nullptr;
+        }
+        if (media) {  // media-range: type SLASH subtype (RFC 3261 §20.1)
+            size_t sl = skipLws(s, te);
+            if (sl >= s.size() || s[sl] != '/') {
+                headerFail(msg, h, ParseErrc::BadValue, "expected '/' in media range", sl);
+                return nullptr;
+            }
+            size_t ss = skipLws(s, sl + 1);
+            te = scanWhile(s, ss, kToken);
+            if (te == ss) {
+                headerFail(msg, h, ParseErrc::BadValue, "missing media subtype", ss);
+                return nullptr;
+            }
+        }
+        std::string_view item = s.substr(ts, te - ts);
+        if (l->count < maxItems) l->items[l->count++] = item;
+        if (h.kind == HeaderKind::Allow) {
+            Method m = methodFromText(item);
+            if (m != Method::Other) l->methods |= methodBit(m);
+        }
+        p = te;
+        if (!scanParams(s, p, raw, err,
+                        [](std::string_view, std::string_view, bool, size_t) { return true; })) {
+            headerFail(msg, h, err);
+            return nullptr;
+        }
+        p = skipLws(s, p);
+        if (p >= s.size()) break;
+        if (s[p] != ',') {
+            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' in list", p, s.substr(p, 1));
+            return nullptr;
+        }
+        p = skipLws(s, p + 1);
+    }
+    h.body = l;
+    h.state = BodyState::Parsed;
+    return l;
+}
+
+bool tokenListHas(const TokenList& l, std::string_view token) {
+    for (uint32_t i = 0; i < l.count; ++i)
+        if (equalsNoCase(l.items[i], token)) return true;
+    return false;
+}
+
+} // namespace osprey::sip
