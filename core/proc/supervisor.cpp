@@ -190,7 +190,11 @@ void Supervisor::onReadyBytes() {
             ProcessEntry& e = table_->entries[slots[i]];
             if (slots[i] == 0 || slots[i] >= table_->used || e.pid == 0) continue;  // died since
             if (e.state == ProcState::Starting) e.state = ProcState::Ready;
-            LM_DBG("%s (pid %d) is ready", e.name, e.pid.load());
+            if (e.restarts > 0) {
+                LM_INFO("%s (pid %d) is ready again", e.name, e.pid.load());
+            } else {
+                LM_DBG("%s (pid %d) is ready", e.name, e.pid.load());
+            }
         }
     }
     if (phase_ != Phase::Starting) return;
