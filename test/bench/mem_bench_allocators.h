@@ -45,6 +45,48 @@ struct GlibcAlloc {
     bool stats(mem::HeapStats*) const { return false; }
 };
 
+// The harness floor: a bump pointer over a ring as big as the trace's peak live bytes. It
+// frees nothing and wraps around when it reaches the end (blocks are only ever written, never
+// read back, so overwriting a live one is harmless here), and rewinds when nothing is live
+// (between passes). Its ns/pair is what the replay loop and the page touches cost by
+// themselves: no allocator can go below it.
+class FloorAlloc {
+public:
+    static constexpr const char* kName = "floor";
+    ~FloorAlloc() {
+        if (base_) munmap(base_, bytes_);
+    }
+    bool init(const Trace& t) {
+        bytes_ = roundToPages(t.peakLive + (size_t{1} << 20));
+        base_ = static_cast<char*>(mapBytes(bytes_));
+        top_ = base_;
+        return base_ != nullptr;
+    }
+    void* alloc(uint8_t, size_t n) {
+        ++live_;
+        n = (n + 15) & ~size_t{15};
+        if (top_ + n > base_ + bytes_) top_ = base_;
+        char* p = top_;
+        top_ += n;
+        return p;
+    }
+    void free(uint8_t, void*) {
+        if (--live_ == 0) top_ = base_;
+    }
+    void* realloc(uint8_t h, void*, size_t n) {  // no copy: the floor is the harness's cost
+        void* q = alloc(h, n);
+        --live_;
+        return q;
+    }
+    bool stats(mem::HeapStats*) const { return false; }
+
+private:
+    char* base_ = nullptr;
+    char* top_ = nullptr;
+    size_t bytes_ = 0;
+    uint64_t live_ = 0;
+};
+
 // Region for one heap: generous, since untouched pages cost nothing; a heap's bookkeeping
 // overhead (qm's per-fragment call stacks) must not make it run out.
 inline size_t regionBytes(uint64_t peakLive) {

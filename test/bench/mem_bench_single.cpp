@@ -25,6 +25,12 @@ uint64_t nowNs() {
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
 }
 
+uint64_t cpuNs() {
+    timespec ts;
+    clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
 uint64_t tsc() {
     _mm_lfence();
     return __rdtsc();
@@ -55,6 +61,7 @@ struct Measurement {
     bool ok = true;
     uint64_t failedOp = 0;
     double ns[2] = {0, 0};  // per unit, pass 0 and 1
+    double cpuNs1 = 0;      // pass 1 in process CPU time: unlike wall time, blind to preemption
     double p50 = 0, p99 = 0, p999 = 0, max = 0;  // ns, pass 2
     double tscPerNs = 0;
     double frag = -1;      // (VmHWM - VmRSS before pass 0) / peak live requested
@@ -116,15 +123,16 @@ Measurement measure(A& a, const Trace& t) {
     bool rssOk = resetPeakRss();
     uint64_t rss0 = procStatusKb("VmRSS:");
     for (int pass = 0; pass < 2; ++pass) {
-        uint64_t start = nowNs();
+        uint64_t cpu0 = cpuNs(), start = nowNs();
         size_t done = replay<A, false>(a, t, slot.data(), nullptr);
-        uint64_t end = nowNs();
+        uint64_t end = nowNs(), cpu1 = cpuNs();
         if (done != t.ops.size()) {
             m.ok = false;
             m.failedOp = done;
             return m;
         }
         m.ns[pass] = static_cast<double>(end - start) / static_cast<double>(t.units);
+        m.cpuNs1 = static_cast<double>(cpu1 - cpu0) / static_cast<double>(t.units);
         if (pass == 0) {
             uint64_t hwm = procStatusKb("VmHWM:");
             if (rssOk && hwm >= rss0)
@@ -164,10 +172,10 @@ int measureAndPrint(const char* alloc, const WorkloadDef& w, const Trace& t) {
         return 1;
     }
     printf(" units=%llu allocs=%llu ops=%zu peak_live=%llu ns0=%.2f ns1=%.2f p50=%.1f p99=%.1f"
-           " p999=%.1f max=%.1f frag=%.4f heap_peak=%.4f leak=%d tsc_ghz=%.3f\n",
+           " p999=%.1f max=%.1f frag=%.4f heap_peak=%.4f leak=%d tsc_ghz=%.3f cpu1=%.2f\n",
            static_cast<unsigned long long>(t.units), static_cast<unsigned long long>(t.allocs),
            t.ops.size(), static_cast<unsigned long long>(t.peakLive), m.ns[0], m.ns[1], m.p50,
-           m.p99, m.p999, m.max, m.frag, m.heapPeak, m.leak ? 1 : 0, m.tscPerNs);
+           m.p99, m.p999, m.max, m.frag, m.heapPeak, m.leak ? 1 : 0, m.tscPerNs, m.cpuNs1);
     return m.leak ? 1 : 0;
 }
 
@@ -175,6 +183,7 @@ int measureAndPrint(const char* alloc, const WorkloadDef& w, const Trace& t) {
 
 const char* const kSingleAllocators[] = {
     "glibc",
+    "floor",
 #ifdef MEM_BENCH_HAVE_FM
     "fm",
 #endif
@@ -192,6 +201,7 @@ int runSingle(std::string_view alloc, const WorkloadDef& w, double scaleFactor) 
     w.generate(t, w.recordedScale * scaleFactor);
     fflush(stdout);
     if (alloc == "glibc") return measureAndPrint<GlibcAlloc>("glibc", w, t);
+    if (alloc == "floor") return measureAndPrint<FloorAlloc>("floor", w, t);
 #ifdef MEM_BENCH_HAVE_FM
     if (alloc == "fm") return measureAndPrint<ArenaAlloc<mem::FmHeap>>("fm", w, t);
 #endif
