@@ -166,9 +166,11 @@ BuildError MsgBuilder::popVia() {
 }
 
 BuildError MsgBuilder::addReceived(std::string_view srcIp, uint16_t srcPort) {
+    if (msg_.topVia == nullptr) return BuildError::NoVia;
     RangeEdit edits[kMaxReceivedEdits];
     int n = 0;
-    if (BuildError e = receivedEdits(msg_, srcIp, srcPort, edits, &n); e != BuildError::Ok) {
+    if (BuildError e = receivedEdits(msg_, *msg_.topVia, srcIp, srcPort, edits, &n);
+        e != BuildError::Ok) {
         return e;
     }
     for (int i = 0; i < n; ++i) {

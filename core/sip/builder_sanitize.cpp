@@ -30,6 +30,8 @@ bool isHeaderValue(std::string_view value) {
 }
 
 std::string_view cleanRequestUri(std::string_view uri) {
+    while (!uri.empty() && (uri.front() == ' ' || uri.front() == '\t')) uri.remove_prefix(1);
+    while (!uri.empty() && (uri.back() == ' ' || uri.back() == '\t')) uri.remove_suffix(1);
     if (uri.size() >= 2 && uri.front() == '<' && uri.back() == '>') {
         uri = uri.substr(1, uri.size() - 2);
     }

@@ -9,6 +9,7 @@
 namespace osprey::sip {
 
 struct SipMsg;
+struct ViaBody;
 
 // One change inside the received buffer: [start, end) becomes text (start == end: insertion).
 struct RangeEdit {
@@ -19,12 +20,12 @@ struct RangeEdit {
 
 inline constexpr int kMaxReceivedEdits = 2;
 
-// Computes the edits that make msg's top Via carry the packet's source: rport=<srcPort> when
+// Computes the edits that make the top Via `v` (a via-parm of msg) carry the packet's source: rport=<srcPort> when
 // the sender asked for rport (srcPort 0 skips it), received=<srcIp> when the sent-by differs
 // from srcIp or rport was asked for (replacing an existing received). srcIp may be given with
 // IPv6 brackets; received gets the bare address. Edit text lives in msg.arena. The edits are
-// in the order they must be applied at equal offsets. NoVia when msg has no parsed top Via.
-BuildError receivedEdits(SipMsg& msg, std::string_view srcIp, uint16_t srcPort,
+// in the order they must be applied at equal offsets.
+BuildError receivedEdits(SipMsg& msg, const ViaBody& v, std::string_view srcIp, uint16_t srcPort,
                          RangeEdit out[kMaxReceivedEdits], int* count);
 
 // Decimal text of v into out (room for 20 digits); returns the length.

@@ -197,6 +197,7 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
     scanAllHeaders(req);
     uint32_t n = req.headerCount();
     uint32_t vias = 0, rrs = 0;
+    HeaderField* firstVia = nullptr;
     HeaderField* from = nullptr;
     HeaderField* to = nullptr;
     HeaderField* callId = nullptr;
@@ -204,7 +205,9 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
     for (uint32_t i = 0; i < n; ++i) {
         HeaderField& h = req.header(i);
         switch (h.kind) {
-            case HeaderKind::Via: ++vias; break;
+            case HeaderKind::Via:
+                if (++vias == 1) firstVia = &h;
+                break;
             case HeaderKind::RecordRoute: ++rrs; break;
             case HeaderKind::From: if (from == nullptr) from = &h; break;
             case HeaderKind::To: if (to == nullptr) to = &h; break;
@@ -213,7 +216,11 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
             default: break;
         }
     }
-    if (vias == 0) return BuildError::NoVia;
+    // The response goes where the top Via says (RFC 3261 §18.2.2): without a Via that parses
+    // there is nowhere to send it. parseMsg has parsed it unless the start line failed.
+    if (firstVia == nullptr) return BuildError::NoVia;
+    const ViaBody* top = req.topVia != nullptr ? req.topVia : parseVia(req, *firstVia);
+    if (top == nullptr) return BuildError::NoVia;
     bool copyRr = createsDialog(req, status);
 
     SpanList spans;
@@ -240,16 +247,14 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
     // Via lines in order; the first carries received/rport (RFC 3261 §18.2.1).
     RangeEdit viaEdits[kMaxReceivedEdits];
     int viaEditCount = 0;
-    if (!opt.srcIp.empty() && req.topVia != nullptr) {
-        BuildError e = receivedEdits(req, opt.srcIp, opt.srcPort, viaEdits, &viaEditCount);
+    if (!opt.srcIp.empty()) {
+        BuildError e = receivedEdits(req, *top, opt.srcIp, opt.srcPort, viaEdits, &viaEditCount);
         if (e != BuildError::Ok) return e;
     }
-    bool firstVia = true;
     for (uint32_t i = 0; i < n; ++i) {
         HeaderField& h = req.header(i);
         if (h.kind != HeaderKind::Via) continue;
-        addLine(spans, req, h, viaEdits, firstVia ? viaEditCount : 0);
-        firstVia = false;
+        addLine(spans, req, h, viaEdits, &h == firstVia ? viaEditCount : 0);
     }
     if (copyRr) {
         for (uint32_t i = 0; i < n; ++i) {

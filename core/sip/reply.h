@@ -9,7 +9,8 @@
 //     if (buildReply(msg, 404, "Not Found", opt, out) == BuildError::Ok) sendmsg(...);
 //
 // Works on requests that failed to parse further on (to send their 400): it copies the
-// headers the scan reached. A Via is the one thing it cannot do without (NoVia).
+// headers the scan reached. A top Via that parses is the one thing it cannot do without
+// (NoVia: RFC 3261 §18.2.2 routes the response by it).
 #pragma once
 #include <cstdint>
 #include <string_view>
