@@ -233,7 +233,7 @@ bool Loader::extraSetting(const Setting& s) {
         if (d.type == ParamType::Float && t == ParamType::Int) {
             v = static_cast<double>(std::get<int64_t>(v));
         } else if (t != d.type) {
-            fail(s, quoted(s) + " must be a " + paramTypeName(d.type) + ", not a " + paramTypeName(t));
+            fail(s, quoted(s) + " must be of type " + paramTypeName(d.type) + ", not " + paramTypeName(t));
         }
         cfg_.extra.push_back(Param{d.name, std::move(v), loc(s)});
         return true;
@@ -282,8 +282,11 @@ bool run(libconfig::Config& lc, const std::string& name, const std::string& base
         read();
         Loader(name, baseDir, cfg).load(lc.getRoot());
     } catch (const libconfig::ParseException& e) {
-        err = ConfigError{SourceLoc{e.getFile() ? e.getFile() : name, e.getLine()},
-                          std::string("syntax error: ") + e.getError()};
+        // libconfig says "syntax error" for most problems, or names the problem itself
+        // ("duplicate setting name", "cannot open include file").
+        std::string what = e.getError() ? e.getError() : "syntax error";
+        if (what != "syntax error") what = "syntax error: " + what;
+        err = ConfigError{SourceLoc{e.getFile() ? e.getFile() : name, e.getLine()}, what};
         return false;
     } catch (const libconfig::FileIOException&) {
         err = ConfigError{SourceLoc{name, 0}, "cannot read the file"};
