@@ -62,14 +62,15 @@ results="$prefix-fm/bench/mem_bench_results.txt"
 
 # One measurement in a fresh process; a crash or timeout still leaves a RESULT line.
 run() {  # label binary alloc workload [taskset-prefix...]
-    local label=$1 exe=$2 alloc=$3 workload=$4 out rc
+    local label=$1 exe=$2 alloc=$3 workload=$4 out rc load
     shift 4
+    load=$(cut -d' ' -f1 /proc/loadavg)  # kept with the result: a busy machine explains noise
     out=$(timeout --kill-after=5 "$run_timeout" "$@" "$exe" run "$alloc" "$workload" "$scale")
     rc=$?
     if grep -q '^RESULT ' <<<"$out"; then
-        grep '^RESULT ' <<<"$out" >>"$results"
+        grep '^RESULT ' <<<"$out" | sed "s/\$/ load=$load/" >>"$results"
     else
-        echo "RESULT alloc=$label workload=$workload ok=0 error=exit_$rc" >>"$results"
+        echo "RESULT alloc=$label workload=$workload ok=0 error=exit_$rc load=$load" >>"$results"
     fi
     printf ' %s' "$label" >&2
 }

@@ -27,6 +27,11 @@ struct Agg {
 class Results {
 public:
     void add(const Fields& f) {
+        if (auto l = f.find("load"); l != f.end()) {
+            double v = atof(l->second.c_str());
+            loadMin_ = loadMax_ < 0 ? v : std::min(loadMin_, v);
+            loadMax_ = std::max(loadMax_, v);
+        }
         auto a = f.find("alloc"), w = f.find("workload");
         if (a == f.end() || w == f.end()) return;
         runs_[{w->second, a->second}].push_back(f);
@@ -66,8 +71,12 @@ public:
     }
     bool has(const std::string& w, const std::string& a) const { return runs_.count({w, a}); }
 
+    double loadMin() const { return loadMin_; }
+    double loadMax() const { return loadMax_; }
+
 private:
     std::map<std::pair<std::string, std::string>, std::vector<Fields>> runs_;
+    double loadMin_ = -1, loadMax_ = -1;
 };
 
 std::string num(double v) {
@@ -78,6 +87,8 @@ std::string num(double v) {
     else snprintf(b, sizeof b, "%.2f", v);
     return b;
 }
+
+std::string median(const Agg& g) { return g.n ? num(g.med) : "–"; }
 
 std::string withRange(const Agg& g) {
     if (g.n == 0) return "–";
@@ -106,9 +117,9 @@ std::string sharedLabel(const std::string& a) {
 void printSingle(const Results& r) {
     printf("### Single process: ns per malloc+free pair (warm pass 1; median of runs "
            "[min–max])\n\n");
-    printf("| workload | allocator | ns/pair | × glibc | cold ns/pair | p50 ns | p99 ns | "
-           "p99.9 ns | max ns | frag | heap peak |\n");
-    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
+    printf("| workload | allocator | ns/pair | × glibc | CPU ns/pair | cold ns/pair | p50 ns | "
+           "p99 ns | p99.9 ns | max ns | frag | heap peak |\n");
+    printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     size_t nw = 0;
     const WorkloadDef* ws = workloads(&nw);
     for (size_t i = 0; i < nw; ++i) {
@@ -118,21 +129,23 @@ void printSingle(const Results& r) {
             if (!r.has(w, a)) continue;
             Agg ns = r.agg(w, a, "ns1");
             if (ns.n == 0) {
-                printf("| %s | %s | failed: %s | | | | | | | | |\n", w.c_str(),
+                printf("| %s | %s | failed: %s | | | | | | | | | |\n", w.c_str(),
                        allocLabel(a).c_str(), r.firstError(w, a).c_str());
                 continue;
             }
             std::string ratio = glibc > 0 && std::string(a) != "floor" ? num(glibc / ns.med) + "×" : "–";
             double heapPeak = r.agg(w, a, "heap_peak").med;
-            printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.c_str(),
+            printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.c_str(),
                    allocLabel(a).c_str(), withRange(ns).c_str(), ratio.c_str(),
-                   num(r.agg(w, a, "ns0").med).c_str(), num(r.agg(w, a, "p50").med).c_str(),
-                   num(r.agg(w, a, "p99").med).c_str(), withRange(r.agg(w, a, "p999")).c_str(),
-                   num(r.agg(w, a, "max").med).c_str(), num(r.agg(w, a, "frag").med).c_str(),
+                   median(r.agg(w, a, "cpu1")).c_str(), median(r.agg(w, a, "ns0")).c_str(), median(r.agg(w, a, "p50")).c_str(),
+                   median(r.agg(w, a, "p99")).c_str(), withRange(r.agg(w, a, "p999")).c_str(),
+                   median(r.agg(w, a, "max")).c_str(), median(r.agg(w, a, "frag")).c_str(),
                    heapPeak > 0 ? num(heapPeak).c_str() : "–");
         }
     }
-    printf("\nrealloc_grow: ns per step (one realloc + one neighbour alloc, or one buffer "
+    printf("\nns/pair is wall time (the number the targets use); CPU ns/pair is the same pass in "
+           "process CPU time, which a busy machine inflates less.\n"
+           "realloc_grow: ns per step (one realloc + one neighbour alloc, or one buffer "
            "freed).\nfrag = (VmHWM − VmRSS before pass 0) / peak live requested bytes; heap "
            "peak = the heap's own maxRealUsed / peak live requested.\n\n");
 }
@@ -176,8 +189,10 @@ void ratioTarget(Checker& c, const Results& r, const char* a, const char* w, dou
     std::string what = std::string(a) + " " + w + " >= " + num(min) + "× glibc";
     if (!x.n || !g.n) return c.missing(what);
     double ratio = g.med / x.med;
+    Agg xc = r.agg(w, a, "cpu1"), gc = r.agg(w, "glibc", "cpu1");
+    std::string cpu = xc.n && gc.n ? "; CPU time " + num(gc.med / xc.med) + "×" : "";
     c.line(ratio >= min, what + ": " + num(ratio) + "× (" + num(x.med) + " vs " + num(g.med) +
-                             " ns/pair)");
+                             " ns/pair" + cpu + ")");
 }
 
 void printTargets(const Results& r) {
@@ -247,6 +262,10 @@ int report(const char* path) {
         fprintf(stderr, "mem_bench: no RESULT lines in %s\n", path);
         return 2;
     }
+    if (r.loadMax() >= 0)
+        printf("Load average (1 min) before the runs: %.2f–%.2f%s\n\n", r.loadMin(), r.loadMax(),
+               r.loadMax() > 1.5 ? " — the machine was busy: expect noise, compare CPU columns"
+                                 : "");
     printSingle(r);
     printShared(r);
     printTargets(r);
