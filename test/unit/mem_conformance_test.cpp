@@ -14,6 +14,7 @@
 
 #include "mem/fm/fm_heap.h"
 #include "mem/heap_concept.h"
+#include "mem/heap_extras.h"
 #include "mem/mem_log.h"
 #include "mem/tlsf/tlsf_heap.h"
 
@@ -82,13 +83,7 @@ protected:
         return s;
     }
     // Heaps that can walk their own structures are asked to; others pass trivially.
-    bool consistent() const {
-        if constexpr (requires { heap_->checkIntegrity(); }) {
-            return heap_->checkIntegrity();
-        } else {
-            return true;
-        }
-    }
+    bool consistent() const { return heapConsistent(*heap_); }
     void expectBaseline() const {
         HeapStats s = stats();
         EXPECT_EQ(s.used, base_.used);
