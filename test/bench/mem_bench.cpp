@@ -35,7 +35,7 @@ void printList(const char* label, const char* const* names) {
     printf("\n");
 }
 
-} // namespace
+}  // namespace
 
 int main(int argc, char** argv) {
     setvbuf(stdout, g_stdoutBuf, _IOFBF, sizeof g_stdoutBuf);

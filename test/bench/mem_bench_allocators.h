@@ -139,4 +139,4 @@ private:
     size_t bytes_[2] = {0, 0};
 };
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

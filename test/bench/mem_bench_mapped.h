@@ -19,7 +19,9 @@ inline void* mapBytes(size_t bytes, bool shared = false) {
     return p == MAP_FAILED ? nullptr : p;
 }
 
-inline size_t roundToPages(size_t bytes) { return (bytes + 4095) & ~size_t{4095}; }
+inline size_t roundToPages(size_t bytes) {
+    return (bytes + 4095) & ~size_t{4095};
+}
 
 // A growable array of trivially copyable values in its own mapping (grows with mremap).
 template <class T>
@@ -82,12 +84,10 @@ private:
         if (!p) throw std::bad_alloc();  // generator set-up only
         return p;
     }
-    void do_deallocate(void* p, size_t bytes, size_t) override {
-        munmap(p, roundToPages(bytes));
-    }
+    void do_deallocate(void* p, size_t bytes, size_t) override { munmap(p, roundToPages(bytes)); }
     bool do_is_equal(const std::pmr::memory_resource& o) const noexcept override {
         return this == &o;
     }
 };
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

@@ -59,7 +59,8 @@ public:
         for (const Fields& f : it->second) {
             auto k = f.find(key);
             auto ok = f.find("ok");
-            if (k != f.end() && ok != f.end() && ok->second == "1") v.push_back(atof(k->second.c_str()));
+            if (k != f.end() && ok != f.end() && ok->second == "1")
+                v.push_back(atof(k->second.c_str()));
         }
         if (v.empty()) return g;
         std::sort(v.begin(), v.end());
@@ -81,14 +82,20 @@ private:
 
 std::string num(double v) {
     char b[32];
-    if (v >= 1000) snprintf(b, sizeof b, "%.0f", v);
-    else if (v >= 100) snprintf(b, sizeof b, "%.0f", v);
-    else if (v >= 10) snprintf(b, sizeof b, "%.1f", v);
-    else snprintf(b, sizeof b, "%.2f", v);
+    if (v >= 1000)
+        snprintf(b, sizeof b, "%.0f", v);
+    else if (v >= 100)
+        snprintf(b, sizeof b, "%.0f", v);
+    else if (v >= 10)
+        snprintf(b, sizeof b, "%.1f", v);
+    else
+        snprintf(b, sizeof b, "%.2f", v);
     return b;
 }
 
-std::string median(const Agg& g) { return g.n ? num(g.med) : "–"; }
+std::string median(const Agg& g) {
+    return g.n ? num(g.med) : "–";
+}
 
 std::string withRange(const Agg& g) {
     if (g.n == 0) return "–";
@@ -97,7 +104,7 @@ std::string withRange(const Agg& g) {
 }
 
 const char* const kSingleOrder[] = {"floor", "glibc", "fm", "tlsf", "qm"};
-const char* const kSharedOrder[] = {"glibc", "fm-shm", "tlsf-shm", "qm-shm",
+const char* const kSharedOrder[] = {"glibc",   "fm-shm",    "tlsf-shm", "qm-shm",
                                     "fm-lock", "tlsf-lock", "qm-lock"};
 
 std::string allocLabel(const std::string& a) {
@@ -115,10 +122,12 @@ std::string sharedLabel(const std::string& a) {
 }
 
 void printSingle(const Results& r) {
-    printf("### Single process: ns per malloc+free pair (warm pass 1; median of runs "
-           "[min–max])\n\n");
-    printf("| workload | allocator | ns/pair | × glibc | CPU ns/pair | cold ns/pair | p50 ns | "
-           "p99 ns | p99.9 ns | max ns | frag | heap peak |\n");
+    printf(
+        "### Single process: ns per malloc+free pair (warm pass 1; median of runs "
+        "[min–max])\n\n");
+    printf(
+        "| workload | allocator | ns/pair | × glibc | CPU ns/pair | cold ns/pair | p50 ns | "
+        "p99 ns | p99.9 ns | max ns | frag | heap peak |\n");
     printf("|---|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n");
     size_t nw = 0;
     const WorkloadDef* ws = workloads(&nw);
@@ -133,31 +142,33 @@ void printSingle(const Results& r) {
                        allocLabel(a).c_str(), r.firstError(w, a).c_str());
                 continue;
             }
-            std::string ratio = glibc > 0 && std::string(a) != "floor" ? num(glibc / ns.med) + "×" : "–";
+            std::string ratio =
+                glibc > 0 && std::string(a) != "floor" ? num(glibc / ns.med) + "×" : "–";
             double heapPeak = r.agg(w, a, "heap_peak").med;
             printf("| %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n", w.c_str(),
                    allocLabel(a).c_str(), withRange(ns).c_str(), ratio.c_str(),
-                   median(r.agg(w, a, "cpu1")).c_str(), median(r.agg(w, a, "ns0")).c_str(), median(r.agg(w, a, "p50")).c_str(),
-                   median(r.agg(w, a, "p99")).c_str(), withRange(r.agg(w, a, "p999")).c_str(),
-                   median(r.agg(w, a, "max")).c_str(), median(r.agg(w, a, "frag")).c_str(),
-                   heapPeak > 0 ? num(heapPeak).c_str() : "–");
+                   median(r.agg(w, a, "cpu1")).c_str(), median(r.agg(w, a, "ns0")).c_str(),
+                   median(r.agg(w, a, "p50")).c_str(), median(r.agg(w, a, "p99")).c_str(),
+                   withRange(r.agg(w, a, "p999")).c_str(), median(r.agg(w, a, "max")).c_str(),
+                   median(r.agg(w, a, "frag")).c_str(), heapPeak > 0 ? num(heapPeak).c_str() : "–");
         }
     }
-    printf("\nns/pair is wall time (the number the targets use); CPU ns/pair is the same pass in "
-           "process CPU time, which a busy machine inflates less.\n"
-           "realloc_grow: ns per step (one realloc + one neighbour alloc, or one buffer "
-           "freed).\nfrag = (VmHWM − VmRSS before pass 0) / peak live requested bytes; heap "
-           "peak = the heap's own maxRealUsed / peak live requested.\n\n");
+    printf(
+        "\nns/pair is wall time (the number the targets use); CPU ns/pair is the same pass in "
+        "process CPU time, which a busy machine inflates less.\n"
+        "realloc_grow: ns per step (one realloc + one neighbour alloc, or one buffer "
+        "freed).\nfrag = (VmHWM − VmRSS before pass 0) / peak live requested bytes; heap "
+        "peak = the heap's own maxRealUsed / peak live requested.\n\n");
 }
 
 void printShared(const Results& r) {
-    printf("### Shared heap: M malloc+free pairs/s (median of runs [min–max]; higher is "
-           "better)\n\n");
+    printf(
+        "### Shared heap: M malloc+free pairs/s (median of runs [min–max]; higher is "
+        "better)\n\n");
     printf("| arrangement | shm_contend_1p | shm_contend_2p | 2p / 1p | shm_prodcons |\n");
     printf("|---|---:|---:|---:|---:|\n");
     for (const char* a : kSharedOrder) {
-        if (!r.has("shm_contend_1p", a) && !r.has("shm_contend_2p", a) &&
-            !r.has("shm_prodcons", a))
+        if (!r.has("shm_contend_1p", a) && !r.has("shm_contend_2p", a) && !r.has("shm_prodcons", a))
             continue;
         Agg one = r.agg("shm_contend_1p", a, "mpairs"), two = r.agg("shm_contend_2p", a, "mpairs");
         std::string scale = one.n && two.n ? num(two.med / one.med) + "×" : "–";
@@ -202,24 +213,27 @@ void printTargets(const Results& r) {
     ratioTarget(c, r, "fm", "burst_small", 2.5);
     ratioTarget(c, r, "fm", "random_frag", 3.0);
     Agg frag = r.agg("random_frag", "fm", "frag");
-    if (frag.n) c.line(frag.med <= 1.25, "fm random_frag fragmentation <= 1.25: " + num(frag.med));
-    else c.missing("fm random_frag fragmentation <= 1.25");
+    if (frag.n)
+        c.line(frag.med <= 1.25, "fm random_frag fragmentation <= 1.25: " + num(frag.med));
+    else
+        c.missing("fm random_frag fragmentation <= 1.25");
     for (const char* a : {"glibc", "fm", "tlsf", "qm"}) {
-        Agg near = r.agg("burst_large_near", a, "ns1"), exact = r.agg("burst_large_exact", a, "ns1");
+        Agg near = r.agg("burst_large_near", a, "ns1"),
+            exact = r.agg("burst_large_exact", a, "ns1");
         std::string what = std::string(a) + " burst_large_near <= 2× burst_large_exact";
         if (!near.n || !exact.n) {
             if (r.has("burst_large_near", a) || r.has("burst_large_exact", a)) c.missing(what);
             continue;
         }
-        c.line(near.med <= 2 * exact.med,
-               what + ": " + num(near.med) + " vs " + num(exact.med) + " ns/pair (" +
-                   num(near.med / exact.med) + "×)");
+        c.line(near.med <= 2 * exact.med, what + ": " + num(near.med) + " vs " + num(exact.med) +
+                                              " ns/pair (" + num(near.med / exact.med) + "×)");
     }
     Agg t = r.agg("sip_mix", "tlsf", "p999"), g = r.agg("sip_mix", "glibc", "p999");
     if (t.n && g.n)
-        c.line(t.med <= g.med, "tlsf sip_mix p99.9 <= glibc's: " + num(t.med) + " vs " +
-                                   num(g.med) + " ns");
-    else c.missing("tlsf sip_mix p99.9 <= glibc's");
+        c.line(t.med <= g.med,
+               "tlsf sip_mix p99.9 <= glibc's: " + num(t.med) + " vs " + num(g.med) + " ns");
+    else
+        c.missing("tlsf sip_mix p99.9 <= glibc's");
     ratioTarget(c, r, "qm", "sip_mix", 0.5);
     for (const char* a : {"fm-shm", "tlsf-shm", "qm-shm", "fm-lock", "tlsf-lock", "qm-lock"}) {
         bool shmPath = std::string(a).ends_with("-shm");
@@ -231,13 +245,15 @@ void printTargets(const Results& r) {
         }
         std::string text = what + ": " + num(two.med) + " vs " + num(one.med) + " M pairs/s (" +
                            num(two.med / one.med) + "×)";
-        if (shmPath) c.line(two.med >= 1.5 * one.med, text);
-        else printf("info %s  [contrast, not a target]\n", text.c_str());
+        if (shmPath)
+            c.line(two.med >= 1.5 * one.med, text);
+        else
+            printf("info %s  [contrast, not a target]\n", text.c_str());
     }
     printf("```\n\n%d targets met, %d missed.\n", c.pass, c.fail);
 }
 
-} // namespace
+}  // namespace
 
 int report(const char* path) {
     std::ifstream in(path);
@@ -263,13 +279,13 @@ int report(const char* path) {
         return 2;
     }
     if (r.loadMax() >= 0)
-        printf("Load average (1 min) before the runs: %.2f–%.2f%s\n\n", r.loadMin(), r.loadMax(),
-               r.loadMax() > 1.5 ? " — the machine was busy: expect noise, compare CPU columns"
-                                 : "");
+        printf(
+            "Load average (1 min) before the runs: %.2f–%.2f%s\n\n", r.loadMin(), r.loadMax(),
+            r.loadMax() > 1.5 ? " — the machine was busy: expect noise, compare CPU columns" : "");
     printSingle(r);
     printShared(r);
     printTargets(r);
     return 0;
 }
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

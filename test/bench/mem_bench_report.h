@@ -7,4 +7,4 @@ namespace osprey::membench {
 // Returns 0 when the file held results, 2 when it could not be read or held none.
 int report(const char* path);
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

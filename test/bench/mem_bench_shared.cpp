@@ -133,16 +133,20 @@ void contend(Ops& ops, const Job& j) {
     void* fifo[kFifo];
     for (uint32_t i = 0; i < kFifo; ++i) {
         fifo[i] = ops.alloc(j.sizes[i]);
-        if (!fifo[i]) ++c.failed[j.index];
-        else touchBlock(fifo[i], j.sizes[i]);
+        if (!fifo[i])
+            ++c.failed[j.index];
+        else
+            touchBlock(fifo[i], j.sizes[i]);
     }
     barrier(c, j.workers);
     c.start[j.index] = nowNs();
     for (uint64_t i = 0; i < j.pairs; ++i) {
         uint32_t size = j.sizes[kFifo + i];
         void* p = ops.alloc(size);
-        if (p) touchBlock(p, size);
-        else ++c.failed[j.index];
+        if (p)
+            touchBlock(p, size);
+        else
+            ++c.failed[j.index];
         void*& oldest = fifo[i % kFifo];
         ops.free(oldest);
         oldest = p;
@@ -159,8 +163,10 @@ void produce(Ops& ops, const Job& j) {
     uint64_t head = 0;
     for (uint64_t i = 0; i < j.pairs; ++i) {
         void* p = ops.alloc(j.sizes[i]);
-        if (p) touchBlock(p, j.sizes[i]);
-        else ++c.failed[j.index];  // the consumer frees nullptr: a no-op
+        if (p)
+            touchBlock(p, j.sizes[i]);
+        else
+            ++c.failed[j.index];  // the consumer frees nullptr: a no-op
         while (head - c.tail.load(std::memory_order_acquire) == kRingSlots) _mm_pause();
         c.ring[head % kRingSlots] = p;
         c.head.store(++head, std::memory_order_release);
@@ -186,9 +192,12 @@ void consume(Ops& ops, const Job& j) {
 template <class Ops>
 void work(Ops& ops, const Job& j) {
     pinTo(static_cast<int>(j.index));
-    if (!j.prodcons) contend(ops, j);
-    else if (j.index == 0) produce(ops, j);
-    else consume(ops, j);
+    if (!j.prodcons)
+        contend(ops, j);
+    else if (j.index == 0)
+        produce(ops, j);
+    else
+        consume(ops, j);
 }
 
 // Forks one process per job; `childOps` builds the worker's Ops after fork.
@@ -207,8 +216,7 @@ bool runProcesses(Job* jobs, uint32_t n, MakeOps childOps) {
     bool ok = true;
     for (uint32_t w = 0; w < n; ++w) {
         int st = 0;
-        if (waitpid(pid[w], &st, 0) != pid[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0)
-            ok = false;
+        if (waitpid(pid[w], &st, 0) != pid[w] || !WIFEXITED(st) || WEXITSTATUS(st) != 0) ok = false;
     }
     return ok;
 }
@@ -232,8 +240,8 @@ bool runLocked(Job* jobs, uint32_t n, size_t segmentBytes, Control* c) {
     if (!seg) return false;
     H* heap = H::create(seg, segmentBytes);
     bool ok = heap && runProcesses(jobs, n, [&](uint32_t) {
-        return LockedHeapOps<H>{heap, &c->lock};
-    });
+                  return LockedHeapOps<H>{heap, &c->lock};
+              });
     munmap(seg, segmentBytes);
     return ok;
 }
@@ -253,7 +261,7 @@ bool runShmPath([[maybe_unused]] Job* jobs, [[maybe_unused]] uint32_t n,
 #endif
 }
 
-} // namespace
+}  // namespace
 
 const char* const kSharedWorkloads[] = {"shm_contend_1p", "shm_contend_2p", "shm_prodcons",
                                         nullptr};
@@ -347,4 +355,4 @@ int runShared(std::string_view alloc, std::string_view workload, double scaleFac
     return 0;
 }
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

@@ -13,4 +13,4 @@ bool isSharedWorkload(std::string_view workload);
 // Runs one measurement and prints "RESULT kind=shared ...". Returns the process exit code.
 int runShared(std::string_view alloc, std::string_view workload, double scaleFactor);
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

@@ -5,6 +5,7 @@
 #include "test/bench/mem_bench_single.h"
 
 #include <fcntl.h>
+#include <sys/resource.h>
 #include <unistd.h>
 #include <x86intrin.h>
 
@@ -29,6 +30,12 @@ uint64_t cpuNs() {
     timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1'000'000'000 + ts.tv_nsec;
+}
+
+uint64_t minorFaults() {
+    rusage ru;
+    getrusage(RUSAGE_SELF, &ru);
+    return static_cast<uint64_t>(ru.ru_minflt);
 }
 
 uint64_t tsc() {
@@ -62,6 +69,7 @@ struct Measurement {
     uint64_t failedOp = 0;
     double ns[2] = {0, 0};  // per unit, pass 0 and 1
     double cpuNs1 = 0;      // pass 1 in process CPU time: unlike wall time, blind to preemption
+    uint64_t faults1 = 0;   // page faults in pass 1: memory the allocator gave back and took again
     double p50 = 0, p99 = 0, p999 = 0, max = 0;  // ns, pass 2
     double tscPerNs = 0;
     double frag = -1;      // (VmHWM - VmRSS before pass 0) / peak live requested
@@ -123,9 +131,10 @@ Measurement measure(A& a, const Trace& t) {
     bool rssOk = resetPeakRss();
     uint64_t rss0 = procStatusKb("VmRSS:");
     for (int pass = 0; pass < 2; ++pass) {
-        uint64_t cpu0 = cpuNs(), start = nowNs();
+        uint64_t flt0 = minorFaults(), cpu0 = cpuNs(), start = nowNs();
         size_t done = replay<A, false>(a, t, slot.data(), nullptr);
         uint64_t end = nowNs(), cpu1 = cpuNs();
+        m.faults1 = minorFaults() - flt0;
         if (done != t.ops.size()) {
             m.ok = false;
             m.failedOp = done;
@@ -171,19 +180,21 @@ int measureAndPrint(const char* alloc, const WorkloadDef& w, const Trace& t) {
         printf(" error=alloc_failed_at_op_%llu\n", static_cast<unsigned long long>(m.failedOp));
         return 1;
     }
-    printf(" units=%llu allocs=%llu ops=%zu peak_live=%llu ns0=%.2f ns1=%.2f p50=%.1f p99=%.1f"
-           " p999=%.1f max=%.1f frag=%.4f heap_peak=%.4f leak=%d tsc_ghz=%.3f cpu1=%.2f\n",
-           static_cast<unsigned long long>(t.units), static_cast<unsigned long long>(t.allocs),
-           t.ops.size(), static_cast<unsigned long long>(t.peakLive), m.ns[0], m.ns[1], m.p50,
-           m.p99, m.p999, m.max, m.frag, m.heapPeak, m.leak ? 1 : 0, m.tscPerNs, m.cpuNs1);
+    printf(
+        " units=%llu allocs=%llu ops=%zu peak_live=%llu ns0=%.2f ns1=%.2f p50=%.1f p99=%.1f"
+        " p999=%.1f max=%.1f frag=%.4f heap_peak=%.4f leak=%d tsc_ghz=%.3f cpu1=%.2f"
+        " faults1=%llu\n",
+        static_cast<unsigned long long>(t.units), static_cast<unsigned long long>(t.allocs),
+        t.ops.size(), static_cast<unsigned long long>(t.peakLive), m.ns[0], m.ns[1], m.p50, m.p99,
+        m.p999, m.max, m.frag, m.heapPeak, m.leak ? 1 : 0, m.tscPerNs, m.cpuNs1,
+        static_cast<unsigned long long>(m.faults1));
     return m.leak ? 1 : 0;
 }
 
-} // namespace
+}  // namespace
 
 const char* const kSingleAllocators[] = {
-    "glibc",
-    "floor",
+    "glibc", "floor",
 #ifdef MEM_BENCH_HAVE_FM
     "fm",
 #endif
@@ -216,4 +227,4 @@ int runSingle(std::string_view alloc, const WorkloadDef& w, double scaleFactor) 
     return 2;
 }
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

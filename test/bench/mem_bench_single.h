@@ -13,4 +13,4 @@ extern const char* const kSingleAllocators[];
 // Returns the process exit code (0 ok, 1 allocation failed or leak, 2 unknown allocator).
 int runSingle(std::string_view alloc, const WorkloadDef& w, double scaleFactor);
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

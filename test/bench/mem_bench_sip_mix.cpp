@@ -40,15 +40,17 @@ struct Expiry {
     uint32_t ref;
     uint32_t gen;
     bool reg;
-    bool operator>(const Expiry& o) const {
-        return time != o.time ? time > o.time : seq > o.seq;
-    }
+    bool operator>(const Expiry& o) const { return time != o.time ? time > o.time : seq > o.seq; }
 };
 
 class SipMix {
 public:
     SipMix(Trace& t, std::pmr::memory_resource* mr)
-        : b_(t), txns_(mr), regs_(kAors, mr), timers_(std::greater<Expiry>(), Queue(mr)), pkg_(mr) {}
+        : b_(t),
+          txns_(mr),
+          regs_(kAors, mr),
+          timers_(std::greater<Expiry>(), Queue(mr)),
+          pkg_(mr) {}
 
     void message(double now) {
         fire(now);
@@ -118,8 +120,8 @@ private:
             dup(kUrecord);
             dup(r_.uniform(20, 60));  // aor
             dup(kUcontact);
-            dup(r_.uniform(40, 120));  // contact
-            dup(r_.uniform(20, 40));   // ruid
+            dup(r_.uniform(40, 120));                      // contact
+            dup(r_.uniform(20, 40));                       // ruid
             if (r_.chance(0.5)) dup(r_.uniform(20, 40));   // received
             if (r_.chance(0.3)) dup(r_.uniform(40, 200));  // path
             if (r_.chance(0.5)) dup(r_.uniform(40, 60));   // instance
@@ -162,7 +164,7 @@ private:
     uint64_t seq_ = 0;
 };
 
-} // namespace
+}  // namespace
 
 void generateSipMix(Trace& t, double scale) {
     MmapResource upstream;
@@ -174,4 +176,4 @@ void generateSipMix(Trace& t, double scale) {
     t.units = t.allocs;
 }
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

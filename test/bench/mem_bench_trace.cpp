@@ -39,7 +39,9 @@ void TraceBuilder::account(uint8_t heap, int64_t delta) {
 
 namespace {
 
-uint64_t scaled(double base, double scale) { return static_cast<uint64_t>(base * scale + 0.5); }
+uint64_t scaled(double base, double scale) {
+    return static_cast<uint64_t>(base * scale + 0.5);
+}
 
 // (a) many same-size blocks, then all freed in allocation order.
 void burst(Trace& t, uint64_t n, uint8_t heap, uint32_t lo, uint32_t hi) {
@@ -50,7 +52,9 @@ void burst(Trace& t, uint64_t n, uint8_t heap, uint32_t lo, uint32_t hi) {
     t.units = t.allocs;
 }
 
-void burstSmall(Trace& t, double scale) { burst(t, scaled(1'000'000, scale), kPkg, 64, 64); }
+void burstSmall(Trace& t, double scale) {
+    burst(t, scaled(1'000'000, scale), kPkg, 64, 64);
+}
 // TLS connection buffers live in shm (the sr-dev report: tcp_main freeing them at once).
 void burstLargeExact(Trace& t, double scale) {
     burst(t, scaled(10'000, scale), kShm, 36'000, 36'000);
@@ -139,7 +143,7 @@ const WorkloadDef kWorkloads[] = {
     {"realloc_grow", 0.2, reallocGrow},
 };
 
-} // namespace
+}  // namespace
 
 const WorkloadDef* workloads(size_t* count) {
     *count = std::size(kWorkloads);
@@ -160,4 +164,4 @@ uint32_t transactionSize(SplitMix64& r) {
     return r.uniform(16, 256);
 }
 
-} // namespace osprey::membench
+}  // namespace osprey::membench

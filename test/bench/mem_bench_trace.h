@@ -51,10 +51,10 @@ struct Op {
 
 struct Trace {
     MappedArray<Op> ops;
-    uint32_t ids = 0;           // slot table size
-    uint64_t allocs = 0;        // ALLOC ops
-    uint64_t units = 0;         // denominator of "ns per pair" (allocs; steps for realloc_grow)
-    uint64_t peakLive = 0;      // peak of live requested bytes, both heaps together
+    uint32_t ids = 0;       // slot table size
+    uint64_t allocs = 0;    // ALLOC ops
+    uint64_t units = 0;     // denominator of "ns per pair" (allocs; steps for realloc_grow)
+    uint64_t peakLive = 0;  // peak of live requested bytes, both heaps together
     uint64_t peakLiveHeap[2] = {0, 0};
 };
 
@@ -90,4 +90,4 @@ const WorkloadDef* workloads(size_t* count);
 // clone, 30 % mid-size, 30 % small.
 uint32_t transactionSize(SplitMix64& r);
 
-} // namespace osprey::membench
+}  // namespace osprey::membench
