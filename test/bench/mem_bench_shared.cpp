@@ -26,10 +26,6 @@
 #include "mem/shm.h"
 #include "test/bench/mem_bench_allocators.h"
 
-#if __has_include("mem/shm.cpp")  // TEMP while mem/shm.cpp is being written
-#define MEM_BENCH_HAVE_SHM 1
-#endif
-
 namespace osprey::membench {
 
 namespace {
@@ -246,11 +242,7 @@ bool runLocked(Job* jobs, uint32_t n, size_t segmentBytes, Control* c) {
     return ok;
 }
 
-bool runShmPath([[maybe_unused]] Job* jobs, [[maybe_unused]] uint32_t n,
-                [[maybe_unused]] size_t segmentBytes) {
-#ifndef MEM_BENCH_HAVE_SHM
-    return false;
-#else
+bool runShmPath(Job* jobs, uint32_t n, size_t segmentBytes) {
     if (!mem::shmInit(segmentBytes)) return false;
     bool ok = runProcesses(jobs, n, [](uint32_t w) {
         mem::shmChildInit(w + 1);
@@ -258,7 +250,6 @@ bool runShmPath([[maybe_unused]] Job* jobs, [[maybe_unused]] uint32_t n,
     });
     mem::shmDestroy();
     return ok;
-#endif
 }
 
 }  // namespace
@@ -276,9 +267,7 @@ const char* const kSharedAllocators[] = {
 #ifdef MEM_BENCH_HAVE_TLSF
     "tlsf-lock",
 #endif
-#ifdef MEM_BENCH_HAVE_SHM
     "shm",
-#endif
     nullptr,
 };
 
