@@ -131,6 +131,18 @@ $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modu
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
+# Test-only modules (test/modules/<name>/*.cpp -> $(BUILD)/test/modules/<name>/<name>.so) for
+# the module loader tests, which find them through OSPREY_BUILD_DIR.
+TEST_MODULES := $(sort $(notdir $(patsubst %/,%,$(dir $(wildcard test/modules/*/*.cpp)))))
+TEST_MODULE_SO := $(foreach m,$(TEST_MODULES),$(BUILD)/test/modules/$(m)/$(m).so)
+define test_module_rule
+$(BUILD)/test/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard test/modules/$(1)/*.cpp))
+	@mkdir -p $$(dir $$@)
+	$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+endef
+$(foreach m,$(TEST_MODULES),$(eval $(call test_module_rule,$(m))))
+$(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
+
 # Unit tests link only the layers they test, so work in progress elsewhere cannot break them:
 # mem_* and lock_* tests link mem/ only; sip_* tests link core/sip/ and mem/.
 $(BUILD)/test/unit/mem_%: $(BUILD)/obj/test/unit/mem_%.o $(MEM_LIB)

@@ -1,0 +1,25 @@
+// The per-message context a route runs with: the message being routed plus the script-visible
+// state that belongs to it (flags, drop mark). Exported functions that take `Ctx&` as their
+// first parameter receive the context of the route that is running.
+#pragma once
+#include <cstdint>
+
+namespace osprey::sip {
+struct SipMsg;
+}
+
+namespace osprey::lua {
+
+struct Ctx {
+    sip::SipMsg* msg = nullptr;
+    uint64_t flags = 0;    // KSR.setflag / resetflag / isflagset (flags 0..63)
+    bool dropped = false;  // KSR.x.drop(): nothing may be sent for this message
+};
+
+// What trampolines reach through their first upvalue. Its address doubles as the error object
+// KSR.x.exit()/drop() raise, so the engine can tell "stop" from a real error without a global.
+struct CallState {
+    Ctx* current = nullptr;  // set by Engine::run for the duration of a route
+};
+
+}  // namespace osprey::lua

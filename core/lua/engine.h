@@ -1,0 +1,85 @@
+// One Lua state running the routing script (DESIGN §5): the KSR table built from the core's and
+// the loaded modules' descriptions, the script's chunk executed once, then route functions
+// (ksr_request_route, ksr_reply_route, failure routes named by tm) called per message with the
+// message's Ctx. KSR.x.exit()/drop() stop a route from any depth; a runtime error is logged with
+// script:line and a traceback and reported as RouteStatus::Error, and the next call works as
+// before. Memory is capped per state (see lua_memory.h); when a call leaves the state above the
+// cap, the state is rebuilt from the script text read at creation.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/lua/ctx.h"
+#include "core/lua/lua_memory.h"
+
+struct lua_State;
+
+namespace osprey::module {
+struct ModuleExport;
+}
+
+namespace osprey::lua {
+
+enum class RouteStatus : uint8_t {
+    Ok,       // the route function returned
+    Exit,     // KSR.x.exit(): stopped on purpose, actions already taken stay taken
+    Drop,     // KSR.x.drop(): stopped, and ctx.dropped is set (nothing may be sent)
+    Error,    // runtime error, logged; the caller drops the message or answers 500
+    NoRoute,  // the script defines no such function
+};
+
+const char* routeStatusName(RouteStatus s);
+
+inline constexpr size_t kDefaultMemoryLimit = 64u << 20;
+
+struct EngineOptions {
+    std::string scriptPath;
+    size_t memoryLimit = kDefaultMemoryLimit;  // bytes; 0 = no cap
+    bool requireRequestRoute = true;           // ksr_request_route must be defined
+    bool jit = true;                           // false: LuaJIT's interpreter only
+};
+
+class Engine {
+public:
+    // Reads and runs the script. The exports (core built-ins first, then modules) must outlive
+    // the engine: their trampolines live in the module .so files.
+    static std::unique_ptr<Engine> create(const EngineOptions& options,
+                                          std::span<const module::ModuleExport* const> exports,
+                                          std::string* error);
+    ~Engine();
+    Engine(const Engine&) = delete;
+    Engine& operator=(const Engine&) = delete;
+
+    // Calls the global function `function` with no arguments; ctx is what Ctx& exports see.
+    RouteStatus run(const char* function, Ctx& ctx) noexcept;
+    bool hasFunction(const char* function) noexcept;
+
+    // The last runtime error (message and traceback), empty if none yet.
+    std::string_view lastError() const noexcept { return {lastError_, lastErrorLen_}; }
+    const LuaMemory& memory() const noexcept { return memory_; }
+    uint64_t rebuilds() const noexcept { return rebuilds_; }
+    lua_State* state() noexcept { return L_; }
+
+private:
+    Engine() = default;
+    bool build(std::string* error);  // a fresh state from script_, replacing any previous one
+    void closeState() noexcept;
+    void setLastError(std::string_view text) noexcept;
+
+    EngineOptions options_;
+    std::vector<const module::ModuleExport*> exports_;
+    std::string script_;  // the script text, kept to rebuild the state without touching disk
+    lua_State* L_ = nullptr;
+    LuaMemory memory_;
+    CallState callState_;
+    uint64_t rebuilds_ = 0;
+    char lastError_[2048] = {};
+    size_t lastErrorLen_ = 0;
+};
+
+}  // namespace osprey::lua

@@ -1,0 +1,50 @@
+// The one declarative description a module gives of itself (DESIGN §5). A module defines it
+// once, at namespace scope, with designated initializers:
+//
+//     OSPREY_MODULE_EXPORT = {
+//         .name = "maxfwd",
+//         .params = kParams,          // constexpr module::ParamSpec[]
+//         .functions = kFunctions,    // constexpr lua::FunctionSpec[] (lua::fn<&f>("f"))
+//         .init = &modInit,
+//     };
+//
+// The loader finds it with dlsym(kExportSymbol); the core's own KSR functions are described the
+// same way (a built-in "core" description), so one mechanism builds the whole KSR table.
+#pragma once
+#include <cstdint>
+#include <span>
+
+#include "core/lua/function_spec.h"
+#include "core/module/abi.h"
+#include "core/module/param_spec.h"
+#include "core/proc/rank.h"
+
+namespace osprey::module {
+
+// An RPC method (the control socket comes later; the slot keeps the description complete).
+struct RpcSpec {
+    const char* name;     // Kamailio's name, e.g. "ul.dump"
+    const void* handler;  // typed when the RPC core lands
+    const char* doc;
+};
+
+struct ModuleExport {
+    uint32_t abi = kAbiVersion;           // filled in the module's own build
+    const char* flavour = kBuildFlavour;  // likewise
+    const char* name = nullptr;           // must equal the file name (<name>.so)
+    const char* version = "";
+    std::span<const char* const> deps = {};  // modules that must be loaded (and init) first
+    std::span<const ParamSpec> params = {};
+    std::span<const lua::FunctionSpec> functions = {};
+    std::span<const RpcSpec> rpc = {};
+    const void* api = nullptr;                // for other modules, through the module's api.h
+    bool (*init)() = nullptr;                 // master, after params, before fork
+    bool (*childInit)(proc::Rank) = nullptr;  // every process, after fork
+    void (*destroy)() = nullptr;              // master at shutdown, reverse dependency order
+};
+
+}  // namespace osprey::module
+
+#define OSPREY_MODULE_EXPORT                          \
+    extern "C" __attribute__((visibility("default"))) \
+    const ::osprey::module::ModuleExport osprey_module

@@ -1,0 +1,11 @@
+// Test-only module depending on testmod_cycle1 (dependency error tests).
+#include "core/module/module_export.h"
+
+namespace {
+constexpr const char* kDeps[] = {"testmod_cycle1"};
+}
+
+OSPREY_MODULE_EXPORT = {
+    .name = "testmod_cycle2",
+    .deps = kDeps,
+};
