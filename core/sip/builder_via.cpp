@@ -40,8 +40,8 @@ bool sameAddress(const ViaBody& v, std::string_view ip) {
 std::string_view arenaConcat(MsgArena& arena, std::string_view a, std::string_view b) {
     char* p = static_cast<char*>(arena.alloc(a.size() + b.size()));
     if (p == nullptr) return {};
-    std::memcpy(p, a.data(), a.size());
-    std::memcpy(p + a.size(), b.data(), b.size());
+    if (!a.empty()) std::memcpy(p, a.data(), a.size());
+    if (!b.empty()) std::memcpy(p + a.size(), b.data(), b.size());
     return std::string_view(p, a.size() + b.size());
 }
 
