@@ -34,15 +34,18 @@ bool mustBeInBoth(string_view name) {
            nameEq(name, "maddr") || nameEq(name, "transport");
 }
 
-// Finds `name` in a ';'/'&'-separated list; *value gets its value (empty for a flag).
-bool findItem(string_view list, char sep, string_view name, string_view* value, bool* hasValue) {
+// Finds the first item called `name` in a ';'/'&'-separated list.
+struct Item {
+    string_view name, value;
+    bool hasValue = false;
+};
+
+bool findItem(string_view list, char sep, string_view name, Item* out) {
     ItemIter it(list, sep);
-    string_view n, v;
-    bool hv = false;
-    while (it.next(n, v, hv)) {
-        if (nameEq(n, name)) {
-            *value = v;
-            *hasValue = hv;
+    Item i;
+    while (it.next(i.name, i.value, i.hasValue)) {
+        if (nameEq(i.name, name)) {
+            *out = i;
             return true;
         }
     }
@@ -55,40 +58,56 @@ bool valuesEqual(string_view name, string_view a, string_view b) {
 }
 
 // Every parameter present in both lists matches, and the must-be-in-both ones are in both.
+// A name given twice counts by its first occurrence, on both sides alike (so the relation
+// stays reflexive and symmetric whatever the input).
 bool sipParamsEqual(string_view pa, string_view pb) {
     ItemIter it(pa, ';');
-    string_view name, va, vb;
-    bool hasA = false, hasB = false;
-    while (it.next(name, va, hasA)) {
-        if (findItem(pb, ';', name, &vb, &hasB)) {
-            if (hasA != hasB || !valuesEqual(name, va, vb)) return false;
-        } else if (mustBeInBoth(name)) {
+    Item a, first, b;
+    while (it.next(a.name, a.value, a.hasValue)) {
+        if (findItem(pa, ';', a.name, &first) && first.name.data() != a.name.data()) continue;
+        if (findItem(pb, ';', a.name, &b)) {
+            if (a.hasValue != b.hasValue || !valuesEqual(a.name, a.value, b.value)) return false;
+        } else if (mustBeInBoth(a.name)) {
             return false;
         }
     }
     ItemIter back(pb, ';');
-    while (back.next(name, vb, hasB)) {
-        if (mustBeInBoth(name) && !findItem(pa, ';', name, &va, &hasA)) return false;
+    while (back.next(b.name, b.value, b.hasValue)) {
+        if (mustBeInBoth(b.name) && !findItem(pa, ';', b.name, &a)) return false;
     }
     return true;
+}
+
+using ValueEq = bool (*)(string_view, string_view);
+
+size_t countEqual(string_view list, char sep, const Item& x, ValueEq valueEq) {
+    size_t n = 0;
+    ItemIter it(list, sep);
+    Item y;
+    while (it.next(y.name, y.value, y.hasValue)) {
+        if (nameEq(x.name, y.name) && x.hasValue == y.hasValue && valueEq(x.value, y.value)) ++n;
+    }
+    return n;
+}
+
+// The same items on both sides, order aside (equal as multisets).
+bool sameItems(string_view la, string_view lb, char sep, ValueEq valueEq) {
+    size_t countA = 0, countB = 0;
+    ItemIter it(la, sep);
+    Item x;
+    while (it.next(x.name, x.value, x.hasValue)) {
+        ++countA;
+        if (countEqual(la, sep, x, valueEq) != countEqual(lb, sep, x, valueEq)) return false;
+    }
+    ItemIter back(lb, sep);
+    while (back.next(x.name, x.value, x.hasValue)) ++countB;
+    return countA == countB;
 }
 
 // Headers are never ignored: the same set on both sides, each with an equal value. Header
 // values are compared exactly after unescaping; the per-header rules of §20 would only make
 // more pairs equal, and a false "different" is the safe side for a router.
-bool sipHeadersEqual(string_view ha, string_view hb) {
-    size_t countA = 0, countB = 0;
-    ItemIter it(ha, '&');
-    string_view name, va, vb;
-    bool hasA = false, hasB = false;
-    while (it.next(name, va, hasA)) {
-        ++countA;
-        if (!findItem(hb, '&', name, &vb, &hasB) || !equalEscaped(va, vb, true)) return false;
-    }
-    ItemIter back(hb, '&');
-    while (back.next(name, vb, hasB)) ++countB;
-    return countA == countB;
-}
+bool headerValueEq(string_view a, string_view b) { return equalEscaped(a, b, true); }
 
 // RFC 3966 §4: both global or both local, digits equal once visual separators are dropped,
 // and the same set of parameters with values equal ignoring case.
@@ -104,27 +123,19 @@ bool telNumbersEqual(string_view a, string_view b) {
     }
 }
 
-bool telParamsEqual(string_view pa, string_view pb) {
-    size_t countA = 0, countB = 0;
-    ItemIter it(pa, ';');
-    string_view name, va, vb;
-    bool hasA = false, hasB = false;
-    while (it.next(name, va, hasA)) {
-        ++countA;
-        if (!findItem(pb, ';', name, &vb, &hasB) || hasA != hasB) return false;
-        bool digits = !va.empty() && va.front() == '+';
-        if (digits ? !telNumbersEqual(va, vb) : !equalEscaped(va, vb, false)) return false;
+// phone-context may be global digits (separators ignored) or a domain (case ignored).
+bool telValueEq(string_view a, string_view b) {
+    if (!a.empty() && a.front() == '+' && !b.empty() && b.front() == '+') {
+        return telNumbersEqual(a, b);
     }
-    ItemIter back(pb, ';');
-    while (back.next(name, vb, hasB)) ++countB;
-    return countA == countB;
+    return equalEscaped(a, b, false);
 }
 
 bool telEquals(const SipUri& a, const SipUri& b) {
     bool globalA = !a.telNumber.empty() && a.telNumber.front() == '+';
     bool globalB = !b.telNumber.empty() && b.telNumber.front() == '+';
     return globalA == globalB && telNumbersEqual(a.telNumber, b.telNumber) &&
-           telParamsEqual(a.params, b.params);
+           sameItems(a.params, b.params, ';', telValueEq);
 }
 
 }  // namespace
@@ -150,7 +161,7 @@ bool uriEquals(const SipUri& a, const SipUri& b) {
     }
     if (!uriHostEquals(a.host, b.host)) return false;
     if (a.hasPort != b.hasPort || a.port != b.port) return false;
-    return sipParamsEqual(a.params, b.params) && sipHeadersEqual(a.headers, b.headers);
+    return sipParamsEqual(a.params, b.params) && sameItems(a.headers, b.headers, '&', headerValueEq);
 }
 
 }  // namespace osprey::sip

@@ -379,6 +379,18 @@ TEST(UriEquals, Tel) {
     EXPECT_FALSE(eq("tel:+12015550123", "sip:+12015550123@h;user=phone"));
 }
 
+TEST(UriEquals, DuplicatesKeepTheRelationReflexiveAndSymmetric) {
+    // A repeated parameter counts by its first occurrence; headers compare as multisets.
+    EXPECT_TRUE(eq("sip:h;transport=udp;transport=tcp", "sip:h;transport=udp;transport=tcp"));
+    EXPECT_TRUE(eq("sip:h;transport=udp;transport=tcp", "sip:h;transport=udp"));
+    EXPECT_FALSE(eq("sip:h;transport=tcp;transport=udp", "sip:h;transport=udp"));
+    EXPECT_TRUE(eq("sip:h?a=1&a=2", "sip:h?a=2&a=1"));
+    EXPECT_FALSE(eq("sip:h?a=1&a=1", "sip:h?a=1&a=2"));
+    EXPECT_TRUE(eq("tel:+1;x=1;x=2", "tel:+1;x=2;x=1"));
+    EXPECT_FALSE(eq("tel:+1;x=1;x=1", "tel:+1;x=1;x=2"));
+    EXPECT_FALSE(eq("tel:1;phone-context=(+1)", "tel:1;phone-context=+(1)"));
+}
+
 TEST(UriEquals, HostHelper) {
     EXPECT_TRUE(uriHostEquals("Example.COM", "example.com"));
     EXPECT_FALSE(uriHostEquals("example.com", "example.com."));
