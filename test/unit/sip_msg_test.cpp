@@ -140,7 +140,8 @@ TEST(SipMsg, BadStartLines) {
 
 TEST(SipMsg, LeadingCrlfIgnored) {
     SipMsg m;
-    ASSERT_TRUE(parseMsg(m, "\r\n\r\n" + kInvite)) << m.errorText();
+    const std::string msg = "\r\n\r\n" + kInvite;
+    ASSERT_TRUE(parseMsg(m, msg)) << m.errorText();
     EXPECT_EQ(m.method(), Method::Invite);
 }
 
@@ -315,7 +316,8 @@ TEST(SipMsg, TooManyHeadersIsAnError) {
 
 TEST(SipMsg, BodyBounds) {
     SipMsg m;
-    ASSERT_TRUE(parseMsg(m, kInvite + "trailing junk"));
+    const std::string junk = kInvite + "trailing junk";
+    ASSERT_TRUE(parseMsg(m, junk));
     ASSERT_TRUE(findBody(m));
     EXPECT_EQ(m.body, "v=0\n") << "octets after Content-Length are ignored (datagram)";
     std::string noCl = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n\r\nrest of datagram";
