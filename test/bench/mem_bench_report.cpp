@@ -104,8 +104,8 @@ std::string withRange(const Agg& g) {
 }
 
 const char* const kSingleOrder[] = {"floor", "glibc", "fm", "tlsf", "qm"};
-const char* const kSharedOrder[] = {"glibc",   "fm-shm",    "tlsf-shm", "qm-shm",
-                                    "fm-lock", "tlsf-lock", "qm-lock"};
+const char* const kSharedOrder[] = {"floor",  "glibc",   "fm-shm",    "tlsf-shm",
+                                    "qm-shm", "fm-lock", "tlsf-lock", "qm-lock"};
 
 std::string allocLabel(const std::string& a) {
     if (a == "qm") return "qm (stacks)";
@@ -114,6 +114,7 @@ std::string allocLabel(const std::string& a) {
 }
 
 std::string sharedLabel(const std::string& a) {
+    if (a == "floor") return "(harness floor, private)";
     if (a == "glibc") return "glibc (2 threads)";
     if (a == "qm-shm") return "qm (stacks) shm path";
     if (a == "qm-lock") return "qm (stacks) one lock";
@@ -165,8 +166,10 @@ void printShared(const Results& r) {
     printf(
         "### Shared heap: M malloc+free pairs/s (median of runs [min–max]; higher is "
         "better)\n\n");
-    printf("| arrangement | shm_contend_1p | shm_contend_2p | 2p / 1p | shm_prodcons |\n");
-    printf("|---|---:|---:|---:|---:|\n");
+    printf(
+        "| arrangement | shm_contend_1p | shm_contend_2p | 2p / 1p | shm_prodcons | "
+        "prodcons max in flight |\n");
+    printf("|---|---:|---:|---:|---:|---:|\n");
     for (const char* a : kSharedOrder) {
         if (!r.has("shm_contend_1p", a) && !r.has("shm_contend_2p", a) && !r.has("shm_prodcons", a))
             continue;
@@ -176,9 +179,10 @@ void printShared(const Results& r) {
             Agg g = r.agg(w, a, "mpairs");
             return g.n ? withRange(g) : (r.has(w, a) ? "failed: " + r.firstError(w, a) : "–");
         };
-        printf("| %s | %s | %s | %s | %s |\n", sharedLabel(a).c_str(),
+        Agg inFlight = r.agg("shm_prodcons", a, "ring_max");
+        printf("| %s | %s | %s | %s | %s | %s |\n", sharedLabel(a).c_str(),
                cell("shm_contend_1p").c_str(), cell("shm_contend_2p").c_str(), scale.c_str(),
-               cell("shm_prodcons").c_str());
+               cell("shm_prodcons").c_str(), inFlight.n ? num(inFlight.med).c_str() : "–");
     }
     printf("\n");
 }
@@ -250,6 +254,13 @@ void printTargets(const Results& r) {
         else
             printf("info %s  [contrast, not a target]\n", text.c_str());
     }
+    Agg g1 = r.agg("shm_contend_1p", "glibc", "mpairs"),
+        g2 = r.agg("shm_contend_2p", "glibc", "mpairs");
+    if (g1.n && g2.n)
+        printf(
+            "info glibc (2 threads, nothing shared) shm_contend 2p/1p: %s× — what two "
+            "independent heaps get on this machine\n",
+            num(g2.med / g1.med).c_str());
     printf("```\n\n%d targets met, %d missed.\n", c.pass, c.fail);
 }
 
