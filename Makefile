@@ -6,7 +6,9 @@
 #   make test                 unit + integration tests, ends with "N passed, N failed"
 #   make test-mem             allocator and lock tests only (CI runs it per allocator)
 #   make run                  build and start osprey in the foreground with etc/osprey.cfg
-#   make bench                all benchmarks (bench-mem, ...)
+#   make bench                all benchmarks (bench-mem, bench-parser, ...)
+#   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
+#   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
 MEMMNG ?= fm
@@ -78,7 +80,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 DEPS_STAMP := build/.deps-ok
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem clean deps fuzz format
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser clean deps fuzz format
 all: osprey modules tests
 
 deps: $(DEPS_STAMP)
@@ -172,6 +174,11 @@ $(BUILD)/bench/mem_bench: $(BUILD)/obj/test/bench/mem_bench.o \
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
 
+# The parser benchmark links core/sip/ and mem/ only; it counts system allocations itself.
+$(BUILD)/bench/parser_bench: $(BUILD)/obj/test/bench/parser_bench.o $(SIP_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
@@ -185,10 +192,34 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem
+bench: bench-mem bench-parser
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
+
+bench-parser: $(BUILD)/bench/parser_bench
+	@$(BUILD)/bench/parser_bench
+
+# --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
+# $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
+FUZZ_CXX   ?= clang++-14
+FUZZ_DIR   := $(BUILD)/fuzz
+FUZZ_FLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
+              -fno-sanitize-recover=undefined -include test/fuzz/clang_compat.h
+FUZZ_SRC   := $(wildcard test/fuzz/*_fuzz.cpp)
+FUZZ_BIN   := $(patsubst test/fuzz/%.cpp,$(FUZZ_DIR)/%,$(FUZZ_SRC))
+FUZZ_LINK  := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(SIP_SRC) test/fuzz/fuzz_pkg.cpp)
+
+.PRECIOUS: $(FUZZ_DIR)/obj/%.o
+$(FUZZ_DIR)/obj/%.o: %.cpp | $(DEPS_STAMP)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
+
+$(FUZZ_DIR)/%_fuzz: $(FUZZ_DIR)/obj/test/fuzz/%_fuzz.o $(FUZZ_LINK)
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^
+
+fuzz: $(FUZZ_BIN)
+	@FUZZ_DIR=$(FUZZ_DIR) scripts/fuzz.sh $(FUZZ_BIN)
 
 clean:
 	rm -rf build
@@ -197,3 +228,4 @@ format:
 	clang-format -i $$(git ls-files '*.cpp' '*.h')
 
 -include $(shell find $(BUILD)/obj $(BUILD)/pic -name '*.d' 2>/dev/null)
+-include $(shell find $(FUZZ_DIR)/obj -name '*.d' 2>/dev/null)

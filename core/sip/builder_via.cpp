@@ -2,6 +2,7 @@
 #include "core/sip/builder_via.h"
 
 #include <cstring>
+#include <utility>
 
 #include "core/sip/builder_sanitize.h"
 #include "core/sip/msg.h"
@@ -119,6 +120,9 @@ BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp
         e.text = arenaConcat(msg.arena, ";received=", srcIp);
     }
     if (e.text.empty()) return BuildError::OutOfMemory;
+    // Sorted by offset for callers that apply them in one pass; at equal offsets the rport
+    // edit stays first.
+    if (*count == 2 && out[1].start < out[0].start) std::swap(out[0], out[1]);
     return BuildError::Ok;
 }
 

@@ -24,7 +24,7 @@ inline constexpr int kMaxReceivedEdits = 2;
 // the sender asked for rport (srcPort 0 skips it), received=<srcIp> when the sent-by differs
 // from srcIp or rport was asked for (replacing an existing received). srcIp may be given with
 // IPv6 brackets; received gets the bare address. Edit text lives in msg.arena. The edits are
-// in the order they must be applied at equal offsets.
+// sorted by offset (rport's first at equal offsets).
 BuildError receivedEdits(SipMsg& msg, const ViaBody& v, std::string_view srcIp, uint16_t srcPort,
                          RangeEdit out[kMaxReceivedEdits], int* count);
 

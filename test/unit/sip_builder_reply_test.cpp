@@ -182,6 +182,21 @@ TEST(SipReply, ReceivedAndRportOnTopVia) {
     EXPECT_EQ(r.resp.topVia->received, "198.51.100.4");
 }
 
+TEST(SipReply, ReceivedBeforeRportInTheViaKeepsEditsInOrder) {
+    // Found by the fuzzer: an existing received= before rport=N in the top Via.
+    string text = kInvite;
+    size_t v1 = text.find("Via: SIP/2.0/UDP proxy");
+    text.replace(v1, text.find("\r\n", v1) - v1,
+                 "Via: SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx;received=192.0.2.9;rport=5070");
+    Reply r(text);
+    ReplyOptions opt;
+    opt.srcIp = "198.51.100.2";
+    opt.srcPort = 1234;
+    ASSERT_EQ(r.make(200, "OK", opt), BuildError::Ok);
+    EXPECT_EQ(r.values(HeaderKind::Via)[0],
+              "SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx;received=198.51.100.2;rport=1234");
+}
+
 TEST(SipReply, ExtraHeadersAndBody) {
     ReplyOptions opt;
     opt.extraHeaders = "Server: Osprey\r\nAllow: INVITE, ACK, BYE";  // last CRLF added
