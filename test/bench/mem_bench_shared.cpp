@@ -12,6 +12,7 @@
 
 #include <pthread.h>
 #include <sched.h>
+#include <sys/resource.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include <x86intrin.h>
@@ -70,10 +71,12 @@ struct Control {
     alignas(64) std::atomic<uint64_t> head{0};  // ring: written by the producer
     alignas(64) std::atomic<uint64_t> tail{0};  // ring: written by the consumer
     alignas(64) TasLock lock;
-    alignas(64) uint64_t start[2] = {0, 0};
-    uint64_t end[2] = {0, 0};
+    // Per pass (0 cold, 1 warm) and worker.
+    alignas(64) uint64_t start[2][2] = {};
+    uint64_t end[2][2] = {};
+    uint64_t faults[2][2] = {};  // page faults inside the timed loop
+    uint64_t ringMax[2] = {};    // prodcons: most blocks in flight (the producer's lead)
     uint32_t failed[2] = {0, 0};
-    uint64_t ringMax = 0;  // prodcons: most blocks in flight (the producer's lead)
     alignas(64) void* ring[kRingSlots];
 };
 
@@ -135,6 +138,13 @@ struct GlibcOps {
     void free(void* p) { ::free(p); }
 };
 
+// Minor page faults of the calling thread (a worker is a process or one of two threads).
+uint64_t threadFaults() {
+    rusage ru;
+    getrusage(RUSAGE_THREAD, &ru);
+    return static_cast<uint64_t>(ru.ru_minflt);
+}
+
 void pinTo(int cpu) {
     cpu_set_t set;
     CPU_ZERO(&set);
@@ -142,9 +152,10 @@ void pinTo(int cpu) {
     sched_setaffinity(0, sizeof set, &set);  // best effort: fewer CPUs only means noisier
 }
 
-void barrier(Control& c, uint32_t workers) {
+// Round r (1, 2, ...) lets everybody through once all workers have arrived r times.
+void barrier(Control& c, uint32_t workers, uint32_t round) {
     c.ready.fetch_add(1, std::memory_order_acq_rel);
-    while (c.ready.load(std::memory_order_acquire) < workers) _mm_pause();
+    while (c.ready.load(std::memory_order_acquire) < workers * round) _mm_pause();
 }
 
 struct Job {
@@ -156,6 +167,28 @@ struct Job {
     uint64_t pairs;
 };
 
+// Times one pass of a worker: both workers start together (barrier), each records its own
+// start, end and page faults.
+class PassClock {
+public:
+    PassClock(const Job& j, int pass) : j_(j), pass_(pass) {
+        barrier(*j.c, j.workers, static_cast<uint32_t>(pass + 1));
+        faults0_ = threadFaults();
+        j.c->start[pass][j.index] = nowNs();
+    }
+    ~PassClock() {
+        j_.c->end[pass_][j_.index] = nowNs();
+        j_.c->faults[pass_][j_.index] = threadFaults() - faults0_;
+    }
+
+private:
+    const Job& j_;
+    int pass_;
+    uint64_t faults0_;
+};
+
+// Pass 0 runs on a fresh segment (first-touch page faults included), pass 1 repeats the same
+// sizes on the warm heap — the main number, as for the single-process workloads.
 template <class Ops>
 void contend(Ops& ops, const Job& j) {
     Control& c = *j.c;
@@ -167,58 +200,60 @@ void contend(Ops& ops, const Job& j) {
         else
             touchBlock(fifo[i], j.sizes[i]);
     }
-    barrier(c, j.workers);
-    c.start[j.index] = nowNs();
-    for (uint64_t i = 0; i < j.pairs; ++i) {
-        uint32_t size = j.sizes[kFifo + i];
-        void* p = ops.alloc(size);
-        if (p)
-            touchBlock(p, size);
-        else
-            ++c.failed[j.index];
-        void*& oldest = fifo[i % kFifo];
-        ops.free(oldest);
-        oldest = p;
+    for (int pass = 0; pass < 2; ++pass) {
+        PassClock clock(j, pass);
+        for (uint64_t i = 0; i < j.pairs; ++i) {
+            uint32_t size = j.sizes[kFifo + i];
+            void* p = ops.alloc(size);
+            if (p)
+                touchBlock(p, size);
+            else
+                ++c.failed[j.index];
+            void*& oldest = fifo[(pass * j.pairs + i) % kFifo];
+            ops.free(oldest);
+            oldest = p;
+        }
     }
-    c.end[j.index] = nowNs();
     for (void* p : fifo) ops.free(p);
 }
 
 template <class Ops>
 void produce(Ops& ops, const Job& j) {
     Control& c = *j.c;
-    barrier(c, j.workers);
-    c.start[j.index] = nowNs();
     uint64_t head = 0;
-    for (uint64_t i = 0; i < j.pairs; ++i) {
-        void* p = ops.alloc(j.sizes[i]);
-        if (p)
-            touchBlock(p, j.sizes[i]);
-        else
-            ++c.failed[j.index];  // the consumer frees nullptr: a no-op
-        uint64_t inFlight;
-        while ((inFlight = head - c.tail.load(std::memory_order_acquire)) == kRingSlots)
-            _mm_pause();
-        if (inFlight >= c.ringMax) c.ringMax = inFlight + 1;
-        c.ring[head % kRingSlots] = p;
-        c.head.store(++head, std::memory_order_release);
+    for (int pass = 0; pass < 2; ++pass) {
+        PassClock clock(j, pass);
+        for (uint64_t i = 0; i < j.pairs; ++i) {
+            void* p = ops.alloc(j.sizes[i]);
+            if (p)
+                touchBlock(p, j.sizes[i]);
+            else
+                ++c.failed[j.index];  // the consumer frees nullptr: a no-op
+            uint64_t inFlight;
+            while ((inFlight = head - c.tail.load(std::memory_order_acquire)) == kRingSlots)
+                _mm_pause();
+            if (inFlight >= c.ringMax[pass]) c.ringMax[pass] = inFlight + 1;
+            c.ring[head % kRingSlots] = p;
+            c.head.store(++head, std::memory_order_release);
+        }
     }
-    c.end[j.index] = nowNs();
 }
 
+// The consumer leaves a pass only after freeing all its blocks, so the ring is empty when the
+// next pass starts.
 template <class Ops>
 void consume(Ops& ops, const Job& j) {
     Control& c = *j.c;
-    barrier(c, j.workers);
-    c.start[j.index] = nowNs();
     uint64_t tail = 0;
-    for (uint64_t i = 0; i < j.pairs; ++i) {
-        while (c.head.load(std::memory_order_acquire) == tail) _mm_pause();
-        void* p = c.ring[tail % kRingSlots];
-        c.tail.store(++tail, std::memory_order_release);
-        ops.free(p);
+    for (int pass = 0; pass < 2; ++pass) {
+        PassClock clock(j, pass);
+        for (uint64_t i = 0; i < j.pairs; ++i) {
+            while (c.head.load(std::memory_order_acquire) == tail) _mm_pause();
+            void* p = c.ring[tail % kRingSlots];
+            c.tail.store(++tail, std::memory_order_release);
+            ops.free(p);
+        }
     }
-    c.end[j.index] = nowNs();
 }
 
 template <class Ops>
@@ -233,13 +268,41 @@ void work(Ops& ops, const Job& j) {
 }
 
 // Forks one process per job; `childOps` builds the worker's Ops after fork.
+// The mapping [lo, hi) that holds p, from /proc/self/maps; false if none does.
+bool mappingOf(const void* p, uintptr_t* lo, uintptr_t* hi) {
+    FILE* f = fopen("/proc/self/maps", "r");
+    if (!f) return false;
+    char line[512];
+    bool found = false;
+    auto a = reinterpret_cast<uintptr_t>(p);
+    while (!found && fgets(line, sizeof line, f)) {
+        unsigned long l = 0, h = 0;
+        found = sscanf(line, "%lx-%lx", &l, &h) == 2 && l <= a && a < h;
+        *lo = l;
+        *hi = h;
+    }
+    fclose(f);
+    return found;
+}
+
+// A fork child maps shared pages into its own page tables one fault at a time, and in this
+// kind of VM a fault costs ~20 us: a worker that has run for a while has them all. So each
+// worker maps the whole segment before the clock starts (the pages stay shared).
+struct Segment {
+    uintptr_t lo = 0, hi = 0;
+    void mapInto() const {
+        if (hi > lo) madvise(reinterpret_cast<void*>(lo), hi - lo, MADV_POPULATE_WRITE);
+    }
+};
+
 template <class MakeOps>
-bool runProcesses(Job* jobs, uint32_t n, MakeOps childOps) {
+bool runProcesses(Job* jobs, uint32_t n, MakeOps childOps, Segment seg = {}) {
     pid_t pid[2] = {-1, -1};
     for (uint32_t w = 0; w < n; ++w) {
         pid[w] = fork();
         if (pid[w] < 0) return false;
         if (pid[w] == 0) {
+            seg.mapInto();
             auto ops = childOps(w);
             work(ops, jobs[w]);
             _exit(0);
@@ -267,23 +330,43 @@ bool runThreads(Job* jobs, uint32_t n) {
 }
 
 template <mem::Heap H>
-bool runLocked(Job* jobs, uint32_t n, size_t segmentBytes, Control* c) {
+bool runLocked(Job* jobs, uint32_t n, size_t segmentBytes, Control* c, size_t* heapPeak) {
     void* seg = mapBytes(segmentBytes, true);
     if (!seg) return false;
     H* heap = H::create(seg, segmentBytes);
-    bool ok = heap && runProcesses(jobs, n, [&](uint32_t) {
-                  return LockedHeapOps<H>{heap, &c->lock};
-              });
+    Segment whole{reinterpret_cast<uintptr_t>(seg),
+                  reinterpret_cast<uintptr_t>(seg) + segmentBytes};
+    bool ok = heap && runProcesses(
+                          jobs, n,
+                          [&](uint32_t) {
+                              return LockedHeapOps<H>{heap, &c->lock};
+                          },
+                          whole);
+    if (heap) {
+        mem::HeapStats st;
+        heap->stats(st);
+        *heapPeak = st.maxRealUsed;
+    }
     munmap(seg, segmentBytes);
     return ok;
 }
 
-bool runShmPath(Job* jobs, uint32_t n, size_t segmentBytes) {
+bool runShmPath(Job* jobs, uint32_t n, size_t segmentBytes, size_t* heapPeak) {
     if (!mem::shmInit(segmentBytes)) return false;
-    bool ok = runProcesses(jobs, n, [](uint32_t w) {
-        mem::shmChildInit(w + 1);
-        return ShmPathOps{};
-    });
+    // shm.h does not say where the segment is: find the mapping that holds a block of it.
+    Segment whole;
+    void* probe = mem::shmAlloc(16, kBenchSite);
+    if (!probe || !mappingOf(probe, &whole.lo, &whole.hi)) whole = Segment{};
+    mem::shmFree(probe, kBenchSite);
+    mem::shmFlushCache();
+    bool ok = runProcesses(
+        jobs, n,
+        [](uint32_t w) {
+            mem::shmChildInit(w + 1);
+            return ShmPathOps{};
+        },
+        whole);
+    *heapPeak = mem::shmStats().maxRealUsed;  // blocks parked in caches count as used here
     mem::shmDestroy();
     return ok;
 }
@@ -337,47 +420,61 @@ int runShared(std::string_view alloc, std::string_view workload, double scaleFac
     const size_t segment = prodcons ? size_t{512} << 20 : size_t{128} << 20;
     std::string name(alloc);
     bool ok = false;
+    size_t heapPeak = 0;  // the shared heap's maxRealUsed (arena arrangements)
     if (alloc == "glibc") {
         ok = runThreads(jobs, workers);
     } else if (alloc == "floor") {
         ok = runProcesses(jobs, workers, [](uint32_t) { return FloorOps{}; });
     } else if (alloc == "shm") {
         name = std::string(OSPREY_MEMMNG_NAME) + "-shm";
-        ok = runShmPath(jobs, workers, segment);
+        ok = runShmPath(jobs, workers, segment, &heapPeak);
 #ifdef MEM_BENCH_HAVE_FM
     } else if (alloc == "fm-lock") {
-        ok = runLocked<mem::FmHeap>(jobs, workers, segment, c);
+        ok = runLocked<mem::FmHeap>(jobs, workers, segment, c, &heapPeak);
 #endif
 #ifdef MEM_BENCH_HAVE_QM
     } else if (alloc == "qm-lock") {
-        ok = runLocked<mem::QmHeap<true>>(jobs, workers, segment, c);
+        ok = runLocked<mem::QmHeap<true>>(jobs, workers, segment, c, &heapPeak);
 #endif
 #ifdef MEM_BENCH_HAVE_TLSF
     } else if (alloc == "tlsf-lock") {
-        ok = runLocked<mem::TlsfHeap>(jobs, workers, segment, c);
+        ok = runLocked<mem::TlsfHeap>(jobs, workers, segment, c, &heapPeak);
 #endif
     } else {
         fprintf(stderr, "mem_bench: shared allocator '%s' is not built in\n", name.c_str());
         return 2;
     }
-    uint64_t start = c->start[0], end = c->end[0];
-    uint32_t failed = c->failed[0];
-    for (uint32_t w = 1; w < workers; ++w) {
-        start = std::min(start, c->start[w]);
-        end = std::max(end, c->end[w]);
-        failed += c->failed[w];
+    uint32_t failed = c->failed[0] + (workers > 1 ? c->failed[1] : 0);
+    double rate[2];
+    uint64_t faults[2];
+    bool timed = true;
+    for (int pass = 0; pass < 2; ++pass) {
+        uint64_t start = c->start[pass][0], end = c->end[pass][0];
+        faults[pass] = c->faults[pass][0];
+        for (uint32_t w = 1; w < workers; ++w) {
+            start = std::min(start, c->start[pass][w]);
+            end = std::max(end, c->end[pass][w]);
+            faults[pass] += c->faults[pass][w];
+        }
+        timed = timed && end > start;
+        rate[pass] = end > start ? static_cast<double>(pairs * (prodcons ? 1 : workers)) * 1e3 /
+                                       static_cast<double>(end - start)
+                                 : 0;
     }
-    ok = ok && failed == 0 && end > start;
-    const uint64_t total = prodcons ? pairs : pairs * workers;
+    ok = ok && failed == 0 && timed;
     printf("RESULT kind=shared alloc=%s workload=%.*s ok=%d", name.c_str(),
            static_cast<int>(workload.size()), workload.data(), ok ? 1 : 0);
     if (!ok) {
         printf(" error=%s\n", failed ? "alloc_failed" : "worker_failed");
         return 1;
     }
-    printf(" pairs=%llu mpairs=%.3f", static_cast<unsigned long long>(total),
-           static_cast<double>(total) * 1e3 / static_cast<double>(end - start));
-    if (prodcons) printf(" ring_max=%llu", static_cast<unsigned long long>(c->ringMax));
+    printf(" pairs=%llu mpairs=%.3f mpairs0=%.3f faults=%llu faults0=%llu",
+           static_cast<unsigned long long>(pairs * (prodcons ? 1 : workers)), rate[1], rate[0],
+           static_cast<unsigned long long>(faults[1]), static_cast<unsigned long long>(faults[0]));
+    if (heapPeak) printf(" heap_peak_mb=%.1f", static_cast<double>(heapPeak) / (1 << 20));
+    if (prodcons)
+        printf(" ring_max=%llu ring_max0=%llu", static_cast<unsigned long long>(c->ringMax[1]),
+               static_cast<unsigned long long>(c->ringMax[0]));
     printf("\n");
     munmap(c, sizeof(Control));
     return 0;
