@@ -1,11 +1,11 @@
 // osprey: the master process's start-up sequence (DESIGN §2). Each step that belongs to a
 // subsystem runs through the start-up hooks (core/app/hooks.h), so this stays a list.
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <filesystem>
 #include <string>
-#include <unistd.h>
 
 #include "core/app/daemon.h"
 #include "core/app/heap_report.h"
@@ -77,9 +77,11 @@ int startServer(const app::Options& opts, const config::Config& cfg) {
         mem::shmDestroy();
         return 1;
     }
-    LM_NOTICE("osprey %s starting (allocator %s, %s build): shm %zu MiB, pkg %zu MiB, %u children, config %s",
-              app::versionString(), app::allocatorName(), OSPREY_BUILD_MODE, cfg.shmMiB, cfg.pkgMiB,
-              cfg.children, cfg.file.empty() ? "(defaults)" : cfg.file.c_str());
+    LM_NOTICE(
+        "osprey %s starting (allocator %s, %s build): shm %zu MiB, pkg %zu MiB, %u children, "
+        "config %s",
+        app::versionString(), app::allocatorName(), OSPREY_BUILD_MODE, cfg.shmMiB, cfg.pkgMiB,
+        cfg.children, cfg.file.empty() ? "(defaults)" : cfg.file.c_str());
     app::logHeapStats(log::Level::Notice);
 
     int rc = 1;
@@ -128,12 +130,14 @@ int main(int argc, char** argv) {
     app::HookContext check{current, opts.checkOnly, nullptr};
     if (!app::runHooks(app::Stage::Check, check)) return 1;
     if (opts.checkOnly) {
-        printf("osprey: configuration %s is valid\n", current.file.empty() ? "(defaults)" : current.file.c_str());
+        printf("osprey: configuration %s is valid\n",
+               current.file.empty() ? "(defaults)" : current.file.c_str());
         return 0;
     }
 
     log::init(opts.logStderr ? log::Target::Stderr : log::Target::Syslog, current.logLevel);
-    if (!proc::installCrashHandler()) LM_WARN("cannot install the crash handler: %s", strerror(errno));
+    if (!proc::installCrashHandler())
+        LM_WARN("cannot install the crash handler: %s", strerror(errno));
     proc::blockMasterSignals();
     return startServer(opts, current);
 }

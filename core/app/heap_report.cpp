@@ -20,8 +20,10 @@ const char* formatHeapStats(const char* heap, const mem::HeapStats& st, char* bu
 void logHeapStats(log::Level level) {
     if (!log::enabled(level)) return;
     char buf[400];
-    if (mem::pkgReady()) log::write(level, "%s", formatHeapStats("pkg", mem::pkgStats(), buf, sizeof buf));
-    if (mem::shmReady()) log::write(level, "%s", formatHeapStats("shm", mem::shmStats(), buf, sizeof buf));
+    if (mem::pkgReady())
+        log::write(level, "%s", formatHeapStats("pkg", mem::pkgStats(), buf, sizeof buf));
+    if (mem::shmReady())
+        log::write(level, "%s", formatHeapStats("shm", mem::shmStats(), buf, sizeof buf));
 }
 
 }  // namespace osprey::app

@@ -30,19 +30,31 @@ size_t pickSize(uint32_t& rng, size_t maxBlock) {
     uint32_t r = nextRandom(rng);
     size_t n;
     switch (r % 8) {
-        case 0: n = r % 17; break;
+        case 0:
+            n = r % 17;
+            break;
         case 1:
         case 2:
-        case 3: n = 16 + r % 240; break;
+        case 3:
+            n = 16 + r % 240;
+            break;
         case 4:
-        case 5: n = 256 + r % 3840; break;
-        case 6: n = 4096 + r % 28672; break;
-        default: n = 32768 + r % 32768; break;
+        case 5:
+            n = 256 + r % 3840;
+            break;
+        case 6:
+            n = 4096 + r % 28672;
+            break;
+        default:
+            n = 32768 + r % 32768;
+            break;
     }
     return n > maxBlock ? n % (maxBlock + 1) : n;
 }
 
-uint8_t pattern(unsigned block, size_t i) { return static_cast<uint8_t>(block * 31 + i * 7 + 1); }
+uint8_t pattern(unsigned block, size_t i) {
+    return static_cast<uint8_t>(block * 31 + i * 7 + 1);
+}
 
 bool verify(const uint8_t* p, size_t n, unsigned block) {
     for (size_t i = 0; i < n; ++i)
@@ -61,7 +73,8 @@ bool exercise(const HeapOps& ops, size_t heapTotal, uint32_t& rng, unsigned roun
     void* blocks[kBlocks] = {};
     size_t sizes[kBlocks] = {};
     auto fail = [&](const char* what, unsigned b) {
-        snprintf(r.error, sizeof r.error, "%s: %s (block %u, %zu bytes)", ops.name, what, b, sizes[b]);
+        snprintf(r.error, sizeof r.error, "%s: %s (block %u, %zu bytes)", ops.name, what, b,
+                 sizes[b]);
         for (unsigned i = 0; i < kBlocks; ++i) ops.free(blocks[i], mem::AllocSite::current());
         return false;
     };
@@ -70,7 +83,8 @@ bool exercise(const HeapOps& ops, size_t heapTotal, uint32_t& rng, unsigned roun
             sizes[b] = pickSize(rng, maxBlock);
             blocks[b] = ops.alloc(sizes[b], mem::AllocSite::current());
             if (!blocks[b]) return fail("allocation failed", b);
-            if (reinterpret_cast<uintptr_t>(blocks[b]) % 16 != 0) return fail("misaligned block", b);
+            if (reinterpret_cast<uintptr_t>(blocks[b]) % 16 != 0)
+                return fail("misaligned block", b);
             fill(static_cast<uint8_t*>(blocks[b]), sizes[b], b);
             ++count;
         }
@@ -88,7 +102,8 @@ bool exercise(const HeapOps& ops, size_t heapTotal, uint32_t& rng, unsigned roun
             fill(static_cast<uint8_t*>(p), grown, b);
         }
         for (unsigned b = 0; b < kBlocks; ++b) {
-            if (!verify(static_cast<uint8_t*>(blocks[b]), sizes[b], b)) return fail("content overwritten", b);
+            if (!verify(static_cast<uint8_t*>(blocks[b]), sizes[b], b))
+                return fail("content overwritten", b);
         }
         // Free in an interleaved order so neighbours coalesce in different orders.
         for (unsigned pass = 0; pass < 2; ++pass)
@@ -109,15 +124,16 @@ SelfTestResult runHeapSelfTest(unsigned seed, unsigned sharers, unsigned rounds)
     const HeapOps shm{"shm", mem::shmAlloc, mem::shmFree, mem::shmRealloc};
     size_t pkgUsedBefore = mem::pkgStats().used;
     if (!exercise(pkg, mem::pkgStats().total, rng, rounds, r.pkgAllocs, r) ||
-        !exercise(shm, mem::shmStats().total / (sharers ? sharers : 1), rng, rounds, r.shmAllocs, r)) {
+        !exercise(shm, mem::shmStats().total / (sharers ? sharers : 1), rng, rounds, r.shmAllocs,
+                  r)) {
         r.ok = false;
         return r;
     }
     // pkg is private and unlocked: everything freed must show as freed.
     size_t pkgUsedAfter = mem::pkgStats().used;
     if (pkgUsedAfter != pkgUsedBefore) {
-        snprintf(r.error, sizeof r.error, "pkg: used %zu bytes after the test, %zu before", pkgUsedAfter,
-                 pkgUsedBefore);
+        snprintf(r.error, sizeof r.error, "pkg: used %zu bytes after the test, %zu before",
+                 pkgUsedAfter, pkgUsedBefore);
         r.ok = false;
     }
     return r;

@@ -19,7 +19,9 @@ std::vector<Hook>& hooks() {
     return h;
 }
 
-bool isExitStage(Stage s) { return s == Stage::ChildExit || s == Stage::MasterExit; }
+bool isExitStage(Stage s) {
+    return s == Stage::ChildExit || s == Stage::MasterExit;
+}
 
 }  // namespace
 

@@ -8,7 +8,8 @@ namespace osprey::app {
 
 namespace {
 
-bool parseUnsigned(const char* s, unsigned long long lo, unsigned long long hi, unsigned long long& out) {
+bool parseUnsigned(const char* s, unsigned long long lo, unsigned long long hi,
+                   unsigned long long& out) {
     if (!s || !*s) return false;
     for (const char* p = s; *p; ++p)
         if (*p < '0' || *p > '9') return false;
@@ -49,7 +50,8 @@ Action parseOptions(int argc, const char* const* argv, Options& out, std::string
         const char* arg = argv[i];
         if (std::string_view(arg) == "--help") return Action::Help;
         if (std::string_view(arg) == "--version") return Action::Version;
-        if (arg[0] != '-' || arg[1] == '\0') return fail(std::string("unexpected argument '") + arg + "'");
+        if (arg[0] != '-' || arg[1] == '\0')
+            return fail(std::string("unexpected argument '") + arg + "'");
         // Flags may be grouped ("-DE"); a flag taking a value takes the rest of the word or the
         // next argument ("-n4" or "-n 4").
         for (const char* p = arg + 1; *p; ++p) {
@@ -66,12 +68,22 @@ Action parseOptions(int argc, const char* const* argv, Options& out, std::string
             }
             unsigned long long v = 0;
             switch (flag) {
-                case 'f': o.configFile = value; break;
-                case 'c': o.checkOnly = true; break;
-                case 'D': o.foreground = true; break;
-                case 'E': o.logStderr = true; break;
-                case 'V': return Action::Version;
-                case 'h': return Action::Help;
+                case 'f':
+                    o.configFile = value;
+                    break;
+                case 'c':
+                    o.checkOnly = true;
+                    break;
+                case 'D':
+                    o.foreground = true;
+                    break;
+                case 'E':
+                    o.logStderr = true;
+                    break;
+                case 'V':
+                    return Action::Version;
+                case 'h':
+                    return Action::Help;
                 case 'n':
                     if (!parseUnsigned(value, 1, config::kMaxChildren, v))
                         return fail("-n needs a number of processes from 1 to " +
@@ -93,8 +105,9 @@ Action parseOptions(int argc, const char* const* argv, Options& out, std::string
                 case 'd': {
                     log::Level l;
                     if (!log::parseLevel(value, l))
-                        return fail(std::string("-d needs err, warn, notice, info or debug, got '") +
-                                    value + "'");
+                        return fail(
+                            std::string("-d needs err, warn, notice, info or debug, got '") +
+                            value + "'");
                     o.logLevel = l;
                     break;
                 }
@@ -106,9 +119,14 @@ Action parseOptions(int argc, const char* const* argv, Options& out, std::string
                     o.listen.push_back(std::move(a));
                     break;
                 }
-                case 'L': o.modulesPath = value; break;
-                case 'P': o.pidFile = value; break;
-                default: return fail(std::string("unknown option -") + flag);
+                case 'L':
+                    o.modulesPath = value;
+                    break;
+                case 'P':
+                    o.pidFile = value;
+                    break;
+                default:
+                    return fail(std::string("unknown option -") + flag);
             }
             if (value) break;  // the value consumed the rest of this word
         }

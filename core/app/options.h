@@ -10,16 +10,16 @@
 namespace osprey::app {
 
 struct Options {
-    std::string configFile;  // -f (default: etc/osprey.cfg of the source tree if present)
-    bool checkOnly = false;  // -c
-    bool foreground = false; // -D
-    bool logStderr = false;  // -E
-    std::optional<unsigned> children;   // -n
-    std::optional<size_t> shmMiB;       // -m
-    std::optional<size_t> pkgMiB;       // -M
-    std::optional<log::Level> logLevel; // -d LEVEL (also --log-level)
-    std::string pidFile;                // -P
-    std::string modulesPath;            // -L
+    std::string configFile;            // -f (default: etc/osprey.cfg of the source tree if present)
+    bool checkOnly = false;            // -c
+    bool foreground = false;           // -D
+    bool logStderr = false;            // -E
+    std::optional<unsigned> children;  // -n
+    std::optional<size_t> shmMiB;      // -m
+    std::optional<size_t> pkgMiB;      // -M
+    std::optional<log::Level> logLevel;      // -d LEVEL (also --log-level)
+    std::string pidFile;                     // -P
+    std::string modulesPath;                 // -L
     std::vector<config::ListenAddr> listen;  // -l (replace the file's listen list)
 };
 

@@ -29,8 +29,12 @@ const char* allocatorDescription(const char* name) {
 
 }  // namespace
 
-const char* versionString() { return OSPREY_VERSION; }
-const char* allocatorName() { return OSPREY_MEMMNG_NAME; }
+const char* versionString() {
+    return OSPREY_VERSION;
+}
+const char* allocatorName() {
+    return OSPREY_MEMMNG_NAME;
+}
 
 std::string versionText() {
     std::string s;
@@ -49,7 +53,8 @@ std::string versionText() {
     s += __VERSION__;
     s += "\n";
     s += "libconfig: " + std::to_string(LIBCONFIGXX_VER_MAJOR) + "." +
-         std::to_string(LIBCONFIGXX_VER_MINOR) + "." + std::to_string(LIBCONFIGXX_VER_REVISION) + "\n";
+         std::to_string(LIBCONFIGXX_VER_MINOR) + "." + std::to_string(LIBCONFIGXX_VER_REVISION) +
+         "\n";
     return s;
 }
 

@@ -9,19 +9,27 @@ namespace osprey::config {
 
 ParamType paramType(const ParamValue& v) {
     switch (v.index()) {
-        case 0: return ParamType::Int;
-        case 1: return ParamType::String;
-        case 2: return ParamType::Bool;
-        default: return ParamType::Float;
+        case 0:
+            return ParamType::Int;
+        case 1:
+            return ParamType::String;
+        case 2:
+            return ParamType::Bool;
+        default:
+            return ParamType::Float;
     }
 }
 
 const char* paramTypeName(ParamType t) {
     switch (t) {
-        case ParamType::Int: return "integer";
-        case ParamType::String: return "string";
-        case ParamType::Bool: return "boolean";
-        case ParamType::Float: return "float";
+        case ParamType::Int:
+            return "integer";
+        case ParamType::String:
+            return "string";
+        case ParamType::Bool:
+            return "boolean";
+        case ParamType::Float:
+            return "float";
     }
     return "?";
 }
@@ -91,8 +99,12 @@ Config& currentStorage() {
 }
 }  // namespace
 
-const Config& current() { return currentStorage(); }
+const Config& current() {
+    return currentStorage();
+}
 
-void setCurrent(Config cfg) { currentStorage() = std::move(cfg); }
+void setCurrent(Config cfg) {
+    currentStorage() = std::move(cfg);
+}
 
 }  // namespace osprey::config

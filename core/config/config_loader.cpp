@@ -3,13 +3,13 @@
 // Setting knows the line it came from, which we use for the semantic checks.
 #include <libconfig.h++>
 
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <cerrno>
 #include <cstring>
 #include <filesystem>
 #include <functional>
-#include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
 #include "core/config/config.h"
 #include "core/config/declared_settings.h"
@@ -113,9 +113,11 @@ void Loader::listen(const Setting& s) {
         const char* text = *e;
         ListenAddr a;
         std::string why;
-        if (!parseListenAddr(text, a, &why)) fail(*e, "bad listen address '" + std::string(text) + "': " + why);
+        if (!parseListenAddr(text, a, &why))
+            fail(*e, "bad listen address '" + std::string(text) + "': " + why);
         for (const ListenAddr& other : cfg_.listen)
-            if (other.text() == a.text()) fail(*e, "listen address " + a.text() + " is given twice");
+            if (other.text() == a.text())
+                fail(*e, "listen address " + a.text() + " is given twice");
         cfg_.listen.push_back(std::move(a));
     }
 }
@@ -167,12 +169,18 @@ void Loader::modulesPath(const Setting& s) {
 
 ParamValue Loader::scalar(const Setting& s, const std::string& what) {
     switch (s.getType()) {
-        case Setting::TypeInt: return static_cast<int64_t>(static_cast<int>(s));
-        case Setting::TypeInt64: return static_cast<int64_t>(static_cast<long long>(s));
-        case Setting::TypeFloat: return static_cast<double>(s);
-        case Setting::TypeBoolean: return static_cast<bool>(s);
-        case Setting::TypeString: return std::string(static_cast<const char*>(s));
-        default: fail(s, what + " must be an integer, float, boolean or string");
+        case Setting::TypeInt:
+            return static_cast<int64_t>(static_cast<int>(s));
+        case Setting::TypeInt64:
+            return static_cast<int64_t>(static_cast<long long>(s));
+        case Setting::TypeFloat:
+            return static_cast<double>(s);
+        case Setting::TypeBoolean:
+            return static_cast<bool>(s);
+        case Setting::TypeString:
+            return std::string(static_cast<const char*>(s));
+        default:
+            fail(s, what + " must be an integer, float, boolean or string");
     }
 }
 
@@ -207,8 +215,8 @@ ModuleSpec Loader::module(const Setting& s) {
         for (int i = 0; i < params->getLength(); ++i) {
             const Setting& p = (*params)[i];
             std::string pname = p.getName();
-            m.params.push_back(
-                Param{pname, scalar(p, "module '" + m.name + "' parameter '" + pname + "'"), loc(p)});
+            m.params.push_back(Param{
+                pname, scalar(p, "module '" + m.name + "' parameter '" + pname + "'"), loc(p)});
         }
     }
     return m;
@@ -220,7 +228,8 @@ void Loader::modules(const Setting& s) {
     for (int i = 0; i < s.getLength(); ++i) {
         ModuleSpec m = module(s[i]);
         if (const ModuleSpec* first = cfg_.module(m.name))
-            fail(s[i], "module '" + m.name + "' is listed twice (first at " + first->where.text() + ")");
+            fail(s[i],
+                 "module '" + m.name + "' is listed twice (first at " + first->where.text() + ")");
         cfg_.modules.push_back(std::move(m));
     }
 }
@@ -233,7 +242,8 @@ bool Loader::extraSetting(const Setting& s) {
         if (d.type == ParamType::Float && t == ParamType::Int) {
             v = static_cast<double>(std::get<int64_t>(v));
         } else if (t != d.type) {
-            fail(s, quoted(s) + " must be of type " + paramTypeName(d.type) + ", not " + paramTypeName(t));
+            fail(s, quoted(s) + " must be of type " + paramTypeName(d.type) + ", not " +
+                        paramTypeName(t));
         }
         cfg_.extra.push_back(Param{d.name, std::move(v), loc(s)});
         return true;

@@ -7,8 +7,8 @@ namespace osprey::config {
 namespace {
 
 bool isHostNameChar(char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '-' ||
+           c == '.';
 }
 
 bool validHostName(std::string_view h) {
@@ -44,9 +44,12 @@ bool startsWithNoCase(std::string_view s, std::string_view prefix) {
 
 const char* protoName(Proto p) {
     switch (p) {
-        case Proto::Udp: return "udp";
-        case Proto::Tcp: return "tcp";
-        case Proto::Tls: return "tls";
+        case Proto::Udp:
+            return "udp";
+        case Proto::Tcp:
+            return "tcp";
+        case Proto::Tls:
+            return "tls";
     }
     return "?";
 }
@@ -99,7 +102,8 @@ bool parseListenAddr(std::string_view text, ListenAddr& out, std::string* why) {
                 hex = hex && ((c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F'));
             }
             bool secondColon = rest.find(':', colon + 1) != std::string_view::npos;
-            bool digitAfter = colon + 1 < rest.size() && rest[colon + 1] >= '0' && rest[colon + 1] <= '9';
+            bool digitAfter =
+                colon + 1 < rest.size() && rest[colon + 1] >= '0' && rest[colon + 1] <= '9';
             if (alpha && !(hex && secondColon) && (secondColon || !digitAfter))
                 return fail("unknown protocol (expected udp, tcp or tls)");
         }

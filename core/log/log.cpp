@@ -1,10 +1,10 @@
 #include "core/log/log.h"
 
+#include <unistd.h>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <unistd.h>
 
 #include "core/log/syslog_socket.h"
 #include "mem/mem_log.h"
@@ -26,14 +26,16 @@ SyslogSocket g_syslog;
 char g_ident[32] = "osprey";
 char g_name[32] = "main";
 int g_pid = 0;
-long g_utcOffset = 0;  // seconds east of UTC, cached for the async-signal-safe time stamp
+long g_utcOffset = 0;        // seconds east of UTC, cached for the async-signal-safe time stamp
 char g_prefix[64] = "main";  // "name[pid]", rebuilt by setProcessName
 size_t g_prefixLen = 4;
 
-const char* const kUpperNames[8] = {"EMERG", "ALERT", "CRIT",  "ERROR",
+const char* const kUpperNames[8] = {"EMERG", "ALERT",  "CRIT", "ERROR",
                                     "WARN",  "NOTICE", "INFO", "DEBUG"};
 
-int levelIndex(Level l) { return static_cast<int>(l) & 7; }
+int levelIndex(Level l) {
+    return static_cast<int>(l) & 7;
+}
 
 // Writes all of buf, retrying on EINTR; one write() per line keeps lines from several
 // processes appending to one file whole.
@@ -142,11 +144,16 @@ void memSink(int level, const char* text) {
 
 const char* levelName(Level l) {
     switch (l) {
-        case Level::Err: return "err";
-        case Level::Warn: return "warn";
-        case Level::Notice: return "notice";
-        case Level::Info: return "info";
-        case Level::Debug: return "debug";
+        case Level::Err:
+            return "err";
+        case Level::Warn:
+            return "warn";
+        case Level::Notice:
+            return "notice";
+        case Level::Info:
+            return "info";
+        case Level::Debug:
+            return "debug";
     }
     return "?";
 }
@@ -157,10 +164,10 @@ bool parseLevel(std::string_view text, Level& out) {
         Level level;
     };
     static constexpr Name kNames[] = {
-        {"err", Level::Err},       {"error", Level::Err},   {"warn", Level::Warn},
-        {"warning", Level::Warn},  {"notice", Level::Notice}, {"info", Level::Info},
-        {"debug", Level::Debug},   {"dbg", Level::Debug},   {"3", Level::Err},
-        {"4", Level::Warn},        {"5", Level::Notice},    {"6", Level::Info},
+        {"err", Level::Err},      {"error", Level::Err},     {"warn", Level::Warn},
+        {"warning", Level::Warn}, {"notice", Level::Notice}, {"info", Level::Info},
+        {"debug", Level::Debug},  {"dbg", Level::Debug},     {"3", Level::Err},
+        {"4", Level::Warn},       {"5", Level::Notice},      {"6", Level::Info},
         {"7", Level::Debug},
     };
     for (const Name& n : kNames) {
@@ -199,11 +206,17 @@ void init(Target target, Level level, const char* ident) {
     mem::setLogSink(memSink);
 }
 
-void setLevel(Level l) { detail::g_level.store(static_cast<int>(l), std::memory_order_relaxed); }
+void setLevel(Level l) {
+    detail::g_level.store(static_cast<int>(l), std::memory_order_relaxed);
+}
 
-Level level() { return static_cast<Level>(detail::g_level.load(std::memory_order_relaxed)); }
+Level level() {
+    return static_cast<Level>(detail::g_level.load(std::memory_order_relaxed));
+}
 
-Target target() { return g_target; }
+Target target() {
+    return g_target;
+}
 
 void setProcessName(const char* name) {
     if (name != g_name) snprintf(g_name, sizeof g_name, "%s", name);
@@ -212,9 +225,13 @@ void setProcessName(const char* name) {
     g_prefixLen = n < 0 ? 0 : (static_cast<size_t>(n) < sizeof g_prefix ? n : sizeof g_prefix - 1);
 }
 
-const char* processName() { return g_name; }
+const char* processName() {
+    return g_name;
+}
 
-void setOutputFd(int fd) { g_fd = fd; }
+void setOutputFd(int fd) {
+    g_fd = fd;
+}
 
 void vwrite(Level l, const char* fmt, va_list ap) {
     char text[kLineMax];

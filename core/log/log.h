@@ -51,8 +51,8 @@ void writeRaw(Level l, const char* text, size_t len);
 
 }  // namespace osprey::log
 
-#define LM_LOG(lvl, ...)                                                   \
-    do {                                                                   \
+#define LM_LOG(lvl, ...)                                                         \
+    do {                                                                         \
         if (::osprey::log::enabled(lvl)) ::osprey::log::write(lvl, __VA_ARGS__); \
     } while (0)
 #define LM_ERR(...) LM_LOG(::osprey::log::Level::Err, __VA_ARGS__)

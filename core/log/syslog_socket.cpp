@@ -1,11 +1,11 @@
 #include "core/log/syslog_socket.h"
 
-#include <cerrno>
-#include <cstring>
 #include <fcntl.h>
 #include <sys/socket.h>
 #include <sys/un.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstring>
 
 namespace osprey::log {
 

@@ -1,11 +1,11 @@
 #include "core/proc/child.h"
 
-#include <cerrno>
-#include <csignal>
-#include <cstdint>
 #include <sys/prctl.h>
 #include <sys/signalfd.h>
 #include <unistd.h>
+#include <cerrno>
+#include <csignal>
+#include <cstdint>
 
 #include "core/app/heap_report.h"
 #include "core/app/hooks.h"
@@ -30,11 +30,21 @@ void controlSignals(sigset_t* set) {
 
 }  // namespace
 
-const ChildContext& self() { return g_self; }
-bool isMaster() { return g_self.rank == Rank::Master; }
-int signalFd() { return g_signalFd; }
-bool stopRequested() { return g_stop; }
-void requestStop() { g_stop = true; }
+const ChildContext& self() {
+    return g_self;
+}
+bool isMaster() {
+    return g_self.rank == Rank::Master;
+}
+int signalFd() {
+    return g_signalFd;
+}
+bool stopRequested() {
+    return g_stop;
+}
+void requestStop() {
+    g_stop = true;
+}
 
 bool handleSignals() {
     if (g_signalFd >= 0) {

@@ -45,8 +45,8 @@ struct ChildSetup {
     const ProcessKind* kind;
     const char* name;  // log prefix
     int masterPid;
-    int readyFd;        // write end of the master's ready pipe
-    int closeFds[2];    // master-only descriptors to close (-1 when unused)
+    int readyFd;      // write end of the master's ready pipe
+    int closeFds[2];  // master-only descriptors to close (-1 when unused)
     size_t pkgBytes;
 };
 [[noreturn]] void runChild(const ChildSetup& setup);

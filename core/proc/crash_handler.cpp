@@ -7,10 +7,10 @@
 
 #include <libunwind.h>
 
-#include <csignal>
-#include <cstring>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <csignal>
+#include <cstring>
 
 #include "core/log/log.h"
 
@@ -63,11 +63,16 @@ private:
 
 const char* signalName(int sig) {
     switch (sig) {
-        case SIGSEGV: return "SIGSEGV";
-        case SIGBUS: return "SIGBUS";
-        case SIGILL: return "SIGILL";
-        case SIGFPE: return "SIGFPE";
-        case SIGABRT: return "SIGABRT";
+        case SIGSEGV:
+            return "SIGSEGV";
+        case SIGBUS:
+            return "SIGBUS";
+        case SIGILL:
+            return "SIGILL";
+        case SIGFPE:
+            return "SIGFPE";
+        case SIGABRT:
+            return "SIGABRT";
     }
     return "signal";
 }
@@ -79,7 +84,8 @@ void writeBacktrace(void* uctx) {
     // where the crash happened rather than this handler.
     bool ok = false;
     if (uctx) {
-        memcpy(&context, uctx, sizeof context < sizeof(ucontext_t) ? sizeof context : sizeof(ucontext_t));
+        memcpy(&context, uctx,
+               sizeof context < sizeof(ucontext_t) ? sizeof context : sizeof(ucontext_t));
         ok = unw_init_local2(&cursor, &context, UNW_INIT_SIGNAL_FRAME) == 0;
     }
     if (!ok) {
@@ -127,7 +133,8 @@ void onCrash(int sig, siginfo_t* info, void* uctx) {
 }  // namespace
 
 bool installCrashHandler() {
-    void* stack = mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+    void* stack =
+        mmap(nullptr, kAltStackSize, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
     if (stack == MAP_FAILED) return false;
     stack_t ss{};
     ss.ss_sp = stack;

@@ -30,6 +30,8 @@ void undeclareProcesses(Rank rank, const std::string& name) {
             k.end());
 }
 
-const std::vector<ProcessKind>& declaredProcesses() { return kinds(); }
+const std::vector<ProcessKind>& declaredProcesses() {
+    return kinds();
+}
 
 }  // namespace osprey::proc

@@ -23,6 +23,8 @@ void destroyProcessTable() {
     g_table = nullptr;
 }
 
-ProcessTable* processTable() { return g_table; }
+ProcessTable* processTable() {
+    return g_table;
+}
 
 }  // namespace osprey::proc

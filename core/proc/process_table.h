@@ -24,7 +24,7 @@ struct ProcessEntry {
 
 struct ProcessTable {
     static constexpr unsigned kSlots = mem::kMaxProcesses;
-    ProcessEntry entries[kSlots];  // slot 0 is the master
+    ProcessEntry entries[kSlots];   // slot 0 is the master
     std::atomic<uint32_t> used{0};  // slots 0..used-1 have been assigned
 };
 

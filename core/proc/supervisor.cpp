@@ -1,16 +1,16 @@
 #include "core/proc/supervisor.h"
 
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/signalfd.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <cerrno>
 #include <csignal>
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
 #include <ctime>
-#include <fcntl.h>
-#include <poll.h>
-#include <sys/signalfd.h>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 #include "core/app/heap_report.h"
@@ -152,8 +152,13 @@ bool Supervisor::spawn(unsigned slot) {
         return false;
     }
     if (pid == 0) {
-        detail::ChildSetup s{ChildContext{e.rank, e.index, slot}, &kind, e.name, masterPid_, readyW_,
-                             {sigFd_, readyR_}, opts_.pkgBytes};
+        detail::ChildSetup s{ChildContext{e.rank, e.index, slot},
+                             &kind,
+                             e.name,
+                             masterPid_,
+                             readyW_,
+                             {sigFd_, readyR_},
+                             opts_.pkgBytes};
         detail::runChild(s);
     }
     e.pid = pid;
@@ -243,7 +248,8 @@ void Supervisor::onChildExit(unsigned slot, int pid, int status) {
     std::string how = describeStatus(status);
     if (phase_ == Phase::Stopping) {
         bool clean = WIFEXITED(status) && WEXITSTATUS(status) == 0;
-        LM_LOG(clean ? log::Level::Info : log::Level::Warn, "%s (pid %d) %s", e.name, pid, how.c_str());
+        LM_LOG(clean ? log::Level::Info : log::Level::Warn, "%s (pid %d) %s", e.name, pid,
+               how.c_str());
         return;
     }
     LM_ERR("%s (pid %d) %s", e.name, pid, how.c_str());
@@ -298,7 +304,8 @@ void Supervisor::onSignals() {
             case SIGINT:
             case SIGQUIT: {
                 char why[64];
-                snprintf(why, sizeof why, "%s received", sigabbrev_np(static_cast<int>(si.ssi_signo)));
+                snprintf(why, sizeof why, "%s received",
+                         sigabbrev_np(static_cast<int>(si.ssi_signo)));
                 beginStop(0, why);
                 break;
             }
@@ -381,6 +388,8 @@ void blockMasterSignals() {
     signal(SIGPIPE, SIG_IGN);
 }
 
-int runMaster(const SupervisorOptions& opts) { return Supervisor(opts).run(); }
+int runMaster(const SupervisorOptions& opts) {
+    return Supervisor(opts).run();
+}
 
 }  // namespace osprey::proc

@@ -25,10 +25,12 @@ struct BadConfig {
 };
 
 const BadConfig kBad[] = {
-    {"syntax", "children = 4;\nlisten = ( \"udp:1.2.3.4:5060\"\nshm_size = 8; #!\n", "syntax error"},
+    {"syntax", "children = 4;\nlisten = ( \"udp:1.2.3.4:5060\"\nshm_size = 8; #!\n",
+     "syntax error"},
     {"duplicate", "children = 4;\nchildren = 5; #!\n", "duplicate setting name"},
     {"unknown_setting", "children = 4;\nchidren = 4; #!\n", "unknown setting 'chidren'"},
-    {"wrong_type", "log_level = \"info\";\nchildren = \"four\"; #!\n", "'children' must be an integer"},
+    {"wrong_type", "log_level = \"info\";\nchildren = \"four\"; #!\n",
+     "'children' must be an integer"},
     {"out_of_range", "children = 0; #!\n", "'children' = 0 is out of range"},
     {"float_size", "shm_size = 1.5; #!\n", "'shm_size' must be an integer"},
     {"bad_ipv4", "listen = ( \"udp:127.0.0.1:5060\",\n  \"udp:300.1.1.1:5060\" ); #!\n",
@@ -36,17 +38,21 @@ const BadConfig kBad[] = {
     {"unclosed_ipv6", "listen = \"udp:[::1:5060\"; #!\n", "without closing ']'"},
     {"bad_proto", "listen = ( \"sctp:127.0.0.1:5060\" ); #!\n", "unknown protocol"},
     {"bad_port", "listen = ( \"tcp:127.0.0.1:70000\" ); #!\n", "invalid port"},
-    {"listen_twice", "listen = ( \"udp:127.0.0.1:5060\",\n \"udp:127.0.0.1\" ); #!\n", "given twice"},
+    {"listen_twice", "listen = ( \"udp:127.0.0.1:5060\",\n \"udp:127.0.0.1\" ); #!\n",
+     "given twice"},
     {"log_level", "log_level = \"loud\"; #!\n", "unknown log_level 'loud'"},
-    {"missing_script", "children = 1;\nscript = \"nowhere.lua\"; #!\n", "script 'nowhere.lua' not found"},
+    {"missing_script", "children = 1;\nscript = \"nowhere.lua\"; #!\n",
+     "script 'nowhere.lua' not found"},
     {"module_no_name", "modules = (\n { name = \"sl\"; },\n { params = { a = 1; }; } #!\n);\n",
      "module entry without 'name'"},
     {"module_twice", "modules = (\n { name = \"sl\"; },\n { name = \"sl\"; } #!\n);\n",
      "module 'sl' is listed twice"},
     {"module_nested_param",
-     "modules = ( { name = \"tm\"; params = {\n  fr_timer = 100;\n  nested = { a = 1; }; #!\n}; } );\n",
+     "modules = ( { name = \"tm\"; params = {\n  fr_timer = 100;\n  nested = { a = 1; }; #!\n}; } "
+     ");\n",
      "module 'tm' parameter 'nested' must be"},
-    {"module_bad_key", "modules = ( { name = \"tm\";\n  parms = { a = 1; }; } ); #!\n", "unknown key 'parms'"},
+    {"module_bad_key", "modules = ( { name = \"tm\";\n  parms = { a = 1; }; } ); #!\n",
+     "unknown key 'parms'"},
     {"modules_not_list", "modules = { name = \"tm\"; }; #!\n", "'modules' must be a list"},
 };
 
@@ -64,9 +70,11 @@ TEST_P(ConfigErrors, NamesFileAndLineAndExitsNonZero) {
         EXPECT_EQ(r.exitCode, 1) << r.output;
         // "file:line: " then the message somewhere on the same line.
         size_t at = r.output.find(where);
-        std::string line = at == std::string::npos ? "" : r.output.substr(at, r.output.find('\n', at) - at);
+        std::string line =
+            at == std::string::npos ? "" : r.output.substr(at, r.output.find('\n', at) - at);
         EXPECT_NE(line.find(c.message), std::string::npos)
-            << "expected '" << where << "..." << c.message << "' in:\n" << r.output;
+            << "expected '" << where << "..." << c.message << "' in:\n"
+            << r.output;
         EXPECT_EQ(r.output.find("ready:"), std::string::npos) << "a bad config must not start";
     }
 }
@@ -77,13 +85,15 @@ INSTANTIATE_TEST_SUITE_P(BadFiles, ConfigErrors, ::testing::ValuesIn(kBad),
 TEST(ConfigCheck, GoodConfigPassesCheckAndStartsNothing) {
     TempDir dir;
     dir.write("scripts/route.lua", "-- empty\n");
-    std::string path = dir.write("osprey.cfg",
-                                 "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\", \"tls:localhost:5061\" );\n"
-                                 "alias = ( \"example.com\" );\n"
-                                 "children = 2;\ntcp_children = 0;\nshm_size = 16;\npkg_size = 2;\n"
-                                 "log_level = \"debug\";\nscript = \"scripts/route.lua\";\n"
-                                 "modules = ( { name = \"sl\"; },\n"
-                                 "  { name = \"tm\"; params = { fr_timer = 30000; ruri_matching = true; x = 1.5; y = \"s\"; }; } );\n");
+    std::string path = dir.write(
+        "osprey.cfg",
+        "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\", \"tls:localhost:5061\" );\n"
+        "alias = ( \"example.com\" );\n"
+        "children = 2;\ntcp_children = 0;\nshm_size = 16;\npkg_size = 2;\n"
+        "log_level = \"debug\";\nscript = \"scripts/route.lua\";\n"
+        "modules = ( { name = \"sl\"; },\n"
+        "  { name = \"tm\"; params = { fr_timer = 30000; ruri_matching = true; x = 1.5; y = \"s\"; "
+        "}; } );\n");
     becomeSubreaper();
     RunResult r = runOsprey({"-c", "-f", path});
     EXPECT_EQ(r.exitCode, 0) << r.output;

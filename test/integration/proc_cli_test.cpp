@@ -15,7 +15,8 @@ TEST(ProcCli, VersionReportsTheBuildOptions) {
     // The test is built with the same flags as the binary, so the macros name what it must say.
     EXPECT_NE(r.output.find("osprey " OSPREY_VERSION "\n"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find("allocator: " OSPREY_MEMMNG_NAME " ("), std::string::npos) << r.output;
-    EXPECT_NE(r.output.find("memdbg: " + std::to_string(OSPREY_MEMDBG)), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find("memdbg: " + std::to_string(OSPREY_MEMDBG)), std::string::npos)
+        << r.output;
     EXPECT_NE(r.output.find("build mode: " OSPREY_BUILD_MODE "\n"), std::string::npos) << r.output;
     EXPECT_NE(r.output.find(__VERSION__), std::string::npos) << r.output;
 }

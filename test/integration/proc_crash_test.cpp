@@ -12,9 +12,13 @@
 namespace osprey::testsupport {
 namespace {
 
-std::string prefixOf(int pid) { return "[" + std::to_string(pid) + "]: "; }
+std::string prefixOf(int pid) {
+    return "[" + std::to_string(pid) + "]: ";
+}
 
-bool contains(const std::vector<int>& v, int x) { return std::find(v.begin(), v.end(), x) != v.end(); }
+bool contains(const std::vector<int>& v, int x) {
+    return std::find(v.begin(), v.end(), x) != v.end();
+}
 
 // Kills one worker with `sig` and waits until the master has replaced it with a ready one.
 // Returns the new worker's pid (0 on failure).
@@ -28,7 +32,8 @@ int crashAndAwaitRestart(OspreyProcess& osp, int victim, int sig, size_t* mark) 
     pollUntil(
         [&] {
             for (int k : osp.childPids())
-                if (!contains(before, k) && osp.log().find(prefixOf(k) + "heap self-test ok") != std::string::npos)
+                if (!contains(before, k) &&
+                    osp.log().find(prefixOf(k) + "heap self-test ok") != std::string::npos)
                     fresh = k;
             return fresh != 0;
         },
@@ -54,7 +59,9 @@ TEST(ProcCrash, SegfaultedWorkerLogsBacktraceAndIsRestarted) {
     // The backtrace names the worker's own code, not just libc.
     EXPECT_NE(log.find("idleWorkerMain"), std::string::npos) << log;
     EXPECT_NE(log.find(v + "crash: end of backtrace"), std::string::npos) << log;
-    EXPECT_NE(log.find("(pid " + std::to_string(victim) + ") killed by signal 11"), std::string::npos) << log;
+    EXPECT_NE(log.find("(pid " + std::to_string(victim) + ") killed by signal 11"),
+              std::string::npos)
+        << log;
 
     std::vector<int> now = osp.childPids();
     EXPECT_EQ(now.size(), 2u);
@@ -73,7 +80,8 @@ TEST(ProcCrash, AbortedWorkerIsRestartedToo) {
     size_t mark = osp.log().size();
     int fresh = crashAndAwaitRestart(osp, kids[0], SIGABRT, &mark);
     ASSERT_NE(fresh, 0) << osp.log();
-    EXPECT_NE(osp.log().find(prefixOf(kids[0]) + "crash: SIGABRT (6)"), std::string::npos) << osp.log();
+    EXPECT_NE(osp.log().find(prefixOf(kids[0]) + "crash: SIGABRT (6)"), std::string::npos)
+        << osp.log();
     EXPECT_EQ(osp.stop(), 0);
 }
 

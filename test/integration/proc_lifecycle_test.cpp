@@ -14,7 +14,9 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-std::string prefixOf(int pid) { return "[" + std::to_string(pid) + "]: "; }
+std::string prefixOf(int pid) {
+    return "[" + std::to_string(pid) + "]: ";
+}
 
 TEST(ProcLifecycle, ForksConfiguredWorkersThatPassTheHeapSelfTest) {
     OspreyProcess osp(minimalConfig(3));
@@ -25,7 +27,9 @@ TEST(ProcLifecycle, ForksConfiguredWorkersThatPassTheHeapSelfTest) {
     std::string log = osp.log();
     for (int k : kids) {
         EXPECT_EQ(parentOf(k), osp.pid());
-        EXPECT_NE(log.find(prefixOf(k) + "heap self-test ok"), std::string::npos) << "pid " << k << "\n" << log;
+        EXPECT_NE(log.find(prefixOf(k) + "heap self-test ok"), std::string::npos)
+            << "pid " << k << "\n"
+            << log;
     }
     for (int i = 0; i < 3; ++i)
         EXPECT_NE(log.find("sip#" + std::to_string(i) + "["), std::string::npos) << log;
@@ -54,7 +58,8 @@ void expectCleanStopOn(int sig) {
     auto t0 = Clock::now();
     ASSERT_TRUE(osp.signal(sig));
     int status = 0;
-    ASSERT_TRUE(osp.waitExit(1000, &status)) << "still running 1 s after signal " << sig << "\n" << osp.log();
+    ASSERT_TRUE(osp.waitExit(1000, &status)) << "still running 1 s after signal " << sig << "\n"
+                                             << osp.log();
     auto took = std::chrono::duration_cast<std::chrono::milliseconds>(Clock::now() - t0).count();
     EXPECT_LT(took, 1000);
     ASSERT_TRUE(WIFEXITED(status)) << osp.log();
@@ -63,13 +68,20 @@ void expectCleanStopOn(int sig) {
     for (int k : kids) EXPECT_FALSE(processAlive(k)) << "orphan " << k;
     EXPECT_FALSE(fileExists(osp.pidFilePath()));
     std::string log = osp.log();
-    for (int k : kids) EXPECT_NE(log.find("(pid " + std::to_string(k) + ") exited with status 0"), std::string::npos) << log;
+    for (int k : kids)
+        EXPECT_NE(log.find("(pid " + std::to_string(k) + ") exited with status 0"),
+                  std::string::npos)
+            << log;
     EXPECT_NE(log.find("stopped"), std::string::npos);
 }
 
-TEST(ProcLifecycle, SigtermStopsEverythingWithinASecond) { expectCleanStopOn(SIGTERM); }
+TEST(ProcLifecycle, SigtermStopsEverythingWithinASecond) {
+    expectCleanStopOn(SIGTERM);
+}
 
-TEST(ProcLifecycle, SigintStopsEverythingWithinASecond) { expectCleanStopOn(SIGINT); }
+TEST(ProcLifecycle, SigintStopsEverythingWithinASecond) {
+    expectCleanStopOn(SIGINT);
+}
 
 TEST(ProcLifecycle, HeapStatsAtStartAndOnSigusr1) {
     OspreyProcess osp(minimalConfig(2, "notice"));
@@ -85,12 +97,15 @@ TEST(ProcLifecycle, HeapStatsAtStartAndOnSigusr1) {
     ASSERT_EQ(kids.size(), 2u);
     ASSERT_TRUE(osp.signal(SIGUSR1));
     for (int k : kids) {
-        EXPECT_NE(osp.waitForLog(prefixOf(k) + "pkg: total ", 5000, mark), std::string::npos) << osp.log();
-        EXPECT_NE(osp.waitForLog(prefixOf(k) + "shm: total ", 5000, mark), std::string::npos) << osp.log();
+        EXPECT_NE(osp.waitForLog(prefixOf(k) + "pkg: total ", 5000, mark), std::string::npos)
+            << osp.log();
+        EXPECT_NE(osp.waitForLog(prefixOf(k) + "shm: total ", 5000, mark), std::string::npos)
+            << osp.log();
     }
     // Every counter of the line is there.
     std::string after = osp.log().substr(mark);
-    for (const char* field : {" used ", " real_used ", " free_frags ", " largest_free ", " allocs ", " frees "})
+    for (const char* field :
+         {" used ", " real_used ", " free_frags ", " largest_free ", " allocs ", " frees "})
         EXPECT_NE(after.find(field), std::string::npos) << field;
     EXPECT_EQ(osp.stop(), 0);
 }
@@ -106,7 +121,12 @@ TEST(ProcLifecycle, ChildrenDieWhenTheMasterIsKilled) {
     ASSERT_TRUE(osp.waitExit(2000, &status));
     for (int k : kids) {
         // Orphans are re-parented to this test (a subreaper): reap them as they go.
-        EXPECT_TRUE(pollUntil([k] { reapIfExited(k); return !processAlive(k); }, 1000))
+        EXPECT_TRUE(pollUntil(
+            [k] {
+                reapIfExited(k);
+                return !processAlive(k);
+            },
+            1000))
             << "worker " << k << " outlived its master";
     }
 }
@@ -126,7 +146,12 @@ TEST(ProcLifecycle, DaemonLauncherExitsOnceTheServerIsReady) {
     std::vector<int> kids = childrenOf(daemon);
     EXPECT_EQ(kids.size(), 2u);
     ASSERT_EQ(kill(daemon, SIGTERM), 0);
-    EXPECT_TRUE(pollUntil([daemon] { reapIfExited(daemon); return !processAlive(daemon); }, 2000));
+    EXPECT_TRUE(pollUntil(
+        [daemon] {
+            reapIfExited(daemon);
+            return !processAlive(daemon);
+        },
+        2000));
     for (int k : kids) EXPECT_FALSE(processAlive(k));
     EXPECT_FALSE(fileExists(pidFile));
 }

@@ -1,11 +1,6 @@
 #include "test/support/osprey_process.h"
 
 #include <arpa/inet.h>
-#include <cerrno>
-#include <chrono>
-#include <csignal>
-#include <cstdlib>
-#include <cstring>
 #include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -14,6 +9,11 @@
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <cerrno>
+#include <chrono>
+#include <csignal>
+#include <cstdlib>
+#include <cstring>
 
 #include "test/support/proc_info.h"
 
@@ -24,7 +24,8 @@ namespace {
 using Clock = std::chrono::steady_clock;
 
 int msLeft(Clock::time_point deadline) {
-    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+    auto left =
+        std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
     return left < 0 ? 0 : static_cast<int>(left);
 }
 
@@ -116,7 +117,9 @@ std::string ospreyBinary() {
     return OSPREY_BUILD_DIR "/osprey";
 }
 
-OspreyProcess::OspreyProcess(StartOptions opts) : opts_(std::move(opts)) { becomeSubreaper(); }
+OspreyProcess::OspreyProcess(StartOptions opts) : opts_(std::move(opts)) {
+    becomeSubreaper();
+}
 
 OspreyProcess::OspreyProcess(std::string config, std::vector<std::string> args) {
     opts_.config = std::move(config);
@@ -149,7 +152,9 @@ bool OspreyProcess::start() {
     return pid_ > 0;
 }
 
-std::string OspreyProcess::log() const { return readFile(logPath()); }
+std::string OspreyProcess::log() const {
+    return readFile(logPath());
+}
 
 size_t OspreyProcess::countInLog(std::string_view needle) const {
     std::string text = log();
@@ -213,7 +218,9 @@ std::vector<int> OspreyProcess::childPids() {
     return kids;
 }
 
-bool OspreyProcess::signal(int sig) const { return pid_ > 0 && kill(pid_, sig) == 0; }
+bool OspreyProcess::signal(int sig) const {
+    return pid_ > 0 && kill(pid_, sig) == 0;
+}
 
 bool OspreyProcess::running() {
     if (pid_ <= 0 || exited_) return false;
@@ -261,7 +268,8 @@ void OspreyProcess::killLeftovers() {
     }
 }
 
-RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs, const std::string& binary) {
+RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs,
+                    const std::string& binary) {
     RunResult r;
     int fds[2];
     if (pipe2(fds, O_CLOEXEC) != 0) return r;

@@ -24,9 +24,9 @@ std::string ospreyBinary();
 struct StartOptions {
     std::string config;  // written to <dir>/osprey.cfg and passed with -f; "" for no -f
     std::vector<std::pair<std::string, std::string>> files;  // more files for <dir> (scripts)
-    std::vector<std::string> args;  // extra arguments, e.g. {"-n", "3"}
-    bool pidFile = true;            // pass -P <dir>/osprey.pid
-    std::string binary;             // "" = ospreyBinary()
+    std::vector<std::string> args;                           // extra arguments, e.g. {"-n", "3"}
+    bool pidFile = true;                                     // pass -P <dir>/osprey.pid
+    std::string binary;                                      // "" = ospreyBinary()
 };
 
 class OspreyProcess {
@@ -75,8 +75,8 @@ private:
 };
 
 struct RunResult {
-    int exitCode = -1;      // exit status, 128+signal when killed, -1 on timeout
-    std::string output;     // stdout and stderr together
+    int exitCode = -1;   // exit status, 128+signal when killed, -1 on timeout
+    std::string output;  // stdout and stderr together
 };
 
 // Runs osprey to completion (for -V, -h, -c, bad configs) with a bounded wait.

@@ -1,11 +1,11 @@
 #include "test/support/proc_info.h"
 
-#include <chrono>
-#include <cstdio>
-#include <cstring>
 #include <dirent.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
+#include <chrono>
+#include <cstdio>
+#include <cstring>
 #include <thread>
 
 #include "test/support/temp_dir.h"
@@ -63,7 +63,9 @@ bool processAlive(int pid) {
     return st != 0 && st != 'Z' && st != 'X';
 }
 
-void becomeSubreaper() { prctl(PR_SET_CHILD_SUBREAPER, 1); }
+void becomeSubreaper() {
+    prctl(PR_SET_CHILD_SUBREAPER, 1);
+}
 
 void reapIfExited(int pid) {
     int status;

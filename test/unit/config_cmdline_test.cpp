@@ -16,8 +16,27 @@ Action parse(std::vector<const char*> args, Options& o, std::string* err = nullp
 
 TEST(ConfigCmdline, EveryFlag) {
     Options o;
-    ASSERT_EQ(parse({"-f", "x.cfg", "-c", "-D", "-E", "-n", "7", "-m", "128", "-M", "12", "-d", "debug", "-P",
-                     "/run/o.pid", "-L", "/mods", "-l", "udp:[::1]:5070", "-l", "tcp:127.0.0.1"},
+    ASSERT_EQ(parse({"-f",
+                     "x.cfg",
+                     "-c",
+                     "-D",
+                     "-E",
+                     "-n",
+                     "7",
+                     "-m",
+                     "128",
+                     "-M",
+                     "12",
+                     "-d",
+                     "debug",
+                     "-P",
+                     "/run/o.pid",
+                     "-L",
+                     "/mods",
+                     "-l",
+                     "udp:[::1]:5070",
+                     "-l",
+                     "tcp:127.0.0.1"},
                     o),
               Action::Run);
     EXPECT_EQ(o.configFile, "x.cfg");
@@ -44,7 +63,8 @@ TEST(ConfigCmdline, GroupedFlagsAndAttachedValues) {
     EXPECT_EQ(o.children, 3u);
     EXPECT_EQ(o.shmMiB, 64u);
     Options d;
-    ASSERT_EQ(parse({"-Dn", "5"}, d), Action::Run);  // a value flag last in a group takes the next word
+    ASSERT_EQ(parse({"-Dn", "5"}, d),
+              Action::Run);  // a value flag last in a group takes the next word
     EXPECT_TRUE(d.foreground);
     EXPECT_EQ(d.children, 5u);
 }

@@ -97,7 +97,8 @@ modules = (
 TEST(ConfigParse, SingleStringsWhereListsAreExpected) {
     Config cfg;
     ConfigError err;
-    ASSERT_TRUE(load("listen = \"tcp:10.0.0.1:5080\";\nalias = \"a.example\";\n", cfg, err)) << err.text();
+    ASSERT_TRUE(load("listen = \"tcp:10.0.0.1:5080\";\nalias = \"a.example\";\n", cfg, err))
+        << err.text();
     ASSERT_EQ(cfg.listen.size(), 1u);
     EXPECT_EQ(cfg.listen[0].text(), "tcp:10.0.0.1:5080");
     EXPECT_EQ(cfg.aliases, std::vector<std::string>{"a.example"});
@@ -107,13 +108,16 @@ TEST(ConfigParse, LogLevelSpellings) {
     struct Case {
         const char* text;
         log::Level level;
-    } cases[] = {{"\"err\"", log::Level::Err},     {"\"WARNING\"", log::Level::Warn},
-                 {"\"notice\"", log::Level::Notice}, {"6", log::Level::Info},
+    } cases[] = {{"\"err\"", log::Level::Err},
+                 {"\"WARNING\"", log::Level::Warn},
+                 {"\"notice\"", log::Level::Notice},
+                 {"6", log::Level::Info},
                  {"\"debug\"", log::Level::Debug}};
     for (const Case& c : cases) {
         Config cfg;
         ConfigError err;
-        ASSERT_TRUE(load(std::string("log_level = ") + c.text + ";", cfg, err)) << c.text << ": " << err.text();
+        ASSERT_TRUE(load(std::string("log_level = ") + c.text + ";", cfg, err))
+            << c.text << ": " << err.text();
         EXPECT_EQ(cfg.logLevel, c.level) << c.text;
     }
 }
@@ -160,7 +164,8 @@ TEST(ConfigParse, DeclaredExtraSettingsAreAcceptedAndTyped) {
 
     Config bad;
     EXPECT_FALSE(load("test_extra_int = \"seven\";\n", bad, err));
-    EXPECT_NE(err.message.find("must be of type integer, not string"), std::string::npos) << err.text();
+    EXPECT_NE(err.message.find("must be of type integer, not string"), std::string::npos)
+        << err.text();
 }
 
 TEST(ConfigParse, MissingAndUnreadableFiles) {

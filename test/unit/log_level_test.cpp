@@ -4,8 +4,8 @@
 #include <gtest/gtest.h>
 
 #include <fcntl.h>
-#include <string>
 #include <unistd.h>
+#include <string>
 
 #include "core/log/log.h"
 #include "mem/mem_log.h"
@@ -54,9 +54,11 @@ TEST_F(LogCapture, LevelsAboveTheThresholdAreDropped) {
         LM_INFO("i");
         LM_DBG("d");
         std::string out = drain();
-        size_t expected = static_cast<size_t>(static_cast<int>(threshold) - static_cast<int>(Level::Err) + 1);
+        size_t expected =
+            static_cast<size_t>(static_cast<int>(threshold) - static_cast<int>(Level::Err) + 1);
         EXPECT_EQ(lines(out), expected) << levelName(threshold) << ":\n" << out;
-        for (Level l : all) EXPECT_EQ(enabled(l), static_cast<int>(l) <= static_cast<int>(threshold));
+        for (Level l : all)
+            EXPECT_EQ(enabled(l), static_cast<int>(l) <= static_cast<int>(threshold));
     }
 }
 
@@ -82,7 +84,8 @@ TEST_F(LogCapture, LinesCarryLevelAndProcessPrefix) {
     EXPECT_NE(out.find(prefix), std::string::npos) << out;
     setProcessName("sip#3");
     LM_NOTICE("again");
-    EXPECT_NE(drain().find("NOTICE sip#3[" + std::to_string(getpid()) + "]: again"), std::string::npos);
+    EXPECT_NE(drain().find("NOTICE sip#3[" + std::to_string(getpid()) + "]: again"),
+              std::string::npos);
 }
 
 TEST_F(LogCapture, OverlongMessagesAreCutAndMarked) {
@@ -98,7 +101,9 @@ TEST_F(LogCapture, RawWriteHasTheSameShape) {
     const char text[] = "crash: test";
     writeRaw(Level::Err, text, sizeof text - 1);
     std::string out = drain();
-    EXPECT_NE(out.find("ERROR tester[" + std::to_string(getpid()) + "]: crash: test\n"), std::string::npos) << out;
+    EXPECT_NE(out.find("ERROR tester[" + std::to_string(getpid()) + "]: crash: test\n"),
+              std::string::npos)
+        << out;
     // HH:MM:SS.mmm at the start, like the formatted lines.
     ASSERT_GE(out.size(), 13u);
     EXPECT_EQ(out[2], ':');
@@ -125,7 +130,8 @@ TEST(LogLevel, ParsesConfigSpellings) {
     EXPECT_EQ(l, Level::Err);
     EXPECT_TRUE(parseLevel("6", l));
     EXPECT_EQ(l, Level::Info);
-    for (const char* bad : {"", "loud", "8", "2", "notic", "debugx"}) EXPECT_FALSE(parseLevel(bad, l)) << bad;
+    for (const char* bad : {"", "loud", "8", "2", "notic", "debugx"})
+        EXPECT_FALSE(parseLevel(bad, l)) << bad;
     for (Level x : {Level::Err, Level::Warn, Level::Notice, Level::Info, Level::Debug}) {
         Level back;
         ASSERT_TRUE(parseLevel(levelName(x), back));
