@@ -1,0 +1,53 @@
+// Wires the module set into start-up (core/app/hooks.h): load and check parameters in the
+// Check stage (so `osprey -c` reports unknown modules and bad parameters), init in the master
+// before fork, childInit in every child, destroy in the master at shutdown.
+#include "core/app/hooks.h"
+#include "core/log/log.h"
+#include "core/module/module_set.h"
+
+namespace osprey::module {
+
+namespace {
+
+bool loadModules(const app::HookContext& ctx) {
+    std::vector<std::string> errors;
+    if (!loadedModules().load(ctx.cfg.modules, ctx.cfg.modulesPath, &errors)) {
+        for (const std::string& e : errors) LM_ERR("%s", e.c_str());
+        return false;
+    }
+    for (const LoadedModule& m : loadedModules().modules()) {
+        LM_DBG("module %s %s loaded from %s", m.desc->name, m.desc->version, m.path.c_str());
+    }
+    return true;
+}
+
+bool initModules(const app::HookContext&) {
+    std::string error;
+    if (loadedModules().initAll(&error)) return true;
+    LM_ERR("%s", error.c_str());
+    return false;
+}
+
+bool childInitModules(const app::HookContext& ctx) {
+    std::string error;
+    if (ctx.child == nullptr || loadedModules().childInitAll(ctx.child->rank, &error)) return true;
+    LM_ERR("%s", error.c_str());
+    return false;
+}
+
+bool destroyModules(const app::HookContext&) {
+    loadedModules().destroyAll();
+    return true;
+}
+
+const app::HookRegistrar kLoad(app::Stage::Check, app::kOrderModules, "load modules", loadModules);
+const app::HookRegistrar kInit(app::Stage::MasterInit, app::kOrderModules, "init modules",
+                               initModules);
+const app::HookRegistrar kChild(app::Stage::ChildInit, app::kOrderModules, "child-init modules",
+                                childInitModules);
+const app::HookRegistrar kDestroy(app::Stage::MasterExit, app::kOrderModules, "destroy modules",
+                                  destroyModules);
+
+}  // namespace
+
+}  // namespace osprey::module
