@@ -47,6 +47,11 @@ else
 CXXFLAGS += -O1 -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
 LDFLAGS  += -fsanitize=address,undefined
 endif
+# MEMDBG records a call stack per allocation: with frame pointers that is a short pointer
+# walk instead of a DWARF unwind (mem/debug/stack_trace.h).
+ifeq ($(MEMDBG),1)
+CXXFLAGS += -fno-omit-frame-pointer -DOSPREY_FRAME_POINTERS=1
+endif
 
 LIBS_CORE := -lconfig++ $(shell pkg-config --libs luajit 2>/dev/null || echo -lluajit-5.1) \
              -lssl -lcrypto -lsqlite3 -lunwind -ldl

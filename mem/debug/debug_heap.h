@@ -25,6 +25,7 @@
 #include "mem/debug/live_report.h"
 #include "mem/debug/stack_trace.h"
 #include "mem/heap_concept.h"
+#include "mem/heap_extras.h"
 
 namespace osprey::mem {
 
@@ -100,10 +101,14 @@ public:
         inner()->stats(out);
         out.used = used_;
         out.failCount += failCount_;
+        // What one caller's request can get: the inner block minus record and guard.
+        size_t inner = out.largestFree & ~(kAlign - 1);
+        out.largestFree = inner > kRec + 16 ? inner - kRec - 16 : 0;
     }
 
     // Walks the live list (and the inner heap, if it can check itself); logs each problem.
     bool check() const;
+    bool checkIntegrity() const { return check(); }  // the name fm and tlsf use
     // Writes live blocks grouped by allocation site to fd; returns how many are live.
     size_t reportLive(int fd) const;
     const CallStack* allocationStack(const void* p) const

@@ -62,9 +62,7 @@ bool DebugHeap<Inner, kStacks>::check() const {
         reportCorruption(errors_, kName, head_, "live block count mismatch", byCheck);
         ok = false;
     }
-    if constexpr (requires(const Inner& i) { { i.check() } -> std::same_as<bool>; }) {
-        if (!inner()->check()) ok = false;
-    }
+    if (!heapConsistent(*inner())) ok = false;
     return ok;
 }
 

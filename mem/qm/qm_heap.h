@@ -100,6 +100,7 @@ public:
 
     // Walks every fragment and every free list; logs each problem, returns true if none.
     bool check() const;
+    bool checkIntegrity() const { return check(); }  // the name fm and tlsf use
     // Writes live fragments grouped by allocation site to fd; returns how many are live.
     size_t reportLive(int fd) const;
     // The call stack recorded when the live block p was allocated (nullptr if p is not one).
@@ -161,7 +162,8 @@ private:
     // --- free lists ------------------------------------------------------------------
     void insertFree(Hdr* h);
     void unlinkFree(Hdr* h);
-    Hdr* takeFree(size_t need);
+    Hdr* findFree(size_t need) const;
+    void resizeFree(Hdr* h, size_t size);
     void releaseFragment(Hdr* h, AllocSite site);
     void carveRemainder(Hdr* h, size_t keep, AllocSite site);
 

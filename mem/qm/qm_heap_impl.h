@@ -54,30 +54,34 @@ void QmHeap<kStacks>::unlinkFree(Hdr* h) {
 
 // Good fit: an exact list's head fits perfectly; in a class list, the first of a few
 // candidates that is large enough; otherwise the head of the next non-empty class, whose
-// every fragment is larger than `need`. Bounded work whatever the heap holds.
+// every fragment is larger than `need`. Bounded work whatever the heap holds. The fragment
+// stays in its list: the caller decides whether it must leave it.
 template <bool kStacks>
-typename QmHeap<kStacks>::Hdr* QmHeap<kStacks>::takeFree(size_t need) {
+typename QmHeap<kStacks>::Hdr* QmHeap<kStacks>::findFree(size_t need) const {
     constexpr int kCandidates = 16;
     size_t b = qm::binOf(need);
     if (b < qm::kExactBins) {
-        if (Hdr* h = bins_[b]) {
-            unlinkFree(h);
-            return h;
-        }
+        if (bins_[b]) return bins_[b];
     } else {
         int seen = 0;
-        for (Hdr* h = bins_[b]; h && seen < kCandidates; h = links(h)->next, ++seen) {
-            if (sizeOf(h) >= need) {
-                unlinkFree(h);
-                return h;
-            }
-        }
+        for (Hdr* h = bins_[b]; h && seen < kCandidates; h = links(h)->next, ++seen)
+            if (sizeOf(h) >= need) return h;
     }
     b = binMap_.firstFrom(b + 1);
-    if (b == qm::kBins) return nullptr;
-    Hdr* h = bins_[b];
-    unlinkFree(h);
-    return h;
+    return b == qm::kBins ? nullptr : bins_[b];
+}
+
+// Sets the size of free fragment h (in a list), moving it only if its list changes: a big
+// free fragment that shrinks or grows a little keeps its place, which spares the list
+// neighbours' cache lines on most allocations and frees.
+template <bool kStacks>
+void QmHeap<kStacks>::resizeFree(Hdr* h, size_t size) {
+    bool move = qm::binOf(size) != qm::binOf(sizeOf(h));
+    if (move) unlinkFree(h);
+    h->word = size | qm::kFree | (h->word & qm::kPrevFree);
+    seal(h);
+    writeFooter(h);
+    if (move) insertFree(h);
 }
 
 // Makes h (whose header is complete and not in any list) free: merges it with free
@@ -91,32 +95,31 @@ void QmHeap<kStacks>::releaseFragment(Hdr* h, AllocSite site) {
     seal(h);
     size_t size = sizeOf(h);
     Hdr* next = nextOf(h);
+    bool nextMerged = false;
     if (hasNext(next) && isFree(next) && followable(next)) {
         unlinkFree(next);
         size += kHead + sizeOf(next) + kFoot;
+        nextMerged = true;  // the fragment after it is already marked "previous free"
     }
     if (prevFree) {
         auto* pf = reinterpret_cast<qm::Footer*>(reinterpret_cast<char*>(h) - kFoot);
         auto* prev = reinterpret_cast<Hdr*>(reinterpret_cast<char*>(pf) - pf->size - kHead);
         if (reinterpret_cast<char*>(pf) - start_ >= static_cast<ptrdiff_t>(pf->size + kHead) &&
             followable(prev) && isFree(prev) && sizeOf(prev) == pf->size) {
-            unlinkFree(prev);
-            size += kHead + sizeOf(prev) + kFoot;
-            h = prev;
-            prevFree = 0;  // two free fragments are never adjacent
-        } else {
-            reportCorruption(errors_, kName, pf, "free fragment before this one is damaged",
-                             FaultOrigin{"free", site});
-            prevFree = 0;
+            resizeFree(prev, sizeOf(prev) + kHead + size + kFoot);
+            if (!nextMerged && hasNext(next)) next->word |= qm::kPrevFree;
+            return;
         }
+        reportCorruption(errors_, kName, pf, "free fragment before this one is damaged",
+                         FaultOrigin{"free", site});
+        prevFree = 0;
     }
     if (h->word != (size | qm::kFree | prevFree)) {
         h->word = size | qm::kFree | prevFree;
         seal(h);
     }
     writeFooter(h);
-    Hdr* after = nextOf(h);
-    if (hasNext(after)) after->word |= qm::kPrevFree;
+    if (!nextMerged && hasNext(next)) next->word |= qm::kPrevFree;
     insertFree(h);
 }
 
@@ -148,17 +151,23 @@ void QmHeap<kStacks>::setUsed(Hdr* h, size_t size, size_t n, AllocSite site, con
 template <bool kStacks>
 void* QmHeap<kStacks>::allocImpl(size_t n, AllocSite site, const Stack& stack) {
     size_t need = payloadFor(n);
-    Hdr* h = need ? takeFree(need) : nullptr;
+    Hdr* h = need ? findFree(need) : nullptr;
     if (!h) {
         ++failCount_;
         return nullptr;
     }
-    if (sizeOf(h) - need >= kMinSplit) {
-        carveRemainder(h, need, site);  // the fragment after h stays marked "previous free"
+    size_t have = sizeOf(h);
+    if (have - need >= kMinSplit) {
+        // Carve the block from the end of h: h stays free where it is, usually in the same
+        // list (its list neighbours are not touched), and the new block follows it.
+        resizeFree(h, have - need - kHead - kFoot);
+        h = nextOf(h);
+        h->word = need | qm::kPrevFree;
     } else {
-        Hdr* next = nextOf(h);
-        if (hasNext(next)) next->word &= ~qm::kPrevFree;
+        unlinkFree(h);
     }
+    Hdr* next = nextOf(h);
+    if (hasNext(next)) next->word &= ~qm::kPrevFree;
     setUsed(h, sizeOf(h), n, site, stack);
     ++liveFrags_;
     ++allocCount_;
