@@ -118,5 +118,11 @@ report="$prefix-fm/bench/mem_bench_report.md"
 {
     echo "## Allocator benchmark ($(date -u +%Y-%m-%d), $(nproc) CPUs, reps $reps, scale $scale)"
     echo
+    # Which allocator sources were measured: the commit, and any uncommitted edits under mem/.
+    if rev=$(git rev-parse --short HEAD 2>/dev/null); then
+        dirty=$(git status --porcelain -- mem 2>/dev/null | awk '{print $2}' | tr '\n' ' ')
+        echo "Source: commit $rev${dirty:+, with uncommitted changes in: $dirty}"
+        echo
+    fi
     "$main" report "$results"
 } | tee "$report"
