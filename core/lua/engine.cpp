@@ -94,9 +94,10 @@ std::unique_ptr<Engine> Engine::create(const EngineOptions& options,
     std::unique_ptr<Engine> e(new Engine());
     e->options_ = options;
     e->exports_.assign(exports.begin(), exports.end());
-    e->memory_.limit = options.memoryLimit;
-    if (!readFile(options.scriptPath, &e->script_, error)) return nullptr;
-    if (!e->build(error)) return nullptr;
+    std::string text;
+    if (!readFile(options.scriptPath, &text, error)) return nullptr;
+    if (!e->build(text, error)) return nullptr;
+    e->script_ = std::move(text);
     return e;
 }
 
@@ -105,75 +106,104 @@ Engine::~Engine() {
 }
 
 void Engine::closeState() noexcept {
-    if (L_ != nullptr) {
-        memory_.enforce = false;
-        lua_close(L_);
-        L_ = nullptr;
-        memory_.L = nullptr;
-        memory_.hookArmed = false;
-        memory_.raising = false;
-    }
+    if (L_ == nullptr) return;
+    memory_->enforce = false;
+    lua_close(L_);
+    L_ = nullptr;
+    memory_->L = nullptr;
+    memory_->hookArmed = false;
+    memory_->raising = false;
 }
 
-bool Engine::build(std::string* error) {
-    closeState();
-    memory_.enforce = false;
-    L_ = lua_newstate(cappedAlloc, &memory_);
-    if (L_ == nullptr) {
+namespace {
+
+void closeNew(lua_State* L, LuaMemory& m) {
+    m.enforce = false;
+    lua_close(L);
+}
+
+}  // namespace
+
+bool Engine::build(const std::string& text, std::string* error) {
+    auto mem = std::make_unique<LuaMemory>();
+    mem->limit = options_.memoryLimit;
+    lua_State* L = lua_newstate(cappedAlloc, mem.get());
+    if (L == nullptr) {
         // Non-GC64 LuaJIT builds refuse custom allocators; run uncapped rather than not at all.
-        L_ = luaL_newstate();
-        if (L_ == nullptr) {
+        L = luaL_newstate();
+        if (L == nullptr) {
             *error = "cannot create a Lua state";
             return false;
         }
         LM_WARN("lua: this LuaJIT does not accept a custom allocator; no memory cap");
     }
-    memory_.L = L_;
-    lua_atpanic(L_, panicHandler);
+    mem->L = L;
+    lua_atpanic(L, panicHandler);
 
     BuildArgs args{&callState_, exports_, LUA_NOREF};
-    memory_.enforce = true;
-    int rc = lua_cpcall(L_, buildProtected, &args);
-    memory_.enforce = false;
+    mem->enforce = true;
+    int rc = lua_cpcall(L, buildProtected, &args);
+    mem->enforce = false;
     if (rc != 0) {
-        *error = std::string("building the KSR table: ") +
-                 (lua_tostring(L_, -1) != nullptr ? lua_tostring(L_, -1) : "out of memory");
-        closeState();
+        const char* msg = lua_tostring(L, -1);
+        *error = std::string("building the KSR table: ") + (msg != nullptr ? msg : "no memory");
+        closeNew(L, *mem);
         return false;
     }
-    lua_rawgeti(L_, LUA_REGISTRYINDEX, args.handlerRef);  // stays at stack index 1
+    lua_rawgeti(L, LUA_REGISTRYINDEX, args.handlerRef);  // stays at stack index 1
     // After luaL_openlibs: opening the jit library switches the JIT on.
-    if (!options_.jit) luaJIT_setmode(L_, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
+    if (!options_.jit) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
 
     const std::string chunkName = "@" + options_.scriptPath;
-    memory_.enforce = true;
-    rc = luaL_loadbuffer(L_, script_.data(), script_.size(), chunkName.c_str());
-    if (rc == 0) rc = lua_pcall(L_, 0, 0, 1);
-    memory_.enforce = false;
-    if (settleAfterCall(memory_)) {
+    mem->enforce = true;
+    rc = luaL_loadbuffer(L, text.data(), text.size(), chunkName.c_str());
+    if (rc == 0) rc = lua_pcall(L, 0, 0, 1);  // the script's top level defines the routes
+    mem->enforce = false;
+    if (settleAfterCall(*mem) || rc == LUA_ERRMEM) {
         *error = "Lua script " + options_.scriptPath + ": memory limit of " +
-                 std::to_string(memory_.limit >> 10) + " KiB reached while loading";
-        closeState();
+                 std::to_string(mem->limit >> 10) + " KiB reached while loading";
+        closeNew(L, *mem);
         return false;
     }
-    if (rc != 0) {
-        const bool stopped = lua_type(L_, -1) == LUA_TLIGHTUSERDATA;
-        if (!stopped) {
-            const char* msg = lua_tostring(L_, -1);
-            *error = rc == LUA_ERRMEM ? "Lua script " + options_.scriptPath +
-                                            ": memory limit reached while loading"
-                                      : std::string(msg != nullptr ? msg : "unknown Lua error");
-            closeState();
+    if (rc != 0 && lua_type(L, -1) != LUA_TLIGHTUSERDATA) {  // KSR.x.exit() at top level is ok
+        const char* msg = lua_tostring(L, -1);
+        *error = msg != nullptr ? msg : "unknown Lua error";
+        closeNew(L, *mem);
+        return false;
+    }
+    lua_settop(L, 1);
+    if (options_.requireRequestRoute) {
+        lua_getglobal(L, "ksr_request_route");
+        const bool defined = lua_isfunction(L, -1);
+        lua_settop(L, 1);
+        if (!defined) {
+            *error = "Lua script " + options_.scriptPath + " defines no function ksr_request_route";
+            closeNew(L, *mem);
             return false;
         }
     }
-    lua_settop(L_, 1);
-    if (options_.requireRequestRoute && !hasFunction("ksr_request_route")) {
-        *error = "Lua script " + options_.scriptPath + " defines no function ksr_request_route";
-        closeState();
+    lua_gc(L, LUA_GCCOLLECT, 0);
+
+    // Statistics are per engine, not per state.
+    mem->refused = memory_->refused;
+    mem->overLimit = memory_->overLimit;
+    mem->peak = std::max(mem->peak, memory_->peak);
+    closeState();
+    L_ = L;
+    memory_ = std::move(mem);
+    return true;
+}
+
+bool Engine::reload(std::string* error) {
+    if (callState_.current != nullptr) {
+        *error = "cannot reload the Lua script from inside a route";
         return false;
     }
-    lua_gc(L_, LUA_GCCOLLECT, 0);
+    std::string text;
+    if (!readFile(options_.scriptPath, &text, error)) return false;
+    if (!build(text, error)) return false;
+    script_ = std::move(text);
+    ++reloads_;
     return true;
 }
 
@@ -206,11 +236,11 @@ RouteStatus Engine::run(const char* function, Ctx& ctx) noexcept {
         lua_settop(L_, 1);
         return RouteStatus::NoRoute;
     }
-    const uint64_t refusedBefore = memory_.refused;
+    const uint64_t refusedBefore = memory_->refused;
     callState_.current = &ctx;
-    memory_.enforce = true;
+    memory_->enforce = true;
     const int rc = lua_pcall(L_, 0, 0, 1);
-    memory_.enforce = false;
+    memory_->enforce = false;
     callState_.current = nullptr;
 
     RouteStatus status = RouteStatus::Ok;
@@ -230,14 +260,18 @@ RouteStatus Engine::run(const char* function, Ctx& ctx) noexcept {
         }
     }
     lua_settop(L_, 1);
-    if (settleAfterCall(memory_) || memory_.refused != refusedBefore) {
-        // What the script keeps alive is what filled the state: start over.
+    if (settleAfterCall(*memory_) || memory_->refused != refusedBefore) {
+        // What the script keeps alive is what filled the state: start over (closing it first,
+        // so the two never hold memory together).
         LM_ERR("lua: memory limit of %zu KiB reached in %s(); rebuilding the Lua state",
-               memory_.limit >> 10, function);
+               memory_->limit >> 10, function);
         ++rebuilds_;
+        closeState();
         try {
             std::string err;
-            if (!build(&err)) LM_ERR("lua: rebuilding the Lua state failed: %s", err.c_str());
+            if (!build(script_, &err)) {
+                LM_ERR("lua: rebuilding the Lua state failed: %s", err.c_str());
+            }
         } catch (...) {  // bad_alloc from the private heap: keep the worker alive, stateless
             closeState();
             LM_ERR("lua: rebuilding the Lua state failed: out of memory");

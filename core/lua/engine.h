@@ -59,15 +59,23 @@ public:
     RouteStatus run(const char* function, Ctx& ctx) noexcept;
     bool hasFunction(const char* function) noexcept;
 
+    // Re-reads the script file and loads it into a new state; the current state keeps serving
+    // until the new one has loaded, and stays if loading fails (app_lua.reload). Not from
+    // inside a route.
+    bool reload(std::string* error);
+
     // The last runtime error (message and traceback), empty if none yet.
     std::string_view lastError() const noexcept { return {lastError_, lastErrorLen_}; }
-    const LuaMemory& memory() const noexcept { return memory_; }
+    // The current state's accounting; refused/overLimit/peak accumulate over rebuilds.
+    const LuaMemory& memory() const noexcept { return *memory_; }
     uint64_t rebuilds() const noexcept { return rebuilds_; }
+    uint64_t reloads() const noexcept { return reloads_; }
     lua_State* state() noexcept { return L_; }
 
 private:
     Engine() = default;
-    bool build(std::string* error);  // a fresh state from script_, replacing any previous one
+    // Loads text into a fresh state and, on success, replaces the current one with it.
+    bool build(const std::string& text, std::string* error);
     void closeState() noexcept;
     void setLastError(std::string_view text) noexcept;
 
@@ -75,8 +83,9 @@ private:
     std::vector<const module::ModuleExport*> exports_;
     std::string script_;  // the script text, kept to rebuild the state without touching disk
     lua_State* L_ = nullptr;
-    LuaMemory memory_;
+    std::unique_ptr<LuaMemory> memory_ = std::make_unique<LuaMemory>();
     CallState callState_;
+    uint64_t reloads_ = 0;
     uint64_t rebuilds_ = 0;
     char lastError_[2048] = {};
     size_t lastErrorLen_ = 0;

@@ -249,6 +249,35 @@ TEST(LuaEngine, ExitAtTopLevelEndsLoadingWithoutError) {
     EXPECT_EQ(globalText(*e, "never"), "nil");
 }
 
+TEST(LuaEngine, ReloadSwapsTheScriptAndKeepsTheOldOneOnError) {
+    TempScript script("version = 1\nfunction ksr_request_route() seen = version end\n");
+    std::string err;
+    auto e = makeEngine(script, &err);
+    ASSERT_TRUE(e) << err;
+    Ctx ctx;
+    ASSERT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok);
+    EXPECT_EQ(globalText(*e, "seen"), "1");
+
+    auto rewrite = [&](const std::string& text) {
+        FILE* f = fopen(script.path().c_str(), "w");
+        ASSERT_NE(f, nullptr);
+        fputs(text.c_str(), f);
+        fclose(f);
+    };
+    rewrite("version = 2\nfunction ksr_request_route() seen = version * 10 end\n");
+    ASSERT_TRUE(e->reload(&err)) << err;
+    EXPECT_EQ(e->reloads(), 1u);
+    ASSERT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok);
+    EXPECT_EQ(globalText(*e, "seen"), "20");
+
+    rewrite("version = 3\nfunction ksr_request_route( seen = 3 end\n");
+    EXPECT_FALSE(e->reload(&err));
+    EXPECT_NE(err.find(baseName(script.path()) + ":2:"), std::string::npos) << err;
+    EXPECT_EQ(e->reloads(), 1u);
+    ASSERT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok) << "the old script still runs";
+    EXPECT_EQ(globalText(*e, "seen"), "20");
+}
+
 TEST(LuaScriptCheck, SyntaxErrorGivesFileAndLine) {
     TempScript bad("-- comment\nfunction ksr_request_route()\n  local = 3\nend\n");
     std::string err;
