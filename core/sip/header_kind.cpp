@@ -3,6 +3,7 @@
 #include "core/sip/header_kind.h"
 
 #include <array>
+#include <cstring>
 
 #include "core/sip/sip_lex.h"
 
@@ -52,30 +53,72 @@ constexpr NameEntry kNames[] = {
     {"a", K::AcceptContact}, {"j", K::RejectContact}, {"d", K::RequestDisposition},
 };
 
-constexpr char lowerC(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+// A name's first (up to) 8 octets packed little-endian into a word, letters lowered by
+// OR-ing 0x20 (names are tokens: that lowers letters and maps no other token octet onto a
+// letter or '-', so equal keys mean equal names up to case).
+constexpr uint64_t packLiteral(std::string_view n) {
+    uint64_t k = 0;
+    for (size_t i = 0; i < n.size() && i < 8; ++i) k |= uint64_t(static_cast<unsigned char>(n[i])) << (8 * i);
+    return k;
+}
+
+inline uint64_t load8(const char* p) {
+    uint64_t v;
+    std::memcpy(&v, p, 8);
+    return v;
+}
+inline uint32_t load4(const char* p) {
+    uint32_t v;
+    std::memcpy(&v, p, 4);
+    return v;
+}
+inline uint16_t load2(const char* p) {
+    uint16_t v;
+    std::memcpy(&v, p, 2);
+    return v;
+}
+
+// Reads only inside the name (overlapping loads for lengths that are not a power of two).
+inline uint64_t packName(const char* p, size_t n) {
+    uint64_t k;
+    if (n >= 8) {
+        k = load8(p);
+    } else if (n >= 4) {
+        k = load4(p) | (uint64_t(load4(p + n - 4)) << (8 * (n - 4)));
+    } else if (n >= 2) {
+        k = load2(p) | (uint64_t(load2(p + n - 2)) << (8 * (n - 2)));
+    } else {
+        k = static_cast<unsigned char>(p[0]);
+    }
+    const uint64_t lowerBits = 0x2020202020202020ull;
+    return k | (n >= 8 ? lowerBits : (lowerBits & ((uint64_t{1} << (8 * n)) - 1)));
+}
 
 constexpr unsigned kSlots = 256;  // power of two, well above the ~83 names
 
-constexpr unsigned hashName(std::string_view n) {
-    unsigned h = static_cast<unsigned>(n.size()) * 31u;
-    h += static_cast<unsigned char>(lowerC(n.front())) * 7u;
-    h += static_cast<unsigned char>(lowerC(n.back())) * 131u;
-    if (n.size() > 4) h += static_cast<unsigned char>(lowerC(n[3])) * 17u;
-    return h & (kSlots - 1);
+constexpr unsigned slotOf(uint64_t key, size_t len) {
+    return static_cast<unsigned>(((key ^ len) * 0x9E3779B97F4A7C15ull) >> 56) & (kSlots - 1);
 }
 
-// slot -> index into kNames + 1 (0 = empty)
-constexpr std::array<uint8_t, kSlots> makeSlots() {
-    std::array<uint8_t, kSlots> t{};
-    for (unsigned i = 0; i < std::size(kNames); ++i) {
-        unsigned h = hashName(kNames[i].name);
-        while (t[h] != 0) h = (h + 1) & (kSlots - 1);
-        t[h] = static_cast<uint8_t>(i + 1);
+struct Slot {
+    uint64_t key = 0;
+    uint8_t len = 0;  // 0: empty
+    HeaderKind kind = HeaderKind::Other;
+    const char* name = nullptr;  // lower case, for names longer than 8
+};
+
+constexpr std::array<Slot, kSlots> makeSlots() {
+    std::array<Slot, kSlots> t{};
+    for (const NameEntry& e : kNames) {
+        uint64_t key = packLiteral(e.name);
+        unsigned h = slotOf(key, e.name.size());
+        while (t[h].len != 0) h = (h + 1) & (kSlots - 1);
+        t[h] = Slot{key, static_cast<uint8_t>(e.name.size()), e.kind, e.name.data()};
     }
     return t;
 }
 
-constexpr std::array<uint8_t, kSlots> kSlotTable = makeSlots();
+constexpr std::array<Slot, kSlots> kSlotTable = makeSlots();
 
 constexpr std::string_view kCanonical[] = {
     "", "Via", "From", "To", "Call-ID", "CSeq", "Max-Forwards", "Content-Length",
@@ -100,20 +143,21 @@ std::string_view headerKindName(HeaderKind k) {
 }
 
 HeaderKind lookupHeaderKind(std::string_view name) {
-    if (name.empty() || name.size() > 24) return HeaderKind::Other;
-    unsigned h = hashName(name);
-    for (;;) {
-        unsigned e = kSlotTable[h];
-        if (e == 0) return HeaderKind::Other;
-        const NameEntry& ne = kNames[e - 1];
-        if (ne.name.size() == name.size()) {
-            size_t i = 0;
-            // Names are tokens: OR-ing 0x20 lowers letters and maps no other token octet onto
-            // a letter or '-', so this is an exact case-insensitive compare.
-            while (i < name.size() && (name[i] | 0x20) == ne.name[i]) ++i;
-            if (i == name.size()) return ne.kind;
-        }
-        h = (h + 1) & (kSlots - 1);
+    const size_t n = name.size();
+    if (n == 0 || n > 24) return HeaderKind::Other;
+    const uint64_t key = packName(name.data(), n);
+    for (unsigned h = slotOf(key, n);; h = (h + 1) & (kSlots - 1)) {
+        const Slot& s = kSlotTable[h];
+        if (s.len == 0) return HeaderKind::Other;
+        if (s.key != key || s.len != n) continue;
+        if (n <= 8) return s.kind;
+        // The rest in 8-octet steps, the last one overlapping.
+        constexpr uint64_t kLower = 0x2020202020202020ull;
+        size_t i = 8;
+        for (; i + 8 <= n; i += 8)
+            if ((load8(name.data() + i) | kLower) != load8(s.name + i)) break;
+        if (i + 8 <= n) continue;
+        if (i == n || (load8(name.data() + n - 8) | kLower) == load8(s.name + n - 8)) return s.kind;
     }
 }
 

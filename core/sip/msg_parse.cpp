@@ -186,11 +186,9 @@ bool scanOne(SipMsg& msg) {
         break;
     }
     size_t ve = e;
-    while (ve > vs0 && (b[ve - 1] == ' ' || b[ve - 1] == '\t' || b[ve - 1] == '\r' ||
-                        b[ve - 1] == '\n'))
-        --ve;
+    while (ve > vs0 && is(b[ve - 1], kLws)) --ve;
     size_t vs = vs0;
-    while (vs < ve && (b[vs] == ' ' || b[vs] == '\t' || b[vs] == '\r' || b[vs] == '\n')) ++vs;
+    while (vs < ve && is(b[vs], kLws)) ++vs;
 
     HeaderField* h = msg.addHeader();
     if (!h) return false;

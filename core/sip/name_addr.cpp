@@ -3,6 +3,8 @@
 // and a URI with '?' outside <> (3.1.2.13).
 #include "core/sip/name_addr.h"
 
+#include <cstring>
+
 #include "core/sip/header_error.h"
 #include "core/sip/msg.h"
 #include "core/sip/sip_lex.h"
@@ -68,15 +70,14 @@ bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& e
     }
     if (p < n && s[p] == '<') {
         const size_t us = p + 1;
-        size_t ue = us;
-        while (ue < n && s[ue] != '>') {
-            char c = s[ue];
-            if (is(c, kLws))
-                return fail(err, ParseErrc::BadNameAddr, "whitespace inside <>", ue);
-            if (is(c, kCtl) || c == '<' || c == '"')
-                return fail(err, ParseErrc::BadNameAddr, "illegal character '%1' in <URI>", ue,
-                            s.substr(ue, 1));
-            ++ue;
+        const void* gt = std::memchr(s.data() + us, '>', n - us);
+        const size_t ue = gt ? static_cast<size_t>(static_cast<const char*>(gt) - s.data()) : n;
+        const char* bad = findAngleBad(s.data() + us, s.data() + ue);
+        if (bad != s.data() + ue) {
+            size_t i = static_cast<size_t>(bad - s.data());
+            if (is(s[i], kLws)) return fail(err, ParseErrc::BadNameAddr, "whitespace inside <>", i);
+            return fail(err, ParseErrc::BadNameAddr, "illegal character '%1' in <URI>", i,
+                        s.substr(i, 1));
         }
         if (ue >= n) return fail(err, ParseErrc::BadNameAddr, "'<' without '>'", p);
         if (ue == us) return fail(err, ParseErrc::BadNameAddr, "empty URI in <>", p);
@@ -90,15 +91,14 @@ bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& e
         // with headers must be written in <> (RFC 3261 §20.10).
         const size_t us = p;
         size_t ue = us;
-        while (ue < n) {
+        while (ue < n && !is(s[ue], kSpecStop)) ++ue;
+        if (ue < n) {
             char c = s[ue];
-            if (is(c, kLws) || c == ';' || c == ',') break;
             if (c == '?')
                 return fail(err, ParseErrc::BadNameAddr, "URI with '?' must be enclosed in <>", ue);
-            if (is(c, kCtl) || c == '<' || c == '>' || c == '"')
+            if (!is(c, kLws) && c != ';' && c != ',')
                 return fail(err, ParseErrc::BadNameAddr, "illegal character '%1' in URI", ue,
                             s.substr(ue, 1));
-            ++ue;
         }
         out.uriText = s.substr(us, ue - us);
         if (!hasScheme(out.uriText))

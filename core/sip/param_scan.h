@@ -71,9 +71,9 @@ bool scanParams(std::string_view s, size_t& pos, std::string_view& raw, ParseErr
     return true;
 }
 
-// Case-insensitive compare of a parameter name with a lower-case literal.
+// Case-insensitive compare of a parameter name (a token) with a lower-case literal.
 inline bool paramIs(std::string_view name, std::string_view lowerLiteral) {
-    return lex::equalsNoCase(name, lowerLiteral);
+    return lex::tokenIs(name, lowerLiteral);
 }
 
 } // namespace osprey::sip

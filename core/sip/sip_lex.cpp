@@ -56,23 +56,26 @@ bool isIpv6Ref(std::string_view h) {
     return dbl ? groups <= 7 : groups == 8;
 }
 
+// hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and inner '-', the
+// top label starting with a letter (RFC 3261 §25.1). One pass with a class table.
 bool isHostname(std::string_view h) {
     if (!h.empty() && h.back() == '.') h.remove_suffix(1);
-    if (h.empty()) return false;
-    size_t i = 0;
-    size_t lastLabel = 0;
-    while (i < h.size()) {
-        size_t j = i;
-        while (j < h.size() && h[j] != '.') {
-            if (!is(h[j], kAlpha | kDigit) && h[j] != '-') return false;
-            ++j;
+    if (h.empty() || h[0] == '.' || h[0] == '-') return false;
+    size_t top = 0;
+    const char* p = h.data();
+    const size_t n = h.size();
+    for (size_t i = 0; i < n; ++i) {
+        char c = p[i];
+        if (is(c, kAlpha | kDigit)) continue;
+        if (c == '.') {
+            // no empty label, no '-' at either edge of a label
+            if (p[i - 1] == '.' || p[i - 1] == '-' || i + 1 >= n || p[i + 1] == '-') return false;
+            top = i + 1;
+        } else if (c != '-') {
+            return false;
         }
-        if (j == i || h[i] == '-' || h[j - 1] == '-') return false;
-        lastLabel = i;
-        i = j + 1;
-        if (j == h.size()) break;
     }
-    return is(h[lastLabel], kAlpha);
+    return p[n - 1] != '-' && is(p[top], kAlpha);
 }
 
 } // namespace

@@ -22,6 +22,8 @@ enum : uint16_t {
     kParamV = 1 << 8,  // unquoted gen-value: token chars, and ':' '[' ']' for IPv6 hosts
     kUriCh = 1 << 9,   // octets a URI may contain (RFC 3986 unreserved, reserved, %)
     kScheme = 1 << 10, // ALPHA DIGIT + - .
+    kAngleBad = 1 << 11,  // may not appear inside <URI>: LWS, CTL, '<', '"'
+    kSpecStop = 1 << 12,  // ends or breaks a bare addr-spec: LWS CTL ; , ? < > "
 };
 
 constexpr std::array<uint16_t, 256> makeClassTable() {
@@ -45,6 +47,11 @@ constexpr std::array<uint16_t, 256> makeClassTable() {
     set(":[]", kParamV);
     set("-._~!$&'()*+,;=:@/?[]%", kUriCh);
     set("+-.", kScheme);
+    for (int c = 0; c < 256; ++c) {
+        if (t[c] & (kLws | kCtl)) t[c] |= kAngleBad | kSpecStop;
+    }
+    set("<\"", kAngleBad);
+    set(";,?<>\"", kSpecStop);
     return t;
 }
 
@@ -53,6 +60,16 @@ inline constexpr std::array<uint16_t, 256> kClass = makeClassTable();
 inline bool is(char c, uint16_t mask) { return (kClass[static_cast<unsigned char>(c)] & mask) != 0; }
 inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
 
+// Case-insensitive compare of a token (header or parameter name, transport, scheme) with a
+// lower-case literal. OR-ing 0x20 lowers a letter and maps no other token octet onto a letter
+// or onto the punctuation a literal may hold (- . ! % * + ` ' ~; not '_').
+inline bool tokenIs(std::string_view token, std::string_view lowerLiteral) {
+    if (token.size() != lowerLiteral.size()) return false;
+    for (size_t i = 0; i < token.size(); ++i)
+        if ((token[i] | 0x20) != lowerLiteral[i]) return false;
+    return true;
+}
+
 inline bool equalsNoCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
     for (size_t i = 0; i < a.size(); ++i)
@@ -60,10 +77,40 @@ inline bool equalsNoCase(std::string_view a, std::string_view b) {
     return true;
 }
 
+inline uint64_t load8(const char* p) {
+    uint64_t v;
+    __builtin_memcpy(&v, p, 8);
+    return v;
+}
+
+// True when the 8 octets at p, with bytes `foldMask` OR-ed with 0x20 (the letters), equal the
+// lower-case `lit`: a case-insensitive compare of fixed spellings like "SIP/2.0/".
+inline bool foldEquals8(const char* p, uint64_t foldMask, const char (&lit)[9]) {
+    return (load8(p) | foldMask) == load8(lit);
+}
+
+// First octet in [p, end) that can not appear inside "<URI>" (LWS, CTL, '<', '"'); end if
+// none. Eight octets at a time: a byte below 0x21 (space and controls), 0x7f, '<' or '"'.
+inline const char* findAngleBad(const char* p, const char* end) {
+    constexpr uint64_t kOnes = 0x0101010101010101ull;
+    constexpr uint64_t kHigh = 0x8080808080808080ull;
+    auto zeroByte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
+    while (end - p >= 8) {
+        uint64_t x = load8(p);
+        uint64_t hit = ((x - kOnes * 0x21) & ~x & kHigh) | zeroByte(x ^ (kOnes * 0x7f)) |
+                       zeroByte(x ^ (kOnes * '<')) | zeroByte(x ^ (kOnes * '"'));
+        if (hit) break;  // the byte loop below finds which one
+        p += 8;
+    }
+    for (; p < end; ++p)
+        if (is(*p, kAngleBad)) return p;
+    return end;
+}
+
 // Skips LWS (SP, HT, and folding: CRLF or LF followed by SP/HT) from i; returns the first
 // other position (or s.size()). A CR or LF that is not a fold stops the skip, so the caller
 // sees it as an illegal octet.
-inline size_t skipLws(std::string_view s, size_t i) {
+inline size_t skipLwsSlow(std::string_view s, size_t i) {
     const size_t n = s.size();
     while (i < n) {
         char c = s[i];
@@ -80,9 +127,23 @@ inline size_t skipLws(std::string_view s, size_t i) {
     return i;
 }
 
-// End of the run of `mask` characters starting at i.
+inline size_t skipLws(std::string_view s, size_t i) {
+    // The common case, no whitespace at all, costs one table lookup.
+    if (i >= s.size() || !is(s[i], kLws)) return i;
+    return skipLwsSlow(s, i);
+}
+
+// End of the run of `mask` characters starting at i (unrolled: this is the parser's inner loop).
 inline size_t scanWhile(std::string_view s, size_t i, uint16_t mask) {
-    while (i < s.size() && is(s[i], mask)) ++i;
+    const char* p = s.data();
+    const size_t n = s.size();
+    for (; i + 4 <= n; i += 4) {
+        if (!is(p[i], mask)) return i;
+        if (!is(p[i + 1], mask)) return i + 1;
+        if (!is(p[i + 2], mask)) return i + 2;
+        if (!is(p[i + 3], mask)) return i + 3;
+    }
+    while (i < n && is(p[i], mask)) ++i;
     return i;
 }
 

@@ -14,12 +14,12 @@ using namespace lex;
 namespace {
 
 ViaTransport transportOf(std::string_view t) {
-    if (equalsNoCase(t, "udp")) return ViaTransport::Udp;
-    if (equalsNoCase(t, "tcp")) return ViaTransport::Tcp;
-    if (equalsNoCase(t, "tls")) return ViaTransport::Tls;
-    if (equalsNoCase(t, "sctp")) return ViaTransport::Sctp;
-    if (equalsNoCase(t, "ws")) return ViaTransport::Ws;
-    if (equalsNoCase(t, "wss")) return ViaTransport::Wss;
+    if (tokenIs(t, "udp")) return ViaTransport::Udp;
+    if (tokenIs(t, "tcp")) return ViaTransport::Tcp;
+    if (tokenIs(t, "tls")) return ViaTransport::Tls;
+    if (tokenIs(t, "sctp")) return ViaTransport::Sctp;
+    if (tokenIs(t, "ws")) return ViaTransport::Ws;
+    if (tokenIs(t, "wss")) return ViaTransport::Wss;
     return ViaTransport::Other;
 }
 
@@ -31,7 +31,6 @@ HostKind hostKindOf(HostType t) {
         default: return HostKind::None;
     }
 }
-
 
 // Parses one via-parm at pos; leaves pos after it (before LWS / ',').
 bool parseViaParm(std::string_view s, size_t& pos, ViaBody& v, ParseError& err) {
@@ -45,8 +44,17 @@ bool parseViaParm(std::string_view s, size_t& pos, ViaBody& v, ParseError& err) 
     size_t p = pos;
     const size_t start = p;
     std::string_view* parts[3] = {&v.protocol, &v.version, &v.transport};
-    for (int i = 0; i < 3; ++i) {
-        if (i > 0) {
+    int i = 0;
+    bool afterSlash = false;
+    if (s.size() - p > 8 && foldEquals8(s.data() + p, 0x202020, "sip/2.0/")) {  // usual spelling
+        v.protocol = s.substr(p, 3);
+        v.version = s.substr(p + 4, 3);
+        p += 8;
+        i = 2;
+        afterSlash = true;
+    }
+    for (; i < 3; ++i) {
+        if (i > 0 && !afterSlash) {
             p = skipLws(s, p);
             if (p >= s.size() || s[p] != '/')
                 return fail(ParseErrc::BadValue, "expected '/' in sent-protocol", p);
