@@ -160,8 +160,10 @@ BuildError MsgBuilder::finishContentLength(uint32_t bodyEnd) {
     std::string_view text(num, formatDecimal(bodyLen, num));
 
     HeaderField* cl = findHeader(msg_, HeaderKind::ContentLength);
-    if (cl == nullptr) return insertHeaderAt(headersEnd(), "Content-Length", text);
-    if (!bodySet_) return BuildError::Ok;
+    if (cl == nullptr || removedWhole(cl->start, cl->end)) {
+        return insertHeaderAt(headersEnd(), "Content-Length", text);
+    }
+    if (!bodySet_ || touched(cl->start, cl->end)) return BuildError::Ok;  // caller's value stands
     uint32_t vs = cl->value.empty() ? headerValueEnd(msg_, *cl) : msg_.offsetOf(cl->value);
     return addEdit(vs, headerValueEnd(msg_, *cl), text);
 }

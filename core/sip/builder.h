@@ -92,7 +92,8 @@ private:
     BuildError finishRequestLine();
     BuildError finishContentLength(uint32_t bodyEnd);
     BuildError repairDisplayNames();
-    bool touched(uint32_t start, uint32_t end) const;  // some edit changes [start, end)
+    bool touched(uint32_t start, uint32_t end) const;       // some edit changes [start, end)
+    bool removedWhole(uint32_t start, uint32_t end) const;  // one edit deletes exactly that
 
     SipMsg& msg_;
     Edit inline_[kInlineEdits];

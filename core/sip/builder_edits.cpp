@@ -34,6 +34,13 @@ bool MsgBuilder::touched(uint32_t start, uint32_t end) const {
     return false;
 }
 
+bool MsgBuilder::removedWhole(uint32_t start, uint32_t end) const {
+    for (uint32_t i = 0; i < count_; ++i) {
+        if (edits_[i].start == start && edits_[i].end == end && edits_[i].len == 0) return true;
+    }
+    return false;
+}
+
 BuildError MsgBuilder::appendHeader(std::string_view name, std::string_view value) {
     if (!scanAllHeaders(msg_)) return BuildError::Unparsed;
     return insertHeaderAt(headersEnd(), name, value);

@@ -376,6 +376,20 @@ TEST(SipBuilder, SetBodyKeepsContentLengthRight) {
     EXPECT_EQ(countHeaders(t.re, HeaderKind::ContentLength), 1);
 }
 
+TEST(SipBuilder, RemovedContentLengthComesBack) {
+    Built t(kInvite);
+    ASSERT_TRUE(t.parse());
+    MsgBuilder b(t.msg);
+    ASSERT_EQ(b.removeHeaders(HeaderKind::ContentLength), BuildError::Ok);
+    ASSERT_EQ(b.setBody("hello"), BuildError::Ok);
+    ASSERT_EQ(t.build(b), BuildError::Ok);
+    ASSERT_TRUE(t.reparse()) << t.re.errorText() << "\n" << t.out;
+    EXPECT_EQ(countHeaders(t.re, HeaderKind::ContentLength), 1);
+    EXPECT_EQ(getContentLength(t.re)->value, 5u);
+    ASSERT_TRUE(findBody(t.re));
+    EXPECT_EQ(t.re.body, "hello");
+}
+
 TEST(SipBuilder, ContentLengthAddedAndTrailingOctetsDropped) {
     // RFC 2543-style datagram without Content-Length: the forwarded copy gets one.
     string noCl = crlf(
