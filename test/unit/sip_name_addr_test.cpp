@@ -117,6 +117,25 @@ TEST(SipFromTo, Malformed) {
     }
 }
 
+TEST(SipFromTo, EveryOctetInsideAnglesIsChecked) {
+    // The scan inside <> looks at 8 octets at a time: put the bad octet at every position.
+    const std::string uri = "sip:abcdefghijklmnopqrstuvwxyz0123456789@example.com";
+    for (char bad : {' ', '\t', '\x01', '\x7f', '<', '"'}) {
+        for (size_t at = 0; at < uri.size(); ++at) {
+            std::string u = uri;
+            u.insert(u.begin() + static_cast<long>(at), bad);
+            auto o = oneHeader("To: <" + u + ">");
+            if (!o->h) continue;  // a control octet may already break the header line
+            EXPECT_EQ(parseFromTo(o->msg, *o->h), nullptr) << int(bad) << " at " << at;
+            EXPECT_EQ(o->msg.error.code, ParseErrc::BadNameAddr) << int(bad) << " at " << at;
+            EXPECT_EQ(o->msg.error.offset, o->buf.find('<') + 1 + at) << int(bad) << " at " << at;
+        }
+    }
+    auto ok = oneHeader("To: <" + uri + ";p=\xc3\xa9>");  // UTF-8 octets are not flagged
+    ASSERT_NE(ok->h, nullptr);
+    EXPECT_NE(parseFromTo(ok->msg, *ok->h), nullptr) << ok->msg.errorText();
+}
+
 TEST(SipFromTo, BadUriIsReportedWhenParsed) {
     auto o = oneHeader("To: <sip:user@exa mple.com>");
     ASSERT_NE(o->h, nullptr);
