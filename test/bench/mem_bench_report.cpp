@@ -93,6 +93,13 @@ std::string num(double v) {
     return b;
 }
 
+// Ratios in target lines get three decimals, so a miss is never printed as the target value.
+std::string ratio3(double v) {
+    char b[32];
+    snprintf(b, sizeof b, "%.3f×", v);
+    return b;
+}
+
 std::string median(const Agg& g) {
     return g.n ? num(g.med) : "–";
 }
@@ -205,8 +212,8 @@ void ratioTarget(Checker& c, const Results& r, const char* a, const char* w, dou
     if (!x.n || !g.n) return c.missing(what);
     double ratio = g.med / x.med;
     Agg xc = r.agg(w, a, "cpu1"), gc = r.agg(w, "glibc", "cpu1");
-    std::string cpu = xc.n && gc.n ? "; CPU time " + num(gc.med / xc.med) + "×" : "";
-    c.line(ratio >= min, what + ": " + num(ratio) + "× (" + num(x.med) + " vs " + num(g.med) +
+    std::string cpu = xc.n && gc.n ? "; CPU time " + ratio3(gc.med / xc.med) : "";
+    c.line(ratio >= min, what + ": " + ratio3(ratio) + " (" + num(x.med) + " vs " + num(g.med) +
                              " ns/pair" + cpu + ")");
 }
 
@@ -230,7 +237,7 @@ void printTargets(const Results& r) {
             continue;
         }
         c.line(near.med <= 2 * exact.med, what + ": " + num(near.med) + " vs " + num(exact.med) +
-                                              " ns/pair (" + num(near.med / exact.med) + "×)");
+                                              " ns/pair (" + ratio3(near.med / exact.med) + ")");
     }
     Agg t = r.agg("sip_mix", "tlsf", "p999"), g = r.agg("sip_mix", "glibc", "p999");
     if (t.n && g.n)
@@ -248,7 +255,7 @@ void printTargets(const Results& r) {
             continue;
         }
         std::string text = what + ": " + num(two.med) + " vs " + num(one.med) + " M pairs/s (" +
-                           num(two.med / one.med) + "×)";
+                           ratio3(two.med / one.med) + ")";
         if (shmPath)
             c.line(two.med >= 1.5 * one.med, text);
         else

@@ -14,10 +14,10 @@
 
 #include <algorithm>
 #include <atomic>
-#include <ctime>
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <string_view>
 
@@ -41,7 +41,8 @@ namespace {
 std::atomic<bool> gCounting{false};
 std::atomic<uint64_t> gSysAllocs{0};
 inline void countOne() {
-    if (gCounting.load(std::memory_order_relaxed)) gSysAllocs.fetch_add(1, std::memory_order_relaxed);
+    if (gCounting.load(std::memory_order_relaxed))
+        gSysAllocs.fetch_add(1, std::memory_order_relaxed);
 }
 }  // namespace
 
@@ -73,7 +74,9 @@ int posix_memalign(void** out, size_t a, size_t n) {
     *out = p;
     return 0;
 }
-void free(void* p) { __libc_free(p); }
+void free(void* p) {
+    __libc_free(p);
+}
 }
 
 using namespace osprey::sip;
@@ -187,7 +190,8 @@ string bigMessage() {
         "Max-Forwards: 58\n"
         "Route: <sip:core1.biloxi.example.com;lr>, <sip:core2.biloxi.example.com;lr>\n";
     for (int i = 0; i < 10; ++i) {
-        head += "Record-Route: <sip:rr" + std::to_string(i) + ".transit.example.net;lr;ftag=1928301774>\n";
+        head += "Record-Route: <sip:rr" + std::to_string(i) +
+                ".transit.example.net;lr;ftag=1928301774>\n";
     }
     head +=
         "To: Bob <sip:bob@biloxi.example.com>\n"
@@ -202,7 +206,8 @@ string bigMessage() {
         "Session-Expires: 1800;refresher=uac\n"
         "User-Agent: Osprey-Bench/1.0 (a long user agent string to make the header longer)\n";
     for (int i = 0; i < 20; ++i) {
-        head += "X-Trace-" + std::to_string(i) + ": " + string(60, static_cast<char>('a' + i)) + "\n";
+        head +=
+            "X-Trace-" + std::to_string(i) + ": " + string(60, static_cast<char>('a' + i)) + "\n";
     }
     head +=
         "Content-Type: multipart/mixed;boundary=unique-boundary-1\n"
@@ -330,8 +335,9 @@ int main() {
         {"200 OK", okResponse()},
         {"INVITE 10 KB", bigMessage()},
     };
-    std::printf("| message | bytes | lazy parse | full parse | lazy parse + R-URI + forward build | "
-                "system allocs |\n");
+    std::printf(
+        "| message | bytes | lazy parse | full parse | lazy parse + R-URI + forward build | "
+        "system allocs |\n");
     std::printf("|---|---:|---:|---:|---:|---:|\n");
     bool targetsMet = true;
     uint64_t totalAllocs = 0;
@@ -350,9 +356,11 @@ int main() {
                         fwd.ns - lazy.ns);
         }
     }
-    std::printf("\nTimes: thread CPU time, best of 9 runs of ~20 ms each. System allocator calls counted by "
-                "interposed malloc during every measured run: %llu.\n",
-                static_cast<unsigned long long>(totalAllocs));
+    std::printf(
+        "\nTimes: thread CPU time, best of 9 runs of ~20 ms each. System allocator calls counted "
+        "by "
+        "interposed malloc during every measured run: %llu.\n",
+        static_cast<unsigned long long>(totalAllocs));
     std::printf("Typical INVITE targets (lazy <= 250 ns, full <= 1 us): %s\n",
                 targetsMet ? "met" : "NOT met");
     osprey::mem::pkgDestroy();
