@@ -1,17 +1,25 @@
 // Block layout and size classes of the fast (fm) allocator.
 //
 // Every block starts with a 16-byte boundary tag, so payloads stay 16-byte aligned:
-//   prevSize  size of the physical predecessor, meaningful only while that one is free
-//   head      this block's size (a multiple of 16, tag included) | kFree | kPrevFree
+//   prevSize  size of the physical predecessor, meaningful only with kPrevFree
+//   head      this block's size (a multiple of 16, tag included) | flags
 // Free blocks keep their free-list links in the first 16 payload bytes, hence kMinBlock = 32.
-// Two free blocks are never neighbours (frees coalesce at once), which is what lets an
-// allocation from a free list clear one flag instead of inspecting neighbours.
 //
-// Size classes: blocks below 4 KiB have exact classes 16 bytes apart (class = size / 16), so
-// the common SIP sizes are served by popping a LIFO list. Larger blocks use segregated-fit
-// classes: 32 linear subdivisions per power of two, so every class spans < 1/32 of its size
-// and a request can be answered from the first non-empty class above it (found through a
-// bitmap) without ever walking a list sorted by size.
+// Two kinds of free block:
+//   - "cached" (kFree | kCached): a small block freed by the hot path. Its neighbours are not
+//     told (the successor's kPrevFree stays clear), so free is a push onto an exact-size LIFO
+//     list and the next allocation of that size a pop - f_malloc's fast path. Cached blocks
+//     are merged with their neighbours only by FmHeap::consolidate(), which runs before an
+//     allocation would otherwise fail.
+//   - "proper" (kFree alone): large blocks, split remainders and merge results. The successor
+//     has kPrevFree set and prevSize = our size (boundary tags), so frees coalesce at once.
+//     Two proper free blocks are never neighbours; the last one before the epilogue is the
+//     "top", the untouched tail, which is kept out of the lists.
+//
+// Size classes: blocks below 4 KiB have exact classes 16 bytes apart (class = size / 16).
+// Larger blocks use segregated-fit classes: 32 linear subdivisions per power of two, so a
+// class spans < 1/32 of its sizes and a request is answered from the first non-empty class
+// above it (found through a bitmap) without ever walking a list sorted by size.
 #pragma once
 #include <bit>
 #include <cstddef>
@@ -23,6 +31,7 @@ inline constexpr size_t kHeader = 16;
 inline constexpr size_t kMinBlock = 32;
 inline constexpr size_t kFree = 1;
 inline constexpr size_t kPrevFree = 2;
+inline constexpr size_t kCached = 4;
 inline constexpr size_t kFlagMask = 15;
 
 inline constexpr size_t kSmallLimit = 4096;                  // blocks below this: exact classes

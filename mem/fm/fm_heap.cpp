@@ -13,11 +13,13 @@ using fm::Block;
 using fm::blockSizeFor;
 using fm::classFloor;
 using fm::classOf;
+using fm::kCached;
 using fm::kFlagMask;
 using fm::kFree;
 using fm::kHeader;
 using fm::kMinBlock;
 using fm::kPrevFree;
+using fm::kSmallLimit;
 
 namespace {
 constexpr size_t kControlSize = (sizeof(FmHeap) + 15) & ~size_t{15};
@@ -53,10 +55,7 @@ FmHeap* FmHeap::create(void* base, size_t size) {
     top->prevSize = 0;
     top->head = static_cast<size_t>(reinterpret_cast<char*>(epilogue) - first) | kFree;
     epilogue->prevSize = 0;
-    // Size 0 ends every walk. Flagged free so the inline free path, which only handles
-    // blocks whose successor is in use, leaves blocks next to it to release(), which
-    // turns them into the top.
-    epilogue->head = kFree;
+    epilogue->head = 0;  // size 0, in use: never merged, ends every walk
     heap->freeFragments_ = 1;
     return heap;
 }
@@ -74,23 +73,25 @@ int FmHeap::findClass(unsigned c) const {
     return static_cast<int>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
 }
 
-// Takes a free block of at least bs bytes from the class lists, splitting off the excess.
-Block* FmHeap::takeFit(size_t bs) {
-    unsigned c = classOf(bs);
-    Block* f = nullptr;
-    unsigned fc = c;
-    // A large class mixes sizes; its first block may fit even though the class as a whole
-    // is not guaranteed to.
-    if (bs != classFloor(c) && heads_[c] && heads_[c]->size() >= bs) {
-        f = heads_[c];
-    } else {
-        int found = findClass(bs == classFloor(c) ? c : c + 1);
-        if (found < 0) return nullptr;
-        fc = static_cast<unsigned>(found);
-        f = heads_[fc];
-    }
-    size_t fs = f->size();
+// Hands out bs bytes of free block f (a member of list fc), filing what is left over.
+Block* FmHeap::carve(Block* f, unsigned fc, size_t bs) {
+    size_t head = f->head;
+    size_t fs = head & ~kFlagMask;
     size_t rest = fs - bs;
+    if (head & kCached) {
+        // Neighbours do not know f is free, so neither needs an update; the rest stays cached.
+        unlink(f, fc);
+        if (rest >= kMinBlock) {
+            f->head = bs | (head & kPrevFree);
+            Block* r = f->at(bs);
+            r->head = rest | kFree | kCached;
+            link(r, static_cast<unsigned>(rest >> 4));
+        } else {
+            f->head = head & ~(kFree | kCached);
+        }
+        return f;
+    }
+    // A proper free block: its predecessor is never proper-free, so no kPrevFree to keep.
     if (rest >= kMinBlock) {
         if (classOf(rest) == fc) {
             // The remainder stays in the same class: hand out the tail, leave the list alone.
@@ -115,6 +116,28 @@ Block* FmHeap::takeFit(size_t bs) {
     return f;
 }
 
+// Best fit by class: the request's own class if its first block fits, else the first
+// non-empty class whose every block fits.
+Block* FmHeap::takeFit(size_t bs) {
+    unsigned c = classOf(bs);
+    bool exact = bs == classFloor(c);  // always for small sizes: a class is one size
+    if (!exact && heads_[c] && heads_[c]->size() >= bs) return carve(heads_[c], c, bs);
+    int found = findClass(exact ? c : c + 1);
+    if (found < 0) return nullptr;
+    auto fc = static_cast<unsigned>(found);
+    return carve(heads_[fc], fc, bs);
+}
+
+// A large class mixes sizes, so a fitting block may sit behind its head. Only walked when
+// nothing else is left, i.e. the heap is nearly full at this size.
+Block* FmHeap::takeFromOwnClass(size_t bs) {
+    unsigned c = classOf(bs);
+    for (Block* f = heads_[c]; f; f = f->next) {
+        if (f->size() >= bs) return carve(f, c, bs);
+    }
+    return nullptr;
+}
+
 // Carves bs bytes from the low end of the untouched tail.
 Block* FmHeap::carveTop(size_t bs) {
     Block* t = top_;
@@ -136,101 +159,162 @@ Block* FmHeap::carveTop(size_t bs) {
 }
 
 void* FmHeap::allocSlow(size_t n, AllocSite site) {
-    if (n > fm::kMaxRequest) {
-        noteFailure(n, site);
-        return nullptr;
-    }
-    size_t bs = blockSizeFor(n);
-    Block* b = takeFit(bs);
-    if (!b) b = carveTop(bs);
-    if (!b) {
-        // Last resort before failing: the request's own class may hold a fitting block
-        // behind its head. Only reached when the heap is nearly full at this size.
-        unsigned c = classOf(bs);
-        for (Block* f = heads_[c]; f; f = f->next) {
-            if (f->size() >= bs) {
-                unlink(f, c);
-                link(f, c);  // now the head, which takeFit checks first
-                b = takeFit(bs);
-                break;
+    if (n <= fm::kMaxRequest) {
+        size_t bs = blockSizeFor(n);
+        for (;;) {
+            Block* b = summary_ ? takeFit(bs) : nullptr;
+            if (!b) b = carveTop(bs);
+            if (!b && bs >= kSmallLimit) b = takeFromOwnClass(bs);
+            if (b) {
+                countAlloc(b->size());
+                return b->payload();
             }
-        }
-        if (!b) {
-            noteFailure(n, site);
-            return nullptr;
+            if (!cachedSinceConsolidate_) break;
+            consolidate();
         }
     }
-    countAlloc(b->size());
-    return b->payload();
+    noteFailure(n, site);
+    return nullptr;
 }
 
-// Files an in-use block (already uncounted) as free, merging it with free neighbours.
+// Turns an in-use block (already uncounted) into a proper free block, merged with its
+// proper-free neighbours. Cached neighbours are left alone: merging them here could chain
+// through any number of them; consolidate() does that.
 void FmHeap::release(Block* b) {
-    size_t size = b->size();
-    Block* next = b->at(size);
+    size_t total = b->size();
     Block* start = b;
-    size_t total = size;
     b->head |= kFree;  // if b vanishes into its predecessor, a later double free still sees it
-    bool prevFiled = false;
-    unsigned prevClass = 0;
     if (b->prevIsFree()) {
-        start = b->prevPhys();
-        prevFiled = true;
-        prevClass = classOf(start->size());
-        total += start->size();
+        Block* p = b->prevPhys();
+        size_t ps = p->size();
+        unlink(p, classOf(ps));
+        start = p;
+        total += ps;
     }
-    if (next == top_ || next == epilogue_) {
-        // The free block before the epilogue is always the top, never filed in a list.
-        if (prevFiled) unlink(start, prevClass);
+    Block* next = start->at(total);
+    size_t nh = next->head;
+    if ((nh & (kFree | kCached)) == kFree) {
+        size_t ns = nh & ~kFlagMask;
         if (next == top_) {
-            total += next->size();
-        } else {
-            ++freeFragments_;
+            start->head = (total + ns) | kFree;
+            top_ = start;
+            return;
         }
-        start->head = total | kFree;
-        top_ = start;
-        return;
-    }
-    if (next->isFree()) {
-        size_t ns = next->size();
         unlink(next, classOf(ns));
         total += ns;
         next = next->at(ns);
     }
-    unsigned c = classOf(total);
-    if (!prevFiled) {
-        link(start, c);
-    } else if (c != prevClass) {
-        unlink(start, prevClass);
-        link(start, c);
-    }
     start->head = total | kFree;
+    if (next == epilogue_) {  // the last free block is the top (there was none)
+        top_ = start;
+        ++freeFragments_;
+        return;
+    }
+    link(start, classOf(total));
     next->prevSize = total;
     next->head |= kPrevFree;
 }
 
-bool FmHeap::checkInUse(const void* p, const char* op, AllocSite site) {
-    uintptr_t off = reinterpret_cast<uintptr_t>(p) - kHeader - reinterpret_cast<uintptr_t>(first_);
-    const char* why = nullptr;
-    if (off >= blockSpan_ || (off & 15)) {
-        why = "not a block of this heap";
-    } else {
-        size_t head = Block::of(p)->head;
-        size_t size = head & ~kFlagMask;
-        if (head & kFree) {
-            why = "block already free (double free?)";
-        } else if (size < kMinBlock || size > blockSpan_ - off) {
-            why = "corrupt block tag or not a block start";
+void FmHeap::consolidate() {
+    cachedSinceConsolidate_ = false;
+    // 1. Take every cached block out of its list into a private chain (linked through
+    //    next). They stay counted as free fragments.
+    Block* chain = nullptr;
+    for (unsigned w = 0; w < fm::kSmallClasses / 64; ++w) {
+        uint64_t bits = bitmap_[w];
+        while (bits) {
+            unsigned c = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
+            bits &= bits - 1;
+            for (Block* b = heads_[c]; b;) {
+                Block* nx = b->next;
+                if (b->head & kCached) {
+                    unlink(b, c);
+                    ++freeFragments_;
+                    b->next = chain;
+                    chain = b;
+                }
+                b = nx;
+            }
         }
     }
-    if (!why) return true;
+    // 2. Merge each with every free block after it and a proper-free one before it, and file
+    //    the result as a proper block. A chain block swallowed by an earlier one is marked
+    //    (kCached without kFree) and skipped; its chain link, deep inside a free block's
+    //    payload, is never overwritten meanwhile.
+    while (chain) {
+        Block* b = chain;
+        chain = b->next;
+        size_t head = b->head;
+        if (!(head & kFree)) continue;
+        size_t total = head & ~kFlagMask;
+        Block* start = b;
+        if (head & kPrevFree) {
+            Block* p = b->prevPhys();
+            size_t ps = p->size();
+            unlink(p, classOf(ps));
+            start = p;
+            total += ps;
+        }
+        Block* next = start->at(total);
+        bool intoTop = false;
+        for (;;) {
+            size_t nh = next->head;
+            if (!(nh & kFree)) break;
+            size_t ns = nh & ~kFlagMask;
+            if (next == top_) {
+                total += ns;
+                top_ = start;
+                --freeFragments_;
+                intoTop = true;
+                break;
+            }
+            if (nh & kCached) {
+                next->head = kCached;  // swallowed, still on the chain
+                --freeFragments_;
+            } else {
+                unlink(next, classOf(ns));
+            }
+            total += ns;
+            next = next->at(ns);
+        }
+        start->head = total | kFree;
+        if (intoTop) continue;
+        if (next == epilogue_) {
+            top_ = start;
+            continue;
+        }
+        --freeFragments_;  // already counted: link counts it again
+        link(start, classOf(total));
+        next->prevSize = total;
+        next->head |= kPrevFree;
+    }
+}
+
+const char* FmHeap::whyInvalid(const void* p) const {
+    uintptr_t off = reinterpret_cast<uintptr_t>(p) - kHeader - reinterpret_cast<uintptr_t>(first_);
+    if (off >= blockSpan_ || (off & 15)) return "not a block of this heap";
+    size_t head = Block::of(p)->head;
+    size_t size = head & ~kFlagMask;
+    if (head & kFree) return "block already free (double free?)";
+    if ((head & kCached) || size < kMinBlock || size > blockSpan_ - off) {
+        return "corrupt block tag or not a block start";
+    }
+    return nullptr;
+}
+
+void FmHeap::reportBadPointer(const char* op, const void* p, const char* why, AllocSite site) {
     uint64_t suppressed = 0;
     if (badPointerLog_.allow(&suppressed)) {
         memLog(LOG_ERR, "fm: %s(%p) at %s:%u: %s; ignored (%llu similar suppressed)", op, p,
                site.file_name(), static_cast<unsigned>(site.line()), why,
                static_cast<unsigned long long>(suppressed));
     }
-    return false;
+}
+
+void FmHeap::freeInvalid(void* p, AllocSite site) {
+    if (!p) return;
+    const char* why = whyInvalid(p);
+    reportBadPointer("free", p, why ? why : "rejected", site);
 }
 
 void FmHeap::noteFailure(size_t n, AllocSite site) {
@@ -245,22 +329,16 @@ void FmHeap::noteFailure(size_t n, AllocSite site) {
     }
 }
 
-void FmHeap::freeSlow(void* p, AllocSite site) {
-    if (!p) return;
-    if (!checkInUse(p, "free", site)) return;
-    Block* b = Block::of(p);
-    realUsed_ -= b->size();
-    ++freeCount_;
-    release(b);
-}
-
 void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
     if (!p) return alloc(n, site);
     if (n == 0) {
         free(p, site);
         return nullptr;
     }
-    if (!checkInUse(p, "realloc", site)) return nullptr;
+    if (const char* why = whyInvalid(p)) {
+        reportBadPointer("realloc", p, why, site);
+        return nullptr;
+    }
     if (n > fm::kMaxRequest) {
         noteFailure(n, site);
         return nullptr;
@@ -280,9 +358,12 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
         }
         return p;
     }
+    // Grow into a free successor of any kind.
     Block* next = b->at(cur);
-    if (next != epilogue_ && next->isFree() && cur + next->size() >= bs) {
-        size_t avail = cur + next->size();
+    size_t nh = next->head;
+    size_t ns = nh & ~kFlagMask;
+    if ((nh & kFree) && cur + ns >= bs) {
+        size_t avail = cur + ns;
         size_t rest = avail - bs;
         if (next == top_) {
             if (rest >= kMinBlock) {
@@ -291,20 +372,24 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
                 top_ = nt;
             } else {
                 bs = avail;
-                b->at(avail)->head &= ~kPrevFree;
                 top_ = nullptr;
                 --freeFragments_;
             }
         } else {
-            unlink(next, classOf(next->size()));
+            unlink(next, classOf(ns));
             if (rest >= kMinBlock) {
                 Block* r = b->at(bs);
-                r->head = rest | kFree;
-                r->at(rest)->prevSize = rest;
-                link(r, classOf(rest));
+                if (nh & kCached) {  // the rest stays cached: its successor knows nothing
+                    r->head = rest | kFree | kCached;
+                    link(r, static_cast<unsigned>(rest >> 4));
+                } else {
+                    r->head = rest | kFree;
+                    r->at(rest)->prevSize = rest;
+                    link(r, classOf(rest));
+                }
             } else {
                 bs = avail;
-                b->at(avail)->head &= ~kPrevFree;
+                if (!(nh & kCached)) b->at(avail)->head &= ~kPrevFree;
             }
         }
         b->head = bs | prevFlag;
@@ -354,7 +439,7 @@ bool FmHeap::checkIntegrity() const {
         return false;
     };
     size_t usedSum = 0, freeBlocks = 0, liveBlocks = 0;
-    bool prevFree = false;
+    bool prevProper = false;  // predecessor is a proper free block
     size_t prevSize = 0;
     auto* b = reinterpret_cast<Block*>(first_);
     while (b != epilogue_) {
@@ -363,14 +448,18 @@ bool FmHeap::checkIntegrity() const {
                                                            reinterpret_cast<char*>(b))) {
             return fail("bad block size", b);
         }
-        if (b->prevIsFree() != prevFree) return fail("kPrevFree flag disagrees", b);
-        if (prevFree && b->prevSize != prevSize) return fail("prevSize disagrees", b);
+        if (b->prevIsFree() != prevProper) return fail("kPrevFree flag disagrees", b);
+        if (prevProper && b->prevSize != prevSize) return fail("prevSize disagrees", b);
+        bool cached = b->head & kCached;
+        if (cached && !b->isFree()) return fail("swallowed block at a block start", b);
         if (b->isFree()) {
-            if (prevFree) return fail("two free neighbours", b);
             ++freeBlocks;
+            if (cached && size >= kSmallLimit) return fail("large cached block", b);
+            if (!cached && prevProper) return fail("two proper free neighbours", b);
             if (b == top_) {
                 if (b->at(size) != epilogue_) return fail("top is not the last block", b);
             } else {
+                if (!cached && b->at(size) == epilogue_) return fail("last free is not top", b);
                 unsigned c = classOf(size);
                 const Block* f = heads_[c];
                 while (f && f != b) f = f->next;
@@ -380,19 +469,19 @@ bool FmHeap::checkIntegrity() const {
             usedSum += size;
             ++liveBlocks;
         }
-        prevFree = b->isFree();
+        prevProper = b->isFree() && !cached;
         prevSize = size;
         b = b->at(size);
     }
-    if (top_ && !top_->isFree()) return fail("top not free", top_);
-    if (prevFree && !top_) return fail("free last block is not the top", epilogue_);
+    if (epilogue_->head != 0) return fail("epilogue tag", epilogue_);
+    if (top_ && (!top_->isFree() || (top_->head & kCached))) return fail("top not free", top_);
     size_t listed = 0;
     for (unsigned c = 0; c < fm::kClasses; ++c) {
         bool bit = bitmap_[c >> 6] >> (c & 63) & 1;
         if (bit != (heads_[c] != nullptr)) return fail("bitmap disagrees with list", &heads_[c]);
         const Block* pv = nullptr;
         for (const Block* f = heads_[c]; f; f = f->next) {
-            if (!f->isFree() || classOf(f->size()) != c || f->prev != pv) {
+            if (!f->isFree() || f == top_ || classOf(f->size()) != c || f->prev != pv) {
                 return fail("bad list entry", f);
             }
             pv = f;

@@ -1,8 +1,8 @@
-// The fast allocator (MEMMNG=fm, the default): f_malloc's idea of exact small size classes
-// with LIFO reuse, without its weakness (large blocks in size-sorted lists, O(n) per free).
-// Classes and block layout: fm_block.h. Free finds non-empty classes through a two-level
-// bitmap, so alloc and free are O(1) for every size; neighbours coalesce at once (boundary
-// tags) and new space is carved from the untouched tail ("top"), so fragmentation stays low.
+// The fast allocator (MEMMNG=fm, the default): f_malloc's exact small size classes with LIFO
+// reuse, without its weakness (large blocks in size-sorted lists, O(n) per free). Block kinds
+// and classes: fm_block.h. A two-level bitmap finds the first non-empty class that fits, so
+// alloc and free are O(1) for every size. Small frees are deferred-coalescing pushes; large
+// frees coalesce at once through boundary tags; new space is carved from the untouched tail.
 //
 // The whole state lives inside the managed region and holds only pointers into it, so a heap
 // built in a MAP_SHARED segment works from every process that maps it at the same address.
@@ -33,7 +33,13 @@ public:
         return reinterpret_cast<uintptr_t>(p) - reinterpret_cast<uintptr_t>(first_) <
                blockSpan_ + fm::kHeader;
     }
+    // Free fragments count cached small blocks one by one; consolidate() first for the
+    // fully merged picture.
     void stats(HeapStats& st) const;
+
+    // Merges every cached small block with its free neighbours. alloc runs it before giving
+    // up; public for memory reports and tests. O(cached blocks).
+    void consolidate();
 
     // Walks every block and list and cross-checks them with the counters; logs the first
     // inconsistency found. O(heap); for tests and debugging.
@@ -48,12 +54,14 @@ private:
     FmHeap(char* first, Block* epilogue, size_t total);
 
     void* allocSlow(size_t n, AllocSite site);
-    void freeSlow(void* p, AllocSite site);
     Block* takeFit(size_t bs);
+    Block* takeFromOwnClass(size_t bs);
+    Block* carve(Block* f, unsigned fc, size_t bs);
     Block* carveTop(size_t bs);
-    void* finishAlloc(Block* b, size_t bs);
     void release(Block* b);
-    bool checkInUse(const void* p, const char* op, AllocSite site);
+    void freeInvalid(void* p, AllocSite site);
+    const char* whyInvalid(const void* p) const;
+    void reportBadPointer(const char* op, const void* p, const char* why, AllocSite site);
     void noteFailure(size_t n, AllocSite site);
 
     void link(Block* b, unsigned c) {
@@ -94,7 +102,7 @@ private:
     char* first_;       // first block
     size_t blockSpan_;  // first_ .. epilogue_: where blocks (and so payloads) may lie
     Block* epilogue_;   // zero-size in-use tag closing the region
-    Block* top_;        // free tail never filed in a list (nullptr when used up)
+    Block* top_;        // free tail, never filed in a list (nullptr when used up)
     size_t total_;
     size_t fixedOverhead_;  // the epilogue tag, counted in realUsed
     size_t realUsed_;
@@ -103,6 +111,7 @@ private:
     uint64_t allocCount_ = 0;
     uint64_t freeCount_ = 0;
     uint64_t failCount_ = 0;
+    bool cachedSinceConsolidate_ = false;
     uint64_t summary_ = 0;
     uint64_t bitmap_[fm::kBitmapWords] = {};
     Block* heads_[fm::kClasses] = {};
@@ -110,8 +119,7 @@ private:
     RateLimit badPointerLog_;
 };
 
-// The hot paths: an exact-class hit on alloc, and a free whose neighbours are both in use.
-// Everything else (splitting, coalescing, the top, errors) is out of line.
+// The hot paths, a pop and a push on an exact-size list; everything else is out of line.
 
 inline void* FmHeap::alloc(size_t n, AllocSite site) {
     if (n <= fm::kSmallLimit - 2 * fm::kHeader) [[likely]] {  // block < 4 KiB: exact class
@@ -127,8 +135,9 @@ inline void* FmHeap::alloc(size_t n, AllocSite site) {
                 clearBit(c);
             }
             --freeFragments_;
-            b->head = bs;  // a free block's predecessor is always in use
-            b->at(bs)->head &= ~fm::kPrevFree;
+            size_t head = b->head;
+            b->head = bs | (head & fm::kPrevFree);
+            if (!(head & fm::kCached)) b->at(bs)->head &= ~fm::kPrevFree;  // was a proper block
             countAlloc(bs);
             return b->payload();
         }
@@ -137,28 +146,29 @@ inline void* FmHeap::alloc(size_t n, AllocSite site) {
 }
 
 inline void FmHeap::free(void* p, AllocSite site) {
-    // off = offset of p's block from first_; the checks reject foreign and misaligned
-    // pointers, free blocks (double free) and tags that would reach past the epilogue.
+    // off = offset of p's block from first_. Foreign, misaligned and interior pointers, free
+    // blocks (double free) and tags reaching past the epilogue all fail these checks.
     uintptr_t off =
         reinterpret_cast<uintptr_t>(p) - fm::kHeader - reinterpret_cast<uintptr_t>(first_);
     if (off < blockSpan_ && !(off & 15)) [[likely]] {
         auto* b = reinterpret_cast<Block*>(first_ + off);
         size_t head = b->head;
-        if (!(head & fm::kFlagMask) && head - fm::kMinBlock < fm::kSmallLimit - fm::kMinBlock &&
-            head <= blockSpan_ - off) {
-            Block* nb = b->at(head);
-            if (!(nb->head & fm::kFree)) [[likely]] {
-                nb->prevSize = head;
-                nb->head |= fm::kPrevFree;
-                b->head = head | fm::kFree;
-                link(b, static_cast<unsigned>(head >> 4));
-                realUsed_ -= head;
-                ++freeCount_;
-                return;
+        size_t size = head & ~fm::kFlagMask;
+        if (!(head & (fm::kFree | fm::kCached)) && size >= fm::kMinBlock &&
+            size <= blockSpan_ - off) [[likely]] {
+            realUsed_ -= size;
+            ++freeCount_;
+            if (size < fm::kSmallLimit) [[likely]] {
+                b->head = head | fm::kFree | fm::kCached;
+                link(b, static_cast<unsigned>(size >> 4));
+                cachedSinceConsolidate_ = true;
+            } else {
+                release(b);
             }
+            return;
         }
     }
-    freeSlow(p, site);
+    freeInvalid(p, site);
 }
 
 } // namespace osprey::mem

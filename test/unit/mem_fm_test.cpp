@@ -89,6 +89,7 @@ TEST_F(FmHeapTest, SmallClassesAreLastInFirstOut) {
         heap_->free(pinA);
         heap_->free(pinB);
     }
+    heap_->consolidate();
     EXPECT_EQ(stats().freeFragments, 1u);
     EXPECT_TRUE(heap_->checkIntegrity());
 }
@@ -114,6 +115,7 @@ TEST_F(FmHeapTest, StatsAreExact) {
     EXPECT_EQ(s.allocCount - s.freeCount, count);
     EXPECT_TRUE(heap_->checkIntegrity());
     for (void* p : live) heap_->free(p);
+    heap_->consolidate();
     s = stats();
     EXPECT_EQ(s.used, 0u);
     EXPECT_EQ(s.realUsed, base_.realUsed);
@@ -159,6 +161,7 @@ TEST_F(FmHeapTest, ThousandsOfNearEqualLargeBlocksAreFreedAndReused) {
     EXPECT_TRUE(heap_->checkIntegrity());
     for (void* p : big) heap_->free(p);
     for (void* p : pins) heap_->free(p);
+    heap_->consolidate();
     HeapStats end = stats();
     EXPECT_EQ(end.freeFragments, 1u);
     EXPECT_EQ(end.realUsed, base_.realUsed);
@@ -183,6 +186,7 @@ TEST_F(FmHeapTest, FreeingInAnyOrderCoalescesIntoOneBlock) {
             ASSERT_TRUE(heap_->checkIntegrity()) << i;
         }
     }
+    heap_->consolidate();
     HeapStats s = stats();
     EXPECT_EQ(s.freeFragments, 1u);
     EXPECT_EQ(s.largestFree, base_.largestFree);
@@ -207,6 +211,7 @@ TEST_F(FmHeapTest, HolesAreReusedBeforeTheUntouchedTail) {
     EXPECT_TRUE(heap_->checkIntegrity());
     for (void* p : smalls) heap_->free(p);
     heap_->free(pin);
+    heap_->consolidate();
     EXPECT_EQ(stats().freeFragments, 1u);
 }
 
@@ -245,26 +250,105 @@ TEST_F(FmHeapTest, ReallocShrinkGivesTheTailBack) {
     EXPECT_TRUE(heap_->checkIntegrity());
 }
 
-TEST_F(FmHeapTest, UsingUpTheTailThenFreeingRebuildsIt) {
+TEST_F(FmHeapTest, SmallFreesArePushedAndMergedOnlyByConsolidate) {
+    void* a = heap_->alloc(100);
+    void* b = heap_->alloc(100);
+    void* c = heap_->alloc(100);
+    ASSERT_TRUE(a && b && c);
+    heap_->free(a);
+    heap_->free(b);
+    HeapStats cached = stats();
+    EXPECT_EQ(cached.freeFragments, 3u);  // a, b and the tail: pushed, not merged
+    EXPECT_EQ(cached.used, heap_->usableSize(c));
+    EXPECT_TRUE(heap_->checkIntegrity());
+    heap_->consolidate();
+    EXPECT_EQ(stats().freeFragments, 2u);  // a+b, and the tail
+    EXPECT_TRUE(heap_->checkIntegrity());
+    void* ab = heap_->alloc(200);  // fits only into the merged a+b
+    EXPECT_EQ(ab, a);
+    heap_->free(ab);
+    heap_->free(c);
+    heap_->consolidate();
+    EXPECT_EQ(stats().freeFragments, 1u);
+    EXPECT_EQ(stats().largestFree, base_.largestFree);
+}
+
+TEST_F(FmHeapTest, AllocationMergesCachedBlocksBeforeFailing) {
+    // Fill the heap with small blocks, free them all (cached, unmerged), then ask for most of
+    // the heap: the allocation has to consolidate to succeed.
     std::vector<void*> blocks;
     void* p;
     while (blocks.size() < 100000 && (p = heap_->alloc(3000)) != nullptr) blocks.push_back(p);
-    ASSERT_GT(blocks.size(), 1000u);
-    // Small requests still use whatever is left at the end.
     while (blocks.size() < 200000 && (p = heap_->alloc(0)) != nullptr) blocks.push_back(p);
+    ASSERT_GT(blocks.size(), 1000u);
     EXPECT_EQ(stats().freeFragments, 0u);
     EXPECT_EQ(stats().largestFree, 0u);
     EXPECT_TRUE(heap_->checkIntegrity());
-    heap_->free(blocks.back());  // the last block becomes the tail again
-    blocks.pop_back();
-    EXPECT_EQ(stats().freeFragments, 1u);
-    EXPECT_TRUE(heap_->checkIntegrity());
     for (size_t i = 0; i < blocks.size(); i += 2) heap_->free(blocks[i]);
-    EXPECT_TRUE(heap_->checkIntegrity());
     for (size_t i = 1; i < blocks.size(); i += 2) heap_->free(blocks[i]);
+    EXPECT_EQ(stats().freeFragments, blocks.size());
+    EXPECT_TRUE(heap_->checkIntegrity());
+    void* big = heap_->alloc(base_.largestFree / 2);
+    ASSERT_NE(big, nullptr);
+    EXPECT_TRUE(heap_->checkIntegrity());
+    heap_->free(big);
     EXPECT_EQ(stats().freeFragments, 1u);
     EXPECT_EQ(stats().largestFree, base_.largestFree);
+}
+
+TEST_F(FmHeapTest, StressOnASmallHeapKeepsEveryInvariant) {
+    // A heap small enough that allocations fail and consolidate often, with every mix of
+    // cached, proper and top neighbours; the structure is checked all along.
+    make(size_t{1} << 20);
+    struct Live {
+        unsigned char* p = nullptr;
+        size_t n = 0;
+        unsigned char tag = 0;
+    };
+    std::vector<Live> slots(400);
+    uint64_t seed = 2024;
+    size_t fails = 0;
+    for (int op = 0; op < 60000; ++op) {
+        Live& s = slots[splitmix(seed) % slots.size()];
+        uint64_t r = splitmix(seed) % 100;
+        size_t n = r < 60 ? splitmix(seed) % 200 : r < 90 ? splitmix(seed) % 5000 : splitmix(seed) % 40000;
+        if (!s.p) {
+            s.p = static_cast<unsigned char*>(heap_->alloc(n));
+            if (!s.p) {
+                ++fails;
+                continue;
+            }
+            s.n = n;
+            s.tag = static_cast<unsigned char>(op);
+            memset(s.p, s.tag, n);
+        } else {
+            for (size_t i = 0; i < s.n; i += 61) ASSERT_EQ(s.p[i], s.tag) << "op " << op;
+            if (r % 4 == 0 && n > 0) {  // (realloc to 0 would free)
+                auto* q = static_cast<unsigned char*>(heap_->realloc(s.p, n));
+                if (!q) {
+                    ++fails;
+                    continue;
+                }
+                for (size_t i = 0; i < std::min(n, s.n); i += 61) ASSERT_EQ(q[i], s.tag);
+                s.p = q;
+                s.n = n;
+                memset(s.p, s.tag, n);
+            } else {
+                heap_->free(s.p);
+                s = {};
+            }
+        }
+        if (op % 1000 == 0) {
+            ASSERT_TRUE(heap_->checkIntegrity()) << "op " << op;
+        }
+        if (op % 7919 == 0) heap_->consolidate();
+    }
+    EXPECT_GT(fails, 0u);  // the heap really was under pressure
+    for (Live& s : slots) heap_->free(s.p);
+    heap_->consolidate();
     EXPECT_TRUE(heap_->checkIntegrity());
+    EXPECT_EQ(stats().freeFragments, 1u);
+    EXPECT_EQ(stats().realUsed, base_.realUsed);
 }
 
 TEST_F(FmHeapTest, InteriorPointersAreRejected) {
@@ -280,6 +364,7 @@ TEST_F(FmHeapTest, InteriorPointersAreRejected) {
     EXPECT_EQ(after.realUsed, before.realUsed);
     EXPECT_TRUE(heap_->checkIntegrity());
     heap_->free(p);
+    heap_->consolidate();
     EXPECT_EQ(stats().freeFragments, 1u);
 }
 
