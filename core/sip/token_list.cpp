@@ -25,13 +25,12 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
         h.state = BodyState::Parsed;
         return l;
     }
-    size_t maxItems = 1;
-    for (char c : s) maxItems += c == ',';
-    l->items = msg.arena.makeArray<std::string_view>(maxItems);
-    if (!l->items) {
-        outOfMemory(msg, h);
-        return nullptr;
-    }
+    // Items go to a small local array first and to the arena once their number is known;
+    // only a longer list pays for counting its commas up front.
+    constexpr size_t kLocal = 32;
+    std::string_view local[kLocal];
+    std::string_view* items = local;
+    size_t maxItems = kLocal;
     const bool media = h.kind == HeaderKind::Accept;
     size_t p = 0;
     ParseError err;
@@ -57,7 +56,17 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
             }
         }
         std::string_view item = s.substr(ts, te - ts);
-        if (l->count < maxItems) l->items[l->count++] = item;
+        if (l->count == maxItems && items == local) {
+            maxItems = 1;
+            for (char c : s) maxItems += c == ',';
+            items = msg.arena.makeArray<std::string_view>(maxItems);
+            if (!items) {
+                outOfMemory(msg, h);
+                return nullptr;
+            }
+            for (size_t i = 0; i < kLocal; ++i) items[i] = local[i];
+        }
+        if (l->count < maxItems) items[l->count++] = item;
         if (h.kind == HeaderKind::Allow) {
             Method m = methodFromText(item);
             if (m != Method::Other) l->methods |= methodBit(m);
@@ -76,6 +85,15 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
         }
         p = skipLws(s, p + 1);
     }
+    if (items == local && l->count > 0) {
+        items = msg.arena.makeArray<std::string_view>(l->count);
+        if (!items) {
+            outOfMemory(msg, h);
+            return nullptr;
+        }
+        for (size_t i = 0; i < l->count; ++i) items[i] = local[i];
+    }
+    l->items = items;
     h.body = l;
     h.state = BodyState::Parsed;
     return l;

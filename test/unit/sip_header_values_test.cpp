@@ -216,3 +216,14 @@ TEST(SipParams, Iterator) {
     EXPECT_FALSE(bad.next(p));
     EXPECT_FALSE(bad.ok());
 }
+
+TEST(SipTokenList, LongListsSpillToTheArena) {
+    std::string line = "Supported: t0";
+    for (int i = 1; i < 100; ++i) line += ", t" + std::to_string(i);
+    auto o = oneHeader(line);
+    ASSERT_NE(o->h, nullptr);
+    const TokenList* l = parseTokenList(o->msg, *o->h);
+    ASSERT_NE(l, nullptr) << o->msg.errorText();
+    ASSERT_EQ(l->count, 100u);
+    for (uint32_t i = 0; i < l->count; ++i) EXPECT_EQ(l->items[i], "t" + std::to_string(i));
+}
