@@ -30,8 +30,8 @@ bool scanAllHeaders(SipMsg& msg) {
     // it one header at a time until the end of the section or a scan error.
     while (!msg.eoh) {
         uint32_t before = msg.headerCount();
-        HeaderField* h = before > 0 ? nextHeader(msg, msg.header(before - 1))
-                                    : findHeader(msg, HeaderKind::Via);
+        HeaderField* h =
+            before > 0 ? nextHeader(msg, msg.header(before - 1)) : findHeader(msg, HeaderKind::Via);
         if (h == nullptr && !msg.eoh) return false;
         if (h != nullptr && msg.headerCount() == before) return false;  // no progress
     }
@@ -59,10 +59,9 @@ BuildError MsgBuilder::addEdit(uint32_t start, uint32_t end, std::string_view te
     // No two edits may change the same octets, and nothing goes inside a removed range.
     for (uint32_t i = 0; i < count_; ++i) {
         const Edit& e = edits_[i];
-        bool clash = (start == end) ? (e.start < start && start < e.end)
-                     : (e.start == e.end)
-                         ? (start < e.start && e.start < end)
-                         : (std::max(start, e.start) < std::min(end, e.end));
+        bool clash = (start == end)       ? (e.start < start && start < e.end)
+                     : (e.start == e.end) ? (start < e.start && e.start < end)
+                                          : (std::max(start, e.start) < std::min(end, e.end));
         if (clash) return BuildError::Overlap;
     }
     const char* stored = copy ? copyText(text) : text.data();
@@ -109,8 +108,7 @@ uint32_t MsgBuilder::headersEnd() {
     return n > 0 ? msg_.header(n - 1).end : startLineEnd(msg_);
 }
 
-BuildError MsgBuilder::insertHeaderAt(uint32_t pos, std::string_view name,
-                                      std::string_view value) {
+BuildError MsgBuilder::insertHeaderAt(uint32_t pos, std::string_view name, std::string_view value) {
     if (!isHeaderName(name) || !isHeaderValue(value)) return BuildError::BadHeader;
     size_t n = name.size() + 2 + value.size() + 2;
     char* p = static_cast<char*>(msg_.arena.alloc(n));

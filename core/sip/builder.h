@@ -47,7 +47,7 @@ public:
     BuildError insertHeaderBefore(const HeaderField& h, std::string_view name,
                                   std::string_view value);
     BuildError removeHeader(const HeaderField& h);
-    BuildError removeHeaders(HeaderKind k);                // every instance; none is fine
+    BuildError removeHeaders(HeaderKind k);                 // every instance; none is fine
     BuildError removeHeadersByName(std::string_view name);  // case-insensitive, compact forms
     BuildError replaceHeaderValue(const HeaderField& h, std::string_view value);
     // Removes one value (a view into h.value, e.g. a ViaBody::text or RouteBody addr.text)

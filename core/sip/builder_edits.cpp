@@ -13,7 +13,9 @@ namespace osprey::sip {
 
 namespace {
 
-bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isLws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 bool eqNoCase(std::string_view a, std::string_view b) {
     if (a.size() != b.size()) return false;
@@ -56,7 +58,9 @@ BuildError MsgBuilder::insertHeaderBefore(const HeaderField& h, std::string_view
     return insertHeaderAt(h.start, name, value);
 }
 
-BuildError MsgBuilder::removeHeader(const HeaderField& h) { return removeRange(h.start, h.end); }
+BuildError MsgBuilder::removeHeader(const HeaderField& h) {
+    return removeRange(h.start, h.end);
+}
 
 BuildError MsgBuilder::removeHeaders(HeaderKind k) {
     for (HeaderField* h = findHeader(msg_, k); h != nullptr; h = nextHeader(msg_, *h)) {

@@ -9,18 +9,30 @@ namespace osprey::sip {
 
 const char* buildErrorText(BuildError e) {
     switch (e) {
-        case BuildError::Ok: return "ok";
-        case BuildError::Overlap: return "edit overlaps an earlier edit";
-        case BuildError::BadRange: return "edit outside the message";
-        case BuildError::OutOfMemory: return "out of pkg memory";
-        case BuildError::BadHeader: return "bad header name or value";
-        case BuildError::BadUri: return "bad Request-URI";
-        case BuildError::NotARequest: return "request-only edit on a reply";
-        case BuildError::NoVia: return "no Via";
-        case BuildError::TooManyHops: return "Max-Forwards is 0";
-        case BuildError::BadDisplayName: return "unrepairable display name";
-        case BuildError::Unparsed: return "message could not be parsed far enough";
-        case BuildError::BadStatus: return "bad status code";
+        case BuildError::Ok:
+            return "ok";
+        case BuildError::Overlap:
+            return "edit overlaps an earlier edit";
+        case BuildError::BadRange:
+            return "edit outside the message";
+        case BuildError::OutOfMemory:
+            return "out of pkg memory";
+        case BuildError::BadHeader:
+            return "bad header name or value";
+        case BuildError::BadUri:
+            return "bad Request-URI";
+        case BuildError::NotARequest:
+            return "request-only edit on a reply";
+        case BuildError::NoVia:
+            return "no Via";
+        case BuildError::TooManyHops:
+            return "Max-Forwards is 0";
+        case BuildError::BadDisplayName:
+            return "unrepairable display name";
+        case BuildError::Unparsed:
+            return "message could not be parsed far enough";
+        case BuildError::BadStatus:
+            return "bad status code";
     }
     return "unknown build error";
 }

@@ -14,17 +14,17 @@ class MsgArena;
 
 enum class BuildError : uint8_t {
     Ok,
-    Overlap,          // an edit touches text another edit already changes
-    BadRange,         // offsets outside the message or reversed
-    OutOfMemory,      // the pkg heap (via the message arena) is exhausted
-    BadHeader,        // a header name that is not a token, or CR/LF inside a value
-    BadUri,           // a new Request-URI that does not parse
-    NotARequest,      // a request-only edit (Request-URI, Max-Forwards) on a reply
-    NoVia,            // nothing to pop, or no Via to copy into a reply / to add received to
-    TooManyHops,      // Max-Forwards is already 0: reply 483 instead (RFC 3261 §16.3 step 2)
-    BadDisplayName,   // From/To display name that cannot be repaired (RFC 4475 3.1.2.6/15)
-    Unparsed,         // the message could not be scanned far enough (see msg.error)
-    BadStatus,        // reply status outside 100..699
+    Overlap,         // an edit touches text another edit already changes
+    BadRange,        // offsets outside the message or reversed
+    OutOfMemory,     // the pkg heap (via the message arena) is exhausted
+    BadHeader,       // a header name that is not a token, or CR/LF inside a value
+    BadUri,          // a new Request-URI that does not parse
+    NotARequest,     // a request-only edit (Request-URI, Max-Forwards) on a reply
+    NoVia,           // nothing to pop, or no Via to copy into a reply / to add received to
+    TooManyHops,     // Max-Forwards is already 0: reply 483 instead (RFC 3261 §16.3 step 2)
+    BadDisplayName,  // From/To display name that cannot be repaired (RFC 4475 3.1.2.6/15)
+    Unparsed,        // the message could not be scanned far enough (see msg.error)
+    BadStatus,       // reply status outside 100..699
 };
 
 const char* buildErrorText(BuildError e);

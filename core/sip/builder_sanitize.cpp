@@ -10,7 +10,9 @@ using namespace uri_chars;
 
 namespace {
 
-bool isLws(char c) { return c == ' ' || c == '\t' || c == '\r' || c == '\n'; }
+bool isLws(char c) {
+    return c == ' ' || c == '\t' || c == '\r' || c == '\n';
+}
 
 // quoted-pair may escape any octet but CR and LF (RFC 3261 §25.1).
 bool needsBackslash(char c) {
@@ -20,7 +22,9 @@ bool needsBackslash(char c) {
 
 }  // namespace
 
-bool isHeaderName(std::string_view name) { return isToken(name); }
+bool isHeaderName(std::string_view name) {
+    return isToken(name);
+}
 
 bool isHeaderValue(std::string_view value) {
     for (char c : value) {
@@ -91,7 +95,9 @@ DisplayNameCheck checkDisplayName(std::string_view value, size_t* start, size_t*
     return DisplayNameCheck::Repair;
 }
 
-size_t quotedDisplayNameSize(std::string_view dn) { return 2 * dn.size() + 2; }
+size_t quotedDisplayNameSize(std::string_view dn) {
+    return 2 * dn.size() + 2;
+}
 
 size_t quoteDisplayName(std::string_view dn, char* out) {
     char* w = out;

@@ -12,7 +12,8 @@ bool isHeaderName(std::string_view name);
 bool isHeaderValue(std::string_view value);
 
 // The Request-URI as a proxy may forward it: without surrounding blanks (3.1.2.9), without
-// surrounding <> (RFC 4475 3.1.2.7) and without ?headers (3.1.2.11). A view into `uri`; `uri` itself when nothing is to be dropped.
+// surrounding <> (RFC 4475 3.1.2.7) and without ?headers (3.1.2.11). A view into `uri`; `uri`
+// itself when nothing is to be dropped.
 std::string_view cleanRequestUri(std::string_view uri);
 
 enum class DisplayNameCheck { Fine, Repair, Bad };

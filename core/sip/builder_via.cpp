@@ -59,8 +59,8 @@ size_t formatDecimal(uint64_t v, char* out) {
     return n;
 }
 
-BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp,
-                         uint16_t srcPort, RangeEdit out[kMaxReceivedEdits], int* count) {
+BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp, uint16_t srcPort,
+                         RangeEdit out[kMaxReceivedEdits], int* count) {
     *count = 0;
     const ViaBody* v = &via;
     if (srcIp.size() > 2 && srcIp.front() == '[' && srcIp.back() == ']') {

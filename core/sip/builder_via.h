@@ -20,11 +20,11 @@ struct RangeEdit {
 
 inline constexpr int kMaxReceivedEdits = 2;
 
-// Computes the edits that make the top Via `v` (a via-parm of msg) carry the packet's source: rport=<srcPort> when
-// the sender asked for rport (srcPort 0 skips it), received=<srcIp> when the sent-by differs
-// from srcIp or rport was asked for (replacing an existing received). srcIp may be given with
-// IPv6 brackets; received gets the bare address. Edit text lives in msg.arena. The edits are
-// sorted by offset (rport's first at equal offsets).
+// Computes the edits that make the top Via `v` (a via-parm of msg) carry the packet's source:
+// rport=<srcPort> when the sender asked for rport (srcPort 0 skips it), received=<srcIp> when the
+// sent-by differs from srcIp or rport was asked for (replacing an existing received). srcIp may be
+// given with IPv6 brackets; received gets the bare address. Edit text lives in msg.arena. The edits
+// are sorted by offset (rport's first at equal offsets).
 BuildError receivedEdits(SipMsg& msg, const ViaBody& v, std::string_view srcIp, uint16_t srcPort,
                          RangeEdit out[kMaxReceivedEdits], int* count);
 

@@ -102,66 +102,124 @@ uint64_t tagSalt() {
 
 std::string_view defaultReasonPhrase(uint16_t status) {
     switch (status) {
-        case 100: return "Trying";
-        case 180: return "Ringing";
-        case 181: return "Call Is Being Forwarded";
-        case 182: return "Queued";
-        case 183: return "Session Progress";
-        case 200: return "OK";
-        case 202: return "Accepted";
-        case 300: return "Multiple Choices";
-        case 301: return "Moved Permanently";
-        case 302: return "Moved Temporarily";
-        case 305: return "Use Proxy";
-        case 380: return "Alternative Service";
-        case 400: return "Bad Request";
-        case 401: return "Unauthorized";
-        case 402: return "Payment Required";
-        case 403: return "Forbidden";
-        case 404: return "Not Found";
-        case 405: return "Method Not Allowed";
-        case 406: return "Not Acceptable";
-        case 407: return "Proxy Authentication Required";
-        case 408: return "Request Timeout";
-        case 410: return "Gone";
-        case 413: return "Request Entity Too Large";
-        case 414: return "Request-URI Too Long";
-        case 415: return "Unsupported Media Type";
-        case 416: return "Unsupported URI Scheme";
-        case 420: return "Bad Extension";
-        case 421: return "Extension Required";
-        case 423: return "Interval Too Brief";
-        case 480: return "Temporarily Unavailable";
-        case 481: return "Call/Transaction Does Not Exist";
-        case 482: return "Loop Detected";
-        case 483: return "Too Many Hops";
-        case 484: return "Address Incomplete";
-        case 485: return "Ambiguous";
-        case 486: return "Busy Here";
-        case 487: return "Request Terminated";
-        case 488: return "Not Acceptable Here";
-        case 491: return "Request Pending";
-        case 493: return "Undecipherable";
-        case 500: return "Server Internal Error";
-        case 501: return "Not Implemented";
-        case 502: return "Bad Gateway";
-        case 503: return "Service Unavailable";
-        case 504: return "Server Time-out";
-        case 505: return "Version Not Supported";
-        case 513: return "Message Too Large";
-        case 600: return "Busy Everywhere";
-        case 603: return "Decline";
-        case 604: return "Does Not Exist Anywhere";
-        case 606: return "Not Acceptable";
-        default: break;
+        case 100:
+            return "Trying";
+        case 180:
+            return "Ringing";
+        case 181:
+            return "Call Is Being Forwarded";
+        case 182:
+            return "Queued";
+        case 183:
+            return "Session Progress";
+        case 200:
+            return "OK";
+        case 202:
+            return "Accepted";
+        case 300:
+            return "Multiple Choices";
+        case 301:
+            return "Moved Permanently";
+        case 302:
+            return "Moved Temporarily";
+        case 305:
+            return "Use Proxy";
+        case 380:
+            return "Alternative Service";
+        case 400:
+            return "Bad Request";
+        case 401:
+            return "Unauthorized";
+        case 402:
+            return "Payment Required";
+        case 403:
+            return "Forbidden";
+        case 404:
+            return "Not Found";
+        case 405:
+            return "Method Not Allowed";
+        case 406:
+            return "Not Acceptable";
+        case 407:
+            return "Proxy Authentication Required";
+        case 408:
+            return "Request Timeout";
+        case 410:
+            return "Gone";
+        case 413:
+            return "Request Entity Too Large";
+        case 414:
+            return "Request-URI Too Long";
+        case 415:
+            return "Unsupported Media Type";
+        case 416:
+            return "Unsupported URI Scheme";
+        case 420:
+            return "Bad Extension";
+        case 421:
+            return "Extension Required";
+        case 423:
+            return "Interval Too Brief";
+        case 480:
+            return "Temporarily Unavailable";
+        case 481:
+            return "Call/Transaction Does Not Exist";
+        case 482:
+            return "Loop Detected";
+        case 483:
+            return "Too Many Hops";
+        case 484:
+            return "Address Incomplete";
+        case 485:
+            return "Ambiguous";
+        case 486:
+            return "Busy Here";
+        case 487:
+            return "Request Terminated";
+        case 488:
+            return "Not Acceptable Here";
+        case 491:
+            return "Request Pending";
+        case 493:
+            return "Undecipherable";
+        case 500:
+            return "Server Internal Error";
+        case 501:
+            return "Not Implemented";
+        case 502:
+            return "Bad Gateway";
+        case 503:
+            return "Service Unavailable";
+        case 504:
+            return "Server Time-out";
+        case 505:
+            return "Version Not Supported";
+        case 513:
+            return "Message Too Large";
+        case 600:
+            return "Busy Everywhere";
+        case 603:
+            return "Decline";
+        case 604:
+            return "Does Not Exist Anywhere";
+        case 606:
+            return "Not Acceptable";
+        default:
+            break;
     }
     switch (status / 100) {
-        case 1: return "Progress";
-        case 2: return "OK";
-        case 3: return "Redirection";
-        case 4: return "Client Error";
-        case 5: return "Server Error";
-        default: return "Global Failure";
+        case 1:
+            return "Progress";
+        case 2:
+            return "OK";
+        case 3:
+            return "Redirection";
+        case 4:
+            return "Client Error";
+        case 5:
+            return "Server Error";
+        default:
+            return "Global Failure";
     }
 }
 
@@ -208,12 +266,23 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
             case HeaderKind::Via:
                 if (++vias == 1) firstVia = &h;
                 break;
-            case HeaderKind::RecordRoute: ++rrs; break;
-            case HeaderKind::From: if (from == nullptr) from = &h; break;
-            case HeaderKind::To: if (to == nullptr) to = &h; break;
-            case HeaderKind::CallId: if (callId == nullptr) callId = &h; break;
-            case HeaderKind::CSeq: if (cseq == nullptr) cseq = &h; break;
-            default: break;
+            case HeaderKind::RecordRoute:
+                ++rrs;
+                break;
+            case HeaderKind::From:
+                if (from == nullptr) from = &h;
+                break;
+            case HeaderKind::To:
+                if (to == nullptr) to = &h;
+                break;
+            case HeaderKind::CallId:
+                if (callId == nullptr) callId = &h;
+                break;
+            case HeaderKind::CSeq:
+                if (cseq == nullptr) cseq = &h;
+                break;
+            default:
+                break;
         }
     }
     // The response goes where the top Via says (RFC 3261 §18.2.2): without a Via that parses
@@ -259,7 +328,8 @@ BuildError buildReply(SipMsg& req, uint16_t status, std::string_view reason,
     if (copyRr) {
         for (uint32_t i = 0; i < n; ++i) {
             const HeaderField& h = req.header(i);
-            if (h.kind == HeaderKind::RecordRoute) spans.add(req.data.data() + h.start, h.end - h.start);
+            if (h.kind == HeaderKind::RecordRoute)
+                spans.add(req.data.data() + h.start, h.end - h.start);
         }
     }
     if (from != nullptr) {

@@ -25,8 +25,8 @@ struct ReplyOptions {
     std::string_view toTag;         // used when To has no tag; empty: derived (see below)
     std::string_view extraHeaders;  // complete header lines ("Name: value\r\n..."), as given
     std::string_view body;
-    std::string_view contentType;   // sent when there is a body
-    std::string_view srcIp;         // source of the request: received/rport on the top Via
+    std::string_view contentType;  // sent when there is a body
+    std::string_view srcIp;        // source of the request: received/rport on the top Via
     uint16_t srcPort = 0;
 };
 

@@ -121,13 +121,20 @@ KnownParam knownParam(string_view name, bool escaped) {
         return KnownParam::None;
     }
     switch (name.size()) {
-        case 2: return eqNoCase(name, "lr") ? KnownParam::Lr : KnownParam::None;
-        case 3: return eqNoCase(name, "ttl") ? KnownParam::Ttl : KnownParam::None;
-        case 4: return eqNoCase(name, "user") ? KnownParam::User : KnownParam::None;
-        case 5: return eqNoCase(name, "maddr") ? KnownParam::Maddr : KnownParam::None;
-        case 6: return eqNoCase(name, "method") ? KnownParam::Method : KnownParam::None;
-        case 9: return eqNoCase(name, "transport") ? KnownParam::Transport : KnownParam::None;
-        default: return KnownParam::None;
+        case 2:
+            return eqNoCase(name, "lr") ? KnownParam::Lr : KnownParam::None;
+        case 3:
+            return eqNoCase(name, "ttl") ? KnownParam::Ttl : KnownParam::None;
+        case 4:
+            return eqNoCase(name, "user") ? KnownParam::User : KnownParam::None;
+        case 5:
+            return eqNoCase(name, "maddr") ? KnownParam::Maddr : KnownParam::None;
+        case 6:
+            return eqNoCase(name, "method") ? KnownParam::Method : KnownParam::None;
+        case 9:
+            return eqNoCase(name, "transport") ? KnownParam::Transport : KnownParam::None;
+        default:
+            return KnownParam::None;
     }
 }
 
@@ -156,10 +163,12 @@ UriError parseSipParams(string_view rest, size_t base, SipUri& out, const ErrorS
             if (i == vs) return err.fail(UriError::BadParam, base + i);  // pvalue = 1*paramchar
             value = rest.substr(vs, i - vs);
         }
-        if (i < n && rest[i] != ';' && rest[i] != '?') return err.fail(UriError::BadParam, base + i);
+        if (i < n && rest[i] != ';' && rest[i] != '?')
+            return err.fail(UriError::BadParam, base + i);
         // The first occurrence of a well-known parameter is the one that counts.
         switch (knownParam(name, escaped)) {
-            case KnownParam::None: break;
+            case KnownParam::None:
+                break;
             case KnownParam::Transport:
                 if (!isToken(value)) return err.fail(UriError::BadParam, base + vs);
                 if (out.transport.empty()) out.transport = value;
@@ -182,7 +191,9 @@ UriError parseSipParams(string_view rest, size_t base, SipUri& out, const ErrorS
                 }
                 if (out.maddr.empty()) out.maddr = value;
                 break;
-            case KnownParam::Lr: out.lr = true; break;
+            case KnownParam::Lr:
+                out.lr = true;
+                break;
         }
         if (i == n || rest[i] == '?') break;
         ++i;  // ';'
@@ -351,7 +362,8 @@ UriError parseTel(string_view text, size_t start, SipUri& out, const ErrorSink& 
         // pname = 1*( alphanum / "-" ); pvalue = 1*paramchar (isub = 1*uric, wider)
         if (name.empty()) return err.fail(UriError::BadParam, nameOff);
         for (size_t k = 0; k < name.size(); ++k) {
-            if (!is(name[k], kAlnum) && name[k] != '-') return err.fail(UriError::BadParam, nameOff + k);
+            if (!is(name[k], kAlnum) && name[k] != '-')
+                return err.fail(UriError::BadParam, nameOff + k);
         }
         if (!hasValue) continue;
         size_t valueOff = nameOff + name.size() + 1;
@@ -369,15 +381,24 @@ UriError parseTel(string_view text, size_t start, SipUri& out, const ErrorSink& 
 
 const char* uriErrorText(UriError e) {
     switch (e) {
-        case UriError::Ok: return "ok";
-        case UriError::Empty: return "empty URI";
-        case UriError::BadScheme: return "unsupported URI scheme (not sip, sips or tel)";
-        case UriError::BadUser: return "bad user or password in URI";
-        case UriError::BadHost: return "bad host in URI";
-        case UriError::BadPort: return "bad port in URI";
-        case UriError::BadParam: return "bad URI parameter";
-        case UriError::BadHeaders: return "bad URI headers";
-        case UriError::BadTelNumber: return "bad tel URI number";
+        case UriError::Ok:
+            return "ok";
+        case UriError::Empty:
+            return "empty URI";
+        case UriError::BadScheme:
+            return "unsupported URI scheme (not sip, sips or tel)";
+        case UriError::BadUser:
+            return "bad user or password in URI";
+        case UriError::BadHost:
+            return "bad host in URI";
+        case UriError::BadPort:
+            return "bad port in URI";
+        case UriError::BadParam:
+            return "bad URI parameter";
+        case UriError::BadHeaders:
+            return "bad URI headers";
+        case UriError::BadTelNumber:
+            return "bad tel URI number";
     }
     return "unknown URI error";
 }

@@ -12,15 +12,15 @@ enum class HostKind : uint8_t { None, Name, Ipv4, Ipv6 };
 
 struct SipUri {
     UriScheme scheme = UriScheme::Sip;
-    std::string_view user;       // still escaped as received ("%41lice"); empty when absent
-    std::string_view password;   // empty when absent
-    bool hasPassword = false;    // "user:@host" has an empty password, which is not "absent"
-    std::string_view host;       // IPv6 references keep their brackets: "[::1]"
+    std::string_view user;      // still escaped as received ("%41lice"); empty when absent
+    std::string_view password;  // empty when absent
+    bool hasPassword = false;   // "user:@host" has an empty password, which is not "absent"
+    std::string_view host;      // IPv6 references keep their brackets: "[::1]"
     HostKind hostKind = HostKind::None;
-    uint16_t port = 0;           // 0 when absent
+    uint16_t port = 0;  // 0 when absent
     bool hasPort = false;
-    std::string_view params;     // everything after the first ';' up to '?' (no leading ';')
-    std::string_view headers;    // everything after '?' (no leading '?')
+    std::string_view params;   // everything after the first ';' up to '?' (no leading ';')
+    std::string_view headers;  // everything after '?' (no leading '?')
     // Well-known parameters, found while parsing (views into params; empty when absent).
     std::string_view transport;  // "udp", "tcp", "tls", "sctp", ... as written
     std::string_view userParam;  // user=phone / user=ip
@@ -30,18 +30,18 @@ struct SipUri {
     bool lr = false;
     // tel: the number (global "+..." or local), params hold the rest.
     std::string_view telNumber;
-    std::string_view text;       // the whole URI as parsed
+    std::string_view text;  // the whole URI as parsed
 };
 
 enum class UriError : uint8_t {
     Ok,
     Empty,
-    BadScheme,       // not sip:, sips: or tel:
-    BadUser,         // illegal character or bad escape in user/password
-    BadHost,         // empty host, illegal character, bad IPv4/IPv6 reference
-    BadPort,         // not 1..65535 digits
-    BadParam,        // illegal character in a parameter name or value
-    BadHeaders,      // illegal character in the ?headers part
+    BadScheme,   // not sip:, sips: or tel:
+    BadUser,     // illegal character or bad escape in user/password
+    BadHost,     // empty host, illegal character, bad IPv4/IPv6 reference
+    BadPort,     // not 1..65535 digits
+    BadParam,    // illegal character in a parameter name or value
+    BadHeaders,  // illegal character in the ?headers part
     BadTelNumber,
 };
 
@@ -69,4 +69,4 @@ bool uriHostEquals(std::string_view a, std::string_view b);
 // Returns true if present; *value gets its value (empty for a flag parameter).
 bool findUriParam(std::string_view params, std::string_view name, std::string_view* value);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -16,9 +16,9 @@ enum : uint16_t {
     kParamUnres = 1 << 5,  // [ ] / : & + $
     kHnvUnres = 1 << 6,    // [ ] / ? : + $
     kHex = 1 << 7,
-    kToken = 1 << 8,       // RFC 3261 token: alphanum - . ! % * _ + ` ' ~
-    kVisualSep = 1 << 9,   // RFC 3966: - . ( )
-    kReserved = 1 << 10,   // RFC 2396 reserved: ; / ? : @ & = + $ ,
+    kToken = 1 << 8,      // RFC 3261 token: alphanum - . ! % * _ + ` ' ~
+    kVisualSep = 1 << 9,  // RFC 3966: - . ( )
+    kReserved = 1 << 10,  // RFC 2396 reserved: ; / ? : @ & = + $ ,
     kAlnum = kAlpha | kDigit,
     kUnreserved = kAlnum | kMark,
 };
@@ -45,9 +45,13 @@ constexpr std::array<uint16_t, 256> makeTable() {
 
 inline constexpr std::array<uint16_t, 256> kClass = makeTable();
 
-inline bool is(char c, uint16_t mask) { return (kClass[static_cast<unsigned char>(c)] & mask) != 0; }
+inline bool is(char c, uint16_t mask) {
+    return (kClass[static_cast<unsigned char>(c)] & mask) != 0;
+}
 
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 inline int hexValue(char c) {
     if (c >= '0' && c <= '9') return c - '0';

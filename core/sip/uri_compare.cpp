@@ -107,7 +107,9 @@ bool sameItems(string_view la, string_view lb, char sep, ValueEq valueEq) {
 // Headers are never ignored: the same set on both sides, each with an equal value. Header
 // values are compared exactly after unescaping; the per-header rules of §20 would only make
 // more pairs equal, and a false "different" is the safe side for a router.
-bool headerValueEq(string_view a, string_view b) { return equalEscaped(a, b, true); }
+bool headerValueEq(string_view a, string_view b) {
+    return equalEscaped(a, b, true);
+}
 
 // RFC 3966 §4: both global or both local, digits equal once visual separators are dropped,
 // and the same set of parameters with values equal ignoring case.
@@ -161,7 +163,8 @@ bool uriEquals(const SipUri& a, const SipUri& b) {
     }
     if (!uriHostEquals(a.host, b.host)) return false;
     if (a.hasPort != b.hasPort || a.port != b.port) return false;
-    return sipParamsEqual(a.params, b.params) && sameItems(a.headers, b.headers, '&', headerValueEq);
+    return sipParamsEqual(a.params, b.params) &&
+           sameItems(a.headers, b.headers, '&', headerValueEq);
 }
 
 }  // namespace osprey::sip

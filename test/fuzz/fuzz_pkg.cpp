@@ -6,9 +6,17 @@
 
 namespace osprey::mem {
 
-void* pkgAlloc(size_t n, AllocSite) { return std::malloc(n == 0 ? 1 : n); }
-void* pkgAllocZero(size_t n, AllocSite) { return std::calloc(1, n == 0 ? 1 : n); }
-void pkgFree(void* p, AllocSite) { std::free(p); }
-void* pkgRealloc(void* p, size_t n, AllocSite) { return std::realloc(p, n); }
+void* pkgAlloc(size_t n, AllocSite) {
+    return std::malloc(n == 0 ? 1 : n);
+}
+void* pkgAllocZero(size_t n, AllocSite) {
+    return std::calloc(1, n == 0 ? 1 : n);
+}
+void pkgFree(void* p, AllocSite) {
+    std::free(p);
+}
+void* pkgRealloc(void* p, size_t n, AllocSite) {
+    return std::realloc(p, n);
+}
 
 }  // namespace osprey::mem

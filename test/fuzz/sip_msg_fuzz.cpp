@@ -19,8 +19,8 @@ namespace {
 
 void failIf(bool bad, const char* what, std::string_view in, std::string_view out) {
     if (!bad) return;
-    std::fprintf(stderr, "invariant broken: %s\n--- input (%zu)\n%.*s\n--- output (%zu)\n%.*s\n", what,
-                 in.size(), static_cast<int>(in.size()), in.data(), out.size(),
+    std::fprintf(stderr, "invariant broken: %s\n--- input (%zu)\n%.*s\n--- output (%zu)\n%.*s\n",
+                 what, in.size(), static_cast<int>(in.size()), in.data(), out.size(),
                  static_cast<int>(out.size()), out.data());
     std::abort();
 }
@@ -31,7 +31,9 @@ std::vector<char> flat(const OutSpans& o) {
     return v;
 }
 
-bool fullyValid(SipMsg& m) { return parseAll(m) && checkMessage(m); }
+bool fullyValid(SipMsg& m) {
+    return parseAll(m) && checkMessage(m);
+}
 
 void forward(std::string_view in, bool valid, int variant) {
     SipMsg msg;
@@ -57,8 +59,8 @@ void forward(std::string_view in, bool valid, int variant) {
     std::string_view os(o.data(), o.size());
     SipMsg re;
     bool ok = parseMsg(re, os);
-    failIf(valid && msg.isRequest() && !(ok && fullyValid(re)), "forwarded request no longer parses",
-           in, os);
+    failIf(valid && msg.isRequest() && !(ok && fullyValid(re)),
+           "forwarded request no longer parses", in, os);
 }
 
 void reply(std::string_view in, uint16_t status) {

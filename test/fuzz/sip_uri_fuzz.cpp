@@ -37,7 +37,8 @@ void checkOne(std::string_view text, const SipUri& u) {
     failIf(!uriEquals(p, p), "not reflexive (no headers)", plain);
     if (u.scheme == UriScheme::Tel) return;
     std::string_view v;
-    failIf(!u.transport.empty() && !findUriParam(u.params, "transport", &v), "transport lost", text);
+    failIf(!u.transport.empty() && !findUriParam(u.params, "transport", &v), "transport lost",
+           text);
     failIf(u.lr && !findUriParam(u.params, "lr", nullptr), "lr lost", text);
     failIf(!uriHostEquals(u.host, u.host), "host not equal to itself", text);
 }

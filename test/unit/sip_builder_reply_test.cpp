@@ -37,7 +37,8 @@ string crlf(string_view s) {
 
 const string kInvite = crlf(
     "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
-    "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP a.example.com;branch=z9hG4bKa\n"
+    "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP "
+    "a.example.com;branch=z9hG4bKa\n"
     "Via: SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport\n"
     "Max-Forwards: 70\n"
     "Record-Route: <sip:p2.example.com;lr>\n"
@@ -88,12 +89,15 @@ TEST(SipReply, NotFoundCopiesTheRightHeaders) {
     // Every Via value, in order, untouched.
     std::vector<string> vias = r.values(HeaderKind::Via);
     ASSERT_EQ(vias.size(), 2u);
-    EXPECT_EQ(vias[0], "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP a.example.com;branch=z9hG4bKa");
+    EXPECT_EQ(vias[0],
+              "SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP "
+              "a.example.com;branch=z9hG4bKa");
     EXPECT_EQ(vias[1], "SIP/2.0/TCP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;rport");
     EXPECT_EQ(getFrom(r.resp)->tag, "9fxced76sl");
     EXPECT_EQ(getCSeq(r.resp)->number, 1u);
     EXPECT_EQ(getCSeq(r.resp)->method, Method::Invite);
-    EXPECT_EQ(findHeader(r.resp, HeaderKind::CallId)->value, "3848276298220188511@atlanta.example.com");
+    EXPECT_EQ(findHeader(r.resp, HeaderKind::CallId)->value,
+              "3848276298220188511@atlanta.example.com");
     // A 4xx establishes no dialog: no Record-Route; nothing else leaks from the request.
     EXPECT_EQ(findHeader(r.resp, HeaderKind::RecordRoute), nullptr);
     EXPECT_EQ(findHeader(r.resp, HeaderKind::Contact), nullptr);
@@ -107,7 +111,8 @@ TEST(SipReply, NotFoundCopiesTheRightHeaders) {
     size_t fromRequest = 0;
     for (uint32_t i = 0; i < r.spans.count; ++i) {
         auto* p = static_cast<const char*>(r.spans.iov[i].iov_base);
-        if (p >= r.in.data() && p < r.in.data() + r.in.size()) fromRequest += r.spans.iov[i].iov_len;
+        if (p >= r.in.data() && p < r.in.data() + r.in.size())
+            fromRequest += r.spans.iov[i].iov_len;
     }
     EXPECT_GT(fromRequest, r.out.size() / 2);
 }
@@ -186,8 +191,9 @@ TEST(SipReply, ReceivedBeforeRportInTheViaKeepsEditsInOrder) {
     // Found by the fuzzer: an existing received= before rport=N in the top Via.
     string text = kInvite;
     size_t v1 = text.find("Via: SIP/2.0/UDP proxy");
-    text.replace(v1, text.find("\r\n", v1) - v1,
-                 "Via: SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx;received=192.0.2.9;rport=5070");
+    text.replace(
+        v1, text.find("\r\n", v1) - v1,
+        "Via: SIP/2.0/TCP [2001:db8::9]:5061;branch=z9hG4bKx;received=192.0.2.9;rport=5070");
     Reply r(text);
     ReplyOptions opt;
     opt.srcIp = "198.51.100.2";
@@ -278,7 +284,11 @@ TEST(SipReply, MissingHeadersStillAnswered) {
     ASSERT_EQ(buildReply(req, 400, "Missing Call-ID", {}, out), BuildError::Ok);
     string flat(out.bytes, '\0');
     flattenSpans(out, flat.data(), flat.size());
-    EXPECT_EQ(flat.rfind("SIP/2.0 400 Missing Call-ID\r\nVia: SIP/2.0/UDP 192.0.2.95;branch=z9hG4bKkdj.insuf\r\n", 0), 0u) << flat;
+    EXPECT_EQ(flat.rfind("SIP/2.0 400 Missing Call-ID\r\nVia: SIP/2.0/UDP "
+                         "192.0.2.95;branch=z9hG4bKkdj.insuf\r\n",
+                         0),
+              0u)
+        << flat;
     EXPECT_NE(flat.find("CSeq: 193942 INVITE\r\n"), string::npos);
     EXPECT_NE(flat.find("Content-Length: 0\r\n\r\n"), string::npos);
 }

@@ -204,7 +204,8 @@ TEST(SipBuilderRfc4475, InvalidRequestsGetAnErrorReply) {
 }
 
 TEST(SipBuilderRfc4475, MalformedRequestLinesNeverPropagate) {
-    for (const char* f : {"ltgtruri.dat", "lwsstart.dat", "escruri.dat", "trws.dat", "lwsruri.dat"}) {
+    for (const char* f :
+         {"ltgtruri.dat", "lwsstart.dat", "escruri.dat", "trws.dat", "lwsruri.dat"}) {
         string data = readFile(f);
         ASSERT_FALSE(data.empty()) << f;
         SipMsg msg;

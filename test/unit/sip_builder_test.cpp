@@ -130,8 +130,7 @@ TEST(SipBuilder, PushViaPutsNewViaOnTop) {
     Built t(kInvite);
     ASSERT_TRUE(t.parse());
     MsgBuilder b(t.msg);
-    ASSERT_EQ(b.pushVia("SIP/2.0/UDP proxy.example.com:5060;branch=z9hG4bKproxy1"),
-              BuildError::Ok);
+    ASSERT_EQ(b.pushVia("SIP/2.0/UDP proxy.example.com:5060;branch=z9hG4bKproxy1"), BuildError::Ok);
     ASSERT_EQ(t.build(b), BuildError::Ok);
     ASSERT_TRUE(t.reparse()) << t.re.errorText();
     ASSERT_NE(t.re.topVia, nullptr);
@@ -149,7 +148,8 @@ TEST(SipBuilder, PushViaPutsNewViaOnTop) {
 TEST(SipBuilder, PopViaRemovesTopValueOnly) {
     string resp = crlf(
         "SIP/2.0 200 OK\n"
-        "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP c.example.com;branch=z9hG4bKc1\n"
+        "Via: SIP/2.0/UDP proxy.example.com;branch=z9hG4bKp1, SIP/2.0/UDP "
+        "c.example.com;branch=z9hG4bKc1\n"
         "Via: SIP/2.0/UDP d.example.com;branch=z9hG4bKd1\n"
         "From: <sip:a@example.com>;tag=1\n"
         "To: <sip:b@example.com>;tag=2\n"
@@ -436,8 +436,9 @@ TEST(SipBuilder, MalformedDisplayNameIsQuoted) {
     ASSERT_TRUE(t.parse());
     MsgBuilder b(t.msg);
     ASSERT_EQ(t.build(b), BuildError::Ok);
-    EXPECT_NE(t.out.find("From: \"Bell, Alexander\" <sip:alice@atlanta.example.com>;tag=9fxced76sl"),
-              string::npos)
+    EXPECT_NE(
+        t.out.find("From: \"Bell, Alexander\" <sip:alice@atlanta.example.com>;tag=9fxced76sl"),
+        string::npos)
         << t.out;
     EXPECT_NE(t.out.find("To:   \"Watson, Thomas\" <sip:bob@biloxi.example.com>"), string::npos);
     ASSERT_TRUE(t.reparse()) << t.re.errorText();
@@ -467,8 +468,9 @@ TEST(SipBuilder, ProxyForwardCombination) {
     EXPECT_EQ(headerValue(t.re, HeaderKind::RecordRoute), "<sip:192.0.2.10;lr>");
     HeaderField* v2 = nextHeader(t.re, *findHeader(t.re, HeaderKind::Via));
     ASSERT_NE(v2, nullptr);
-    EXPECT_EQ(v2->value,
-              "SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;received=198.51.100.1");
+    EXPECT_EQ(
+        v2->value,
+        "SIP/2.0/UDP client.atlanta.example.com:5060;branch=z9hG4bK74bf9;received=198.51.100.1");
     EXPECT_EQ(getCSeq(t.re)->number, 1u);
     EXPECT_EQ(getFrom(t.re)->tag, "9fxced76sl");
     ASSERT_TRUE(findBody(t.re));

@@ -69,7 +69,8 @@ TEST(SipUri, AllParts) {
     EXPECT_EQ(u.hostKind, HostKind::Name);
     EXPECT_TRUE(u.hasPort);
     EXPECT_EQ(u.port, 5061);
-    EXPECT_EQ(u.params, "transport=tls;user=ip;method=INVITE;ttl=16;maddr=239.255.255.1;lr;foo=bar");
+    EXPECT_EQ(u.params,
+              "transport=tls;user=ip;method=INVITE;ttl=16;maddr=239.255.255.1;lr;foo=bar");
     EXPECT_EQ(u.transport, "tls");
     EXPECT_EQ(u.userParam, "ip");
     EXPECT_EQ(u.method, "INVITE");
@@ -77,8 +78,8 @@ TEST(SipUri, AllParts) {
     EXPECT_EQ(u.maddr, "239.255.255.1");
     EXPECT_TRUE(u.lr);
     EXPECT_EQ(u.headers, "subject=project%20x&priority=urgent");
-    for (string_view f : {u.user, u.password, u.host, u.params, u.headers, u.transport,
-                          u.userParam, u.method, u.ttl, u.maddr}) {
+    for (string_view f : {u.user, u.password, u.host, u.params, u.headers, u.transport, u.userParam,
+                          u.method, u.ttl, u.maddr}) {
         expectInside(u, f);
     }
     EXPECT_EQ(uriWithoutHeaders(u),
