@@ -26,6 +26,7 @@
 #include "mem/heap_extras.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
+#include "mem/lock/thread_id.h"
 #include "mem/mem_log.h"
 #include "mem/selected_heap.h"
 #include "mem/shm_cache.h"
@@ -107,8 +108,9 @@ void returnClassLocked(SelectedHeap* heap, unsigned c, unsigned max) {
     }
 }
 
+// Only the cache's own thread may touch it; for any other caller this is a no-op.
 void returnWholeCacheLocked(SelectedHeap* heap) {
-    if (!g_cache.attached()) return;
+    if (!t_useCache || !g_cache.attached()) return;
     for (unsigned c = 0; c < kClassCount; ++c) returnClassLocked(heap, c, ~0u);
 }
 
@@ -237,6 +239,8 @@ void shmDestroy() {
 
 bool shmReady() { return g.heap != nullptr; }
 
+bool shmCaching() { return t_useCache; }
+
 void shmChildInit(unsigned slot) {
     if (!ready("shmChildInit")) return;
     g_cache.forget();
@@ -247,9 +251,15 @@ void shmChildInit(unsigned slot) {
         return;
     }
     if (!kCacheEnabled) return;
+    SlotCounters& counters = g.hdr->slots[slot];
+    int32_t self = static_cast<int32_t>(getpid());
+    int32_t prev = counters.ownerPid.exchange(self, std::memory_order_relaxed);
+    if (prev != 0 && prev != self && !threadGone(static_cast<uint32_t>(prev)))
+        memLog(LOG_WARNING, "shm: process slot %u is also used by live process %d; the cache "
+               "figures in shm stats will be off", slot, prev);
     // Cap per process: 1/64 of the segment, between 256 KiB and 4 MiB.
     size_t cap = std::clamp<size_t>(g.hdr->mapBytes / 64, size_t{256} << 10, size_t{4} << 20);
-    g_cache.attach(&g.hdr->slots[slot], cap);
+    g_cache.attach(&counters, cap);
     g_seenEpoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
     t_useCache = true;
 }
@@ -302,8 +312,8 @@ void* shmRealloc(void* p, size_t n, AllocSite site) {
     if (t_useCache && g.heap->owns(p)) {
         size_t old = g.heap->usableSize(p);
         if (classForBlock(old) != kNoClass || classForRequest(n) != kNoClass) {
-            // Keep the block when it still fits without wasting more than half of it.
-            if (n <= old && n > old / 2) return p;
+            // Keep the block when it still fits and a smaller class would not save much.
+            if (n <= old && (n > old / 2 || classForRequest(n) == classForBlock(old))) return p;
             void* q = shmAlloc(n, site);
             if (!q) return nullptr;
             memcpy(q, p, std::min(old, n));

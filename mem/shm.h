@@ -27,6 +27,11 @@ void shmFree(void* p, AllocSite site = AllocSite::current());
 void* shmRealloc(void* p, size_t n, AllocSite site = AllocSite::current());
 bool shmOwns(const void* p);
 
+// True when the calling thread serves small sizes from the per-process cache: after shmInit
+// or shmChildInit, in the thread that called it, in builds whose allocator does not record
+// allocation sites (fm, tlsf; qm and MEMDBG=1 builds take the lock for every operation).
+bool shmCaching();
+
 // Returns this process's cached blocks to the shared heap (before exit, or when an
 // allocation fails so cached memory can be reused for another size).
 void shmFlushCache();

@@ -24,6 +24,7 @@ struct alignas(64) SlotCounters {
     std::atomic<uint64_t> takenBack{0};     // shmFree calls kept by the cache (cumulative)
     std::atomic<uint64_t> fromHeap{0};      // blocks the cache took from the heap (cumulative)
     std::atomic<uint64_t> toHeap{0};        // blocks the cache gave back to it (cumulative)
+    std::atomic<int32_t> ownerPid{0};       // the process that last claimed the slot
 };
 
 // Blocks moved per refill or trim of a class: about 32 KiB, at least 4 and at most 64 blocks.
