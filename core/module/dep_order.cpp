@@ -43,8 +43,7 @@ struct Sorter {
         for (const char* dep : mods[i]->deps) {
             const long d = find(dep);
             if (d < 0) {
-                errors->push_back("module '" + std::string(mods[i]->name) + "' needs module '" +
-                                  dep + "', which is not loaded (add it to `modules`)");
+                errors->push_back(missingDependency(mods[i]->name, dep));
                 ok = false;
                 continue;
             }
@@ -61,6 +60,11 @@ struct Sorter {
 };
 
 }  // namespace
+
+std::string missingDependency(const char* module, const char* dep) {
+    return "module '" + std::string(module) + "' needs module '" + dep +
+           "', which is not loaded (add it to `modules`)";
+}
 
 bool dependencyOrder(std::span<const ModuleExport* const> mods, std::vector<size_t>* order,
                      std::vector<std::string>* errors) {

@@ -15,4 +15,7 @@ struct ModuleExport;
 bool dependencyOrder(std::span<const ModuleExport* const> mods, std::vector<size_t>* order,
                      std::vector<std::string>* errors);
 
+// The error text for a dependency that is not loaded.
+std::string missingDependency(const char* module, const char* dep);
+
 }  // namespace osprey::module

@@ -113,7 +113,20 @@ bool ModuleSet::load(std::span<const config::ModuleSpec> specs, const std::strin
         loaded.push_back(std::move(m));
     }
     std::vector<size_t> order;
-    if (errors->size() == before) dependencyOrder(descs, &order, errors);
+    if (errors->size() == before) {
+        dependencyOrder(descs, &order, errors);
+    } else {
+        // Still name dependencies missing from the list, so one run reports every problem;
+        // a listed module that failed to load has its own error already.
+        for (const ModuleExport* d : descs) {
+            for (const char* dep : d->deps) {
+                const bool listed =
+                    std::any_of(specs.begin(), specs.end(),
+                                [&](const config::ModuleSpec& s) { return s.name == dep; });
+                if (!listed) errors->push_back(missingDependency(d->name, dep));
+            }
+        }
+    }
     if (errors->size() != before) {
         for (LoadedModule& m : loaded) dlclose(m.handle);
         return false;

@@ -199,6 +199,13 @@ TEST(ModuleLoader, MissingDependencyIsAnError) {
     errors.clear();
     EXPECT_FALSE(set.load(std::vector{spec("testmod_needs_missing")}, kDir, &errors));
     EXPECT_TRUE(contains(errors, "needs module 'testmod_nonexistent'")) << joined(errors);
+
+    // Reported together with other errors, in one run.
+    errors.clear();
+    EXPECT_FALSE(set.load(std::vector{spec("testmod_b", {param("bogus", true)})}, kDir, &errors));
+    EXPECT_EQ(errors.size(), 2u) << joined(errors);
+    EXPECT_TRUE(contains(errors, "has no parameter 'bogus'")) << joined(errors);
+    EXPECT_TRUE(contains(errors, "'testmod_b' needs module 'testmod_a'")) << joined(errors);
 }
 
 TEST(ModuleLoader, DependencyCycleIsAnError) {
