@@ -5,6 +5,7 @@
 
 #include <string>
 
+#include "core/lua/core_exports.h"
 #include "core/lua/export.h"
 #include "test/unit/lua_test_script.h"
 
@@ -189,8 +190,7 @@ constexpr module::ModuleExport kMods[] = {
 
 // Only the core's own exports plus the stubs, so later real core functions cannot clash.
 std::unique_ptr<Engine> engineFor(const test::TempScript& script) {
-    std::vector<const module::ModuleExport*> exports(builtinExports().begin(),
-                                                     builtinExports().end());
+    std::vector<const module::ModuleExport*> exports{&coreExport()};
     for (const auto& m : kMods) exports.push_back(&m);
     EngineOptions o;
     o.scriptPath = script.path();
