@@ -17,7 +17,9 @@ void shmDestroy();
 bool shmReady();
 
 // In every process after fork: resets the per-process cache (a child must not use the
-// parent's cached blocks twice). `slot` is a small unique process index (< kMaxProcesses).
+// parent's cached blocks twice). `slot` is a small unique process index (< kMaxProcesses);
+// slot 0 is taken by the process that called shmInit, so children use 1, 2, ...
+// Until it is called, a forked child works uncached (every operation takes the lock).
 void shmChildInit(unsigned slot);
 inline constexpr unsigned kMaxProcesses = 256;
 
