@@ -59,6 +59,7 @@ BuildError MsgBuilder::addEdit(uint32_t start, uint32_t end, std::string_view te
     // No two edits may change the same octets, and nothing goes inside a removed range.
     for (uint32_t i = 0; i < count_; ++i) {
         const Edit& e = edits_[i];
+        if (e.start >= end) break;  // sorted by start: nothing further can reach into [start, end)
         bool clash = (start == end)       ? (e.start < start && start < e.end)
                      : (e.start == e.end) ? (start < e.start && e.start < end)
                                           : (std::max(start, e.start) < std::min(end, e.end));

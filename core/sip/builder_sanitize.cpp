@@ -1,6 +1,9 @@
 // What the builders refuse to pass on (RFC 4475 §3.1.2) and how they repair it.
 #include "core/sip/builder_sanitize.h"
 
+#include <cstdint>
+#include <cstring>
+
 #include "core/sip/uri.h"
 #include "core/sip/uri_chars.h"
 
@@ -27,11 +30,22 @@ bool isHeaderName(std::string_view name) {
 }
 
 bool isHeaderValue(std::string_view value) {
-    for (char c : value) {
-        // One compare for nearly every octet: the three refused ones are all <= '\r'.
-        if (static_cast<unsigned char>(c) <= '\r' && (c == '\r' || c == '\n' || c == '\0')) {
-            return false;
-        }
+    // Eight octets at a time: the three refused ones (CR, LF, NUL) are all below 0x0E, and
+    // "some byte below 0x0E" has a cheap word test; only then look closer.
+    const char* p = value.data();
+    size_t n = value.size();
+    constexpr uint64_t kOnes = 0x0101010101010101ULL;
+    constexpr uint64_t kHigh = 0x8080808080808080ULL;
+    while (n >= 8) {
+        uint64_t w;
+        std::memcpy(&w, p, 8);
+        if (((w - kOnes * 0x0E) & ~w & kHigh) != 0) break;
+        p += 8;
+        n -= 8;
+    }
+    for (size_t i = 0; i < n; ++i) {
+        char c = p[i];
+        if (c == '\r' || c == '\n' || c == '\0') return false;
     }
     return true;
 }

@@ -66,9 +66,10 @@ BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp
     if (srcIp.size() > 2 && srcIp.front() == '[' && srcIp.back() == ']') {
         srcIp = srcIp.substr(1, srcIp.size() - 2);
     }
-    if (srcIp.empty() || srcIp.size() > 64 || !isHeaderValue(srcIp) ||
-        srcIp.find_first_of(";,\" \t") != std::string_view::npos) {
-        return BuildError::BadHeader;
+    if (srcIp.empty() || srcIp.size() > 64) return BuildError::BadHeader;
+    for (char c : srcIp) {
+        // An address is hex digits, '.' and ':' (and a zone id, to be lenient: a token).
+        if (!uri_chars::is(c, uri_chars::kToken) && c != ':') return BuildError::BadHeader;
     }
     uint32_t viaEnd = msg.offsetOf(v->text) + static_cast<uint32_t>(v->text.size());
     char num[24];

@@ -294,6 +294,14 @@ TEST(SipBuilder, HeaderAddRemoveReplace) {
     MsgBuilder b(t.msg);
     EXPECT_EQ(b.appendHeader("Bad Name", "v"), BuildError::BadHeader);
     EXPECT_EQ(b.appendHeader("X-Ok", "line\r\nInjected: yes"), BuildError::BadHeader);
+    for (size_t at = 0; at < 40; ++at) {  // CR, LF or NUL anywhere in a long value
+        for (char bad : {'\r', '\n', '\0'}) {
+            string v(40, 'x');
+            v[at] = bad;
+            EXPECT_EQ(b.appendHeader("X-Long", v), BuildError::BadHeader) << at;
+        }
+    }
+    EXPECT_EQ(b.editCount(), 0u);
     ASSERT_EQ(b.appendHeader("X-Appended", "last"), BuildError::Ok);
     ASSERT_EQ(b.prependHeader("X-Prepended", "first"), BuildError::Ok);
     ASSERT_EQ(b.removeHeadersByName("X-TRACE"), BuildError::Ok);
