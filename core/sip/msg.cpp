@@ -40,12 +40,8 @@ bool SipMsg::fail(const ParseError& err) {
     return false;
 }
 
-HeaderField* SipMsg::addHeader() {
+HeaderField* SipMsg::addHeaderSlow() {
     uint32_t i = count;
-    if (i < kInlineHeaders) {
-        ++count;
-        return &inlineHeaders()[i];
-    }
     if (i >= kMaxHeaders) {
         ParseError e;
         e.code = ParseErrc::TooManyHeaders;

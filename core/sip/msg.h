@@ -127,9 +127,12 @@ struct SipMsg {
     // Internal: records err unless an error is already set; returns false.
     bool fail(const ParseError& err);
     // Internal: appends a header slot; nullptr (and error) on overflow.
-    HeaderField* addHeader();
+    HeaderField* addHeader() {
+        return count < kInlineHeaders ? &inlineHeaders()[count++] : addHeaderSlow();
+    }
 
 private:
+    HeaderField* addHeaderSlow();
     HeaderField* inlineHeaders() { return reinterpret_cast<HeaderField*>(inlineStore_); }
     alignas(HeaderField) unsigned char inlineStore_[kInlineHeaders * sizeof(HeaderField)];
     char errorBuf_[192];

@@ -122,21 +122,57 @@ bool parseStartLine(SipMsg& msg) {
     return parseRequestLine(msg, line, p);
 }
 
-// Splits off the next header line at msg.scanPos, or finds the empty line ending the header
-// section. The hot loop of the parser: one pass over the name, memchr for line ends.
-bool scanOne(SipMsg& msg) {
+// Cold path of scanOne: looks at the header line at p again and records what is wrong with
+// it. Kept out of line so the hot function stays small.
+[[gnu::noinline, gnu::cold]] bool scanFail(SipMsg& msg, size_t p) {
     const char* b = msg.data.data();
     const size_t n = msg.data.size();
-    size_t p = msg.scanPos;
     if (p >= n)
         return startFail(msg, ParseErrc::Truncated, "header section not terminated by an empty line",
                          n);
-    char c = b[p];
+    const char c = b[p];
+    if (c == '\r') return startFail(msg, ParseErrc::BadLineEnding, "CR without LF", p);
+    size_t q = scanWhile(msg.data, p, kToken);
+    if (q == p) {
+        if (c == ' ' || c == '\t')
+            return startFail(msg, ParseErrc::BadHeaderName, "continuation line without a header", p);
+        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", p,
+                         msg.data.substr(p, 1));
+    }
+    const std::string_view name(b + p, q - p);
+    while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+    ParseError e;
+    e.header = name;
+    e.kind = lookupHeaderKind(name);
+    if (q >= n || b[q] == '\r' || b[q] == '\n') {
+        e.code = q >= n ? ParseErrc::Truncated : ParseErrc::MissingColon;
+        e.offset = static_cast<uint32_t>(q);
+        e.detail = "header line has no ':'";
+        return msg.fail(e);
+    }
+    if (b[q] != ':')
+        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", q,
+                         msg.data.substr(q, 1));
+    e.code = ParseErrc::Truncated;
+    e.offset = static_cast<uint32_t>(n);
+    e.detail = "header not terminated";
+    return msg.fail(e);
+}
+
+// Splits off the next header line at msg.scanPos, or finds the empty line ending the header
+// section. The hot loop of the parser: one pass over the name, memchr for line ends; every
+// error goes to scanFail.
+bool scanOne(SipMsg& msg) {
+    const char* b = msg.data.data();
+    const size_t n = msg.data.size();
+    const size_t p = msg.scanPos;
+    if (p >= n) [[unlikely]]
+        return scanFail(msg, p);
+    const char c = b[p];
     if (c == '\r' || c == '\n') {
         size_t q = p + 1;
         if (c == '\r') {
-            if (q >= n || b[q] != '\n')
-                return startFail(msg, ParseErrc::BadLineEnding, "CR without LF", p);
+            if (q >= n || b[q] != '\n') return scanFail(msg, p);
             ++q;
         }
         msg.eoh = true;
@@ -144,46 +180,22 @@ bool scanOne(SipMsg& msg) {
         msg.scanPos = static_cast<uint32_t>(q);
         return true;
     }
-    size_t q = p;
-    while (q < n && is(b[q], kToken)) ++q;
-    if (q == p) {
-        if (c == ' ' || c == '\t')
-            return startFail(msg, ParseErrc::BadHeaderName, "continuation line without a header", p);
-        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", p,
-                         msg.data.substr(p, 1));
+    size_t q = scanWhile(msg.data, p, kToken);
+    const size_t nameEnd = q;
+    if (q < n && b[q] != ':') {
+        while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
     }
-    std::string_view name(b + p, q - p);
-    while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
-    if (q >= n || b[q] != ':') {
-        if (q >= n || b[q] == '\r' || b[q] == '\n') {
-            ParseError e;
-            e.code = q >= n ? ParseErrc::Truncated : ParseErrc::MissingColon;
-            e.header = name;
-            e.offset = static_cast<uint32_t>(q);
-            e.detail = "header line has no ':'";
-            return msg.fail(e);
-        }
-        return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", q,
-                         msg.data.substr(q, 1));
-    }
-    const size_t vs0 = ++q;
-    size_t e;
-    for (;;) {
-        const void* nl = std::memchr(b + q, '\n', n - q);
-        if (!nl) {
-            ParseError err;
-            err.code = ParseErrc::Truncated;
-            err.header = name;
-            err.offset = static_cast<uint32_t>(n);
-            err.detail = "header not terminated";
-            return msg.fail(err);
-        }
+    if (q == p || q >= n || b[q] != ':') [[unlikely]]
+        return scanFail(msg, p);
+    const size_t vs0 = q + 1;
+    const void* nl = std::memchr(b + vs0, '\n', n - vs0);
+    if (!nl) [[unlikely]]
+        return scanFail(msg, p);
+    size_t e = static_cast<size_t>(static_cast<const char*>(nl) - b);
+    while (e + 1 < n && (b[e + 1] == ' ' || b[e + 1] == '\t')) {  // folded: value continues
+        nl = std::memchr(b + e + 1, '\n', n - e - 1);
+        if (!nl) return scanFail(msg, p);
         e = static_cast<size_t>(static_cast<const char*>(nl) - b);
-        if (e + 1 < n && (b[e + 1] == ' ' || b[e + 1] == '\t')) {
-            q = e + 1;  // folded: the value continues on the next line
-            continue;
-        }
-        break;
     }
     size_t ve = e;
     while (ve > vs0 && is(b[ve - 1], kLws)) --ve;
@@ -192,15 +204,17 @@ bool scanOne(SipMsg& msg) {
 
     HeaderField* h = msg.addHeader();
     if (!h) return false;
+    const std::string_view name(b + p, nameEnd - p);
+    const HeaderKind kind = lookupHeaderKind(name);
     h->name = name;
     h->value = std::string_view(b + vs, ve - vs);
     h->start = static_cast<uint32_t>(p);
     h->end = static_cast<uint32_t>(e + 1);
-    h->kind = lookupHeaderKind(name);
+    h->kind = kind;
     h->state = BodyState::Unparsed;
     h->nextSame = kNoHeader;
     h->body = nullptr;
-    const unsigned k = static_cast<unsigned>(h->kind);
+    const unsigned k = static_cast<unsigned>(kind);
     const uint16_t idx = static_cast<uint16_t>(msg.count - 1);
     const HeaderMask bit = HeaderMask{1} << k;
     if (msg.seen & bit) {
