@@ -64,7 +64,7 @@ struct NameOf {
     }();
 };
 
-} // namespace debug
+}  // namespace debug
 
 template <Heap Inner, bool kStacks = true>
 class DebugHeap {
@@ -110,15 +110,22 @@ public:
     bool check() const;
     bool checkIntegrity() const { return check(); }  // the name fm and tlsf use
     // Writes live blocks grouped by allocation site to fd; returns how many are live.
-    size_t reportLive(int fd) const;
-    const CallStack* allocationStack(const void* p) const
-        requires kStacks
-    {
+    size_t reportLive(int fd) const {
+        LiveReport report(kName);
+        collectLive(report);
+        return report.write(fd);
+    }
+    // Adds every live block to `out` without symbolising or writing anything, so a caller
+    // holding the heap's lock can release it before the (slower) LiveReport::write.
+    void collectLive(LiveReport& out) const;
+    const CallStack* allocationStack(const void* p) const requires kStacks {
         const Rec* r = liveRec(p);
         return r ? &r->stack : nullptr;
     }
 
-    Inner* inner() { return reinterpret_cast<Inner*>(reinterpret_cast<char*>(this) + innerOffset_); }
+    Inner* inner() {
+        return reinterpret_cast<Inner*>(reinterpret_cast<char*>(this) + innerOffset_);
+    }
     const Inner* inner() const {
         return reinterpret_cast<const Inner*>(reinterpret_cast<const char*>(this) + innerOffset_);
     }
@@ -126,7 +133,9 @@ public:
 private:
     DebugHeap() = default;
 
-    static char* user(const Rec* r) { return const_cast<char*>(reinterpret_cast<const char*>(r)) + kRec; }
+    static char* user(const Rec* r) {
+        return const_cast<char*>(reinterpret_cast<const char*>(r)) + kRec;
+    }
     static Rec* recOf(const void* p) {
         return reinterpret_cast<Rec*>(const_cast<char*>(static_cast<const char*>(p)) - kRec);
     }
@@ -161,8 +170,10 @@ private:
         head_ = r;
     }
     void unlink(Rec* r) {
-        if (r->prev) r->prev->next = r->next;
-        else head_ = r->next;
+        if (r->prev)
+            r->prev->next = r->next;
+        else
+            head_ = r->next;
         if (r->next) r->next->prev = r->prev;
     }
     void fill(Rec* r, size_t n, AllocSite site, const Stack& stack) {
@@ -204,7 +215,8 @@ DebugHeap<Inner, kStacks>* DebugHeap<Inner, kStacks>::create(void* base, size_t 
     uintptr_t aligned = (begin + kAlign - 1) & ~(kAlign - 1);
     constexpr size_t kCtrl = (sizeof(DebugHeap) + kAlign - 1) & ~(kAlign - 1);
     if (size < aligned - begin + kCtrl + kRec) return nullptr;
-    Inner* in = Inner::create(reinterpret_cast<void*>(aligned + kCtrl), size - (aligned - begin) - kCtrl);
+    Inner* in =
+        Inner::create(reinterpret_cast<void*>(aligned + kCtrl), size - (aligned - begin) - kCtrl);
     if (!in) return nullptr;
     auto* heap = new (reinterpret_cast<void*>(aligned)) DebugHeap();
     heap->magic_ = 0x6D656D6462677631ull;  // "memdbgv1"
@@ -310,6 +322,6 @@ void* DebugHeap<Inner, kStacks>::reallocImpl(void* p, size_t n, AllocSite site,
     return user(q);
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem
 
 #include "mem/debug/debug_heap_check.h"

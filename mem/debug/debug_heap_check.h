@@ -67,17 +67,17 @@ bool DebugHeap<Inner, kStacks>::check() const {
 }
 
 template <Heap Inner, bool kStacks>
-size_t DebugHeap<Inner, kStacks>::reportLive(int fd) const {
-    LiveReport report(kName);
+void DebugHeap<Inner, kStacks>::collectLive(LiveReport& report) const {
     size_t steps = 0;
     for (const Rec* r = head_; r && steps < live_; r = r->next, ++steps) {
         if (!recordable(user(r))) break;
         const CallStack* stack = nullptr;
         if constexpr (kStacks) stack = &r->stack;
-        if (sound(r)) report.add(r->allocSite, stack, r->requested);
-        else report.add(AllocSite{}, nullptr, 0);  // damaged record: counted, site unknown
+        if (sound(r))
+            report.add(r->allocSite, stack, r->requested);
+        else
+            report.add(AllocSite{}, nullptr, 0);  // damaged record: counted, site unknown
     }
-    return report.write(fd);
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -13,7 +13,9 @@ namespace osprey::mem {
 
 static_assert(sizeof(AllocSite) == sizeof(uint64_t), "AllocSite is one pointer");
 
-inline uint64_t siteBits(AllocSite site) { return std::bit_cast<uint64_t>(site); }
+inline uint64_t siteBits(AllocSite site) {
+    return std::bit_cast<uint64_t>(site);
+}
 
 // A 32-bit mix of two words. A header whose check matches can be believed (its size can be
 // followed and its site pointer dereferenced) even if a canary next to it is broken.
@@ -61,10 +63,9 @@ inline size_t guardBreak(const char* p, size_t len) {
     if (ok) return len;
     for (size_t i = 0; i < len; ++i) {
         uintptr_t a = reinterpret_cast<uintptr_t>(p + i);
-        if (static_cast<unsigned char>(p[i]) != ((kGuardPattern >> (8 * (a & 7))) & 0xff))
-            return i;
+        if (static_cast<unsigned char>(p[i]) != ((kGuardPattern >> (8 * (a & 7))) & 0xff)) return i;
     }
     return len;  // unreachable: a window differed, so some byte does
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -1,10 +1,10 @@
 // Formatting of the debug allocators' fault reports (see heap_error.h).
 #include "mem/debug/heap_error.h"
 
+#include <syslog.h>
 #include <cstdarg>
 #include <cstdio>
 #include <ctime>
-#include <syslog.h>
 
 #include "mem/mem_log.h"
 
@@ -34,8 +34,10 @@ public:
         add("%s:%u (%s)", s.file_name()[0] ? s.file_name() : "?", s.line(), fn[0] ? fn : "?");
     }
     void block(const BlockDesc& b) {
-        if (b.size != BlockDesc::kUnknown) add(" (%zu bytes ", b.size);
-        else add(" (block ");
+        if (b.size != BlockDesc::kUnknown)
+            add(" (%zu bytes ", b.size);
+        else
+            add(" (block ");
         if (b.siteKnown) {
             add("allocated at ");
             site(b.allocSite);
@@ -67,7 +69,7 @@ private:
     size_t len_ = 0;
 };
 
-} // namespace
+}  // namespace
 
 bool ErrorBudget::allow(uint64_t* suppressed) {
     uint64_t now = monotonicMs();
@@ -91,30 +93,30 @@ void reportFault(ErrorBudget& budget, const char* heap, FragFault fault, const v
     Line l;
     const char* ignored = "ignored";
     switch (fault) {
-    case FragFault::DoubleFree:
-        l.add("%s: double free of %p", heap, ptr);
-        l.block(block);
-        break;
-    case FragFault::Overrun:
-        l.add("%s: buffer overrun after %p: tail guard broken at byte %zu", heap, ptr, detail);
-        l.block(block);
-        ignored = "ignored, block kept out of use";
-        break;
-    case FragFault::HeaderCorrupt:
-        l.add("%s: header before %p corrupted (buffer underrun?)", heap, ptr);
-        l.block(block);
-        ignored = "ignored, block kept out of use";
-        break;
-    case FragFault::NotInHeap:
-        l.add("%s: %p is not in this heap", heap, ptr);
-        break;
-    case FragFault::Interior:
-        l.add("%s: %p points %zu bytes into a block", heap, ptr, detail);
-        l.block(block);
-        break;
-    case FragFault::NotABlock:
-        l.add("%s: %p is not the start of a block of this heap", heap, ptr);
-        break;
+        case FragFault::DoubleFree:
+            l.add("%s: double free of %p", heap, ptr);
+            l.block(block);
+            break;
+        case FragFault::Overrun:
+            l.add("%s: buffer overrun after %p: tail guard broken at byte %zu", heap, ptr, detail);
+            l.block(block);
+            ignored = "ignored, block kept out of use";
+            break;
+        case FragFault::HeaderCorrupt:
+            l.add("%s: header before %p corrupted (buffer underrun?)", heap, ptr);
+            l.block(block);
+            ignored = "ignored, block kept out of use";
+            break;
+        case FragFault::NotInHeap:
+            l.add("%s: %p is not in this heap", heap, ptr);
+            break;
+        case FragFault::Interior:
+            l.add("%s: %p points %zu bytes into a block", heap, ptr, detail);
+            l.block(block);
+            break;
+        case FragFault::NotABlock:
+            l.add("%s: %p is not the start of a block of this heap", heap, ptr);
+            break;
     }
     if (!origin.op && fault == FragFault::Overrun) ignored = nullptr;
     l.origin(origin, ignored);
@@ -133,4 +135,4 @@ void reportCorruption(ErrorBudget& budget, const char* heap, const void* where, 
     memLog(LOG_ERR, "%s", l.text());
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

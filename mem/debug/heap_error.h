@@ -24,10 +24,10 @@ enum class FragFault {
 struct BlockDesc {
     const void* user = nullptr;  // start of the caller's bytes
     static constexpr size_t kUnknown = SIZE_MAX;
-    size_t size = kUnknown;      // bytes the caller asked for
-    bool siteKnown = false;      // allocSite can be trusted
+    size_t size = kUnknown;  // bytes the caller asked for
+    bool siteKnown = false;  // allocSite can be trusted
     AllocSite allocSite{};
-    bool freedKnown = false;     // freedAt can be trusted (double free)
+    bool freedKnown = false;  // freedAt can be trusted (double free)
     AllocSite freedAt{};
 };
 
@@ -60,4 +60,4 @@ void reportFault(ErrorBudget& budget, const char* heap, FragFault fault, const v
 void reportCorruption(ErrorBudget& budget, const char* heap, const void* where, const char* what,
                       FaultOrigin origin);
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

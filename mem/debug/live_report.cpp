@@ -1,12 +1,14 @@
 // Grouping, sorting and writing of live-fragment reports (see live_report.h).
 #include "mem/debug/live_report.h"
 
+#include <unistd.h>
 #include <algorithm>
 #include <cerrno>
 #include <cstdarg>
 #include <cstdio>
 #include <cstring>
-#include <unistd.h>
+
+#include "mem/debug/symboliser.h"
 
 namespace osprey::mem {
 
@@ -47,7 +49,8 @@ public:
         int n = vsnprintf(line, sizeof line, fmt, ap);
         va_end(ap);
         if (n <= 0) return;
-        size_t len = static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
+        size_t len =
+            static_cast<size_t>(n) < sizeof line ? static_cast<size_t>(n) : sizeof line - 1;
         if (len_ + len > sizeof buf_) flush();
         memcpy(buf_ + len_, line, len);
         len_ += len;
@@ -56,9 +59,12 @@ public:
         size_t off = 0;
         while (ok_ && off < len_) {
             ssize_t n = ::write(fd_, buf_ + off, len_ - off);
-            if (n > 0) off += static_cast<size_t>(n);
-            else if (n < 0 && errno == EINTR) continue;
-            else ok_ = false;
+            if (n > 0)
+                off += static_cast<size_t>(n);
+            else if (n < 0 && errno == EINTR)
+                continue;
+            else
+                ok_ = false;
         }
         len_ = 0;
     }
@@ -70,7 +76,7 @@ private:
     char buf_[4096];
 };
 
-} // namespace
+}  // namespace
 
 void LiveReport::add(AllocSite site, const CallStack* stack, size_t bytes) {
     ++fragments_;
@@ -111,6 +117,7 @@ size_t LiveReport::write(int fd) {
     });
 
     FdWriter out(fd);
+    Symboliser names;
     out.print("live fragments in heap %s: %llu fragments, %llu bytes, %zu allocation sites\n",
               heap_, static_cast<unsigned long long>(fragments_),
               static_cast<unsigned long long>(bytes_), n);
@@ -118,23 +125,24 @@ size_t LiveReport::write(int fd) {
         const Group& g = groups_[i];
         const char* fn = g.site.function_name();
         out.print("  %llu bytes in %llu fragment%s allocated at %s:%u (%s)\n",
-                  static_cast<unsigned long long>(g.bytes), static_cast<unsigned long long>(g.count),
-                  g.count == 1 ? "" : "s", g.site.file_name()[0] ? g.site.file_name() : "?",
-                  g.site.line(), fn[0] ? fn : "?");
+                  static_cast<unsigned long long>(g.bytes),
+                  static_cast<unsigned long long>(g.count), g.count == 1 ? "" : "s",
+                  g.site.file_name()[0] ? g.site.file_name() : "?", g.site.line(),
+                  fn[0] ? fn : "?");
         for (int f = 0; f < CallStack::kDepth && g.stack.pc[f]; ++f) {
             char frame[600];
-            if (i < kSymbolisedGroups) describeFrame(g.stack.pc[f], frame, sizeof frame);
-            else snprintf(frame, sizeof frame, "0x%zx", static_cast<size_t>(g.stack.pc[f]));
+            names.describe(g.stack.pc[f], frame, sizeof frame);
             out.print("      #%d %s\n", f, frame);
         }
     }
     if (overflowFragments_) {
-        out.print("  %llu more fragments (%llu bytes) from sites beyond the report's %zu-site "
-                  "table\n",
-                  static_cast<unsigned long long>(overflowFragments_),
-                  static_cast<unsigned long long>(overflowBytes_), kMaxGroups);
+        out.print(
+            "  %llu more fragments (%llu bytes) from sites beyond the report's %zu-site "
+            "table\n",
+            static_cast<unsigned long long>(overflowFragments_),
+            static_cast<unsigned long long>(overflowBytes_), kMaxGroups);
     }
     return static_cast<size_t>(fragments_);
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

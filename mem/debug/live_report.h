@@ -13,9 +13,8 @@ namespace osprey::mem {
 
 class LiveReport {
 public:
-    static constexpr size_t kSlots = 512;         // hash table size (power of two)
-    static constexpr size_t kMaxGroups = 384;     // beyond this, fragments are only counted
-    static constexpr size_t kSymbolisedGroups = 64;  // later groups print raw addresses
+    static constexpr size_t kSlots = 512;      // hash table size (power of two)
+    static constexpr size_t kMaxGroups = 384;  // beyond this, fragments are only counted
 
     explicit LiveReport(const char* heapName) : heap_(heapName) {}
     LiveReport(const LiveReport&) = delete;
@@ -43,4 +42,4 @@ private:
     uint64_t overflowBytes_ = 0;
 };
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

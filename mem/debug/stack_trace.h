@@ -1,6 +1,6 @@
 // Short call stacks for debug allocators: captured on every allocation (so it must be cheap),
-// symbolised only when a report is written. Return addresses are code addresses, valid in
-// every process forked from the one that captured them, so they may live in shm.
+// symbolised only when a report is written (symboliser.h). Return addresses are code addresses,
+// valid in every process forked from the one that captured them, so they may live in shm.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -50,8 +50,4 @@ uintptr_t currentStackTop();
         out.pc[i] = i + 1 < n ? reinterpret_cast<uintptr_t>(frames[i + 1]) : 0;
 }
 
-// Writes "name+0xoff" (demangled where possible) or "0x... (object)" for one return address
-// into buf; never fails, always NUL-terminates. Slow (reads symbol tables): reports only.
-void describeFrame(uintptr_t pc, char* buf, size_t len);
-
-} // namespace osprey::mem
+}  // namespace osprey::mem

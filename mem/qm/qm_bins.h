@@ -8,11 +8,11 @@
 
 namespace osprey::mem::qm {
 
-inline constexpr size_t kExactLimit = 1024;                // largest payload with an exact list
-inline constexpr size_t kExactBins = kExactLimit / 16;     // payloads 16, 32, ..., 1024
-inline constexpr int kSubBits = 3;                         // 8 lists per power of two above
-inline constexpr int kFirstLog = 10;                       // 2^10 = kExactLimit
-inline constexpr int kLastLog = 47;                        // payloads stay below 2^48
+inline constexpr size_t kExactLimit = 1024;             // largest payload with an exact list
+inline constexpr size_t kExactBins = kExactLimit / 16;  // payloads 16, 32, ..., 1024
+inline constexpr int kSubBits = 3;                      // 8 lists per power of two above
+inline constexpr int kFirstLog = 10;                    // 2^10 = kExactLimit
+inline constexpr int kLastLog = 47;                     // payloads stay below 2^48
 inline constexpr size_t kBins = kExactBins + (kLastLog - kFirstLog + 1) * (1u << kSubBits);
 inline constexpr size_t kBinWords = (kBins + 63) / 64;
 
@@ -53,4 +53,4 @@ private:
     uint64_t words_[kBinWords] = {};
 };
 
-} // namespace osprey::mem::qm
+}  // namespace osprey::mem::qm

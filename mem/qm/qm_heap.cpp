@@ -9,4 +9,4 @@ template class QmHeap<true>;
 static_assert(Heap<QmHeap<false>> && Heap<QmHeap<true>>);
 static_assert(sizeof(qm::Header<false>) == 32 && sizeof(qm::Header<true>) == 80);
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

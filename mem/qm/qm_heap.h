@@ -59,7 +59,7 @@ inline constexpr uint64_t kFlagMask = 15;
 inline constexpr uint64_t kSizeMask = ((uint64_t{1} << 48) - 1) & ~kFlagMask;
 inline constexpr uint32_t kCanary = 0xC0FFEE5Au;
 
-} // namespace qm
+}  // namespace qm
 
 template <bool kStacks>
 class QmHeap {
@@ -102,11 +102,16 @@ public:
     bool check() const;
     bool checkIntegrity() const { return check(); }  // the name fm and tlsf use
     // Writes live fragments grouped by allocation site to fd; returns how many are live.
-    size_t reportLive(int fd) const;
+    size_t reportLive(int fd) const {
+        LiveReport report(kName);
+        collectLive(report);
+        return report.write(fd);
+    }
+    // Adds every live fragment to `out` without symbolising or writing anything, so a caller
+    // holding the heap's lock can release it before the (slower) LiveReport::write.
+    void collectLive(LiveReport& out) const;
     // The call stack recorded when the live block p was allocated (nullptr if p is not one).
-    const CallStack* allocationStack(const void* p) const
-        requires kStacks
-    {
+    const CallStack* allocationStack(const void* p) const requires kStacks {
         const Hdr* h = liveHeader(p);
         return h ? &h->stack : nullptr;
     }
@@ -153,7 +158,8 @@ private:
         auto* c = reinterpret_cast<const char*>(h);
         if (c < start_ || c + kHead + kMinPayload + kFoot > end_) return false;
         if (h->check != fragCheck(h->word & ~qm::kFlagMask, siteBits(h->allocSite))) return false;
-        return sizeOf(h) >= kMinPayload && sizeOf(h) <= static_cast<size_t>(end_ - c) - kHead - kFoot;
+        return sizeOf(h) >= kMinPayload &&
+               sizeOf(h) <= static_cast<size_t>(end_ - c) - kHead - kFoot;
     }
     bool hasNext(const Hdr* h) const { return reinterpret_cast<const char*>(h) < end_; }
     const Hdr* liveHeader(const void* p) const;
@@ -191,12 +197,12 @@ private:
     mutable ErrorBudget errors_;
 };
 
-} // namespace osprey::mem
+}  // namespace osprey::mem
 
-#include "mem/qm/qm_heap_impl.h"
 #include "mem/qm/qm_heap_check.h"
+#include "mem/qm/qm_heap_impl.h"
 
 namespace osprey::mem {
 extern template class QmHeap<false>;
 extern template class QmHeap<true>;
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -84,9 +84,8 @@ bool QmHeap<kStacks>::check() const {
         if (isFree(h)) {
             ++free;
             if (prevFree) corrupt(h, "two adjacent free fragments");
-            if (f->size != sizeOf(h) ||
-                guardBreak(reinterpret_cast<const char*>(&f->guard), sizeof f->guard) !=
-                    sizeof f->guard)
+            if (f->size != sizeOf(h) || guardBreak(reinterpret_cast<const char*>(&f->guard),
+                                                   sizeof f->guard) != sizeof f->guard)
                 corrupt(f, "footer of a free fragment overwritten (write after free?)");
         } else {
             ++live;
@@ -122,13 +121,12 @@ bool QmHeap<kStacks>::check() const {
 }
 
 template <bool kStacks>
-size_t QmHeap<kStacks>::reportLive(int fd) const {
-    LiveReport report(kName);
+void QmHeap<kStacks>::collectLive(LiveReport& report) const {
     for (const char* c = start_; c < end_;) {
         auto* h = reinterpret_cast<const Hdr*>(c);
         if (!followable(h)) {
             reportCorruption(errors_, kName, h, "live report stops at a destroyed header",
-                             FaultOrigin{"reportLive", AllocSite::current()});
+                             FaultOrigin{"collectLive", AllocSite::current()});
             break;
         }
         if (!isFree(h)) {
@@ -138,7 +136,6 @@ size_t QmHeap<kStacks>::reportLive(int fd) const {
         }
         c = reinterpret_cast<const char*>(nextOf(h));
     }
-    return report.write(fd);
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -45,8 +45,10 @@ template <bool kStacks>
 void QmHeap<kStacks>::unlinkFree(Hdr* h) {
     size_t b = qm::binOf(sizeOf(h));
     Links* l = links(h);
-    if (l->prev) links(l->prev)->next = l->next;
-    else bins_[b] = l->next;
+    if (l->prev)
+        links(l->prev)->next = l->next;
+    else
+        bins_[b] = l->next;
     if (l->next) links(l->next)->prev = l->prev;
     if (!bins_[b]) binMap_.clear(b);
     --freeFrags_;
@@ -309,4 +311,4 @@ void QmHeap<kStacks>::stats(HeapStats& out) const {
     out.failCount = failCount_;
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -6,10 +6,10 @@
 #pragma once
 #include <gtest/gtest.h>
 
-#include <cstring>
-#include <string>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <cstring>
+#include <string>
 #include <vector>
 
 #include "mem/mem_log.h"
@@ -108,10 +108,13 @@ protected:
 TYPED_TEST_SUITE_P(DebugFaults);
 
 TYPED_TEST_P(DebugFaults, DoubleFreeNamesAllocFirstAndSecondFree) {
-    void* p = this->heap->alloc(40); const int allocLine = __LINE__;
-    this->heap->free(p); const int firstFree = __LINE__;
+    int allocLine = 0;
+    void* p = (allocLine = __LINE__, this->heap->alloc(40));
+    int firstFree = 0;
+    (firstFree = __LINE__, this->heap->free(p));
     EXPECT_TRUE(capturedLines().empty());
-    this->heap->free(p); const int secondFree = __LINE__;
+    int secondFree = 0;
+    (secondFree = __LINE__, this->heap->free(p));
     std::string line = this->onlyLine();
     EXPECT_NE(line.find("double free"), std::string::npos) << line;
     EXPECT_NE(line.find(siteText(__FILE__, allocLine)), std::string::npos) << line;
@@ -122,12 +125,14 @@ TYPED_TEST_P(DebugFaults, DoubleFreeNamesAllocFirstAndSecondFree) {
 
 TYPED_TEST_P(DebugFaults, OneByteOverrunIsCaughtAtFree) {
     for (size_t n : {0ul, 1ul, 24ul, 32ul, 100ul, 1000ul, 5000ul}) {
-        auto* p = static_cast<char*>(this->heap->alloc(n)); const int allocLine = __LINE__;
+        int allocLine = 0;
+        auto* p = (allocLine = __LINE__, static_cast<char*>(this->heap->alloc(n)));
         ASSERT_NE(p, nullptr);
         ASSERT_EQ(this->heap->usableSize(p), n);
         memset(p, 0x11, n);
         p[n] = 'x';  // inside the heap's guard, so sanitizers stay quiet
-        this->heap->free(p); const int freeLine = __LINE__;
+        int freeLine = 0;
+        (freeLine = __LINE__, this->heap->free(p));
         std::string line = this->onlyLine();
         EXPECT_NE(line.find("overrun"), std::string::npos) << n << ": " << line;
         EXPECT_NE(line.find("at byte " + std::to_string(n)), std::string::npos) << line;
@@ -141,10 +146,12 @@ TYPED_TEST_P(DebugFaults, OneByteOverrunIsCaughtAtFree) {
 }
 
 TYPED_TEST_P(DebugFaults, OneByteUnderrunIsCaughtAtFree) {
-    auto* p = static_cast<char*>(this->heap->alloc(64)); const int allocLine = __LINE__;
+    int allocLine = 0;
+    auto* p = (allocLine = __LINE__, static_cast<char*>(this->heap->alloc(64)));
     ASSERT_NE(p, nullptr);
     p[-1] = 0;
-    this->heap->free(p); const int freeLine = __LINE__;
+    int freeLine = 0;
+    (freeLine = __LINE__, this->heap->free(p));
     std::string line = this->onlyLine();
     EXPECT_NE(line.find("underrun"), std::string::npos) << line;
     EXPECT_NE(line.find(siteText(__FILE__, allocLine)), std::string::npos) << line;
@@ -154,7 +161,8 @@ TYPED_TEST_P(DebugFaults, OneByteUnderrunIsCaughtAtFree) {
 
 TYPED_TEST_P(DebugFaults, ForeignPointersAreRefused) {
     alignas(16) char stackBuffer[64] = {};
-    this->heap->free(stackBuffer); const int stackLine = __LINE__;
+    int stackLine = 0;
+    (stackLine = __LINE__, this->heap->free(stackBuffer));
     std::string line = this->onlyLine();
     EXPECT_NE(line.find("not in this heap"), std::string::npos) << line;
     EXPECT_NE(line.find(siteText(__FILE__, stackLine)), std::string::npos) << line;
@@ -162,19 +170,23 @@ TYPED_TEST_P(DebugFaults, ForeignPointersAreRefused) {
     HeapRegion<TypeParam> other(1 << 20);
     ASSERT_NE(other.heap(), nullptr);
     void* q = other.heap()->alloc(32);
-    this->heap->free(q); const int otherLine = __LINE__;
+    int otherLine = 0;
+    (otherLine = __LINE__, this->heap->free(q));
     line = this->onlyLine();
     EXPECT_NE(line.find("not in this heap"), std::string::npos) << line;
     EXPECT_NE(line.find(siteText(__FILE__, otherLine)), std::string::npos) << line;
     other.heap()->free(q);
     EXPECT_TRUE(capturedLines().empty());
 
-    auto* p = static_cast<char*>(this->heap->alloc(100)); const int allocLine = __LINE__;
+    int allocLine = 0;
+    auto* p = (allocLine = __LINE__, static_cast<char*>(this->heap->alloc(100)));
     for (size_t offset : {3ul, 16ul, 99ul}) {
-        this->heap->free(p + offset); const int freeLine = __LINE__;
+        int freeLine = 0;
+        (freeLine = __LINE__, this->heap->free(p + offset));
         line = this->onlyLine();
         EXPECT_NE(line.find("points " + std::to_string(offset) + " bytes into a block"),
-                  std::string::npos) << line;
+                  std::string::npos)
+            << line;
         EXPECT_NE(line.find(siteText(__FILE__, allocLine)), std::string::npos) << line;
         EXPECT_NE(line.find(siteText(__FILE__, freeLine)), std::string::npos) << line;
     }
@@ -185,7 +197,8 @@ TYPED_TEST_P(DebugFaults, ForeignPointersAreRefused) {
 }
 
 TYPED_TEST_P(DebugFaults, ReallocOfFreedBlockIsRefused) {
-    void* p = this->heap->alloc(80); const int allocLine = __LINE__;
+    int allocLine = 0;
+    void* p = (allocLine = __LINE__, this->heap->alloc(80));
     this->heap->free(p);
     EXPECT_EQ(this->heap->realloc(p, 200), nullptr);
     std::string line = this->onlyLine();
@@ -196,7 +209,8 @@ TYPED_TEST_P(DebugFaults, ReallocOfFreedBlockIsRefused) {
 }
 
 TYPED_TEST_P(DebugFaults, CheckFindsOverrunOfALiveBlock) {
-    auto* p = static_cast<char*>(this->heap->alloc(50)); const int allocLine = __LINE__;
+    int allocLine = 0;
+    auto* p = (allocLine = __LINE__, static_cast<char*>(this->heap->alloc(50)));
     EXPECT_TRUE(this->heap->check());
     char saved = p[50];
     p[50] = 0;
@@ -212,7 +226,8 @@ TYPED_TEST_P(DebugFaults, CheckFindsOverrunOfALiveBlock) {
 }
 
 TYPED_TEST_P(DebugFaults, CheckFindsDamagedRecord) {
-    auto* p = static_cast<char*>(this->heap->alloc(48)); const int allocLine = __LINE__;
+    int allocLine = 0;
+    auto* p = (allocLine = __LINE__, static_cast<char*>(this->heap->alloc(48)));
     char saved = p[-1];
     p[-1] = static_cast<char>(saved ^ 0x5a);
     EXPECT_FALSE(this->heap->check());
@@ -228,7 +243,8 @@ TYPED_TEST_P(DebugFaults, CheckFindsDamagedRecord) {
 TYPED_TEST_P(DebugFaults, LiveReportNamesLeakedLines) {
     std::vector<void*> freed;
     for (int i = 0; i < 10; ++i) freed.push_back(this->heap->alloc(100 + i));
-    void* leak = this->heap->alloc(333); const int leakLine = __LINE__;
+    int leakLine = 0;
+    void* leak = (leakLine = __LINE__, this->heap->alloc(333));
     std::vector<void*> group;
     for (int i = 0; i < 3; ++i) group.push_back(this->heap->alloc(1000));
     const int groupLine = leakLine + 2;
@@ -238,10 +254,12 @@ TYPED_TEST_P(DebugFaults, LiveReportNamesLeakedLines) {
     std::string report = liveReportOf(this->heap, &live);
     EXPECT_EQ(live, 4u) << report;
     EXPECT_NE(report.find("333 bytes in 1 fragment allocated at " + siteText(__FILE__, leakLine)),
-              std::string::npos) << report;
-    EXPECT_NE(report.find("3000 bytes in 3 fragments allocated at " +
-                          siteText(__FILE__, groupLine)),
-              std::string::npos) << report;
+              std::string::npos)
+        << report;
+    EXPECT_NE(
+        report.find("3000 bytes in 3 fragments allocated at " + siteText(__FILE__, groupLine)),
+        std::string::npos)
+        << report;
     // Largest group first.
     EXPECT_LT(report.find("3000 bytes in"), report.find("333 bytes in")) << report;
     EXPECT_EQ(report.find("100 bytes"), std::string::npos) << report;
@@ -294,4 +312,4 @@ TYPED_TEST_P(DebugStacks, StackStartsInTheAllocatingFunction) {
 
 REGISTER_TYPED_TEST_SUITE_P(DebugStacks, StackStartsInTheAllocatingFunction);
 
-} // namespace osprey::mem::testing
+}  // namespace osprey::mem::testing

@@ -24,18 +24,22 @@ namespace {
 
 using WrappedTypes = ::testing::Types<DebugHeap<QmHeap<false>>, DebugHeap<QmHeap<false>, false>
 #ifdef OSPREY_TEST_HAVE_FM
-                                      , DebugHeap<FmHeap>
+                                      ,
+                                      DebugHeap<FmHeap>
 #endif
 #ifdef OSPREY_TEST_HAVE_TLSF
-                                      , DebugHeap<TlsfHeap>
+                                      ,
+                                      DebugHeap<TlsfHeap>
 #endif
                                       >;
 using StackTypes = ::testing::Types<DebugHeap<QmHeap<false>>
 #ifdef OSPREY_TEST_HAVE_FM
-                                    , DebugHeap<FmHeap>
+                                    ,
+                                    DebugHeap<FmHeap>
 #endif
 #ifdef OSPREY_TEST_HAVE_TLSF
-                                    , DebugHeap<TlsfHeap>
+                                    ,
+                                    DebugHeap<TlsfHeap>
 #endif
                                     >;
 INSTANTIATE_TYPED_TEST_SUITE_P(Wrapped, DebugFaults, WrappedTypes);
@@ -45,6 +49,40 @@ static_assert(Heap<DebugHeap<QmHeap<false>>>);
 
 TEST(DebugHeapName, NamesTheInnerHeap) {
     EXPECT_STREQ(DebugHeap<QmHeap<false>>::kName, "qm+memdbg");
+}
+
+// The report groups by site and stack, sorts by bytes and says when its table overflowed.
+TEST(LiveReportTable, GroupsSortsAndCountsOverflow) {
+    const AllocSite site = AllocSite::current();
+    LiveReport report("test");
+    CallStack stack{};
+    const size_t groups = LiveReport::kMaxGroups + 10;
+    for (size_t i = 0; i < groups; ++i) {
+        stack.pc[0] = 0x1000 + i;  // distinct stacks at one site are distinct groups
+        report.add(site, &stack, 10 + i);
+        report.add(site, &stack, 10 + i);
+    }
+    int fd = memfd_create("live-report", 0);
+    ASSERT_GE(fd, 0);
+    EXPECT_EQ(report.write(fd), 2 * groups);
+    std::string text(1 << 20, '\0');
+    ssize_t n = pread(fd, text.data(), text.size(), 0);
+    close(fd);
+    ASSERT_GT(n, 0);
+    text.resize(static_cast<size_t>(n));
+    EXPECT_NE(
+        text.find("live fragments in heap test: " + std::to_string(2 * groups) + " fragments"),
+        std::string::npos)
+        << text.substr(0, 200);
+    // The largest group that fitted comes first; the ten that did not are counted at the end.
+    size_t largest = 2 * (10 + LiveReport::kMaxGroups - 1);
+    EXPECT_NE(text.find("  " + std::to_string(largest) + " bytes in 2 fragments allocated at " +
+                        siteText(__FILE__, site.line())),
+              std::string::npos)
+        << text.substr(0, 400);
+    EXPECT_LT(text.find(std::to_string(largest) + " bytes"), text.find("20 bytes in 2"));
+    EXPECT_NE(text.find("20 more fragments"), std::string::npos) << text.substr(text.size() - 300);
+    EXPECT_NE(text.find("#0 0x"), std::string::npos);  // unnamed addresses still printed
 }
 
 template <class H>
@@ -57,7 +95,8 @@ TYPED_TEST(DebugBasics, ReallocKeepsContentAndTheLiveList) {
     for (int i = 0; i < 64; ++i) p[i] = static_cast<unsigned char>(i);
     std::vector<void*> neighbours;
     for (int i = 0; i < 8; ++i) neighbours.push_back(this->heap->alloc(32));
-    auto* q = static_cast<unsigned char*>(this->heap->realloc(p, 10000)); const int line = __LINE__;
+    int line = 0;
+    auto* q = (line = __LINE__, static_cast<unsigned char*>(this->heap->realloc(p, 10000)));
     ASSERT_NE(q, nullptr);
     for (int i = 0; i < 64; ++i) ASSERT_EQ(q[i], i);
     EXPECT_EQ(this->heap->usableSize(q), 10000u);
@@ -67,7 +106,8 @@ TYPED_TEST(DebugBasics, ReallocKeepsContentAndTheLiveList) {
     std::string report = liveReportOf(this->heap, &live);
     EXPECT_EQ(live, 9u) << report;
     EXPECT_NE(report.find("10000 bytes in 1 fragment allocated at " + siteText(__FILE__, line)),
-              std::string::npos) << report;
+              std::string::npos)
+        << report;
     auto* r = static_cast<unsigned char*>(this->heap->realloc(q, 10));
     ASSERT_NE(r, nullptr);
     for (int i = 0; i < 10; ++i) ASSERT_EQ(r[i], i);
@@ -128,5 +168,5 @@ TYPED_TEST(DebugBasics, RandomOperationsStaySound) {
     EXPECT_TRUE(capturedLines().empty());
 }
 
-} // namespace
-} // namespace osprey::mem::testing
+}  // namespace
+}  // namespace osprey::mem::testing

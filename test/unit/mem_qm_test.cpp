@@ -3,11 +3,11 @@
 // sharing one MAP_SHARED region.
 #include <gtest/gtest.h>
 
+#include <sys/wait.h>
+#include <unistd.h>
 #include <algorithm>
 #include <cstdint>
 #include <cstring>
-#include <sys/wait.h>
-#include <unistd.h>
 #include <vector>
 
 #include "mem/qm/qm_heap.h"
@@ -269,11 +269,12 @@ TYPED_TEST(QmBasics, SharedRegionWorksAcrossFork) {
     std::string report = liveReportOf(heap, &live);
     EXPECT_EQ(live, 1u);
     EXPECT_NE(report.find("777 bytes in 1 fragment allocated at " + siteText(__FILE__, childLine)),
-              std::string::npos) << report;
+              std::string::npos)
+        << report;
     heap->free(childBlock);
     EXPECT_TRUE(heap->check());
     EXPECT_TRUE(capturedLines().empty());
 }
 
-} // namespace
-} // namespace osprey::mem::testing
+}  // namespace
+}  // namespace osprey::mem::testing
