@@ -28,7 +28,7 @@ bool parseQ(std::string_view v, uint16_t& out) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 const ContactBody* parseContact(SipMsg& msg, HeaderField& h) {
     const ContactBody* cached;
@@ -66,30 +66,31 @@ const ContactBody* parseContact(SipMsg& msg, HeaderField& h) {
             headerFail(msg, h, err);
             return nullptr;
         }
-        bool ok = scanParams(s, p, cv->addr.params, err,
-                             [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
-            if (paramIs(name, "expires")) {
-                uint32_t e = 0;
-                NumResult r = hasValue ? parseU32(value, e) : NumResult::NotNumber;
-                if (r == NumResult::NotNumber)
-                    return bad(ParseErrc::BadParam, "bad expires '%1'", at, value);
-                // RFC 3261 §10.3: a registrar clamps anyway; saturate beyond 32 bits
-                // (RFC 4475 3.1.2.4 allows treating it as a default).
-                cv->expires = r == NumResult::TooLarge ? 0xffffffffu : e;
-                cv->hasExpires = true;
-            } else if (paramIs(name, "q")) {
-                if (!hasValue || !parseQ(value, cv->q))
-                    return bad(ParseErrc::BadParam, "bad q-value '%1'", at, value);
-                cv->hasQ = true;
-            } else if (paramIs(name, "+sip.instance")) {
-                cv->instance = value;
-            } else if (paramIs(name, "reg-id")) {
-                if (!hasValue || parseU32(value, cv->regId) != NumResult::Ok)
-                    return bad(ParseErrc::BadParam, "bad reg-id '%1'", at, value);
-                cv->hasRegId = true;
-            }
-            return true;
-        });
+        bool ok = scanParams(
+            s, p, cv->addr.params, err,
+            [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
+                if (paramIs(name, "expires")) {
+                    uint32_t e = 0;
+                    NumResult r = hasValue ? parseU32(value, e) : NumResult::NotNumber;
+                    if (r == NumResult::NotNumber)
+                        return bad(ParseErrc::BadParam, "bad expires '%1'", at, value);
+                    // RFC 3261 §10.3: a registrar clamps anyway; saturate beyond 32 bits
+                    // (RFC 4475 3.1.2.4 allows treating it as a default).
+                    cv->expires = r == NumResult::TooLarge ? 0xffffffffu : e;
+                    cv->hasExpires = true;
+                } else if (paramIs(name, "q")) {
+                    if (!hasValue || !parseQ(value, cv->q))
+                        return bad(ParseErrc::BadParam, "bad q-value '%1'", at, value);
+                    cv->hasQ = true;
+                } else if (paramIs(name, "+sip.instance")) {
+                    cv->instance = value;
+                } else if (paramIs(name, "reg-id")) {
+                    if (!hasValue || parseU32(value, cv->regId) != NumResult::Ok)
+                        return bad(ParseErrc::BadParam, "bad reg-id '%1'", at, value);
+                    cv->hasRegId = true;
+                }
+                return true;
+            });
         if (!ok) {
             headerFail(msg, h, err);
             return nullptr;
@@ -101,7 +102,8 @@ const ContactBody* parseContact(SipMsg& msg, HeaderField& h) {
         p = skipLws(s, p);
         if (p >= s.size()) break;
         if (s[p] != ',') {
-            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after contact", p, s.substr(p, 1));
+            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after contact", p,
+                       s.substr(p, 1));
             return nullptr;
         }
         p = skipLws(s, p + 1);
@@ -111,4 +113,4 @@ const ContactBody* parseContact(SipMsg& msg, HeaderField& h) {
     return body;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -37,9 +37,9 @@ const ContentTypeBody* parseContentType(SipMsg& msg, HeaderField& h) {
     ParseError err;
     bool ok = scanParams(s, p, b->params, err,
                          [&](std::string_view name, std::string_view value, bool, size_t) {
-        if (paramIs(name, "boundary")) b->boundary = unquote(value);
-        return true;
-    });
+                             if (paramIs(name, "boundary")) b->boundary = unquote(value);
+                             return true;
+                         });
     if (!ok) {
         headerFail(msg, h, err);
         return nullptr;
@@ -60,4 +60,4 @@ const ContentTypeBody* getContentType(SipMsg& msg) {
     return h ? parseContentType(msg, *h) : nullptr;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

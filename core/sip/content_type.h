@@ -18,4 +18,4 @@ struct ContentTypeBody {
 const ContentTypeBody* parseContentType(SipMsg& msg, HeaderField& h);
 const ContentTypeBody* getContentType(SipMsg& msg);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -53,4 +53,4 @@ const CSeqBody* getCSeq(SipMsg& msg) {
     return h ? parseCSeq(msg, *h) : nullptr;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

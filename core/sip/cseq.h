@@ -19,4 +19,4 @@ struct CSeqBody {
 const CSeqBody* parseCSeq(SipMsg& msg, HeaderField& h);
 const CSeqBody* getCSeq(SipMsg& msg);  // first CSeq, found and parsed on demand
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -35,9 +35,11 @@ void pick(AuthBody& b, std::string_view name, std::string_view v) {
     }
 }
 
-bool isValueChar(char c) { return !is(c, kLws | kCtl) && c != ',' && c != '"'; }
+bool isValueChar(char c) {
+    return !is(c, kLws | kCtl) && c != ',' && c != '"';
+}
 
-} // namespace
+}  // namespace
 
 const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
     const AuthBody* cached;
@@ -92,7 +94,8 @@ const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
             ve = vs;
             while (ve < s.size() && isValueChar(s[ve])) ++ve;
             if (ve == vs) {
-                headerFail(msg, h, ParseErrc::BadParam, "'%1' has no value", ns, s.substr(ns, ne - ns));
+                headerFail(msg, h, ParseErrc::BadParam, "'%1' has no value", ns,
+                           s.substr(ns, ne - ns));
                 return nullptr;
             }
             v = s.substr(vs, ve - vs);
@@ -115,4 +118,4 @@ const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
     return b;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -20,4 +20,4 @@ struct AuthBody {
 
 const AuthBody* parseAuth(SipMsg& msg, HeaderField& h);  // (cached)
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -28,9 +28,9 @@ const EventBody* parseEvent(SipMsg& msg, HeaderField& h) {
     ParseError err;
     bool ok = scanParams(s, p, b->params, err,
                          [&](std::string_view name, std::string_view value, bool, size_t) {
-        if (paramIs(name, "id")) b->id = value;
-        return true;
-    });
+                             if (paramIs(name, "id")) b->id = value;
+                             return true;
+                         });
     if (!ok) {
         headerFail(msg, h, err);
         return nullptr;
@@ -46,4 +46,4 @@ const EventBody* parseEvent(SipMsg& msg, HeaderField& h) {
     return b;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -15,4 +15,4 @@ struct EventBody {
 
 const EventBody* parseEvent(SipMsg& msg, HeaderField& h);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -22,19 +22,20 @@ const FromToBody* parseFromTo(SipMsg& msg, HeaderField& h) {
         headerFail(msg, h, err);
         return nullptr;
     }
-    bool ok = scanParams(s, p, b->addr.params, err,
-                         [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
-        if (paramIs(name, "tag")) {
-            if (!hasValue) {
-                err.code = ParseErrc::BadParam;
-                err.detail = "tag without value";
-                err.offset = static_cast<uint32_t>(at);
-                return false;
-            }
-            b->tag = value;
-        }
-        return true;
-    });
+    bool ok =
+        scanParams(s, p, b->addr.params, err,
+                   [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
+                       if (paramIs(name, "tag")) {
+                           if (!hasValue) {
+                               err.code = ParseErrc::BadParam;
+                               err.detail = "tag without value";
+                               err.offset = static_cast<uint32_t>(at);
+                               return false;
+                           }
+                           b->tag = value;
+                       }
+                       return true;
+                   });
     if (!ok) {
         headerFail(msg, h, err);
         return nullptr;
@@ -45,7 +46,8 @@ const FromToBody* parseFromTo(SipMsg& msg, HeaderField& h) {
         if (s[p] == ',')
             headerFail(msg, h, ParseErrc::MultipleValues, "more than one address", p);
         else
-            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after address", p, s.substr(p, 1));
+            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after address", p,
+                       s.substr(p, 1));
         return nullptr;
     }
     h.body = b;
@@ -63,4 +65,4 @@ const FromToBody* getTo(SipMsg& msg) {
     return h ? parseFromTo(msg, *h) : nullptr;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

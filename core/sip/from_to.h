@@ -21,4 +21,4 @@ const FromToBody* parseFromTo(SipMsg& msg, HeaderField& h);
 const FromToBody* getFrom(SipMsg& msg);
 const FromToBody* getTo(SipMsg& msg);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -51,4 +51,4 @@ inline bool cachedBody(const HeaderField& h, const T*& out) {
 // Dispatches to the typed parser of h.kind (no-op for kinds kept raw). Internal.
 bool parseHeaderBody(SipMsg& msg, HeaderField& h);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

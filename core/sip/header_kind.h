@@ -79,7 +79,9 @@ static_assert(kHeaderKindCount <= 63);
 
 using HeaderMask = uint64_t;
 
-constexpr HeaderMask headerBit(HeaderKind k) { return HeaderMask{1} << static_cast<unsigned>(k); }
+constexpr HeaderMask headerBit(HeaderKind k) {
+    return HeaderMask{1} << static_cast<unsigned>(k);
+}
 
 // Masks in Kamailio's spelling, so parseHeaders(msg, HDR_FROM | HDR_TO) reads as it does there.
 inline constexpr HeaderMask HDR_OTHER = headerBit(HeaderKind::Other);
@@ -124,4 +126,4 @@ HeaderKind lookupHeaderKind(std::string_view name);
 // also appear several times. Single-value headers (From, To, Call-ID, CSeq, ...) are not.
 bool headerIsList(HeaderKind k);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

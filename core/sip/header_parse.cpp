@@ -18,16 +18,22 @@ bool parseHeaderBody(SipMsg& msg, HeaderField& h) {
     if (h.state != BodyState::Unparsed) return h.state == BodyState::Parsed;
     using K = HeaderKind;
     switch (h.kind) {
-        case K::Via: return parseVia(msg, h) != nullptr;
+        case K::Via:
+            return parseVia(msg, h) != nullptr;
         case K::From:
-        case K::To: return parseFromTo(msg, h) != nullptr;
-        case K::CSeq: return parseCSeq(msg, h) != nullptr;
+        case K::To:
+            return parseFromTo(msg, h) != nullptr;
+        case K::CSeq:
+            return parseCSeq(msg, h) != nullptr;
         case K::MaxForwards:
         case K::ContentLength:
         case K::Expires:
-        case K::MinExpires: return parseNumberHeader(msg, h) != nullptr;
-        case K::ContentType: return parseContentType(msg, h) != nullptr;
-        case K::Contact: return parseContact(msg, h) != nullptr;
+        case K::MinExpires:
+            return parseNumberHeader(msg, h) != nullptr;
+        case K::ContentType:
+            return parseContentType(msg, h) != nullptr;
+        case K::Contact:
+            return parseContact(msg, h) != nullptr;
         case K::Route:
         case K::RecordRoute:
         case K::Path:
@@ -39,7 +45,8 @@ bool parseHeaderBody(SipMsg& msg, HeaderField& h) {
         case K::Diversion:
         case K::AlertInfo:
         case K::CallInfo:
-        case K::ErrorInfo: return parseRoute(msg, h) != nullptr;
+        case K::ErrorInfo:
+            return parseRoute(msg, h) != nullptr;
         case K::Require:
         case K::ProxyRequire:
         case K::Supported:
@@ -50,14 +57,18 @@ bool parseHeaderBody(SipMsg& msg, HeaderField& h) {
         case K::AcceptEncoding:
         case K::AcceptLanguage:
         case K::ContentEncoding:
-        case K::ContentLanguage: return parseTokenList(msg, h) != nullptr;
+        case K::ContentLanguage:
+            return parseTokenList(msg, h) != nullptr;
         case K::Authorization:
         case K::ProxyAuthorization:
         case K::WwwAuthenticate:
-        case K::ProxyAuthenticate: return parseAuth(msg, h) != nullptr;
-        case K::Event: return parseEvent(msg, h) != nullptr;
-        default: return parseTextHeader(msg, h);
+        case K::ProxyAuthenticate:
+            return parseAuth(msg, h) != nullptr;
+        case K::Event:
+            return parseEvent(msg, h) != nullptr;
+        default:
+            return parseTextHeader(msg, h);
     }
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

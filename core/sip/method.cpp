@@ -6,9 +6,9 @@
 namespace osprey::sip {
 
 namespace {
-constexpr std::string_view kNames[] = {"",        "INVITE",  "ACK",     "BYE",       "CANCEL",
-                                       "REGISTER", "OPTIONS", "INFO",    "UPDATE",    "PRACK",
-                                       "SUBSCRIBE", "NOTIFY", "MESSAGE", "REFER",     "PUBLISH"};
+constexpr std::string_view kNames[] = {"",          "INVITE",  "ACK",     "BYE",    "CANCEL",
+                                       "REGISTER",  "OPTIONS", "INFO",    "UPDATE", "PRACK",
+                                       "SUBSCRIBE", "NOTIFY",  "MESSAGE", "REFER",  "PUBLISH"};
 }
 
 Method methodFromText(std::string_view t) {
@@ -53,4 +53,4 @@ std::string_view methodName(Method m) {
     return i < std::size(kNames) ? kNames[i] : std::string_view{};
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -25,10 +25,12 @@ enum class Method : uint8_t {
 };
 
 using MethodMask = uint32_t;
-constexpr MethodMask methodBit(Method m) { return MethodMask{1} << static_cast<unsigned>(m); }
+constexpr MethodMask methodBit(Method m) {
+    return MethodMask{1} << static_cast<unsigned>(m);
+}
 
 // Method names are case-sensitive (RFC 3261 §7.1): "invite" is an extension method.
 Method methodFromText(std::string_view text);
 std::string_view methodName(Method m);  // "INVITE", ...; "" for Other
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -25,9 +25,8 @@ void SipMsg::reset() {
 uint32_t SipMsg::indexOf(const HeaderField& h) const {
     const auto* inl = reinterpret_cast<const HeaderField*>(inlineStore_);
     if (&h >= inl && &h < inl + kInlineHeaders) return static_cast<uint32_t>(&h - inl);
-    uint32_t nblocks = count > kInlineHeaders
-                           ? (count - kInlineHeaders + kBlockHeaders - 1) / kBlockHeaders
-                           : 0;
+    uint32_t nblocks =
+        count > kInlineHeaders ? (count - kInlineHeaders + kBlockHeaders - 1) / kBlockHeaders : 0;
     for (uint32_t b = 0; b < nblocks; ++b) {
         if (&h >= blocks[b] && &h < blocks[b] + kBlockHeaders)
             return kInlineHeaders + b * kBlockHeaders + static_cast<uint32_t>(&h - blocks[b]);
@@ -76,4 +75,4 @@ std::string_view SipMsg::reasonPhrase() {
     return {reasonBuf_, n};
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -57,8 +57,8 @@ struct HeaderField {
     uint32_t end;            // offset just past its line terminator (CRLF, or bare LF)
     HeaderKind kind;
     BodyState state;
-    uint16_t nextSame;       // index of the next header of the same kind, or kNoHeader
-    void* body;              // parsed value when state == Parsed (type depends on kind)
+    uint16_t nextSame;  // index of the next header of the same kind, or kNoHeader
+    void* body;         // parsed value when state == Parsed (type depends on kind)
 };
 
 struct StartLine {
@@ -69,7 +69,7 @@ struct StartLine {
     std::string_view uri;  // Request-URI as written; requestUri() parses it
     // Status-Line (RFC 3261 §7.2)
     uint16_t status = 0;
-    std::string_view reason;  // may be empty (RFC 4475 3.1.1.13)
+    std::string_view reason;   // may be empty (RFC 4475 3.1.1.13)
     std::string_view version;  // "SIP/2.0" as written
     std::string_view text;     // the whole line without its terminator
 };
@@ -107,18 +107,18 @@ struct SipMsg {
     int errorStatus() const { return suggestedStatus(error); }
 
     // --- state (read freely; written only by the parser) ---
-    std::string_view data;    // the buffer given to parseMsg
+    std::string_view data;  // the buffer given to parseMsg
     StartLine start;
     ViaBody* topVia = nullptr;  // first value of the first Via (requests and replies)
     ParseError error;
-    HeaderMask seen = 0;      // kinds found so far
-    uint32_t count = 0;       // headers found so far
-    uint32_t scanPos = 0;     // where header scanning continues
-    bool eoh = false;         // header section fully scanned
-    uint32_t bodyStart = 0;   // valid once eoh: offset after the empty line
-    std::string_view body;    // set by findBody (and parseAll / checkMessage)
+    HeaderMask seen = 0;     // kinds found so far
+    uint32_t count = 0;      // headers found so far
+    uint32_t scanPos = 0;    // where header scanning continues
+    bool eoh = false;        // header section fully scanned
+    uint32_t bodyStart = 0;  // valid once eoh: offset after the empty line
+    std::string_view body;   // set by findBody (and parseAll / checkMessage)
     bool bodyFound = false;
-    SipUri* ruri = nullptr;   // set by requestUri()
+    SipUri* ruri = nullptr;              // set by requestUri()
     uint16_t firstOf[kHeaderKindCount];  // valid for kinds whose `seen` bit is set
     uint16_t lastOf[kHeaderKindCount];
     HeaderField* blocks[(kMaxHeaders - kInlineHeaders) / kBlockHeaders];
@@ -175,4 +175,4 @@ HeaderField* findHeaderByName(SipMsg& msg, std::string_view name);
 // RFC 4475 3.1.2.11). nullptr for responses.
 const SipUri* requestUri(SipMsg& msg);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -33,4 +33,4 @@ void MsgArena::release() {
     end_ = inline_ + kInlineBytes;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

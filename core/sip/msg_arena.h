@@ -69,4 +69,4 @@ private:
     size_t chunks_ = 0;
 };
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

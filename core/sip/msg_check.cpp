@@ -48,9 +48,18 @@ bool parseHeaderUris(SipMsg& msg, HeaderField& h) {
                 if (!ok(v->addr, h)) return false;
             return true;
         }
-        case K::Route: case K::RecordRoute: case K::Path: case K::ReplyTo: case K::ReferTo:
-        case K::ReferredBy: case K::PAssertedIdentity: case K::PPreferredIdentity:
-        case K::Diversion: case K::AlertInfo: case K::CallInfo: case K::ErrorInfo: {
+        case K::Route:
+        case K::RecordRoute:
+        case K::Path:
+        case K::ReplyTo:
+        case K::ReferTo:
+        case K::ReferredBy:
+        case K::PAssertedIdentity:
+        case K::PPreferredIdentity:
+        case K::Diversion:
+        case K::AlertInfo:
+        case K::CallInfo:
+        case K::ErrorInfo: {
             for (auto* r = static_cast<RouteBody*>(h.body); r; r = r->next)
                 if (!ok(r->addr, h)) return false;
             return true;
@@ -60,7 +69,7 @@ bool parseHeaderUris(SipMsg& msg, HeaderField& h) {
     }
 }
 
-} // namespace
+}  // namespace
 
 bool findBody(SipMsg& msg) {
     if (msg.bodyFound) return true;
@@ -144,8 +153,8 @@ bool checkMessage(SipMsg& msg) {
             return msgFail(msg, ParseErrc::MissingHeader, k, "missing %1 header", msg.bodyStart,
                            headerKindName(k));
     }
-    static constexpr K kSingle[] = {K::CallId, K::CSeq, K::From, K::To, K::MaxForwards,
-                                    K::ContentLength, K::ContentType, K::Expires};
+    static constexpr K kSingle[] = {K::CallId,      K::CSeq,          K::From,        K::To,
+                                    K::MaxForwards, K::ContentLength, K::ContentType, K::Expires};
     for (K k : kSingle) {
         HeaderField* h = first(msg, k);
         if (h && h->nextSame != kNoHeader) {
@@ -169,4 +178,4 @@ bool checkMessage(SipMsg& msg) {
     return findBody(msg);
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -24,14 +24,17 @@ bool startFail(SipMsg& msg, ParseErrc code, const char* detail, size_t offset,
     return msg.fail(e);
 }
 
-bool isSipVersion(std::string_view v) { return equalsNoCase(v, "SIP/2.0"); }
+bool isSipVersion(std::string_view v) {
+    return equalsNoCase(v, "SIP/2.0");
+}
 
 bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
     StartLine& sl = msg.start;
     sl.isRequest = true;
     size_t sp1 = scanWhile(line, 0, kToken);
     if (sp1 == 0 || sp1 == line.size() || line[sp1] != ' ') {
-        if (sp1 == line.size()) return startFail(msg, ParseErrc::BadStartLine, "no Request-URI", base);
+        if (sp1 == line.size())
+            return startFail(msg, ParseErrc::BadStartLine, "no Request-URI", base);
         return startFail(msg, ParseErrc::BadMethod, "illegal character '%1' in method", base + sp1,
                          line.substr(sp1, 1));
     }
@@ -51,8 +54,8 @@ bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
                          "more than one SP between request line elements", base + sp1 + 1);
     if (!isSipVersion(sl.version)) {
         if (sl.version.size() >= 4 && equalsNoCase(sl.version.substr(0, 4), "SIP/"))
-            return startFail(msg, ParseErrc::BadVersion, "unsupported version '%1'", base + last + 1,
-                             sl.version);
+            return startFail(msg, ParseErrc::BadVersion, "unsupported version '%1'",
+                             base + last + 1, sl.version);
         return startFail(msg, ParseErrc::BadStartLine, "'%1' is not a SIP version", base + last + 1,
                          sl.version);
     }
@@ -90,7 +93,8 @@ bool parseStatusLine(SipMsg& msg, std::string_view line, size_t base) {
     if (code.size() != 3 || (de < line.size() && line[de] != ' '))
         return startFail(msg, ParseErrc::BadStatusCode, "status code '%1' is not three digits",
                          base + d, line.substr(d, line.find(' ', d) - d));
-    unsigned v = static_cast<unsigned>((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0'));
+    unsigned v =
+        static_cast<unsigned>((code[0] - '0') * 100 + (code[1] - '0') * 10 + (code[2] - '0'));
     if (v < 100 || v > 699)
         return startFail(msg, ParseErrc::BadStatusCode, "status code %1 out of range 100-699",
                          base + d, code);
@@ -128,14 +132,15 @@ bool parseStartLine(SipMsg& msg) {
     const char* b = msg.data.data();
     const size_t n = msg.data.size();
     if (p >= n)
-        return startFail(msg, ParseErrc::Truncated, "header section not terminated by an empty line",
-                         n);
+        return startFail(msg, ParseErrc::Truncated,
+                         "header section not terminated by an empty line", n);
     const char c = b[p];
     if (c == '\r') return startFail(msg, ParseErrc::BadLineEnding, "CR without LF", p);
     size_t q = scanWhile(msg.data, p, kToken);
     if (q == p) {
         if (c == ' ' || c == '\t')
-            return startFail(msg, ParseErrc::BadHeaderName, "continuation line without a header", p);
+            return startFail(msg, ParseErrc::BadHeaderName, "continuation line without a header",
+                             p);
         return startFail(msg, ParseErrc::BadHeaderName, "illegal character '%1' in header name", p,
                          msg.data.substr(p, 1));
     }
@@ -228,7 +233,7 @@ bool scanOne(SipMsg& msg) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 bool parseMsg(SipMsg& msg, std::string_view data) {
     if (msg.data.data() != nullptr || msg.count != 0) msg.reset();
@@ -240,7 +245,8 @@ bool parseMsg(SipMsg& msg, std::string_view data) {
         if (!scanOne(msg)) return false;
     }
     if (msg.seen & HDR_VIA) {
-        const ViaBody* v = parseVia(msg, msg.header(msg.firstOf[static_cast<unsigned>(HeaderKind::Via)]));
+        const ViaBody* v =
+            parseVia(msg, msg.header(msg.firstOf[static_cast<unsigned>(HeaderKind::Via)]));
         if (!v) return false;
         msg.topVia = const_cast<ViaBody*>(v);
     }
@@ -295,4 +301,4 @@ HeaderField* findHeaderByName(SipMsg& msg, std::string_view name) {
     }
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

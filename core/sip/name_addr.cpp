@@ -28,7 +28,7 @@ bool hasScheme(std::string_view uri) {
     return c > 0 && c < uri.size() && uri[c] == ':' && is(uri[0], kAlpha);
 }
 
-} // namespace
+}  // namespace
 
 bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& err) {
     const size_t n = s.size();
@@ -112,10 +112,13 @@ bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& e
 
 const SipUri* nameAddrUri(SipMsg& msg, NameAddr& na, const HeaderField* h) {
     switch (na.uriState) {
-        case UriState::Sip: return na.uri;
+        case UriState::Sip:
+            return na.uri;
         case UriState::Foreign:
-        case UriState::Bad: return nullptr;
-        case UriState::Unparsed: break;
+        case UriState::Bad:
+            return nullptr;
+        case UriState::Unparsed:
+            break;
     }
     SipUri* u = msg.arena.make<SipUri>();
     if (!u) {
@@ -156,4 +159,4 @@ std::string_view displayNameText(const NameAddr& na) {
     return d;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -23,10 +23,10 @@ struct NameAddr {
     std::string_view displayName;  // as written: tokens ("A. Bell") or quoted with quotes
     std::string_view uriText;      // without the angle brackets
     bool angled = false;
-    std::string_view params;       // raw list after the URI, without the leading ';'
-    std::string_view text;         // the whole element
+    std::string_view params;  // raw list after the URI, without the leading ';'
+    std::string_view text;    // the whole element
     UriState uriState = UriState::Unparsed;
-    SipUri* uri = nullptr;         // set by nameAddrUri when uriState == Sip
+    SipUri* uri = nullptr;  // set by nameAddrUri when uriState == Sip
 };
 
 // Parses the display name and URI of one element starting at `pos` in `value` (leading LWS
@@ -43,4 +43,4 @@ const SipUri* nameAddrUri(SipMsg& msg, NameAddr& na, const HeaderField* h = null
 // The display name without quotes (escapes kept) and without surrounding whitespace.
 std::string_view displayNameText(const NameAddr& na);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -59,12 +59,16 @@ const NumberBody* firstNumber(SipMsg& msg, HeaderKind k) {
     HeaderField* h = findHeader(msg, k);
     return h ? parseNumberHeader(msg, *h) : nullptr;
 }
-} // namespace
+}  // namespace
 
-const NumberBody* getMaxForwards(SipMsg& msg) { return firstNumber(msg, HeaderKind::MaxForwards); }
+const NumberBody* getMaxForwards(SipMsg& msg) {
+    return firstNumber(msg, HeaderKind::MaxForwards);
+}
 const NumberBody* getContentLength(SipMsg& msg) {
     return firstNumber(msg, HeaderKind::ContentLength);
 }
-const NumberBody* getExpires(SipMsg& msg) { return firstNumber(msg, HeaderKind::Expires); }
+const NumberBody* getExpires(SipMsg& msg) {
+    return firstNumber(msg, HeaderKind::Expires);
+}
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

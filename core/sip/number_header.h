@@ -21,4 +21,4 @@ const NumberBody* getMaxForwards(SipMsg& msg);
 const NumberBody* getContentLength(SipMsg& msg);
 const NumberBody* getExpires(SipMsg& msg);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -67,7 +67,7 @@ bool scanParams(std::string_view s, size_t& pos, std::string_view& raw, ParseErr
         p = skipLws(s, p);
     }
     raw = rawStart == std::string_view::npos ? s.substr(pos, 0)
-                                              : s.substr(rawStart, rawEnd - rawStart);
+                                             : s.substr(rawStart, rawEnd - rawStart);
     return true;
 }
 
@@ -76,4 +76,4 @@ inline bool paramIs(std::string_view name, std::string_view lowerLiteral) {
     return lex::tokenIs(name, lowerLiteral);
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

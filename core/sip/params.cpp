@@ -24,7 +24,8 @@ bool ParamIter::next(Param& out) {
     size_t after = skipLws(s_, p);
     if (after < s_.size() && s_[after] == '=') {
         size_t vs = skipLws(s_, after + 1);
-        size_t ve = (vs < s_.size() && s_[vs] == '"') ? scanQuoted(s_, vs) : scanWhile(s_, vs, kParamV);
+        size_t ve =
+            (vs < s_.size() && s_[vs] == '"') ? scanQuoted(s_, vs) : scanWhile(s_, vs, kParamV);
         if (ve == std::string_view::npos || ve == vs) {
             ok_ = false;
             pos_ = s_.size();
@@ -61,4 +62,4 @@ std::string_view unquote(std::string_view v) {
     return v;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -34,4 +34,4 @@ bool findParam(std::string_view params, std::string_view name, Param* out = null
 // The value with surrounding quotes removed (escapes stay as written: "a\"b" -> a\"b).
 std::string_view unquote(std::string_view v);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

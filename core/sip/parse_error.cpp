@@ -110,18 +110,26 @@ void putToken(Out& o, std::string_view s) {
     }
 }
 
-} // namespace
+}  // namespace
 
-const char* parseErrcName(ParseErrc c) { return info(c).name; }
+const char* parseErrcName(ParseErrc c) {
+    return info(c).name;
+}
 
 int suggestedStatus(const ParseError& e) {
     switch (e.code) {
-        case ParseErrc::None: return 200;
-        case ParseErrc::UnsupportedUriScheme: return 416;
-        case ParseErrc::BadVersion: return 505;
-        case ParseErrc::MessageTooLarge: return 513;
-        case ParseErrc::OutOfMemory: return 500;
-        default: return 400;
+        case ParseErrc::None:
+            return 200;
+        case ParseErrc::UnsupportedUriScheme:
+            return 416;
+        case ParseErrc::BadVersion:
+            return 505;
+        case ParseErrc::MessageTooLarge:
+            return 513;
+        case ParseErrc::OutOfMemory:
+            return 500;
+        default:
+            return 400;
     }
 }
 
@@ -156,12 +164,23 @@ size_t formatReasonPhrase(const ParseError& e, char* out, size_t cap) {
     Out o{out, cap};
     if (cap == 0) return 0;
     switch (e.code) {
-        case ParseErrc::None: o.put("OK"); return o.finish();
-        case ParseErrc::BadVersion: o.put("Version Not Supported"); return o.finish();
-        case ParseErrc::UnsupportedUriScheme: o.put("Unsupported URI Scheme"); return o.finish();
-        case ParseErrc::MessageTooLarge: o.put("Message Too Large"); return o.finish();
-        case ParseErrc::OutOfMemory: o.put("Server Internal Error"); return o.finish();
-        default: break;
+        case ParseErrc::None:
+            o.put("OK");
+            return o.finish();
+        case ParseErrc::BadVersion:
+            o.put("Version Not Supported");
+            return o.finish();
+        case ParseErrc::UnsupportedUriScheme:
+            o.put("Unsupported URI Scheme");
+            return o.finish();
+        case ParseErrc::MessageTooLarge:
+            o.put("Message Too Large");
+            return o.finish();
+        case ParseErrc::OutOfMemory:
+            o.put("Server Internal Error");
+            return o.finish();
+        default:
+            break;
     }
     o.put("Bad ");
     std::string_view where = place(e);
@@ -172,10 +191,16 @@ size_t formatReasonPhrase(const ParseError& e, char* out, size_t cap) {
     }
     if (where.empty()) {
         switch (e.code) {
-            case ParseErrc::BadRequestUri: o.put("Request-URI"); break;
+            case ParseErrc::BadRequestUri:
+                o.put("Request-URI");
+                break;
             case ParseErrc::BodyTooShort:
-            case ParseErrc::MissingContentLength: o.put("Content-Length"); break;
-            default: o.put("Request"); break;
+            case ParseErrc::MissingContentLength:
+                o.put("Content-Length");
+                break;
+            default:
+                o.put("Request");
+                break;
         }
         if (e.code != ParseErrc::BadRequestUri) {
             o.put(" - ");
@@ -189,4 +214,4 @@ size_t formatReasonPhrase(const ParseError& e, char* out, size_t cap) {
     return o.finish();
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -43,17 +43,17 @@ enum class ParseErrc : uint8_t {
     BodyTooShort,          // Content-Length larger than the data received (RFC 4475 3.1.2.2)
     MissingContentLength,  // stream transport message without Content-Length (RFC 3261 §18.3)
     MessageTooLarge,
-    OutOfMemory,           // the per-message heap is exhausted
+    OutOfMemory,  // the per-message heap is exhausted
 };
 
 struct ParseError {
     ParseErrc code = ParseErrc::None;
     HeaderKind kind = HeaderKind::Other;  // header concerned (Other with `header` set, or none)
-    std::string_view header;  // header name as written; empty for start line and body
-    uint32_t offset = 0;      // byte offset into the message where the problem was seen
-    const char* detail = "";  // static text; "%1"/"%2" stand for got/want
-    std::string_view got;     // offending text (a view into the message)
-    std::string_view want;    // what it had to match, for mismatches
+    std::string_view header;              // header name as written; empty for start line and body
+    uint32_t offset = 0;                  // byte offset into the message where the problem was seen
+    const char* detail = "";              // static text; "%1"/"%2" stand for got/want
+    std::string_view got;                 // offending text (a view into the message)
+    std::string_view want;                // what it had to match, for mismatches
 
     explicit operator bool() const { return code != ParseErrc::None; }
 };
@@ -73,4 +73,4 @@ size_t formatParseError(const ParseError& e, char* out, size_t cap);
 // static text, never message content, so it is safe to put on the status line.
 size_t formatReasonPhrase(const ParseError& e, char* out, size_t cap);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

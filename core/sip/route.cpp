@@ -49,7 +49,8 @@ const RouteBody* parseRoute(SipMsg& msg, HeaderField& h) {
         p = skipLws(s, p);
         if (p >= s.size()) break;
         if (s[p] != ',') {
-            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after address", p, s.substr(p, 1));
+            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after address", p,
+                       s.substr(p, 1));
             return nullptr;
         }
         p = skipLws(s, p + 1);
@@ -59,4 +60,4 @@ const RouteBody* parseRoute(SipMsg& msg, HeaderField& h) {
     return first;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

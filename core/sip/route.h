@@ -15,4 +15,4 @@ struct RouteBody {
 
 const RouteBody* parseRoute(SipMsg& msg, HeaderField& h);  // (cached)
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -11,7 +11,8 @@ bool isIpv4(std::string_view h) {
     while (i <= h.size()) {
         size_t j = i;
         unsigned v = 0;
-        while (j < h.size() && is(h[j], kDigit) && j - i < 4) v = v * 10 + static_cast<unsigned>(h[j++] - '0');
+        while (j < h.size() && is(h[j], kDigit) && j - i < 4)
+            v = v * 10 + static_cast<unsigned>(h[j++] - '0');
         if (j == i || j - i > 3 || v > 255) return false;
         ++parts;
         if (j == h.size()) break;
@@ -78,7 +79,7 @@ bool isHostname(std::string_view h) {
     return p[n - 1] != '-' && is(p[top], kAlpha);
 }
 
-} // namespace
+}  // namespace
 
 HostType classifyHost(std::string_view h) {
     if (h.empty()) return HostType::Bad;
@@ -87,4 +88,4 @@ HostType classifyHost(std::string_view h) {
     return isHostname(h) ? HostType::Name : HostType::Bad;
 }
 
-} // namespace osprey::sip::lex
+}  // namespace osprey::sip::lex

@@ -11,17 +11,17 @@
 namespace osprey::sip::lex {
 
 enum : uint16_t {
-    kToken = 1 << 0,   // alphanum - . ! % * _ + ` ' ~
-    kBlank = 1 << 1,   // SP HT
-    kLws = 1 << 2,     // SP HT CR LF
+    kToken = 1 << 0,  // alphanum - . ! % * _ + ` ' ~
+    kBlank = 1 << 1,  // SP HT
+    kLws = 1 << 2,    // SP HT CR LF
     kDigit = 1 << 3,
     kAlpha = 1 << 4,
-    kWord = 1 << 5,    // Call-ID word: token chars and ( ) < > : \ " / [ ] ? { }
-    kCtl = 1 << 6,     // octets never allowed outside quoted-pair: 0x00-0x1F but HT, 0x7F
-    kHost = 1 << 7,    // hostname / IPv4 chars: alphanum - .
-    kParamV = 1 << 8,  // unquoted gen-value: token chars, and ':' '[' ']' for IPv6 hosts
-    kUriCh = 1 << 9,   // octets a URI may contain (RFC 3986 unreserved, reserved, %)
-    kScheme = 1 << 10, // ALPHA DIGIT + - .
+    kWord = 1 << 5,       // Call-ID word: token chars and ( ) < > : \ " / [ ] ? { }
+    kCtl = 1 << 6,        // octets never allowed outside quoted-pair: 0x00-0x1F but HT, 0x7F
+    kHost = 1 << 7,       // hostname / IPv4 chars: alphanum - .
+    kParamV = 1 << 8,     // unquoted gen-value: token chars, and ':' '[' ']' for IPv6 hosts
+    kUriCh = 1 << 9,      // octets a URI may contain (RFC 3986 unreserved, reserved, %)
+    kScheme = 1 << 10,    // ALPHA DIGIT + - .
     kAngleBad = 1 << 11,  // may not appear inside <URI>: LWS, CTL, '<', '"'
     kSpecStop = 1 << 12,  // ends or breaks a bare addr-spec: LWS CTL ; , ? < > "
 };
@@ -57,8 +57,12 @@ constexpr std::array<uint16_t, 256> makeClassTable() {
 
 inline constexpr std::array<uint16_t, 256> kClass = makeClassTable();
 
-inline bool is(char c, uint16_t mask) { return (kClass[static_cast<unsigned char>(c)] & mask) != 0; }
-inline char lower(char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c; }
+inline bool is(char c, uint16_t mask) {
+    return (kClass[static_cast<unsigned char>(c)] & mask) != 0;
+}
+inline char lower(char c) {
+    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
+}
 
 // Case-insensitive compare of a token (header or parameter name, transport, scheme) with a
 // lower-case literal. OR-ing 0x20 lowers a letter and maps no other token octet onto a letter
@@ -116,7 +120,8 @@ inline size_t skipLwsSlow(std::string_view s, size_t i) {
         char c = s[i];
         if (c == ' ' || c == '\t') {
             ++i;
-        } else if (c == '\r' && i + 2 < n && s[i + 1] == '\n' && (s[i + 2] == ' ' || s[i + 2] == '\t')) {
+        } else if (c == '\r' && i + 2 < n && s[i + 1] == '\n' &&
+                   (s[i + 2] == ' ' || s[i + 2] == '\t')) {
             i += 3;
         } else if (c == '\n' && i + 1 < n && (s[i + 1] == ' ' || s[i + 1] == '\t')) {
             i += 2;
@@ -155,7 +160,8 @@ inline size_t scanQuoted(std::string_view s, size_t i) {
         char c = s[i];
         if (c == '"') return i + 1;
         if (c == '\\') {
-            if (i + 1 >= s.size() || s[i + 1] == '\r' || s[i + 1] == '\n') return std::string_view::npos;
+            if (i + 1 >= s.size() || s[i + 1] == '\r' || s[i + 1] == '\n')
+                return std::string_view::npos;
             ++i;
         } else if (c == '\r' || c == '\n') {
             size_t j = skipLws(s, i);  // only a fold may break a quoted string's line
@@ -215,4 +221,4 @@ inline size_t scanHost(std::string_view s, size_t i) {
     return scanWhile(s, i, kHost);
 }
 
-} // namespace osprey::sip::lex
+}  // namespace osprey::sip::lex

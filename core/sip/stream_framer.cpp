@@ -54,8 +54,8 @@ bool StreamFramer::noteHeader(std::string_view d, size_t start, size_t end, Fram
     size_t tail = ve;
     while (tail < h.size() && is(h[tail], kLws)) ++tail;
     uint32_t v = 0;
-    NumResult r = ve > vs && tail == h.size() ? parseU32(h.substr(vs, ve - vs), v)
-                                              : NumResult::NotNumber;
+    NumResult r =
+        ve > vs && tail == h.size() ? parseU32(h.substr(vs, ve - vs), v) : NumResult::NotNumber;
     if (r == NumResult::NotNumber) {
         err = fail(ParseErrc::BadNumber, "Content-Length is not a number", start + vs);
         return false;
@@ -131,7 +131,8 @@ Frame StreamFramer::next(std::string_view d) {
         }
         if (headerEnd_ == 0) {
             if (d.size() >= max_)
-                return fail(ParseErrc::MessageTooLarge, "header section larger than the limit", max_);
+                return fail(ParseErrc::MessageTooLarge, "header section larger than the limit",
+                            max_);
             return f;
         }
         if (!haveLength_)
@@ -148,4 +149,4 @@ Frame StreamFramer::next(std::string_view d) {
     return f;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -61,14 +61,14 @@ private:
     size_t max_;
     bool inMessage_ = false;
     bool pastFirstLine_ = false;
-    size_t pos_ = 0;          // start of the next line to look at
-    size_t hdrStart_ = 0;     // start of the header whose continuation lines may follow
+    size_t pos_ = 0;       // start of the next line to look at
+    size_t hdrStart_ = 0;  // start of the header whose continuation lines may follow
     bool hdrOpen_ = false;
-    size_t headerEnd_ = 0;    // offset of the body once the empty line is found, else 0
+    size_t headerEnd_ = 0;  // offset of the body once the empty line is found, else 0
     bool haveLength_ = false;
     uint32_t contentLength_ = 0;
     bool failed_ = false;
     ParseError error_;
 };
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -57,7 +57,8 @@ bool checkDate(SipMsg& msg, HeaderField& h) {
               digits(s, 20, 2) && s[22] == ':' && digits(s, 23, 2) && s[25] == ' ';
     if (!ok) return headerFail(msg, h, ParseErrc::BadValue, "malformed date '%1'", 0, s);
     if (s.substr(26) != "GMT")
-        return headerFail(msg, h, ParseErrc::BadValue, "time zone '%1' is not GMT", 26, s.substr(26));
+        return headerFail(msg, h, ParseErrc::BadValue, "time zone '%1' is not GMT", 26,
+                          s.substr(26));
     return true;
 }
 
@@ -78,15 +79,21 @@ bool checkText(SipMsg& msg, HeaderField& h) {
     return true;
 }
 
-} // namespace
+}  // namespace
 
 bool parseTextHeader(SipMsg& msg, HeaderField& h) {
     if (h.state != BodyState::Unparsed) return h.state == BodyState::Parsed;
     bool ok;
     switch (h.kind) {
-        case HeaderKind::CallId: ok = checkCallId(msg, h); break;
-        case HeaderKind::Date: ok = checkDate(msg, h); break;
-        default: ok = checkText(msg, h); break;
+        case HeaderKind::CallId:
+            ok = checkCallId(msg, h);
+            break;
+        case HeaderKind::Date:
+            ok = checkDate(msg, h);
+            break;
+        default:
+            ok = checkText(msg, h);
+            break;
     }
     if (ok) h.state = BodyState::Parsed;
     return ok;
@@ -102,4 +109,4 @@ std::string_view getUserAgent(SipMsg& msg) {
     return (h && parseTextHeader(msg, *h)) ? h->value : std::string_view{};
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -17,4 +17,4 @@ bool parseTextHeader(SipMsg& msg, HeaderField& h);
 std::string_view getCallId(SipMsg& msg);
 std::string_view getUserAgent(SipMsg& msg);
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

@@ -39,7 +39,8 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
         const size_t ts = p;
         size_t te = scanWhile(s, ts, kToken);
         if (te == ts) {
-            headerFail(msg, h, ParseErrc::BadValue, "expected a token, got '%1'", ts, s.substr(ts, 1));
+            headerFail(msg, h, ParseErrc::BadValue, "expected a token, got '%1'", ts,
+                       s.substr(ts, 1));
             return nullptr;
         }
         if (media) {  // media-range: type SLASH subtype (RFC 3261 §20.1)
@@ -105,4 +106,4 @@ bool tokenListHas(const TokenList& l, std::string_view token) {
     return false;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

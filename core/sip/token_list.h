@@ -15,11 +15,11 @@ struct HeaderField;
 struct TokenList {
     std::string_view* items = nullptr;  // the tokens, parameters stripped
     uint32_t count = 0;
-    MethodMask methods = 0;             // Allow: the known methods listed
+    MethodMask methods = 0;  // Allow: the known methods listed
 };
 
 const TokenList* parseTokenList(SipMsg& msg, HeaderField& h);  // one header line (cached)
 
 bool tokenListHas(const TokenList& l, std::string_view token);  // case-insensitive
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

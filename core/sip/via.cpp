@@ -25,10 +25,14 @@ ViaTransport transportOf(std::string_view t) {
 
 HostKind hostKindOf(HostType t) {
     switch (t) {
-        case HostType::Name: return HostKind::Name;
-        case HostType::Ipv4: return HostKind::Ipv4;
-        case HostType::Ipv6: return HostKind::Ipv6;
-        default: return HostKind::None;
+        case HostType::Name:
+            return HostKind::Name;
+        case HostType::Ipv4:
+            return HostKind::Ipv4;
+        case HostType::Ipv6:
+            return HostKind::Ipv6;
+        default:
+            return HostKind::None;
     }
 }
 
@@ -87,38 +91,42 @@ bool parseViaParm(std::string_view s, size_t& pos, ViaBody& v, ParseError& err) 
         v.hasPort = true;
         p = pe;
     }
-    bool ok = scanParams(s, p, v.params, err,
-                         [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
-        if (paramIs(name, "branch")) {
-            if (!hasValue) return fail(ParseErrc::BadParam, "branch without value", at);
-            v.branch = value;
-        } else if (paramIs(name, "received")) {
-            if (!hasValue) return fail(ParseErrc::BadParam, "received without value", at);
-            v.received = value;
-        } else if (paramIs(name, "rport")) {
-            v.hasRport = true;
-            uint32_t port = 0;
-            if (hasValue && (parseU32(value, port) != NumResult::Ok || port > 65535))
-                return fail(ParseErrc::BadParam, "bad rport '%1'", at, value);
-            v.rport = value;
-        } else if (paramIs(name, "maddr")) {
-            if (!hasValue) return fail(ParseErrc::BadParam, "maddr without value", at);
-            v.maddr = value;
-        } else if (paramIs(name, "ttl")) {
-            uint32_t ttl = 0;
-            if (!hasValue || parseU32(value, ttl) != NumResult::Ok || ttl > 255)
-                return fail(ParseErrc::BadParam, "bad ttl '%1'", at, value);
-            v.ttl = value;
-        }
-        return true;
-    });
+    bool ok =
+        scanParams(s, p, v.params, err,
+                   [&](std::string_view name, std::string_view value, bool hasValue, size_t at) {
+                       if (paramIs(name, "branch")) {
+                           if (!hasValue)
+                               return fail(ParseErrc::BadParam, "branch without value", at);
+                           v.branch = value;
+                       } else if (paramIs(name, "received")) {
+                           if (!hasValue)
+                               return fail(ParseErrc::BadParam, "received without value", at);
+                           v.received = value;
+                       } else if (paramIs(name, "rport")) {
+                           v.hasRport = true;
+                           uint32_t port = 0;
+                           if (hasValue && (parseU32(value, port) != NumResult::Ok || port > 65535))
+                               return fail(ParseErrc::BadParam, "bad rport '%1'", at, value);
+                           v.rport = value;
+                       } else if (paramIs(name, "maddr")) {
+                           if (!hasValue)
+                               return fail(ParseErrc::BadParam, "maddr without value", at);
+                           v.maddr = value;
+                       } else if (paramIs(name, "ttl")) {
+                           uint32_t ttl = 0;
+                           if (!hasValue || parseU32(value, ttl) != NumResult::Ok || ttl > 255)
+                               return fail(ParseErrc::BadParam, "bad ttl '%1'", at, value);
+                           v.ttl = value;
+                       }
+                       return true;
+                   });
     if (!ok) return false;
     v.text = s.substr(start, p - start);
     pos = p;
     return true;
 }
 
-} // namespace
+}  // namespace
 
 const ViaBody* parseVia(SipMsg& msg, HeaderField& h) {
     const ViaBody* cached;
@@ -143,7 +151,8 @@ const ViaBody* parseVia(SipMsg& msg, HeaderField& h) {
         p = skipLws(s, p);
         if (p >= s.size()) break;
         if (s[p] != ',') {
-            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after Via value", p, s.substr(p, 1));
+            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after Via value", p,
+                       s.substr(p, 1));
             return nullptr;
         }
         p = skipLws(s, p + 1);
@@ -153,4 +162,4 @@ const ViaBody* parseVia(SipMsg& msg, HeaderField& h) {
     return first;
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

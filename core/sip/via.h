@@ -18,19 +18,19 @@ struct ViaBody {
     std::string_view version;    // "2.0"
     std::string_view transport;  // as written: "UDP", "TLS", "UNKNOWN" (RFC 4475 3.1.1.10)
     ViaTransport proto = ViaTransport::Other;
-    std::string_view host;       // sent-by host; IPv6 references keep brackets
+    std::string_view host;  // sent-by host; IPv6 references keep brackets
     HostKind hostKind = HostKind::None;
     uint16_t port = 0;
     bool hasPort = false;
-    bool hasRport = false;       // ";rport" present, with or without a value
-    std::string_view params;     // raw list without the leading ';' (may contain LWS)
-    std::string_view branch;     // empty when absent (RFC 2543 peers, RFC 4475 3.4.1)
+    bool hasRport = false;    // ";rport" present, with or without a value
+    std::string_view params;  // raw list without the leading ';' (may contain LWS)
+    std::string_view branch;  // empty when absent (RFC 2543 peers, RFC 4475 3.4.1)
     std::string_view received;
-    std::string_view rport;      // the value when "rport=N" (replies), else empty
+    std::string_view rport;  // the value when "rport=N" (replies), else empty
     std::string_view maddr;
     std::string_view ttl;
-    std::string_view text;       // the whole via-parm, from protocol to its last parameter
-    ViaBody* next = nullptr;     // next via-parm in the same header line
+    std::string_view text;    // the whole via-parm, from protocol to its last parameter
+    ViaBody* next = nullptr;  // next via-parm in the same header line
 };
 
 // Parses every via-parm of one Via header (cached on the header). nullptr on error.
@@ -41,4 +41,4 @@ inline bool viaBranchIsRfc3261(const ViaBody& v) {
     return v.branch.size() >= 7 && v.branch.substr(0, 7) == "z9hG4bK";
 }
 
-} // namespace osprey::sip
+}  // namespace osprey::sip

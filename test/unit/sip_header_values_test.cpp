@@ -27,7 +27,7 @@ ParseErrc errorOf(const std::string& line, F parse) {
     return o->msg.error.code;
 }
 
-} // namespace
+}  // namespace
 
 TEST(SipCSeq, Values) {
     auto o = oneHeader("CSeq: 0009\r\n  INVITE");
@@ -94,7 +94,8 @@ TEST(SipTokenList, OptionTagsAndMethods) {
     l = parseTokenList(k->msg, *k->h);
     ASSERT_NE(l, nullptr);
     EXPECT_EQ(l->count, 0u);
-    auto acc = oneHeader("Accept: application/sdp, application/pkcs7-mime,\r\n        multipart/mixed;level=1");
+    auto acc = oneHeader(
+        "Accept: application/sdp, application/pkcs7-mime,\r\n        multipart/mixed;level=1");
     l = parseTokenList(acc->msg, *acc->h);
     ASSERT_NE(l, nullptr) << acc->msg.errorText();
     ASSERT_EQ(l->count, 3u);
@@ -107,9 +108,11 @@ TEST(SipTokenList, OptionTagsAndMethods) {
 
 TEST(SipAuth, DigestCredentials) {
     auto o = oneHeader(
-        "Authorization: Digest username=\"bob\", realm=\"biloxi.com\",\r\n nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", "
+        "Authorization: Digest username=\"bob\", realm=\"biloxi.com\",\r\n "
+        "nonce=\"dcd98b7102dd2f0e8b11d0f600bfb0c093\", "
         "uri=\"sip:bob@biloxi.com\", qop=auth, nc=00000001, cnonce=\"0a4f113b\", "
-        "response=\"6629fae49393a05397450978507c4ef1\", opaque = \"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=MD5");
+        "response=\"6629fae49393a05397450978507c4ef1\", opaque = "
+        "\"5ccc069c403ebaf9f0171e9517f40e41\", algorithm=MD5");
     const AuthBody* a = parseAuth(o->msg, *o->h);
     ASSERT_NE(a, nullptr) << o->msg.errorText();
     EXPECT_TRUE(a->isDigest);
@@ -126,8 +129,9 @@ TEST(SipAuth, DigestCredentials) {
 }
 
 TEST(SipAuth, ChallengesAndOtherSchemes) {
-    auto w = oneHeader("WWW-Authenticate: Digest realm=\"atlanta.com\", domain=\"sip:boxesbybob.com\", "
-                       "qop=\"auth,auth-int\", nonce=\"f84f1cec41e6cbe5aea9c8e88d359\", stale=FALSE");
+    auto w = oneHeader(
+        "WWW-Authenticate: Digest realm=\"atlanta.com\", domain=\"sip:boxesbybob.com\", "
+        "qop=\"auth,auth-int\", nonce=\"f84f1cec41e6cbe5aea9c8e88d359\", stale=FALSE");
     const AuthBody* a = parseAuth(w->msg, *w->h);
     ASSERT_NE(a, nullptr) << w->msg.errorText();
     EXPECT_EQ(a->qop, "auth,auth-int");
@@ -177,7 +181,8 @@ TEST(SipEventAndContentType, Values) {
 }
 
 TEST(SipTextHeaders, CallIdDateAndText) {
-    auto o = oneHeader("Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{");  // RFC 4475 3.1.1.2
+    auto o =
+        oneHeader("Call-ID: intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{");  // RFC 4475 3.1.1.2
     EXPECT_EQ(getCallId(o->msg), "intmeth.word%ZK-!.*_+'@word`~)(><:\\/\"][?}{");
     auto th = [](SipMsg& m, HeaderField& h) { parseTextHeader(m, h); };
     EXPECT_EQ(errorOf("Call-ID: a b", th), ParseErrc::BadValue);

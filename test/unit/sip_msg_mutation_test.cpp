@@ -35,25 +35,35 @@ std::vector<std::string> seeds() {
 }
 
 std::string mutate(std::string s, std::mt19937& rng) {
-    static const char kInteresting[] = {'\r', '\n', ' ', '\t', ':', ';', ',', '"', '<', '>',
-                                        '\\', '=', '/', '@', '[', ']', '%', '\0', '\x7f', '\xff'};
+    static const char kInteresting[] = {'\r', '\n', ' ', '\t', ':', ';', ',', '"',  '<',    '>',
+                                        '\\', '=',  '/', '@',  '[', ']', '%', '\0', '\x7f', '\xff'};
     int edits = 1 + static_cast<int>(rng() % 4);
     for (int e = 0; e < edits && !s.empty(); ++e) {
         size_t at = rng() % s.size();
         char c = (rng() % 2) ? kInteresting[rng() % sizeof kInteresting]
                              : static_cast<char>(rng() & 0xff);
         switch (rng() % 5) {
-            case 0: s[at] = c; break;
-            case 1: s.insert(s.begin() + static_cast<long>(at), c); break;
-            case 2: s.erase(at, 1 + rng() % 8); break;
-            case 3: s.resize(at); break;
-            default: s.insert(at, s.substr(rng() % s.size(), rng() % 40)); break;
+            case 0:
+                s[at] = c;
+                break;
+            case 1:
+                s.insert(s.begin() + static_cast<long>(at), c);
+                break;
+            case 2:
+                s.erase(at, 1 + rng() % 8);
+                break;
+            case 3:
+                s.resize(at);
+                break;
+            default:
+                s.insert(at, s.substr(rng() % s.size(), rng() % 40));
+                break;
         }
     }
     return s;
 }
 
-} // namespace
+}  // namespace
 
 TEST(SipMsgMutation, ParserNeverFailsUncleanly) {
     const std::vector<std::string> base = seeds();

@@ -58,7 +58,7 @@ std::string withStartLine(const std::string& line) {
     return line + "\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bK1\r\nl: 0\r\n\r\n";
 }
 
-} // namespace
+}  // namespace
 
 TEST(SipMsg, RequestLine) {
     SipMsg m;
@@ -126,8 +126,8 @@ TEST(SipMsg, BadStartLines) {
         SipMsg m;
         const std::string msg = withStartLine(c.line);
         EXPECT_FALSE(parseMsg(m, msg)) << c.line;
-        EXPECT_STREQ(parseErrcName(m.error.code), parseErrcName(c.code)) << c.line << ": "
-                                                                         << m.errorText();
+        EXPECT_STREQ(parseErrcName(m.error.code), parseErrcName(c.code))
+            << c.line << ": " << m.errorText();
     }
     SipMsg m;
     EXPECT_FALSE(parseMsg(m, ""));
@@ -193,13 +193,14 @@ TEST(SipMsg, HeaderNamesAndCompactForms) {
     SipMsg m;
     ASSERT_TRUE(parseMsg(m, msg));
     ASSERT_TRUE(parseAll(m)) << m.errorText();
-    HeaderKind want[] = {HeaderKind::Via, HeaderKind::From, HeaderKind::To, HeaderKind::CallId,
-                         HeaderKind::Contact, HeaderKind::ContentType, HeaderKind::Supported,
-                         HeaderKind::Subject, HeaderKind::ContentEncoding, HeaderKind::Event,
-                         HeaderKind::AllowEvents, HeaderKind::ReferTo, HeaderKind::ReferredBy,
-                         HeaderKind::SessionExpires, HeaderKind::Identity,
-                         HeaderKind::IdentityInfo, HeaderKind::Other, HeaderKind::CSeq,
-                         HeaderKind::ContentLength};
+    HeaderKind want[] = {
+        HeaderKind::Via,          HeaderKind::From,           HeaderKind::To,
+        HeaderKind::CallId,       HeaderKind::Contact,        HeaderKind::ContentType,
+        HeaderKind::Supported,    HeaderKind::Subject,        HeaderKind::ContentEncoding,
+        HeaderKind::Event,        HeaderKind::AllowEvents,    HeaderKind::ReferTo,
+        HeaderKind::ReferredBy,   HeaderKind::SessionExpires, HeaderKind::Identity,
+        HeaderKind::IdentityInfo, HeaderKind::Other,          HeaderKind::CSeq,
+        HeaderKind::ContentLength};
     ASSERT_EQ(m.headerCount(), std::size(want));
     for (uint32_t i = 0; i < m.headerCount(); ++i)
         EXPECT_EQ(headerKindName(m.header(i).kind), headerKindName(want[i])) << m.header(i).name;
@@ -289,7 +290,8 @@ TEST(SipMsg, NextHeaderScansLazily) {
 
 TEST(SipMsg, ManyHeadersKeepStablePointers) {
     std::string msg = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\n";
-    for (int i = 0; i < 300; ++i) msg += "X-H" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
+    for (int i = 0; i < 300; ++i)
+        msg += "X-H" + std::to_string(i) + ": v" + std::to_string(i) + "\r\n";
     msg += "Call-ID: last\r\n\r\n";
     SipMsg m;
     ASSERT_TRUE(parseMsg(m, msg));
@@ -346,8 +348,9 @@ TEST(SipMsg, CheckMessageFindsMismatchAndMissing) {
     EXPECT_EQ(m.reasonPhrase(), "Bad CSeq - method mismatch");
     EXPECT_EQ(m.error.offset, bye.find("INVITE"));
 
-    std::string noFrom = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:a@b>\r\n"
-                         "Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n";
+    std::string noFrom =
+        "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nTo: <sip:a@b>\r\n"
+        "Call-ID: x\r\nCSeq: 1 OPTIONS\r\n\r\n";
     ASSERT_TRUE(parseMsg(m, noFrom));
     EXPECT_FALSE(checkMessage(m));
     EXPECT_EQ(m.error.code, ParseErrc::MissingHeader);
@@ -356,8 +359,9 @@ TEST(SipMsg, CheckMessageFindsMismatchAndMissing) {
 }
 
 TEST(SipMsg, FirstErrorSticks) {
-    std::string msg = "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nCSeq: x OPTIONS\r\n"
-                      "Max-Forwards: abc\r\n\r\n";
+    std::string msg =
+        "OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP h\r\nCSeq: x OPTIONS\r\n"
+        "Max-Forwards: abc\r\n\r\n";
     SipMsg m;
     ASSERT_TRUE(parseMsg(m, msg));
     EXPECT_EQ(getCSeq(m), nullptr);
@@ -385,7 +389,9 @@ TEST(SipMsg, SuggestedStatusAndReasonPhrases) {
 
 TEST(SipMsg, ResetReusesTheArena) {
     std::string msg = "OPTIONS sip:a@b SIP/2.0\r\n";
-    for (int i = 0; i < 60; ++i) msg += "Via: SIP/2.0/UDP host" + std::to_string(i) + ".example.com;branch=z9hG4bK" + std::to_string(i) + "\r\n";
+    for (int i = 0; i < 60; ++i)
+        msg += "Via: SIP/2.0/UDP host" + std::to_string(i) + ".example.com;branch=z9hG4bK" +
+               std::to_string(i) + "\r\n";
     msg += "\r\n";
     SipMsg m;
     for (int round = 0; round < 3; ++round) {

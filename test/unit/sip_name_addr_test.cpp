@@ -29,7 +29,8 @@ TEST(SipFromTo, DisplayNameForms) {
         {"TO :\r\n sip:vivekg@chair-dnrc.example.com ;   tag    = 1918181833n", "",
          "sip:vivekg@chair-dnrc.example.com", "1918181833n"},
         {"To: <sip:user@example.com>", "", "sip:user@example.com", ""},
-        {"To: \"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <sip:x@example.com>", nullptr, "sip:x@example.com", ""},
+        {"To: \"BEL:\\\x07 NUL:\\\0 DEL:\\\x7f\" <sip:x@example.com>", nullptr, "sip:x@example.com",
+         ""},
     };
     for (const Case& c : cases) {
         std::string line = c.line;
@@ -51,8 +52,9 @@ TEST(SipFromTo, DisplayNameForms) {
 }
 
 TEST(SipFromTo, OtherParamsAndUri) {
-    auto o = oneHeader("From: \"Alice\" <sip:alice@atlanta.example.com:5070;transport=tcp>"
-                       ";tag=1928;x-p=\"q;v\";flag");
+    auto o = oneHeader(
+        "From: \"Alice\" <sip:alice@atlanta.example.com:5070;transport=tcp>"
+        ";tag=1928;x-p=\"q;v\";flag");
     ASSERT_NE(o->h, nullptr);
     const FromToBody* cb = parseFromTo(o->msg, *o->h);
     ASSERT_NE(cb, nullptr);
@@ -92,9 +94,11 @@ TEST(SipFromTo, Malformed) {
         ParseErrc code;
     } cases[] = {
         {"To: \"Mr. J. User <sip:j.user@example.com>", ParseErrc::UnterminatedQuote},  // 3.1.2.6
-        {"To: \"Watson, Thomas\" < sip:t.watson@example.org >", ParseErrc::BadNameAddr},  // 3.1.2.14
+        {"To: \"Watson, Thomas\" < sip:t.watson@example.org >",
+         ParseErrc::BadNameAddr},  // 3.1.2.14
         {"To: <sip:t.watson@example.org >", ParseErrc::BadNameAddr},
-        {"From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43", ParseErrc::BadDisplayName},  // 3.1.2.15
+        {"From: Bell, Alexander <sip:a.g.bell@example.com>;tag=43",
+         ParseErrc::BadDisplayName},  // 3.1.2.15
         {"From: <sip:a@b>;tag=1, <sip:c@d>", ParseErrc::MultipleValues},
         {"From: <sip:a@b", ParseErrc::BadNameAddr},
         {"From: <>", ParseErrc::BadNameAddr},
@@ -110,8 +114,8 @@ TEST(SipFromTo, Malformed) {
         auto o = oneHeader(c.line);
         ASSERT_NE(o->h, nullptr) << c.line;
         EXPECT_EQ(parseFromTo(o->msg, *o->h), nullptr) << c.line;
-        EXPECT_STREQ(parseErrcName(o->msg.error.code), parseErrcName(c.code)) << c.line << ": "
-                                                                              << o->msg.errorText();
+        EXPECT_STREQ(parseErrcName(o->msg.error.code), parseErrcName(c.code))
+            << c.line << ": " << o->msg.errorText();
         EXPECT_EQ(o->h->state, BodyState::Bad);
         EXPECT_EQ(parseFromTo(o->msg, *o->h), nullptr) << "a bad header stays bad";
     }
@@ -152,9 +156,11 @@ TEST(SipFromTo, BadUriIsReportedWhenParsed) {
 
 TEST(SipContact, ListWithParams) {
     auto o = oneHeader(
-        "m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue ;\r\n"
+        "m:\"Quoted string \\\"\\\"\" <sip:jdrosen@example.com> ; newparam =\r\n      newvalue "
+        ";\r\n"
         "  secondparam ; q = 0.33, <sip:b@h;transport=tcp>;expires=3600;q=1.000;"
-        "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=2, sip:c@h;expires=0");
+        "+sip.instance=\"<urn:uuid:00000000-0000-1000-8000-AABBCCDDEEFF>\";reg-id=2, "
+        "sip:c@h;expires=0");
     ASSERT_NE(o->h, nullptr);
     const ContactBody* c = parseContact(o->msg, *o->h);
     ASSERT_NE(c, nullptr) << o->msg.errorText();
@@ -212,8 +218,8 @@ TEST(SipContact, Malformed) {
         auto o = oneHeader(c.line);
         ASSERT_NE(o->h, nullptr) << c.line;
         EXPECT_EQ(parseContact(o->msg, *o->h), nullptr) << c.line;
-        EXPECT_STREQ(parseErrcName(o->msg.error.code), parseErrcName(c.code)) << c.line << ": "
-                                                                              << o->msg.errorText();
+        EXPECT_STREQ(parseErrcName(o->msg.error.code), parseErrcName(c.code))
+            << c.line << ": " << o->msg.errorText();
     }
 }
 

@@ -61,29 +61,29 @@ struct Expect {
 
 // What each invalid message must be rejected with (RFC 4475 §3.1.2, §3.3).
 const std::map<std::string, Expect> kInvalid = {
-    {"badinv01.dat", {ParseErrc::BadParam, HeaderKind::Via}},           // 3.1.2.1 ;;,;,,
-    {"clerr.dat", {ParseErrc::BodyTooShort, HeaderKind::ContentLength}},  // 3.1.2.2
-    {"ncl.dat", {ParseErrc::BadNumber, HeaderKind::ContentLength}},       // 3.1.2.3 -999
-    {"scalar02.dat", {ParseErrc::NumberTooLarge, HeaderKind::CSeq}},      // 3.1.2.4
-    {"scalarlg.dat", {ParseErrc::NumberTooLarge, HeaderKind::CSeq}},      // 3.1.2.5
-    {"quotbal.dat", {ParseErrc::UnterminatedQuote, HeaderKind::To}},      // 3.1.2.6
-    {"ltgtruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},      // 3.1.2.7 <uri>
-    {"lwsruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},       // 3.1.2.8
-    {"lwsstart.dat", {ParseErrc::RequestLineSpaces, HeaderKind::Other}},  // 3.1.2.9
-    {"trws.dat", {ParseErrc::RequestLineSpaces, HeaderKind::Other}},      // 3.1.2.10
-    {"escruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},       // 3.1.2.11 ?Route=
-    {"baddate.dat", {ParseErrc::BadValue, HeaderKind::Date}},             // 3.1.2.12 EST
-    {"regbadct.dat", {ParseErrc::BadNameAddr, HeaderKind::Contact}},      // 3.1.2.13
-    {"badaspec.dat", {ParseErrc::BadNameAddr, HeaderKind::To}},           // 3.1.2.14
-    {"baddn.dat", {ParseErrc::BadDisplayName, HeaderKind::From}},         // 3.1.2.15
-    {"badvers.dat", {ParseErrc::BadVersion, HeaderKind::Other}},          // 3.1.2.16
-    {"mismatch01.dat", {ParseErrc::CSeqMethodMismatch, HeaderKind::CSeq}},  // 3.1.2.17
-    {"mismatch02.dat", {ParseErrc::CSeqMethodMismatch, HeaderKind::CSeq}},  // 3.1.2.18
-    {"bigcode.dat", {ParseErrc::BadStatusCode, HeaderKind::Other}},       // 3.1.2.19
-    {"insuf.dat", {ParseErrc::MissingHeader, HeaderKind::To}},            // 3.3.1
-    {"unkscm.dat", {ParseErrc::UnsupportedUriScheme, HeaderKind::Other}},  // 3.3.2
-    {"novelsc.dat", {ParseErrc::UnsupportedUriScheme, HeaderKind::Other}},  // 3.3.3
-    {"multi01.dat", {ParseErrc::DuplicateHeader, HeaderKind::CallId}},    // 3.3.8
+    {"badinv01.dat", {ParseErrc::BadParam, HeaderKind::Via}},                // 3.1.2.1 ;;,;,,
+    {"clerr.dat", {ParseErrc::BodyTooShort, HeaderKind::ContentLength}},     // 3.1.2.2
+    {"ncl.dat", {ParseErrc::BadNumber, HeaderKind::ContentLength}},          // 3.1.2.3 -999
+    {"scalar02.dat", {ParseErrc::NumberTooLarge, HeaderKind::CSeq}},         // 3.1.2.4
+    {"scalarlg.dat", {ParseErrc::NumberTooLarge, HeaderKind::CSeq}},         // 3.1.2.5
+    {"quotbal.dat", {ParseErrc::UnterminatedQuote, HeaderKind::To}},         // 3.1.2.6
+    {"ltgtruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},         // 3.1.2.7 <uri>
+    {"lwsruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},          // 3.1.2.8
+    {"lwsstart.dat", {ParseErrc::RequestLineSpaces, HeaderKind::Other}},     // 3.1.2.9
+    {"trws.dat", {ParseErrc::RequestLineSpaces, HeaderKind::Other}},         // 3.1.2.10
+    {"escruri.dat", {ParseErrc::BadRequestUri, HeaderKind::Other}},          // 3.1.2.11 ?Route=
+    {"baddate.dat", {ParseErrc::BadValue, HeaderKind::Date}},                // 3.1.2.12 EST
+    {"regbadct.dat", {ParseErrc::BadNameAddr, HeaderKind::Contact}},         // 3.1.2.13
+    {"badaspec.dat", {ParseErrc::BadNameAddr, HeaderKind::To}},              // 3.1.2.14
+    {"baddn.dat", {ParseErrc::BadDisplayName, HeaderKind::From}},            // 3.1.2.15
+    {"badvers.dat", {ParseErrc::BadVersion, HeaderKind::Other}},             // 3.1.2.16
+    {"mismatch01.dat", {ParseErrc::CSeqMethodMismatch, HeaderKind::CSeq}},   // 3.1.2.17
+    {"mismatch02.dat", {ParseErrc::CSeqMethodMismatch, HeaderKind::CSeq}},   // 3.1.2.18
+    {"bigcode.dat", {ParseErrc::BadStatusCode, HeaderKind::Other}},          // 3.1.2.19
+    {"insuf.dat", {ParseErrc::MissingHeader, HeaderKind::To}},               // 3.3.1
+    {"unkscm.dat", {ParseErrc::UnsupportedUriScheme, HeaderKind::Other}},    // 3.3.2
+    {"novelsc.dat", {ParseErrc::UnsupportedUriScheme, HeaderKind::Other}},   // 3.3.3
+    {"multi01.dat", {ParseErrc::DuplicateHeader, HeaderKind::CallId}},       // 3.3.8
     {"mcl01.dat", {ParseErrc::DuplicateHeader, HeaderKind::ContentLength}},  // 3.3.9
 };
 
@@ -105,7 +105,9 @@ void expectUrisParsed(SipMsg& msg, const std::string& file) {
         };
         switch (h.kind) {
             case HeaderKind::From:
-            case HeaderKind::To: check(static_cast<FromToBody*>(h.body)->addr); break;
+            case HeaderKind::To:
+                check(static_cast<FromToBody*>(h.body)->addr);
+                break;
             case HeaderKind::Contact:
                 for (auto* c = static_cast<ContactBody*>(h.body)->first; c; c = c->next)
                     check(c->addr);
@@ -114,12 +116,13 @@ void expectUrisParsed(SipMsg& msg, const std::string& file) {
             case HeaderKind::RecordRoute:
                 for (auto* r = static_cast<RouteBody*>(h.body); r; r = r->next) check(r->addr);
                 break;
-            default: break;
+            default:
+                break;
         }
     }
 }
 
-} // namespace
+}  // namespace
 
 TEST(SipRfc4475, IndexListsAll49AndEveryInvalidHasAnExpectation) {
     auto rows = readIndex();

@@ -15,8 +15,8 @@ namespace {
 std::string request(int n, const std::string& body) {
     return "OPTIONS sip:u" + std::to_string(n) + "@example.com SIP/2.0\r\n" +
            "Via: SIP/2.0/TCP client.example.com;branch=z9hG4bK" + std::to_string(n) + "\r\n" +
-           "Call-ID: c" + std::to_string(n) + "@example.com\r\n" + "Content-Length: " +
-           std::to_string(body.size()) + "\r\n\r\n" + body;
+           "Call-ID: c" + std::to_string(n) + "@example.com\r\n" +
+           "Content-Length: " + std::to_string(body.size()) + "\r\n\r\n" + body;
 }
 
 struct Collected {
@@ -59,7 +59,7 @@ Collected feed(const std::string& stream, const std::vector<size_t>& chunks,
     return out;
 }
 
-} // namespace
+}  // namespace
 
 TEST(SipStreamFramer, SeveralMessagesInOneRead) {
     std::string a = request(1, ""), b = request(2, "hello"), c = request(3, std::string(300, 'x'));
@@ -154,8 +154,8 @@ TEST(SipStreamFramer, BadContentLengths) {
         {"99999999999", ParseErrc::NumberTooLarge},
     };
     for (const Case& c : cases) {
-        std::string m = std::string("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: ") + c.value +
-                        "\r\n\r\n";
+        std::string m =
+            std::string("OPTIONS sip:a@b SIP/2.0\r\nContent-Length: ") + c.value + "\r\n\r\n";
         Collected r = feed(m, {});
         ASSERT_TRUE(r.error) << c.value;
         EXPECT_EQ(r.err.code, c.code) << c.value;

@@ -39,8 +39,9 @@ TEST(SipVia, TypicalValue) {
 
 TEST(SipVia, LwsEverywhereTheGrammarAllows) {
     // RFC 4475 3.1.1.1 (wsinv): LWS around '/', ':', ';' and '=', folded lines.
-    auto o = oneHeader("v:  SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n"
-                       " SIP  /    2.0   / UDP  192.168.255.111 :  5061 ; branch=\r\n z9hG4bK30239");
+    auto o = oneHeader(
+        "v:  SIP  / 2.0  / TCP     spindle.example.com   ;\r\n  branch  =   z9hG4bK9ikj8  ,\r\n"
+        " SIP  /    2.0   / UDP  192.168.255.111 :  5061 ; branch=\r\n z9hG4bK30239");
     ASSERT_NE(o->h, nullptr) << o->msg.errorText();
     const ViaBody* v = parseVia(o->msg, *o->h);
     ASSERT_NE(v, nullptr) << o->msg.errorText();
@@ -58,8 +59,9 @@ TEST(SipVia, LwsEverywhereTheGrammarAllows) {
 }
 
 TEST(SipVia, Ipv6AndTransports) {
-    auto o = oneHeader("Via: SIP/2.0/TLS [2001:db8::9:1]:5061;branch=z9hG4bKa;received=2001:db8::1, "
-                       "SIP/2.0/WSS [::1];rport, SIP/2.0/sctp h, SIP/2.0/ws h, SIP/2.0/UNKNOWN h");
+    auto o = oneHeader(
+        "Via: SIP/2.0/TLS [2001:db8::9:1]:5061;branch=z9hG4bKa;received=2001:db8::1, "
+        "SIP/2.0/WSS [::1];rport, SIP/2.0/sctp h, SIP/2.0/ws h, SIP/2.0/UNKNOWN h");
     ASSERT_NE(o->h, nullptr);
     const ViaBody* v = parseVia(o->msg, *o->h);
     ASSERT_NE(v, nullptr) << o->msg.errorText();
@@ -119,8 +121,8 @@ TEST(SipVia, MalformedValues) {
         std::string buf = std::string("OPTIONS sip:a@b SIP/2.0\r\nVia: ") + c.value + "\r\n\r\n";
         SipMsg m;
         EXPECT_FALSE(parseMsg(m, buf)) << c.value;
-        EXPECT_STREQ(parseErrcName(m.error.code), parseErrcName(c.code)) << c.value << ": "
-                                                                         << m.errorText();
+        EXPECT_STREQ(parseErrcName(m.error.code), parseErrcName(c.code))
+            << c.value << ": " << m.errorText();
         EXPECT_EQ(m.error.kind, HeaderKind::Via) << c.value;
         EXPECT_LE(m.error.offset, buf.size());
     }
