@@ -31,6 +31,17 @@ ifeq ($(origin CXX),default)
 CXX := g++
 endif
 
+# Quiet by default; V=1 shows full command lines.
+ifeq ($(V),1)
+Q_CXX :=
+Q_LD :=
+Q_AR :=
+else
+Q_CXX = @echo "  CXX     $<";
+Q_LD = @echo "  LD      $@";
+Q_AR = @echo "  AR      $@";
+endif
+
 $(info osprey: MEMMNG=$(MEMMNG) MEMDBG=$(MEMDBG) MODE=$(MODE) BUILD=$(BUILD))
 
 CPPFLAGS := -I. -DOSPREY_VERSION='"$(VERSION)"' -DOSPREY_MEMMNG_$(MEMMNG)=1 \
@@ -85,6 +96,9 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 DEPS_STAMP := build/.deps-ok
 
+# Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
+.SECONDARY:
+
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser clean deps fuzz format
 all: osprey modules tests
 
@@ -99,42 +113,42 @@ tests: $(UNIT_BIN) $(INTEG_BIN)
 
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
+	$(Q_CXX)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
 
 # Module objects are position independent; they resolve core symbols from the binary.
 $(BUILD)/pic/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
-	$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
+	$(Q_CXX)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -fPIC -c $< -o $@
 
 $(MEM_LIB): $(call obj,$(MEM_SRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q_AR)ar rcs $@ $^
 
 $(CORE_LIB): $(call obj,$(CORE_SRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q_AR)ar rcs $@ $^
 
 $(SIP_LIB): $(call obj,$(SIP_SRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q_AR)ar rcs $@ $^
 
 $(SUPPORT_LIB): $(call obj,$(SUPPORT_SRC))
 	@mkdir -p $(dir $@)
 	@rm -f $@
-	ar rcs $@ $^
+	$(Q_AR)ar rcs $@ $^
 
 # The binary exports its symbols so modules loaded with dlopen can call into core.
 $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
-	$(CXX) $(LDFLAGS) -rdynamic -o $@ $< -Wl,--whole-archive $(CORE_LIB) $(MEM_LIB) \
+	$(Q_LD)$(CXX) $(LDFLAGS) -rdynamic -o $@ $< -Wl,--whole-archive $(CORE_LIB) $(MEM_LIB) \
 	    -Wl,--no-whole-archive $(LIBS_CORE)
 
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
@@ -145,7 +159,7 @@ TEST_MODULE_SO := $(foreach m,$(TEST_MODULES),$(BUILD)/test/modules/$(m)/$(m).so
 define test_module_rule
 $(BUILD)/test/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard test/modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_module_rule,$(m))))
 $(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
@@ -154,39 +168,42 @@ $(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
 # mem_* and lock_* tests link mem/ only; sip_* tests link core/sip/ and mem/.
 $(BUILD)/test/unit/mem_%: $(BUILD)/obj/test/unit/mem_%.o $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
 
 $(BUILD)/test/unit/lock_%: $(BUILD)/obj/test/unit/lock_%.o $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
 
 $(BUILD)/test/unit/sip_%: $(BUILD)/obj/test/unit/sip_%.o $(SIP_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(SIP_LIB) $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SIP_LIB) $(MEM_LIB) $(LIBS_MEM) $(GTEST_LIBS)
 
 $(BUILD)/test/unit/%: $(BUILD)/obj/test/unit/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
 
 $(BUILD)/test/integration/%: $(BUILD)/obj/test/integration/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(GTEST_LIBS)
 
 # The allocator benchmark links mem/ only (and its own mem_bench_* helpers), so work in
 # progress in core/ cannot break it.
 $(BUILD)/bench/mem_bench: $(BUILD)/obj/test/bench/mem_bench.o \
                           $(call obj,$(wildcard test/bench/mem_bench_*.cpp)) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
 
 # The parser benchmark links core/sip/ and mem/ only; it counts system allocations itself.
 $(BUILD)/bench/parser_bench: $(BUILD)/obj/test/bench/parser_bench.o $(SIP_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
 
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
-	$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
+
+# Integration tests start the real binary and its modules.
+$(INTEG_BIN): | $(OSPREY) $(MODULE_SO)
 
 test: all
 	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
