@@ -58,25 +58,27 @@ bool isIpv6Ref(std::string_view h) {
 }
 
 // hostname = *( domainlabel "." ) toplabel [ "." ]; labels of alphanum and inner '-', the
-// top label starting with a letter (RFC 3261 §25.1). One pass with a class table.
+// top label starting with a letter (RFC 3261 §25.1). Alphanumeric runs are skipped with the
+// unrolled scan; only '.' and '-' need a look at their neighbours.
 bool isHostname(std::string_view h) {
     if (!h.empty() && h.back() == '.') h.remove_suffix(1);
-    if (h.empty() || h[0] == '.' || h[0] == '-') return false;
-    size_t top = 0;
-    const char* p = h.data();
     const size_t n = h.size();
-    for (size_t i = 0; i < n; ++i) {
-        char c = p[i];
-        if (is(c, kAlpha | kDigit)) continue;
+    size_t label = 0;  // start of the current label
+    size_t i = 0;
+    for (;;) {
+        i = scanWhile(h, i, kAlpha | kDigit);
+        if (i == n) break;
+        const char c = h[i];
+        if (i == label) return false;  // empty label, or a label starting with '-'
         if (c == '.') {
-            // no empty label, no '-' at either edge of a label
-            if (p[i - 1] == '.' || p[i - 1] == '-' || i + 1 >= n || p[i + 1] == '-') return false;
-            top = i + 1;
+            if (h[i - 1] == '-') return false;
+            label = i + 1;
         } else if (c != '-') {
             return false;
         }
+        ++i;
     }
-    return p[n - 1] != '-' && is(p[top], kAlpha);
+    return label < n && h[n - 1] != '-' && is(h[label], kAlpha);
 }
 
 }  // namespace

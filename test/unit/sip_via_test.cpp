@@ -83,6 +83,43 @@ TEST(SipVia, Ipv6AndTransports) {
     EXPECT_EQ(v->next->next->next->transport, "UNKNOWN");
 }
 
+TEST(SipVia, HostnameRules) {
+    struct Case {
+        const char* host;
+        bool ok;
+    } cases[] = {
+        {"x", true},
+        {"host-1.example.com", true},
+        {"example.com.", true},
+        {"a1.b2.c3", true},
+        {"a..b", false},
+        {"a-.b", false},
+        {"a.-b", false},
+        {"-a.b", false},
+        {"a.b-", false},
+        {"a.1b", false},
+        {".a", false},
+        {"a.b..", false},
+        {"192.0.2.1", true},
+        {"192.0.2.256", false},
+        {"192.0.2", false},
+        {"[::1]", true},
+        {"[2001:db8::1:2]", true},
+        {"[1:2:3:4:5:6:7:8]", true},
+        {"[1:2:3:4:5:6:7]", false},
+    };
+    for (const Case& c : cases) {
+        std::string buf = std::string("OPTIONS sip:a@b SIP/2.0\r\nVia: SIP/2.0/UDP ") + c.host +
+                          ";branch=z9hG4bK1\r\n\r\n";
+        SipMsg m;
+        EXPECT_EQ(parseMsg(m, buf), c.ok) << c.host << ": " << m.errorText();
+        if (c.ok) {
+            ASSERT_NE(m.topVia, nullptr);
+            EXPECT_EQ(m.topVia->host, c.host);
+        }
+    }
+}
+
 TEST(SipVia, NoBranchIsAccepted) {
     auto o = oneHeader("Via: SIP/2.0/UDP iftgw.example.com");  // RFC 2543 peer, RFC 4475 3.4.1
     ASSERT_NE(o->h, nullptr);
