@@ -1,11 +1,16 @@
 // The per-message context a route runs with: the message being routed plus the script-visible
 // state that belongs to it (flags, drop mark). Exported functions that take `Ctx&` as their
-// first parameter receive the context of the route that is running.
+// first parameter receive the context of the route that is running. The routing state of the
+// message ($du, new R-URI, builder edits, where it came from: core/route/msg_context.h) hangs
+// off `route`; it is null when a route runs without the router (engine tests).
 #pragma once
 #include <cstdint>
 
 namespace osprey::sip {
 struct SipMsg;
+}
+namespace osprey::route {
+struct MsgContext;
 }
 
 namespace osprey::lua {
@@ -14,6 +19,7 @@ struct Ctx {
     sip::SipMsg* msg = nullptr;
     uint64_t flags = 0;    // KSR.setflag / resetflag / isflagset (flags 0..63)
     bool dropped = false;  // KSR.x.drop(): nothing may be sent for this message
+    route::MsgContext* route = nullptr;  // the router's per-message state, if any
 };
 
 // What trampolines reach through their first upvalue. Its address doubles as the error object

@@ -1,0 +1,121 @@
+// SockAddr helpers.
+#include "core/net/sock_addr.h"
+
+#include <arpa/inet.h>
+
+#include <cstring>
+
+namespace osprey::net {
+
+namespace {
+
+// The IPv4 address inside an IPv4-mapped IPv6 address (::ffff:a.b.c.d), if it is one.
+bool mappedV4(const sockaddr_in6& a, in_addr* out) {
+    if (!IN6_IS_ADDR_V4MAPPED(&a.sin6_addr)) return false;
+    std::memcpy(out, a.sin6_addr.s6_addr + 12, 4);
+    return true;
+}
+
+}  // namespace
+
+uint16_t SockAddr::port() const {
+    switch (family()) {
+        case AF_INET:
+            return ntohs(u.v4.sin_port);
+        case AF_INET6:
+            return ntohs(u.v6.sin6_port);
+        default:
+            return 0;
+    }
+}
+
+void SockAddr::setPort(uint16_t port) {
+    if (family() == AF_INET)
+        u.v4.sin_port = htons(port);
+    else if (family() == AF_INET6)
+        u.v6.sin6_port = htons(port);
+}
+
+bool SockAddr::isAny() const {
+    if (family() == AF_INET) return u.v4.sin_addr.s_addr == htonl(INADDR_ANY);
+    if (family() == AF_INET6) return IN6_IS_ADDR_UNSPECIFIED(&u.v6.sin6_addr);
+    return false;
+}
+
+bool SockAddr::sameIp(const SockAddr& o) const {
+    in_addr a4{}, b4{};
+    const bool a4ok = family() == AF_INET ? (a4 = u.v4.sin_addr, true)
+                                          : family() == AF_INET6 && mappedV4(u.v6, &a4);
+    const bool b4ok = o.family() == AF_INET ? (b4 = o.u.v4.sin_addr, true)
+                                            : o.family() == AF_INET6 && mappedV4(o.u.v6, &b4);
+    if (a4ok || b4ok) return a4ok && b4ok && a4.s_addr == b4.s_addr;
+    if (family() != AF_INET6 || o.family() != AF_INET6) return false;
+    return std::memcmp(&u.v6.sin6_addr, &o.u.v6.sin6_addr, sizeof(in6_addr)) == 0;
+}
+
+bool SockAddr::assign(const sockaddr* sa, socklen_t salen) {
+    if (sa->sa_family == AF_INET && salen >= sizeof(sockaddr_in)) {
+        std::memcpy(&u.v4, sa, sizeof(sockaddr_in));
+        len = sizeof(sockaddr_in);
+        return true;
+    }
+    if (sa->sa_family == AF_INET6 && salen >= sizeof(sockaddr_in6)) {
+        std::memcpy(&u.v6, sa, sizeof(sockaddr_in6));
+        len = sizeof(sockaddr_in6);
+        return true;
+    }
+    len = 0;
+    return false;
+}
+
+bool parseIp(std::string_view host, uint16_t port, SockAddr& out) {
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']') {
+        host = host.substr(1, host.size() - 2);
+    }
+    char text[kIpTextMax];
+    if (host.empty() || host.size() >= sizeof text) return false;
+    std::memcpy(text, host.data(), host.size());
+    text[host.size()] = '\0';
+    out = SockAddr{};
+    if (host.find(':') == std::string_view::npos) {
+        if (inet_pton(AF_INET, text, &out.u.v4.sin_addr) != 1) return false;
+        out.u.v4.sin_family = AF_INET;
+        out.u.v4.sin_port = htons(port);
+        out.len = sizeof(sockaddr_in);
+        return true;
+    }
+    if (inet_pton(AF_INET6, text, &out.u.v6.sin6_addr) != 1) return false;
+    out.u.v6.sin6_family = AF_INET6;
+    out.u.v6.sin6_port = htons(port);
+    out.len = sizeof(sockaddr_in6);
+    return true;
+}
+
+size_t formatIp(const SockAddr& a, char* out, size_t cap) {
+    const void* src = a.family() == AF_INET    ? static_cast<const void*>(&a.u.v4.sin_addr)
+                      : a.family() == AF_INET6 ? static_cast<const void*>(&a.u.v6.sin6_addr)
+                                               : nullptr;
+    if (src == nullptr || inet_ntop(a.family(), src, out, static_cast<socklen_t>(cap)) == nullptr)
+        return 0;
+    return std::strlen(out);
+}
+
+size_t formatHost(const SockAddr& a, char* out, size_t cap) {
+    if (a.family() != AF_INET6) return formatIp(a, out, cap);
+    if (cap < 3) return 0;
+    size_t n = formatIp(a, out + 1, cap - 2);
+    if (n == 0) return 0;
+    out[0] = '[';
+    out[n + 1] = ']';
+    out[n + 2] = '\0';
+    return n + 2;
+}
+
+std::string toString(const SockAddr& a) {
+    char host[kIpTextMax + 2];
+    size_t n = formatHost(a, host, sizeof host);
+    if (n == 0) return "(no address)";
+    return std::string(host, n) + ":" + std::to_string(a.port());
+}
+
+}  // namespace osprey::net

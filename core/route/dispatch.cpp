@@ -1,0 +1,147 @@
+// route::onMessage: the per-message pipeline, and the pool of message contexts that keeps the
+// messages of a send batch alive until it is flushed.
+#include "core/route/dispatch.h"
+
+#include <memory>
+
+#include "core/log/log.h"
+#include "core/lua/process_engine.h"
+#include "core/net/log_limit.h"
+#include "core/net/send.h"
+#include "core/route/forward.h"
+#include "core/route/msg_context.h"
+#include "core/route/send_reply.h"
+
+namespace osprey::route {
+
+namespace {
+
+// As many as one receive batch holds (net/udp_worker.h); more in one batch flushes early.
+constexpr unsigned kPoolSize = 32;
+
+class Pool {
+public:
+    MsgContext& acquire() {
+        if (used_ == kPoolSize) {
+            // Every context holds a message whose spans may be queued: send them, then reuse.
+            net::flushBatch();
+            releaseAll();
+        }
+        if (!slots_[used_]) slots_[used_] = std::make_unique<MsgContext>();
+        return *slots_[used_++];
+    }
+    // The most recent context, when nothing queued needs it any more.
+    void releaseLast() { slots_[--used_]->reset(); }
+    void releaseAll() {
+        for (unsigned i = 0; i < used_; ++i) slots_[i]->reset();
+        used_ = 0;
+    }
+
+private:
+    std::unique_ptr<MsgContext> slots_[kPoolSize];
+    unsigned used_ = 0;
+};
+
+Pool g_pool;
+ReplyHandler g_replyHandler = nullptr;
+DispatchStats g_stats;
+
+// RFC 5626 §4.4.1 keep-alives (CRLF) and stray blank datagrams: nothing to route.
+bool isBlank(const char* buf, size_t len) {
+    for (size_t i = 0; i < len; ++i) {
+        const char c = buf[i];
+        if (c != '\r' && c != '\n' && c != ' ' && c != '\t' && c != '\0') return false;
+    }
+    return true;
+}
+
+void logBad(MsgContext& mc, const char* action) {
+    static net::LogLimit limit;
+    uint64_t skipped = 0;
+    if (limit.allow(&skipped)) {
+        std::string_view why = mc.msg.errorText();
+        LM_NOTICE("%s a malformed %s from %s: %.*s (%lu more not logged)", action,
+                  mc.msg.isRequest() ? "request" : "message", net::toString(mc.recv.src).c_str(),
+                  static_cast<int>(why.size()), why.data(), static_cast<unsigned long>(skipped));
+    }
+}
+
+// A message that failed parsing or the checks: requests (not ACK) get the parser's answer
+// when their Via allows one; the rest is dropped.
+void reject(MsgContext& mc) {
+    sip::SipMsg& msg = mc.msg;
+    if (msg.isRequest() && msg.method() != sip::Method::Ack &&
+        sendReply(mc, msg.errorStatus(), msg.reasonPhrase())) {
+        ++g_stats.rejected;
+        logBad(mc, "rejected");
+        return;
+    }
+    ++g_stats.dropped;
+    logBad(mc, "dropped");
+}
+
+void warnNoEngine() {
+    static bool warned = false;
+    if (!warned) {
+        warned = true;
+        LM_WARN("no Lua routing script in this process: messages are dropped");
+    }
+}
+
+void routeRequest(MsgContext& mc) {
+    ++g_stats.requests;
+    lua::Engine* engine = lua::processEngine();
+    if (engine == nullptr) {
+        warnNoEngine();
+        return;
+    }
+    // Error: logged with script:line by the engine; the request is dropped (stateless).
+    if (engine->run("ksr_request_route", mc.lua) == lua::RouteStatus::Error) ++g_stats.scriptErrors;
+}
+
+void routeReply(MsgContext& mc) {
+    ++g_stats.replies;
+    if (lua::Engine* engine = lua::processEngine(); engine != nullptr) {
+        // KSR.x.exit() in a reply route ends the script, not the reply's way on; only drop()
+        // (ctx.dropped) or an error stops it.
+        const lua::RouteStatus st = engine->run("ksr_reply_route", mc.lua);
+        if (st == lua::RouteStatus::Error) {
+            ++g_stats.scriptErrors;
+            return;
+        }
+        if (mc.lua.dropped) return;
+    }
+    if (g_replyHandler != nullptr && g_replyHandler(mc)) return;
+    forwardReply(mc);
+}
+
+}  // namespace
+
+void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
+    if (isBlank(buf, len)) return;
+    MsgContext& mc = g_pool.acquire();
+    mc.start(info);
+    sip::SipMsg& msg = mc.msg;
+    if (!sip::parseMsg(msg, std::string_view(buf, len)) || !sip::checkMessage(msg)) {
+        reject(mc);
+    } else if (msg.isRequest()) {
+        routeRequest(mc);
+    } else {
+        routeReply(mc);
+    }
+    if (!net::batchOpen()) g_pool.releaseLast();
+}
+
+void releaseMessages() noexcept {
+    g_pool.releaseAll();
+}
+
+void setReplyHandler(ReplyHandler handler) {
+    g_replyHandler = handler;
+}
+
+const DispatchStats& dispatchStats() {
+    return g_stats;
+}
+
+}  // namespace osprey::route

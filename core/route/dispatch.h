@@ -1,0 +1,46 @@
+// The one entry every transport hands received messages to (DESIGN §4):
+//
+//   parse (start line, top Via) and check (RFC 3261 §8.2.2/§16.3: required headers, single
+//   instances, CSeq, Request-URI, Content-Length) → a request that fails gets the parser's
+//   status and reason phrase (400 "Bad CSeq: ...", 416, 505) when a reply can be routed,
+//   else it is dropped; a response that fails is dropped → ksr_request_route /
+//   ksr_reply_route in this process's Lua engine (a Lua error drops the message, as Kamailio
+//   does for stateless handling) → responses not dropped by the script go to the reply
+//   handler (tm, when loaded) and otherwise are forwarded statelessly → everything the
+//   message used in pkg is freed at once.
+//
+// Requests are acted on from the script (KSR.forward, KSR.sl.*, tm later); a request the
+// script neither forwards nor answers is dropped.
+//
+// Lifetime: buf must stay valid and unchanged until the message is released. Outside a send
+// batch (net/send.h) that is when onMessage returns; inside one, messages stay alive (their
+// outgoing spans are queued) until releaseMessages(), which the batch owner calls after
+// net::endBatch().
+#pragma once
+#include <cstddef>
+
+#include "core/net/endpoint.h"
+
+namespace osprey::route {
+
+struct MsgContext;
+
+void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept;
+void releaseMessages() noexcept;
+
+// Where responses go before stateless forwarding (the seam tm plugs into): returns true when
+// it took the response (matched a transaction), false to let it be forwarded statelessly.
+using ReplyHandler = bool (*)(MsgContext& mc);
+void setReplyHandler(ReplyHandler handler);
+
+// Counters of this process.
+struct DispatchStats {
+    uint64_t requests = 0;
+    uint64_t replies = 0;
+    uint64_t rejected = 0;  // failed the checks and answered with an error
+    uint64_t dropped = 0;   // failed the checks and could not be answered, or not ours
+    uint64_t scriptErrors = 0;
+};
+const DispatchStats& dispatchStats();
+
+}  // namespace osprey::route

@@ -1,0 +1,117 @@
+// Core KSR functions that test the message (Kamailio's KEMI core): KSR.is_method,
+// KSR.is_INVITE/ACK/..., KSR.is_myself_ruri, KSR.is_myself. For a response the method is the
+// CSeq method, as in Kamailio.
+#include <string_view>
+
+#include "core/lua/builtin_exports.h"
+#include "core/lua/export.h"
+#include "core/module/module_export.h"
+#include "core/route/msg_context.h"
+#include "core/route/myself.h"
+#include "core/sip/cseq.h"
+#include "core/sip/uri.h"
+
+namespace osprey::route {
+
+namespace {
+
+using sip::Method;
+
+bool eqNoCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        char x = a[i], y = b[i];
+        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
+        if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
+        if (x != y) return false;
+    }
+    return true;
+}
+
+// The message's method as text and enum (the CSeq's for a response); false when unknown.
+bool methodOf(lua::Ctx& ctx, std::string_view* text, Method* m) {
+    sip::SipMsg* msg = ctx.msg;
+    if (msg == nullptr) return false;
+    if (msg->isRequest()) {
+        *text = msg->start.methodText;
+        *m = msg->method();
+        return true;
+    }
+    const sip::CSeqBody* cseq = sip::getCSeq(*msg);
+    if (cseq == nullptr) return false;
+    *text = cseq->methodText;
+    *m = cseq->method;
+    return true;
+}
+
+bool isMethodEnum(lua::Ctx& ctx, Method want) {
+    std::string_view text;
+    Method m;
+    return methodOf(ctx, &text, &m) && m == want;
+}
+
+// "INVITE", or a list "INVITE|SUBSCRIBE|REFER": true when any matches (case-insensitive).
+bool isMethod(lua::Ctx& ctx, std::string_view list) noexcept {
+    std::string_view text;
+    Method m;
+    if (!methodOf(ctx, &text, &m)) return false;
+    while (!list.empty()) {
+        const size_t bar = list.find('|');
+        std::string_view one = list.substr(0, bar);
+        while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
+        while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
+        if (!one.empty() && eqNoCase(one, text)) return true;
+        if (bar == std::string_view::npos) break;
+        list.remove_prefix(bar + 1);
+    }
+    return false;
+}
+
+template <Method M>
+bool isM(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, M);
+}
+
+bool isMyselfRuri(lua::Ctx& ctx) noexcept {
+    MsgContext* mc = ctx.route;
+    if (mc == nullptr || !mc->msg.isRequest()) return false;
+    sip::SipUri uri;
+    return sip::parseUri(mc->requestUri(), uri) == sip::UriError::Ok && isMyselfUri(uri);
+}
+
+bool isMyselfText(std::string_view text) noexcept {
+    sip::SipUri uri;
+    return sip::parseUri(text, uri) == sip::UriError::Ok && isMyselfUri(uri);
+}
+
+constexpr lua::FunctionSpec kFunctions[] = {
+    lua::fn<&isMethod>("is_method", ""),
+    lua::fn<&isM<Method::Invite>>("is_INVITE", ""),
+    lua::fn<&isM<Method::Ack>>("is_ACK", ""),
+    lua::fn<&isM<Method::Bye>>("is_BYE", ""),
+    lua::fn<&isM<Method::Cancel>>("is_CANCEL", ""),
+    lua::fn<&isM<Method::Register>>("is_REGISTER", ""),
+    lua::fn<&isM<Method::Options>>("is_OPTIONS", ""),
+    lua::fn<&isM<Method::Subscribe>>("is_SUBSCRIBE", ""),
+    lua::fn<&isM<Method::Notify>>("is_NOTIFY", ""),
+    lua::fn<&isM<Method::Publish>>("is_PUBLISH", ""),
+    lua::fn<&isM<Method::Message>>("is_MESSAGE", ""),
+    lua::fn<&isM<Method::Info>>("is_INFO", ""),
+    lua::fn<&isM<Method::Update>>("is_UPDATE", ""),
+    lua::fn<&isM<Method::Prack>>("is_PRACK", ""),
+    lua::fn<&isM<Method::Refer>>("is_REFER", ""),
+    lua::fn<&isMyselfRuri>("is_myself_ruri", ""),
+    lua::fn<&isMyselfText>("is_myself", ""),
+};
+
+constexpr module::ModuleExport kExport{
+    .name = "core.msg",
+    .version = OSPREY_VERSION,
+    .functions = kFunctions,
+};
+
+const lua::BuiltinExportRegistrar kRegister(kExport);
+
+}  // namespace
+
+}  // namespace osprey::route

@@ -1,0 +1,78 @@
+// The routing state of one message (DESIGN §4): the parsed message, where it came from, and
+// what the script decided so far — $du, a new Request-URI, the edits to the forwarded copy,
+// force_rport, the last error for sl_reply_error. The Lua side sees it as lua::Ctx (the
+// `lua` member, whose `route` points back here), so a KSR function taking lua::Ctx& reaches
+// all of it:
+//
+//     int myFunc(lua::Ctx& ctx) noexcept {
+//         route::MsgContext* mc = ctx.route;        // null only outside the router
+//         if (mc == nullptr) return -1;
+//         mc->builder().appendHeader("X-Seen", "1");
+//
+// Everything a message uses lives in its SipMsg's arena (pkg) or in this object, and is given
+// back at once when the router is done with it (reset). Edits and texts handed to it are
+// copied, so callers may pass temporaries.
+#pragma once
+#include <cstdint>
+#include <optional>
+#include <string_view>
+
+#include "core/lua/ctx.h"
+#include "core/net/endpoint.h"
+#include "core/sip/builder.h"
+#include "core/sip/msg.h"
+
+namespace osprey::route {
+
+struct MsgContext {
+    MsgContext();
+    MsgContext(const MsgContext&) = delete;
+    MsgContext& operator=(const MsgContext&) = delete;
+
+    // Takes a new message (after the previous one was reset).
+    void start(const net::RecvInfo& info);
+    // Gives back everything the message used.
+    void reset();
+
+    // The forwarded copy's edits (created on first use).
+    sip::MsgBuilder& builder();
+    bool hasBuilder() const { return builder_.has_value(); }
+
+    // Copies text into the message's arena; empty view when out of memory.
+    std::string_view keep(std::string_view text);
+
+    // $du: where the request goes instead of the Request-URI's host (empty: not set).
+    bool setDstUri(std::string_view uri);
+    void resetDstUri() { dstUri = {}; }
+    // The Request-URI as it will be forwarded (changed by R-URI rewrites).
+    std::string_view requestUri() const { return newRuri.empty() ? msg.start.uri : newRuri; }
+    bool setRequestUri(std::string_view uri);
+
+    // The source address as text, without brackets ("192.0.2.7", "::1"), for received=.
+    std::string_view srcIp();
+
+    // What sl_reply_error sends: the status and reason of the last failure of a core or module
+    // action on this message (tm, registrar, forward); 500 when nothing recorded one.
+    void setError(int status, std::string_view reason);
+
+    net::RecvInfo recv;
+    sip::SipMsg msg;
+    lua::Ctx lua;
+
+    std::string_view dstUri;   // in msg.arena
+    std::string_view newRuri;  // in msg.arena
+    bool forceRport = false;   // KSR.force_rport(): reply to the source port, rport on the Via
+    bool viaFixed = false;     // received/rport edits made on the top Via (once per message)
+    bool ruriApplied = false;  // newRuri handed to the builder
+    bool replied = false;      // a local reply was sent
+    uint32_t forwards = 0;     // copies sent on
+    int errorStatus = 500;
+    std::string_view errorReason = "Server Internal Error";  // static text or in msg.arena
+
+private:
+    std::optional<sip::MsgBuilder> builder_;
+    char srcIpText_[48];
+    uint8_t srcIpLen_ = 0;
+};
+
+}  // namespace osprey::route

@@ -1,0 +1,114 @@
+// Next-hop destinations from URIs and Vias.
+#include "core/route/next_hop.h"
+
+#include "core/net/resolve.h"
+#include "core/sip/uri.h"
+#include "core/sip/via.h"
+
+namespace osprey::route {
+
+namespace {
+
+constexpr uint16_t kSipPort = 5060;
+constexpr uint16_t kSipsPort = 5061;
+
+bool eqNoCase(std::string_view a, std::string_view b) {
+    if (a.size() != b.size()) return false;
+    for (size_t i = 0; i < a.size(); ++i) {
+        char x = a[i];
+        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
+        if (x != b[i]) return false;
+    }
+    return true;
+}
+
+bool transportFromParam(std::string_view t, net::Proto* out) {
+    if (t.empty() || eqNoCase(t, "udp")) {
+        *out = net::Proto::Udp;
+    } else if (eqNoCase(t, "tcp")) {
+        *out = net::Proto::Tcp;
+    } else if (eqNoCase(t, "tls")) {
+        *out = net::Proto::Tls;
+    } else {
+        return false;
+    }
+    return true;
+}
+
+bool parsePort(std::string_view digits, uint16_t* out) {
+    if (digits.empty() || digits.size() > 5) return false;
+    unsigned v = 0;
+    for (char c : digits) {
+        if (c < '0' || c > '9') return false;
+        v = v * 10 + static_cast<unsigned>(c - '0');
+    }
+    if (v == 0 || v > 65535) return false;
+    *out = static_cast<uint16_t>(v);
+    return true;
+}
+
+}  // namespace
+
+const char* nextHopErrorText(NextHopError e) {
+    switch (e) {
+        case NextHopError::Ok:
+            return "ok";
+        case NextHopError::BadUri:
+            return "not a SIP URI";
+        case NextHopError::BadTransport:
+            return "unsupported transport";
+        case NextHopError::Unresolvable:
+            return "unresolvable destination";
+    }
+    return "?";
+}
+
+NextHopError nextHopFromUri(std::string_view uri, net::Destination* out) {
+    sip::SipUri u;
+    if (sip::parseUri(uri, u) != sip::UriError::Ok || u.scheme == sip::UriScheme::Tel ||
+        u.host.empty()) {
+        return NextHopError::BadUri;
+    }
+    net::Proto proto = net::Proto::Udp;
+    if (!transportFromParam(u.transport, &proto)) return NextHopError::BadTransport;
+    // RFC 3261 §26.2: sips means TLS all the way (udp is not allowed with it).
+    if (u.scheme == sip::UriScheme::Sips && proto != net::Proto::Tls) {
+        if (proto == net::Proto::Udp && !u.transport.empty()) return NextHopError::BadTransport;
+        proto = net::Proto::Tls;
+    }
+    // maddr is ignored, as Kamailio does by default: a URI from the network must not steer
+    // the proxy's traffic anywhere it likes.
+    std::string_view host = u.host;
+    const uint16_t port = u.hasPort ? u.port : (proto == net::Proto::Tls ? kSipsPort : kSipPort);
+    *out = net::Destination{};
+    out->proto = proto;
+    if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
+    return NextHopError::Ok;
+}
+
+NextHopError nextHopFromVia(const sip::ViaBody& via, net::Destination* out) {
+    net::Proto proto;
+    switch (via.proto) {
+        case sip::ViaTransport::Udp:
+            proto = net::Proto::Udp;
+            break;
+        case sip::ViaTransport::Tcp:
+            proto = net::Proto::Tcp;
+            break;
+        case sip::ViaTransport::Tls:
+            proto = net::Proto::Tls;
+            break;
+        default:
+            return NextHopError::BadTransport;
+    }
+    uint16_t port = via.hasPort ? via.port : (proto == net::Proto::Tls ? kSipsPort : kSipPort);
+    uint16_t rport = 0;
+    if (parsePort(via.rport, &rport)) port = rport;  // RFC 3581 §5
+    std::string_view host = via.received.empty() ? via.host : via.received;  // §18.2.2
+    *out = net::Destination{};
+    out->proto = proto;
+    if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
+    return NextHopError::Ok;
+}
+
+}  // namespace osprey::route

@@ -1,0 +1,47 @@
+// Starts a real osprey as a SIP router for integration tests: one UDP listener on a free
+// loopback port (IPv4, IPv6 or both), the given Lua script, the sl and maxfwd modules.
+//
+//   SipRouter r(R"(function ksr_request_route() KSR.sl.sl_send_reply(200, "OK") end)");
+//   ASSERT_TRUE(r.start()) << r.log();
+//   SipPeer uac;  uac.sendTo(..., r.port());
+#pragma once
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include "test/support/osprey_process.h"
+
+namespace osprey::testsupport {
+
+struct SipRouterOptions {
+    unsigned children = 2;
+    bool ipv4 = true;
+    bool ipv6 = false;       // a listener on [::1] (same port number when free)
+    std::string modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }";
+    std::string extra;       // more config lines
+    std::string logLevel = "info";
+};
+
+class SipRouter {
+public:
+    explicit SipRouter(std::string script, SipRouterOptions opts = {});
+
+    // Starts osprey and waits until every worker is ready; false on failure (see log()).
+    bool start();
+    uint16_t port() const { return port_; }
+    uint16_t port6() const { return port6_; }
+    std::string uri() const { return "sip:127.0.0.1:" + std::to_string(port_); }
+    std::string log() const { return proc_ ? proc_->log() : std::string(); }
+    OspreyProcess& process() { return *proc_; }
+    std::vector<int> workerPids() { return proc_->childPids(); }
+
+private:
+    std::string script_;
+    SipRouterOptions opts_;
+    uint16_t port_ = 0;
+    uint16_t port6_ = 0;
+    std::unique_ptr<OspreyProcess> proc_;
+};
+
+}  // namespace osprey::testsupport
