@@ -65,9 +65,8 @@ bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
     }
     const std::string_view u = sl.uri;
     const size_t ubase = base + sp1 + 1;
-    for (size_t i = 0; i < u.size(); ++i) {
-        char c = u[i];
-        if (is(c, kUriCh)) continue;
+    if (const size_t i = scanUriChars(u, 0); i < u.size()) {
+        const char c = u[i];
         if (c == ' ' || c == '\t')
             return startFail(msg, ParseErrc::BadRequestUri, "whitespace inside Request-URI",
                              ubase + i);

@@ -49,8 +49,7 @@ bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& e
             // display-name = *(token LWS) before "<" (RFC 3261 §25.1; no LWS needed before
             // "<", RFC 4475 3.1.1.6)
             size_t nameEnd = p;
-            for (;;) {
-                size_t q = scanWhile(s, p, kToken);
+            for (size_t q = t;; q = scanWhile(s, p, kToken)) {  // the first token is scanned
                 if (q == p) break;
                 nameEnd = q;
                 p = skipLws(s, q);
@@ -70,11 +69,11 @@ bool parseNameAddr(std::string_view s, size_t& pos, NameAddr& out, ParseError& e
     }
     if (p < n && s[p] == '<') {
         const size_t us = p + 1;
-        const void* gt = std::memchr(s.data() + us, '>', n - us);
-        const size_t ue = gt ? static_cast<size_t>(static_cast<const char*>(gt) - s.data()) : n;
-        const char* bad = findAngleBad(s.data() + us, s.data() + ue);
-        if (bad != s.data() + ue) {
-            size_t i = static_cast<size_t>(bad - s.data());
+        // One pass finds the '>' or, before it, an octet not allowed inside <>.
+        const char* stop = findAngleEnd(s.data() + us, s.data() + n);
+        const size_t ue = static_cast<size_t>(stop - s.data());
+        if (ue < n && *stop != '>') {
+            size_t i = ue;
             if (is(s[i], kLws)) return fail(err, ParseErrc::BadNameAddr, "whitespace inside <>", i);
             return fail(err, ParseErrc::BadNameAddr, "illegal character '%1' in <URI>", i,
                         s.substr(i, 1));

@@ -7,6 +7,9 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+#if defined(__SSE2__)
+#include <emmintrin.h>
+#endif
 
 namespace osprey::sip::lex {
 
@@ -93,22 +96,71 @@ inline bool foldEquals8(const char* p, uint64_t foldMask, const char (&lit)[9]) 
     return (load8(p) | foldMask) == load8(lit);
 }
 
-// First octet in [p, end) that can not appear inside "<URI>" (LWS, CTL, '<', '"'); end if
-// none. Eight octets at a time: a byte below 0x21 (space and controls), 0x7f, '<' or '"'.
-inline const char* findAngleBad(const char* p, const char* end) {
-    constexpr uint64_t kOnes = 0x0101010101010101ull;
-    constexpr uint64_t kHigh = 0x8080808080808080ull;
-    auto zeroByte = [](uint64_t x) { return (x - kOnes) & ~x & kHigh; };
-    while (end - p >= 8) {
-        uint64_t x = load8(p);
-        uint64_t hit = ((x - kOnes * 0x21) & ~x & kHigh) | zeroByte(x ^ (kOnes * 0x7f)) |
-                       zeroByte(x ^ (kOnes * '<')) | zeroByte(x ^ (kOnes * '"'));
-        if (hit) break;  // the byte loop below finds which one
-        p += 8;
+// Vector scans for the classes that are "printable ASCII but a few octets": 16 octets per step
+// with SSE2 (baseline on x86-64) instead of a table lookup per octet. A class is described by
+// its stop octets: anything below 0x21, 0x7f, octets 0x80-0xff unless highOk, and `Stops`.
+// kStopsOf checks at compile time that this matches the class table exactly.
+template <bool HighOk, char... Stops>
+constexpr bool isStop(unsigned char c) {
+    return c < 0x21 || c == 0x7f || (!HighOk && c >= 0x80) || ((c == static_cast<unsigned char>(Stops)) || ...);
+}
+
+// The stop octets are exactly those outside the class (or, classIsStops, inside it).
+template <bool HighOk, char... Stops>
+constexpr bool stopsMatchClass(uint16_t mask, bool classIsStops = false) {
+    for (unsigned c = 0; c < 256; ++c) {
+        const bool inClass = (kClass[c] & mask) != 0;
+        if (isStop<HighOk, Stops...>(static_cast<unsigned char>(c)) != (inClass == classIsStops))
+            return false;
     }
+    return true;
+}
+
+// First octet in [p, end) that isStop<HighOk, Stops...>; end if none.
+template <bool HighOk, char... Stops>
+inline const char* findStop(const char* p, const char* end) {
+#if defined(__SSE2__)
+    const __m128i lo = _mm_set1_epi8(0x20);
+    const __m128i del = _mm_set1_epi8(0x7f);
+    while (end - p >= 16) {
+        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+        // unsigned x <= 0x20, or signed x < 0 (0x80-0xff) when high octets stop too
+        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, lo), x);
+        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, del));
+        if constexpr (!HighOk) hit = _mm_or_si128(hit, _mm_cmplt_epi8(x, _mm_setzero_si128()));
+        ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(Stops)))), ...);
+        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(hit));
+        if (bits) return p + __builtin_ctz(bits);
+        p += 16;
+    }
+#endif
     for (; p < end; ++p)
-        if (is(*p, kAngleBad)) return p;
+        if (isStop<HighOk, Stops...>(static_cast<unsigned char>(*p))) return p;
     return end;
+}
+
+// End of the run of Call-ID word characters (kWord) from i.
+inline size_t scanWord(std::string_view s, size_t i) {
+    static_assert(stopsMatchClass<false, '#', '$', '&', ',', ';', '=', '@', '^', '|'>(kWord));
+    return static_cast<size_t>(findStop<false, '#', '$', '&', ',', ';', '=', '@', '^', '|'>(
+                                   s.data() + i, s.data() + s.size()) -
+                               s.data());
+}
+
+// End of the run of URI characters (kUriCh) from i.
+inline size_t scanUriChars(std::string_view s, size_t i) {
+    static_assert(
+        stopsMatchClass<false, '"', '#', '<', '>', '\\', '^', '`', '{', '|', '}'>(kUriCh));
+    return static_cast<size_t>(
+        findStop<false, '"', '#', '<', '>', '\\', '^', '`', '{', '|', '}'>(s.data() + i,
+                                                                        s.data() + s.size()) -
+        s.data());
+}
+
+// First octet in [p, end) that can not appear inside "<URI>" (kAngleBad) or is '>'; end if none.
+inline const char* findAngleEnd(const char* p, const char* end) {
+    static_assert(stopsMatchClass<true, '<', '"'>(kAngleBad, true));
+    return findStop<true, '<', '"', '>'>(p, end);
 }
 
 // Skips LWS (SP, HT, and folding: CRLF or LF followed by SP/HT) from i; returns the first

@@ -17,10 +17,10 @@ namespace {
 
 bool checkCallId(SipMsg& msg, HeaderField& h) {
     const std::string_view s = h.value;
-    size_t e = scanWhile(s, 0, kWord);
+    size_t e = scanWord(s, 0);
     if (e == 0) return headerFail(msg, h, ParseErrc::BadValue, "empty or malformed Call-ID", 0);
     if (e < s.size() && s[e] == '@') {
-        size_t e2 = scanWhile(s, e + 1, kWord);
+        size_t e2 = scanWord(s, e + 1);
         if (e2 == e + 1)
             return headerFail(msg, h, ParseErrc::BadValue, "nothing after '@' in Call-ID", e + 1);
         e = e2;

@@ -27,9 +27,16 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
     }
     // Items go to a small local array first and to the arena once their number is known;
     // only a longer list pays for counting its commas up front.
+    // Plain pointer/length pairs, left uninitialised: an array of string_view would be zeroed
+    // (512 octets) on every call.
+    struct Item {
+        const char* p;
+        size_t n;
+        operator std::string_view() const { return {p, n}; }
+    };
     constexpr size_t kLocal = 32;
-    std::string_view local[kLocal];
-    std::string_view* items = local;
+    Item local[kLocal];
+    std::string_view* items = nullptr;  // the arena array, once there is one
     size_t maxItems = kLocal;
     const bool media = h.kind == HeaderKind::Accept;
     size_t p = 0;
@@ -57,7 +64,7 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
             }
         }
         std::string_view item = s.substr(ts, te - ts);
-        if (l->count == maxItems && items == local) {
+        if (l->count == maxItems && items == nullptr) {
             maxItems = 1;
             for (char c : s) maxItems += c == ',';
             items = msg.arena.makeArray<std::string_view>(maxItems);
@@ -67,7 +74,12 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
             }
             for (size_t i = 0; i < kLocal; ++i) items[i] = local[i];
         }
-        if (l->count < maxItems) items[l->count++] = item;
+        if (l->count < maxItems) {
+            if (items)
+                items[l->count++] = item;
+            else
+                local[l->count++] = Item{item.data(), item.size()};
+        }
         if (h.kind == HeaderKind::Allow) {
             Method m = methodFromText(item);
             if (m != Method::Other) l->methods |= methodBit(m);
@@ -86,7 +98,7 @@ const TokenList* parseTokenList(SipMsg& msg, HeaderField& h) {
         }
         p = skipLws(s, p + 1);
     }
-    if (items == local && l->count > 0) {
+    if (items == nullptr && l->count > 0) {
         items = msg.arena.makeArray<std::string_view>(l->count);
         if (!items) {
             outOfMemory(msg, h);
