@@ -116,26 +116,38 @@ constexpr bool stopsMatchClass(uint16_t mask, bool classIsStops = false) {
     return true;
 }
 
-// First octet in [p, end) that isStop<HighOk, Stops...>; end if none.
-template <bool HighOk, char... Stops>
-inline const char* findStop(const char* p, const char* end) {
 #if defined(__SSE2__)
-    const __m128i lo = _mm_set1_epi8(0x20);
-    const __m128i del = _mm_set1_epi8(0x7f);
-    while (end - p >= 16) {
-        const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
-        // unsigned x <= 0x20, or signed x < 0 (0x80-0xff) when high octets stop too
-        __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, lo), x);
-        hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, del));
-        if constexpr (!HighOk) hit = _mm_or_si128(hit, _mm_cmplt_epi8(x, _mm_setzero_si128()));
-        ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(Stops)))), ...);
-        const unsigned bits = static_cast<unsigned>(_mm_movemask_epi8(hit));
-        if (bits) return p + __builtin_ctz(bits);
-        p += 16;
+template <bool HighOk, char... Stops>
+[[gnu::always_inline]] inline unsigned stopBits(const char* p) {
+    const __m128i x = _mm_loadu_si128(reinterpret_cast<const __m128i*>(p));
+    // unsigned x <= 0x20, 0x7f, or signed x < 0 (0x80-0xff) when high octets stop too
+    __m128i hit = _mm_cmpeq_epi8(_mm_min_epu8(x, _mm_set1_epi8(0x20)), x);
+    hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(0x7f)));
+    if constexpr (!HighOk) hit = _mm_or_si128(hit, _mm_cmplt_epi8(x, _mm_setzero_si128()));
+    ((hit = _mm_or_si128(hit, _mm_cmpeq_epi8(x, _mm_set1_epi8(Stops)))), ...);
+    return static_cast<unsigned>(_mm_movemask_epi8(hit));
+}
+#endif
+
+// First octet in [p, end) that isStop<HighOk, Stops...>; end if none. For runs shorter than 16
+// the same set is given by the class table: `mask` (stopsMatchClass) plus the octet `also`.
+template <bool HighOk, char... Stops>
+[[gnu::always_inline]] inline const char* findStop(const char* p, const char* end, uint16_t mask,
+                                                   bool classIsStops, char also = '\0') {
+#if defined(__SSE2__)
+    if (end - p >= 16) {
+        const char* const last = end - 16;
+        for (; p < last; p += 16) {
+            if (unsigned bits = stopBits<HighOk, Stops...>(p)) return p + __builtin_ctz(bits);
+        }
+        // The rest in one load ending at `end`, overlapping what was already checked.
+        const unsigned bits = stopBits<HighOk, Stops...>(last) >> (p - last);
+        return bits ? p + __builtin_ctz(bits) : end;
     }
 #endif
     for (; p < end; ++p)
-        if (isStop<HighOk, Stops...>(static_cast<unsigned char>(*p))) return p;
+        if (((kClass[static_cast<unsigned char>(*p)] & mask) != 0) == classIsStops || *p == also)
+            return p;
     return end;
 }
 
@@ -143,7 +155,7 @@ inline const char* findStop(const char* p, const char* end) {
 inline size_t scanWord(std::string_view s, size_t i) {
     static_assert(stopsMatchClass<false, '#', '$', '&', ',', ';', '=', '@', '^', '|'>(kWord));
     return static_cast<size_t>(findStop<false, '#', '$', '&', ',', ';', '=', '@', '^', '|'>(
-                                   s.data() + i, s.data() + s.size()) -
+                                   s.data() + i, s.data() + s.size(), kWord, false) -
                                s.data());
 }
 
@@ -152,15 +164,15 @@ inline size_t scanUriChars(std::string_view s, size_t i) {
     static_assert(
         stopsMatchClass<false, '"', '#', '<', '>', '\\', '^', '`', '{', '|', '}'>(kUriCh));
     return static_cast<size_t>(
-        findStop<false, '"', '#', '<', '>', '\\', '^', '`', '{', '|', '}'>(s.data() + i,
-                                                                        s.data() + s.size()) -
+        findStop<false, '"', '#', '<', '>', '\\', '^', '`', '{', '|', '}'>(
+            s.data() + i, s.data() + s.size(), kUriCh, false) -
         s.data());
 }
 
 // First octet in [p, end) that can not appear inside "<URI>" (kAngleBad) or is '>'; end if none.
 inline const char* findAngleEnd(const char* p, const char* end) {
     static_assert(stopsMatchClass<true, '<', '"'>(kAngleBad, true));
-    return findStop<true, '<', '"', '>'>(p, end);
+    return findStop<true, '<', '"', '>'>(p, end, kAngleBad, true, '>');
 }
 
 // Skips LWS (SP, HT, and folding: CRLF or LF followed by SP/HT) from i; returns the first
