@@ -35,16 +35,17 @@ public:
             iov_[i].iov_base = bufs_ + i * kMaxDatagram;
             iov_[i].iov_len = kMaxDatagram;
         }
-        reset();
+        reset(kUdpBatch);
         return true;
     }
     ~RecvBatch() {
         if (bufs_ != nullptr) munmap(bufs_, kUdpBatch * kMaxDatagram);
     }
 
-    // recvmmsg overwrites the name lengths and flags; put them back before the next call.
-    void reset() {
-        for (unsigned i = 0; i < kUdpBatch; ++i) {
+    // recvmmsg overwrites the name lengths and flags of the slots it filled; put them back
+    // before the next call.
+    void reset(unsigned filled) {
+        for (unsigned i = 0; i < filled; ++i) {
             msghdr& h = msgs_[i].msg_hdr;
             h = msghdr{};
             h.msg_name = &from_[i];
@@ -76,7 +77,7 @@ public:
         }
         endBatch();
         route::releaseMessages();
-        reset();
+        reset(static_cast<unsigned>(n));
     }
 
 private:
@@ -132,7 +133,6 @@ int runOneSocket(RecvBatch& batch, int index) {
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR) {
             logReceiveError("recvmmsg");
         }
-        batch.reset();
         keepRunning(&lastCheck, true);  // the receive timed out: idle, look now
     }
     return 0;
@@ -179,7 +179,6 @@ int runManySockets(RecvBatch& batch, const std::vector<int>& indexes) {
                 if (got <= 0) {
                     if (got < 0 && errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
                         logReceiveError("recvmmsg");
-                    batch.reset();
                     break;
                 }
                 batch.route(got, idx);

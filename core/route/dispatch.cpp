@@ -3,6 +3,7 @@
 #include "core/route/dispatch.h"
 
 #include <memory>
+#include <new>
 
 #include "core/log/log.h"
 #include "core/lua/process_engine.h"
@@ -21,14 +22,15 @@ constexpr unsigned kPoolSize = 32;
 
 class Pool {
 public:
-    MsgContext& acquire() {
+    // nullptr only when the process is out of memory for its first contexts.
+    MsgContext* acquire() {
         if (used_ == kPoolSize) {
             // Every context holds a message whose spans may be queued: send them, then reuse.
             net::flushBatch();
             releaseAll();
         }
-        if (!slots_[used_]) slots_[used_] = std::make_unique<MsgContext>();
-        return *slots_[used_++];
+        if (!slots_[used_]) slots_[used_].reset(new (std::nothrow) MsgContext());
+        return slots_[used_] ? slots_[used_++].get() : nullptr;
     }
     // The most recent context, when nothing queued needs it any more.
     void releaseLast() { slots_[--used_]->reset(); }
@@ -119,7 +121,12 @@ void routeReply(MsgContext& mc) {
 
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
     if (isBlank(buf, len)) return;
-    MsgContext& mc = g_pool.acquire();
+    MsgContext* slot = g_pool.acquire();
+    if (slot == nullptr) {
+        ++g_stats.dropped;
+        return;
+    }
+    MsgContext& mc = *slot;
     mc.start(info);
     sip::SipMsg& msg = mc.msg;
     if (!sip::parseMsg(msg, std::string_view(buf, len)) || !sip::checkMessage(msg)) {

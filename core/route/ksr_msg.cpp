@@ -67,9 +67,49 @@ bool isMethod(lua::Ctx& ctx, std::string_view list) noexcept {
     return false;
 }
 
-template <Method M>
-bool isM(lua::Ctx& ctx) noexcept {
-    return isMethodEnum(ctx, M);
+// One plain function per method: addresses of function template instances are not constant
+// expressions for lua::fn under the sanitizers.
+bool isInvite(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Invite);
+}
+bool isAck(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Ack);
+}
+bool isBye(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Bye);
+}
+bool isCancel(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Cancel);
+}
+bool isRegister(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Register);
+}
+bool isOptions(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Options);
+}
+bool isSubscribe(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Subscribe);
+}
+bool isNotify(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Notify);
+}
+bool isPublish(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Publish);
+}
+bool isMessage(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Message);
+}
+bool isInfo(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Info);
+}
+bool isUpdate(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Update);
+}
+bool isPrack(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Prack);
+}
+bool isRefer(lua::Ctx& ctx) noexcept {
+    return isMethodEnum(ctx, Method::Refer);
 }
 
 bool isMyselfRuri(lua::Ctx& ctx) noexcept {
@@ -86,20 +126,20 @@ bool isMyselfText(std::string_view text) noexcept {
 
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&isMethod>("is_method", ""),
-    lua::fn<&isM<Method::Invite>>("is_INVITE", ""),
-    lua::fn<&isM<Method::Ack>>("is_ACK", ""),
-    lua::fn<&isM<Method::Bye>>("is_BYE", ""),
-    lua::fn<&isM<Method::Cancel>>("is_CANCEL", ""),
-    lua::fn<&isM<Method::Register>>("is_REGISTER", ""),
-    lua::fn<&isM<Method::Options>>("is_OPTIONS", ""),
-    lua::fn<&isM<Method::Subscribe>>("is_SUBSCRIBE", ""),
-    lua::fn<&isM<Method::Notify>>("is_NOTIFY", ""),
-    lua::fn<&isM<Method::Publish>>("is_PUBLISH", ""),
-    lua::fn<&isM<Method::Message>>("is_MESSAGE", ""),
-    lua::fn<&isM<Method::Info>>("is_INFO", ""),
-    lua::fn<&isM<Method::Update>>("is_UPDATE", ""),
-    lua::fn<&isM<Method::Prack>>("is_PRACK", ""),
-    lua::fn<&isM<Method::Refer>>("is_REFER", ""),
+    lua::fn<&isInvite>("is_INVITE", ""),
+    lua::fn<&isAck>("is_ACK", ""),
+    lua::fn<&isBye>("is_BYE", ""),
+    lua::fn<&isCancel>("is_CANCEL", ""),
+    lua::fn<&isRegister>("is_REGISTER", ""),
+    lua::fn<&isOptions>("is_OPTIONS", ""),
+    lua::fn<&isSubscribe>("is_SUBSCRIBE", ""),
+    lua::fn<&isNotify>("is_NOTIFY", ""),
+    lua::fn<&isPublish>("is_PUBLISH", ""),
+    lua::fn<&isMessage>("is_MESSAGE", ""),
+    lua::fn<&isInfo>("is_INFO", ""),
+    lua::fn<&isUpdate>("is_UPDATE", ""),
+    lua::fn<&isPrack>("is_PRACK", ""),
+    lua::fn<&isRefer>("is_REFER", ""),
     lua::fn<&isMyselfRuri>("is_myself_ruri", ""),
     lua::fn<&isMyselfText>("is_myself", ""),
 };

@@ -88,12 +88,8 @@ TEST(SipRobustness, EveryRfc4475MessageLeavesTheWorkersServing) {
     std::sort(after.begin(), after.end());
     EXPECT_EQ(after, pids) << "a worker died and was restarted\n" << router.log();
     EXPECT_EQ(router.process().countInLog("terminated by signal"), 0u) << router.log();
-    // Some of them are answered (400, 416, 505, 483), so the checks did run.
-    std::set<int> statuses;
-    for (auto m = attacker.receiveMsg(500); m; m = attacker.receiveMsg(200)) {
-        statuses.insert(m->status());
-    }
-    (void)statuses;  // replies mostly go to the Via addresses in the files, not to us
+    // The invalid ones went through the checks (answered where their Via allows, else dropped).
+    EXPECT_NE(router.log().find("a malformed request from"), std::string::npos) << router.log();
 }
 
 TEST(SipRobustness, ALuaRuntimeErrorIsLoggedAndTheWorkerCarriesOn) {
