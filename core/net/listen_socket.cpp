@@ -18,9 +18,11 @@ namespace osprey::net {
 
 namespace {
 
+// Filled in the master before fork, read by every worker per message.
+std::vector<ListenSocket> g_table;
+
 std::vector<ListenSocket>& table() {
-    static std::vector<ListenSocket> t;
-    return t;
+    return g_table;
 }
 
 // The address a wildcard listener advertises in Via: the first non-loopback address of the

@@ -9,6 +9,7 @@
 #include "core/lua/process_engine.h"
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
+#include "core/route/basic_check.h"
 #include "core/route/forward.h"
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
@@ -129,7 +130,7 @@ void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
     MsgContext& mc = *slot;
     mc.start(info);
     sip::SipMsg& msg = mc.msg;
-    if (!sip::parseMsg(msg, std::string_view(buf, len)) || !sip::checkMessage(msg)) {
+    if (!sip::parseMsg(msg, std::string_view(buf, len)) || !basicCheck(msg)) {
         reject(mc);
     } else if (msg.isRequest()) {
         routeRequest(mc);

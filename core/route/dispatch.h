@@ -1,6 +1,6 @@
 // The one entry every transport hands received messages to (DESIGN §4):
 //
-//   parse (start line, top Via) and check (RFC 3261 §8.2.2/§16.3: required headers, single
+//   parse (start line, top Via) and check (basic_check.h: required headers, single
 //   instances, CSeq, Request-URI, Content-Length) → a request that fails gets the parser's
 //   status and reason phrase (400 "Bad CSeq: ...", 416, 505) when a reply can be routed,
 //   else it is dropped; a response that fails is dropped → ksr_request_route /

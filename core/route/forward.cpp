@@ -39,6 +39,16 @@ sip::BuildError fixTopVia(MsgContext& mc) {
     if (mc.viaFixed) return sip::BuildError::Ok;
     const sip::ViaBody* via = mc.msg.topVia;
     if (via == nullptr) return sip::BuildError::NoVia;
+    if (!via->hasRport && !mc.forceRport &&
+        (via->hostKind == sip::HostKind::Ipv4 || via->hostKind == sip::HostKind::Ipv6)) {
+        // The common case, decided without formatting the source address: the sent-by is the
+        // address the request came from and no rport is wanted, so nothing changes.
+        net::SockAddr sentBy;
+        if (net::parseIp(via->host, 0, sentBy) && sentBy.sameIp(mc.recv.src)) {
+            mc.viaFixed = true;
+            return sip::BuildError::Ok;
+        }
+    }
     sip::RangeEdit edits[sip::kMaxReceivedEdits];
     int n = 0;
     const uint16_t srcPort = mc.recv.src.port();

@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/route/next_hop.h"
 #include "core/sip/uri.h"
 
 namespace osprey::route {
@@ -45,16 +46,6 @@ std::string_view MsgContext::keep(std::string_view text) {
     std::memcpy(p, text.data(), text.size());
     return {p, text.size()};
 }
-
-namespace {
-
-bool isSipUri(std::string_view uri) {
-    sip::SipUri parsed;
-    return !uri.empty() && sip::parseUri(uri, parsed) == sip::UriError::Ok &&
-           parsed.scheme != sip::UriScheme::Tel;
-}
-
-}  // namespace
 
 bool MsgContext::setDstUri(std::string_view uri) {
     if (!isSipUri(uri)) return false;

@@ -1,6 +1,8 @@
 // Next-hop destinations from URIs and Vias.
 #include "core/route/next_hop.h"
 
+#include <cstring>
+
 #include "core/net/resolve.h"
 #include "core/sip/uri.h"
 #include "core/sip/via.h"
@@ -47,7 +49,34 @@ bool parsePort(std::string_view digits, uint16_t* out) {
     return true;
 }
 
+// The last URI with a numeric host that resolved, per process.
+struct LastUri {
+    static constexpr size_t kMax = 256;
+    char text[kMax];
+    size_t len = 0;  // 0: empty
+    net::Destination dest;
+
+    bool matches(std::string_view uri) const {
+        return len != 0 && uri.size() == len && std::memcmp(uri.data(), text, len) == 0;
+    }
+    void remember(std::string_view uri, const net::Destination& d) {
+        if (uri.size() > kMax) return;
+        std::memcpy(text, uri.data(), uri.size());
+        len = uri.size();
+        dest = d;
+    }
+};
+
+LastUri g_lastUri;
+
 }  // namespace
+
+bool isSipUri(std::string_view uri) {
+    if (g_lastUri.matches(uri)) return true;
+    sip::SipUri u;
+    return !uri.empty() && sip::parseUri(uri, u) == sip::UriError::Ok &&
+           u.scheme != sip::UriScheme::Tel;
+}
 
 const char* nextHopErrorText(NextHopError e) {
     switch (e) {
@@ -64,6 +93,10 @@ const char* nextHopErrorText(NextHopError e) {
 }
 
 NextHopError nextHopFromUri(std::string_view uri, net::Destination* out) {
+    if (g_lastUri.matches(uri)) {
+        *out = g_lastUri.dest;
+        return NextHopError::Ok;
+    }
     sip::SipUri u;
     if (sip::parseUri(uri, u) != sip::UriError::Ok || u.scheme == sip::UriScheme::Tel ||
         u.host.empty()) {
@@ -83,6 +116,9 @@ NextHopError nextHopFromUri(std::string_view uri, net::Destination* out) {
     *out = net::Destination{};
     out->proto = proto;
     if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
+    if (u.hostKind == sip::HostKind::Ipv4 || u.hostKind == sip::HostKind::Ipv6) {
+        g_lastUri.remember(uri, *out);
+    }
     return NextHopError::Ok;
 }
 

@@ -22,7 +22,12 @@ enum class NextHopError : uint8_t {
 
 const char* nextHopErrorText(NextHopError e);
 
+// A numeric host's answer never changes, so the last such URI is remembered per process:
+// scripts send most requests to the same $du.
 NextHopError nextHopFromUri(std::string_view uri, net::Destination* out);
+
+// A sip: or sips: URI that parses (what $du may hold); the same cache answers repeats.
+bool isSipUri(std::string_view uri);
 
 // The address a response goes to per its Via: received (else sent-by host), rport's value
 // (else the sent-by port, else 5060/5061).

@@ -5,13 +5,13 @@
 //   -1  present and 0: the caller replies 483 Too Many Hops
 //   -2  unparseable value, a bad limit, or the edit failed
 // Parameter max_limit (default 70, 0..255): the largest value a forwarded request carries.
-#include <cstdio>
 #include <string_view>
 
 #include "core/log/log.h"
 #include "core/lua/export.h"
 #include "core/module/module_export.h"
 #include "core/route/msg_context.h"
+#include "core/sip/builder_via.h"
 #include "core/sip/msg.h"
 #include "core/sip/number_header.h"
 
@@ -23,9 +23,8 @@ int g_maxLimit = 70;
 
 constexpr int kMaxForwardsMax = 255;  // RFC 3261 §20.22 uses 0..255 in practice (Kamailio too)
 
-std::string_view number(int v, char* buf, size_t cap) {
-    const int n = std::snprintf(buf, cap, "%d", v);
-    return std::string_view(buf, n > 0 ? static_cast<size_t>(n) : 0);
+std::string_view number(int v, char* buf) {
+    return std::string_view(buf, sip::formatDecimal(static_cast<uint64_t>(v), buf));
 }
 
 int processMaxfwd(lua::Ctx& ctx, int limit) noexcept {
@@ -36,11 +35,11 @@ int processMaxfwd(lua::Ctx& ctx, int limit) noexcept {
         return -2;
     }
     sip::SipMsg& msg = mc->msg;
-    char buf[16];
+    char buf[24];
     sip::HeaderField* h = sip::findHeader(msg, sip::HeaderKind::MaxForwards);
     if (h == nullptr) {
         if (msg.error) return -2;  // the scan failed before the end of the headers
-        return mc->builder().appendHeader("Max-Forwards", number(limit, buf, sizeof buf)) ==
+        return mc->builder().appendHeader("Max-Forwards", number(limit, buf)) ==
                        sip::BuildError::Ok
                    ? 2
                    : -2;
@@ -50,7 +49,7 @@ int processMaxfwd(lua::Ctx& ctx, int limit) noexcept {
     if (mf->value == 0) return -1;
     int value = static_cast<int>(mf->value);
     if (value > g_maxLimit) value = g_maxLimit + 1;  // becomes max_limit once decremented
-    return mc->builder().replaceHeaderValue(*h, number(value - 1, buf, sizeof buf)) ==
+    return mc->builder().replaceHeaderValue(*h, number(value - 1, buf)) ==
                    sip::BuildError::Ok
                ? 1
                : -2;
