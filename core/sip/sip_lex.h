@@ -285,4 +285,36 @@ inline size_t scanHost(std::string_view s, size_t i) {
     return scanWhile(s, i, kHost);
 }
 
+// Scans a host at s[i] and classifies it in the same pass: the end (as scanHost) and the type
+// (as classifyHost of the scanned text). Only hostnames starting with a letter, the usual Via
+// sent-by, are done in one pass; IPv4, IPv6 and anything doubtful are scanned again by
+// classifyHost.
+inline size_t scanClassifyHost(std::string_view s, size_t i, HostType& type) {
+    const size_t n = s.size();
+    if (i < n && is(s[i], kAlpha)) {
+        // hostname rule as in classifyHost: labels of alphanumerics and inner '-', the top
+        // label starting with a letter.
+        size_t label = i;
+        size_t j = i;
+        for (;;) {
+            j = scanWhile(s, j, kAlpha | kDigit);
+            if (j == n || (s[j] != '.' && s[j] != '-')) break;
+            if (j == label || (s[j] == '.' && s[j - 1] == '-')) {
+                j = i;  // doubtful: the slow path below decides
+                break;
+            }
+            if (s[j] == '.') label = j + 1;
+            ++j;
+        }
+        // Ends with an alphanumeric (no trailing '.' or '-'), last label non-empty.
+        if (j > label && is(s[label], kAlpha) && is(s[j - 1], kAlpha | kDigit)) {
+            type = HostType::Name;
+            return j;
+        }
+    }
+    const size_t e = scanHost(s, i);
+    type = classifyHost(s.substr(i, e - i));
+    return e;
+}
+
 }  // namespace osprey::sip::lex

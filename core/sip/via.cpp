@@ -72,10 +72,10 @@ bool parseViaParm(std::string_view s, size_t& pos, ViaBody& v, ParseError& err) 
     v.proto = transportOf(v.transport);
     size_t hs = skipLws(s, p);
     if (hs == p) return fail(ParseErrc::BadValue, "expected whitespace before sent-by", p);
-    size_t he = scanHost(s, hs);
+    HostType ht;
+    size_t he = scanClassifyHost(s, hs, ht);
     if (he == hs) return fail(ParseErrc::BadValue, "missing sent-by host", hs);
     v.host = s.substr(hs, he - hs);
-    HostType ht = classifyHost(v.host);
     if (ht == HostType::Bad) return fail(ParseErrc::BadValue, "malformed host '%1'", hs, v.host);
     v.hostKind = hostKindOf(ht);
     p = he;
