@@ -194,4 +194,118 @@ inline constexpr std::array<Slot, kSlots> kSlotTable = makeSlots();
     }
 }
 
+// --- common names, matched with their colon before any token scan -------------------------
+//
+// Most messages spell the dozen most frequent names exactly ("Via:", "Call-ID:"), so the
+// scanner first compares the line's first 16 octets with those spellings, picked by the first
+// letter. Letters compare case-insensitively (OR 0x20 only where the literal has a letter,
+// so no other octet can fold onto one); the ':' must follow at once. Anything else (LWS
+// before the colon, rarer names) takes the token scan and the hash lookup above.
+struct Common {
+    uint64_t lo, hi;          // lower-case "name:" packed little-endian, zero padded
+    uint64_t foldLo, foldHi;  // 0x20 at letter positions
+    uint64_t keepHi;          // 0xff over the octets of hi that belong to "name:"
+    uint64_t keepLo;
+    uint8_t len;              // name length without the colon
+    HeaderKind kind;
+};
+
+constexpr Common makeCommon(std::string_view lowerName, HeaderKind kind) {
+    Common c{};
+    const size_t n = lowerName.size() + 1;  // with ':'
+    for (size_t i = 0; i < n; ++i) {
+        const char ch = i < lowerName.size() ? lowerName[i] : ':';
+        const uint64_t oct = static_cast<unsigned char>(ch);
+        const uint64_t fold = (ch >= 'a' && ch <= 'z') ? 0x20 : 0;
+        const unsigned sh = 8 * (i % 8);
+        if (i < 8) {
+            c.lo |= oct << sh;
+            c.foldLo |= fold << sh;
+            c.keepLo |= uint64_t{0xff} << sh;
+        } else {
+            c.hi |= oct << sh;
+            c.foldHi |= fold << sh;
+            c.keepHi |= uint64_t{0xff} << sh;
+        }
+    }
+    c.len = static_cast<uint8_t>(lowerName.size());
+    c.kind = kind;
+    return c;
+}
+
+// Grouped by first letter, most frequent first within a group.
+inline constexpr Common kCommon[] = {
+    makeCommon("via", K::Via),
+    makeCommon("v", K::Via),
+    makeCommon("from", K::From),
+    makeCommon("f", K::From),
+    makeCommon("to", K::To),
+    makeCommon("t", K::To),
+    makeCommon("call-id", K::CallId),
+    makeCommon("cseq", K::CSeq),
+    makeCommon("contact", K::Contact),
+    makeCommon("content-length", K::ContentLength),
+    makeCommon("content-type", K::ContentType),
+    makeCommon("c", K::ContentType),
+    makeCommon("max-forwards", K::MaxForwards),
+    makeCommon("m", K::Contact),
+    makeCommon("route", K::Route),
+    makeCommon("record-route", K::RecordRoute),
+    makeCommon("allow", K::Allow),
+    makeCommon("accept", K::Accept),
+    makeCommon("supported", K::Supported),
+    makeCommon("k", K::Supported),
+    makeCommon("user-agent", K::UserAgent),
+    makeCommon("i", K::CallId),
+    makeCommon("l", K::ContentLength),
+    makeCommon("expires", K::Expires),
+};
+
+struct CommonRange {
+    uint8_t first = 0, count = 0;
+};
+
+// (first letter | 0x20) & 31 -> the run of kCommon entries starting with that letter.
+constexpr std::array<CommonRange, 32> makeCommonIndex() {
+    std::array<CommonRange, 32> t{};
+    for (size_t i = 0; i < std::size(kCommon); ++i) {
+        const unsigned l = static_cast<unsigned>(kCommon[i].lo & 0xff) & 31;
+        if (t[l].count == 0) t[l].first = static_cast<uint8_t>(i);
+        ++t[l].count;
+    }
+    return t;
+}
+
+inline constexpr std::array<CommonRange, 32> kCommonIndex = makeCommonIndex();
+
+// Each letter's entries are contiguous in kCommon (makeCommonIndex relies on it).
+constexpr bool commonGrouped() {
+    for (size_t i = 0; i < std::size(kCommon); ++i) {
+        const unsigned l = static_cast<unsigned>(kCommon[i].lo & 0xff) & 31;
+        const CommonRange r = makeCommonIndex()[l];
+        if (i < r.first || i >= size_t{r.first} + r.count) return false;
+    }
+    return true;
+}
+static_assert(commonGrouped());
+
+// p has at least 16 readable octets. Returns the name length (the ':' is at p[len]) and sets
+// kind, or returns 0 when the line does not start with one of kCommon's spellings.
+[[gnu::always_inline]] inline size_t matchCommon(const char* p, HeaderKind& kind) {
+    const unsigned char c0 = static_cast<unsigned char>(p[0]) | 0x20;
+    if (c0 < 'a' || c0 > 'z') return 0;
+    const CommonRange r = kCommonIndex[c0 & 31];
+    if (r.count == 0) return 0;
+    const uint64_t lo = load8(p);
+    const uint64_t hi = load8(p + 8);
+    for (unsigned i = r.first; i < unsigned{r.first} + r.count; ++i) {
+        const Common& e = kCommon[i];
+        if ((((lo & e.keepLo) | e.foldLo) == e.lo) && (((hi & e.keepHi) | e.foldHi) == e.hi)) {
+            kind = e.kind;
+            return e.len;
+        }
+    }
+    return 0;
+}
+
 }  // namespace osprey::sip::kindtab

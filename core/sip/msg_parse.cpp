@@ -204,13 +204,19 @@ bool scanOne(SipMsg& msg) {
         msg.scanPos = static_cast<uint32_t>(q);
         return true;
     }
-    size_t q = scanWhile(msg.data, p, kToken);
-    const size_t nameEnd = q;
-    if (q < n && b[q] != ':') {
-        while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+    HeaderKind kind = HeaderKind::Other;
+    size_t q = n - p >= 16 ? p + kindtab::matchCommon(b + p, kind) : p;
+    size_t nameEnd = q;
+    if (q == p) {  // not a common spelling: scan the token, then look the name up
+        q = scanWhile(msg.data, p, kToken);
+        nameEnd = q;
+        if (q < n && b[q] != ':') {
+            while (q < n && (b[q] == ' ' || b[q] == '\t')) ++q;
+        }
+        if (q == p || q >= n || b[q] != ':') [[unlikely]]
+            return scanFail(msg, p);
+        kind = kindtab::lookup(b + p, nameEnd - p);
     }
-    if (q == p || q >= n || b[q] != ':') [[unlikely]]
-        return scanFail(msg, p);
     const size_t vs0 = q + 1;
     size_t e = findLf(b, vs0, n);
     if (e == n) [[unlikely]]
@@ -226,9 +232,7 @@ bool scanOne(SipMsg& msg) {
 
     HeaderField* h = msg.addHeader();
     if (!h) return false;
-    const std::string_view name(b + p, nameEnd - p);
-    const HeaderKind kind = kindtab::lookup(name.data(), name.size());
-    h->name = name;
+    h->name = std::string_view(b + p, nameEnd - p);
     h->value = std::string_view(b + vs, ve - vs);
     h->start = static_cast<uint32_t>(p);
     h->end = static_cast<uint32_t>(e + 1);
