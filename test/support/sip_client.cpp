@@ -102,6 +102,8 @@ SipPeer::SipPeer(int family) : family_(family) {
     ensurePkg();
     fd_ = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
+    int buf = 4 << 20;  // floods of answers must not be dropped here (capped by rmem_max)
+    setsockopt(fd_, SOL_SOCKET, SO_RCVBUF, &buf, sizeof buf);
     sockaddr_storage ss{};
     socklen_t len;
     if (family == AF_INET6) {
