@@ -28,8 +28,17 @@ bool startFail(SipMsg& msg, ParseErrc code, const char* detail, size_t offset,
     return msg.fail(e);
 }
 
+// "SIP/" in any case: OR-ing 0x20 into the three letter octets only (nothing else folds onto
+// a letter), the '/' compared exactly.
+bool startsSipSlash(std::string_view v) {
+    if (v.size() < 4) return false;
+    uint32_t w;
+    std::memcpy(&w, v.data(), 4);
+    return (w | 0x00202020u) == 0x2f706973u;  // "sip/" little-endian
+}
+
 bool isSipVersion(std::string_view v) {
-    return equalsNoCase(v, "SIP/2.0");
+    return v.size() == 7 && startsSipSlash(v) && v.substr(4) == "2.0";
 }
 
 bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
@@ -57,7 +66,7 @@ bool parseRequestLine(SipMsg& msg, std::string_view line, size_t base) {
         return startFail(msg, ParseErrc::RequestLineSpaces,
                          "more than one SP between request line elements", base + sp1 + 1);
     if (!isSipVersion(sl.version)) {
-        if (sl.version.size() >= 4 && equalsNoCase(sl.version.substr(0, 4), "SIP/"))
+        if (startsSipSlash(sl.version))
             return startFail(msg, ParseErrc::BadVersion, "unsupported version '%1'",
                              base + last + 1, sl.version);
         return startFail(msg, ParseErrc::BadStartLine, "'%1' is not a SIP version", base + last + 1,
@@ -124,7 +133,7 @@ bool parseStartLine(SipMsg& msg) {
     if (le > p && d[le - 1] == '\r') --le;
     std::string_view line = d.substr(p, le - p);
     msg.start.text = line;
-    if (line.size() >= 4 && equalsNoCase(line.substr(0, 4), "SIP/"))
+    if (startsSipSlash(line))
         return parseStatusLine(msg, line, p);
     return parseRequestLine(msg, line, p);
 }

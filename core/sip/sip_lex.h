@@ -70,10 +70,31 @@ inline char lower(char c) {
 // Case-insensitive compare of a token (header or parameter name, transport, scheme) with a
 // lower-case literal. OR-ing 0x20 lowers a letter and maps no other token octet onto a letter
 // or onto the punctuation a literal may hold (- . ! % * + ` ' ~; not '_').
+// Names of 2-8 octets take two overlapping word compares (the literal's words fold to
+// constants once inlined).
 inline bool tokenIs(std::string_view token, std::string_view lowerLiteral) {
-    if (token.size() != lowerLiteral.size()) return false;
-    for (size_t i = 0; i < token.size(); ++i)
-        if ((token[i] | 0x20) != lowerLiteral[i]) return false;
+    const size_t n = lowerLiteral.size();
+    if (token.size() != n) return false;
+    const char* t = token.data();
+    const char* l = lowerLiteral.data();
+    if (n >= 4 && n <= 8) {
+        uint32_t a, b, la, lb;
+        __builtin_memcpy(&a, t, 4);
+        __builtin_memcpy(&b, t + n - 4, 4);
+        __builtin_memcpy(&la, l, 4);
+        __builtin_memcpy(&lb, l + n - 4, 4);
+        return ((a | 0x20202020u) == la) & ((b | 0x20202020u) == lb);
+    }
+    if (n >= 2 && n < 4) {
+        uint16_t a, b, la, lb;
+        __builtin_memcpy(&a, t, 2);
+        __builtin_memcpy(&b, t + n - 2, 2);
+        __builtin_memcpy(&la, l, 2);
+        __builtin_memcpy(&lb, l + n - 2, 2);
+        return ((a | 0x2020u) == la) & ((b | 0x2020u) == lb);
+    }
+    for (size_t i = 0; i < n; ++i)
+        if ((t[i] | 0x20) != l[i]) return false;
     return true;
 }
 

@@ -121,3 +121,51 @@ TEST(SipFastPath, OneWayHostScanMatchesScanThenClassify) {
         EXPECT_EQ(fast2, lex::classifyHost(bare.substr(0, fe2))) << h;
     }
 }
+
+TEST(SipFastPath, TokenIsAgreesWithOctetByOctetFolding) {
+    const char* lits[] = {"t", "tag", "udp", "ws", "rport", "branch", "received", "transport",
+                          "maddr", "lr", "sip/2.0/"};
+    for (const char* lit : lits) {
+        const std::string l(lit);
+        std::vector<std::string> cands = caseVariants(l);
+        for (size_t i = 0; i < l.size(); ++i) {
+            std::string v = l;
+            v[i] = static_cast<char>(v[i] ^ 0x01);  // a different octet
+            cands.push_back(v);
+            v = l;
+            v[i] = static_cast<char>(v[i] & ~0x20);  // '-' -> '\r', 'a' -> 'A', '2' -> 0x12
+            cands.push_back(v);
+        }
+        cands.push_back(l + "x");
+        cands.push_back(l.substr(1));
+        for (const std::string& c : cands) {
+            bool want = c.size() == l.size();
+            for (size_t i = 0; want && i < c.size(); ++i) want = (c[i] | 0x20) == l[i];
+            EXPECT_EQ(lex::tokenIs(c, l), want) << c << " vs " << l;
+        }
+    }
+}
+
+TEST(SipFastPath, SipVersionInAnyCaseOnly) {
+    struct Case {
+        const char* line;
+        bool ok;
+    } cases[] = {
+        {"OPTIONS sip:a@example.com SIP/2.0", true},
+        {"OPTIONS sip:a@example.com sip/2.0", true},
+        {"OPTIONS sip:a@example.com sIp/2.0", true},
+        {"OPTIONS sip:a@example.com SIP/2.1", false},
+        {"OPTIONS sip:a@example.com SIP/2.00", false},
+        {"OPTIONS sip:a@example.com SIP\x0f" "2.0", false},
+        {"OPTIONS sip:a@example.com S\x09P/2.0", false},
+        {"SIP/2.0 200 OK", true},
+        {"sip/2.0 200 OK", true},
+        {"SIP/3.0 200 OK", false},
+    };
+    for (const Case& c : cases) {
+        const std::string buf = std::string(c.line) +
+                                "\r\nVia: SIP/2.0/UDP h.example.com;branch=z9hG4bKw\r\n\r\n";
+        SipMsg msg;
+        EXPECT_EQ(parseMsg(msg, buf), c.ok) << c.line;
+    }
+}
