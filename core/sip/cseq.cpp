@@ -14,7 +14,13 @@ const CSeqBody* parseCSeq(SipMsg& msg, HeaderField& h) {
     const CSeqBody* cached;
     if (cachedBody(h, cached)) return cached;
     const std::string_view s = h.value;
-    size_t de = scanWhile(s, 0, kDigit);
+    // The digits are scanned and converted in one pass.
+    size_t de = 0;
+    uint64_t num = 0;
+    for (; de < s.size() && is(s[de], kDigit); ++de) {
+        num = num * 10 + static_cast<unsigned>(s[de] - '0');
+        if (num > 0xffffffffu) num = uint64_t{0xffffffffu} + 1;  // sticks: too large
+    }
     CSeqBody* b = msg.arena.make<CSeqBody>();
     if (!b) {
         outOfMemory(msg, h);
@@ -25,11 +31,12 @@ const CSeqBody* parseCSeq(SipMsg& msg, HeaderField& h) {
                    s.substr(0, s.find(' ')));
         return nullptr;
     }
-    if (parseU32(s.substr(0, de), b->number) == NumResult::TooLarge) {
+    if (num > 0xffffffffu) {
         headerFail(msg, h, ParseErrc::NumberTooLarge, "sequence number %1 exceeds 2**32-1", 0,
                    s.substr(0, de));
         return nullptr;
     }
+    b->number = static_cast<uint32_t>(num);
     size_t ms = skipLws(s, de);
     if (ms == de) {
         headerFail(msg, h, ParseErrc::BadValue, "expected whitespace and a method after the number",
