@@ -24,6 +24,11 @@ bool fail(ParseError& err, ParseErrc c, const char* d, size_t at, std::string_vi
 }
 
 bool hasScheme(std::string_view uri) {
+    if (uri.size() >= 4) {  // "sip:" in any case, the usual scheme, as one masked word
+        uint32_t w;
+        std::memcpy(&w, uri.data(), 4);
+        if ((w | 0x00202020u) == 0x3a706973u) return true;  // "sip:" little-endian
+    }
     size_t c = scanWhile(uri, 0, kScheme);
     return c > 0 && c < uri.size() && uri[c] == ':' && is(uri[0], kAlpha);
 }
