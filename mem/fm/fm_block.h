@@ -1,20 +1,23 @@
 // Block layout and size classes of the fast (fm) allocator.
 //
 // Every block starts with a 16-byte boundary tag, so payloads stay 16-byte aligned:
-//   prevSize  size of the physical predecessor, meaningful only with kPrevFree
-//   head      this block's size (a multiple of 16, tag included) | flags
+//   prevTag   size of the physical predecessor | kPrevFree while that one is free; 0 while
+//             it is in use. Keeping the flag here, not in head, makes "tell the successor"
+//             a plain store, which does not stall on a cache miss the way a read-modify-
+//             write of the successor's head would.
+//   head      this block's size (a multiple of 16, tag included) | kFree | kCached
 // Free blocks keep their free-list links in the first 16 payload bytes, hence kMinBlock = 32.
 //
-// Two kinds of free block:
-//   - "cached" (kFree | kCached): a small block freed by the hot path. Its neighbours are not
-//     told (the successor's kPrevFree stays clear), so free is a push onto an exact-size LIFO
-//     list and the next allocation of that size a pop - f_malloc's fast path. Cached blocks
-//     are merged with their neighbours only by FmHeap::consolidate(), which runs before an
-//     allocation would otherwise fail.
-//   - "proper" (kFree alone): large blocks, split remainders and merge results. The successor
-//     has kPrevFree set and prevSize = our size (boundary tags), so frees coalesce at once.
-//     Two proper free blocks are never neighbours; the last one before the epilogue is the
-//     "top", the untouched tail, which is kept out of the lists.
+// Every free block keeps the boundary tags right (its successor's prevTag holds its size and
+// kPrevFree), so any free can see free neighbours. There are two kinds:
+//   - "cached" (kFree | kCached): a small block freed by the hot path, pushed onto its
+//     exact-size LIFO list without merging - f_malloc's fast path, so the next allocation
+//     of that size is a pop. Cached blocks are swallowed when a neighbour is released (a
+//     bounded number per release) and all merged by FmHeap::consolidate(), which runs before
+//     the heap grows into its untouched tail while much is cached, and before it fails.
+//   - "proper" (kFree alone): large blocks, split remainders and merge results, merged with
+//     their free neighbours at once. Two proper free blocks are never neighbours; the last
+//     one before the epilogue is the "top", the untouched tail, which is kept out of lists.
 //
 // Size classes: blocks below 4 KiB have exact classes 16 bytes apart (class = size / 16).
 // Larger blocks use segregated-fit classes: 32 linear subdivisions per power of two, so a
@@ -29,12 +32,21 @@ namespace osprey::mem::fm {
 
 inline constexpr size_t kHeader = 16;
 inline constexpr size_t kMinBlock = 32;
-inline constexpr size_t kFree = 1;
-inline constexpr size_t kPrevFree = 2;
-inline constexpr size_t kCached = 4;
+inline constexpr size_t kFree = 1;     // in head
+inline constexpr size_t kCached = 4;   // in head
+inline constexpr size_t kPrevFree = 2; // in prevTag
 inline constexpr size_t kFlagMask = 15;
 
 inline constexpr size_t kSmallLimit = 4096;                  // blocks below this: exact classes
+#ifndef OSPREY_FM_CACHE_LIMIT
+#define OSPREY_FM_CACHE_LIMIT 1024
+#endif
+inline constexpr size_t kCacheLimit = OSPREY_FM_CACHE_LIMIT;  // blocks below this: cached
+static_assert(kCacheLimit <= kSmallLimit && kCacheLimit % 16 == 0);
+#ifndef OSPREY_FM_SWALLOW
+#define OSPREY_FM_SWALLOW 32
+#endif
+inline constexpr unsigned kSwallowBudget = OSPREY_FM_SWALLOW;  // cached neighbours a release absorbs
 inline constexpr unsigned kSmallClasses = kSmallLimit >> 4;  // 256 (0 and 1 stay unused)
 inline constexpr unsigned kSmallLog2 = 12;
 inline constexpr unsigned kSubLog2 = 5;                      // 32 subdivisions per power of two
@@ -47,18 +59,19 @@ static_assert(kBitmapWords <= 64, "the summary bitmap is one word");
 
 // may_alias: payload bytes are written by callers through any type and by us through Block.
 struct __attribute__((may_alias)) Block {
-    size_t prevSize;
+    size_t prevTag;
     size_t head;
     Block* next;  // free blocks only
-    Block* prev;  // free blocks only
+    Block* prev;  // free blocks only; stale while the block heads its list
 
     size_t size() const { return head & ~kFlagMask; }
     bool isFree() const { return head & kFree; }
-    bool prevIsFree() const { return head & kPrevFree; }
+    bool prevIsFree() const { return prevTag & kPrevFree; }
+    void setPrevFree(size_t prevSize) { prevTag = prevSize | kPrevFree; }
+    void setPrevUsed() { prevTag = 0; }
     Block* at(size_t offset) { return reinterpret_cast<Block*>(reinterpret_cast<char*>(this) + offset); }
-    Block* nextPhys() { return at(size()); }
     Block* prevPhys() {
-        return reinterpret_cast<Block*>(reinterpret_cast<char*>(this) - prevSize);
+        return reinterpret_cast<Block*>(reinterpret_cast<char*>(this) - (prevTag & ~kFlagMask));
     }
     void* payload() { return reinterpret_cast<char*>(this) + kHeader; }
     static Block* of(const void* payload) {

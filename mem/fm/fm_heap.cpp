@@ -23,6 +23,15 @@ using fm::kSmallLimit;
 
 namespace {
 constexpr size_t kControlSize = (sizeof(FmHeap) + 15) & ~size_t{15};
+#ifndef OSPREY_FM_CONSOLIDATE_SHARE
+#define OSPREY_FM_CONSOLIDATE_SHARE 8
+#endif
+// Before growing into the top, merge cached blocks once they hold 1/8 of what is in use.
+constexpr size_t kConsolidateShare = OSPREY_FM_CONSOLIDATE_SHARE;
+#ifndef OSPREY_FM_CONSOLIDATE_FLOOR
+#define OSPREY_FM_CONSOLIDATE_FLOOR 65536
+#endif
+constexpr size_t kConsolidateFloor = OSPREY_FM_CONSOLIDATE_FLOOR;
 }
 
 FmHeap::FmHeap(char* first, Block* epilogue, size_t total)
@@ -52,9 +61,9 @@ FmHeap* FmHeap::create(void* base, size_t size) {
     auto* heap = new (base) FmHeap(first, epilogue, size - kControlSize);
 
     auto* top = reinterpret_cast<Block*>(first);
-    top->prevSize = 0;
+    top->setPrevUsed();
     top->head = static_cast<size_t>(reinterpret_cast<char*>(epilogue) - first) | kFree;
-    epilogue->prevSize = 0;
+    epilogue->setPrevUsed();
     epilogue->head = 0;  // size 0, in use: never merged, ends every walk
     heap->freeFragments_ = 1;
     return heap;
@@ -73,46 +82,51 @@ int FmHeap::findClass(unsigned c) const {
     return static_cast<int>(w * 64 + static_cast<unsigned>(std::countr_zero(bits)));
 }
 
-// Hands out bs bytes of free block f (a member of list fc), filing what is left over.
+// Hands out bs bytes of free block f (a member of list fc), filing what is left over as a
+// block of the same kind. f's own prevTag is untouched: a free predecessor stays free.
 Block* FmHeap::carve(Block* f, unsigned fc, size_t bs) {
     size_t head = f->head;
     size_t fs = head & ~kFlagMask;
     size_t rest = fs - bs;
     if (head & kCached) {
-        // Neighbours do not know f is free, so neither needs an update; the rest stays cached.
         unlink(f, fc);
         if (rest >= kMinBlock) {
-            f->head = bs | (head & kPrevFree);
+            f->head = bs;
             Block* r = f->at(bs);
+            r->setPrevUsed();
             r->head = rest | kFree | kCached;
+            r->at(rest)->setPrevFree(rest);
             link(r, static_cast<unsigned>(rest >> 4));
+            cachedBytes_ -= bs;
         } else {
-            f->head = head & ~(kFree | kCached);
+            f->head = fs;
+            f->at(fs)->setPrevUsed();
+            cachedBytes_ -= fs;
         }
         return f;
     }
-    // A proper free block: its predecessor is never proper-free, so no kPrevFree to keep.
     if (rest >= kMinBlock) {
         if (classOf(rest) == fc) {
             // The remainder stays in the same class: hand out the tail, leave the list alone.
             f->head = rest | kFree;
             Block* a = f->at(rest);
-            a->prevSize = rest;
-            a->head = bs | kPrevFree;
-            a->at(bs)->head &= ~kPrevFree;
+            a->setPrevFree(rest);
+            a->head = bs;
+            a->at(bs)->setPrevUsed();
             return a;
         }
         unlink(f, fc);
         f->head = bs;
         Block* r = f->at(bs);
+        r->setPrevUsed();
         r->head = rest | kFree;
-        r->at(rest)->prevSize = rest;  // its kPrevFree is already set: f was free
+        r->at(rest)->setPrevFree(rest);
         link(r, classOf(rest));
         return f;
     }
     unlink(f, fc);
     f->head = fs;
-    f->at(fs)->head &= ~kPrevFree;
+    f->at(fs)->setPrevUsed();
     return f;
 }
 
@@ -148,10 +162,11 @@ Block* FmHeap::carveTop(size_t bs) {
     if (rest >= kMinBlock) {
         t->head = bs;
         Block* nt = t->at(bs);
+        nt->setPrevUsed();
         nt->head = rest | kFree;
         top_ = nt;
     } else {
-        t->head = ts;  // the top is the last block: nothing after it to update
+        t->head = ts;  // the last block; the epilogue's prevTag is never read
         top_ = nullptr;
         --freeFragments_;
     }
@@ -163,13 +178,21 @@ void* FmHeap::allocSlow(size_t n, AllocSite site) {
         size_t bs = blockSizeFor(n);
         for (;;) {
             Block* b = summary_ ? takeFit(bs) : nullptr;
+            if (!b && cachedBytes_ >= bs && cachedBytes_ > realUsed_ / kConsolidateShare &&
+                cachedBytes_ > kConsolidateFloor) {
+                // Merge cached blocks before growing into the untouched tail, so memory
+                // freed in small pieces serves larger requests and the touched span stays
+                // close to what is in use. Amortised: cachedBytes_ restarts from 0.
+                consolidate();
+                b = summary_ ? takeFit(bs) : nullptr;
+            }
             if (!b) b = carveTop(bs);
             if (!b && bs >= kSmallLimit) b = takeFromOwnClass(bs);
             if (b) {
                 countAlloc(b->size());
                 return b->payload();
             }
-            if (!cachedSinceConsolidate_) break;
+            if (!cachedBytes_) break;
             consolidate();
         }
     }
@@ -177,30 +200,39 @@ void* FmHeap::allocSlow(size_t n, AllocSite site) {
     return nullptr;
 }
 
-// Turns an in-use block (already uncounted) into a proper free block, merged with its
-// proper-free neighbours. Cached neighbours are left alone: merging them here could chain
-// through any number of them; consolidate() does that.
+// Turns an in-use block (already uncounted) into a proper free block merged with its free
+// neighbours: proper ones always (there is at most one on each side), cached ones up to
+// kSwallowBudget per side so one free stays cheap; consolidate() takes care of the rest.
 void FmHeap::release(Block* b) {
     size_t total = b->size();
     Block* start = b;
     b->head |= kFree;  // if b vanishes into its predecessor, a later double free still sees it
-    if (b->prevIsFree()) {
-        Block* p = b->prevPhys();
-        size_t ps = p->size();
-        unlink(p, classOf(ps));
+    unsigned budget = fm::kSwallowBudget;
+    while (start->prevIsFree()) {
+        Block* p = start->prevPhys();
+        if (p->head & kCached) {
+            if (!budget) break;
+            --budget;
+        }
+        unlinkFree(p);
+        total += p->size();
         start = p;
-        total += ps;
     }
-    Block* next = start->at(total);
-    size_t nh = next->head;
-    if ((nh & (kFree | kCached)) == kFree) {
+    Block* next = b->at(b->size());
+    budget = fm::kSwallowBudget;
+    while (next->isFree()) {
+        size_t nh = next->head;
         size_t ns = nh & ~kFlagMask;
         if (next == top_) {
             start->head = (total + ns) | kFree;
             top_ = start;
             return;
         }
-        unlink(next, classOf(ns));
+        if (nh & kCached) {
+            if (!budget) break;
+            --budget;
+        }
+        unlinkFree(next);
         total += ns;
         next = next->at(ns);
     }
@@ -211,16 +243,14 @@ void FmHeap::release(Block* b) {
         return;
     }
     link(start, classOf(total));
-    next->prevSize = total;
-    next->head |= kPrevFree;
+    next->setPrevFree(total);
 }
 
 void FmHeap::consolidate() {
-    cachedSinceConsolidate_ = false;
     // 1. Take every cached block out of its list into a private chain (linked through
     //    next). They stay counted as free fragments.
     Block* chain = nullptr;
-    for (unsigned w = 0; w < fm::kSmallClasses / 64; ++w) {
+    for (unsigned w = 0; w < (fm::kCacheLimit / 16 + 63) / 64; ++w) {
         uint64_t bits = bitmap_[w];
         while (bits) {
             unsigned c = w * 64 + static_cast<unsigned>(std::countr_zero(bits));
@@ -237,34 +267,33 @@ void FmHeap::consolidate() {
             }
         }
     }
-    // 2. Merge each with every free block after it and a proper-free one before it, and file
-    //    the result as a proper block. A chain block swallowed by an earlier one is marked
-    //    (kCached without kFree) and skipped; its chain link, deep inside a free block's
-    //    payload, is never overwritten meanwhile.
+    cachedBytes_ = 0;
+    // 2. For each still-cached chain block: find the start of its run of free blocks and
+    //    merge the whole run forward into one proper block, filed in its class. Chain blocks
+    //    inside a merged run are marked swallowed (kCached without kFree) and skipped later;
+    //    their chain links, inside the merged block's payload, are not overwritten meanwhile.
+    constexpr size_t kBoth = kFree | kCached;
     while (chain) {
         Block* b = chain;
         chain = b->next;
-        size_t head = b->head;
-        if (!(head & kFree)) continue;
-        size_t total = head & ~kFlagMask;
+        if ((b->head & kBoth) != kBoth) continue;  // swallowed, or already merged and filed
         Block* start = b;
-        if (head & kPrevFree) {
-            Block* p = b->prevPhys();
-            size_t ps = p->size();
-            unlink(p, classOf(ps));
-            start = p;
-            total += ps;
-        }
+        while (start->prevIsFree()) start = start->prevPhys();
+        size_t sh = start->head;
+        // A run starting with a cached block is merged when that block comes off the chain
+        // (it still waits there, or b would be swallowed); touching it now would overwrite
+        // its chain link.
+        if (start != b && (sh & kCached)) continue;
+        size_t total = sh & ~kFlagMask;
+        if (!(sh & kCached)) unlink(start, classOf(total));  // proper: listed (top is last)
+        else --freeFragments_;  // on the chain, counted; counted again when filed
         Block* next = start->at(total);
         bool intoTop = false;
-        for (;;) {
+        while (next->isFree()) {
             size_t nh = next->head;
-            if (!(nh & kFree)) break;
             size_t ns = nh & ~kFlagMask;
             if (next == top_) {
                 total += ns;
-                top_ = start;
-                --freeFragments_;
                 intoTop = true;
                 break;
             }
@@ -277,16 +306,16 @@ void FmHeap::consolidate() {
             total += ns;
             next = next->at(ns);
         }
-        start->head = total | kFree;
-        if (intoTop) continue;
-        if (next == epilogue_) {
+        start->head = total | kFree;  // a run start: its predecessor is in use
+        if (intoTop) {
             top_ = start;
-            continue;
+        } else if (next == epilogue_) {
+            top_ = start;
+            ++freeFragments_;
+        } else {
+            link(start, classOf(total));
+            next->setPrevFree(total);
         }
-        --freeFragments_;  // already counted: link counts it again
-        link(start, classOf(total));
-        next->prevSize = total;
-        next->head |= kPrevFree;
     }
 }
 
@@ -346,12 +375,12 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
     Block* b = Block::of(p);
     size_t cur = b->size();
     size_t bs = blockSizeFor(n);
-    size_t prevFlag = b->head & kPrevFree;
     if (bs <= cur) {
         size_t rest = cur - bs;
         if (rest >= kMinBlock) {
-            b->head = bs | prevFlag;
+            b->head = bs;
             Block* r = b->at(bs);
+            r->setPrevUsed();
             r->head = rest;
             realUsed_ -= rest;
             release(r);
@@ -368,6 +397,7 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
         if (next == top_) {
             if (rest >= kMinBlock) {
                 Block* nt = b->at(bs);
+                nt->setPrevUsed();
                 nt->head = rest | kFree;
                 top_ = nt;
             } else {
@@ -376,23 +406,20 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
                 --freeFragments_;
             }
         } else {
-            unlink(next, classOf(ns));
-            if (rest >= kMinBlock) {
+            unlinkFree(next);
+            if (rest >= kMinBlock) {  // the rest keeps next's kind
                 Block* r = b->at(bs);
-                if (nh & kCached) {  // the rest stays cached: its successor knows nothing
-                    r->head = rest | kFree | kCached;
-                    link(r, static_cast<unsigned>(rest >> 4));
-                } else {
-                    r->head = rest | kFree;
-                    r->at(rest)->prevSize = rest;
-                    link(r, classOf(rest));
-                }
+                r->setPrevUsed();
+                r->head = rest | (nh & (kFree | kCached));
+                r->at(rest)->setPrevFree(rest);
+                link(r, classOf(rest));
+                if (nh & kCached) cachedBytes_ += rest;
             } else {
                 bs = avail;
-                if (!(nh & kCached)) b->at(avail)->head &= ~kPrevFree;
+                b->at(avail)->setPrevUsed();
             }
         }
-        b->head = bs | prevFlag;
+        b->head = bs;
         realUsed_ += bs - cur;
         if (realUsed_ > maxRealUsed_) maxRealUsed_ = realUsed_;
         return p;
@@ -438,8 +465,8 @@ bool FmHeap::checkIntegrity() const {
         memLog(LOG_ERR, "fm: integrity check failed: %s at %p", what, where);
         return false;
     };
-    size_t usedSum = 0, freeBlocks = 0, liveBlocks = 0;
-    bool prevProper = false;  // predecessor is a proper free block
+    size_t usedSum = 0, freeBlocks = 0, liveBlocks = 0, cachedSum = 0;
+    bool prevFree = false, prevProper = false;
     size_t prevSize = 0;
     auto* b = reinterpret_cast<Block*>(first_);
     while (b != epilogue_) {
@@ -448,14 +475,18 @@ bool FmHeap::checkIntegrity() const {
                                                            reinterpret_cast<char*>(b))) {
             return fail("bad block size", b);
         }
-        if (b->prevIsFree() != prevProper) return fail("kPrevFree flag disagrees", b);
-        if (prevProper && b->prevSize != prevSize) return fail("prevSize disagrees", b);
+        if (b->prevIsFree() != prevFree) return fail("kPrevFree flag disagrees", b);
+        if (prevFree && (b->prevTag & ~kFlagMask) != prevSize) return fail("prevTag size", b);
         bool cached = b->head & kCached;
         if (cached && !b->isFree()) return fail("swallowed block at a block start", b);
         if (b->isFree()) {
             ++freeBlocks;
-            if (cached && size >= kSmallLimit) return fail("large cached block", b);
-            if (!cached && prevProper) return fail("two proper free neighbours", b);
+            if (cached) {
+                if (size >= fm::kCacheLimit) return fail("large cached block", b);
+                cachedSum += size;
+            } else if (prevProper) {
+                return fail("two proper free neighbours", b);
+            }
             if (b == top_) {
                 if (b->at(size) != epilogue_) return fail("top is not the last block", b);
             } else {
@@ -469,11 +500,12 @@ bool FmHeap::checkIntegrity() const {
             usedSum += size;
             ++liveBlocks;
         }
-        prevProper = b->isFree() && !cached;
+        prevFree = b->isFree();
+        prevProper = prevFree && !cached;
         prevSize = size;
         b = b->at(size);
     }
-    if (epilogue_->head != 0) return fail("epilogue tag", epilogue_);
+    if (epilogue_->size() != 0 || epilogue_->isFree()) return fail("epilogue tag", epilogue_);
     if (top_ && (!top_->isFree() || (top_->head & kCached))) return fail("top not free", top_);
     size_t listed = 0;
     for (unsigned c = 0; c < fm::kClasses; ++c) {
@@ -481,7 +513,7 @@ bool FmHeap::checkIntegrity() const {
         if (bit != (heads_[c] != nullptr)) return fail("bitmap disagrees with list", &heads_[c]);
         const Block* pv = nullptr;
         for (const Block* f = heads_[c]; f; f = f->next) {
-            if (!f->isFree() || f == top_ || classOf(f->size()) != c || f->prev != pv) {
+            if (!f->isFree() || f == top_ || classOf(f->size()) != c || (pv && f->prev != pv)) {
                 return fail("bad list entry", f);
             }
             pv = f;
@@ -493,6 +525,7 @@ bool FmHeap::checkIntegrity() const {
     }
     if (listed + (top_ ? 1 : 0) != freeBlocks) return fail("free blocks not all listed", this);
     if (freeFragments_ != freeBlocks) return fail("freeFragments counter", this);
+    if (cachedBytes_ != cachedSum) return fail("cachedBytes counter", this);
     if (realUsed_ != usedSum + fixedOverhead_) return fail("realUsed counter", this);
     if (allocCount_ - freeCount_ != liveBlocks) return fail("alloc/free counters", this);
     return true;

@@ -59,15 +59,21 @@ private:
     Block* carve(Block* f, unsigned fc, size_t bs);
     Block* carveTop(size_t bs);
     void release(Block* b);
+    void unlinkFree(Block* b) {
+        size_t size = b->size();
+        unlink(b, fm::classOf(size));
+        if (b->head & fm::kCached) cachedBytes_ -= size;
+    }
     void freeInvalid(void* p, AllocSite site);
     const char* whyInvalid(const void* p) const;
     void reportBadPointer(const char* op, const void* p, const char* why, AllocSite site);
     void noteFailure(size_t n, AllocSite site);
 
+    // Doubly linked lists whose head's prev is left stale: a pop then touches only the block
+    // it returns, not the next one. Whether a block heads its list is read from heads_.
     void link(Block* b, unsigned c) {
         Block* h = heads_[c];
         b->next = h;
-        b->prev = nullptr;
         if (h) h->prev = b;
         heads_[c] = b;
         bitmap_[c >> 6] |= uint64_t{1} << (c & 63);
@@ -76,13 +82,13 @@ private:
     }
     void unlink(Block* b, unsigned c) {
         Block* nx = b->next;
-        Block* pv = b->prev;
-        if (nx) nx->prev = pv;
-        if (pv) {
-            pv->next = nx;
-        } else {
+        if (heads_[c] == b) {
             heads_[c] = nx;
             if (!nx) clearBit(c);
+        } else {
+            Block* pv = b->prev;
+            pv->next = nx;
+            if (nx) nx->prev = pv;
         }
         --freeFragments_;
     }
@@ -111,7 +117,7 @@ private:
     uint64_t allocCount_ = 0;
     uint64_t freeCount_ = 0;
     uint64_t failCount_ = 0;
-    bool cachedSinceConsolidate_ = false;
+    size_t cachedBytes_ = 0;  // in cached blocks, which only consolidate() merges
     uint64_t summary_ = 0;
     uint64_t bitmap_[fm::kBitmapWords] = {};
     Block* heads_[fm::kClasses] = {};
@@ -119,7 +125,8 @@ private:
     RateLimit badPointerLog_;
 };
 
-// The hot paths, a pop and a push on an exact-size list; everything else is out of line.
+// The hot paths, a pop and a push on an exact-size list (plus the successor's tag);
+// everything else is out of line.
 
 inline void* FmHeap::alloc(size_t n, AllocSite site) {
     if (n <= fm::kSmallLimit - 2 * fm::kHeader) [[likely]] {  // block < 4 KiB: exact class
@@ -129,15 +136,11 @@ inline void* FmHeap::alloc(size_t n, AllocSite site) {
         if (b) [[likely]] {
             Block* nx = b->next;
             heads_[c] = nx;
-            if (nx) {
-                nx->prev = nullptr;
-            } else {
-                clearBit(c);
-            }
+            if (!nx) clearBit(c);
             --freeFragments_;
-            size_t head = b->head;
-            b->head = bs | (head & fm::kPrevFree);
-            if (!(head & fm::kCached)) b->at(bs)->head &= ~fm::kPrevFree;  // was a proper block
+            if (b->head & fm::kCached) cachedBytes_ -= bs;
+            b->head = bs;
+            b->at(bs)->setPrevUsed();
             countAlloc(bs);
             return b->payload();
         }
@@ -154,14 +157,15 @@ inline void FmHeap::free(void* p, AllocSite site) {
         auto* b = reinterpret_cast<Block*>(first_ + off);
         size_t head = b->head;
         size_t size = head & ~fm::kFlagMask;
-        if (!(head & (fm::kFree | fm::kCached)) && size >= fm::kMinBlock &&
+        if (!(head & fm::kFlagMask) && size >= fm::kMinBlock &&
             size <= blockSpan_ - off) [[likely]] {
             realUsed_ -= size;
             ++freeCount_;
-            if (size < fm::kSmallLimit) [[likely]] {
-                b->head = head | fm::kFree | fm::kCached;
+            if (size < fm::kCacheLimit) [[likely]] {
+                b->at(size)->setPrevFree(size);
+                b->head = size | fm::kFree | fm::kCached;
                 link(b, static_cast<unsigned>(size >> 4));
-                cachedSinceConsolidate_ = true;
+                cachedBytes_ += size;
             } else {
                 release(b);
             }
