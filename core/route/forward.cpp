@@ -72,7 +72,7 @@ sip::BuildError fixTopVia(MsgContext& mc) {
             put(mc.srcIp());
         }
         put(";rport=");
-        char num[8];
+        char num[24];
         put(std::string_view(num, sip::formatDecimal(srcPort, num)));
         e = b.insertAt(end, std::string_view(text, len));
     }
