@@ -38,15 +38,15 @@ inline constexpr size_t kPrevFree = 2; // in prevTag
 inline constexpr size_t kFlagMask = 15;
 
 inline constexpr size_t kSmallLimit = 4096;                  // blocks below this: exact classes
-#ifndef OSPREY_FM_CACHE_LIMIT
-#define OSPREY_FM_CACHE_LIMIT 1024
-#endif
-inline constexpr size_t kCacheLimit = OSPREY_FM_CACHE_LIMIT;  // blocks below this: cached
+// Blocks below kCacheLimit are cached when freed. Higher limits make more frees a plain push
+// but leave more unmerged holes: on the random_frag workload 1 KiB keeps the touched span
+// within ~1.2x of the live bytes (4 KiB: ~1.25x, nothing cached: ~1.15x).
+inline constexpr size_t kCacheLimit = 1024;
 static_assert(kCacheLimit <= kSmallLimit && kCacheLimit % 16 == 0);
-#ifndef OSPREY_FM_SWALLOW
-#define OSPREY_FM_SWALLOW 32
-#endif
-inline constexpr unsigned kSwallowBudget = OSPREY_FM_SWALLOW;  // cached neighbours a release absorbs
+// Cached neighbours one release may swallow on each side: keeps a free O(1) while letting
+// large frees reclaim the small holes around them (fewer than 32 measurably fragments more).
+inline constexpr unsigned kSwallowBudget = 32;
+
 inline constexpr unsigned kSmallClasses = kSmallLimit >> 4;  // 256 (0 and 1 stay unused)
 inline constexpr unsigned kSmallLog2 = 12;
 inline constexpr unsigned kSubLog2 = 5;                      // 32 subdivisions per power of two

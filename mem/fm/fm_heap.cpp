@@ -23,15 +23,10 @@ using fm::kSmallLimit;
 
 namespace {
 constexpr size_t kControlSize = (sizeof(FmHeap) + 15) & ~size_t{15};
-#ifndef OSPREY_FM_CONSOLIDATE_SHARE
-#define OSPREY_FM_CONSOLIDATE_SHARE 8
-#endif
-// Before growing into the top, merge cached blocks once they hold 1/8 of what is in use.
-constexpr size_t kConsolidateShare = OSPREY_FM_CONSOLIDATE_SHARE;
-#ifndef OSPREY_FM_CONSOLIDATE_FLOOR
-#define OSPREY_FM_CONSOLIDATE_FLOOR 65536
-#endif
-constexpr size_t kConsolidateFloor = OSPREY_FM_CONSOLIDATE_FLOOR;
+// Before growing into the top, merge cached blocks once they hold 1/8 of what is in use
+// (and more than a small floor, so a heap that is mostly idle does not churn).
+constexpr size_t kConsolidateShare = 8;
+constexpr size_t kConsolidateFloor = 64 * 1024;
 }
 
 FmHeap::FmHeap(char* first, Block* epilogue, size_t total)
@@ -135,6 +130,7 @@ Block* FmHeap::carve(Block* f, unsigned fc, size_t bs) {
 Block* FmHeap::takeFit(size_t bs) {
     unsigned c = classOf(bs);
     bool exact = bs == classFloor(c);  // always for small sizes: a class is one size
+    // A large class mixes sizes (within 1/32): its first block may fit.
     if (!exact && heads_[c] && heads_[c]->size() >= bs) return carve(heads_[c], c, bs);
     int found = findClass(exact ? c : c + 1);
     if (found < 0) return nullptr;
