@@ -137,6 +137,7 @@ inline void* FmHeap::alloc(size_t n, AllocSite site) {
         if (b) [[likely]] {
             Block* nx = b->next;
             heads_[c] = nx;
+            __builtin_prefetch(nx, 1);  // the next pop of this class: hide its miss
             if (!nx) clearBit(c);
             --freeFragments_;
             if (b->head & fm::kCached) cachedBytes_ -= bs;
