@@ -23,9 +23,11 @@ using fm::kSmallLimit;
 
 namespace {
 constexpr size_t kControlSize = (sizeof(FmHeap) + 15) & ~size_t{15};
-// Before growing into the top, merge cached blocks once they hold 1/8 of what is in use
-// (and more than a small floor, so a heap that is mostly idle does not churn).
-constexpr size_t kConsolidateShare = 8;
+// Before growing into the top, merge cached blocks once they hold 1/64 of what is in use
+// (and more than a small floor, so a small heap does not churn). Merging that early keeps
+// the span lower than waiting (1/8: random_frag span 1.24x vs 1.19x); the cost is
+// amortised since each merge starts the count from zero.
+constexpr size_t kConsolidateShare = 64;
 constexpr size_t kConsolidateFloor = 64 * 1024;
 }
 

@@ -1,7 +1,7 @@
 // The fast allocator (MEMMNG=fm, the default): f_malloc's exact small size classes with LIFO
 // reuse, without its weakness (large blocks in size-sorted lists, O(n) per free). Block kinds
 // and classes: fm_block.h. A two-level bitmap finds the first non-empty class that fits, so
-// alloc and free are O(1) for every size. Frees below 1 KiB are a push (merged later, in
+// alloc and free are O(1) for every size. Frees up to 2 KiB are a push (merged later, in
 // bulk); larger frees coalesce at once through boundary tags; new space is carved from the
 // untouched tail. The hot paths are inline below.
 //
