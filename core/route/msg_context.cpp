@@ -32,6 +32,7 @@ void MsgContext::reset() {
     errorStatus = 500;
     errorReason = "Server Internal Error";
     srcIpLen_ = 0;
+    branches_.clear();
 }
 
 sip::MsgBuilder& MsgContext::builder() {

@@ -19,6 +19,7 @@
 
 #include "core/lua/ctx.h"
 #include "core/net/endpoint.h"
+#include "core/route/branch_set.h"
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
 
@@ -55,6 +56,13 @@ struct MsgContext {
     // action on this message (tm, registrar, forward); 500 when nothing recorded one.
     void setError(int status, std::string_view reason);
 
+    // Extra destinations for forking (branch_set.h); texts are copied into msg.arena. False
+    // when the set is full (kMaxBranches), q is outside -1..1000 or memory ran out.
+    std::span<const Branch> branches() const { return branches_.all(); }
+    bool appendBranch(std::string_view uri, std::string_view dstUri = {},
+                      std::string_view path = {}, int q = -1);
+    void clearBranches() { branches_.clear(); }
+
     net::RecvInfo recv;
     sip::SipMsg msg;
     lua::Ctx lua;
@@ -71,6 +79,7 @@ struct MsgContext {
 
 private:
     std::optional<sip::MsgBuilder> builder_;
+    BranchSet branches_;
     char srcIpText_[48];
     uint8_t srcIpLen_ = 0;
 };
