@@ -85,18 +85,19 @@ uint64_t fnv1a(uint64_t h, std::string_view s) {
     return h;
 }
 
-uint64_t tagSalt() {
-    // Drawn once per process; processes forked after the first use share it.
-    static const uint64_t salt = [] {
-        uint64_t s = 0;
-        if (getrandom(&s, sizeof s, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof s)) {
-            s = static_cast<uint64_t>(time(nullptr)) * 0x9e3779b97f4a7c15ULL ^
-                static_cast<uint64_t>(getpid());
-        }
-        return s;
-    }();
-    return salt;
+uint64_t drawTagSalt() {
+    uint64_t s = 0;
+    if (getrandom(&s, sizeof s, GRND_NONBLOCK) != static_cast<ssize_t>(sizeof s)) {
+        s = static_cast<uint64_t>(time(nullptr)) * 0x9e3779b97f4a7c15ULL ^
+            static_cast<uint64_t>(getpid());
+    }
+    return s;
 }
+
+// Drawn while the program loads, so in the master before any fork: every worker has the
+// same salt and a retransmission answered by another worker gets the same To tag. (Drawn on
+// first use instead, each worker would draw its own.)
+const uint64_t kTagSalt = drawTagSalt();
 
 }  // namespace
 
@@ -224,7 +225,7 @@ std::string_view defaultReasonPhrase(uint16_t status) {
 }
 
 std::string_view localToTag(SipMsg& req, char out[16]) {
-    uint64_t h = 0xcbf29ce484222325ULL ^ tagSalt();
+    uint64_t h = 0xcbf29ce484222325ULL ^ kTagSalt;
     for (HeaderKind k : {HeaderKind::CallId, HeaderKind::From, HeaderKind::CSeq}) {
         if (HeaderField* f = findHeader(req, k); f != nullptr) h = fnv1a(fnv1a(h, f->value), "|");
     }
