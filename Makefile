@@ -28,7 +28,9 @@ VERSION := 0.1.0
 
 CXX ?= g++
 ifeq ($(origin CXX),default)
-CXX := g++
+# ccache, when installed, lets several build directories share objects (all flags but the
+# path defines below are the same across them).
+CXX := $(if $(shell command -v ccache 2>/dev/null),ccache g++,g++)
 endif
 
 # Quiet by default; V=1 shows full command lines.
@@ -46,8 +48,11 @@ $(info osprey: MEMMNG=$(MEMMNG) MEMDBG=$(MEMDBG) MODE=$(MODE) BUILD=$(BUILD))
 
 CPPFLAGS := -I. -DOSPREY_VERSION='"$(VERSION)"' -DOSPREY_MEMMNG_$(MEMMNG)=1 \
             -DOSPREY_MEMMNG_NAME='"$(MEMMNG)"' -DOSPREY_MEMDBG=$(if $(filter 1,$(MEMDBG)),1,0) \
-            -DOSPREY_BUILD_MODE='"$(MODE)"' -DOSPREY_MODULES_DIR='"$(abspath $(BUILD))/modules"' \
-            -DOSPREY_SOURCE_DIR='"$(abspath .)"' -DOSPREY_BUILD_DIR='"$(abspath $(BUILD))"'
+            -DOSPREY_BUILD_MODE='"$(MODE)"'
+# Paths differ per build directory: only the files that use them get them, so every other
+# object is identical across build directories (and cached by ccache).
+PATH_DEFS := -DOSPREY_MODULES_DIR='"$(abspath $(BUILD))/modules"' \
+             -DOSPREY_SOURCE_DIR='"$(abspath .)"' -DOSPREY_BUILD_DIR='"$(abspath $(BUILD))"'
 CXXFLAGS := -std=c++20 -Wall -Wextra -Werror -g -pthread -MMD -MP -fno-plt
 LDFLAGS  := -pthread
 ifeq ($(MODE),release)
@@ -111,6 +116,8 @@ osprey: $(OSPREY)
 modules: $(MODULE_SO)
 tests: $(UNIT_BIN) $(INTEG_BIN)
 
+$(BUILD)/obj/test/%.o $(BUILD)/pic/test/%.o $(BUILD)/obj/core/main.o \
+$(BUILD)/obj/core/config/config_loader.o: CPPFLAGS += $(PATH_DEFS)
 $(BUILD)/obj/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(Q_CXX)$(CXX) $(CPPFLAGS) $(CXXFLAGS) -c $< -o $@
@@ -233,6 +240,7 @@ FUZZ_BIN   := $(patsubst test/fuzz/%.cpp,$(FUZZ_DIR)/%,$(FUZZ_SRC))
 FUZZ_LINK  := $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(SIP_SRC) test/fuzz/fuzz_pkg.cpp)
 
 .PRECIOUS: $(FUZZ_DIR)/obj/%.o
+$(FUZZ_DIR)/obj/%.o: CPPFLAGS += $(PATH_DEFS)
 $(FUZZ_DIR)/obj/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
