@@ -91,6 +91,9 @@ int startServer(const app::Options& opts, const config::Config& cfg) {
         so.pidFile = absolutePath(opts.pidFile);
         so.notifyFd = notifyFd;
         so.pkgBytes = pkgBytes;
+        if (so.stopTimeoutMs != proc::kStopGraceMs)
+            LM_NOTICE("children get %d ms to stop after SIGTERM%s", so.stopTimeoutMs,
+                      proc::runningOnValgrind() ? " (running under valgrind)" : "");
         rc = proc::runMaster(so);
     } else {
         app::runHooks(app::Stage::MasterExit, hc);

@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <string>
 
+#include "core/proc/stop_grace.h"
+
 namespace osprey::proc {
 
 struct SupervisorOptions {
@@ -16,7 +18,7 @@ struct SupervisorOptions {
     unsigned maxRestarts = 5;     // crashes tolerated within restartWindowMs ...
     int restartWindowMs = 30000;  // ... before the server stops instead of restarting
     int startTimeoutMs = 30000;   // every child must be ready by then
-    int stopTimeoutMs = 700;      // grace period after SIGTERM, then SIGKILL
+    int stopTimeoutMs = defaultStopGraceMs();  // grace after SIGTERM, then SIGKILL
 };
 
 // Blocks the master's control signals (SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP) so

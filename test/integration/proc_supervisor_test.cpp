@@ -191,6 +191,27 @@ TEST(ProcSupervisor, AProcessIgnoringSigtermIsKilledAfterTheGracePeriod) {
     expectAllGone(r.log);
 }
 
+TEST(ProcSupervisor, TheGracePeriodComesFromTheEnvironment) {
+    // Valgrind runs set a longer grace this way (or get one by detection): a child that
+    // needs more than 700 ms to stop must not be killed.
+    ASSERT_EQ(setenv("OSPREY_STOP_GRACE_MS", "350", 1), 0);
+    SupervisorOptions opts;
+    unsetenv("OSPREY_STOP_GRACE_MS");
+    EXPECT_EQ(opts.stopTimeoutMs, 350);
+    ServerRun r =
+        runServer({workers(1), {Rank::Control, 1, ignoresSigterm, OnExit::Shutdown, "ctl", true}},
+                  opts, "ready:", SIGTERM);
+    ASSERT_TRUE(r.exited) << r.log;
+    EXPECT_NE(r.log.find("did not stop within 350 ms, killing it"), std::string::npos) << r.log;
+    expectAllGone(r.log);
+
+    for (const char* bad : {"", "0", "-5", "12x", "9999999"}) {
+        ASSERT_EQ(setenv("OSPREY_STOP_GRACE_MS", bad, 1), 0);
+        EXPECT_EQ(defaultStopGraceMs(), kStopGraceMs) << "'" << bad << "'";
+    }
+    unsetenv("OSPREY_STOP_GRACE_MS");
+}
+
 TEST(ProcSupervisor, NoProcessesDeclaredIsReadyAtOnce) {
     SupervisorOptions opts;
     ServerRun r = runServer({}, opts, "ready:", SIGTERM);
