@@ -1,0 +1,55 @@
+// The timer process: advances the shared wheel until asked to stop.
+#include "core/timer/timer_process.h"
+
+#include <poll.h>
+#include <time.h>
+
+#include <new>
+
+#include "core/log/log.h"
+#include "core/proc/child.h"
+#include "core/proc/process_kind.h"
+#include "mem/shm.h"
+
+namespace osprey::timer {
+
+namespace {
+
+TimerWheel* g_wheel = nullptr;
+
+int timerMain(const proc::ChildContext&) {
+    proc::reportReady();
+    while (!proc::stopRequested()) {
+        pollfd p{proc::signalFd(), POLLIN, 0};
+        if (poll(&p, 1, kTickMs) > 0) proc::handleSignals();
+        g_wheel->advance(monotonicMs());
+    }
+    return 0;
+}
+
+}  // namespace
+
+uint64_t monotonicMs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
+}
+
+bool startTimers() {
+    if (g_wheel != nullptr) return true;
+    void* p = mem::shmAlloc(sizeof(TimerWheel));
+    if (p == nullptr) {
+        LM_ERR("timer: out of shared memory for the timer wheel");
+        return false;
+    }
+    g_wheel = new (p) TimerWheel(monotonicMs());
+    proc::declareProcesses(proc::ProcessKind{proc::Rank::Timer, 1, timerMain,
+                                             proc::OnExit::Shutdown, "timer", true});
+    return true;
+}
+
+TimerWheel* sharedWheel() {
+    return g_wheel;
+}
+
+}  // namespace osprey::timer
