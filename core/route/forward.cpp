@@ -8,6 +8,7 @@
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
 #include "core/route/branch.h"
+#include "core/route/copy_hooks.h"
 #include "core/route/msg_context.h"
 #include "core/route/myself.h"
 #include "core/route/next_hop.h"
@@ -93,7 +94,8 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
         return fail(mc, 478, "Unresolvable destination", nextHopErrorText(he));
     }
     if (he != NextHopError::Ok) return fail(mc, 500, "Bad destination", nextHopErrorText(he));
-    dest.socket = net::chooseSocket(dest.proto, dest.addr.family(), mc.recv.socket);
+    dest.socket = net::chooseSocket(dest.proto, dest.addr.family(),
+                                    mc.forceSocket >= 0 ? mc.forceSocket : mc.recv.socket);
     const net::ListenSocket* out = net::listenSocket(dest.socket);
     if (out == nullptr) {
         return fail(mc, 500, "No suitable socket", "no listen socket for that transport/family");
@@ -117,6 +119,10 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     if (!spliceTopVia(msg, built, out->viaPrefix, std::string_view(branch, sizeof branch),
                       &spliced)) {
         return fail(mc, 500, "Server Internal Error", "no place for our Via");
+    }
+    const CopyTarget target{net::listenSocket(mc.recv.socket), out, &dest};
+    if (!applyCopyHooks(mc, target, spliced, &spliced)) {
+        return fail(mc, 500, "Server Internal Error", "per-copy header lines failed");
     }
     if (!net::sendDeferred(dest, spliced.iov, spliced.count)) {
         mc.setError(477, "Unfortunately error on sending to next hop occurred");

@@ -6,6 +6,9 @@
 // rewritten Request-URI, received/rport on the previous hop's Via (RFC 3261 §18.2.1, RFC 3581;
 // rport also when force_rport() was called) and a new top Via whose branch is computed so
 // that retransmissions get the same one (branch.h). Forwarding twice sends two copies.
+// Each copy leaves from MsgContext::forceSocket when it fits the destination (else the
+// socket the request came in on, else one of the right transport and family) and carries the
+// lines of the message's copy hooks (copy_hooks.h: rr's Record-Route) for that socket.
 //
 // A response is forwarded only when its top Via is ours (sent-by is one of our addresses);
 // that Via is removed and the response goes where the next Via says (RFC 3261 §18.2.2).

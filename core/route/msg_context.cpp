@@ -14,6 +14,8 @@ MsgContext::MsgContext() {
 }
 
 void MsgContext::start(const net::RecvInfo& info) {
+    static uint64_t lastId = 0;
+    id = ++lastId;
     recv = info;
 }
 
@@ -29,6 +31,8 @@ void MsgContext::reset() {
     ruriApplied = false;
     replied = false;
     forwards = 0;
+    forceSocket = -1;
+    copyHookCount = 0;
     errorStatus = 500;
     errorReason = "Server Internal Error";
     srcIpLen_ = 0;

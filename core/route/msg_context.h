@@ -19,6 +19,7 @@
 
 #include "core/lua/ctx.h"
 #include "core/net/endpoint.h"
+#include "core/route/copy_hooks.h"
 #include "core/route/branch_set.h"
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
@@ -63,6 +64,7 @@ struct MsgContext {
                       std::string_view path = {}, int q = -1);
     void clearBranches() { branches_.clear(); }
 
+    uint64_t id = 0;  // per process, new for every message (Kamailio's msg->id)
     net::RecvInfo recv;
     sip::SipMsg msg;
     lua::Ctx lua;
@@ -74,6 +76,9 @@ struct MsgContext {
     bool ruriApplied = false;  // newRuri handed to the builder
     bool replied = false;      // a local reply was sent
     uint32_t forwards = 0;     // copies sent on
+    int forceSocket = -1;      // listen socket index copies should leave from (-1: chosen per copy)
+    CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
+    uint8_t copyHookCount = 0;
     int errorStatus = 500;
     std::string_view errorReason = "Server Internal Error";  // static text or in msg.arena
 
