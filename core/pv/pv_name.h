@@ -1,0 +1,48 @@
+// Pseudo-variable names ("$rU", "$hdr(Via)", "$var(count)") parsed into what a getter needs:
+// the kind and, for the class forms, the inner name. Kamailio's spellings; "$null" too.
+// Parsing never allocates: PvSpec::arg is a view into the name given.
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+namespace osprey::pv {
+
+enum class PvKind : uint8_t {
+    Null,  // $null
+    // Request-URI (the new one once the script changed it)
+    RUri, RUser, RHost, RPort, RScheme,
+    // $du, destination URI
+    DUri, DHost, DPort,
+    // To / From
+    ToUri, ToUser, ToHost, ToName, ToTag,
+    FromUri, FromUser, FromHost, FromName, FromTag,
+    // Digest credentials (Authorization for REGISTER/PUBLISH, Proxy-Authorization otherwise)
+    AuthUser, AuthUsername, AuthRealm,
+    // Message
+    Method, Status, Reason, CallId, CSeq, UserAgent, Contact, Body, MsgLen, MsgBuf,
+    // Transport
+    SrcIp, SrcPort, RcvIp, RcvPort, Proto,
+    // Process
+    Pid, TimeSec,
+    // Class forms
+    Header,  // $hdr(Name): first value
+    Var,     // $var(name): per-process script variable
+};
+
+struct PvSpec {
+    PvKind kind = PvKind::Null;
+    std::string_view arg;  // $hdr/$var: the name inside the parentheses
+    int32_t slot = -1;     // $var: the variable's slot once resolved (see script_vars.h)
+};
+
+enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
+
+// Parses a whole name; surrounding blanks are not accepted.
+PvNameError parsePvName(std::string_view name, PvSpec& out);
+
+// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...).
+bool pvWritable(PvKind k);
+
+const char* pvNameErrorText(PvNameError e);
+
+}  // namespace osprey::pv
