@@ -1,0 +1,132 @@
+#!/usr/bin/env bash
+# run-anchor-stateless.sh: Osprey against Kamailio and the nullfwd floor on stateless OPTIONS
+# forwarding (issue 4, "Benchmark"), with ../shared/bench/run-anchor.sh doing every run so all
+# three routers get the same pinning (router on core 0, load tool on core 1) and window.
+#
+#   scripts/bench/run-anchor-stateless.sh            # build, 3 interleaved runs at 15k req/s,
+#                                                    # 3 closed-loop runs, table at the end
+#   scripts/bench/run-anchor-stateless.sh --ir       # also instructions per request (callgrind)
+#
+# Environment (defaults in brackets):
+#   BUILD [build/release-fm]   Osprey build directory (built here with MODE=release)
+#   BENCH_DIR [<repo>/../shared/bench]   the shared benchmark kit
+#   RUNS [3]  RATE [15000]  CLOSED_RUNS [3] (0 skips the closed loop)  DURATION [20]
+#   KAM_CHILDREN [1]   Kamailio's -n; Osprey's scripts/bench/stateless.cfg has children = 1
+#   QUIET_MAX [15]     seconds run-anchor.sh waits for quiet cores before each run
+#   OUT [$TMPDIR/osprey-bench/<timestamp>]   every run's files, runs.log and table.md
+#   IR_N [1000] IR_RATE [100]   requests and rate of ir-per-req.sh (with --ir)
+#
+# The table: CPU us/request = router CPU % x 10^4 / req/s (per run, then the median of the
+# runs); "above floor" subtracts nullfwd's median; failures = fail + timeout of sipload.
+set -u
+root=$(cd "$(dirname "$0")/../.." && pwd)
+BUILD=${BUILD:-build/release-fm}
+BENCH_DIR=${BENCH_DIR:-$(cd "$root/../shared/bench" 2>/dev/null && pwd)}
+RUNS=${RUNS:-3}
+RATE=${RATE:-15000}
+CLOSED_RUNS=${CLOSED_RUNS:-3}
+DURATION=${DURATION:-20}
+KAM_CHILDREN=${KAM_CHILDREN:-1}
+QUIET_MAX=${QUIET_MAX:-15}
+OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/$(date +%Y%m%d-%H%M%S)}
+IR_N=${IR_N:-1000}
+IR_RATE=${IR_RATE:-100}
+with_ir=0
+[ "${1:-}" = "--ir" ] && with_ir=1
+
+[ -x "$BENCH_DIR/run-anchor.sh" ] || { echo "no bench kit at '$BENCH_DIR' (set BENCH_DIR)" >&2; exit 2; }
+command -v kamailio >/dev/null || { echo "kamailio missing: scripts/deps.sh --bench" >&2; exit 2; }
+mkdir -p "$OUT"
+export BENCH_RESULTS=$OUT QUIET_MAX DURATION
+
+echo "== building Osprey (release) in $BUILD" >&2
+make -C "$root" -j2 BUILD="$BUILD" MODE=release osprey modules >"$OUT/build.log" 2>&1 ||
+    { tail -20 "$OUT/build.log" >&2; exit 1; }
+osprey=$root/$BUILD/osprey
+gcc -O2 -o "$OUT/nullfwd" "$BENCH_DIR/nullfwd/nullfwd.c" || exit 1
+
+osprey_cmd="$osprey -D -E -f $root/scripts/bench/stateless.cfg"
+nullfwd_cmd="$OUT/nullfwd 5070 5090"
+
+# one run-anchor.sh run; $1 = label, $2 = rate; appends its ANCHOR line (with the load
+# average of the moment) to $OUT/runs.log
+run_one() {
+    local label=$1 rate=$2 line
+    local load
+    load=$(cut -d' ' -f1 /proc/loadavg)
+    case "$label" in
+        osprey)   line=$(ROUTER_CMD="$osprey_cmd" ROUTER_LABEL=osprey CHILDREN=1 RATE=$rate \
+                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
+        kamailio) line=$(CHILDREN=$KAM_CHILDREN RATE=$rate \
+                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
+        nullfwd)  line=$(ROUTER_CMD="$nullfwd_cmd" ROUTER_LABEL=nullfwd CHILDREN=1 RATE=$rate \
+                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
+    esac
+    line=$(echo "$line" | grep '^ANCHOR' | tail -1)
+    if [ -z "$line" ]; then
+        echo "  $label rate=$rate: no result (see $OUT/errors.log)" >&2
+        return
+    fi
+    echo "$line label=$label load1=$load" >>"$OUT/runs.log"
+    echo "  $label rate=$rate: $(echo "$line" | grep -o 'rps=[^ ]*\|p99_us=[^ ]*\|router_cpu_pct=[^ ]*\|fail=[^ ]*\|timeout=[^ ]*' | tr '\n' ' ')load=$load" >&2
+}
+
+for i in $(seq 1 "$RUNS"); do
+    echo "== fixed rate $RATE, round $i/$RUNS" >&2
+    for r in osprey kamailio nullfwd; do run_one "$r" "$RATE"; done
+done
+for i in $(seq 1 "$CLOSED_RUNS"); do
+    echo "== closed loop, round $i/$CLOSED_RUNS" >&2
+    for r in osprey kamailio nullfwd; do run_one "$r" 0; done
+done
+
+ir_osprey="-" ir_kam="-"
+if [ "$with_ir" = 1 ]; then
+    # ir-per-req.sh adds both the "summary:" and the "totals:" line of every callgrind file,
+    # so it prints twice the real count: halve it.
+    echo "== instructions per request (callgrind, $IR_N requests at $IR_RATE/s)" >&2
+    ir() { "$BENCH_DIR/ir-per-req.sh" options "$IR_N" "$IR_RATE" "$@" 2>&1 | tail -1; }
+    o=$(ir $osprey_cmd)
+    k=$(ir kamailio -DD -E -f "$BENCH_DIR/kamailio/stateless.cfg" -m 256 -M 16 -n "$KAM_CHILDREN" -x tlsf)
+    echo "  osprey:   $o (printed, doubled)" >&2
+    echo "  kamailio: $k (printed, doubled)" >&2
+    half() { [[ $1 =~ instructions_per_request=([0-9]+)\ failures=([0-9]+) ]] &&
+        echo "$((BASH_REMATCH[1] / 2)) (failures ${BASH_REMATCH[2]})"; }
+    ir_osprey=$(half "$o")
+    ir_kam=$(half "$k")
+    echo "IR osprey=$o kamailio=$k" >>"$OUT/runs.log"
+fi
+
+awk -v ir_o="$ir_osprey" -v ir_k="$ir_kam" -v rate="$RATE" '
+function med(s,   a, n, i, j, t) { n = split(s, a, " ");
+    for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
+    if (n == 0) return -1; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
+/^ANCHOR / {
+    delete f
+    for (i = 1; i <= NF; i++) if (split($i, kv, "=") == 2) f[kv[1]] = kv[2]
+    l = f["label"]
+    if (f["rate"] + 0 > 0) {
+        if (f["rps"] + 0 > 0) us[l] = us[l] " " f["router_cpu_pct"] * 10000 / f["rps"]
+        p99[l] = p99[l] " " f["p99_us"]; rps[l] = rps[l] " " f["rps"]
+        fails[l] += f["fail"] + f["timeout"]; n[l]++; load[l] = load[l] " " f["load1"]
+        other[l] = other[l] " " f["other_router_core_pct"]
+    } else {
+        crps[l] = crps[l] " " f["rps"]; cn[l]++; cfails[l] += f["fail"] + f["timeout"]
+    }
+}
+END {
+    floor = med(us["nullfwd"])
+    printf "| router | runs | CPU us/req | above floor | vs Kamailio above floor | p99 us | failures | closed-loop req/s (runs) | load avg | other load on router core %% |\n"
+    printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
+    k = med(us["kamailio"]) - floor
+    split("osprey kamailio nullfwd", order, " ")
+    for (i = 1; i <= 3; i++) { l = order[i]
+        u = med(us[l]); a = u - floor
+        ratio = (l == "nullfwd" || k <= 0) ? "-" : sprintf("%.2fx", a / k)
+        printf "| %s | %d | %.1f | %s | %s | %.0f | %d | %.0f (%d) | %s | %s |\n", l, n[l], u,
+            l == "nullfwd" ? "-" : sprintf("%.1f", a), ratio, med(p99[l]), fails[l] + 0,
+            med(crps[l]), cn[l], med(load[l]), med(other[l])
+    }
+    printf "\nfixed rate %s req/s, medians; instructions per request (callgrind, corrected): osprey %s, kamailio %s\n", rate, ir_o, ir_k
+}' "$OUT/runs.log" | tee "$OUT/table.md"
+echo "runs: $OUT/runs.log" >&2
