@@ -35,6 +35,8 @@ bool fail(MsgContext& mc, int status, const char* reason, const char* why) {
     return false;
 }
 
+}  // namespace
+
 // received/rport on the previous hop's Via (RFC 3261 §18.2.1, RFC 3581 §4), once per message.
 sip::BuildError fixTopVia(MsgContext& mc) {
     if (mc.viaFixed) return sip::BuildError::Ok;
@@ -80,8 +82,6 @@ sip::BuildError fixTopVia(MsgContext& mc) {
     if (e == sip::BuildError::Ok) mc.viaFixed = true;
     return e;
 }
-
-}  // namespace
 
 bool forwardRequest(MsgContext& mc, std::string_view uri) {
     sip::SipMsg& msg = mc.msg;

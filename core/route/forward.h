@@ -15,6 +15,8 @@
 #pragma once
 #include <string_view>
 
+#include "core/sip/builder_output.h"
+
 namespace osprey::route {
 
 struct MsgContext;
@@ -23,5 +25,9 @@ struct MsgContext;
 // sl_reply_error (478 unresolvable destination, 477 send failure, 500 otherwise).
 bool forwardRequest(MsgContext& mc, std::string_view uri = {});
 bool forwardReply(MsgContext& mc);
+
+// The received/rport edits on the previous hop's Via that every forwarded copy carries (done
+// once per message; tm builds its branches with it too).
+sip::BuildError fixTopVia(MsgContext& mc);
 
 }  // namespace osprey::route

@@ -19,7 +19,19 @@ void MsgContext::start(const net::RecvInfo& info) {
     recv = info;
 }
 
+namespace {
+TmRelease g_tmRelease = nullptr;
+}  // namespace
+
+void setTmRelease(TmRelease fn) {
+    g_tmRelease = fn;
+}
+
 void MsgContext::reset() {
+    if (tm != nullptr) {
+        if (g_tmRelease != nullptr) g_tmRelease(*this);
+        tm = nullptr;
+    }
     builder_.reset();  // its edits live in msg.arena, released next
     msg.reset();
     lua.flags = 0;

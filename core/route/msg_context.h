@@ -64,6 +64,11 @@ struct MsgContext {
                       std::string_view path = {}, int q = -1);
     void clearBranches() { branches_.clear(); }
 
+    // tm's per-message state (the transaction this message belongs to, routes chosen before
+    // t_relay), allocated in msg.arena. Opaque to the core: reset() hands it to the function
+    // tm registered with setTmRelease, so tm can drop the transaction reference it holds.
+    void* tm = nullptr;
+
     uint64_t id = 0;  // per process, new for every message (Kamailio's msg->id)
     net::RecvInfo recv;
     sip::SipMsg msg;
@@ -88,5 +93,8 @@ private:
     char srcIpText_[48];
     uint8_t srcIpLen_ = 0;
 };
+
+using TmRelease = void (*)(MsgContext& mc);
+void setTmRelease(TmRelease fn);
 
 }  // namespace osprey::route
