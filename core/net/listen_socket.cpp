@@ -104,8 +104,15 @@ bool openUdp(const config::ListenAddr& la, ListenSocket* out, std::string* error
     timeval tv{0, kUdpReceiveTimeoutMs * 1000};
     setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
 
-    out->proto = Proto::Udp;
     out->fd = fd;
+    describeSocket(bound, Proto::Udp, out);
+    return true;
+}
+
+}  // namespace
+
+void describeSocket(const SockAddr& bound, Proto proto, ListenSocket* out) {
+    out->proto = proto;
     out->bound = bound;
     out->wildcard = bound.isAny();
     out->port = bound.port();
@@ -115,12 +122,10 @@ bool openUdp(const config::ListenAddr& la, ListenSocket* out, std::string* error
     size_t n = formatHost(shown, host, sizeof host);
     out->host.assign(host, n);
     out->sentBy = out->host + ":" + std::to_string(out->port);
-    out->viaPrefix = "Via: SIP/2.0/UDP " + out->sentBy + ";branch=";
-    out->name = "udp:" + out->sentBy;
-    return true;
+    const char* upper = proto == Proto::Udp ? "UDP" : proto == Proto::Tcp ? "TCP" : "TLS";
+    out->viaPrefix = std::string("Via: SIP/2.0/") + upper + " " + out->sentBy + ";branch=";
+    out->name = std::string(config::protoName(proto)) + ":" + out->sentBy;
 }
-
-}  // namespace
 
 bool openUdpSockets(const config::Config& cfg, std::string* error) {
     for (const config::ListenAddr& la : cfg.listen) {

@@ -36,6 +36,9 @@ inline constexpr int kUdpReceiveTimeoutMs = 100;
 // ("cannot bind udp:127.0.0.1:5060: Address already in use").
 bool openUdpSockets(const config::Config& cfg, std::string* error);
 
+// Fills what a socket bound to `bound` advertises (host, port, sentBy, viaPrefix, name).
+void describeSocket(const SockAddr& bound, Proto proto, ListenSocket* out);
+
 // Adds a socket opened by another transport; returns its index.
 int addListenSocket(ListenSocket s);
 

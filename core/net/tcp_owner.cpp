@@ -1,0 +1,386 @@
+// TcpOwner: the owner's side of its connections.
+#include "core/net/tcp_owner.h"
+
+#include <netinet/in.h>
+#include <netinet/tcp.h>
+#include <sys/epoll.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/log/log.h"
+#include "core/net/listen_socket.h"
+#include "core/net/log_limit.h"
+#include "core/net/send.h"
+#include "core/net/tcp_conn_table.h"
+#include "core/route/dispatch.h"
+
+namespace osprey::net {
+
+namespace {
+
+TcpOwner* g_owner = nullptr;
+
+constexpr size_t kScratchBytes = 64 * 1024;
+
+int64_t nowMs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+// Routes each framed message of one read, in order; answers keep-alive pings (RFC 5626
+// §3.5.1: "\r\n\r\n" gets "\r\n").
+struct RouteSink {
+    TcpOwner* owner;
+    OwnedConn* oc;
+    TcpConn* shared;
+
+    bool alive() const { return shared->closeRequested.load(std::memory_order_relaxed) == 0; }
+    bool onMessage(char* data, size_t len) {
+        RecvInfo info;
+        info.proto = Proto::Tcp;
+        info.src = oc->peer;
+        info.socket = oc->socket;
+        info.connId = oc->id;
+        route::onMessage(info, data, len);
+        return alive();
+    }
+    bool onPing() {
+        static const char kPong[] = "\r\n";
+        Destination d;
+        d.proto = Proto::Tcp;
+        d.addr = oc->peer;
+        d.socket = oc->socket;
+        d.connId = oc->id;
+        iovec iov{const_cast<char*>(kPong), 2};
+        send(d, &iov, 1);
+        return alive();
+    }
+};
+
+void logClose(log::Level lvl, const OwnedConn& oc, const char* why) {
+    static LogLimit limit;
+    uint64_t skipped = 0;
+    if (!log::enabled(lvl)) return;
+    if (lvl <= log::Level::Notice && !limit.allow(&skipped)) return;
+    LM_LOG(lvl, "closing TCP connection %u with %s: %s (%lu similar lines not logged)", oc.id,
+           toString(oc.peer).c_str(), why, static_cast<unsigned long>(skipped));
+}
+
+constexpr log::Level kInfo = log::Level::Info;
+constexpr log::Level kNotice = log::Level::Notice;
+constexpr log::Level kDebug = log::Level::Debug;
+
+}  // namespace
+
+TcpOwner* tcpOwner() {
+    return g_owner;
+}
+
+void setTcpOwner(TcpOwner* owner) {
+    g_owner = owner;
+}
+
+bool TcpOwner::init(unsigned worker, int epollFd, const TcpSettings& settings) {
+    TcpConnTable* t = TcpConnTable::get();
+    if (t == nullptr) return false;
+    worker_ = worker;
+    epollFd_ = epollFd;
+    settings_ = settings;
+    capacity_ = t->capacity();
+    conns_.reset(new OwnedConn[capacity_]);
+    active_.reserve(capacity_);
+    scratch_.resize(kScratchBytes);
+    return true;
+}
+
+void TcpOwner::releaseStale() {
+    TcpConnTable* t = TcpConnTable::get();
+    unsigned n = 0;
+    for (uint32_t i = 0; i < capacity_; ++i) {
+        TcpConn* c = t->slot(i);
+        bool stale;
+        {
+            mem::LockGuard g(c->lock);
+            stale = c->state != ConnState::Free && c->owner == worker_;
+        }
+        if (stale) {
+            t->release(c);
+            ++n;
+        }
+    }
+    if (n != 0) LM_NOTICE("released %u TCP connections left by this worker's predecessor", n);
+}
+
+OwnedConn* TcpOwner::find(uint32_t id) {
+    const uint32_t slot = connSlot(id);
+    if (id == 0 || slot >= capacity_) return nullptr;
+    OwnedConn& oc = conns_[slot];
+    return oc.fd >= 0 && oc.id == id ? &oc : nullptr;
+}
+
+void TcpOwner::setupOwned(uint32_t slot, uint32_t id, int fd, const TcpConn& c, bool connecting) {
+    OwnedConn& oc = conns_[slot];
+    oc.fd = fd;
+    oc.id = id;
+    oc.peer = c.peer;
+    oc.socket = c.socket;
+    oc.input.reset(settings_.maxMessage);
+    oc.lastActivityMs = nowMs();
+    oc.connectStartMs = oc.lastActivityMs;
+    oc.connecting = connecting;
+    oc.writeArmed = connecting;
+    oc.activeIndex = static_cast<uint32_t>(active_.size());
+    active_.push_back(slot);
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (connecting ? uint32_t{EPOLLOUT} : 0u);
+    ev.data.u64 = slot;
+    epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev);
+}
+
+void TcpOwner::adopt(uint32_t id, int fd) {
+    TcpConnTable* t = TcpConnTable::get();
+    ConnRef ref = t->lockById(id);
+    if (!ref || ref.conn->owner != worker_ || ref.conn->state != ConnState::Handoff ||
+        connSlot(id) >= capacity_ || conns_[connSlot(id)].fd >= 0) {
+        ::close(fd);
+        return;
+    }
+    ref.conn->state = ConnState::Open;
+    setupOwned(connSlot(id), id, fd, *ref.conn, false);
+    const bool queued = !ref.conn->queue.empty();
+    ref.guard.unlock();
+    LM_DBG("TCP connection %u from %s", id, toString(conns_[connSlot(id)].peer).c_str());
+    if (queued) flush(connSlot(id), conns_[connSlot(id)]);
+}
+
+void TcpOwner::startConnect(uint32_t id) {
+    TcpConnTable* t = TcpConnTable::get();
+    const uint32_t slot = connSlot(id);
+    ConnRef ref = t->lockById(id);
+    if (!ref || ref.conn->owner != worker_ || ref.conn->state != ConnState::Connecting ||
+        slot >= capacity_ || conns_[slot].fd >= 0) {
+        return;
+    }
+    TcpConn* c = ref.conn;
+    const SockAddr peer = c->peer;
+    const int fd = socket(peer.family(), SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    int err = fd < 0 ? errno : 0;
+    if (fd >= 0) {
+        int on = 1;
+        setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        // Leave from the address our Via names (the port is the kernel's choice).
+        const ListenSocket* ls = listenSocket(c->socket);
+        if (ls != nullptr && !ls->wildcard && ls->bound.family() == peer.family()) {
+            SockAddr local = ls->bound;
+            local.setPort(0);
+            if (bind(fd, &local.u.sa, local.len) != 0) err = errno;
+        }
+        if (err == 0 && connect(fd, &peer.u.sa, peer.len) != 0 && errno != EINPROGRESS)
+            err = errno;
+    }
+    if (err != 0) {
+        if (fd >= 0) ::close(fd);
+        ref.guard.unlock();
+        static LogLimit limit;
+        uint64_t skipped = 0;
+        if (limit.allow(&skipped)) {
+            LM_NOTICE("cannot connect to %s over TCP: %s (%lu more not logged)",
+                      toString(peer).c_str(), strerror(err), static_cast<unsigned long>(skipped));
+        }
+        t->release(c);
+        return;
+    }
+    setupOwned(slot, id, fd, *c, true);
+    LM_DBG("TCP connection %u to %s: connecting", id, toString(peer).c_str());
+}
+
+void TcpOwner::onEvent(uint32_t slot, uint32_t events) {
+    if (slot >= capacity_) return;
+    OwnedConn& oc = conns_[slot];
+    if (oc.fd < 0) return;  // closed earlier in this round
+    if (oc.connecting && (events & (EPOLLOUT | EPOLLERR | EPOLLHUP)) != 0) {
+        finishConnect(slot, oc);
+        if (oc.fd < 0 || oc.connecting) return;
+    }
+    if ((events & EPOLLOUT) != 0 && !oc.connecting) onWritable(slot, oc);
+    if (oc.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
+        onReadable(slot, oc);
+    if (oc.fd >= 0) closeWanted(slot);
+}
+
+void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
+    int err = 0;
+    socklen_t len = sizeof err;
+    if (getsockopt(oc.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
+    if (err == EINPROGRESS || err == EALREADY) return;
+    if (err != 0) {
+        char why[96];
+        snprintf(why, sizeof why, "connect failed: %s", strerror(err));
+        close(slot, why, kNotice);
+        return;
+    }
+    {
+        ConnRef ref = TcpConnTable::get()->lockById(oc.id);
+        if (ref) ref.conn->state = ConnState::Open;
+    }
+    oc.connecting = false;
+    oc.lastActivityMs = nowMs();
+    LM_DBG("TCP connection %u to %s: connected", oc.id, toString(oc.peer).c_str());
+    flush(slot, oc);
+}
+
+void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
+    TcpConn* shared = TcpConnTable::get()->slot(slot);
+    const ReadTarget to = oc.input.target(scratch_.data(), scratch_.size());
+    ssize_t n = 0;
+    if (to.room != 0) {
+        do {
+            n = read(oc.fd, to.data, to.room);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0) {
+            char why[96];
+            snprintf(why, sizeof why, "read failed: %s", strerror(errno));
+            close(slot, why, kInfo);
+            return;
+        }
+        if (n == 0) {
+            close(slot, "closed by the peer", kDebug);
+            return;
+        }
+        oc.lastActivityMs = nowMs();
+    }
+    RouteSink sink{this, &oc, shared};
+    switch (oc.input.commit(static_cast<size_t>(n), sink)) {
+        case InputStatus::Ok:
+        case InputStatus::Closed:
+            return;  // a close request is seen by the caller
+        case InputStatus::NoMemory:
+            close(slot, "no memory for a partial message (pkg)", kNotice);
+            return;
+        case InputStatus::BadStream: {
+            const sip::ParseError& e = oc.input.error();
+            char why[256];
+            if (e.code == sip::ParseErrc::MessageTooLarge) {
+                snprintf(why, sizeof why, "message larger than tcp_max_msg_size (%zu octets)",
+                         settings_.maxMessage);
+            } else {
+                char text[192];
+                const size_t tl = sip::formatParseError(e, text, sizeof text);
+                snprintf(why, sizeof why, "cannot frame the stream: %.*s", static_cast<int>(tl),
+                         text);
+            }
+            close(slot, why, kNotice);
+            return;
+        }
+    }
+}
+
+void TcpOwner::onWritable(uint32_t slot, OwnedConn& oc) {
+    flush(slot, oc);
+}
+
+void TcpOwner::flush(uint32_t slot, OwnedConn& oc) {
+    TcpConn* c = TcpConnTable::get()->slot(slot);
+    c->wakePending.store(0, std::memory_order_relaxed);
+    int err = 0;
+    FlushResult r;
+    {
+        mem::LockGuard g(c->lock);
+        if (c->id.load(std::memory_order_relaxed) != oc.id) return;
+        const size_t before = c->queue.bytes;
+        r = c->queue.flush(oc.fd, nowMs(), &err);
+        if (c->queue.bytes != before) oc.lastActivityMs = nowMs();
+    }
+    if (r == FlushResult::Error) {
+        char why[96];
+        snprintf(why, sizeof why, "write failed: %s", strerror(err));
+        close(slot, why, kInfo);
+        return;
+    }
+    setWriteInterest(slot, oc, r == FlushResult::Blocked);
+}
+
+void TcpOwner::wantWrite(OwnedConn& oc) {
+    const uint32_t slot = connSlot(oc.id);
+    if (!oc.connecting) setWriteInterest(slot, oc, true);
+}
+
+void TcpOwner::setWriteInterest(uint32_t slot, OwnedConn& oc, bool on) {
+    if (oc.writeArmed == on || oc.connecting) return;
+    epoll_event ev{};
+    ev.events = EPOLLIN | EPOLLRDHUP | (on ? uint32_t{EPOLLOUT} : 0u);
+    ev.data.u64 = slot;
+    epoll_ctl(epollFd_, EPOLL_CTL_MOD, oc.fd, &ev);
+    oc.writeArmed = on;
+}
+
+void TcpOwner::onWake(uint32_t id) {
+    OwnedConn* oc = find(id);
+    if (oc == nullptr) return;
+    const uint32_t slot = connSlot(id);
+    if (closeWanted(slot)) return;
+    if (!oc->connecting) flush(slot, *oc);
+}
+
+bool TcpOwner::closeWanted(uint32_t slot) {
+    TcpConn* c = TcpConnTable::get()->slot(slot);
+    if (c->closeRequested.load(std::memory_order_relaxed) == 0) return false;
+    close(slot, "a sender gave up on it (write queue full or write failed)", kNotice);
+    return true;
+}
+
+void TcpOwner::sweep(int64_t now) {
+    TcpConnTable* t = TcpConnTable::get();
+    // Backwards: close() moves the last active slot into the closed one's place.
+    for (size_t i = active_.size(); i-- > 0;) {
+        const uint32_t slot = active_[i];
+        OwnedConn& oc = conns_[slot];
+        TcpConn* c = t->slot(slot);
+        if (closeWanted(slot)) continue;
+        if (oc.connecting) {
+            if (now - oc.connectStartMs > settings_.connectTimeoutMs)
+                close(slot, "connect timed out (tcp_connect_timeout)", kNotice);
+            continue;
+        }
+        if (c->wakePending.load(std::memory_order_relaxed) != 0) flush(slot, oc);
+        if (oc.fd < 0) continue;
+        bool stalled;
+        {
+            mem::LockGuard g(c->lock);
+            stalled = !c->queue.empty() && now - c->queue.stalledSinceMs > settings_.sendTimeoutMs;
+        }
+        if (stalled) {
+            close(slot, "the peer took no data for tcp_send_timeout", kNotice);
+        } else if (now - oc.lastActivityMs > settings_.lifetimeMs) {
+            close(slot, "idle for tcp_connection_lifetime", kInfo);
+        }
+    }
+}
+
+void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
+    OwnedConn& oc = conns_[slot];
+    if (oc.fd < 0) return;
+    logClose(level, oc, why);
+    epoll_ctl(epollFd_, EPOLL_CTL_DEL, oc.fd, nullptr);
+    ::close(oc.fd);
+    oc.fd = -1;
+    oc.input.reset(settings_.maxMessage);
+    const uint32_t last = active_.back();
+    active_[oc.activeIndex] = last;
+    conns_[last].activeIndex = oc.activeIndex;
+    active_.pop_back();
+    TcpConnTable::get()->release(TcpConnTable::get()->slot(slot));
+    oc.id = 0;
+}
+
+void TcpOwner::closeAll() {
+    while (!active_.empty()) close(active_.back(), "shutting down", kDebug);
+}
+
+}  // namespace osprey::net

@@ -1,0 +1,142 @@
+// tcpSend.
+#include "core/net/tcp_send.h"
+
+#include <sys/socket.h>
+
+#include <cerrno>
+#include <cstring>
+#include <ctime>
+
+#include "core/log/log.h"
+#include "core/net/listen_socket.h"
+#include "core/net/log_limit.h"
+#include "core/net/tcp_channel.h"
+#include "core/net/tcp_conn_table.h"
+#include "core/net/tcp_owner.h"
+#include "core/net/tcp_settings.h"
+
+namespace osprey::net {
+
+namespace {
+
+int64_t nowMs() {
+    timespec ts;
+    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
+    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+bool fail(const SockAddr& to, const char* why, int err = 0) {
+    static LogLimit limit;
+    uint64_t skipped = 0;
+    if (limit.allow(&skipped)) {
+        LM_NOTICE("cannot send over TCP to %s: %s%s%s (%lu more not logged)",
+                  toString(to).c_str(), why, err != 0 ? ": " : "", err != 0 ? strerror(err) : "",
+                  static_cast<unsigned long>(skipped));
+    }
+    return false;
+}
+
+void wakeOwner(TcpConn& c, unsigned owner, uint32_t id) {
+    if (c.wakePending.exchange(1, std::memory_order_acq_rel) != 0) return;
+    // A full channel leaves the flag set; the owner's sweep finds it.
+    sendTcpCommand(owner, TcpCommand{TcpCmd::Wake, id});
+}
+
+// The connection to use: dest.connId when it is live, not being closed, and its peer has
+// dest's address (a Via's i= parameter comes from the network); else one to dest.addr, made
+// when there is none. *created: a new outgoing connection that nobody has started yet.
+ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) {
+    *created = false;
+    if (dest.connId != 0) {
+        ConnRef ref = t.lockById(dest.connId);
+        if (ref && ref.conn->closeRequested.load(std::memory_order_relaxed) == 0 &&
+            (!dest.addr.valid() || ref.conn->peer.sameIp(dest.addr))) {
+            return ref;
+        }
+    }
+    if (!dest.addr.valid()) return ConnRef{};
+    const int socket = chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket);
+    const uint32_t id = t.findByAddr(dest.addr, socket >= 0, socket, created);
+    return id != 0 ? t.lockById(id) : ConnRef{};
+}
+
+}  // namespace
+
+bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
+    if (dest.proto != Proto::Tcp) return fail(dest.addr, "TLS is not available");
+    TcpConnTable* t = TcpConnTable::get();
+    if (t == nullptr) return fail(dest.addr, "no TCP listener configured");
+    size_t total = 0;
+    for (unsigned i = 0; i < count; ++i) total += iov[i].iov_len;
+
+    bool created = false;
+    ConnRef ref = findConnection(*t, dest, &created);
+    if (!ref) {
+        if (dest.addr.valid() && chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket) < 0)
+            return fail(dest.addr, "no TCP listener of that address family");
+        return fail(dest.addr, t->used() >= t->capacity()
+                                   ? "too many connections (tcp_max_connections)"
+                                   : "the connection is gone");
+    }
+    TcpConn& c = *ref.conn;
+    const uint32_t id = c.id.load(std::memory_order_relaxed);
+    const unsigned owner = c.owner;
+    const SockAddr peer = c.peer;
+    const int64_t now = nowMs();
+
+    // The owner writes directly when nothing waits before this message.
+    TcpOwner* self = tcpOwner();
+    OwnedConn* oc = self != nullptr && self->worker() == owner ? self->find(id) : nullptr;
+    size_t written = 0;
+    if (oc != nullptr && !oc->connecting && c.state == ConnState::Open && c.queue.empty()) {
+        msghdr mh{};
+        mh.msg_iov = const_cast<iovec*>(iov);
+        mh.msg_iovlen = count;
+        ssize_t n;
+        do {
+            n = sendmsg(oc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+        } while (n < 0 && errno == EINTR);
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
+            const int err = errno;
+            c.closeRequested.store(1, std::memory_order_relaxed);
+            return fail(peer, "write failed", err);
+        }
+        if (n > 0) {
+            written = static_cast<size_t>(n);
+            oc->lastActivityMs = now;
+        }
+        if (written == total) return true;
+    }
+    if (c.queue.bytes + (total - written) > tcpSettings().queueMax) {
+        c.closeRequested.store(1, std::memory_order_relaxed);
+        ref.guard.unlock();
+        if (oc == nullptr && !created) wakeOwner(c, owner, id);
+        return fail(peer, "write queue full (tcp_conn_wq_max), closing the connection");
+    }
+    if (!c.queue.append(iov, count, written, now)) {
+        // Part of the message went out already: the stream cannot continue.
+        if (written != 0) c.closeRequested.store(1, std::memory_order_relaxed);
+        return fail(peer, "out of shared memory for the write queue");
+    }
+    ref.guard.unlock();
+    if (created) {
+        if (sendTcpCommand(owner, TcpCommand{TcpCmd::Connect, id})) return true;
+        const int err = errno;
+        // Nobody else can start it: only its creator sends Connect.
+        ConnRef again = t->lockById(id);
+        if (again) {
+            TcpConn* gone = again.conn;
+            again.guard.unlock();
+            t->release(gone);
+        }
+        return fail(peer, "cannot reach the TCP worker", err);
+    }
+    if (oc != nullptr) {
+        self->wantWrite(*oc);
+    } else {
+        wakeOwner(c, owner, id);
+    }
+    return true;
+}
+
+}  // namespace osprey::net

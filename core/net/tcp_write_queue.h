@@ -1,0 +1,47 @@
+// The bytes waiting to be written to one TCP connection, in shm so that any process can queue
+// a message (a reply routed by a UDP worker, a retransmission from the timer process) and the
+// connection's owner writes it out when the socket takes it (DESIGN §2 "a message for an
+// existing connection is sent over that connection from whichever worker routes it").
+//
+// One chunk per queued message (the spans are gathered into it), so a partly written message
+// stays in front of everything queued after it and messages never interleave on the wire.
+// Callers hold the connection's lock (TcpConn::lock) around every call.
+#pragma once
+#include <sys/uio.h>
+
+#include <cstddef>
+#include <cstdint>
+
+namespace osprey::net {
+
+struct WqChunk {
+    WqChunk* next;
+    uint32_t len;  // octets in data
+    uint32_t off;  // octets already written
+    char data[];
+};
+
+enum class FlushResult : uint8_t {
+    Empty,    // everything written
+    Blocked,  // the socket is full; wait for EPOLLOUT
+    Error,    // the socket failed (errno in *err): close the connection
+};
+
+struct WriteQueue {
+    WqChunk* head = nullptr;
+    WqChunk* tail = nullptr;
+    size_t bytes = 0;             // octets not yet written
+    int64_t stalledSinceMs = 0;   // when the queue last went from empty to not, or last progress
+
+    bool empty() const { return head == nullptr; }
+
+    // Copies the spans (after their first `skip` octets) into a new chunk at the tail.
+    // False when shm is exhausted (nothing queued).
+    bool append(const iovec* iov, unsigned count, size_t skip, int64_t nowMs);
+    // Writes as much as the socket takes (non-blocking); frees what was written.
+    FlushResult flush(int fd, int64_t nowMs, int* err);
+    // Drops everything queued.
+    void clear();
+};
+
+}  // namespace osprey::net
