@@ -42,7 +42,7 @@ sip::BuildError fixTopVia(MsgContext& mc) {
     if (mc.viaFixed) return sip::BuildError::Ok;
     const sip::ViaBody* via = mc.msg.topVia;
     if (via == nullptr) return sip::BuildError::NoVia;
-    if (!via->hasRport && !mc.forceRport &&
+    if (!via->hasRport && !mc.forceRport && mc.recv.connId == 0 &&
         (via->hostKind == sip::HostKind::Ipv4 || via->hostKind == sip::HostKind::Ipv6)) {
         // The common case, decided without formatting the source address: the sent-by is the
         // address the request came from and no rport is wanted, so nothing changes.
@@ -77,6 +77,14 @@ sip::BuildError fixTopVia(MsgContext& mc) {
         put(";rport=");
         char num[24];
         put(std::string_view(num, sip::formatDecimal(srcPort, num)));
+        e = b.insertAt(end, std::string_view(text, len));
+    }
+    if (e == sip::BuildError::Ok && mc.recv.connId != 0) {
+        // Received over a connection: its id goes along (";i=", as Kamailio does), so the
+        // reply, routed by whichever process gets it, finds the connection (next_hop.h).
+        const uint32_t end = mc.msg.offsetOf(via->text) + static_cast<uint32_t>(via->text.size());
+        char text[32] = ";i=";
+        const size_t len = 3 + sip::formatDecimal(mc.recv.connId, text + 3);
         e = b.insertAt(end, std::string_view(text, len));
     }
     if (e == sip::BuildError::Ok) mc.viaFixed = true;

@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/net/resolve.h"
+#include "core/sip/params.h"
 #include "core/sip/uri.h"
 #include "core/sip/via.h"
 
@@ -143,6 +144,17 @@ NextHopError nextHopFromVia(const sip::ViaBody& via, net::Destination* out) {
     std::string_view host = via.received.empty() ? via.host : via.received;  // §18.2.2
     *out = net::Destination{};
     out->proto = proto;
+    // The connection the request came in on (";i=", added when we forwarded it).
+    sip::Param id;
+    if (proto != net::Proto::Udp && sip::findParam(via.params, "i", &id)) {
+        uint32_t v = 0;
+        bool ok = !id.value.empty() && id.value.size() <= 10;
+        for (char c : id.value) {
+            ok = ok && c >= '0' && c <= '9';
+            if (ok) v = v * 10 + static_cast<uint32_t>(c - '0');
+        }
+        if (ok) out->connId = v;
+    }
     if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
     return NextHopError::Ok;
 }

@@ -30,7 +30,8 @@ NextHopError nextHopFromUri(std::string_view uri, net::Destination* out);
 bool isSipUri(std::string_view uri);
 
 // The address a response goes to per its Via: received (else sent-by host), rport's value
-// (else the sent-by port, else 5060/5061).
+// (else the sent-by port, else 5060/5061); over TCP/TLS also the connection named by the Via's
+// ";i=" parameter (the stream sender checks it still leads to that address).
 NextHopError nextHopFromVia(const sip::ViaBody& via, net::Destination* out);
 
 }  // namespace osprey::route
