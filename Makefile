@@ -152,6 +152,7 @@ $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
 	$(Q_LD)$(CXX) $(LDFLAGS) -rdynamic -o $@ $< -Wl,--whole-archive $(CORE_LIB) $(MEM_LIB) \
 	    -Wl,--no-whole-archive $(LIBS_CORE)
 
+MODULE_LIBS_usrloc := -lsqlite3
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
