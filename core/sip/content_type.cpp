@@ -44,15 +44,8 @@ const ContentTypeBody* parseContentType(SipMsg& msg, HeaderField& h) {
         headerFail(msg, h, err);
         return nullptr;
     }
-    p = skipLws(s, p);
-    if (p < s.size()) {
-        headerFail(msg, h, s[p] == ',' ? ParseErrc::MultipleValues : ParseErrc::BadValue,
-                   "unexpected '%1' after media type", p, s.substr(p, 1));
-        return nullptr;
-    }
-    h.body = b;
-    h.state = BodyState::Parsed;
-    return b;
+    return finishSingleValue(msg, h, p, b, "unexpected '%1' after media type",
+                             "unexpected '%1' after media type");
 }
 
 const ContentTypeBody* getContentType(SipMsg& msg) {

@@ -35,15 +35,8 @@ const EventBody* parseEvent(SipMsg& msg, HeaderField& h) {
         headerFail(msg, h, err);
         return nullptr;
     }
-    p = skipLws(s, p);
-    if (p < s.size()) {
-        headerFail(msg, h, s[p] == ',' ? ParseErrc::MultipleValues : ParseErrc::BadValue,
-                   "unexpected '%1' after event", p, s.substr(p, 1));
-        return nullptr;
-    }
-    h.body = b;
-    h.state = BodyState::Parsed;
-    return b;
+    return finishSingleValue(msg, h, p, b, "unexpected '%1' after event",
+                             "unexpected '%1' after event");
 }
 
 }  // namespace osprey::sip

@@ -41,18 +41,8 @@ const FromToBody* parseFromTo(SipMsg& msg, HeaderField& h) {
         return nullptr;
     }
     b->addr.text = s.substr(0, p);
-    p = lex::skipLws(s, p);
-    if (p < s.size()) {
-        if (s[p] == ',')
-            headerFail(msg, h, ParseErrc::MultipleValues, "more than one address", p);
-        else
-            headerFail(msg, h, ParseErrc::BadValue, "unexpected '%1' after address", p,
-                       s.substr(p, 1));
-        return nullptr;
-    }
-    h.body = b;
-    h.state = BodyState::Parsed;
-    return b;
+    return finishSingleValue(msg, h, p, b, "more than one address",
+                             "unexpected '%1' after address");
 }
 
 const FromToBody* getFrom(SipMsg& msg) {

@@ -4,6 +4,7 @@
 #include <string_view>
 
 #include "core/sip/msg.h"
+#include "core/sip/sip_lex.h"
 
 namespace osprey::sip {
 
@@ -46,6 +47,25 @@ inline bool cachedBody(const HeaderField& h, const T*& out) {
         return true;
     }
     return false;
+}
+
+// Ends a header that carries exactly one value: only LWS may follow it at p (a ',' there is
+// a list where one value is allowed, anything else a bad value). On success caches body on h.
+template <class T>
+inline const T* finishSingleValue(SipMsg& msg, HeaderField& h, size_t p, T* body,
+                                  const char* multipleDetail, const char* unexpectedDetail) {
+    const std::string_view s = h.value;
+    p = lex::skipLws(s, p);
+    if (p < s.size()) {
+        if (s[p] == ',')
+            headerFail(msg, h, ParseErrc::MultipleValues, multipleDetail, p, s.substr(p, 1));
+        else
+            headerFail(msg, h, ParseErrc::BadValue, unexpectedDetail, p, s.substr(p, 1));
+        return nullptr;
+    }
+    h.body = body;
+    h.state = BodyState::Parsed;
+    return body;
 }
 
 // Dispatches to the typed parser of h.kind (no-op for kinds kept raw). Internal.
