@@ -13,7 +13,8 @@ using namespace lex;
 
 namespace {
 
-void pick(AuthBody& b, std::string_view name, std::string_view v) {
+// False when the directive was already given (a known one: unknown auth-params may repeat).
+bool pick(AuthBody& b, std::string_view name, std::string_view v) {
     struct Field {
         std::string_view name;
         std::string_view AuthBody::*field;
@@ -29,10 +30,12 @@ void pick(AuthBody& b, std::string_view name, std::string_view v) {
     };
     for (const Field& f : kFields) {
         if (equalsNoCase(name, f.name)) {
+            if ((b.*(f.field)).data() != nullptr) return false;
             b.*(f.field) = v;
-            return;
+            return true;
         }
     }
+    return true;
 }
 
 bool isValueChar(char c) {
@@ -100,7 +103,11 @@ const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
             }
             v = s.substr(vs, ve - vs);
         }
-        pick(*b, s.substr(ns, ne - ns), v);
+        if (!pick(*b, s.substr(ns, ne - ns), v) && b->isDigest) {
+            headerFail(msg, h, ParseErrc::BadParam, "'%1' given twice", ns,
+                       s.substr(ns, ne - ns));
+            return nullptr;
+        }
         pe = ve;
         first = false;
         p = skipLws(s, ve);

@@ -1,0 +1,122 @@
+// Digest credential verification: find, validate, recompute, then the nonce's MAC, age and
+// replay state, in that order: the response is checked first so that stale=true is only
+// claimed for a client that knew the password (RFC 7616 §3.3), and replay state is only
+// touched for nonces we issued.
+#include "modules/auth/verify.h"
+
+#include "core/log/log.h"
+#include "core/sip/from_to.h"
+#include "core/sip/msg.h"
+#include "core/sip/name_addr.h"
+#include "modules/auth/response.h"
+
+namespace osprey::auth {
+
+namespace {
+
+int logged(int code, const char* what, std::string_view realm) {
+    LM_DBG("auth: %s (realm %.*s)", what, static_cast<int>(realm.size()), realm.data());
+    return code;
+}
+
+bool findBodyForAuthInt(sip::SipMsg& msg, std::string_view qop) {
+    if (qop.size() != 8) return true;  // not auth-int
+    return sip::findBody(msg);
+}
+
+}  // namespace
+
+int authenticate(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::string_view realm,
+                 std::string_view passwd, int flags, std::string_view method, int64_t now,
+                 Credentials* found) {
+    if (realm.empty() || passwd.empty() || v.codec == nullptr) return kAuthError;
+    Credentials c;
+    switch (findCredentials(msg, k, realm, c)) {
+        case Found::None:
+            return kAuthNoCredentials;
+        case Found::Malformed:
+            return logged(kAuthError, "credentials do not parse", realm);
+        case Found::Yes:
+            break;
+    }
+    if (found != nullptr) *found = c;
+    const sip::AuthBody& b = *c.body;
+    Validated val;
+    if (!validateCredentials(b, val)) return logged(kAuthError, val.problem, realm);
+
+    DigestInput in;
+    in.alg = val.alg;
+    in.username = b.username;
+    in.realm = b.realm;
+    in.nonce = b.nonce;
+    in.uri = b.uri;
+    in.cnonce = b.cnonce;
+    in.nc = b.nc;
+    in.qop = b.qop;
+    in.method = method;
+    if (!findBodyForAuthInt(msg, b.qop)) return logged(kAuthError, "body not found", realm);
+    in.body = msg.body;
+
+    Hasher& h = Hasher::local();
+    const size_t hexLen = 2 * hashBytes(val.alg.alg);
+    char ha1[kMaxHexLen];
+    if (flags & kFlagPasswordIsHa1) {
+        if (passwd.size() != hexLen || !lowerHex(passwd, ha1))
+            return logged(kAuthError, "HA1 argument does not fit the algorithm", realm);
+    } else if (computeHa1(h, in, passwd, ha1) != hexLen) {
+        return logged(kAuthError, "hash failed", realm);
+    }
+    char expected[kMaxHexLen];
+    if (computeResponse(h, in, {ha1, hexLen}, expected) != hexLen)
+        return logged(kAuthError, "hash failed", realm);
+    const bool responseOk = sameHex({expected, hexLen}, b.response);
+
+    NonceFields nf;
+    const NonceCheck nc = v.codec->check(b.nonce, val.alg.alg, realm, nf);
+    if (nc == NonceCheck::Malformed) return logged(kAuthError, "nonce is not ours", realm);
+    if (!responseOk) {
+        // Kamailio spends the nonce's nc on a failed attempt unless flag 32 says not to.
+        if (nc == NonceCheck::Ok && v.state != nullptr && !b.qop.empty() &&
+            !(flags & kFlagKeepNcOnFailure))
+            v.state->spendNc(nf.nid);
+        return logged(kAuthInvalidPassword, "wrong response", realm);
+    }
+    if (nc != NonceCheck::Ok ||
+        NonceCodec::age(nf, now, v.nonceExpire, v.maxDrift) != NonceCheck::Ok) {
+        b.staleNonce = true;
+        return logged(kAuthStaleNonce, "stale nonce", realm);
+    }
+    if (v.state != nullptr) {
+        const Replay r = b.qop.empty() ? v.state->acceptOnce(nf.nid)
+                                       : v.state->acceptNc(nf.nid, val.nc);
+        if (r == Replay::Stale) {
+            b.staleNonce = true;
+            return logged(kAuthStaleNonce, "nonce slot reused", realm);
+        }
+        if (r == Replay::Reused) return logged(kAuthNonceReused, "nonce reused", realm);
+    }
+    b.authorized = true;
+    return kAuthOk;
+}
+
+int checkIdentity(sip::SipMsg& msg, const sip::AuthBody& cred, bool useDomain) {
+    // The bodies are the message's cached parses; their URIs are parsed (and cached) on demand.
+    auto uriOf = [&msg](const sip::FromToBody* ft) -> const sip::SipUri* {
+        return ft == nullptr ? nullptr
+                             : sip::nameAddrUri(msg, const_cast<sip::NameAddr&>(ft->addr));
+    };
+    const sip::SipUri* from = uriOf(sip::getFrom(msg));
+    if (from == nullptr) return kAuthError;
+    const bool toSide =
+        msg.method() == sip::Method::Register || msg.method() == sip::Method::Publish;
+    const sip::SipUri* to = toSide ? uriOf(sip::getTo(msg)) : nullptr;
+    if (toSide && to == nullptr) return kAuthError;
+    if (!unquotedEquals(cred.username, toSide ? to->user : from->user)) return kAuthUserMismatch;
+    if (toSide) {
+        if (from->user != to->user) return kAuthUserMismatch;
+        if (useDomain && from->host != to->host) return kAuthUserMismatch;
+    }
+    return kAuthOk;
+}
+
+}  // namespace osprey::auth
