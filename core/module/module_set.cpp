@@ -96,6 +96,7 @@ bool ModuleSet::load(std::span<const config::ModuleSpec> specs, const std::strin
     const size_t before = errors->size();
     std::vector<LoadedModule> loaded;
     std::vector<const ModuleExport*> descs;
+    std::vector<const config::ModuleSpec*> descSpecs;  // the entry of each of descs
     for (size_t i = 0; i < specs.size(); ++i) {
         const config::ModuleSpec& spec = specs[i];
         const bool dup =
@@ -110,23 +111,23 @@ bool ModuleSet::load(std::span<const config::ModuleSpec> specs, const std::strin
         if (m.handle == nullptr) continue;
         applyParams(*m.desc, spec.params, errors);
         descs.push_back(m.desc);
+        descSpecs.push_back(&spec);
         loaded.push_back(std::move(m));
     }
-    std::vector<size_t> order;
-    if (errors->size() == before) {
-        dependencyOrder(descs, &order, errors);
-    } else {
-        // Still name dependencies missing from the list, so one run reports every problem;
-        // a listed module that failed to load has its own error already.
-        for (const ModuleExport* d : descs) {
-            for (const char* dep : d->deps) {
-                const bool listed =
-                    std::any_of(specs.begin(), specs.end(),
-                                [&](const config::ModuleSpec& s) { return s.name == dep; });
-                if (!listed) errors->push_back(missingDependency(d->name, dep));
-            }
+    // Dependencies missing from the list, named at the entry that needs them (also after
+    // other errors, so one run reports every problem; a listed module that failed to load
+    // has its own error already).
+    for (size_t i = 0; i < descs.size(); ++i) {
+        for (const char* dep : descs[i]->deps) {
+            const bool listed =
+                std::any_of(specs.begin(), specs.end(),
+                            [&](const config::ModuleSpec& s) { return s.name == dep; });
+            if (!listed)
+                errors->push_back(located(*descSpecs[i]) + missingDependency(descs[i]->name, dep));
         }
     }
+    std::vector<size_t> order;
+    if (errors->size() == before) dependencyOrder(descs, &order, errors);
     if (errors->size() != before) {
         for (LoadedModule& m : loaded) dlclose(m.handle);
         return false;

@@ -54,6 +54,18 @@ const BadConfig kBad[] = {
     {"module_bad_key", "modules = ( { name = \"tm\";\n  parms = { a = 1; }; } ); #!\n",
      "unknown key 'parms'"},
     {"modules_not_list", "modules = { name = \"tm\"; }; #!\n", "'modules' must be a list"},
+    // Module entries are checked against the real modules of the build.
+    {"unknown_module", "modules = (\n { name = \"sl\"; },\n { name = \"nosuch\"; } #!\n);\n",
+     "unknown module 'nosuch'"},
+    {"unknown_module_param",
+     "modules = ( { name = \"maxfwd\";\n  params = { max_limt = 10; }; } #!\n);\n",
+     "module 'maxfwd' has no parameter 'max_limt'"},
+    {"module_param_type",
+     "modules = ( { name = \"maxfwd\";\n  params = { max_limit = \"ten\"; }; } #!\n);\n",
+     "parameter 'max_limit' must be an integer"},
+    {"module_param_range",
+     "modules = ( { name = \"maxfwd\";\n  params = { max_limit = 300; }; } #!\n);\n",
+     "max_limit"},
 };
 
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {};
@@ -107,6 +119,42 @@ TEST(ConfigCheck, ErrorsInAnIncludedFileNameThatFile) {
     EXPECT_EQ(r.exitCode, 1);
     // libconfig names an included file by the path it opened.
     EXPECT_NE(r.output.find("extra.cfg:3: unknown setting 'bogus'"), std::string::npos) << r.output;
+}
+
+TEST(ConfigCheck, MissingModuleDependencyNamesTheEntry) {
+    TempDir dir;
+    const std::string text = "modules_path = \"" OSPREY_BUILD_DIR
+                             "/test/modules\";\n"
+                             "modules = (\n  { name = \"testmod_needs_missing\"; } #!\n);\n";
+    std::string path = dir.write("osprey.cfg", text);
+    for (bool checkOnly : {true, false}) {
+        std::vector<std::string> args = {"-D", "-E", "-f", path};
+        if (checkOnly) args.push_back("-c");
+        RunResult r = runOsprey(args);
+        EXPECT_EQ(r.exitCode, 1) << r.output;
+        EXPECT_NE(r.output.find(path + ":" + std::to_string(markedLine(text)) +
+                                ": module 'testmod_needs_missing' needs module "
+                                "'testmod_nonexistent'"),
+                  std::string::npos)
+            << r.output;
+        EXPECT_EQ(r.output.find("ready:"), std::string::npos);
+    }
+}
+
+TEST(ConfigCheck, LuaSyntaxErrorNamesScriptAndLine) {
+    TempDir dir;
+    dir.write("bad.lua", "function ksr_request_route()\n  if KSR.is_INVITE() then\n    return\n");
+    std::string path = dir.write(
+        "osprey.cfg", "script = \"bad.lua\";\nmodules = ( { name = \"sl\"; } );\n");
+    for (bool checkOnly : {true, false}) {
+        std::vector<std::string> args = {"-D", "-E", "-f", path};
+        if (checkOnly) args.push_back("-c");
+        RunResult r = runOsprey(args);
+        EXPECT_EQ(r.exitCode, 1) << r.output;
+        EXPECT_NE(r.output.find(dir.file("bad.lua") + ":4: 'end' expected"), std::string::npos)
+            << r.output;
+        EXPECT_EQ(r.output.find("ready:"), std::string::npos);
+    }
 }
 
 TEST(ConfigCheck, DefaultConfigOfTheTreeIsValid) {
