@@ -63,6 +63,9 @@ bool sendReply(MsgContext& mc, int status, std::string_view reason,
 }
 
 bool sendErrorReply(MsgContext& mc) {
+    // A module that failed may have replied itself already (registrar's save): one final
+    // reply per request is enough.
+    if (mc.replied) return true;
     return sendReply(mc, mc.errorStatus, mc.errorReason);
 }
 

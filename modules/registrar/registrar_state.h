@@ -1,0 +1,17 @@
+// The registrar's parameters and its handle on usrloc, shared by save and lookup.
+#pragma once
+#include "modules/usrloc/api.h"
+
+namespace osprey::registrar {
+
+struct Settings {
+    int defaultExpires = 3600;
+    int minExpires = 1;
+    int maxExpires = 3600;
+    int maxContacts = 0;  // 0 = no limit
+};
+
+Settings& settings();
+const usrloc::Api* ul();  // set by the module's init (usrloc is a dependency)
+
+}  // namespace osprey::registrar

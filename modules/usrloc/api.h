@@ -1,0 +1,82 @@
+// What usrloc offers other modules (registrar) through ModuleExport::api:
+//
+//     const usrloc::Api* ul = module::loadedModules().api<usrloc::Api>("usrloc");
+//     usrloc::Table* t = ul->table("location");
+//
+// Every call locks one hash slot for its duration and never touches the database: changes are
+// handed to the usrloc process through a ring in shm (db_mode 1 and 2), so a SIP worker never
+// waits for SQLite. Bindings whose expiry has passed are never reported, whether or not the
+// expiry timer has removed them yet.
+#pragma once
+#include <cstdint>
+#include <ctime>
+#include <span>
+#include <string_view>
+
+namespace osprey::usrloc {
+
+// One binding (RFC 3261 §10.3), as a REGISTER asks for it or as the table holds it. In the
+// latter case the texts point into shm and are only valid inside the callback that got them.
+struct ContactData {
+    std::string_view uri;
+    std::string_view callId;
+    std::string_view path;       // Path header values, comma separated (RFC 3327)
+    std::string_view received;   // "sip:ip:port[;transport=x]" the REGISTER came from
+    std::string_view userAgent;
+    std::string_view instance;   // +sip.instance as written (RFC 5626), empty when absent
+    uint32_t cseq = 0;
+    uint32_t regId = 0;          // 0 = none
+    int q = -1;                  // thousandths, -1 = not given
+    uint32_t flags = 0;
+    int64_t expires = 0;       // absolute wall-clock seconds; in an update, 0 removes
+    int64_t lastModified = 0;  // wall-clock milliseconds
+};
+
+// Limits on what one binding may hold (longer texts are refused before they reach shm).
+inline constexpr size_t kMaxUriLen = 512;
+inline constexpr size_t kMaxCallIdLen = 255;
+inline constexpr size_t kMaxPathLen = 1024;
+inline constexpr size_t kMaxUserAgentLen = 255;
+inline constexpr size_t kMaxInstanceLen = 255;
+inline constexpr size_t kMaxAorLen = 255;
+
+enum class SaveStatus : uint8_t {
+    Ok,
+    InvalidCSeq,      // same Call-ID, lower CSeq than the stored binding: nothing applied
+    TooManyContacts,  // would exceed max_contacts: nothing applied
+    NoMemory,         // shm exhausted (part of the update may be applied)
+};
+
+struct Table;  // opaque; lives in shm
+
+// Called once per current binding, with the slot locked: copy what you need, do not call
+// back into usrloc.
+using BindingFn = void (*)(void* user, const ContactData& c);
+
+struct Api {
+    Table* (*table)(std::string_view name);  // nullptr when no such table was created
+    bool (*useDomain)();
+    // Applies a REGISTER's contacts to `aor` as one step (RFC 3261 §10.3 steps 7-8): an update
+    // with expires 0 removes its binding, others add or refresh; a binding is matched by
+    // +sip.instance (and reg-id) when both sides have one, else by URI. removeAll drops every
+    // binding ("Contact: *"). maxContacts 0 = no limit. persist false keeps the change out of
+    // the database (save flag 0x01). Afterwards `fn` sees every current binding.
+    SaveStatus (*save)(Table* t, std::string_view aor, std::span<const ContactData> updates,
+                       bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn,
+                       void* user);
+    // Visits the unexpired bindings of aor; returns how many.
+    int (*get)(Table* t, std::string_view aor, BindingFn fn, void* user);
+    // Removes every binding of aor (or only the one with this URI when uri is not empty);
+    // returns how many were removed.
+    int (*remove)(Table* t, std::string_view aor, std::string_view uri);
+};
+
+// Wall-clock time as usrloc stores it (absolute, so a restart keeps the remaining expiry).
+inline int64_t nowMillis() {
+    timespec ts;
+    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
+    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+}
+inline int64_t nowSeconds() { return nowMillis() / 1000; }
+
+}  // namespace osprey::usrloc

@@ -1,0 +1,65 @@
+// The queue between SIP workers and the usrloc process (db_mode 1 and 2): a byte ring in shm of
+// length-prefixed change records (upsert or delete of one binding). Workers push under a short
+// lock and never wait for the database; the usrloc process drains everything queued in one
+// copy and writes it in one SQLite transaction. When the ring is full the change is dropped
+// and counted (the in-memory table stays right; the database misses that change), never
+// blocking SIP service.
+#pragma once
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <string_view>
+#include <vector>
+
+#include "mem/lock/futex_mutex.h"
+#include "modules/usrloc/api.h"
+
+namespace osprey::usrloc {
+
+enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2 };
+
+struct Change {
+    ChangeOp op = ChangeOp::Upsert;
+    uint8_t table = 0;
+    std::string_view aor;
+    ContactData c;  // Delete: only c.uri
+};
+
+class ChangeRing {
+public:
+    // In shm; eventFd (may be -1) is written to wake the usrloc process. wakeEach: wake it for
+    // every change (write-through), else only once the ring is half full (write-back).
+    static ChangeRing* create(size_t capacity, int eventFd, bool wakeEach);
+    static void destroy(ChangeRing* r);
+
+    bool pushUpsert(uint8_t table, std::string_view aor, const ContactData& c);
+    bool pushDelete(uint8_t table, std::string_view aor, std::string_view uri);
+
+    // Moves every queued record to `out` (appended, each as u32 length + payload); returns the
+    // number of records.
+    size_t drain(std::vector<char>& out);
+    // Reads the next record from `in` (advancing it); false at the end or on a bad record.
+    static bool next(std::string_view& in, Change& out);
+
+    // The usrloc process says whether it is about to sleep (so pushers know to wake it).
+    void setWriterSleeping(bool s) { writerSleeping_.store(s, std::memory_order_seq_cst); }
+    bool empty();
+    uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    size_t capacity() const { return cap_; }
+
+private:
+    bool push(const char* rec, uint32_t len);
+    void wake();
+
+    mem::FutexMutex lock_;
+    uint32_t cap_ = 0;
+    int eventFd_ = -1;
+    bool wakeEach_ = true;
+    uint64_t head_ = 0;  // total bytes written (position = head_ % cap_)
+    uint64_t tail_ = 0;  // total bytes consumed
+    std::atomic<bool> writerSleeping_{false};
+    std::atomic<uint64_t> dropped_{0};
+    char* buf_ = nullptr;  // cap_ bytes in shm, right after this object
+};
+
+}  // namespace osprey::usrloc

@@ -1,0 +1,88 @@
+// The database side of the usrloc process: drains the change ring into SQLite, reopens a
+// database that failed (every timer_interval), and counts what could not be written. A failing
+// database never backs up into SIP service: its changes are dropped (and reported) instead.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "core/log/log.h"
+#include "modules/usrloc/sqlite_store.h"
+#include "modules/usrloc/usrloc_state.h"
+
+namespace osprey::usrloc {
+
+class DbWriter {
+public:
+    explicit DbWriter(State& st) : st_(st) {}
+
+    void openIfDue(int64_t nowMs, int64_t retryMs) {
+        if (store_.isOpen() || (lastOpenTry_ != 0 && nowMs - lastOpenTry_ < retryMs)) return;
+        lastOpenTry_ = nowMs;
+        std::string error;
+        if (store_.open(st_.dbPath, st_.names, &error)) {
+            if (failed_) LM_NOTICE("usrloc: database %s is usable again", st_.dbPath.c_str());
+            failed_ = false;
+            return;
+        }
+        LM_ERR("usrloc: cannot open database %s: %s; bindings stay in memory only (SIP service "
+               "continues), retrying every %lld s",
+               st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+        failed_ = true;
+    }
+
+    void flush() {
+        buf_.clear();
+        const size_t n = st_.ring->drain(buf_);
+        if (n == 0) return;
+        if (!store_.isOpen()) {
+            dropped_ += n;
+            return;
+        }
+        std::string error;
+        size_t written = 0;
+        if (!store_.apply({buf_.data(), buf_.size()}, st_.names, &written, &error)) {
+            LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later",
+                   n, st_.dbPath.c_str(), error.c_str());
+            dropped_ += n;
+            store_.close();
+            failed_ = true;
+            return;
+        }
+        LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
+    }
+
+    void purge() {
+        if (!store_.isOpen()) return;
+        std::string error;
+        if (!store_.purgeExpired(st_.names, nowSeconds(), &error))
+            LM_ERR("usrloc: purging expired rows from %s: %s", st_.dbPath.c_str(), error.c_str());
+    }
+
+    void reportDrops() {
+        const uint64_t ringDrops = st_.ring->dropped();
+        if (dropped_ == reported_ && ringDrops == reportedRing_) return;
+        LM_WARN("usrloc: %llu changes not written to %s (database unusable), %llu lost to a full "
+                "queue",
+                static_cast<unsigned long long>(dropped_), st_.dbPath.c_str(),
+                static_cast<unsigned long long>(ringDrops));
+        reported_ = dropped_;
+        reportedRing_ = ringDrops;
+    }
+
+private:
+    State& st_;
+    SqliteStore store_;
+    std::vector<char> buf_;
+    int64_t lastOpenTry_ = 0;
+    bool failed_ = false;
+    uint64_t dropped_ = 0;
+    uint64_t reported_ = 0;
+    uint64_t reportedRing_ = 0;
+};
+
+
+// Monotonic milliseconds (for intervals).
+int64_t monoMs();
+
+}  // namespace osprey::usrloc

@@ -1,0 +1,176 @@
+// SqliteStore: the SQLite side of usrloc persistence.
+#include "modules/usrloc/sqlite_store.h"
+
+#include <sqlite3.h>
+
+namespace osprey::usrloc {
+
+namespace {
+
+std::string_view colText(sqlite3_stmt* st, int i) {
+    const auto* p = reinterpret_cast<const char*>(sqlite3_column_text(st, i));
+    return p != nullptr ? std::string_view(p, static_cast<size_t>(sqlite3_column_bytes(st, i)))
+                        : std::string_view();
+}
+
+void bindText(sqlite3_stmt* st, int i, std::string_view s) {
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+}
+
+}  // namespace
+
+std::string sqlitePath(std::string_view dbUrl) {
+    constexpr std::string_view kScheme = "sqlite://";
+    if (dbUrl.substr(0, kScheme.size()) != kScheme) return {};
+    std::string path(dbUrl.substr(kScheme.size()));
+    return path;
+}
+
+SqliteStore::~SqliteStore() { close(); }
+
+void SqliteStore::close() {
+    for (sqlite3_stmt* st : upsert_) sqlite3_finalize(st);
+    for (sqlite3_stmt* st : delete_) sqlite3_finalize(st);
+    upsert_.clear();
+    delete_.clear();
+    if (db_ != nullptr) sqlite3_close_v2(db_);
+    db_ = nullptr;
+}
+
+std::string SqliteStore::lastError() const {
+    return db_ != nullptr ? sqlite3_errmsg(db_) : "no database";
+}
+
+bool SqliteStore::exec(const char* sql, std::string* error) {
+    char* msg = nullptr;
+    if (sqlite3_exec(db_, sql, nullptr, nullptr, &msg) == SQLITE_OK) return true;
+    *error = msg != nullptr ? msg : lastError();
+    sqlite3_free(msg);
+    return false;
+}
+
+bool SqliteStore::open(const std::string& path, const std::vector<std::string>& tables,
+                       std::string* error) {
+    close();
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
+                        nullptr) != SQLITE_OK) {
+        *error = lastError();
+        close();
+        return false;
+    }
+    sqlite3_busy_timeout(db_, 2000);
+    // WAL + NORMAL: a commit is durable against a crash of the process (not of the machine's
+    // power), at one fsync per checkpoint instead of per transaction.
+    if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) {
+        close();
+        return false;
+    }
+    for (const std::string& t : tables) {
+        const std::string sql = "CREATE TABLE IF NOT EXISTS " + t +
+                                " (aor TEXT NOT NULL, contact TEXT NOT NULL, expires INTEGER, "
+                                "q INTEGER, callid TEXT, cseq INTEGER, path TEXT, received TEXT, "
+                                "user_agent TEXT, instance TEXT, reg_id INTEGER, flags INTEGER, "
+                                "last_modified INTEGER, PRIMARY KEY (aor, contact))";
+        sqlite3_stmt* up = nullptr;
+        sqlite3_stmt* del = nullptr;
+        const std::string ups = "INSERT OR REPLACE INTO " + t +
+                                " (aor, contact, expires, q, callid, cseq, path, received, "
+                                "user_agent, instance, reg_id, flags, last_modified) VALUES "
+                                "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+        const std::string dels = "DELETE FROM " + t + " WHERE aor=?1 AND contact=?2";
+        if (!exec(sql.c_str(), error) ||
+            sqlite3_prepare_v2(db_, ups.c_str(), -1, &up, nullptr) != SQLITE_OK ||
+            sqlite3_prepare_v2(db_, dels.c_str(), -1, &del, nullptr) != SQLITE_OK) {
+            if (error->empty()) *error = lastError();
+            sqlite3_finalize(up);
+            sqlite3_finalize(del);
+            close();
+            return false;
+        }
+        upsert_.push_back(up);
+        delete_.push_back(del);
+    }
+    return true;
+}
+
+bool SqliteStore::load(const std::string& table, int64_t nowSec,
+                       const std::function<void(std::string_view, const ContactData&)>& fn,
+                       std::string* error) {
+    const std::string sql =
+        "SELECT aor, contact, expires, q, callid, cseq, path, received, user_agent, instance, "
+        "reg_id, flags, last_modified FROM " +
+        table + " WHERE expires > ?1";
+    sqlite3_stmt* st = nullptr;
+    if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
+        *error = lastError();
+        return false;
+    }
+    sqlite3_bind_int64(st, 1, nowSec);
+    int rc;
+    while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+        ContactData c;
+        c.uri = colText(st, 1);
+        c.expires = sqlite3_column_int64(st, 2);
+        c.q = sqlite3_column_int(st, 3);
+        c.callId = colText(st, 4);
+        c.cseq = static_cast<uint32_t>(sqlite3_column_int64(st, 5));
+        c.path = colText(st, 6);
+        c.received = colText(st, 7);
+        c.userAgent = colText(st, 8);
+        c.instance = colText(st, 9);
+        c.regId = static_cast<uint32_t>(sqlite3_column_int64(st, 10));
+        c.flags = static_cast<uint32_t>(sqlite3_column_int64(st, 11));
+        c.lastModified = sqlite3_column_int64(st, 12);
+        fn(colText(st, 0), c);
+    }
+    if (rc != SQLITE_DONE) *error = lastError();
+    sqlite3_finalize(st);
+    return rc == SQLITE_DONE;
+}
+
+bool SqliteStore::apply(std::string_view records, const std::vector<std::string>& tables,
+                        size_t* written, std::string* error) {
+    *written = 0;
+    if (!exec("BEGIN", error)) return false;
+    Change ch;
+    while (ChangeRing::next(records, ch)) {
+        if (ch.table >= tables.size() || ch.table >= upsert_.size()) continue;
+        sqlite3_stmt* st = ch.op == ChangeOp::Upsert ? upsert_[ch.table] : delete_[ch.table];
+        sqlite3_reset(st);
+        bindText(st, 1, ch.aor);
+        bindText(st, 2, ch.c.uri);
+        if (ch.op == ChangeOp::Upsert) {
+            sqlite3_bind_int64(st, 3, ch.c.expires);
+            sqlite3_bind_int(st, 4, ch.c.q);
+            bindText(st, 5, ch.c.callId);
+            sqlite3_bind_int64(st, 6, ch.c.cseq);
+            bindText(st, 7, ch.c.path);
+            bindText(st, 8, ch.c.received);
+            bindText(st, 9, ch.c.userAgent);
+            bindText(st, 10, ch.c.instance);
+            sqlite3_bind_int64(st, 11, ch.c.regId);
+            sqlite3_bind_int64(st, 12, ch.c.flags);
+            sqlite3_bind_int64(st, 13, ch.c.lastModified);
+        }
+        if (sqlite3_step(st) != SQLITE_DONE) {
+            *error = lastError();
+            sqlite3_reset(st);
+            std::string ignored;
+            exec("ROLLBACK", &ignored);
+            return false;
+        }
+        ++*written;
+    }
+    return exec("COMMIT", error);
+}
+
+bool SqliteStore::purgeExpired(const std::vector<std::string>& tables, int64_t nowSec,
+                               std::string* error) {
+    for (const std::string& t : tables) {
+        const std::string sql = "DELETE FROM " + t + " WHERE expires <= " + std::to_string(nowSec);
+        if (!exec(sql.c_str(), error)) return false;
+    }
+    return true;
+}
+
+}  // namespace osprey::usrloc

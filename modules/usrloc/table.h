@@ -1,0 +1,55 @@
+// The address-of-record table in shm: 2^hash_size slots, each with its own lock and a list of
+// records; a record holds the AOR and its contacts. Each contact is one shm block with its
+// texts packed behind a 48-byte header, each record one block with the AOR behind a 24-byte
+// header, so a registration costs two allocations and no per-field pointers.
+//
+// Every operation locks exactly one slot. Changes for the database are pushed to the change
+// ring (change_ring.h) while the slot is still locked, so the ring holds the changes of one AOR
+// in the order they were made.
+#pragma once
+#include <cstddef>
+#include <cstdint>
+#include <span>
+#include <string_view>
+
+#include "modules/usrloc/api.h"
+
+namespace osprey::usrloc {
+
+class ChangeRing;
+
+// Creates a table in shm (nullptr when out of memory or the name is too long). `index` is the
+// table's number in change records.
+Table* createTable(std::string_view name, unsigned log2Slots, uint8_t index);
+void destroyTable(Table* t);
+
+std::string_view tableName(const Table* t);
+uint8_t tableIndex(const Table* t);
+size_t slotCount(const Table* t);
+
+// The ring changes go to (nullptr: memory only). Set once, before fork.
+void setChangeRing(Table* t, ChangeRing* ring);
+
+SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
+                     bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,
+                     BindingFn fn, void* user);
+int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user);
+int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec);
+
+// Start-up load: adds a binding as stored (no change record). False when out of memory.
+bool tableLoad(Table* t, std::string_view aor, const ContactData& c);
+
+// Removes expired contacts (and emptied records) from slots [first, first + n); returns how
+// many contacts went. The expiry timer calls it with a slice per tick.
+size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec);
+
+// Number of records and contacts (walks every slot; for tests and stats).
+struct TableCounts {
+    size_t records = 0;
+    size_t contacts = 0;
+};
+TableCounts tableCounts(Table* t);
+
+uint64_t aorHash(std::string_view aor);
+
+}  // namespace osprey::usrloc

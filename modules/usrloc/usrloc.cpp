@@ -1,0 +1,315 @@
+// usrloc: the location service (Kamailio's usrloc module). Address-of-record tables in shm
+// (table.h), expired by the usrloc process a slice of slots at a time and, with db_mode 1
+// (write-through) or 2 (write-back), persisted in SQLite by the same process (never by a SIP
+// worker). Tables: "location" and any listed in `preload`. No script functions of its own;
+// the registrar module uses its API (api.h).
+//
+// Parameters (Kamailio's names): hash_size (2^n slots, default 10), use_domain (0/1),
+// db_url ("sqlite:///path/file.db"), db_mode (0/1/2), timer_interval (s, default 60: one full
+// expiry sweep, and the write-back flush interval), preload (more table names, comma
+// separated), db_queue_size (KiB of shm for changes on their way to the database).
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <unistd.h>
+
+#include <algorithm>
+#include <cerrno>
+#include <cstring>
+
+#include "core/log/log.h"
+#include "core/module/module_export.h"
+#include "core/proc/child.h"
+#include "core/proc/process_kind.h"
+#include "mem/shm.h"
+#include "modules/usrloc/api.h"
+#include "modules/usrloc/db_writer.h"
+#include "modules/usrloc/sqlite_store.h"
+#include "modules/usrloc/usrloc_state.h"
+
+namespace osprey::usrloc {
+
+namespace {
+Settings g_settings;  // module parameters write here (addresses taken at compile time)
+}  // namespace
+
+Settings& settings() { return g_settings; }
+
+State& state() {
+    static State s;
+    return s;
+}
+
+namespace {
+
+constexpr size_t kMaxTables = 16;
+
+bool validTableName(std::string_view n) {
+    if (n.empty() || n.size() > 31) return false;
+    for (char c : n)
+        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+              c == '_'))
+            return false;
+    return !(n[0] >= '0' && n[0] <= '9');
+}
+
+std::vector<std::string> tableNames(std::string_view preload) {
+    std::vector<std::string> names{"location"};
+    size_t pos = 0;
+    while (pos <= preload.size()) {
+        size_t end = preload.find_first_of(", ;", pos);
+        if (end == std::string_view::npos) end = preload.size();
+        std::string n(preload.substr(pos, end - pos));
+        bool dup = n.empty();
+        for (const std::string& o : names) dup = dup || o == n;
+        if (!dup) names.push_back(n);
+        pos = end + 1;
+    }
+    return names;
+}
+
+// Loads the stored bindings. A database that cannot be read is reported and skipped: SIP
+// service starts with empty tables rather than not at all.
+void loadFromDatabase(State& st) {
+    SqliteStore store;
+    std::string error;
+    if (!store.open(st.dbPath, st.names, &error)) {
+        LM_ERR("usrloc: cannot open database %s: %s; starting with empty tables, bindings are "
+               "kept in memory until it is usable",
+               st.dbPath.c_str(), error.c_str());
+        return;
+    }
+    const int64_t now = nowSeconds();
+    for (size_t i = 0; i < st.names.size(); ++i) {
+        size_t n = 0;
+        size_t failed = 0;
+        const bool ok = store.load(
+            st.names[i], now,
+            [&](std::string_view aor, const ContactData& c) {
+                if (tableLoad(st.tables[i], aor, c))
+                    ++n;
+                else
+                    ++failed;
+            },
+            &error);
+        if (!ok) {
+            LM_ERR("usrloc: cannot load table %s from %s: %s; continuing with the %zu bindings "
+                   "read",
+                   st.names[i].c_str(), st.dbPath.c_str(), error.c_str(), n);
+        } else {
+            LM_NOTICE("usrloc: loaded %zu bindings into %s from %s", n, st.names[i].c_str(),
+                      st.dbPath.c_str());
+        }
+        if (failed != 0) LM_ERR("usrloc: out of shm loading %s: %zu bindings lost", st.names[i].c_str(), failed);
+    }
+}
+
+bool modInit() {
+    Settings& s = settings();
+    State& st = state();
+    st.names = tableNames(s.preload);
+    if (st.names.size() > kMaxTables) {
+        LM_ERR("usrloc: at most %zu tables", kMaxTables);
+        return false;
+    }
+    for (const std::string& n : st.names) {
+        if (!validTableName(n)) {
+            LM_ERR("usrloc: bad table name '%s' in preload (letters, digits, '_', up to 31)",
+                   n.c_str());
+            return false;
+        }
+    }
+    if (s.dbMode != 0) {
+        st.dbPath = sqlitePath(s.dbUrl);
+        if (st.dbPath.empty()) {
+            LM_ERR("usrloc: db_mode %d needs db_url \"sqlite:///path/to/file.db\" (got '%s')",
+                   s.dbMode, s.dbUrl.c_str());
+            return false;
+        }
+        st.eventFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+        if (st.eventFd < 0) {
+            LM_ERR("usrloc: eventfd: %s", strerror(errno));
+            return false;
+        }
+        st.ring = ChangeRing::create(size_t(s.dbQueueKib) << 10, st.eventFd, s.dbMode == 1);
+        if (st.ring == nullptr) {
+            LM_ERR("usrloc: cannot allocate the %d KiB database queue in shm", s.dbQueueKib);
+            return false;
+        }
+    }
+    for (size_t i = 0; i < st.names.size(); ++i) {
+        Table* t = createTable(st.names[i], static_cast<unsigned>(s.hashSize),
+                               static_cast<uint8_t>(i));
+        if (t == nullptr) {
+            LM_ERR("usrloc: cannot allocate table %s (2^%d slots) in shm", st.names[i].c_str(),
+                   s.hashSize);
+            return false;
+        }
+        setChangeRing(t, st.ring);
+        st.tables.push_back(t);
+    }
+    if (s.dbMode != 0) loadFromDatabase(st);
+    proc::declareProcesses(proc::ProcessKind{proc::Rank::Custom, 1, usrlocProcessMain,
+                                             proc::OnExit::Restart, "usrloc", false});
+    return true;
+}
+
+void modDestroy() {
+    State& st = state();
+    finalFlush();
+    for (Table* t : st.tables) destroyTable(t);
+    st.tables.clear();
+    ChangeRing::destroy(st.ring);
+    st.ring = nullptr;
+    if (st.eventFd >= 0) close(st.eventFd);
+    st.eventFd = -1;
+}
+
+constexpr int kTickMs = 100;
+
+}  // namespace
+
+// The usrloc process: sweeps a slice of every table's slots per tick (so a huge table never
+// stalls anything; a full pass takes timer_interval seconds) and writes the change ring to
+// SQLite: at once in write-through mode (woken through the eventfd), every timer_interval or
+// when the ring is half full in write-back mode, and everything left when asked to stop.
+int usrlocProcessMain(const proc::ChildContext&) {
+    State& st = state();
+    const Settings& s = settings();
+    const bool db = st.ring != nullptr;
+    const int64_t intervalMs = int64_t{s.timerInterval} * 1000;
+
+    int ep = epoll_create1(EPOLL_CLOEXEC);
+    if (ep < 0) return 1;
+    epoll_event ev{};
+    ev.events = EPOLLIN;
+    ev.data.fd = proc::signalFd();
+    epoll_ctl(ep, EPOLL_CTL_ADD, proc::signalFd(), &ev);
+    if (db) {
+        ev.data.fd = st.eventFd;
+        epoll_ctl(ep, EPOLL_CTL_ADD, st.eventFd, &ev);
+    }
+
+    DbWriter writer(st);
+    if (db) writer.openIfDue(monoMs(), intervalMs);
+
+    // Per tick, each table sweeps enough slots to cover all of them once per timer_interval.
+    std::vector<size_t> cursor(st.tables.size(), 0);
+    int64_t nextTick = monoMs();
+    int64_t nextFlush = monoMs() + intervalMs;
+    int64_t nextPurge = monoMs() + intervalMs;
+    while (!proc::stopRequested()) {
+        int64_t now = monoMs();
+        if (now >= nextTick) {
+            const int64_t wall = nowSeconds();
+            for (size_t i = 0; i < st.tables.size(); ++i) {
+                const size_t slots = slotCount(st.tables[i]);
+                const size_t per = std::max<size_t>(
+                    1, static_cast<size_t>((uint64_t{slots} * kTickMs + intervalMs - 1) /
+                                           static_cast<uint64_t>(intervalMs)));
+                tableExpire(st.tables[i], cursor[i], per, wall);
+                cursor[i] = (cursor[i] + per) % slots;
+            }
+            nextTick = now + kTickMs;
+        }
+        if (db) {
+            const bool due = s.dbMode == 1 || now >= nextFlush;
+            if (now >= nextFlush) nextFlush = now + intervalMs;
+            writer.openIfDue(now, intervalMs);
+            if (due) writer.flush();
+            if (now >= nextPurge) {
+                writer.purge();
+                writer.reportDrops();
+                nextPurge = now + intervalMs;
+            }
+            st.ring->setWriterSleeping(true);
+        }
+        // Write-through: a change pushed after the drain above wakes us through the eventfd
+        // (the ring sees writerSleeping set); write-back wakes on a half-full ring only.
+        int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - monoMs()));
+        if (db && s.dbMode == 1 && !st.ring->empty()) timeout = 0;
+        epoll_event evs[4];
+        const int n = epoll_wait(ep, evs, 4, timeout);
+        if (db) st.ring->setWriterSleeping(false);
+        for (int i = 0; i < n; ++i) {
+            if (evs[i].data.fd == proc::signalFd()) {
+                proc::handleSignals();
+            } else {
+                uint64_t v;
+                ssize_t r = read(st.eventFd, &v, sizeof v);
+                (void)r;
+                if (s.dbMode == 2) nextFlush = 0;  // the ring is half full: write now
+            }
+        }
+    }
+    if (db) {
+        writer.openIfDue(monoMs(), 0);
+        writer.flush();
+        writer.reportDrops();
+    }
+    close(ep);
+    return 0;
+}
+
+void finalFlush() {
+    State& st = state();
+    if (st.ring == nullptr || st.ring->empty()) return;
+    DbWriter writer(st);
+    writer.openIfDue(monoMs(), 0);
+    writer.flush();
+}
+
+
+namespace {
+
+Table* apiTable(std::string_view name) {
+    State& st = state();
+    for (size_t i = 0; i < st.names.size(); ++i)
+        if (st.names[i] == name) return st.tables[i];
+    return nullptr;
+}
+
+bool apiUseDomain() { return settings().useDomain != 0; }
+
+SaveStatus apiSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
+                   bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user) {
+    return tableSave(t, aor, updates, removeAll, maxContacts, persist, nowSeconds(), fn, user);
+}
+
+int apiGet(Table* t, std::string_view aor, BindingFn fn, void* user) {
+    return tableGet(t, aor, nowSeconds(), fn, user);
+}
+
+int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
+    return tableRemove(t, aor, uri, nowSeconds());
+}
+
+const Api kApi = {apiTable, apiUseDomain, apiSave, apiGet, apiRemove};
+
+constexpr module::ParamSpec kParams[] = {
+    module::intParam("hash_size", &g_settings.hashSize, 10, 1, 24,
+                     "the tables have 2^hash_size slots, each with its own lock"),
+    module::intParam("use_domain", &g_settings.useDomain, 0, 0, 1,
+                     "1: the AOR is user@domain, 0: the user part only"),
+    module::stringParam("db_url", &g_settings.dbUrl, "", "sqlite:///path/to/file.db"),
+    module::intParam("db_mode", &g_settings.dbMode, 0, 0, 2,
+                     "0 memory only, 1 write-through, 2 write-back"),
+    module::intParam("timer_interval", &g_settings.timerInterval, 60, 1, 3600,
+                     "seconds for one full expiry sweep; write-back flush interval"),
+    module::stringParam("preload", &g_settings.preload, "",
+                        "more tables besides location, comma separated"),
+    module::intParam("db_queue_size", &g_settings.dbQueueKib, 4096, 64, 1 << 20,
+                     "KiB of shm for changes waiting for the database writer"),
+};
+
+}  // namespace
+
+}  // namespace osprey::usrloc
+
+OSPREY_MODULE_EXPORT = {
+    .name = "usrloc",
+    .version = OSPREY_VERSION,
+    .params = osprey::usrloc::kParams,
+    .api = &osprey::usrloc::kApi,
+    .init = &osprey::usrloc::modInit,
+    .destroy = &osprey::usrloc::modDestroy,
+};

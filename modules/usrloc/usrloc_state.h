@@ -1,0 +1,41 @@
+// What the usrloc module sets up in the master before fork and every process inherits: the
+// tables, the change ring and the settings (module parameters).
+#pragma once
+#include <string>
+#include <vector>
+
+#include "core/proc/process_kind.h"
+#include "modules/usrloc/change_ring.h"
+#include "modules/usrloc/table.h"
+
+namespace osprey::usrloc {
+
+struct Settings {
+    int hashSize = 10;  // log2 of the slot count, as Kamailio's hash_size
+    int useDomain = 0;
+    std::string dbUrl;
+    int dbMode = 0;         // 0 memory, 1 write-through, 2 write-back
+    int timerInterval = 60;  // s: a full expiry sweep, and the write-back flush interval
+    std::string preload;     // more table names besides "location"
+    int dbQueueKib = 4096;
+};
+
+struct State {
+    std::vector<std::string> names;  // index = Table index
+    std::vector<Table*> tables;
+    ChangeRing* ring = nullptr;
+    int eventFd = -1;
+    std::string dbPath;
+};
+
+Settings& settings();
+State& state();
+
+// The usrloc process: expiry sweep and database writer (usrloc.cpp).
+int usrlocProcessMain(const proc::ChildContext& self);
+
+// Writes whatever the ring holds (master at shutdown, after the children are gone;
+// usrloc.cpp).
+void finalFlush();
+
+}  // namespace osprey::usrloc
