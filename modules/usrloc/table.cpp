@@ -310,16 +310,16 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
             status = SaveStatus::NoMemory;
             break;
         }
-        if (m != nullptr) {  // refresh: the new block takes the old one's place
+        if (m != nullptr) {  // refresh: the new block replaces the old one
             Contact* old = *m;
-            c->next = old->next;
-            *m = c;
+            *m = old->next;
             if (old->field(kUri) != u.uri) recordDelete(t, persist, aor, old->field(kUri));
             mem::shmFree(old);
-        } else {
-            c->next = r->contacts;
-            r->contacts = c;
         }
+        // The list stays ordered most recent first, which breaks ties of equal q on lookup
+        // even within one clock tick.
+        c->next = r->contacts;
+        r->contacts = c;
         recordUpsert(t, persist, aor, c);
     }
     if (r != nullptr && r->contacts == nullptr) {
