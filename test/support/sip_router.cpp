@@ -11,9 +11,9 @@ namespace osprey::testsupport {
 
 namespace {
 
-// A UDP port free on [::1] a moment ago; 0 when IPv6 loopback is not available.
-uint16_t freePort6() {
-    int fd = socket(AF_INET6, SOCK_DGRAM, 0);
+// A port free on [::1] a moment ago; 0 when IPv6 loopback is not available.
+uint16_t freePort6(int sockType = SOCK_DGRAM) {
+    int fd = socket(AF_INET6, sockType, 0);
     if (fd < 0) return 0;
     sockaddr_in6 a{};
     a.sin6_family = AF_INET6;
@@ -43,6 +43,15 @@ bool SipRouter::start() {
         if (port6_ == 0) return false;
         if (!listen.empty()) listen += ", ";
         listen += "\"udp:[::1]:" + std::to_string(port6_) + "\"";
+    }
+    if (opts_.tcp && opts_.ipv4) {
+        tcpPort_ = freePort(SOCK_STREAM);
+        listen += ", \"tcp:127.0.0.1:" + std::to_string(tcpPort_) + "\"";
+    }
+    if (opts_.tcp && opts_.ipv6) {
+        tcpPort6_ = freePort6(SOCK_STREAM);
+        if (tcpPort6_ == 0) return false;
+        listen += ", \"tcp:[::1]:" + std::to_string(tcpPort6_) + "\"";
     }
     std::string cfg = "listen = ( " + listen + " );\n";
     cfg += "children = " + std::to_string(opts_.children) + ";\n";

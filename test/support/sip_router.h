@@ -18,6 +18,7 @@ struct SipRouterOptions {
     unsigned children = 2;
     bool ipv4 = true;
     bool ipv6 = false;       // a listener on [::1] (same port number when free)
+    bool tcp = false;        // TCP listeners too, on ports of their own (tcpPort(), tcpPort6())
     std::string modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }";
     std::string extra;       // more config lines
     std::string logLevel = "info";
@@ -31,6 +32,8 @@ public:
     bool start();
     uint16_t port() const { return port_; }
     uint16_t port6() const { return port6_; }
+    uint16_t tcpPort() const { return tcpPort_; }
+    uint16_t tcpPort6() const { return tcpPort6_; }
     std::string uri() const { return "sip:127.0.0.1:" + std::to_string(port_); }
     std::string log() const { return proc_ ? proc_->log() : std::string(); }
     OspreyProcess& process() { return *proc_; }
@@ -41,6 +44,8 @@ private:
     SipRouterOptions opts_;
     uint16_t port_ = 0;
     uint16_t port6_ = 0;
+    uint16_t tcpPort_ = 0;
+    uint16_t tcpPort6_ = 0;
     std::unique_ptr<OspreyProcess> proc_;
 };
 

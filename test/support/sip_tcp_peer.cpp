@@ -1,0 +1,229 @@
+// SipTcpConn, SipTcpListener.
+#include "test/support/sip_tcp_peer.h"
+
+#include <arpa/inet.h>
+#include <fcntl.h>
+#include <poll.h>
+#include <sys/resource.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+
+namespace osprey::testsupport {
+
+namespace {
+
+int64_t nowMs() {
+    using namespace std::chrono;
+    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
+}
+
+int remaining(int64_t deadline) {
+    const int64_t left = deadline - nowMs();
+    return left > 0 ? static_cast<int>(left) : 0;
+}
+
+bool loopback(int family, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
+    *ss = sockaddr_storage{};
+    if (family == AF_INET6) {
+        auto* a = reinterpret_cast<sockaddr_in6*>(ss);
+        a->sin6_family = AF_INET6;
+        a->sin6_addr = in6addr_loopback;
+        a->sin6_port = htons(port);
+        *len = sizeof *a;
+    } else {
+        auto* a = reinterpret_cast<sockaddr_in*>(ss);
+        a->sin_family = AF_INET;
+        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->sin_port = htons(port);
+        *len = sizeof *a;
+    }
+    return true;
+}
+
+uint16_t portOf(int fd) {
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
+    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
+    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
+}
+
+}  // namespace
+
+SipTcpConn::SipTcpConn(uint16_t port, int family, int timeoutMs) : family_(family) {
+    fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    sockaddr_storage ss;
+    socklen_t len;
+    loopback(family, port, &ss, &len);
+    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
+        int err = errno;
+        if (err == EINPROGRESS) {
+            pollfd p{fd_, POLLOUT, 0};
+            err = poll(&p, 1, timeoutMs) == 1 ? 0 : ETIMEDOUT;
+            socklen_t el = sizeof err;
+            if (err == 0) getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
+        }
+        if (err != 0) {
+            ::close(fd_);
+            fd_ = -1;
+            return;
+        }
+    }
+    localPort_ = portOf(fd_);
+}
+
+std::unique_ptr<SipTcpConn> SipTcpConn::adopt(int fd) {
+    std::unique_ptr<SipTcpConn> c(new SipTcpConn());
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    c->fd_ = fd;
+    sockaddr_storage ss{};
+    socklen_t len = sizeof ss;
+    getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
+    c->family_ = ss.ss_family;
+    c->localPort_ = portOf(fd);
+    return c;
+}
+
+SipTcpConn::~SipTcpConn() {
+    close();
+}
+
+void SipTcpConn::close() {
+    if (fd_ >= 0) ::close(fd_);
+    fd_ = -1;
+}
+
+std::string SipTcpConn::localHostPort() const {
+    return (family_ == AF_INET6 ? "[::1]:" : "127.0.0.1:") + std::to_string(localPort_);
+}
+
+bool SipTcpConn::send(std::string_view text, int timeoutMs) {
+    const int64_t deadline = nowMs() + timeoutMs;
+    while (!text.empty()) {
+        const ssize_t n = ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
+        if (n > 0) {
+            text.remove_prefix(static_cast<size_t>(n));
+            continue;
+        }
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
+        pollfd p{fd_, POLLOUT, 0};
+        if (poll(&p, 1, remaining(deadline)) != 1) return false;
+    }
+    return true;
+}
+
+bool SipTcpConn::fill(int timeoutMs) {
+    if (fd_ < 0 || eof_) return false;
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeoutMs) != 1) return false;
+    char buf[65536];
+    const ssize_t n = recv(fd_, buf, sizeof buf, 0);
+    if (n > 0) {
+        in_.append(buf, static_cast<size_t>(n));
+        return true;
+    }
+    if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
+    eof_ = true;
+    return false;
+}
+
+std::unique_ptr<ReceivedMsg> SipTcpConn::receiveMsg(int timeoutMs) {
+    const int64_t deadline = nowMs() + timeoutMs;
+    for (;;) {
+        const sip::Frame f = framer_.next(in_);
+        if (f.kind == sip::FrameKind::Error) return nullptr;
+        if (f.kind == sip::FrameKind::Message) {
+            auto m = std::make_unique<ReceivedMsg>(in_.substr(0, f.length));
+            in_.erase(0, f.length);
+            return m;
+        }
+        if (f.kind != sip::FrameKind::NeedMore) {
+            in_.erase(0, f.length);  // keep-alives
+            continue;
+        }
+        if (!fill(remaining(deadline)) && (eof_ || remaining(deadline) == 0)) return nullptr;
+    }
+}
+
+std::unique_ptr<ReceivedMsg> SipTcpConn::receiveCall(std::string_view callId, int timeoutMs) {
+    const int64_t deadline = nowMs() + timeoutMs;
+    while (remaining(deadline) > 0) {
+        auto m = receiveMsg(remaining(deadline));
+        if (!m) return nullptr;
+        if (m->header("Call-ID") == callId) return m;
+    }
+    return nullptr;
+}
+
+std::string SipTcpConn::receiveRaw(size_t min, int timeoutMs) {
+    const int64_t deadline = nowMs() + timeoutMs;
+    while (in_.size() < min && fill(remaining(deadline))) {
+    }
+    std::string out;
+    out.swap(in_);
+    framer_.reset();
+    return out;
+}
+
+bool SipTcpConn::waitClosed(int timeoutMs) {
+    const int64_t deadline = nowMs() + timeoutMs;
+    while (!eof_) {
+        if (!fill(remaining(deadline)) && !eof_ && remaining(deadline) == 0) return false;
+        in_.clear();
+        framer_.reset();
+    }
+    return true;
+}
+
+SipTcpListener::SipTcpListener(int family) {
+    fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
+    if (fd_ < 0) return;
+    sockaddr_storage ss;
+    socklen_t len;
+    loopback(family, 0, &ss, &len);
+    if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
+    }
+    port_ = portOf(fd_);
+}
+
+SipTcpListener::~SipTcpListener() {
+    if (fd_ >= 0) ::close(fd_);
+}
+
+std::unique_ptr<SipTcpConn> SipTcpListener::accept(int timeoutMs) {
+    pollfd p{fd_, POLLIN, 0};
+    if (poll(&p, 1, timeoutMs) != 1) return nullptr;
+    const int fd = accept4(fd_, nullptr, nullptr, SOCK_CLOEXEC);
+    if (fd < 0) return nullptr;
+    return SipTcpConn::adopt(fd);
+}
+
+std::string buildTcpRequest(const SipTcpConn& from, SipRequest& r) {
+    if (r.via.empty()) {
+        r.via = "SIP/2.0/TCP " + from.localHostPort() + ";branch=" + uniqueToken("z9hG4bK") +
+                ";rport";
+    }
+    static SipPeer unused;  // buildRequest's default Via needs one; ours is set above
+    return buildRequest(unused, r);
+}
+
+uint64_t raiseOpenFiles(uint64_t n) {
+    rlimit rl{};
+    if (getrlimit(RLIMIT_NOFILE, &rl) != 0) return 0;
+    if (rl.rlim_cur < n) {
+        rl.rlim_cur = rl.rlim_max < n ? rl.rlim_max : n;
+        setrlimit(RLIMIT_NOFILE, &rl);
+        getrlimit(RLIMIT_NOFILE, &rl);
+    }
+    return rl.rlim_cur;
+}
+
+}  // namespace osprey::testsupport
