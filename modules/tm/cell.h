@@ -1,0 +1,108 @@
+// One transaction in shm (DESIGN §6): the received request, copied once as one block right
+// after the Cell header, the server side's state (last reply sent upstream, where replies
+// go) and up to kMaxBranches client branches, each one shm block holding its state and the
+// request as sent on that branch.
+//
+// Lifetime: `refs` counts the table (while linked), every armed timer and every process that
+// works on the transaction (a message context, a timer handler). The last unref frees it.
+// Mutable state is guarded by `lock`; the key fields (the request copy and its offsets) never
+// change after creation, so matching reads them under the bucket lock alone.
+#pragma once
+#include <atomic>
+#include <cstdint>
+#include <string_view>
+
+#include "core/net/endpoint.h"
+#include "core/sip/method.h"
+#include "core/timer/timer_wheel.h"
+#include "mem/lock/futex_mutex.h"
+
+namespace osprey::tm {
+
+inline constexpr unsigned kMaxBranches = 12;
+inline constexpr size_t kMaxTagLen = 64;
+
+// A piece of a block (offset, length), so views survive being copied between processes.
+struct Piece {
+    uint16_t off = 0;
+    uint16_t len = 0;
+};
+
+struct Cell;
+
+struct Branch {
+    timer::TimerNode retr;  // A / E: retransmission of the request (UDP)
+    timer::TimerNode fr;    // B / F (fr_timer), C (fr_inv_timer once a provisional came)
+    Cell* cell = nullptr;
+    net::Destination dest;
+    char* reply = nullptr;  // its final non-2xx reply, our Via removed (shm), for §16.7
+    uint32_t replyLen = 0;
+    uint32_t reqLen = 0;  // the request as sent follows this header
+    uint32_t retrInterval = 0;
+    Piece ruri;   // in the request as sent
+    Piece via;    // our Via line, CRLF included
+    uint16_t status = 0;  // last status received; 408 for a local timeout
+    uint8_t index = 0;
+    bool final = false;
+    bool cancelPending = false;  // CANCEL to send when the first provisional arrives
+    bool cancelSent = false;
+    bool localTimeout = false;
+
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    std::string_view request() { return {data(), reqLen}; }
+    std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
+};
+
+enum Flags : uint16_t {
+    kCanceled = 1,      // a CANCEL matched (t_is_canceled)
+    kDeleted = 2,       // off the table: nothing may arm timers any more
+    kInFailure = 4,     // a failure route is running
+    kUasFinal = 8,      // a final reply went upstream
+    kAckSeen = 16,      // the ACK to a negative final arrived
+};
+
+struct Cell {
+    Cell* next = nullptr;  // bucket chain
+    Cell* prev = nullptr;
+    std::atomic<int32_t> refs{0};
+    mem::FutexMutex lock;
+    uint32_t bucket = 0;
+    uint32_t label = 0;
+    bool linked = false;  // guarded by the bucket lock (the rest by `lock`)
+
+    timer::TimerNode wait;     // wt_timer / H: delete the transaction
+    timer::TimerNode uasRetr;  // G: retransmit a negative final reply to an INVITE (UDP)
+
+    net::RecvInfo recv;           // where the request came from
+    net::Destination replyDest;   // where replies go (RFC 3261 §18.2.2)
+    char* uasReply = nullptr;     // last reply sent upstream (shm), for retransmissions
+    uint32_t uasReplyLen = 0;
+    uint32_t uasRetrInterval = 0;
+    uint32_t frTimeout = 0;       // t_set_fr values for this transaction (0: the module's)
+    uint32_t frInvTimeout = 0;
+    uint32_t cseq = 0;
+    uint16_t uasStatus = 0;       // last status sent upstream
+    uint16_t flags = 0;
+    sip::Method method = sip::Method::Other;
+    uint8_t nBranches = 0;
+    uint8_t onFailure = 0;  // route ids (route_names.h), 0 = none
+    uint8_t onBranch = 0;
+    uint8_t onReply = 0;
+    uint8_t toTag2xxLen = 0;
+    uint16_t sentByPort = 0;
+
+    // Offsets into the request copy.
+    Piece ruri, callId, fromTag, toTag, branch, sentBy, viaText, methodText;
+    char toTag2xx[kMaxTagLen];  // the To tag of the 2xx sent upstream (end-to-end ACK match)
+
+    Branch* branches[kMaxBranches] = {};
+    uint32_t reqLen = 0;
+
+    bool isInvite() const { return method == sip::Method::Invite; }
+    bool has(uint16_t f) const { return (flags & f) != 0; }
+    char* data() { return reinterpret_cast<char*>(this + 1); }
+    std::string_view request() { return {data(), reqLen}; }
+    std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
+};
+
+}  // namespace osprey::tm

@@ -1,0 +1,32 @@
+// Creating, referencing and freeing transactions (cell.h) and their branches in shm.
+#pragma once
+#include <string_view>
+
+#include "core/net/endpoint.h"
+#include "modules/tm/cell.h"
+
+namespace osprey::sip {
+struct SipMsg;
+}
+
+namespace osprey::tm {
+
+// Copies the request (one block: Cell header + the message) and records the offsets of its key
+// fields; refs = 1 (the caller's). nullptr when out of shm (logged) or the request is too big
+// or lacks Call-ID/CSeq/From/Via.
+Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv);
+
+inline void ref(Cell* c) {
+    c->refs.fetch_add(1, std::memory_order_relaxed);
+}
+// Frees the cell, its branches and stored replies when the last reference goes.
+void unref(Cell* c);
+
+// A branch block: header + `reqLen` octets for the request as sent.
+Branch* newBranch(Cell* c, uint32_t reqLen);
+
+// Replaces *slot with a shm copy of text (nullptr + false when out of shm; the old one is
+// freed either way).
+bool storeCopy(char** slot, uint32_t* len, std::string_view text);
+
+}  // namespace osprey::tm

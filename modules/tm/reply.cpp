@@ -1,0 +1,205 @@
+// Replies from downstream (RFC 3261 §16.7): matched to their branch by our Via branch,
+// provisional ones relayed (not 100), the first 2xx relayed at once and the other branches
+// CANCELled, every later 2xx relayed too; negative finals are ACKed on their branch and kept
+// until every branch is done, then the failure route runs or the best one goes upstream.
+// ksr_reply_route has run before (core/route/dispatch.cpp).
+#include "core/log/log.h"
+#include "core/net/send.h"
+#include "core/route/msg_context.h"
+#include "core/sip/builder.h"
+#include "core/sip/cseq.h"
+#include "core/sip/from_to.h"
+#include "core/sip/msg.h"
+#include "core/sip/via.h"
+#include "mem/shm.h"
+#include "modules/tm/match.h"
+#include "modules/tm/stats.h"
+#include "modules/tm/tm_core.h"
+
+namespace osprey::tm {
+
+namespace {
+
+// RFC 3261 §16.7 step 6: 6xx first; otherwise the lowest class; within 4xx the ones a UA can
+// act on (401, 407, 415, 420, 484) first; a local timeout last among equals.
+int rank(const Branch* b) {
+    const int cls = b->status / 100;
+    int r = cls == 6 ? 0 : cls * 10;
+    if (cls == 4 && (b->status == 401 || b->status == 407 || b->status == 415 ||
+                     b->status == 420 || b->status == 484)) {
+        r -= 5;
+    }
+    if (b->localTimeout) r += 1;
+    return r;
+}
+
+Branch* pickBest(Cell* c) {
+    Branch* best = nullptr;
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        Branch* b = c->branches[i];
+        if (b->status < 300) continue;
+        if (best == nullptr || rank(b) < rank(best)) best = b;
+    }
+    return best;
+}
+
+void sendBest(Cell* c) {
+    Branch* best = pickBest(c);
+    if (c->has(kCanceled) && (best == nullptr || best->localTimeout)) {
+        sendLocalReply(c, nullptr, 487, "Request Terminated");
+        return;
+    }
+    if (best == nullptr) {
+        sendLocalReply(c, nullptr, 500, "Server Internal Error");
+        return;
+    }
+    if (best->status == 503) {  // §16.7 step 6: a 503 becomes 500 upstream
+        sendLocalReply(c, nullptr, 500, "Server Internal Error");
+        return;
+    }
+    if (best->reply == nullptr) {
+        sendLocalReply(c, nullptr, best->status,
+                       best->status == 408 ? std::string_view("Request Timeout") : std::string_view());
+        return;
+    }
+    // The stored reply (our Via already removed) moves to the server side.
+    char* flat = best->reply;
+    const uint32_t len = best->replyLen;
+    best->reply = nullptr;
+    best->replyLen = 0;
+    iovec iov{flat, len};
+    sip::OutSpans spans{&iov, 1, len};
+    const std::string_view view(flat, len);
+    sendUpstream(c, spans, view, best->status, false, false);
+    mem::shmFree(flat);
+}
+
+// The reply as it goes upstream: our Via removed.
+bool buildRelayed(route::MsgContext& mc, sip::OutSpans* out, std::string_view* flat) {
+    sip::MsgBuilder& b = mc.builder();
+    if (b.popVia() != sip::BuildError::Ok || b.build(*out) != sip::BuildError::Ok) return false;
+    *flat = sip::flattenSpans(*out, mc.msg.arena);
+    return !flat->empty();
+}
+
+void relay(Cell* c, route::MsgContext& mc, int status) {
+    sip::OutSpans out;
+    std::string_view flat;
+    if (buildRelayed(mc, &out, &flat)) sendUpstream(c, out, flat, status, false, true);
+}
+
+void remember2xxTag(Cell* c, sip::SipMsg& reply) {
+    if (c->toTag2xxLen != 0) return;
+    const sip::FromToBody* to = sip::getTo(reply);
+    if (to == nullptr || to->tag.empty() || to->tag.size() > kMaxTagLen) return;
+    to->tag.copy(c->toTag2xx, to->tag.size());
+    __atomic_store_n(&c->toTag2xxLen, static_cast<uint8_t>(to->tag.size()), __ATOMIC_RELEASE);
+}
+
+void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
+    const int status = mc.msg.start.status;
+    if (b->final) {
+        // A retransmitted final: ACK a negative one again; a 2xx goes on (§13.3.1.4).
+        if (c->isInvite() && status >= 300 && !b->localTimeout) sendAck(b, mc.msg);
+        if (c->isInvite() && status >= 200 && status < 300) relay(c, mc, status);
+        return;
+    }
+    if (status < 200) {
+        const bool first = b->status < 100;
+        b->status = static_cast<uint16_t>(status);
+        if (c->isInvite()) {
+            disarmTimer(c, b->retr);  // timer A stops at a provisional
+            if (first) armTimer(c, b->fr, frInvTimeout(c), onBranchFr);  // timer C
+            if (b->cancelPending) sendCancel(b);
+        } else {
+            b->retrInterval = static_cast<uint32_t>(g_params.t2);  // E continues at T2
+        }
+        if (c->onReply != 0 && !runOnReply(c, c->onReply, mc)) return;
+        if (status > 100 && !c->has(kUasFinal)) relay(c, mc, status);
+        return;
+    }
+    b->final = true;
+    b->status = static_cast<uint16_t>(status);
+    disarmTimer(c, b->retr);
+    disarmTimer(c, b->fr);
+    if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
+    if (c->onReply != 0 && !runOnReply(c, c->onReply, mc)) {
+        branchesDone(c);
+        return;
+    }
+    if (status < 300) {
+        remember2xxTag(c, mc.msg);
+        relay(c, mc, status);  // cancels the other branches when it is the first final
+        return;
+    }
+    if (c->has(kUasFinal)) return;
+    sip::OutSpans out;
+    std::string_view flat;
+    if (buildRelayed(mc, &out, &flat)) storeCopy(&b->reply, &b->replyLen, flat);
+    if (status >= 600) cancelBranches(c, b->index);
+    branchesDone(c);
+}
+
+}  // namespace
+
+void branchesDone(Cell* c) {
+    if (c->has(kUasFinal) || c->has(kDeleted) || c->has(kInFailure)) return;
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        if (!c->branches[i]->final) return;
+    }
+    if (c->onFailure != 0) {
+        const uint8_t id = c->onFailure;
+        c->onFailure = 0;  // a failure route arms the next one itself (serial forking)
+        Branch* best = pickBest(c);
+        const int status = c->has(kCanceled) && (best == nullptr || best->localTimeout)
+                               ? 487
+                               : (best != nullptr ? best->status : 500);
+        c->flags |= kInFailure;
+        runFailureRoute(c, id, status);
+        c->flags &= static_cast<uint16_t>(~kInFailure);
+        if (c->has(kUasFinal)) return;
+        for (unsigned i = 0; i < c->nBranches; ++i) {
+            if (!c->branches[i]->final) return;  // new branches: wait for them
+        }
+    }
+    sendBest(c);
+}
+
+bool onReply(route::MsgContext& mc) {
+    const sip::ViaBody* via = mc.msg.topVia;
+    uint32_t bucket, label;
+    unsigned index;
+    if (via == nullptr || g_table == nullptr ||
+        !parseBranch(via->branch, &bucket, &label, &index)) {
+        return false;  // not ours: stateless forwarding decides
+    }
+    if (bucket >= g_table->size()) return true;
+    const sip::CSeqBody* cseq = sip::getCSeq(mc.msg);
+    if (cseq == nullptr) return true;
+    Cell* c = nullptr;
+    {
+        BucketGuard g = g_table->lock(bucket);
+        for (Cell* x = g_table->bucket(bucket).head; x != nullptr; x = x->next) {
+            if (x->label == label) {
+                c = x;
+                ref(c);
+                break;
+            }
+        }
+    }
+    if (c == nullptr) return true;  // its transaction is gone: drop, as Kamailio does
+    {
+        CellLock lk(c);
+        if (!c->has(kDeleted) && index < c->nBranches) {
+            if (cseq->method == sip::Method::Cancel) {
+                // The answer to our CANCEL: nothing more to do (the INVITE gets its 487).
+            } else if (cseq->method == c->method) {
+                branchReply(c, c->branches[index], mc);
+            }
+        }
+    }
+    unref(c);
+    return true;
+}
+
+}  // namespace osprey::tm

@@ -1,0 +1,326 @@
+// tm: stateful transactions (Kamailio's tm module; DESIGN §6, KSR-API.md "tm").
+//   KSR.tm.t_relay()            create the transaction and forward to every branch (> 0),
+//                               0 absorbed retransmission, < 0 error (script: sl_reply_error)
+//   KSR.tm.t_check_trans()      CANCEL: 1 its INVITE exists / -1; ACK: 1 end-to-end (2xx),
+//                               0 absorbed (negative), -1 none; others: 0 retransmission
+//                               (last reply resent) / -1 none
+//   KSR.tm.t_newtran(), t_reply(code, reason), t_on_failure/t_on_branch/t_on_reply(name),
+//   t_is_canceled(), t_check_status(regex), t_set_fr(fr_inv, fr)
+// Parameters (ms, as Kamailio): retr_timer1 (T1), retr_timer2 (T2), fr_timer, fr_inv_timer,
+// wt_timer, max_inv_lifetime, max_noninv_lifetime, auto_inv_100, hash_size (power of two).
+#include <regex.h>
+
+#include <cstdio>
+#include <cstring>
+#include <string>
+
+#include "core/log/log.h"
+#include "core/lua/export.h"
+#include "core/module/module_export.h"
+#include "core/route/dispatch.h"
+#include "core/route/forward.h"
+#include "core/route/msg_context.h"
+#include "core/route/send_reply.h"
+#include "core/sip/msg.h"
+#include "core/timer/timer_process.h"
+#include "modules/tm/api.h"
+#include "modules/tm/match.h"
+#include "modules/tm/precheck.h"
+#include "modules/tm/stats.h"
+#include "modules/tm/tm_core.h"
+
+namespace osprey::tm {
+
+Params g_params;
+
+timer::TimerWheel& wheel() {
+    return *timer::sharedWheel();
+}
+
+void releaseMsgState(route::MsgContext& mc) {
+    auto* st = static_cast<MsgState*>(mc.tm);
+    if (st->cell != nullptr) unref(st->cell);
+    if (st->precheckClaimed) releasePrecheck(st->precheckKey);
+    st->cell = nullptr;
+}
+
+}  // namespace osprey::tm
+
+namespace {
+
+using namespace osprey;
+using namespace osprey::tm;
+
+Cell* currentCell(route::MsgContext& mc) {
+    MsgState* st = msgState(mc, false);
+    return st != nullptr ? st->cell : nullptr;
+}
+
+// Finds the transaction a request belongs to; a reference is taken on it.
+Cell* lookup(route::MsgContext& mc, MatchKind* how) {
+    RequestKey k;
+    *how = MatchKind::None;
+    if (!requestKey(mc.msg, &k)) return nullptr;
+    const uint32_t bucket = g_table->bucketOf(k.callId, k.cseq);
+    BucketGuard g = g_table->lock(bucket);
+    Cell* c = matchRequest(g_table->bucket(bucket), k, how);
+    if (c != nullptr) ref(c);
+    return c;
+}
+
+int relayCancel(route::MsgContext& mc) {
+    MatchKind how;
+    Cell* c = lookup(mc, &how);
+    if (c == nullptr) return route::forwardRequest(mc) ? 1 : -1;
+    route::sendReply(mc, 200, "Canceling");
+    {
+        CellLock lk(c);
+        if (!c->has(kUasFinal) && !c->has(kDeleted) && !c->has(kCanceled)) {
+            c->flags |= kCanceled;
+            stats().canceled.fetch_add(1, std::memory_order_relaxed);
+            cancelBranches(c, -1);
+        }
+    }
+    unref(c);
+    return 1;
+}
+
+int tRelay(lua::Ctx& ctx) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || !mc->msg.isRequest() || g_table == nullptr) return -1;
+    const sip::Method m = mc->msg.method();
+    if (m == sip::Method::Ack) {
+        MatchKind how;
+        Cell* c = lookup(*mc, &how);
+        if (c != nullptr) {
+            if (how == MatchKind::AckNeg) {
+                {
+                    CellLock lk(c);
+                    ackReceived(c);
+                }
+                unref(c);
+                return 0;
+            }
+            unref(c);
+        }
+        return route::forwardRequest(*mc) ? 1 : -1;  // end-to-end ACK: statelessly
+    }
+    if (m == sip::Method::Cancel) return relayCancel(*mc);
+    Cell* c = nullptr;
+    const int rc = newTransaction(*mc, &c);
+    if (rc <= 0) return rc;
+    CellLock lk(c);
+    if (c->has(kUasFinal) || c->has(kDeleted)) return -1;
+    if (forwardBranches(c, *mc) > 0) return 1;
+    if (failureCell() == c) return -1;  // the failure route's caller sends the best reply
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        if (!c->branches[i]->final) return -1;  // an earlier t_relay's branches go on
+    }
+    // Nothing could be sent: the transaction goes, the script answers (sl_reply_error).
+    deleteCell(c);
+    return -1;
+}
+
+int tCheckTrans(lua::Ctx& ctx) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || !mc->msg.isRequest() || g_table == nullptr) return -1;
+    MatchKind how;
+    Cell* c = lookup(*mc, &how);
+    if (c == nullptr) return -1;
+    int r = -1;
+    switch (mc->msg.method()) {
+        case sip::Method::Cancel:
+            r = 1;
+            break;
+        case sip::Method::Ack:
+            if (how == MatchKind::Ack2xx) {
+                r = 1;
+            } else {
+                CellLock lk(c);
+                ackReceived(c);
+                r = 0;
+            }
+            break;
+        default:
+            absorbRetransmission(c);
+            r = 0;
+    }
+    unref(c);
+    return r;
+}
+
+int tNewtran(lua::Ctx& ctx) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || !mc->msg.isRequest() || g_table == nullptr) return -1;
+    Cell* c = nullptr;
+    const int rc = newTransaction(*mc, &c);
+    return rc < 0 ? -1 : (rc == 0 ? 0 : 1);
+}
+
+int tReply(lua::Ctx& ctx, int code, std::string_view reason) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || !mc->msg.isRequest() || g_table == nullptr) return -1;
+    if (code < 100 || code > 699 || mc->msg.method() == sip::Method::Ack) return -1;
+    Cell* c = currentCell(*mc);
+    if (c == nullptr) {
+        const int rc = newTransaction(*mc, &c);
+        if (rc <= 0) return rc < 0 ? -1 : 1;
+    }
+    CellLock lk(c);
+    if (c->has(kDeleted) || (c->has(kUasFinal) && code >= 200)) return -1;
+    return sendLocalReply(c, &mc->msg, code, reason) ? 1 : -1;
+}
+
+enum class RouteKind { Failure, Branch, Reply };
+
+int setRoute(lua::Ctx& ctx, std::string_view name, RouteKind kind) {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr) return -1;
+    const uint8_t id = routeId(name);
+    if (id == 0) {
+        LM_ERR("tm: cannot register route '%.*s' (empty, too long or too many routes)",
+               static_cast<int>(name.size()), name.data());
+        return -1;
+    }
+    auto apply = [&](uint8_t& failure, uint8_t& branch, uint8_t& reply) {
+        (kind == RouteKind::Failure ? failure : kind == RouteKind::Branch ? branch : reply) = id;
+    };
+    if (Cell* c = currentCell(*mc)) {
+        CellLock lk(c);
+        apply(c->onFailure, c->onBranch, c->onReply);
+        return 1;
+    }
+    MsgState* st = msgState(*mc, true);
+    if (st == nullptr) return -1;
+    apply(st->onFailure, st->onBranch, st->onReply);
+    return 1;
+}
+
+int tOnFailure(lua::Ctx& ctx, std::string_view name) noexcept {
+    return setRoute(ctx, name, RouteKind::Failure);
+}
+int tOnBranch(lua::Ctx& ctx, std::string_view name) noexcept {
+    return setRoute(ctx, name, RouteKind::Branch);
+}
+int tOnReply(lua::Ctx& ctx, std::string_view name) noexcept {
+    return setRoute(ctx, name, RouteKind::Reply);
+}
+
+int tIsCanceled(lua::Ctx& ctx) noexcept {
+    Cell* c = ctx.route != nullptr ? currentCell(*ctx.route) : nullptr;
+    if (c == nullptr) return -1;
+    CellLock lk(c);
+    return c->has(kCanceled) ? 1 : -1;
+}
+
+int tCheckStatus(lua::Ctx& ctx, std::string_view re) noexcept {
+    int status = routeReplyStatus();
+    if (status == 0 && ctx.route != nullptr) {
+        if (Cell* c = currentCell(*ctx.route)) status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
+    }
+    if (status == 0) return -1;
+    // One compiled pattern per process: scripts use one or two fixed ones.
+    static regex_t compiled;
+    static char last[64];
+    static bool have = false;
+    if (re.size() >= sizeof last) return -1;
+    if (!have || re != last) {
+        if (have) regfree(&compiled);
+        have = false;
+        re.copy(last, re.size());
+        last[re.size()] = '\0';
+        if (regcomp(&compiled, last, REG_EXTENDED | REG_NOSUB) != 0) {
+            LM_ERR("tm: t_check_status: bad regular expression '%s'", last);
+            return -1;
+        }
+        have = true;
+    }
+    char text[8];
+    std::snprintf(text, sizeof text, "%d", status);
+    return regexec(&compiled, text, 0, nullptr, 0) == 0 ? 1 : -1;
+}
+
+int tSetFr(lua::Ctx& ctx, int frInv, int fr) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || frInv < 0 || fr < 0) return -1;
+    if (Cell* c = currentCell(*mc)) {
+        CellLock lk(c);
+        c->frInvTimeout = static_cast<uint32_t>(frInv);
+        c->frTimeout = static_cast<uint32_t>(fr);
+        return 1;
+    }
+    MsgState* st = msgState(*mc, true);
+    if (st == nullptr) return -1;
+    st->frInv = static_cast<uint32_t>(frInv);
+    st->fr = static_cast<uint32_t>(fr);
+    return 1;
+}
+
+const Stats& statsAccessor() {
+    return stats();
+}
+
+const TmApi kApi = {
+    .precheckTrans = &precheckTrans,
+    .stats = &statsAccessor,
+};
+
+bool modInit() {
+    const int n = g_params.hashSize;
+    if ((n & (n - 1)) != 0) {
+        LM_ERR("tm: hash_size must be a power of two (got %d)", n);
+        return false;
+    }
+    g_table = Table::create(static_cast<uint32_t>(n));
+    if (g_table == nullptr || !initStats() || !initRouteNames() || !initPrecheck() ||
+        !timer::startTimers()) {
+        LM_ERR("tm: out of shared memory at start-up");
+        return false;
+    }
+    route::setReplyHandler(&onReply);
+    route::setTmRelease(&releaseMsgState);
+    return true;
+}
+
+constexpr module::ParamSpec kParams[] = {
+    module::intParam("retr_timer1", &g_params.t1, 500, 10, 60000, "T1 (ms)"),
+    module::intParam("retr_timer2", &g_params.t2, 4000, 10, 600000, "T2 (ms)"),
+    module::intParam("fr_timer", &g_params.frTimer, 30000, 10, 3600000,
+                     "final reply timeout (ms)"),
+    module::intParam("fr_inv_timer", &g_params.frInvTimer, 120000, 10, 3600000,
+                     "INVITE final reply timeout after a provisional (ms)"),
+    module::intParam("wt_timer", &g_params.wtTimer, 5000, 10, 600000,
+                     "how long a finished transaction is kept (ms)"),
+    module::intParam("max_inv_lifetime", &g_params.maxInvLifetime, 180000, 100, 86400000,
+                     "longest life of an INVITE transaction (ms)"),
+    module::intParam("max_noninv_lifetime", &g_params.maxNoninvLifetime, 32000, 100, 86400000,
+                     "longest life of a non-INVITE transaction (ms)"),
+    module::intParam("auto_inv_100", &g_params.autoInv100, 1, 0, 1,
+                     "send 100 Trying for INVITE at once"),
+    module::intParam("hash_size", &g_params.hashSize, 8192, 16, 1 << 24,
+                     "transaction table buckets (a power of two)"),
+};
+
+constexpr lua::FunctionSpec kFunctions[] = {
+    lua::fn<&tRelay>("t_relay"),
+    lua::fn<&tCheckTrans>("t_check_trans"),
+    lua::fn<&tNewtran>("t_newtran"),
+    lua::fn<&tReply>("t_reply"),
+    lua::fn<&tOnFailure>("t_on_failure"),
+    lua::fn<&tOnBranch>("t_on_branch"),
+    lua::fn<&tOnReply>("t_on_reply"),
+    lua::fn<&tIsCanceled>("t_is_canceled"),
+    lua::fn<&tCheckStatus>("t_check_status"),
+    lua::fn<&tSetFr>("t_set_fr"),
+};
+
+}  // namespace
+
+OSPREY_MODULE_EXPORT = {
+    .name = "tm",
+    .version = OSPREY_VERSION,
+    .params = kParams,
+    .functions = kFunctions,
+    .api = &kApi,
+    .init = &modInit,
+};

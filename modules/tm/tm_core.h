@@ -1,0 +1,122 @@
+// What tm's parts share: the table and wheel of this run, the transaction lock as this
+// process holds it, the per-message state, and the operations of the server side (uas.cpp),
+// the client branches (uac.cpp), received replies (reply.cpp), timers (timers.cpp) and the
+// script's routes (routes.cpp).
+//
+// Locking rules. A bucket lock guards its chain and is held only to look up, link or unlink
+// (never while taking a cell lock of a linked cell). A cell's `lock` guards all its mutable
+// state; everything that changes a transaction (a worker with a request or reply, a timer
+// handler, a failure route) holds it. Timer handlers own the reference of the timer that
+// fired, take the cell lock and re-check the state before acting: a timer that fires just as
+// a worker settles the same transaction finds the branch final (or the cell deleted) and does
+// nothing. A failure route runs with the cell lock held; t_relay/t_reply called from it see
+// that this process already holds it (CellLock is re-entrant per process).
+#pragma once
+#include <cstdint>
+#include <string_view>
+
+#include "core/timer/timer_wheel.h"
+#include "modules/tm/cell.h"
+#include "modules/tm/cell_mem.h"
+#include "modules/tm/table.h"
+#include "modules/tm/tm_params.h"
+
+namespace osprey::route {
+struct MsgContext;
+}
+namespace osprey::sip {
+struct SipMsg;
+struct OutSpans;
+}  // namespace osprey::sip
+
+namespace osprey::tm {
+
+extern Table* g_table;
+timer::TimerWheel& wheel();
+
+// The transaction lock, re-entrant within this process (failure routes call t_relay).
+class CellLock {
+public:
+    explicit CellLock(Cell* c);
+    ~CellLock();
+    CellLock(const CellLock&) = delete;
+    CellLock& operator=(const CellLock&) = delete;
+
+private:
+    Cell* cell_;
+    bool owned_;
+};
+bool lockedHere(const Cell* c);
+
+// tm's state of one message (route::MsgContext::tm), in the message's arena.
+struct MsgState {
+    Cell* cell = nullptr;  // a reference is held while set
+    uint32_t frInv = 0;    // t_set_fr before the transaction exists
+    uint32_t fr = 0;
+    uint8_t onFailure = 0;
+    uint8_t onBranch = 0;
+    uint8_t onReply = 0;
+    bool precheckClaimed = false;
+    uint64_t precheckKey = 0;
+};
+MsgState* msgState(route::MsgContext& mc, bool create);
+void releaseMsgState(route::MsgContext& mc);  // MsgContext::reset's hook
+
+// Timers: an armed timer holds a reference on its cell. Cell lock held.
+void armTimer(Cell* c, timer::TimerNode& n, uint32_t ms, timer::TimerHandler h);
+void disarmTimer(Cell* c, timer::TimerNode& n);
+uint32_t frTimeout(const Cell* c);
+uint32_t frInvTimeout(const Cell* c);
+
+// --- server side (uas.cpp) ---
+// Creates the transaction of mc's request, or finds the one it retransmits. 1: created (*out
+// set, the message state holds a reference); 0: a retransmission, absorbed (last reply
+// resent); -1: error (mc's error set for sl_reply_error).
+int newTransaction(route::MsgContext& mc, Cell** out);
+// Cell lock taken inside.
+void absorbRetransmission(Cell* c);
+// Cell lock held. A reply generated here; req is the request parsed (nullptr: parse the copy).
+bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reason);
+// Cell lock held. Sends a reply upstream (spans for this send, flat for retransmissions) and
+// moves the server side on (final: timers G/H or the wait timer).
+// `deferred`: the spans stay valid until the worker's send batch is flushed.
+bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
+                  bool local, bool deferred);
+// Cell lock not held. Takes the transaction off the table and stops its timers.
+void deleteCell(Cell* c);
+// Cell lock held: an ACK for our negative final reply arrived.
+void ackReceived(Cell* c);
+
+// --- client side (uac.cpp) ---
+// Cell lock held. One branch per destination of mc (R-URI or $du, then the branch set);
+// returns how many were sent.
+int forwardBranches(Cell* c, route::MsgContext& mc);
+// Cell lock held.
+void sendCancel(Branch* b);
+void sendAck(Branch* b, sip::SipMsg& reply);
+// CANCELs every branch still pending (but `except`), now or at its first provisional.
+void cancelBranches(Cell* c, int except);
+
+// --- replies (reply.cpp) ---
+bool onReply(route::MsgContext& mc);  // route::setReplyHandler
+// Cell lock held: when no branch is pending, the failure route or the best final reply.
+void branchesDone(Cell* c);
+
+// --- timers (timers.cpp) ---
+void onBranchRetr(timer::TimerNode* n);
+void onBranchFr(timer::TimerNode* n);
+void onUasRetr(timer::TimerNode* n);
+void onWait(timer::TimerNode* n);
+
+// --- script routes (routes.cpp) ---
+uint8_t routeId(std::string_view name);  // 0 when the registry is full or name empty
+bool runFailureRoute(Cell* c, uint8_t id, int status);
+// Returns false when the onreply route dropped the reply.
+bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply);
+bool initRouteNames();
+// The reply status t_check_status sees inside a failure/onreply route (0 outside).
+int routeReplyStatus();
+// The transaction a failure route runs for (nullptr outside).
+Cell* failureCell();
+
+}  // namespace osprey::tm

@@ -1,0 +1,235 @@
+// The server side of a transaction (RFC 3261 §17.2): creation with retransmission matching
+// done atomically under the bucket lock (so an original and its retransmission reaching two
+// workers at once make one transaction), replies upstream with the last one kept for
+// retransmissions, timers G/H for negative replies to INVITE, and deletion.
+#include <cstring>
+
+#include "core/net/send.h"
+#include "core/route/msg_context.h"
+#include "core/sip/builder_output.h"
+#include "core/sip/msg.h"
+#include "core/sip/reply.h"
+#include "core/sip/via.h"
+#include "modules/tm/match.h"
+#include "modules/tm/stats.h"
+#include "modules/tm/tm_core.h"
+
+namespace osprey::tm {
+
+Table* g_table = nullptr;
+
+namespace {
+
+const Cell* g_locked = nullptr;  // the cell whose lock this process holds
+
+net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody* via,
+                                  bool forceRport) {
+    net::Destination d;
+    d.proto = recv.proto;
+    d.addr = recv.src;
+    d.socket = recv.socket;
+    d.connId = recv.connId;
+    if (d.proto == net::Proto::Udp && via != nullptr) {
+        if (!forceRport && !via->hasRport) d.addr.setPort(via->hasPort ? via->port : 5060);
+    }
+    return d;
+}
+
+void sendFlat(const net::Destination& d, std::string_view flat) {
+    iovec iov{const_cast<char*>(flat.data()), flat.size()};
+    net::send(d, &iov, 1);
+}
+
+}  // namespace
+
+CellLock::CellLock(Cell* c) : cell_(c), owned_(g_locked != c) {
+    if (owned_) {
+        (void)c->lock.lock();
+        g_locked = c;
+    }
+}
+
+CellLock::~CellLock() {
+    if (owned_) {
+        g_locked = nullptr;
+        cell_->lock.unlock();
+    }
+}
+
+bool lockedHere(const Cell* c) {
+    return g_locked == c;
+}
+
+MsgState* msgState(route::MsgContext& mc, bool create) {
+    if (mc.tm != nullptr || !create) return static_cast<MsgState*>(mc.tm);
+    void* p = mc.msg.arena.alloc(sizeof(MsgState));
+    if (p == nullptr) return nullptr;
+    mc.tm = new (p) MsgState();
+    return static_cast<MsgState*>(mc.tm);
+}
+
+void armTimer(Cell* c, timer::TimerNode& n, uint32_t ms, timer::TimerHandler h) {
+    if (c->has(kDeleted)) return;
+    ref(c);
+    if (wheel().arm(n, ms, h)) unref(c);  // it moved: it keeps the one reference it had
+}
+
+void disarmTimer(Cell* c, timer::TimerNode& n) {
+    if (wheel().disarm(n)) unref(c);
+}
+
+uint32_t frTimeout(const Cell* c) {
+    return c->frTimeout != 0 ? c->frTimeout : static_cast<uint32_t>(g_params.frTimer);
+}
+
+uint32_t frInvTimeout(const Cell* c) {
+    return c->frInvTimeout != 0 ? c->frInvTimeout : static_cast<uint32_t>(g_params.frInvTimer);
+}
+
+int newTransaction(route::MsgContext& mc, Cell** out) {
+    MsgState* st = msgState(mc, true);
+    if (st == nullptr) {
+        mc.setError(500, "Server Internal Error");
+        return -1;
+    }
+    if (st->cell != nullptr) {
+        *out = st->cell;
+        return 1;
+    }
+    RequestKey key;
+    if (mc.msg.method() == sip::Method::Ack || !requestKey(mc.msg, &key)) {
+        mc.setError(400, "Bad Request");
+        return -1;
+    }
+    const uint32_t bucket = g_table->bucketOf(key.callId, key.cseq);
+    Cell* c = nullptr;
+    {
+        BucketGuard g = g_table->lock(bucket);
+        MatchKind how;
+        if (Cell* found = matchRequest(g_table->bucket(bucket), key, &how)) {
+            ref(found);
+            g.unlock();
+            absorbRetransmission(found);
+            unref(found);
+            return 0;
+        }
+        c = newCell(mc.msg, mc.recv);
+        if (c == nullptr) {
+            mc.setError(500, "No shared memory");
+            return -1;
+        }
+        c->bucket = bucket;
+        c->replyDest = replyDestination(mc.recv, mc.msg.topVia, mc.forceRport);
+        c->frTimeout = st->fr;
+        c->frInvTimeout = st->frInv;
+        c->onFailure = st->onFailure;
+        c->onBranch = st->onBranch;
+        c->onReply = st->onReply;
+        ref(c);  // the table's
+        g_table->link(c);
+    }
+    st->cell = c;  // takes newCell's reference
+    *out = c;
+    CellLock lk(c);
+    // A transaction the script never answers still ends (max_inv/noninv_lifetime); a final
+    // reply moves this timer to the wait state's length.
+    armTimer(c, c->wait,
+             static_cast<uint32_t>(c->isInvite() ? g_params.maxInvLifetime
+                                                 : g_params.maxNoninvLifetime),
+             onWait);
+    if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
+        sendLocalReply(c, &mc.msg, 100, "Trying");
+    }
+    return 1;
+}
+
+void absorbRetransmission(Cell* c) {
+    stats().retransmissions.fetch_add(1, std::memory_order_relaxed);
+    CellLock lk(c);
+    if (c->uasReply != nullptr && !c->has(kDeleted)) {
+        sendFlat(c->replyDest, std::string_view(c->uasReply, c->uasReplyLen));
+    }
+}
+
+bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reason) {
+    sip::SipMsg parsed;
+    if (req == nullptr) {
+        if (!sip::parseMsg(parsed, c->request())) return false;
+        req = &parsed;
+    }
+    char ip[net::kIpTextMax];
+    sip::ReplyOptions opt;
+    opt.srcIp = std::string_view(ip, net::formatIp(c->recv.src, ip, sizeof ip));
+    opt.srcPort = c->recv.src.port();
+    sip::OutSpans out;
+    if (status < 100 || status > 699 ||
+        sip::buildReply(*req, static_cast<uint16_t>(status), reason, opt, out) !=
+            sip::BuildError::Ok) {
+        return false;
+    }
+    const std::string_view flat = sip::flattenSpans(out, req->arena);
+    // Spans in a request parsed here die with this frame: no deferred send for them.
+    // Nor for the request of a failure route, whose context is reset when the route ends.
+    return sendUpstream(c, out, flat, status, true, req != &parsed && failureCell() == nullptr);
+}
+
+bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
+                  bool local, bool deferred) {
+    const bool wasFinal = c->has(kUasFinal);
+    // After a final reply only further 2xx go on (RFC 3261 §16.7 step 5).
+    if (wasFinal && (status < 200 || status >= 300)) return false;
+    const bool sent = deferred ? net::sendDeferred(c->replyDest, spans.iov, spans.count)
+                               : net::send(c->replyDest, spans.iov, spans.count);
+    if (!wasFinal) {
+        // Kept for retransmitted requests (a provisional replaces an earlier one).
+        storeCopy(&c->uasReply, &c->uasReplyLen, flat);
+        __atomic_store_n(&c->uasStatus, static_cast<uint16_t>(status), __ATOMIC_RELEASE);
+    }
+    if (status < 200 || wasFinal) return sent;
+
+    c->flags |= kUasFinal;
+    stats().replied[status / 100].fetch_add(1, std::memory_order_relaxed);
+    if (local) stats().localReplies.fetch_add(1, std::memory_order_relaxed);
+    cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
+    if (c->isInvite() && status >= 300) {
+        if (c->replyDest.proto == net::Proto::Udp) {
+            c->uasRetrInterval = static_cast<uint32_t>(g_params.t1);
+            armTimer(c, c->uasRetr, c->uasRetrInterval, onUasRetr);  // G
+        }
+        armTimer(c, c->wait, 64 * static_cast<uint32_t>(g_params.t1), onWait);  // H
+    } else {
+        armTimer(c, c->wait, static_cast<uint32_t>(g_params.wtTimer), onWait);
+    }
+    return sent;
+}
+
+void ackReceived(Cell* c) {
+    if (c->has(kAckSeen) || c->has(kDeleted)) return;
+    c->flags |= kAckSeen;
+    disarmTimer(c, c->uasRetr);
+    // Timer I: stay a while to absorb ACK retransmissions.
+    armTimer(c, c->wait, static_cast<uint32_t>(g_params.t4), onWait);
+}
+
+void deleteCell(Cell* c) {
+    {
+        CellLock lk(c);
+        if (c->has(kDeleted)) return;
+        c->flags |= kDeleted;
+        disarmTimer(c, c->wait);
+        disarmTimer(c, c->uasRetr);
+        for (unsigned i = 0; i < c->nBranches; ++i) {
+            disarmTimer(c, c->branches[i]->retr);
+            disarmTimer(c, c->branches[i]->fr);
+        }
+    }
+    bool wasLinked;
+    {
+        BucketGuard g = g_table->lock(c->bucket);
+        wasLinked = c->linked;
+        g_table->unlink(c);
+    }
+    if (wasLinked) unref(c);
+}
+
+}  // namespace osprey::tm
