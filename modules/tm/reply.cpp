@@ -100,7 +100,8 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
     const int status = mc.msg.start.status;
     if (b->final) {
         // A retransmitted final: ACK a negative one again; a 2xx goes on (§13.3.1.4).
-        if (c->isInvite() && status >= 300 && !b->localTimeout) sendAck(b, mc.msg);
+        // (Also after a local timeout: the 487 to our CANCEL must be ACKed.)
+        if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
         if (c->isInvite() && status >= 200 && status < 300) relay(c, mc, status);
         return;
     }

@@ -1,0 +1,69 @@
+// Shared by the tm integration tests: a stateful script, router options with tm and short
+// timers, and waiting for a message of a call that satisfies a condition.
+#pragma once
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+
+#include "test/support/sip_client.h"
+#include "test/support/sip_router.h"
+
+namespace osprey::testsupport {
+
+inline SipRouterOptions tmRouterOptions(const std::string& tmParams, unsigned children = 2,
+                                        bool registrar = false) {
+    SipRouterOptions o;
+    o.children = children;
+    o.modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"tmx\"; }, { name = \"tm\"; "
+                "params = { " +
+                tmParams + " }; }";
+    if (registrar) o.modules += ", { name = \"usrloc\"; }, { name = \"registrar\"; }";
+    return o;
+}
+
+// Receives messages of callId until one satisfies pred; nullptr on timeout.
+inline std::unique_ptr<ReceivedMsg> waitFor(SipPeer& peer, const std::string& callId,
+                                            const std::function<bool(ReceivedMsg&)>& pred,
+                                            int timeoutMs = 3000) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    for (;;) {
+        const auto left =
+            std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now()).count();
+        if (left <= 0) return nullptr;
+        auto m = peer.receiveCall(callId, static_cast<int>(left));
+        if (!m) return nullptr;
+        if (pred(*m)) return m;
+    }
+}
+
+inline std::function<bool(ReceivedMsg&)> isStatus(int status) {
+    return [status](ReceivedMsg& m) { return !m.isRequest() && m.status() == status; };
+}
+
+inline std::function<bool(ReceivedMsg&)> isMethod(const std::string& method) {
+    return [method](ReceivedMsg& m) { return m.isRequest() && m.method() == method; };
+}
+
+inline std::function<bool(ReceivedMsg&)> isFinal() {
+    return [](ReceivedMsg& m) { return !m.isRequest() && m.status() >= 200; };
+}
+
+// An INVITE from uac with defaults filled in.
+inline SipRequest invite(const std::string& ruri = "sip:bob@example.com") {
+    SipRequest r;
+    r.method = "INVITE";
+    r.ruri = ruri;
+    return r;
+}
+
+// The CANCEL for a sent INVITE (same branch, Call-ID, From, CSeq number).
+inline SipRequest cancelOf(const SipRequest& inv) {
+    SipRequest c = inv;
+    c.method = "CANCEL";
+    c.cseqMethod = "";
+    return c;
+}
+
+}  // namespace osprey::testsupport
