@@ -15,6 +15,7 @@
 
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/sip_tcp_peer.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -148,6 +149,34 @@ TEST(Sanity, ContentLengthMustMatchTheDatagram) {
     ASSERT_TRUE(resp) << router.log();
     EXPECT_EQ(resp->status(), 400);
     EXPECT_EQ(resp->reason(), "Content-Length mis-match");
+}
+
+TEST(Sanity, OverTcpTheFramedBodyPassesAndFailuresAreAnsweredOnTheConnection) {
+    SipRouterOptions o = withSanity();
+    o.tcp = true;
+    SipRouter router(kSanityScript, o);
+    ASSERT_TRUE(router.start()) << router.log();
+    SipTcpConn conn(router.tcpPort());
+    ASSERT_TRUE(conn.ok());
+    SipRequest r;
+    r.method = "MESSAGE";
+    r.ruri = "sip:bob@127.0.0.1:" + std::to_string(router.tcpPort()) + ";transport=tcp";
+    r.body = "hello over a stream";
+    ASSERT_TRUE(conn.send(buildTcpRequest(conn, r)));
+    auto pass = conn.receiveCall(r.callId, 3000);
+    ASSERT_TRUE(pass) << router.log();
+    EXPECT_EQ(pass->status(), 200);
+
+    SipRequest bad = r;
+    bad.via.clear();
+    bad.callId.clear();
+    bad.from.clear();
+    bad.extraHeaders = "Proxy-Require: foo\r\n";
+    ASSERT_TRUE(conn.send(buildTcpRequest(conn, bad)));
+    auto resp = conn.receiveCall(bad.callId, 3000);
+    ASSERT_TRUE(resp) << router.log();
+    EXPECT_EQ(resp->status(), 420);
+    EXPECT_EQ(resp->header("Unsupported"), "foo");
 }
 
 TEST(Sanity, ViaVersionIsCheckedWhenAskedFor) {
