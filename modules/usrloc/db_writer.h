@@ -25,9 +25,11 @@ public:
             failed_ = false;
             return;
         }
-        LM_ERR("usrloc: cannot open database %s: %s; bindings stay in memory only (SIP service "
-               "continues), retrying every %lld s",
-               st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+        if (!failed_) {
+            LM_ERR("usrloc: cannot open database %s: %s; bindings stay in memory only (SIP "
+                   "service continues), retrying every %lld s",
+                   st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+        }
         failed_ = true;
     }
 

@@ -73,8 +73,8 @@ void loadFromDatabase(State& st) {
     SqliteStore store;
     std::string error;
     if (!store.open(st.dbPath, st.names, &error)) {
-        LM_ERR("usrloc: cannot open database %s: %s; starting with empty tables, bindings are "
-               "kept in memory until it is usable",
+        LM_ERR("usrloc: cannot open database %s: %s; starting with empty tables, registrations "
+               "are served from memory (SIP service continues)",
                st.dbPath.c_str(), error.c_str());
         return;
     }
