@@ -115,7 +115,13 @@ int afterStrict(route::MsgContext& mc, RouteSet& rs, bool doubleRr) {
     Entry& next = rs.e[i];
     const sip::SipUri* nu = uriOf(msg, next);
     if (nu == nullptr) return kNotRrDriven;
-    if (!nu->lr) return toStrictRouter(mc, next) ? kRrDriven : kNotRrDriven;
+    if (!nu->lr) {
+        // Strict after strict: the Request-URI (ours) is not worth saving; the remote target
+        // is already the last Route.
+        if (!mc.setRequestUri(next.body->addr.uriText)) return kNotRrDriven;
+        next.removed = true;
+        return kRrDriven;
+    }
     // A loose router next: it is the destination, and the last Route is the remote target the
     // strict router moved there.
     if (i + 1 >= rs.n) return kNotRrDriven;
