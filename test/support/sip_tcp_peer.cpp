@@ -3,6 +3,7 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <netinet/tcp.h>
 #include <poll.h>
 #include <sys/resource.h>
 #include <sys/socket.h>
@@ -56,6 +57,8 @@ uint16_t portOf(int fd) {
 SipTcpConn::SipTcpConn(uint16_t port, int family, int timeoutMs) : family_(family) {
     fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
+    int on = 1;  // what a test writes leaves at once, in pieces as small as it wrote them
+    setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
     sockaddr_storage ss;
     socklen_t len;
     loopback(family, port, &ss, &len);
@@ -180,12 +183,14 @@ bool SipTcpConn::waitClosed(int timeoutMs) {
     return true;
 }
 
-SipTcpListener::SipTcpListener(int family) {
+SipTcpListener::SipTcpListener(int family, uint16_t port) {
     fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
+    int on = 1;
+    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
     sockaddr_storage ss;
     socklen_t len;
-    loopback(family, 0, &ss, &len);
+    loopback(family, port, &ss, &len);
     if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
         ::close(fd_);
         fd_ = -1;

@@ -61,10 +61,11 @@ private:
     bool eof_ = false;
 };
 
-// A listening TCP socket on 127.0.0.1 (or [::1]) port 0, to play the UAS osprey connects to.
+// A listening TCP socket on 127.0.0.1 (or [::1]), port 0 unless given, to play the UAS osprey
+// connects to.
 class SipTcpListener {
 public:
-    explicit SipTcpListener(int family = AF_INET);
+    explicit SipTcpListener(int family = AF_INET, uint16_t port = 0);
     ~SipTcpListener();
     bool ok() const { return fd_ >= 0; }
     uint16_t port() const { return port_; }
