@@ -8,6 +8,8 @@
 // Mutable state is guarded by `lock`; the key fields (the request copy and its offsets) never
 // change after creation, so matching reads them under the bucket lock alone.
 #pragma once
+#include <sys/uio.h>
+
 #include <atomic>
 #include <cstdint>
 #include <string_view>
@@ -35,6 +37,7 @@ struct Branch {
     timer::TimerNode fr;    // B / F (fr_timer), C (fr_inv_timer once a provisional came)
     Cell* cell = nullptr;
     net::Destination dest;
+    iovec iov{};  // the request as sent: a deferred send keeps a pointer to it until the flush
     char* reply = nullptr;  // its final non-2xx reply, our Via removed (shm), for §16.7
     uint32_t replyLen = 0;
     uint32_t reqLen = 0;  // the request as sent follows this header

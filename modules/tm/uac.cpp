@@ -95,8 +95,8 @@ bool addBranch(Cell* c, route::MsgContext& mc, std::string_view rest, std::strin
     c->nBranches = static_cast<uint8_t>(idx + 1);
 
     // The block lives as long as the cell, which outlives the send batch.
-    iovec iov{b->data(), b->reqLen};
-    if (!net::sendDeferred(dest, &iov, 1)) {
+    b->iov = iovec{b->data(), b->reqLen};
+    if (!net::sendDeferred(dest, &b->iov, 1)) {
         b->final = true;
         b->status = 500;
         b->localTimeout = true;
