@@ -55,30 +55,42 @@ bool spliceAfterStartLine(sip::SipMsg& msg, const sip::OutSpans& built, std::str
     return true;
 }
 
-bool applyCopyHooks(MsgContext& mc, const CopyTarget& t, const sip::OutSpans& built,
-                    sip::OutSpans* out) {
-    *out = built;
+bool copyLines(MsgContext& mc, const CopyTarget& t, std::string_view* lines) {
+    *lines = {};
     if (mc.copyHookCount == 0) return true;
     std::string_view parts[kMaxCopyHooks];
     size_t total = 0;
+    unsigned used = 0;
     for (unsigned i = 0; i < mc.copyHookCount; ++i) {
         if (!mc.copyHooks[i].fn(mc, t, mc.copyHooks[i].arg, &parts[i])) return false;
         total += parts[i].size();
-    }
-    if (total == 0) return true;
-    std::string_view text = parts[0];
-    if (mc.copyHookCount > 1) {
-        char* joined = static_cast<char*>(mc.msg.arena.alloc(total));
-        if (joined == nullptr) return false;
-        size_t len = 0;
-        for (unsigned i = 0; i < mc.copyHookCount; ++i) {
-            if (parts[i].empty()) continue;
-            std::memcpy(joined + len, parts[i].data(), parts[i].size());
-            len += parts[i].size();
+        if (!parts[i].empty()) {
+            *lines = parts[i];
+            ++used;
         }
-        text = std::string_view(joined, len);
     }
-    return spliceAfterStartLine(mc.msg, built, text, out);
+    if (used < 2) return true;
+    char* joined = static_cast<char*>(mc.msg.arena.alloc(total));
+    if (joined == nullptr) return false;
+    size_t len = 0;
+    for (unsigned i = 0; i < mc.copyHookCount; ++i) {
+        if (parts[i].empty()) continue;
+        std::memcpy(joined + len, parts[i].data(), parts[i].size());
+        len += parts[i].size();
+    }
+    *lines = std::string_view(joined, len);
+    return true;
+}
+
+bool applyCopyHooks(MsgContext& mc, const CopyTarget& t, const sip::OutSpans& built,
+                    sip::OutSpans* out) {
+    std::string_view lines;
+    if (!copyLines(mc, t, &lines)) return false;
+    if (lines.empty()) {
+        *out = built;
+        return true;
+    }
+    return spliceAfterStartLine(mc.msg, built, lines, out);
 }
 
 }  // namespace osprey::route

@@ -11,7 +11,10 @@
 //
 //     bool myLines(MsgContext& mc, const CopyTarget& t, void* arg, std::string_view* lines);
 //     addCopyHook(mc, &myLines, state);                  // from a KSR function
-//     ... forwarder: applyCopyHooks(mc, target, built, &withLines)
+//     ... forwarder: applyCopyHooks(mc, target, built, &withLines)   // spans
+//                or copyLines(mc, target, &lines)                    // its own buffer
+// Forwarders also pick the socket with MsgContext::forceSocket as the preferred one (rr's
+// loose_route sets it for double Record-Route).
 #pragma once
 #include <string_view>
 
@@ -50,6 +53,11 @@ inline constexpr unsigned kMaxCopyHooks = 4;
 bool addCopyHook(MsgContext& mc, CopyLinesFn fn, void* arg);
 // The argument of the hook fn set for this message, nullptr when there is none.
 void* findCopyHook(const MsgContext& mc, CopyLinesFn fn);
+
+// Runs the message's hooks for this copy: *lines = their lines joined (in msg.arena; empty
+// when none), for forwarders that write the copy out themselves (tm's branches: put them
+// right after the request line). False when a hook failed or out of memory.
+bool copyLines(MsgContext& mc, const CopyTarget& t, std::string_view* lines);
 
 // Runs the message's hooks for this copy and puts their lines right after the start line
 // (above every header, so a Record-Route lands above those of earlier hops). With no hooks,
