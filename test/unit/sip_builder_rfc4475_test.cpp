@@ -16,20 +16,13 @@
 #include "core/sip/number_header.h"
 #include "core/sip/reply.h"
 #include "core/sip/via.h"
-#include "mem/pkg.h"
+#include "test/support/pkg_env.h"
 
 using namespace osprey::sip;
 using std::string;
 using std::string_view;
 
 namespace {
-
-class PkgEnv : public ::testing::Environment {
-public:
-    void SetUp() override { ASSERT_TRUE(osprey::mem::pkgInit(16u << 20)); }
-    void TearDown() override { osprey::mem::pkgDestroy(); }
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PkgEnv);
 
 const string kDir = string(OSPREY_SOURCE_DIR) + "/test/data/rfc4475/";
 

@@ -11,29 +11,14 @@
 #include "core/sip/number_header.h"
 #include "core/sip/route.h"
 #include "core/sip/via.h"
-#include "mem/pkg.h"
+#include "test/support/pkg_env.h"
 
 using namespace osprey::sip;
 using std::string;
 using std::string_view;
+using osprey::testsupport::crlf;
 
 namespace {
-
-class PkgEnv : public ::testing::Environment {
-public:
-    void SetUp() override { ASSERT_TRUE(osprey::mem::pkgInit(16u << 20)); }
-    void TearDown() override { osprey::mem::pkgDestroy(); }
-};
-const auto* const kEnv = ::testing::AddGlobalTestEnvironment(new PkgEnv);
-
-string crlf(string_view s) {
-    string out;
-    for (char c : s) {
-        if (c == '\n') out += '\r';
-        out += c;
-    }
-    return out;
-}
 
 const string kInvite = crlf(
     "INVITE sip:bob@biloxi.example.com SIP/2.0\n"
