@@ -45,8 +45,7 @@ private:
     bool ok_ = true;
 };
 
-bool rrLines(route::MsgContext& mc, const route::CopyTarget& t, void* arg,
-             std::string_view* lines);
+bool rrLines(route::MsgContext& mc, const route::CopyTarget& t, void* arg, std::string_view* lines);
 
 RrState* stateOf(route::MsgContext& mc, const RrOptions& o) {
     if (void* arg = route::findCopyHook(mc, &rrLines)) return static_cast<RrState*>(arg);

@@ -112,8 +112,8 @@ int checkRouteParam(lua::Ctx& ctx, std::string_view re) noexcept {
     if (!routedHere(ctx)) return -1;
     const regex_t* compiled = g_regex.get(re);
     if (compiled == nullptr) {
-        LM_ERR("rr: check_route_param: bad regular expression '%.*s'",
-               static_cast<int>(re.size()), re.data());
+        LM_ERR("rr: check_route_param: bad regular expression '%.*s'", static_cast<int>(re.size()),
+               re.data());
         return -1;
     }
     char text[1024];

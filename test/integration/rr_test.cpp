@@ -30,13 +30,16 @@ function ksr_request_route()
             KSR.sl.sl_send_reply(404, "loose_route " .. rc)
             return
         end
-)" + inDialog + R"(
+)" + inDialog +
+           R"(
         if KSR.forward() < 0 then KSR.sl.sl_reply_error() end
         return
     end
-)" + initial + R"(
+)" + initial +
+           R"(
     KSR.rr.record_route()
-    KSR.setdsturi(")" + target + R"(")
+    KSR.setdsturi(")" +
+           target + R"(")
     if KSR.forward() < 0 then KSR.sl.sl_reply_error() end
 end
 )";
@@ -46,8 +49,10 @@ SipRouterOptions rrOptions(const std::string& rrParams = "") {
     SipRouterOptions o;
     o.modules = std::string(kModules);
     if (!rrParams.empty()) {
-        o.modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"siputils\"; }, "
-                    "{ name = \"rr\"; params = { " + rrParams + " }; }";
+        o.modules =
+            "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"siputils\"; }, "
+            "{ name = \"rr\"; params = { " +
+            rrParams + " }; }";
     }
     return o;
 }
@@ -324,8 +329,8 @@ TEST(Rr, AStrictNextHopGetsTheRequestUriAndTheOldOneGoesLast) {
     auto got = next.receiveCall(r.callId);
     ASSERT_TRUE(got) << router.log();
     EXPECT_EQ(got->requestUri(), "sip:127.0.0.1:" + port(next.port()));
-    EXPECT_EQ(got->headers("Route"), (std::vector<std::string>{"<sip:far.example.com;lr>",
-                                                                "<sip:bob@192.0.2.7:5070>"}))
+    EXPECT_EQ(got->headers("Route"),
+              (std::vector<std::string>{"<sip:far.example.com;lr>", "<sip:bob@192.0.2.7:5070>"}))
         << got->text();
 }
 

@@ -174,13 +174,13 @@ TEST_F(LooseRouteTest, NoRouteOrBadRouteIsMinusOne) {
 }
 
 TEST_F(LooseRouteTest, StrictNextHopTakesTheRequestUri) {
-    EXPECT_EQ(route("sip:b@192.0.2.20",
-                    "Route: <sip:127.0.0.1:5070;lr>, <sip:192.0.2.40:5090>, <sip:x.example;lr>\r\n"),
-              1);
+    EXPECT_EQ(
+        route("sip:b@192.0.2.20",
+              "Route: <sip:127.0.0.1:5070;lr>, <sip:192.0.2.40:5090>, <sip:x.example;lr>\r\n"),
+        1);
     EXPECT_EQ(mc_.requestUri(), "sip:192.0.2.40:5090");
     EXPECT_TRUE(mc_.dstUri.empty());
-    EXPECT_EQ(routesOut(),
-              (std::vector<std::string>{"<sip:x.example;lr>", "<sip:b@192.0.2.20>"}));
+    EXPECT_EQ(routesOut(), (std::vector<std::string>{"<sip:x.example;lr>", "<sip:b@192.0.2.20>"}));
 }
 
 TEST_F(LooseRouteTest, AfterAStrictRouterTheLastRouteIsTheRemoteTarget) {
@@ -189,8 +189,7 @@ TEST_F(LooseRouteTest, AfterAStrictRouterTheLastRouteIsTheRemoteTarget) {
               1);
     EXPECT_EQ(mc_.dstUri, "sip:192.0.2.50;lr");
     EXPECT_EQ(mc_.requestUri(), "sip:b@192.0.2.20");
-    EXPECT_EQ(routesOut(),
-              (std::vector<std::string>{"<sip:192.0.2.50;lr>, <sip:192.0.2.51;lr>"}));
+    EXPECT_EQ(routesOut(), (std::vector<std::string>{"<sip:192.0.2.50;lr>, <sip:192.0.2.51;lr>"}));
     // Our double-RR partner on top goes first; then a strict next hop is the R-URI.
     EXPECT_EQ(route("sip:127.0.0.1:5070;r2=on;lr",
                     "Route: <sip:[::1]:5080;r2=on;lr>, <sip:192.0.2.60>\r\n"
