@@ -117,8 +117,11 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         const Found& f = col.items[i];
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len),
                aor.text, i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
+        // The R-URI's Path is a Route header of the message itself, which every branch
+        // copies: a branch behind the same Path needs no second one.
+        const std::string_view ownPath = f.path == best.path ? std::string_view() : f.path;
         if (!mc.appendBranch(f.uri, f.path.empty() ? std::string_view() : firstPathUri(f.path),
-                             f.path, f.q)) {
+                             ownPath, f.q)) {
             LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried",
                     col.n - i, static_cast<int>(aor.len), aor.text);
             break;
