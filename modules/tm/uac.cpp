@@ -9,6 +9,7 @@
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
 #include "core/net/send.h"
+#include "core/route/copy_hooks.h"
 #include "core/route/forward.h"
 #include "core/route/msg_context.h"
 #include "core/route/next_hop.h"
@@ -50,10 +51,18 @@ bool addBranch(Cell* c, route::MsgContext& mc, std::string_view rest, std::strin
         }
         return false;
     }
-    dest.socket = net::chooseSocket(dest.proto, dest.addr.family(), mc.recv.socket);
+    dest.socket = net::chooseSocket(dest.proto, dest.addr.family(),
+                                    mc.forceSocket >= 0 ? mc.forceSocket : mc.recv.socket);
     const net::ListenSocket* out = net::listenSocket(dest.socket);
     if (out == nullptr) {
         mc.setError(500, "No suitable socket");
+        return false;
+    }
+    // Lines modules add per copy (rr's Record-Route names the socket this copy leaves from).
+    const route::CopyTarget target{net::listenSocket(mc.recv.socket), out, &dest};
+    std::string_view lines;
+    if (!route::copyLines(mc, target, &lines)) {
+        mc.setError(500, "Server Internal Error");
         return false;
     }
     const unsigned idx = c->nBranches;
@@ -63,7 +72,7 @@ bool addBranch(Cell* c, route::MsgContext& mc, std::string_view rest, std::strin
     const size_t lineLen = method.size() + 1 + uri.size() + 10;
     const size_t viaLen = out->viaPrefix.size() + branchLen + 2;
     const size_t routeLen = path.empty() ? 0 : 7 + path.size() + 2;
-    const size_t total = lineLen + viaLen + routeLen + rest.size();
+    const size_t total = lineLen + viaLen + lines.size() + routeLen + rest.size();
     if (total > 0xFFFF) {
         mc.setError(513, "Message Too Large");
         return false;
@@ -83,6 +92,7 @@ bool addBranch(Cell* c, route::MsgContext& mc, std::string_view rest, std::strin
     w.put(out->viaPrefix);
     w.put(std::string_view(branchId, branchLen));
     w.put("\r\n");
+    w.put(lines);
     if (!path.empty()) {
         w.put("Route: ");
         w.put(path);
