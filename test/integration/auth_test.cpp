@@ -22,6 +22,10 @@ namespace {
 std::string authScript(const std::string& forwardTo = "") {
     std::string s = R"(
 function ksr_request_route()
+    if KSR.hdr.is_present("X-Has") > 0 then
+        KSR.sl.send_reply(200, "has=" .. KSR.auth.has_credentials("example.com"))
+        return
+    end
     local rc = KSR.auth.pv_auth_check("example.com", "secret", 0, 0)
     if KSR.hdr.is_present("X-Report") > 0 then
         KSR.sl.send_reply(rc > 0 and 200 or 403, "rc=" .. rc)
@@ -409,6 +413,23 @@ TEST(Auth, MalformedCredentialsAreAnsweredAndNeverCrash) {
     auto ok = ua.send("REGISTER", Creds().value("REGISTER", ua.challenge("REGISTER"), 1));
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->status(), 200);
+}
+
+TEST(Auth, HasCredentialsLooksForTheRealm) {
+    SipRouter router(authScript(), authOptions());
+    ASSERT_TRUE(router.start()) << router.log();
+    Ua ua(router);
+    const std::string mine = "Digest username=\"a\", realm=\"example.com\", nonce=\"n\"";
+    const std::string theirs = "Digest username=\"a\", realm=\"other.net\", nonce=\"n\"";
+    auto yes = ua.send("REGISTER", mine, "X-Has: 1\r\n");
+    auto no = ua.send("INVITE", theirs, "X-Has: 1\r\n");
+    auto none = ua.send("OPTIONS", "", "X-Has: 1\r\n");
+    auto proxy = ua.send("INVITE", mine, "X-Has: 1\r\n");
+    ASSERT_TRUE(yes && no && none && proxy) << router.log();
+    EXPECT_EQ(yes->reason(), "has=1");
+    EXPECT_EQ(no->reason(), "has=-1");
+    EXPECT_EQ(none->reason(), "has=-1");
+    EXPECT_EQ(proxy->reason(), "has=1");
 }
 
 TEST(Auth, BadParametersStopTheStart) {
