@@ -1,0 +1,57 @@
+// tm across transports: a caller over TCP, the callee over UDP. The 100 Trying, the relayed
+// provisional and final replies go back over the caller's TCP connection; the UDP leg has our
+// UDP Via; the caller's retransmission over TCP is absorbed.
+#include <gtest/gtest.h>
+
+#include <string>
+
+#include "test/integration/tm_test_util.h"
+#include "test/support/sip_tcp_peer.h"
+
+namespace osprey::testsupport {
+namespace {
+
+TEST(TmTcp, TcpCallerUdpCallee) {
+    SipPeer uas;
+    SipRouterOptions o = tmRouterOptions("");
+    o.tcp = true;
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    KSR.setdsturi("sip:)" + uas.hostPort() + R"(;transport=udp")
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+end
+)",
+                     o);
+    ASSERT_TRUE(router.start()) << router.log();
+    SipTcpConn caller(router.tcpPort());
+    ASSERT_TRUE(caller.ok());
+    SipRequest inv = invite();
+    const std::string text = buildTcpRequest(caller, inv);
+    ASSERT_TRUE(caller.send(text));
+    auto trying = caller.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(trying) << router.log();
+    EXPECT_EQ(trying->status(), 100);
+
+    auto req = waitFor(uas, inv.callId, isMethod("INVITE"));
+    ASSERT_TRUE(req) << router.log();
+    std::vector<std::string> vias = req->vias();
+    ASSERT_EQ(vias.size(), 2u);
+    EXPECT_EQ(vias[0].rfind("SIP/2.0/UDP ", 0), 0u) << vias[0];
+    EXPECT_EQ(vias[1].rfind("SIP/2.0/TCP ", 0), 0u) << vias[1];
+
+    ASSERT_TRUE(caller.send(text));  // a retransmission (a TCP caller should not, but may)
+    EXPECT_FALSE(waitFor(uas, inv.callId, isMethod("INVITE"), 300)) << "forwarded twice";
+
+    ASSERT_TRUE(uas.sendBack(buildResponse(*req, 180, "Ringing"), *req));
+    std::unique_ptr<ReceivedMsg> r;
+    for (int i = 0; i < 4 && !(r && r->status() == 180); ++i) r = caller.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(r && r->status() == 180) << router.log();
+    ASSERT_TRUE(uas.sendBack(buildResponse(*req, 200, "OK"), *req));
+    for (int i = 0; i < 4 && !(r && r->status() == 200); ++i) r = caller.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(r && r->status() == 200) << router.log();
+    EXPECT_EQ(r->vias().size(), 1u);
+}
+
+}  // namespace
+}  // namespace osprey::testsupport
