@@ -165,6 +165,9 @@ void modDestroy() {
 }
 
 constexpr int kTickMs = 100;
+// Write-through batching: at most one SQLite transaction per kBatchMs, so a burst of
+// REGISTERs costs one commit rather than one wake-up and commit each.
+constexpr int64_t kBatchMs = 5;
 
 }  // namespace
 
@@ -197,6 +200,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
     int64_t nextTick = monoMs();
     int64_t nextFlush = monoMs() + intervalMs;
     int64_t nextPurge = monoMs() + intervalMs;
+    int64_t lastFlush = 0;
     while (!proc::stopRequested()) {
         int64_t now = monoMs();
         if (now >= nextTick) {
@@ -211,22 +215,33 @@ int usrlocProcessMain(const proc::ChildContext&) {
             }
             nextTick = now + kTickMs;
         }
+        int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - now));
         if (db) {
-            const bool due = s.dbMode == 1 || now >= nextFlush;
-            if (now >= nextFlush) nextFlush = now + intervalMs;
             writer.openIfDue(now, intervalMs);
-            if (due) writer.flush();
+            const bool due = s.dbMode == 1 ? now - lastFlush >= kBatchMs : now >= nextFlush;
+            if (due) {
+                writer.flush();
+                lastFlush = now;
+                if (now >= nextFlush) nextFlush = now + intervalMs;
+            }
             if (now >= nextPurge) {
                 writer.purge();
                 writer.reportDrops();
                 nextPurge = now + intervalMs;
             }
-            st.ring->setWriterSleeping(true);
+            // Write-through: changes that came meanwhile are written kBatchMs after the last
+            // batch (workers do not signal while we are only pausing); with the ring empty we
+            // sleep until a pusher sees writerSleeping and writes the eventfd. The flag is set
+            // before the last look at the ring, so a push cannot slip between the two.
+            // Write-back: pushers wake us once the ring is half full.
+            const int pause = static_cast<int>(std::max<int64_t>(0, kBatchMs - (monoMs() - lastFlush)));
+            if (s.dbMode == 1 && !st.ring->empty()) {
+                timeout = std::min(timeout, pause);
+            } else {
+                st.ring->setWriterSleeping(true);
+                if (s.dbMode == 1 && !st.ring->empty()) timeout = std::min(timeout, pause);
+            }
         }
-        // Write-through: a change pushed after the drain above wakes us through the eventfd
-        // (the ring sees writerSleeping set); write-back wakes on a half-full ring only.
-        int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - monoMs()));
-        if (db && s.dbMode == 1 && !st.ring->empty()) timeout = 0;
         epoll_event evs[4];
         const int n = epoll_wait(ep, evs, 4, timeout);
         if (db) st.ring->setWriterSleeping(false);
