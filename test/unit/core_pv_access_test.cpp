@@ -3,6 +3,9 @@
 // where Kamailio gives it.
 #include <gtest/gtest.h>
 
+#include <cstdio>
+#include <ctime>
+#include <iterator>
 #include <string>
 
 #include "core/pv/pv_access.h"
@@ -220,6 +223,26 @@ TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
     EXPECT_EQ(g_mallocs - before, 0) << sink;
 }
 #endif
+
+// Not a benchmark gate: prints what a cached KSR.pv.get costs below the Lua boundary.
+TEST_F(PvAccess, CostOfACachedLookupAndGet) {
+    constexpr std::string_view kNames[] = {"$rU", "$fU", "$ci", "$hdr(X-Custom)", "$var(c)"};
+    constexpr int kRounds = 200000;
+    int64_t sink = 0;
+    timespec t0{}, t1{};
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
+    for (int i = 0; i < kRounds; ++i) {
+        for (std::string_view n : kNames) {
+            sink += static_cast<int64_t>(pvGet(mc, pvLookup(n).spec).index());
+        }
+    }
+    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
+    const double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
+                      (static_cast<double>(kRounds) * std::size(kNames));
+    std::printf("pv lookup+get: %.1f ns each (thread CPU, %d x %zu)\n", ns, kRounds,
+                std::size(kNames));
+    EXPECT_GT(sink, 0);
+}
 
 TEST(PvAccessReply, StatusReasonAndMethodOfAReply) {
     if (!mem::pkgReady()) mem::pkgInit(4u << 20);
