@@ -10,8 +10,11 @@
 # Environment (defaults in brackets):
 #   BUILD [build/release-fm]   Osprey build directory (built here with MODE=release)
 #   BENCH_DIR [<repo>/../shared/bench]   the shared benchmark kit
-#   RUNS [3]  RATE [15000]  CLOSED_RUNS [3] (0 skips the closed loop)  DURATION [20]
-#   KAM_CHILDREN [1]   Kamailio's -n; Osprey's scripts/bench/stateless.cfg has children = 1
+#   RUNS [3]  RATE [15000]  DURATION [20]
+#   CLOSED_RUNS [3] (0 skips the closed loop)  CLOSED_DURATION [$DURATION]
+#   KAM_CHILDREN ["1 2"]  Kamailio's -n, one row each (Osprey's scripts/bench/stateless.cfg
+#                has children = 1, so -n 1 is the like-for-like row; the ratio is against
+#                the first value)
 #   QUIET_MAX [15]     seconds run-anchor.sh waits for quiet cores before each run
 #   OUT [$TMPDIR/osprey-bench/<timestamp>]   every run's files, runs.log and table.md
 #   IR_N [1000] IR_RATE [100]   requests and rate of ir-per-req.sh (with --ir)
@@ -26,7 +29,8 @@ RUNS=${RUNS:-3}
 RATE=${RATE:-15000}
 CLOSED_RUNS=${CLOSED_RUNS:-3}
 DURATION=${DURATION:-20}
-KAM_CHILDREN=${KAM_CHILDREN:-1}
+CLOSED_DURATION=${CLOSED_DURATION:-$DURATION}
+KAM_CHILDREN=${KAM_CHILDREN:-1 2}
 QUIET_MAX=${QUIET_MAX:-15}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/$(date +%Y%m%d-%H%M%S)}
 IR_N=${IR_N:-1000}
@@ -51,15 +55,15 @@ nullfwd_cmd="$OUT/nullfwd 5070 5090"
 # one run-anchor.sh run; $1 = label, $2 = rate; appends its ANCHOR line (with the load
 # average of the moment) to $OUT/runs.log
 run_one() {
-    local label=$1 rate=$2 line
-    local load
+    local label=$1 rate=$2 line load dur=$DURATION
+    [ "$rate" = 0 ] && dur=$CLOSED_DURATION
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$label" in
-        osprey)   line=$(ROUTER_CMD="$osprey_cmd" ROUTER_LABEL=osprey CHILDREN=1 RATE=$rate \
+        osprey)   line=$(ROUTER_CMD="$osprey_cmd" ROUTER_LABEL=osprey CHILDREN=1 RATE=$rate DURATION=$dur \
                              "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
-        kamailio) line=$(CHILDREN=$KAM_CHILDREN RATE=$rate \
+        kamailio-n*) line=$(CHILDREN=${label#kamailio-n} RATE=$rate DURATION=$dur \
                              "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
-        nullfwd)  line=$(ROUTER_CMD="$nullfwd_cmd" ROUTER_LABEL=nullfwd CHILDREN=1 RATE=$rate \
+        nullfwd)  line=$(ROUTER_CMD="$nullfwd_cmd" ROUTER_LABEL=nullfwd CHILDREN=1 RATE=$rate DURATION=$dur \
                              "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
     esac
     line=$(echo "$line" | grep '^ANCHOR' | tail -1)
@@ -71,13 +75,17 @@ run_one() {
     echo "  $label rate=$rate: $(echo "$line" | grep -o 'rps=[^ ]*\|p99_us=[^ ]*\|router_cpu_pct=[^ ]*\|fail=[^ ]*\|timeout=[^ ]*' | tr '\n' ' ')load=$load" >&2
 }
 
+routers="osprey"
+for c in $KAM_CHILDREN; do routers+=" kamailio-n$c"; done
+routers+=" nullfwd"
+kam_ref=kamailio-n${KAM_CHILDREN%% *}
 for i in $(seq 1 "$RUNS"); do
     echo "== fixed rate $RATE, round $i/$RUNS" >&2
-    for r in osprey kamailio nullfwd; do run_one "$r" "$RATE"; done
+    for r in $routers; do run_one "$r" "$RATE"; done
 done
 for i in $(seq 1 "$CLOSED_RUNS"); do
     echo "== closed loop, round $i/$CLOSED_RUNS" >&2
-    for r in osprey kamailio nullfwd; do run_one "$r" 0; done
+    for r in $routers; do run_one "$r" 0; done
 done
 
 ir_osprey="-" ir_kam="-"
@@ -87,7 +95,7 @@ if [ "$with_ir" = 1 ]; then
     echo "== instructions per request (callgrind, $IR_N requests at $IR_RATE/s)" >&2
     ir() { "$BENCH_DIR/ir-per-req.sh" options "$IR_N" "$IR_RATE" "$@" 2>&1 | tail -1; }
     o=$(ir $osprey_cmd)
-    k=$(ir kamailio -DD -E -f "$BENCH_DIR/kamailio/stateless.cfg" -m 256 -M 16 -n "$KAM_CHILDREN" -x tlsf)
+    k=$(ir kamailio -DD -E -f "$BENCH_DIR/kamailio/stateless.cfg" -m 256 -M 16 -n "${KAM_CHILDREN%% *}" -x tlsf)
     echo "  osprey:   $o (printed, doubled)" >&2
     echo "  kamailio: $k (printed, doubled)" >&2
     half() { [[ $1 =~ instructions_per_request=([0-9]+)\ failures=([0-9]+) ]] &&
@@ -97,7 +105,7 @@ if [ "$with_ir" = 1 ]; then
     echo "IR osprey=$o kamailio=$k" >>"$OUT/runs.log"
 fi
 
-awk -v ir_o="$ir_osprey" -v ir_k="$ir_kam" -v rate="$RATE" '
+awk -v ir_o="$ir_osprey" -v ir_k="$ir_kam" -v rate="$RATE" -v routers="$routers" -v kref="$kam_ref" '
 function med(s,   a, n, i, j, t) { n = split(s, a, " ");
     for (i = 1; i <= n; i++) for (j = i + 1; j <= n; j++) if (a[j] + 0 < a[i] + 0) { t = a[i]; a[i] = a[j]; a[j] = t }
     if (n == 0) return -1; return (n % 2) ? a[(n + 1) / 2] : (a[n / 2] + a[n / 2 + 1]) / 2 }
@@ -116,11 +124,11 @@ function med(s,   a, n, i, j, t) { n = split(s, a, " ");
 }
 END {
     floor = med(us["nullfwd"])
-    printf "| router | runs | CPU us/req | above floor | vs Kamailio above floor | p99 us | failures | closed-loop req/s (runs) | load avg | other load on router core %% |\n"
+    printf "| router | runs | CPU us/req | above floor | vs %s above floor | p99 us | failures | closed-loop req/s (runs) | load avg | other load on router core %% |\n", kref
     printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
-    k = med(us["kamailio"]) - floor
-    split("osprey kamailio nullfwd", order, " ")
-    for (i = 1; i <= 3; i++) { l = order[i]
+    k = med(us[kref]) - floor
+    nr = split(routers, order, " ")
+    for (i = 1; i <= nr; i++) { l = order[i]
         u = med(us[l]); a = u - floor
         ratio = (l == "nullfwd" || k <= 0) ? "-" : sprintf("%.2fx", a / k)
         printf "| %s | %d | %.1f | %s | %s | %.0f | %d | %.0f (%d) | %s | %s |\n", l, n[l], u,
