@@ -36,10 +36,7 @@ FmHeap::FmHeap(char* first, Block* epilogue, size_t total)
       blockSpan_(static_cast<size_t>(reinterpret_cast<char*>(epilogue) - first)),
       epilogue_(epilogue),
       top_(reinterpret_cast<Block*>(first)),
-      total_(total),
-      fixedOverhead_(kHeader),
-      realUsed_(kHeader),
-      maxRealUsed_(kHeader) {}
+      c_(total, kHeader) {}
 
 FmHeap* FmHeap::create(void* base, size_t size) {
     uintptr_t b = reinterpret_cast<uintptr_t>(base);
@@ -62,7 +59,7 @@ FmHeap* FmHeap::create(void* base, size_t size) {
     top->head = static_cast<size_t>(reinterpret_cast<char*>(epilogue) - first) | kFree;
     epilogue->setPrevUsed();
     epilogue->head = 0;  // size 0, in use: never merged, ends every walk
-    heap->freeFragments_ = 1;
+    heap->c_.freeFragments = 1;
     return heap;
 }
 
@@ -166,7 +163,7 @@ Block* FmHeap::carveTop(size_t bs) {
     } else {
         t->head = ts;  // the last block; the epilogue's prevTag is never read
         top_ = nullptr;
-        --freeFragments_;
+        --c_.freeFragments;
     }
     return t;
 }
@@ -176,7 +173,7 @@ void* FmHeap::allocSlow(size_t n, AllocSite site) {
         size_t bs = blockSizeFor(n);
         for (;;) {
             Block* b = summary_ ? takeFit(bs) : nullptr;
-            if (!b && cachedBytes_ >= bs && cachedBytes_ > realUsed_ / kConsolidateShare &&
+            if (!b && cachedBytes_ >= bs && cachedBytes_ > c_.realUsed / kConsolidateShare &&
                 cachedBytes_ > kConsolidateFloor) {
                 // Merge cached blocks before growing into the untouched tail, so memory
                 // freed in small pieces serves larger requests and the touched span stays
@@ -187,7 +184,7 @@ void* FmHeap::allocSlow(size_t n, AllocSite site) {
             if (!b) b = carveTop(bs);
             if (!b && bs >= kSmallLimit) b = takeFromOwnClass(bs);
             if (b) {
-                countAlloc(b->size());
+                c_.allocated(b->size());
                 return b->payload();
             }
             if (!cachedBytes_) break;
@@ -237,7 +234,7 @@ void FmHeap::release(Block* b) {
     start->head = total | kFree;
     if (next == epilogue_) {  // the last free block is the top (there was none)
         top_ = start;
-        ++freeFragments_;
+        ++c_.freeFragments;
         return;
     }
     link(start, classOf(total));
@@ -257,7 +254,7 @@ void FmHeap::consolidate() {
                 Block* nx = b->next;
                 if (b->head & kCached) {
                     unlink(b, c);
-                    ++freeFragments_;
+                    ++c_.freeFragments;
                     b->next = chain;
                     chain = b;
                 }
@@ -284,7 +281,7 @@ void FmHeap::consolidate() {
         if (start != b && (sh & kCached)) continue;
         size_t total = sh & ~kFlagMask;
         if (!(sh & kCached)) unlink(start, classOf(total));  // proper: listed (top is last)
-        else --freeFragments_;  // on the chain, counted; counted again when filed
+        else --c_.freeFragments;  // on the chain, counted; counted again when filed
         Block* next = start->at(total);
         bool intoTop = false;
         while (next->isFree()) {
@@ -297,7 +294,7 @@ void FmHeap::consolidate() {
             }
             if (nh & kCached) {
                 next->head = kCached;  // swallowed, still on the chain
-                --freeFragments_;
+                --c_.freeFragments;
             } else {
                 unlink(next, classOf(ns));
             }
@@ -309,7 +306,7 @@ void FmHeap::consolidate() {
             top_ = start;
         } else if (next == epilogue_) {
             top_ = start;
-            ++freeFragments_;
+            ++c_.freeFragments;
         } else {
             link(start, classOf(total));
             next->setPrevFree(total);
@@ -345,14 +342,14 @@ void FmHeap::freeInvalid(void* p, AllocSite site) {
 }
 
 void FmHeap::noteFailure(size_t n, AllocSite site) {
-    ++failCount_;
+    ++c_.failCount;
     uint64_t suppressed = 0;
     if (oomLog_.allow(&suppressed)) {
         memLog(LOG_ERR,
                "fm: out of memory: %zu bytes requested at %s:%u; %zu of %zu bytes free in %zu "
                "fragments (%llu failures suppressed)",
-               n, site.file_name(), static_cast<unsigned>(site.line()), total_ - realUsed_,
-               total_, freeFragments_, static_cast<unsigned long long>(suppressed));
+               n, site.file_name(), static_cast<unsigned>(site.line()), c_.total - c_.realUsed,
+               c_.total, c_.freeFragments, static_cast<unsigned long long>(suppressed));
     }
 }
 
@@ -380,7 +377,7 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
             Block* r = b->at(bs);
             r->setPrevUsed();
             r->head = rest;
-            realUsed_ -= rest;
+            c_.realUsed -= rest;
             release(r);
         }
         return p;
@@ -401,7 +398,7 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
             } else {
                 bs = avail;
                 top_ = nullptr;
-                --freeFragments_;
+                --c_.freeFragments;
             }
         } else {
             unlinkFree(next);
@@ -418,8 +415,7 @@ void* FmHeap::realloc(void* p, size_t n, AllocSite site) {
             }
         }
         b->head = bs;
-        realUsed_ += bs - cur;
-        if (realUsed_ > maxRealUsed_) maxRealUsed_ = realUsed_;
+        c_.grew(bs - cur);
         return p;
     }
     void* q = alloc(n, site);
@@ -435,13 +431,6 @@ size_t FmHeap::usableSize(const void* p) const {
 }
 
 void FmHeap::stats(HeapStats& st) const {
-    uint64_t live = allocCount_ - freeCount_;
-    st.total = total_;
-    st.realUsed = realUsed_;
-    st.used = realUsed_ - fixedOverhead_ - live * kHeader;
-    st.maxRealUsed = maxRealUsed_;
-    st.freeBytes = total_ - realUsed_;
-    st.freeFragments = freeFragments_;
     size_t largest = top_ ? top_->size() : 0;
     if (summary_) {
         // Only the highest non-empty class can hold the largest block; its members differ
@@ -452,10 +441,7 @@ void FmHeap::stats(HeapStats& st) const {
             if (b->size() > largest) largest = b->size();
         }
     }
-    st.largestFree = largest ? largest - kHeader : 0;
-    st.allocCount = allocCount_;
-    st.freeCount = freeCount_;
-    st.failCount = failCount_;
+    c_.fill(st, kHeader, largest);
 }
 
 bool FmHeap::checkIntegrity() const {
@@ -522,10 +508,10 @@ bool FmHeap::checkIntegrity() const {
         if (((summary_ >> w) & 1) != (bitmap_[w] != 0)) return fail("summary bitmap", &summary_);
     }
     if (listed + (top_ ? 1 : 0) != freeBlocks) return fail("free blocks not all listed", this);
-    if (freeFragments_ != freeBlocks) return fail("freeFragments counter", this);
+    if (c_.freeFragments != freeBlocks) return fail("freeFragments counter", this);
     if (cachedBytes_ != cachedSum) return fail("cachedBytes counter", this);
-    if (realUsed_ != usedSum + fixedOverhead_) return fail("realUsed counter", this);
-    if (allocCount_ - freeCount_ != liveBlocks) return fail("alloc/free counters", this);
+    if (c_.realUsed != usedSum + c_.fixedOverhead) return fail("realUsed counter", this);
+    if (c_.allocCount - c_.freeCount != liveBlocks) return fail("alloc/free counters", this);
     return true;
 }
 

@@ -14,6 +14,7 @@
 
 #include "mem/alloc_site.h"
 #include "mem/fm/fm_block.h"
+#include "mem/heap_counters.h"
 #include "mem/heap_stats.h"
 #include "mem/mem_log.h"
 
@@ -79,7 +80,7 @@ private:
         heads_[c] = b;
         bitmap_[c >> 6] |= uint64_t{1} << (c & 63);
         summary_ |= uint64_t{1} << (c >> 6);
-        ++freeFragments_;
+        ++c_.freeFragments;
     }
     void unlink(Block* b, unsigned c) {
         Block* nx = b->next;
@@ -91,7 +92,7 @@ private:
             pv->next = nx;
             if (nx) nx->prev = pv;
         }
-        --freeFragments_;
+        --c_.freeFragments;
     }
     void clearBit(unsigned c) {
         uint64_t& w = bitmap_[c >> 6];
@@ -100,24 +101,12 @@ private:
     }
     // First non-empty class >= c, or -1.
     int findClass(unsigned c) const;
-    void countAlloc(size_t bs) {
-        realUsed_ += bs;
-        if (realUsed_ > maxRealUsed_) maxRealUsed_ = realUsed_;
-        ++allocCount_;
-    }
 
     char* first_;       // first block
     size_t blockSpan_;  // first_ .. epilogue_: where blocks (and so payloads) may lie
     Block* epilogue_;   // zero-size in-use tag closing the region
     Block* top_;        // free tail, never filed in a list (nullptr when used up)
-    size_t total_;
-    size_t fixedOverhead_;  // the epilogue tag, counted in realUsed
-    size_t realUsed_;
-    size_t maxRealUsed_;
-    size_t freeFragments_ = 0;
-    uint64_t allocCount_ = 0;
-    uint64_t freeCount_ = 0;
-    uint64_t failCount_ = 0;
+    HeapCounters c_;
     size_t cachedBytes_ = 0;  // in cached blocks, which only consolidate() merges
     uint64_t summary_ = 0;
     uint64_t bitmap_[fm::kBitmapWords] = {};
@@ -139,11 +128,11 @@ inline void* FmHeap::alloc(size_t n, AllocSite site) {
             heads_[c] = nx;
             __builtin_prefetch(nx, 1);  // the next pop of this class: hide its miss
             if (!nx) clearBit(c);
-            --freeFragments_;
+            --c_.freeFragments;
             if (b->head & fm::kCached) cachedBytes_ -= bs;
             b->head = bs;
             b->at(bs)->setPrevUsed();
-            countAlloc(bs);
+            c_.allocated(bs);
             return b->payload();
         }
     }
@@ -161,8 +150,8 @@ inline void FmHeap::free(void* p, AllocSite site) {
         size_t size = head & ~fm::kFlagMask;
         if (!(head & fm::kFlagMask) && size >= fm::kMinBlock &&
             size <= blockSpan_ - off) [[likely]] {
-            realUsed_ -= size;
-            ++freeCount_;
+            c_.realUsed -= size;
+            ++c_.freeCount;
             if (size < fm::kCacheLimit) [[likely]] {
                 b->at(size)->setPrevFree(size);
                 b->head = size | fm::kFree | fm::kCached;

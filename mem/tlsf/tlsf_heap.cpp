@@ -29,10 +29,7 @@ TlsfHeap::TlsfHeap(char* first, Block* epilogue, size_t total)
     : first_(first),
       blockSpan_(static_cast<size_t>(reinterpret_cast<char*>(epilogue) - first)),
       epilogue_(epilogue),
-      total_(total),
-      fixedOverhead_(kHeader),
-      realUsed_(kHeader),
-      maxRealUsed_(kHeader) {}
+      c_(total, kHeader) {}
 
 TlsfHeap* TlsfHeap::create(void* base, size_t size) {
     uintptr_t b = reinterpret_cast<uintptr_t>(base);
@@ -69,7 +66,7 @@ void TlsfHeap::insert(Block* b) {
     h = b;
     slBitmap_[i.fl] |= 1u << i.sl;
     flBitmap_ |= uint64_t{1} << i.fl;
-    ++freeFragments_;
+    ++c_.freeFragments;
 }
 
 void TlsfHeap::remove(Block* b, Index i) {
@@ -85,7 +82,7 @@ void TlsfHeap::remove(Block* b, Index i) {
             if (!slBitmap_[i.fl]) flBitmap_ &= ~(uint64_t{1} << i.fl);
         }
     }
-    --freeFragments_;
+    --c_.freeFragments;
 }
 
 // Removes and returns a free block of at least bs bytes ("find_suitable_block").
@@ -135,9 +132,7 @@ void* TlsfHeap::use(Block* b, size_t bs) {
         b->head = size;
         b->at(size)->head &= ~kPrevFree;
     }
-    realUsed_ += size;
-    if (realUsed_ > maxRealUsed_) maxRealUsed_ = realUsed_;
-    ++allocCount_;
+    c_.allocated(size);
     return b->payload();
 }
 
@@ -202,14 +197,14 @@ bool TlsfHeap::checkInUse(const void* p, const char* op, AllocSite site) {
 }
 
 void TlsfHeap::noteFailure(size_t n, AllocSite site) {
-    ++failCount_;
+    ++c_.failCount;
     uint64_t suppressed = 0;
     if (oomLog_.allow(&suppressed)) {
         memLog(LOG_ERR,
                "tlsf: out of memory: %zu bytes requested at %s:%u; %zu of %zu bytes free in "
                "%zu fragments (%llu failures suppressed)",
-               n, site.file_name(), static_cast<unsigned>(site.line()), total_ - realUsed_,
-               total_, freeFragments_, static_cast<unsigned long long>(suppressed));
+               n, site.file_name(), static_cast<unsigned>(site.line()), c_.total - c_.realUsed,
+               c_.total, c_.freeFragments, static_cast<unsigned long long>(suppressed));
     }
 }
 
@@ -217,8 +212,8 @@ void TlsfHeap::free(void* p, AllocSite site) {
     if (!p) return;
     if (!checkInUse(p, "free", site)) return;
     Block* b = Block::of(p);
-    realUsed_ -= b->size();
-    ++freeCount_;
+    c_.realUsed -= b->size();
+    ++c_.freeCount;
     release(b);
 }
 
@@ -243,7 +238,7 @@ void* TlsfHeap::realloc(void* p, size_t n, AllocSite site) {
             b->head = bs | prevFlag;
             Block* r = b->at(bs);
             r->head = rest;
-            realUsed_ -= rest;
+            c_.realUsed -= rest;
             release(r);
         }
         return p;
@@ -263,8 +258,7 @@ void* TlsfHeap::realloc(void* p, size_t n, AllocSite site) {
             b->at(avail)->head &= ~kPrevFree;
         }
         b->head = bs | prevFlag;
-        realUsed_ += bs - cur;
-        if (realUsed_ > maxRealUsed_) maxRealUsed_ = realUsed_;
+        c_.grew(bs - cur);
         return p;
     }
     void* q = alloc(n, site);
@@ -280,13 +274,6 @@ size_t TlsfHeap::usableSize(const void* p) const {
 }
 
 void TlsfHeap::stats(HeapStats& st) const {
-    uint64_t live = allocCount_ - freeCount_;
-    st.total = total_;
-    st.realUsed = realUsed_;
-    st.used = realUsed_ - fixedOverhead_ - live * kHeader;
-    st.maxRealUsed = maxRealUsed_;
-    st.freeBytes = total_ - realUsed_;
-    st.freeFragments = freeFragments_;
     size_t largest = 0;
     if (flBitmap_) {
         // Only the highest non-empty list can hold the largest block (admin path: O(list)).
@@ -296,10 +283,7 @@ void TlsfHeap::stats(HeapStats& st) const {
             if (b->size() > largest) largest = b->size();
         }
     }
-    st.largestFree = largest ? largest - kHeader : 0;
-    st.allocCount = allocCount_;
-    st.freeCount = freeCount_;
-    st.failCount = failCount_;
+    c_.fill(st, kHeader, largest);
 }
 
 bool TlsfHeap::checkIntegrity() const {
@@ -353,9 +337,9 @@ bool TlsfHeap::checkIntegrity() const {
         }
     }
     if (listed != freeBlocks) return fail("free blocks not all listed", this);
-    if (freeFragments_ != freeBlocks) return fail("freeFragments counter", this);
-    if (realUsed_ != usedSum + fixedOverhead_) return fail("realUsed counter", this);
-    if (allocCount_ - freeCount_ != liveBlocks) return fail("alloc/free counters", this);
+    if (c_.freeFragments != freeBlocks) return fail("freeFragments counter", this);
+    if (c_.realUsed != usedSum + c_.fixedOverhead) return fail("realUsed counter", this);
+    if (c_.allocCount - c_.freeCount != liveBlocks) return fail("alloc/free counters", this);
     return true;
 }
 

@@ -12,6 +12,7 @@
 #include <cstdint>
 
 #include "mem/alloc_site.h"
+#include "mem/heap_counters.h"
 #include "mem/heap_stats.h"
 #include "mem/mem_log.h"
 #include "mem/tlsf/tlsf_block.h"
@@ -59,14 +60,7 @@ private:
     char* first_;        // first block
     size_t blockSpan_;   // first_ .. epilogue_
     Block* epilogue_;    // zero-size in-use tag closing the region
-    size_t total_;
-    size_t fixedOverhead_;  // the epilogue tag, counted in realUsed
-    size_t realUsed_;
-    size_t maxRealUsed_;
-    size_t freeFragments_ = 0;
-    uint64_t allocCount_ = 0;
-    uint64_t freeCount_ = 0;
-    uint64_t failCount_ = 0;
+    HeapCounters c_;
     uint64_t flBitmap_ = 0;
     uint32_t slBitmap_[tlsf::kFlCount] = {};
     Block* heads_[tlsf::kFlCount][tlsf::kSlCount] = {};
