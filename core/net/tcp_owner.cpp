@@ -67,8 +67,10 @@ void logClose(log::Level lvl, const OwnedConn& oc, const char* why) {
     uint64_t skipped = 0;
     if (!log::enabled(lvl)) return;
     if (lvl <= log::Level::Notice && !limit.allow(&skipped)) return;
-    LM_LOG(lvl, "closing TCP connection %u with %s: %s (%lu similar lines not logged)", oc.id,
-           toString(oc.peer).c_str(), why, static_cast<unsigned long>(skipped));
+    char more[48] = "";
+    if (skipped != 0) snprintf(more, sizeof more, " (%lu more not logged)", (unsigned long)skipped);
+    LM_LOG(lvl, "closing TCP connection %u with %s: %s%s", oc.id, toString(oc.peer).c_str(), why,
+           more);
 }
 
 constexpr log::Level kInfo = log::Level::Info;
@@ -243,6 +245,10 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
             n = read(oc.fd, to.data, to.room);
         } while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
+        if (n < 0 && errno == ECONNRESET) {
+            close(slot, "reset by the peer", kDebug);
+            return;
+        }
         if (n < 0) {
             char why[96];
             snprintf(why, sizeof why, "read failed: %s", strerror(errno));

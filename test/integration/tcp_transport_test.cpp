@@ -9,7 +9,6 @@
 
 #include <chrono>
 #include <map>
-#include <regex>
 #include <string>
 
 #include "test/support/proc_info.h"
@@ -223,10 +222,16 @@ TEST(TcpTransport, ConnectionsFromOnePeerSpreadOverTheWorkers) {
     ASSERT_TRUE(router.start()) << router.log();
     std::map<std::string, int> workers;  // "tcp#0" -> pid
     const std::string log = router.log();
-    const std::regex re(R"((tcp#\d+)\[(\d+)\])");
-    for (auto it = std::sregex_iterator(log.begin(), log.end(), re); it != std::sregex_iterator();
-         ++it) {
-        workers[(*it)[1]] = std::stoi((*it)[2]);
+    // Log prefixes look like "tcp#1[12345]:".
+    for (size_t at = log.find("tcp#"); at != std::string::npos; at = log.find("tcp#", at + 1)) {
+        const size_t open = log.find('[', at);
+        const size_t close = log.find(']', at);
+        if (open == std::string::npos || close == std::string::npos || close < open ||
+            open - at > 8)
+            continue;
+        const std::string pid = log.substr(open + 1, close - open - 1);
+        if (pid.empty() || pid.find_first_not_of("0123456789") != std::string::npos) continue;
+        workers[log.substr(at, open - at)] = std::stoi(pid);
     }
     ASSERT_EQ(workers.size(), 3u) << log;
     std::map<std::string, int> before;
