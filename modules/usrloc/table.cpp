@@ -1,6 +1,7 @@
 // The AOR table in shm (see table.h).
 #include "modules/usrloc/table.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -44,10 +45,66 @@ struct Record {
     std::string_view key() const { return {aor, aorLen}; }
 };
 
+// A slot is a lock plus its own small hash of records: up to kInlineRecords in one list,
+// then 2^n bucket lists that double (under the slot's lock, so no global resize) whenever the
+// slot holds more than two records per bucket. hash_size thus sets lock striping, not chain
+// length: a lookup walks about two records whether the table holds a thousand AORs or
+// millions.
 struct Slot {
     mem::FutexMutex lock;
-    Record* head = nullptr;
+    uint32_t count;     // records in this slot
+    uint32_t nBuckets;  // 0: records hang off `one`; else `heads` has nBuckets lists
+    union {
+        Record* one;
+        Record** heads;
+    };
 };
+
+constexpr uint32_t kInlineRecords = 4;
+constexpr uint32_t kFirstBuckets = 8;
+
+Record** bucketOf(Slot& s, uint32_t hi) {
+    return s.nBuckets == 0 ? &s.one : &s.heads[hi & (s.nBuckets - 1)];
+}
+
+template <class F>
+void forEachBucket(Slot& s, F&& f) {
+    if (s.nBuckets == 0) {
+        f(&s.one);
+        return;
+    }
+    for (uint32_t i = 0; i < s.nBuckets; ++i) f(&s.heads[i]);
+}
+
+// Doubles the bucket lists (or leaves the single list) when the slot got crowded; on a failed
+// allocation the slot simply stays as it is, which is slower but still right.
+void maybeGrow(Slot& s) {
+    const uint32_t want = s.nBuckets == 0 ? (s.count > kInlineRecords ? kFirstBuckets : 0)
+                                          : (s.count > 2 * s.nBuckets ? 2 * s.nBuckets : 0);
+    if (want == 0) return;
+    auto** heads = static_cast<Record**>(mem::shmAllocZero(want * sizeof(Record*)));
+    if (heads == nullptr) return;
+    forEachBucket(s, [&](Record** b) {
+        for (Record* r = *b; r != nullptr;) {
+            Record* next = r->next;
+            Record** nb = &heads[r->hash & (want - 1)];
+            r->next = *nb;
+            *nb = r;
+            r = next;
+        }
+    });
+    if (s.nBuckets != 0) mem::shmFree(s.heads);
+    s.heads = heads;
+    s.nBuckets = want;
+}
+
+void insertRecord(Slot& s, Record* r) {
+    Record** b = bucketOf(s, r->hash);
+    r->next = *b;
+    *b = r;
+    ++s.count;
+    maybeGrow(s);
+}
 
 ContactData view(const Contact* c) {
     ContactData d;
@@ -127,26 +184,24 @@ struct Table {
     ChangeRing* ring;
     Slot slots[];
 
-    Slot& slotFor(uint32_t hash) { return slots[hash & mask]; }
+    Slot& slotFor(uint64_t hash) { return slots[hash & mask]; }
 };
 
 namespace {
 
-// The slot's record for aor (nullptr when absent); *link gets the pointer that points to it.
-Record* findRecord(Slot& s, std::string_view aor, uint32_t hash, Record*** link = nullptr) {
-    for (Record** pp = &s.head; *pp != nullptr; pp = &(*pp)->next) {
-        if ((*pp)->hash == hash && (*pp)->key() == aor) {
-            if (link) *link = pp;
-            return *pp;
-        }
-    }
+// The slot's record for aor (nullptr when absent). `hi` is the upper half of the AOR's hash
+// (the lower half chose the slot).
+Record* findRecord(Slot& s, std::string_view aor, uint32_t hi) {
+    for (Record* r = *bucketOf(s, hi); r != nullptr; r = r->next)
+        if (r->hash == hi && r->key() == aor) return r;
     return nullptr;
 }
 
 void unlinkRecord(Slot& s, Record* r) {
-    for (Record** pp = &s.head; *pp != nullptr; pp = &(*pp)->next) {
+    for (Record** pp = bucketOf(s, r->hash); *pp != nullptr; pp = &(*pp)->next) {
         if (*pp == r) {
             *pp = r->next;
+            --s.count;
             mem::shmFree(r);
             return;
         }
@@ -195,7 +250,13 @@ uint64_t aorHash(std::string_view aor) {
         h ^= ch;
         h *= 1099511628211ull;
     }
-    return h ^ (h >> 29);
+    // fmix64 (MurmurHash3's finaliser): every output bit depends on every input bit, so the
+    // low half (slot) and the high half (bucket inside the slot) are independent.
+    h ^= h >> 33;
+    h *= 0xff51afd7ed558ccdull;
+    h ^= h >> 33;
+    h *= 0xc4ceb9fe1a85ec53ull;
+    return h ^ (h >> 33);
 }
 
 Table* createTable(std::string_view name, unsigned log2Slots, uint8_t index) {
@@ -214,16 +275,20 @@ Table* createTable(std::string_view name, unsigned log2Slots, uint8_t index) {
 void destroyTable(Table* t) {
     if (t == nullptr) return;
     for (size_t i = 0; i <= t->mask; ++i) {
-        for (Record* r = t->slots[i].head; r != nullptr;) {
-            for (Contact* c = r->contacts; c != nullptr;) {
-                Contact* nc = c->next;
-                mem::shmFree(c);
-                c = nc;
+        Slot& s = t->slots[i];
+        forEachBucket(s, [](Record** b) {
+            for (Record* r = *b; r != nullptr;) {
+                for (Contact* c = r->contacts; c != nullptr;) {
+                    Contact* nc = c->next;
+                    mem::shmFree(c);
+                    c = nc;
+                }
+                Record* nr = r->next;
+                mem::shmFree(r);
+                r = nr;
             }
-            Record* nr = r->next;
-            mem::shmFree(r);
-            r = nr;
-        }
+        });
+        if (s.nBuckets != 0) mem::shmFree(s.heads);
     }
     mem::shmFree(t);
 }
@@ -236,8 +301,9 @@ void setChangeRing(Table* t, ChangeRing* ring) { t->ring = ring; }
 SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                      bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,
                      BindingFn fn, void* user) {
-    const auto hash = static_cast<uint32_t>(aorHash(aor));
-    Slot& s = t->slotFor(hash);
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
     mem::LockGuard g(s.lock);
     Record* r = findRecord(s, aor, hash);
     if (r != nullptr) dropExpired(r, nowSec);
@@ -302,8 +368,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
                 status = SaveStatus::NoMemory;
                 break;
             }
-            r->next = s.head;
-            s.head = r;
+            insertRecord(s, r);
         }
         Contact* c = newContact(u);
         if (c == nullptr) {
@@ -332,8 +397,9 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
 }
 
 int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user) {
-    const auto hash = static_cast<uint32_t>(aorHash(aor));
-    Slot& s = t->slotFor(hash);
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
     mem::LockGuard g(s.lock);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) return 0;
@@ -347,8 +413,9 @@ int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void*
 }
 
 int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec) {
-    const auto hash = static_cast<uint32_t>(aorHash(aor));
-    Slot& s = t->slotFor(hash);
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
     mem::LockGuard g(s.lock);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) return 0;
@@ -369,15 +436,15 @@ int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t no
 }
 
 bool tableLoad(Table* t, std::string_view aor, const ContactData& d) {
-    const auto hash = static_cast<uint32_t>(aorHash(aor));
-    Slot& s = t->slotFor(hash);
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
     mem::LockGuard g(s.lock);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) {
         r = newRecord(aor, hash);
         if (r == nullptr) return false;
-        r->next = s.head;
-        s.head = r;
+        insertRecord(s, r);
     }
     Contact* c = newContact(d);
     if (c == nullptr) return false;
@@ -391,16 +458,19 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
     for (size_t i = first; i < first + n && i <= t->mask; ++i) {
         Slot& s = t->slots[i];
         mem::LockGuard g(s.lock);
-        for (Record** pp = &s.head; *pp != nullptr;) {
-            Record* r = *pp;
-            removed += dropExpired(r, nowSec);
-            if (r->contacts == nullptr) {
-                *pp = r->next;
-                mem::shmFree(r);
-            } else {
-                pp = &r->next;
+        forEachBucket(s, [&](Record** b) {
+            for (Record** pp = b; *pp != nullptr;) {
+                Record* r = *pp;
+                removed += dropExpired(r, nowSec);
+                if (r->contacts == nullptr) {
+                    *pp = r->next;
+                    --s.count;
+                    mem::shmFree(r);
+                } else {
+                    pp = &r->next;
+                }
             }
-        }
+        });
     }
     return removed;
 }
@@ -410,10 +480,15 @@ TableCounts tableCounts(Table* t) {
     for (size_t i = 0; i <= t->mask; ++i) {
         Slot& s = t->slots[i];
         mem::LockGuard g(s.lock);
-        for (Record* r = s.head; r != nullptr; r = r->next) {
-            ++tc.records;
-            for (Contact* c = r->contacts; c != nullptr; c = c->next) ++tc.contacts;
-        }
+        forEachBucket(s, [&](Record** b) {
+            size_t len = 0;
+            for (Record* r = *b; r != nullptr; r = r->next) {
+                ++tc.records;
+                ++len;
+                for (Contact* c = r->contacts; c != nullptr; c = c->next) ++tc.contacts;
+            }
+            tc.longestList = std::max(tc.longestList, len);
+        });
     }
     return tc;
 }

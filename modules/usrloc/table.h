@@ -47,6 +47,7 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec);
 struct TableCounts {
     size_t records = 0;
     size_t contacts = 0;
+    size_t longestList = 0;  // records in the longest bucket list (what a lookup may walk)
 };
 TableCounts tableCounts(Table* t);
 

@@ -3,7 +3,9 @@
 // sweep, hash spread, the change ring (order, wrap-around, overflow), and shm per registration.
 #include <gtest/gtest.h>
 
+#include <ctime>
 #include <cstdio>
+#include <cstdlib>
 #include <string>
 #include <vector>
 
@@ -231,6 +233,70 @@ TEST_F(UsrlocTable, ShmPerRegistration) {
            before, after, kAors);
     EXPECT_LT(per, 300.0);
     destroyTable(big);
+}
+
+}  // namespace
+}  // namespace osprey::usrloc
+
+namespace osprey::usrloc {
+namespace {
+
+// A slot's records are hashed again inside it and its bucket lists grow, so a lookup walks
+// about as many records with a million AORs as with a thousand (issue 6: lookup cost with
+// 1,000,000 AORs within 1.2x of its cost with 1,000). The list length is asserted; the time is
+// printed (thread CPU time; OSPREY_UL_AORS sets the large size, default 200,000).
+TEST_F(UsrlocTable, LookupCostDoesNotGrowWithTheTable) {
+    const char* env = getenv("OSPREY_UL_AORS");
+    const int kLarge = env != nullptr ? atoi(env) : 200000;
+    auto fill = [&](Table* tb, int n) {
+        char aor[32];
+        ContactData c = binding("sip:u@192.0.2.1:5060", now + 3600);
+        for (int i = 0; i < n; ++i) {
+            snprintf(aor, sizeof aor, "user%d", i);
+            ASSERT_EQ(tableSave(tb, aor, std::span<const ContactData>(&c, 1), false, 0, false,
+                                now, nullptr, nullptr),
+                      SaveStatus::Ok);
+        }
+    };
+    auto nsPerLookup = [&](Table* tb, int n) {
+        char aor[32];
+        const int kLookups = 200000;
+        int found = 0;
+        // Thread CPU time: wall time on this shared machine mostly measures other processes.
+        auto cpuNs = [] {
+            timespec ts;
+            clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+            return double(ts.tv_sec) * 1e9 + double(ts.tv_nsec);
+        };
+        const double t0 = cpuNs();
+        for (int i = 0; i < kLookups; ++i) {
+            snprintf(aor, sizeof aor, "user%d", static_cast<int>((i * 2654435761u) % n));
+            found += tableGet(tb, aor, now, nullptr, nullptr);
+        }
+        const double t1 = cpuNs();
+        EXPECT_EQ(found, kLookups);
+        return (t1 - t0) / kLookups;
+    };
+    Table* small = createTable("small", 12, 2);
+    Table* large = createTable("large", 12, 3);
+    ASSERT_NE(small, nullptr);
+    ASSERT_NE(large, nullptr);
+    fill(small, 1000);
+    fill(large, kLarge);
+    const TableCounts sc = tableCounts(small);
+    const TableCounts lc = tableCounts(large);
+    EXPECT_EQ(lc.records, static_cast<size_t>(kLarge));
+    EXPECT_LE(lc.longestList, 12u) << "bucket lists must grow with the slot";
+    EXPECT_LE(sc.longestList, 4u);
+    double bestSmall = 1e9, bestLarge = 1e9;
+    for (int round = 0; round < 3; ++round) {  // interleaved, best of 3: the machine is noisy
+        bestSmall = std::min(bestSmall, nsPerLookup(small, 1000));
+        bestLarge = std::min(bestLarge, nsPerLookup(large, kLarge));
+    }
+    printf("usrloc: lookup %.0f ns with 1,000 AORs, %.0f ns with %d (%.2fx); longest list %zu\n",
+           bestSmall, bestLarge, kLarge, bestLarge / bestSmall, lc.longestList);
+    destroyTable(small);
+    destroyTable(large);
 }
 
 }  // namespace
