@@ -408,8 +408,10 @@ TEST(Auth, MalformedCredentialsAreAnsweredAndNeverCrash) {
             << "case " << i << ": " << resp->status() << " for " << cred.substr(0, 120);
         ++i;
     }
-    // Still the same workers, still serving.
+    // Still the same workers, still serving, and nothing for the sanitizers to report.
     EXPECT_EQ(router.workerPids(), workers);
+    EXPECT_EQ(router.log().find("Sanitizer"), std::string::npos) << router.log();
+    EXPECT_EQ(router.log().find("runtime error"), std::string::npos) << router.log();
     auto ok = ua.send("REGISTER", Creds().value("REGISTER", ua.challenge("REGISTER"), 1));
     ASSERT_TRUE(ok);
     EXPECT_EQ(ok->status(), 200);
