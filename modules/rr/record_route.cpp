@@ -29,6 +29,7 @@ class Writer {
 public:
     Writer(char* out, size_t cap) : out_(out), cap_(cap) {}
     void put(std::string_view s) {
+        if (s.empty()) return;  // an empty view may have no data pointer (memcpy from null)
         if (len_ + s.size() > cap_) {
             ok_ = false;
             return;

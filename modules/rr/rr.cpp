@@ -97,7 +97,7 @@ struct RegexCache {
         if (p.size() >= sizeof pattern) return nullptr;
         if (valid) regfree(&re);
         valid = false;
-        std::memcpy(pattern, p.data(), p.size());
+        if (!p.empty()) std::memcpy(pattern, p.data(), p.size());
         pattern[p.size()] = '\0';
         len = p.size();
         if (regcomp(&re, pattern, REG_EXTENDED | REG_NOSUB) != 0) return nullptr;
@@ -118,7 +118,9 @@ int checkRouteParam(lua::Ctx& ctx, std::string_view re) noexcept {
     }
     char text[1024];
     if (g_routedParams.size() >= sizeof text) return -1;
-    std::memcpy(text, g_routedParams.data(), g_routedParams.size());
+    if (!g_routedParams.empty()) {
+        std::memcpy(text, g_routedParams.data(), g_routedParams.size());
+    }
     text[g_routedParams.size()] = '\0';
     return regexec(compiled, text, 0, nullptr, 0) == 0 ? 1 : -1;
 }
