@@ -14,7 +14,7 @@ std::string_view colText(sqlite3_stmt* st, int i) {
 }
 
 void bindText(sqlite3_stmt* st, int i, std::string_view s) {
-    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_TRANSIENT);
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);  // the records outlive the step
 }
 
 }  // namespace

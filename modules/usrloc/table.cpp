@@ -6,6 +6,7 @@
 #include <new>
 
 #include "core/log/log.h"
+#include "core/net/log_limit.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
 #include "mem/shm.h"
@@ -225,21 +226,24 @@ size_t dropExpired(Record* r, int64_t nowSec) {
     return n;
 }
 
+// A burst the database writer cannot follow: logged at most once a second per process.
+void queueFull(std::string_view aor) {
+    static net::LogLimit limit;
+    if (uint64_t skipped = 0; limit.allow(&skipped)) {
+        LM_WARN("usrloc: database queue full (db_queue_size), change for %.*s not persisted "
+                "(%llu more not logged)",
+                static_cast<int>(aor.size()), aor.data(), static_cast<unsigned long long>(skipped));
+    }
+}
+
 void recordDelete(Table* t, bool persist, std::string_view aor, std::string_view uri) {
     if (!persist || t->ring == nullptr) return;
-    if (!t->ring->pushDelete(t->index, aor, uri)) {
-        LM_WARN("usrloc: database queue full, removal of %.*s for %.*s not persisted",
-                static_cast<int>(uri.size()), uri.data(), static_cast<int>(aor.size()),
-                aor.data());
-    }
+    if (!t->ring->pushDelete(t->index, aor, uri)) queueFull(aor);
 }
 
 void recordUpsert(Table* t, bool persist, std::string_view aor, const Contact* c) {
     if (!persist || t->ring == nullptr) return;
-    if (!t->ring->pushUpsert(t->index, aor, view(c))) {
-        LM_WARN("usrloc: database queue full, binding for %.*s not persisted",
-                static_cast<int>(aor.size()), aor.data());
-    }
+    if (!t->ring->pushUpsert(t->index, aor, view(c))) queueFull(aor);
 }
 
 }  // namespace

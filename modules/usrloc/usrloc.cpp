@@ -312,7 +312,7 @@ constexpr module::ParamSpec kParams[] = {
                      "seconds for one full expiry sweep; write-back flush interval"),
     module::stringParam("preload", &g_settings.preload, "",
                         "more tables besides location, comma separated"),
-    module::intParam("db_queue_size", &g_settings.dbQueueKib, 4096, 64, 1 << 20,
+    module::intParam("db_queue_size", &g_settings.dbQueueKib, 8192, 64, 1 << 20,
                      "KiB of shm for changes waiting for the database writer"),
 };
 

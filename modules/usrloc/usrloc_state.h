@@ -17,7 +17,7 @@ struct Settings {
     int dbMode = 0;         // 0 memory, 1 write-through, 2 write-back
     int timerInterval = 60;  // s: a full expiry sweep, and the write-back flush interval
     std::string preload;     // more table names besides "location"
-    int dbQueueKib = 4096;
+    int dbQueueKib = 8192;
 };
 
 struct State {
