@@ -272,13 +272,22 @@ void FmHeap::consolidate() {
         Block* b = chain;
         chain = b->next;
         if ((b->head & kBoth) != kBoth) continue;  // swallowed, or already merged and filed
+        // A free run is merged from its first cached block. A cached block before b still
+        // waits on the chain (once merged it would have swallowed b), so b leaves the run to
+        // it: touching it now would overwrite its chain link, and walking on to the run's
+        // start from every member made long runs quadratic. Proper free blocks are never
+        // adjacent, so this walk takes O(1) steps.
         Block* start = b;
-        while (start->prevIsFree()) start = start->prevPhys();
+        bool later = false;
+        while (start->prevIsFree()) {
+            start = start->prevPhys();
+            if ((start->head & kBoth) == kBoth) {
+                later = true;
+                break;
+            }
+        }
+        if (later) continue;
         size_t sh = start->head;
-        // A run starting with a cached block is merged when that block comes off the chain
-        // (it still waits there, or b would be swallowed); touching it now would overwrite
-        // its chain link.
-        if (start != b && (sh & kCached)) continue;
         size_t total = sh & ~kFlagMask;
         if (!(sh & kCached)) unlink(start, classOf(total));  // proper: listed (top is last)
         else --c_.freeFragments;  // on the chain, counted; counted again when filed
@@ -475,10 +484,11 @@ bool FmHeap::checkIntegrity() const {
                 if (b->at(size) != epilogue_) return fail("top is not the last block", b);
             } else {
                 if (!cached && b->at(size) == epilogue_) return fail("last free is not top", b);
-                unsigned c = classOf(size);
-                const Block* f = heads_[c];
-                while (f && f != b) f = f->next;
-                if (!f) return fail("free block missing from its class list", b);
+                // Linked at its place (O(1), so the check stays linear); the list walk below
+                // proves the lists themselves and that they hold exactly the free blocks.
+                const bool linked = heads_[classOf(size)] == b ||
+                                    (b->prev != nullptr && b->prev->next == b);
+                if (!linked) return fail("free block missing from its class list", b);
             }
         } else {
             usedSum += size;

@@ -308,9 +308,11 @@ bool TlsfHeap::checkIntegrity() const {
             if (prevFree) return fail("two free neighbours", b);
             ++freeBlocks;
             Index i = mappingInsert(size);
-            const Block* f = heads_[i.fl][i.sl];
-            while (f && f != b) f = f->next;
-            if (!f) return fail("free block missing from its list", b);
+            // Linked at its place (O(1), so the check stays linear); the list walk below
+            // proves the lists themselves and that they hold exactly the free blocks.
+            const bool linked =
+                heads_[i.fl][i.sl] == b || (b->prev != nullptr && b->prev->next == b);
+            if (!linked) return fail("free block missing from its list", b);
         } else {
             usedSum += size;
             ++liveBlocks;
