@@ -54,6 +54,8 @@ const BadConfig kBad[] = {
     {"module_bad_key", "modules = ( { name = \"tm\";\n  parms = { a = 1; }; } ); #!\n",
      "unknown key 'parms'"},
     {"modules_not_list", "modules = { name = \"tm\"; }; #!\n", "'modules' must be a list"},
+    {"tcp_children_zero", "listen = ( \"tcp:127.0.0.1:5060\" );\ntcp_children = 0; #!\n",
+     "tcp_children must be at least 1 when there is a tcp listener"},
     // Module entries are checked against the real modules of the build.
     {"unknown_module", "modules = (\n { name = \"sl\"; },\n { name = \"nosuch\"; } #!\n);\n",
      "unknown module 'nosuch'"},
@@ -102,7 +104,7 @@ TEST(ConfigCheck, GoodConfigPassesCheckAndStartsNothing) {
         "osprey.cfg",
         "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\", \"tls:localhost:5061\" );\n"
         "alias = ( \"example.com\" );\n"
-        "children = 2;\ntcp_children = 0;\nshm_size = 16;\npkg_size = 2;\n"
+        "children = 2;\ntcp_children = 1;\nshm_size = 16;\npkg_size = 2;\n"
         "log_level = \"debug\";\n");
     becomeSubreaper();
     RunResult r = runOsprey({"-c", "-f", path});
