@@ -32,7 +32,7 @@ struct Collector {
     size_t used = 0;
 
     std::string_view copy(std::string_view s) {
-        if (sizeof text - used < s.size()) return {};
+        if (s.empty() || sizeof text - used < s.size()) return {};
         std::memcpy(text + used, s.data(), s.size());
         std::string_view out(text + used, s.size());
         used += s.size();

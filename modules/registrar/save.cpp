@@ -32,6 +32,7 @@ struct HeaderBuf {
     bool overflow = false;
 
     void add(std::string_view s) {
+        if (s.empty()) return;  // may have no data pointer
         if (overflow || sizeof data - len < s.size()) {
             overflow = true;
             return;

@@ -23,6 +23,7 @@ struct Writer {
     char* end;
     bool ok = true;
     void bytes(const void* s, size_t n) {
+        if (n == 0) return;  // an empty view may have no data pointer at all
         if (!ok || static_cast<size_t>(end - p) < n) {
             ok = false;
             return;
