@@ -4,6 +4,7 @@
 #include <cstring>
 
 #include "core/pv/script_vars.h"
+#include "core/pv/shared_vars.h"
 #include "mem/pkg.h"
 
 namespace osprey::pv {
@@ -31,6 +32,7 @@ uint32_t fnv1a(std::string_view s) {
 
 void resolveSlot(PvSpec& spec) {
     if (spec.kind == PvKind::Var) spec.slot = scriptVarSlot(spec.arg);
+    if (spec.kind == PvKind::SharedVar) spec.slot = sharedVarSlot(spec.arg);
 }
 
 }  // namespace

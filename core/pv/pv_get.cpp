@@ -5,6 +5,7 @@
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
 #include "core/pv/script_vars.h"
+#include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
 #include "core/sip/cseq.h"
 #include "core/sip/digest.h"
@@ -228,6 +229,8 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
         }
         case PvKind::Var:
             return scriptVarGet(spec.slot);
+        case PvKind::SharedVar:
+            return sharedVarGet(spec.slot);
     }
     return {};
 }

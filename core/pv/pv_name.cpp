@@ -61,6 +61,8 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.kind = PvKind::Header;
     } else if (cls == "var") {
         out.kind = PvKind::Var;
+    } else if (cls == "shv") {
+        out.kind = PvKind::SharedVar;
     } else {
         return PvNameError::Unknown;
     }
@@ -76,6 +78,7 @@ bool pvWritable(PvKind k) {
         case PvKind::RPort:
         case PvKind::DUri:
         case PvKind::Var:
+        case PvKind::SharedVar:
             return true;
         default:
             return false;

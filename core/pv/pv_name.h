@@ -27,12 +27,13 @@ enum class PvKind : uint8_t {
     // Class forms
     Header,  // $hdr(Name): first value
     Var,     // $var(name): per-process script variable
+    SharedVar,  // $shv(name): one value for every process (shared_vars.h)
 };
 
 struct PvSpec {
     PvKind kind = PvKind::Null;
     std::string_view arg;  // $hdr/$var: the name inside the parentheses
-    int32_t slot = -1;     // $var: the variable's slot once resolved (see script_vars.h)
+    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved
 };
 
 enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
@@ -40,7 +41,7 @@ enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
 // Parses a whole name; surrounding blanks are not accepted.
 PvNameError parsePvName(std::string_view name, PvSpec& out);
 
-// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...).
+// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...), $shv(...).
 bool pvWritable(PvKind k);
 
 const char* pvNameErrorText(PvNameError e);

@@ -4,6 +4,7 @@
 
 #include "core/pv/pv_access.h"
 #include "core/pv/script_vars.h"
+#include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
 #include "core/sip/msg.h"
 #include "core/sip/builder_via.h"
@@ -98,6 +99,8 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
             return mc.setDstUri(value);
         case PvKind::Var:
             return scriptVarSetStr(spec.slot, value);
+        case PvKind::SharedVar:
+            return sharedVarSetStr(spec.slot, value);
         default:
             return false;
     }
@@ -105,6 +108,7 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
 
 bool pvSetInt(MsgContext& mc, const PvSpec& spec, int64_t value) {
     if (spec.kind == PvKind::Var) return scriptVarSetInt(spec.slot, value);
+    if (spec.kind == PvKind::SharedVar) return sharedVarSetInt(spec.slot, value);
     if (spec.kind == PvKind::RPort && (value < 1 || value > 65535)) return false;
     char num[24];
     size_t n = 0;
@@ -127,6 +131,8 @@ bool pvUnset(MsgContext& mc, const PvSpec& spec) {
             return rewriteRuri(mc, spec.kind, {});
         case PvKind::Var:
             return scriptVarSetInt(spec.slot, 0);
+        case PvKind::SharedVar:
+            return sharedVarSetInt(spec.slot, 0);
         default:
             return false;
     }

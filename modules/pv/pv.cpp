@@ -4,6 +4,7 @@
 //   KSR.pv.getvn(name, n) / getvs(name, s): as get, n / s for $null
 //   KSR.pv.sets(name, s) / seti(name, i) / unset(name)   1 ok, -1 read-only or bad value
 //   KSR.pv.is_null(name)    true when $null
+// $shv(name) values are shared by every process (created in init, before fork).
 // A bad name logs script:line and gives nil (get) or -1 (setters), as in Kamailio; names are
 // parsed once per process (pv_cache.h).
 #include <string_view>
@@ -14,6 +15,7 @@
 #include "core/module/module_export.h"
 #include "core/pv/pv_access.h"
 #include "core/pv/pv_cache.h"
+#include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
 
 namespace {
@@ -102,10 +104,18 @@ constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&seti>("seti"),       lua::fn<&unset>("unset"), lua::fn<&isNull>("is_null"),
 };
 
+// The $shv table is created before fork so that every process shares it.
+bool modInit() {
+    if (pv::sharedVarsInit()) return true;
+    LM_ERR("pv: no shared memory for the $shv table");
+    return false;
+}
+
 }  // namespace
 
 OSPREY_MODULE_EXPORT = {
     .name = "pv",
     .version = OSPREY_VERSION,
     .functions = kFunctions,
+    .init = &modInit,
 };

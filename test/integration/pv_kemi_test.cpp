@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <map>
+#include <set>
 #include <string>
 
 #include "test/support/sip_client.h"
@@ -216,6 +217,34 @@ end
         ASSERT_TRUE(resp) << router.log();
         EXPECT_EQ(resp->reason(), "n=" + std::to_string(i) + " first=" + firstCallId);
     }
+}
+
+TEST(PvKemi, SharedVariablesAreOneValueForEveryWorker) {
+    SipPeer uac;
+    SipRouter router(R"lua(
+function ksr_request_route()
+    KSR.pv.seti("$shv(total)", KSR.pv.get("$shv(total)") + 1)
+    KSR.pv.sets("$shv(last)", KSR.pv.get("$ci"))
+    KSR.sl.sl_send_reply(200, KSR.pv.get("$shv(total)") .. " " .. KSR.pv.get("$shv(last)") ..
+                         " " .. KSR.pv.get("$pp"))
+end
+)lua",
+                     withPv(3));
+    ASSERT_TRUE(router.start()) << router.log();
+    std::set<std::string> pids;
+    for (int i = 1; i <= 12; ++i) {
+        SipRequest r;
+        r.ruri = "sip:bob@example.com";
+        ASSERT_TRUE(uac.sendTo(buildRequest(uac, r), router.port()));
+        auto resp = uac.receiveCall(r.callId);
+        ASSERT_TRUE(resp) << router.log();
+        const std::string want = std::to_string(i) + " " + r.callId + " ";
+        EXPECT_EQ(resp->reason().substr(0, want.size()), want);
+        pids.insert(resp->reason().substr(want.size()));
+    }
+    // Which worker takes a datagram is the kernel's choice; the count above is right whichever
+    // did. The unit test core_pv_shared_test proves the cross-process part on its own.
+    EXPECT_GE(pids.size(), 1u);
 }
 
 TEST(PvKemi, BadNamesLogScriptLineAndGiveNil) {
