@@ -16,7 +16,8 @@ namespace {
 
 constexpr uint16_t kDefaultPort = 5060;
 constexpr size_t kMaxParams = 512;
-constexpr size_t kMaxLine = 1024;
+// "Record-Route: <sip:" + ":65535;transport=tls;r2=on;lr=on;ftag=" + ">\r\n", rounded up.
+constexpr size_t kLineOverhead = 80;
 
 // What record_route() and add_rr_param() leave on a message (in its arena).
 struct RrState {
@@ -74,13 +75,17 @@ bool rrLines(route::MsgContext& mc, const route::CopyTarget& t, void* arg,
         if (const sip::FromToBody* from = sip::getFrom(mc.msg); from != nullptr) ftag = from->tag;
     }
     const bool twice = t.in != nullptr && wantDoubleRr(t.in, out, o.doubleRr);
-    char* buf = static_cast<char*>(mc.msg.arena.alloc(2 * kMaxLine));
+    // Exactly what the lines can need, so a message's inline arena is not spent on slack.
+    const size_t perLine = kLineOverhead + ftag.size() + st->params.size();
+    const size_t cap1 = perLine + out->host.size();
+    const size_t cap2 = twice ? perLine + t.in->host.size() : 0;
+    char* buf = static_cast<char*>(mc.msg.arena.alloc(cap1 + cap2));
     if (buf == nullptr) return false;
-    size_t len = formatRecordRoute(sideOf(*out), twice, o, ftag, st->params, buf, kMaxLine);
+    size_t len = formatRecordRoute(sideOf(*out), twice, o, ftag, st->params, buf, cap1);
     if (len == 0) return false;
     if (twice) {
         const size_t second =
-            formatRecordRoute(sideOf(*t.in), true, o, ftag, st->params, buf + len, kMaxLine);
+            formatRecordRoute(sideOf(*t.in), true, o, ftag, st->params, buf + len, cap2);
         if (second == 0) return false;
         len += second;
     }
