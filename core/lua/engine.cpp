@@ -280,4 +280,30 @@ RouteStatus Engine::run(const char* function, Ctx& ctx) noexcept {
     return status;
 }
 
+RouteStatus Engine::runNested(const char* function, Ctx& ctx) noexcept {
+    if (callState_.current == nullptr) return run(function, ctx);
+    lua_getglobal(L_, function);
+    if (!lua_isfunction(L_, -1)) {
+        lua_pop(L_, 1);
+        return RouteStatus::NoRoute;
+    }
+    Ctx* outer = callState_.current;
+    callState_.current = &ctx;
+    const int rc = lua_pcall(L_, 0, 0, 0);
+    callState_.current = outer;
+    if (rc == 0) return RouteStatus::Ok;
+    RouteStatus status;
+    if (lua_touserdata(L_, -1) == &callState_) {
+        status = ctx.dropped ? RouteStatus::Drop : RouteStatus::Exit;
+    } else {
+        status = RouteStatus::Error;
+        size_t len = 0;
+        const char* msg = lua_tolstring(L_, -1, &len);
+        if (msg == nullptr) msg = "not enough memory";
+        LM_ERR("lua: error in %s(): %s", function, msg);
+    }
+    lua_pop(L_, 1);
+    return status;
+}
+
 }  // namespace osprey::lua

@@ -58,6 +58,11 @@ public:
     // Calls the global function `function` with no arguments; ctx is what Ctx& exports see.
     RouteStatus run(const char* function, Ctx& ctx) noexcept;
     bool hasFunction(const char* function) noexcept;
+    // Calls a route from inside a running one (tm's branch route, run from t_relay): ctx is
+    // current for its duration, then the outer route's is again. Errors are logged without a
+    // traceback and the state is not rebuilt here (the outer call settles memory). Outside a
+    // route it is run().
+    RouteStatus runNested(const char* function, Ctx& ctx) noexcept;
 
     // Re-reads the script file and loads it into a new state; the current state keeps serving
     // until the new one has loaded, and stays if loading fails (app_lua.reload). Not from

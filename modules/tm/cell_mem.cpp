@@ -27,6 +27,10 @@ void logNoMemory(const char* what, size_t bytes) {
     }
 }
 
+void account(int64_t bytes) {
+    stats().shmBytes.fetch_add(bytes, std::memory_order_relaxed);
+}
+
 Piece pieceOf(const sip::SipMsg& msg, std::string_view v) {
     if (v.empty()) return {};
     return Piece{static_cast<uint16_t>(v.data() - msg.data.data()),
@@ -51,6 +55,7 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
         stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
     }
+    account(static_cast<int64_t>(bytes));
     Cell* c = new (p) Cell();
     c->refs.store(1, std::memory_order_relaxed);
     c->reqLen = static_cast<uint32_t>(msg.data.size());
@@ -78,10 +83,18 @@ void unref(Cell* c) {
     for (unsigned i = 0; i < c->nBranches; ++i) {
         Branch* b = c->branches[i];
         if (b == nullptr) continue;
-        if (b->reply != nullptr) mem::shmFree(b->reply);
+        if (b->reply != nullptr) {
+            account(-static_cast<int64_t>(b->replyLen));
+            mem::shmFree(b->reply);
+        }
+        account(-static_cast<int64_t>(sizeof(Branch) + b->reqLen));
         mem::shmFree(b);
     }
-    if (c->uasReply != nullptr) mem::shmFree(c->uasReply);
+    if (c->uasReply != nullptr) {
+        account(-static_cast<int64_t>(c->uasReplyLen));
+        mem::shmFree(c->uasReply);
+    }
+    account(-static_cast<int64_t>(sizeof(Cell) + c->reqLen));
     c->~Cell();
     mem::shmFree(c);
     stats().current.fetch_sub(1, std::memory_order_relaxed);
@@ -95,14 +108,23 @@ Branch* newBranch(Cell* c, uint32_t reqLen) {
         stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
         return nullptr;
     }
+    account(static_cast<int64_t>(bytes));
     Branch* b = new (p) Branch();
     b->cell = c;
     b->reqLen = reqLen;
     return b;
 }
 
+void freeCopy(char* p, uint32_t len) {
+    account(-static_cast<int64_t>(len));
+    mem::shmFree(p);
+}
+
 bool storeCopy(char** slot, uint32_t* len, std::string_view text) {
-    if (*slot != nullptr) mem::shmFree(*slot);
+    if (*slot != nullptr) {
+        account(-static_cast<int64_t>(*len));
+        mem::shmFree(*slot);
+    }
     *slot = nullptr;
     *len = 0;
     if (text.empty()) return true;
@@ -112,6 +134,7 @@ bool storeCopy(char** slot, uint32_t* len, std::string_view text) {
         stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
         return false;
     }
+    account(static_cast<int64_t>(text.size()));
     std::memcpy(p, text.data(), text.size());
     *slot = p;
     *len = static_cast<uint32_t>(text.size());

@@ -28,5 +28,7 @@ Branch* newBranch(Cell* c, uint32_t reqLen);
 // Replaces *slot with a shm copy of text (nullptr + false when out of shm; the old one is
 // freed either way).
 bool storeCopy(char** slot, uint32_t* len, std::string_view text);
+// Frees a copy storeCopy made and that was taken out of its slot.
+void freeCopy(char* p, uint32_t len);
 
 }  // namespace osprey::tm

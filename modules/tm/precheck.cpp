@@ -8,7 +8,7 @@
 
 #include "core/route/msg_context.h"
 #include "mem/lock/lock_guard.h"
-#include "mem/lock/lock_set.h"
+#include "mem/lock/futex_mutex.h"
 #include "mem/shm.h"
 #include "modules/tm/match.h"
 #include "modules/tm/tm_core.h"
@@ -24,8 +24,11 @@ struct Slot {
     int32_t pid;
 };
 
+constexpr unsigned kStripes = 64;
+
+// Plain locks, not mem::LockSet: its cache-line alignment is more than shm blocks promise.
 struct Precheck {
-    mem::LockSet<64> locks;
+    mem::FutexMutex locks[kStripes];
     Slot slots[kSlots];
 };
 
@@ -67,7 +70,7 @@ int precheckTrans(route::MsgContext& mc) {
     if (st == nullptr) return -2;
     const uint64_t key = keyOf(k);
     const int32_t self = static_cast<int32_t>(getpid());
-    mem::LockGuard g(g_pre->locks.forHash(key));
+    mem::LockGuard g(g_pre->locks[key % kStripes]);
     Slot& s = g_pre->slots[key % kSlots];
     if (s.key == key && s.pid != 0 && s.pid != self && kill(s.pid, 0) == 0) return 1;
     s.key = key;
@@ -80,7 +83,7 @@ int precheckTrans(route::MsgContext& mc) {
 void releasePrecheck(uint64_t key) {
     if (g_pre == nullptr) return;
     const int32_t self = static_cast<int32_t>(getpid());
-    mem::LockGuard g(g_pre->locks.forHash(key));
+    mem::LockGuard g(g_pre->locks[key % kStripes]);
     Slot& s = g_pre->slots[key % kSlots];
     if (s.key == key && s.pid == self) s = Slot{0, 0};
 }

@@ -71,7 +71,7 @@ void sendBest(Cell* c) {
     sip::OutSpans spans{&iov, 1, len};
     const std::string_view view(flat, len);
     sendUpstream(c, spans, view, best->status, false, false);
-    mem::shmFree(flat);
+    freeCopy(flat, len);
 }
 
 // The reply as it goes upstream: our Via removed.

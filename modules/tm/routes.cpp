@@ -96,6 +96,17 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     return rs != lua::RouteStatus::Error;
 }
 
+bool runBranchRoute(uint8_t id, route::MsgContext& mc) {
+    const char* name = nameOf(id);
+    lua::Engine* engine = lua::processEngine();
+    if (name == nullptr || engine == nullptr) return true;
+    const bool droppedBefore = mc.lua.dropped;
+    const lua::RouteStatus rs = engine->runNested(name, mc.lua);
+    const bool dropped = mc.lua.dropped && !droppedBefore;
+    mc.lua.dropped = droppedBefore;  // drop() in a branch route drops that branch only
+    return !dropped && rs != lua::RouteStatus::Drop;
+}
+
 bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();

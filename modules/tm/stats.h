@@ -15,10 +15,13 @@ struct Stats {
     std::atomic<uint64_t> branches{0};         // branches sent
     std::atomic<uint64_t> canceled{0};         // transactions canceled by a CANCEL
     std::atomic<uint64_t> outOfMemory{0};
+    std::atomic<int64_t> shmBytes{0};  // bytes tm holds in shm for transactions (requested sizes)
 };
 
 // Created in shm by init(); a process-local dummy before that (unit tests).
 Stats& stats();
 bool initStats();
+// One line with every counter (and shm bytes per live transaction), at NOTICE.
+void logStats();
 
 }  // namespace osprey::tm

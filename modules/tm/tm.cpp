@@ -12,6 +12,7 @@
 
 #include <cstdio>
 #include <cstring>
+#include <new>
 #include <string>
 
 #include "core/log/log.h"
@@ -23,6 +24,7 @@
 #include "core/route/send_reply.h"
 #include "core/sip/msg.h"
 #include "core/timer/timer_process.h"
+#include "mem/shm.h"
 #include "modules/tm/api.h"
 #include "modules/tm/match.h"
 #include "modules/tm/precheck.h"
@@ -265,6 +267,11 @@ const TmApi kApi = {
     .stats = &statsAccessor,
 };
 
+void onStatsTimer(timer::TimerNode* n) {
+    logStats();
+    wheel().arm(*n, static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
+}
+
 bool modInit() {
     const int n = g_params.hashSize;
     if ((n & (n - 1)) != 0) {
@@ -276,6 +283,12 @@ bool modInit() {
         !timer::startTimers()) {
         LM_ERR("tm: out of shared memory at start-up");
         return false;
+    }
+    if (g_params.statsLogInterval > 0) {
+        void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
+        if (p == nullptr) return false;
+        wheel().arm(*new (p) timer::TimerNode(),
+                    static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
     }
     route::setReplyHandler(&onReply);
     route::setTmRelease(&releaseMsgState);
@@ -295,6 +308,8 @@ constexpr module::ParamSpec kParams[] = {
                      "longest life of an INVITE transaction (ms)"),
     module::intParam("max_noninv_lifetime", &g_params.maxNoninvLifetime, 32000, 100, 86400000,
                      "longest life of a non-INVITE transaction (ms)"),
+    module::intParam("stats_log_interval", &g_params.statsLogInterval, 0, 0, 86400000,
+                     "log tm's counters every N ms (0: never)"),
     module::intParam("auto_inv_100", &g_params.autoInv100, 1, 0, 1,
                      "send 100 Trying for INVITE at once"),
     module::intParam("hash_size", &g_params.hashSize, 8192, 16, 1 << 24,

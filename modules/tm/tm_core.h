@@ -111,6 +111,9 @@ void onWait(timer::TimerNode* n);
 // --- script routes (routes.cpp) ---
 uint8_t routeId(std::string_view name);  // 0 when the registry is full or name empty
 bool runFailureRoute(Cell* c, uint8_t id, int status);
+// Runs the branch route for one branch of mc (its R-URI and $du set for it); false when the
+// route dropped the branch.
+bool runBranchRoute(uint8_t id, route::MsgContext& mc);
 // Returns false when the onreply route dropped the reply.
 bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply);
 bool initRouteNames();

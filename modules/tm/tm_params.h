@@ -15,6 +15,7 @@ struct Params {
     int maxInvLifetime = 180000;    // max_inv_lifetime: an INVITE transaction ends by then
     int maxNoninvLifetime = 32000;  // max_noninv_lifetime
     int hashSize = 8192;        // hash_size: buckets, a power of two
+    int statsLogInterval = 0;   // stats_log_interval: log tm's counters every N ms (0: never)
     int autoInv100 = 1;         // auto_inv_100: 100 Trying at once for INVITE
 };
 

@@ -174,6 +174,31 @@ void sendBranchRequest(Branch* b, std::string_view method, const sip::HeaderFiel
 
 int forwardBranches(Cell* c, route::MsgContext& mc) {
     if (c->has(kDeleted) || c->has(kUasFinal)) return 0;
+    struct Target {
+        std::string_view uri, dst, path;
+        bool drop = false;
+    };
+    Target targets[kMaxBranches];
+    unsigned n = 0;
+    const unsigned room = kMaxBranches - c->nBranches;
+    if (n < room) targets[n++] = Target{mc.requestUri(), mc.dstUri, {}};
+    for (const route::Branch& br : mc.branches()) {
+        if (n < room) targets[n++] = Target{br.uri, br.dstUri, br.path};
+    }
+    if (c->onBranch != 0) {
+        // Kamailio's branch_route: once per branch, with that branch's R-URI and $du; what it
+        // changes there goes with that branch (header edits reach every branch built after).
+        const std::string_view savedRuri = mc.newRuri, savedDst = mc.dstUri;
+        for (unsigned i = 0; i < n; ++i) {
+            mc.newRuri = targets[i].uri;
+            mc.dstUri = targets[i].dst;
+            targets[i].drop = !runBranchRoute(c->onBranch, mc);
+            targets[i].uri = mc.requestUri();
+            targets[i].dst = mc.dstUri;
+        }
+        mc.newRuri = savedRuri;
+        mc.dstUri = savedDst;
+    }
     sip::BuildError e = route::fixTopVia(mc);
     sip::OutSpans built;
     if (e == sip::BuildError::Ok) e = mc.builder().build(built);
@@ -186,12 +211,9 @@ int forwardBranches(Cell* c, route::MsgContext& mc) {
     }
     const std::string_view rest = common.substr(eol + 2);
     int sent = 0;
-    if (c->nBranches < kMaxBranches) {
-        sent += addBranch(c, mc, rest, mc.requestUri(), mc.dstUri, {}) ? 1 : 0;
-    }
-    for (const route::Branch& br : mc.branches()) {
-        if (c->nBranches >= kMaxBranches) break;
-        sent += addBranch(c, mc, rest, br.uri, br.dstUri, br.path) ? 1 : 0;
+    for (unsigned i = 0; i < n; ++i) {
+        if (targets[i].drop) continue;
+        sent += addBranch(c, mc, rest, targets[i].uri, targets[i].dst, targets[i].path) ? 1 : 0;
     }
     return sent;
 }

@@ -51,6 +51,11 @@ void registerContact(SipPeer& uas, uint16_t routerPort, const std::string& q = "
     ASSERT_EQ(r->status(), 200) << r->text();
 }
 
+SipRouterOptions withPv(SipRouterOptions o) {
+    o.modules += ", { name = \"pv\"; }";
+    return o;
+}
+
 struct Forked {
     SipPeer uac;
     SipPeer uas[3];
@@ -179,6 +184,58 @@ end
     EXPECT_NE(router.process().waitForLog("failure route: trying the second hop"),
               std::string::npos);
     EXPECT_NE(router.process().waitForLog("onreply route: 486"), std::string::npos);
+}
+
+}  // namespace
+}  // namespace osprey::testsupport
+
+namespace osprey::testsupport {
+namespace {
+
+// t_on_branch: the named function runs once per branch from inside t_relay, with that
+// branch's R-URI; KSR.x.drop() there drops only that branch.
+TEST(TmFork, BranchRouteRunsPerBranchAndMayDropOne) {
+    Forked f;
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.is_REGISTER() then
+        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+        return 1
+    end
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    if KSR.registrar.lookup("location") < 0 then
+        KSR.sl.send_reply(404, "Not Found")
+        return 1
+    end
+    KSR.tm.t_on_branch("per_branch")
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+    return 1
+end
+
+function per_branch()
+    KSR.info("branch route for " .. KSR.pv.get("$ru"))
+    if KSR.pv.get("$ru") == "sip:bob@)" + f.uas[0].hostPort() + R"(" then KSR.x.drop() end
+end
+)",
+                     withPv(tmRouterOptions("", 2, true)));
+    ASSERT_TRUE(router.start()) << router.log();
+    registerContact(f.uas[0], router.port());
+    registerContact(f.uas[1], router.port());
+    SipRequest inv = invite();
+    ASSERT_TRUE(f.uac.sendTo(buildRequest(f.uac, inv), router.port()));
+    auto r1 = waitFor(f.uas[1], inv.callId, isMethod("INVITE"));
+    ASSERT_TRUE(r1) << router.log();
+    EXPECT_FALSE(waitFor(f.uas[0], inv.callId, isMethod("INVITE"), 300))
+        << "dropped branch sent\n"
+        << router.log();
+    EXPECT_NE(router.process().waitForLog("branch route for sip:bob@" + f.uas[0].hostPort()),
+              std::string::npos);
+    EXPECT_NE(router.process().waitForLog("branch route for sip:bob@" + f.uas[1].hostPort()),
+              std::string::npos);
+    ASSERT_TRUE(f.uas[1].sendBack(buildResponse(*r1, 200, "OK"), *r1));
+    auto ok = waitFor(f.uac, inv.callId, isFinal());
+    ASSERT_TRUE(ok) << router.log();
+    EXPECT_EQ(ok->status(), 200);
 }
 
 }  // namespace
