@@ -163,17 +163,21 @@ $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modu
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
-# Unit tests of a module (test/unit/<module>_*_test.cpp) link the module's sources but the one
-# holding its OSPREY_MODULE_EXPORT, with core/sip/, core/log/ and mem/ only (so work in progress
-# elsewhere in core/ cannot break them; the exported functions are tested end to end).
-MODULE_TEST_LINK = $(call obj,$(filter-out $(shell grep -l OSPREY_MODULE_EXPORT modules/$(1)/*.cpp),\
-                       $(wildcard modules/$(1)/*.cpp)) $(wildcard core/log/*.cpp)) $(SIP_LIB) $(MEM_LIB)
+# Unit tests of a module (test/unit/<module>_*_test.cpp) also link an archive of the module's
+# objects but the one holding its OSPREY_MODULE_EXPORT: an archive, so a test that includes a
+# module .cpp itself gets no duplicate symbols.
+MODULE_TEST_OBJ = $(call obj,$(filter-out $(shell grep -l OSPREY_MODULE_EXPORT modules/$(1)/*.cpp),\
+                      $(wildcard modules/$(1)/*.cpp)))
 define module_unit_rule
-$(filter $(BUILD)/test/unit/$(1)_%,$(UNIT_BIN)): $(BUILD)/test/unit/%: $(BUILD)/obj/test/unit/%.o \
-                                                 $(call MODULE_TEST_LINK,$(1))
+$(BUILD)/lib/libosprey_mod_$(1).a: $(call MODULE_TEST_OBJ,$(1))
 	@mkdir -p $$(dir $$@)
-	$$(Q_LD)$(CXX) $(LDFLAGS) -o $$@ $$< $(call MODULE_TEST_LINK,$(1)) $(LIBS_MEM) \
-	    $(MODULE_LIBS_$(1)) $(GTEST_LIBS)
+	@rm -f $$@
+	$$(Q_AR)ar rcs $$@ $$^
+$(filter $(BUILD)/test/unit/$(1)_%,$(UNIT_BIN)): $(BUILD)/test/unit/%: $(BUILD)/obj/test/unit/%.o \
+        $(BUILD)/lib/libosprey_mod_$(1).a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $$(dir $$@)
+	$$(Q_LD)$(CXX) $(LDFLAGS) -o $$@ $$< $(BUILD)/lib/libosprey_mod_$(1).a $(SUPPORT_LIB) \
+	    $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(MODULE_LIBS_$(1)) $(GTEST_LIBS)
 endef
 $(foreach m,$(MODULES),$(eval $(call module_unit_rule,$(m))))
 
