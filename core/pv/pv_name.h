@@ -10,23 +10,53 @@ namespace osprey::pv {
 enum class PvKind : uint8_t {
     Null,  // $null
     // Request-URI (the new one once the script changed it)
-    RUri, RUser, RHost, RPort, RScheme,
+    RUri,
+    RUser,
+    RHost,
+    RPort,
+    RScheme,
     // $du, destination URI
-    DUri, DHost, DPort,
+    DUri,
+    DHost,
+    DPort,
     // To / From
-    ToUri, ToUser, ToHost, ToName, ToTag,
-    FromUri, FromUser, FromHost, FromName, FromTag,
+    ToUri,
+    ToUser,
+    ToHost,
+    ToName,
+    ToTag,
+    FromUri,
+    FromUser,
+    FromHost,
+    FromName,
+    FromTag,
     // Digest credentials (Authorization for REGISTER/PUBLISH, Proxy-Authorization otherwise)
-    AuthUser, AuthUsername, AuthRealm,
+    AuthUser,
+    AuthUsername,
+    AuthRealm,
     // Message
-    Method, Status, Reason, CallId, CSeq, UserAgent, Contact, Body, MsgLen, MsgBuf,
+    Method,
+    Status,
+    Reason,
+    CallId,
+    CSeq,
+    UserAgent,
+    Contact,
+    Body,
+    MsgLen,
+    MsgBuf,
     // Transport
-    SrcIp, SrcPort, RcvIp, RcvPort, Proto,
+    SrcIp,
+    SrcPort,
+    RcvIp,
+    RcvPort,
+    Proto,
     // Process
-    Pid, TimeSec,
+    Pid,
+    TimeSec,
     // Class forms
-    Header,  // $hdr(Name): first value
-    Var,     // $var(name): per-process script variable
+    Header,     // $hdr(Name): first value
+    Var,        // $var(name): per-process script variable
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
 };
 

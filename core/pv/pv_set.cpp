@@ -6,8 +6,8 @@
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
-#include "core/sip/msg.h"
 #include "core/sip/builder_via.h"
+#include "core/sip/msg.h"
 #include "core/sip/uri.h"
 
 namespace osprey::pv {
@@ -19,8 +19,8 @@ using route::MsgContext;
 constexpr size_t kMaxUri = 2048;
 
 // Replaces [start, end) of `uri` with `with` into buf; false when it does not fit.
-bool splice(std::string_view uri, size_t start, size_t end, std::string_view a,
-            std::string_view b, char* buf, size_t* len) {
+bool splice(std::string_view uri, size_t start, size_t end, std::string_view a, std::string_view b,
+            char* buf, size_t* len) {
     const size_t n = start + a.size() + b.size() + (uri.size() - end);
     if (n > kMaxUri) return false;
     char* p = buf;

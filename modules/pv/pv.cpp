@@ -99,9 +99,9 @@ bool isNull(lua::Ctx& ctx, std::string_view name) noexcept {
 }
 
 constexpr lua::FunctionSpec kFunctions[] = {
-    lua::fn<&get>("get"),         lua::fn<&gete>("gete"),   lua::fn<&getw>("getw"),
-    lua::fn<&getvn>("getvn"),     lua::fn<&getvs>("getvs"), lua::fn<&sets>("sets"),
-    lua::fn<&seti>("seti"),       lua::fn<&unset>("unset"), lua::fn<&isNull>("is_null"),
+    lua::fn<&get>("get"),     lua::fn<&gete>("gete"),   lua::fn<&getw>("getw"),
+    lua::fn<&getvn>("getvn"), lua::fn<&getvs>("getvs"), lua::fn<&sets>("sets"),
+    lua::fn<&seti>("seti"),   lua::fn<&unset>("unset"), lua::fn<&isNull>("is_null"),
 };
 
 // The $shv table is created before fork so that every process shares it.

@@ -53,12 +53,14 @@ TEST(CoreKemi, DstUriAndRequestUriFunctions) {
 function ksr_request_route()
     local mode = KSR.hdr.get("X-Mode")
     local s = tostring(KSR.isdsturiset())
-    KSR.setdsturi("sip:127.0.0.1:)lua" + std::to_string(uasB.port()) + R"lua(")
+    KSR.setdsturi("sip:127.0.0.1:)lua" +
+                     std::to_string(uasB.port()) + R"lua(")
     s = s .. tostring(KSR.isdsturiset()) .. tostring(KSR.is_myself_duri())
     if mode == "reset" then
         KSR.resetdsturi()
         s = s .. tostring(KSR.isdsturiset())
-        KSR.seturi(")lua" + a + R"lua(")
+        KSR.seturi(")lua" +
+                     a + R"lua(")
         KSR.setuser("zed")
     else
         KSR.setuser("yan")
@@ -93,7 +95,8 @@ TEST(CoreKemi, MyselfFamilyAndDrop) {
     SipRouter router(R"lua(
 function ksr_request_route()
     if KSR.hdr.is_present("X-Drop") > 0 then
-        KSR.setdsturi("sip:127.0.0.1:)lua" + std::to_string(uas.port()) + R"lua(")
+        KSR.setdsturi("sip:127.0.0.1:)lua" +
+                     std::to_string(uas.port()) + R"lua(")
         KSR.x.drop()
         KSR.forward()  -- never reached
     end

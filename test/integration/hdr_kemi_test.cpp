@@ -28,7 +28,8 @@ TEST(HdrKemi, RemoveTakesEveryInstanceWhateverItsSpelling) {
     SipPeer uac, uas;
     SipRouter router(R"lua(
 function ksr_request_route()
-    KSR.setdsturi(")lua" + dst(uas) + R"lua(")
+    KSR.setdsturi(")lua" +
+                     dst(uas) + R"lua(")
     local before = KSR.hdr.is_present("Route") .. " " .. KSR.hdr.is_present("s")
     if KSR.hdr.remove("Route") < 0 then KSR.sl.sl_send_reply(500, "remove") return end
     KSR.hdr.remove("route")
@@ -66,7 +67,8 @@ TEST(HdrKemi, AddedLinesLandWhereAsked) {
     SipPeer uac, uas;
     SipRouter router(R"lua(
 function ksr_request_route()
-    KSR.setdsturi(")lua" + dst(uas) + R"lua(")
+    KSR.setdsturi(")lua" +
+                     dst(uas) + R"lua(")
     KSR.hdr.append("X-Last-1: a\r\nX-Last-2: b\r\n")
     KSR.hdr.append("X-No-Crlf: c")
     KSR.hdr.insert("X-First: d\r\n")
@@ -129,7 +131,8 @@ TEST(HdrKemi, BadHeaderTextIsRefusedAndNothingBrokenLeaves) {
     SipPeer uac, uas;
     SipRouter router(R"lua(
 function ksr_request_route()
-    KSR.setdsturi(")lua" + dst(uas) + R"lua(")
+    KSR.setdsturi(")lua" +
+                     dst(uas) + R"lua(")
     local r = KSR.hdr.append("no colon here\r\n") .. KSR.hdr.append("Bad Name: x\r\n") ..
         KSR.hdr.append("") .. KSR.hdr.append("X-A: 1\r\n\r\nX-B: 2\r\n") ..
         KSR.hdr.insert("X-C: 1\r\n bad folding\r\n") .. KSR.hdr.remove("")

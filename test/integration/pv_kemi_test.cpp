@@ -43,7 +43,8 @@ local names = { "$rU", "$rd", "$rp", "$ru", "$rz", "$du", "$dd", "$dp", "$tU", "
     "$cs", "$si", "$sp", "$Ri", "$Rp", "$pr", "$ua", "$hdr(X-Custom)", "$hdr(X-Absent)",
     "$var(never_set)", "$null" }
 function ksr_request_route()
-    KSR.setdsturi(")lua" + dst(uas) + R"lua(;transport=udp")
+    KSR.setdsturi(")lua" +
+                         dst(uas) + R"lua(;transport=udp")
     for _, n in ipairs(names) do
         local v = KSR.pv.get(n)
         KSR.hdr.append("X-PV: " .. n .. "=" .. type(v) .. ":" .. tostring(v) .. "\r\n")
@@ -121,7 +122,8 @@ TEST(PvKemi, DigestCredentialsOfARegisterComeFromAuthorization) {
     SipPeer uac, uas;
     SipRouter router(R"lua(
 function ksr_request_route()
-    KSR.setdsturi(")lua" + dst(uas) + R"lua(")
+    KSR.setdsturi(")lua" +
+                         dst(uas) + R"lua(")
     KSR.hdr.append("X-Au: " .. tostring(KSR.pv.get("$au")) .. " " ..
                    tostring(KSR.pv.get("$ar")) .. "\r\n")
     KSR.forward()
@@ -149,16 +151,20 @@ TEST(PvKemi, RequestUriAndDstUriWritesDecideWhereTheRequestGoes) {
 function ksr_request_route()
     local mode = KSR.hdr.get("X-Mode")
     if mode == "ru" then
-        KSR.pv.sets("$ru", "sip:carol@127.0.0.1:)lua" + std::to_string(uasA.port()) + R"lua(")
+        KSR.pv.sets("$ru", "sip:carol@127.0.0.1:)lua" +
+                         std::to_string(uasA.port()) + R"lua(")
     elseif mode == "du" then
-        KSR.pv.sets("$du", ")lua" + dst(uasB) + R"lua(")
+        KSR.pv.sets("$du", ")lua" +
+                         dst(uasB) + R"lua(")
         KSR.pv.sets("$rU", "dave")
         KSR.pv.sets("$rd", "dave.example.org")
     elseif mode == "unset" then
-        KSR.pv.sets("$du", ")lua" + dst(uasB) + R"lua(")
+        KSR.pv.sets("$du", ")lua" +
+                         dst(uasB) + R"lua(")
         KSR.pv.unset("$du")
         KSR.pv.sets("$rd", "127.0.0.1")
-        KSR.pv.seti("$rp", )lua" + std::to_string(uasA.port()) + R"lua()
+        KSR.pv.seti("$rp", )lua" +
+                         std::to_string(uasA.port()) + R"lua()
     end
     KSR.hdr.append("X-Ru: " .. KSR.pv.get("$ru") .. "\r\n")
     if KSR.forward() < 0 then KSR.sl.sl_send_reply(500, "forward failed") end

@@ -68,7 +68,8 @@ TEST(SiputilsKemi, IsReplyInTheReplyRoute) {
     SipPeer uac, uas;
     SipRouter router(R"lua(
 function ksr_request_route()
-    KSR.setdsturi("sip:127.0.0.1:)lua" + std::to_string(uas.port()) + R"lua(")
+    KSR.setdsturi("sip:127.0.0.1:)lua" +
+                         std::to_string(uas.port()) + R"lua(")
     KSR.forward()
 end
 function ksr_reply_route()

@@ -85,7 +85,9 @@ protected:
         return i != nullptr ? *i : -999;
     }
     bool isNull(std::string_view name) { return std::holds_alternative<std::monostate>(get(name)); }
-    bool sets(std::string_view name, std::string_view v) { return pvSetStr(mc, pvLookup(name).spec, v); }
+    bool sets(std::string_view name, std::string_view v) {
+        return pvSetStr(mc, pvLookup(name).spec, v);
+    }
 
     route::MsgContext mc;
 };
@@ -203,11 +205,25 @@ TEST_F(PvAccess, VarsSurviveTheMessage) {
 
 #ifdef OSPREY_COUNT_MALLOC
 TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
-    constexpr std::string_view kNames[] = {
-        "$ru", "$rU", "$rd", "$rp", "$rz", "$du", "$dd", "$dp", "$tu", "$tU", "$td", "$tn",
-        "$tt", "$fu", "$fU", "$fd", "$fn", "$ft", "$au", "$aU", "$ar", "$rm", "$rs", "$rr",
-        "$ci", "$cs", "$ua", "$ct", "$rb", "$ml", "$si", "$sp", "$Ri", "$Rp", "$pr",
-        "$hdr(X-Custom)", "$hdr(Via)", "$var(fresh_one)"};
+    constexpr std::string_view kNames[] = {"$ru",       "$rU",
+                                           "$rd",       "$rp",
+                                           "$rz",       "$du",
+                                           "$dd",       "$dp",
+                                           "$tu",       "$tU",
+                                           "$td",       "$tn",
+                                           "$tt",       "$fu",
+                                           "$fU",       "$fd",
+                                           "$fn",       "$ft",
+                                           "$au",       "$aU",
+                                           "$ar",       "$rm",
+                                           "$rs",       "$rr",
+                                           "$ci",       "$cs",
+                                           "$ua",       "$ct",
+                                           "$rb",       "$ml",
+                                           "$si",       "$sp",
+                                           "$Ri",       "$Rp",
+                                           "$pr",       "$hdr(X-Custom)",
+                                           "$hdr(Via)", "$var(fresh_one)"};
     const long before = g_mallocs;
     int64_t sink = 0;
     for (int round = 0; round < 2; ++round) {  // first round parses and caches, second hits
@@ -247,11 +263,12 @@ TEST_F(PvAccess, CostOfACachedLookupAndGet) {
 TEST(PvAccessReply, StatusReasonAndMethodOfAReply) {
     if (!mem::pkgReady()) mem::pkgInit(4u << 20);
     route::MsgContext mc;
-    ASSERT_TRUE(sip::parseMsg(mc.msg, "SIP/2.0 486 Busy Here\r\n"
-                                      "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
-                                      "From: <sip:a@example.com>;tag=f\r\n"
-                                      "To: <sip:b@example.com>;tag=t9\r\nCall-ID: c\r\n"
-                                      "CSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n"));
+    ASSERT_TRUE(sip::parseMsg(mc.msg,
+                              "SIP/2.0 486 Busy Here\r\n"
+                              "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+                              "From: <sip:a@example.com>;tag=f\r\n"
+                              "To: <sip:b@example.com>;tag=t9\r\nCall-ID: c\r\n"
+                              "CSeq: 7 INVITE\r\nContent-Length: 0\r\n\r\n"));
     auto get = [&](std::string_view n) { return pvGet(mc, pvLookup(n).spec); };
     EXPECT_EQ(std::get<int64_t>(get("$rs")), 486);
     EXPECT_EQ(std::get<std::string_view>(get("$rr")), "Busy Here");

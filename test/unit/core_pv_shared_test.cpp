@@ -61,8 +61,7 @@ TEST_F(PvShared, ValuesCrossProcesses) {
         if (v == nullptr || *v != 41) return false;
         // A new variable created in the child gets a slot every process agrees on.
         const int32_t mine = sharedVarSlot("from_child");
-        return sharedVarSetStr(slot, "set by the child") && mine >= 0 &&
-               sharedVarSetInt(mine, 7);
+        return sharedVarSetStr(slot, "set by the child") && mine >= 0 && sharedVarSetInt(mine, 7);
     }));
     EXPECT_EQ(std::get<std::string_view>(sharedVarGet(slot)), "set by the child");
     const int32_t fromChild = sharedVarSlot("from_child");
