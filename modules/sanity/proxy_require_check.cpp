@@ -1,6 +1,6 @@
-// Proxy-Require (RFC 3261 §20.29, §16.3 step 5... §8.2.2.3): a proxy must reject with 420 Bad
-// Extension a request requiring an option it does not support, listing every such option in
-// an Unsupported header. Kamailio lists only the first one; the RFC asks for all of them.
+// Proxy-Require (RFC 3261 §20.29, §16.3 step 5): a proxy must reject with 420 Bad Extension a
+// request requiring an option it does not support, listing those options in an Unsupported
+// header. Kamailio lists only the first one; the RFC asks for all of them.
 #include "core/sip/msg.h"
 #include "core/sip/sip_lex.h"
 #include "core/sip/token_list.h"

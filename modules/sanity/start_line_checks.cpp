@@ -1,5 +1,5 @@
-// Checks on the Request-Line: SIP version (RFC 3261 §8.2.2... §21.5.7: 505) and Request-URI
-// scheme (§8.2.2.1: 416 for a scheme the server does not understand).
+// Checks on the Request-Line: SIP version (RFC 3261 §21.5.6: 505 Version Not Supported) and
+// Request-URI scheme (§8.2.2.1, §16.3 step 2: 416 for a scheme the server does not understand).
 #include "core/sip/msg.h"
 #include "core/sip/sip_lex.h"
 #include "core/sip/uri.h"

@@ -208,8 +208,6 @@ TEST(Sanity, FailuresTheCoreCatchesFirstGetTheSameStatus) {
         std::string from, to;
         int status;
     };
-    SipRequest base = invite(router);
-    std::string text = buildRequest(uac, base);
     const Case cases[] = {
         {" SIP/2.0\r\n", " SIP/7.0\r\n", 505},  {"INVITE sip:", "INVITE nobarrier:", 416},
         {"CSeq: 1 INVITE", "CSeq: 1 BYE", 400}, {"CSeq: 1 INVITE", "CSeq: 4294967296 INVITE", 400},
