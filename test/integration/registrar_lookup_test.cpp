@@ -144,3 +144,63 @@ TEST(RegistrarLookup, RegisteredAnswersForTheRequestUri) {
 
 }  // namespace
 }  // namespace osprey::testsupport
+
+namespace osprey::testsupport {
+namespace {
+
+TEST(RegistrarLookup, UnregisterRemovesEveryBindingOfTheAor) {
+    RegRouterOptions o;
+    o.beforeLookup = R"(
+    if KSR.is_INFO() then
+        local rc = KSR.registrar.unregister("location", "sip:gus@example.com")
+        KSR.sl.send_reply(200, "rc " .. rc)
+        return
+    end
+)";
+    RegRouter r(o);
+    ASSERT_TRUE(r.start()) << r.log();
+    Registration reg(r, "gus");
+    ASSERT_EQ(reg.send("Contact: <sip:gus@192.0.2.1>, <sip:gus@192.0.2.2>\r\n")->status(), 200);
+    SipPeer uac;
+    SipRequest info;
+    info.method = "INFO";
+    info.ruri = "sip:anyone@example.com";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, info), r.port()));
+    auto resp = uac.receiveCall(info.callId);
+    ASSERT_TRUE(resp) << r.log();
+    EXPECT_EQ(resp->reason(), "rc 1");
+    EXPECT_TRUE(reg.send("")->headers("Contact").empty());
+    SipRequest again;
+    again.method = "INFO";
+    again.ruri = "sip:anyone@example.com";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, again), r.port()));
+    resp = uac.receiveCall(again.callId);
+    ASSERT_TRUE(resp) << r.log();
+    EXPECT_EQ(resp->reason(), "rc -1") << "nothing left to remove";
+}
+
+TEST(RegistrarLookup, UseDomainKeysByUserAndDomain) {
+    RegRouterOptions o;
+    o.usrlocParams = "use_domain = 1;";
+    RegRouter r(o);
+    ASSERT_TRUE(r.start()) << r.log();
+    SipPeer uas;
+    Registration reg(r, "hal");  // To: sip:hal@example.com
+    ASSERT_EQ(reg.send("Contact: <sip:hal@" + uas.hostPort() + ">\r\n")->status(), 200);
+    SipPeer uac;
+    SipRequest other;
+    other.method = "MESSAGE";
+    other.ruri = "sip:hal@other.example.org";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, other), r.port()));
+    auto nf = uac.receiveCall(other.callId);
+    ASSERT_TRUE(nf) << r.log();
+    EXPECT_EQ(nf->status(), 404) << "another domain is another AOR";
+    SipRequest same;
+    same.method = "MESSAGE";
+    same.ruri = "sip:hal@EXAMPLE.com";  // the domain compares case-insensitively
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, same), r.port()));
+    ASSERT_TRUE(uas.receiveCall(same.callId)) << r.log();
+}
+
+}  // namespace
+}  // namespace osprey::testsupport

@@ -16,15 +16,17 @@ struct RegRouterOptions {
     std::string registrarParams;  // e.g. "min_expires = 60;"
     std::string logLevel = "info";
     unsigned children = 2;
+    std::string beforeLookup;  // Lua run for non-REGISTER requests before the lookup
 };
 
-inline std::string registrarScript() {
+inline std::string registrarScript(const std::string& beforeLookup = "") {
     return R"(
 function ksr_request_route()
     if KSR.is_REGISTER() then
         if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
         return
     end
+)" + beforeLookup + R"(
     if KSR.is_OPTIONS() and KSR.registrar.registered("location") < 0 then
         KSR.sl.send_reply(404, "Not Registered")
         return
@@ -52,7 +54,7 @@ inline SipRouterOptions regRouterOptions(const RegRouterOptions& o) {
 class RegRouter {
 public:
     explicit RegRouter(RegRouterOptions o = {})
-        : router_(registrarScript(), regRouterOptions(o)) {}
+        : router_(registrarScript(o.beforeLookup), regRouterOptions(o)) {}
     bool start() { return router_.start(); }
     uint16_t port() const { return router_.port(); }
     std::string log() const { return router_.log(); }
