@@ -5,6 +5,7 @@
 // spread over the TCP workers.
 #include <gtest/gtest.h>
 #include <dirent.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 #include <chrono>
@@ -168,6 +169,33 @@ TEST(TcpTransport, IdleConnectionIsClosedAfterTheLifetime) {
     auto resp = busy.receiveMsg(3000);
     ASSERT_TRUE(resp);
     EXPECT_EQ(resp->header("Call-ID"), "busy");
+}
+
+TEST(TcpTransport, PeerThatDoesNotReadIsClosedWhenItsQueueOverflows) {
+    SipRouter router(kReplyScript, tcpOptions("tcp_conn_wq_max = 4096;\n"));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipTcpConn c(router.tcpPort());
+    ASSERT_TRUE(c.ok());
+    int small = 4096;
+    setsockopt(c.fd(), SOL_SOCKET, SO_RCVBUF, &small, sizeof small);
+    // Requests keep coming, answers are never read: the kernel buffers fill, then the queue.
+    std::string batch;
+    for (int i = 0; i < 200; ++i) batch += request(c, "flood-" + std::to_string(i), i + 1);
+    bool closed = false;
+    for (int round = 0; round < 200 && !closed; ++round) {
+        closed = !c.send(batch, 2000) ||
+                 router.process().countInLog("write queue full (tcp_conn_wq_max)") > 0;
+    }
+    EXPECT_NE(router.process().waitForLog("write queue full (tcp_conn_wq_max)", 3000),
+              std::string::npos)
+        << router.log();
+    EXPECT_TRUE(c.waitClosed(3000));
+    // The worker is free for others.
+    SipTcpConn other(router.tcpPort());
+    ASSERT_TRUE(other.send(request(other, "other")));
+    auto resp = other.receiveMsg(3000);
+    ASSERT_TRUE(resp) << router.log();
+    EXPECT_EQ(resp->header("Call-ID"), "other");
 }
 
 TEST(TcpTransport, MissingContentLengthClosesTheConnection) {
