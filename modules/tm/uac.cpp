@@ -30,6 +30,7 @@ struct Writer {
     char* p;
     size_t n = 0;
     void put(std::string_view s) {
+        if (s.empty()) return;  // an empty view may have no data pointer
         std::memcpy(p + n, s.data(), s.size());
         n += s.size();
     }
