@@ -285,6 +285,34 @@ end
     EXPECT_EQ(fallback->reason(), "Server Sanity Failure");
 }
 
+TEST(Sanity, DefaultsComeFromTheModuleParameters) {
+    SipPeer uac;
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.sanity.sanity_check_defaults() < 0 then KSR.x.exit() end
+    KSR.sl.sl_send_reply(200, "Sane")
+end
+)",
+                     withSanity("default_checks = 1024; uri_checks = 2;"));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipRequest expires = invite(router);  // 256 is not among the defaults now
+    expires.extraHeaders = "Expires: soon\r\n";
+    auto pass = ask(uac, router, expires);
+    ASSERT_TRUE(pass) << router.log();
+    EXPECT_EQ(pass->status(), 200);
+    SipRequest to = invite(router);  // uri_checks 2: From only
+    to.to = "<sip:bob@example.com:99999>";
+    auto pass2 = ask(uac, router, to);
+    ASSERT_TRUE(pass2) << router.log();
+    EXPECT_EQ(pass2->status(), 200);
+    SipRequest from = invite(router);
+    from.from = "<sip:alice@[::1>;tag=f";
+    auto resp = ask(uac, router, from);
+    ASSERT_TRUE(resp) << router.log();
+    EXPECT_EQ(resp->status(), 400);
+    EXPECT_EQ(resp->reason(), "Bad From URI");
+}
+
 TEST(Sanity, ABadProxyRequireParameterStopsTheStart) {
     SipRouter router(kSanityScript, withSanity("proxy_require = \"foo bar\";"));
     EXPECT_FALSE(router.start());
