@@ -215,15 +215,14 @@ bool modInit() {
                g_algorithm.c_str());
         return false;
     }
-    uint8_t random[32];
+    uint8_t random[36];
     if (getrandom(random, sizeof random, 0) != static_cast<ssize_t>(sizeof random)) {
         LM_ERR("auth: no random octets for the nonce secret");
         return false;
     }
-    if (g_secret.empty())
-        g_codec.setSecret({reinterpret_cast<const char*>(random), 16});
-    else
-        g_codec.setSecret(g_secret);
+    // The key itself is prepared in each child (it may need hashing, and OpenSSL is only
+    // used after fork, DESIGN §2); the random secret is drawn here so every child shares it.
+    if (g_secret.empty()) g_secret.assign(reinterpret_cast<const char*>(random), 32);
     const unsigned nc = g_nonceCount ? orderOf(g_ncArraySize, g_ncArrayOrder) : 0;
     const unsigned otn = g_oneTimeNonce ? orderOf(g_otnNo, g_otnOrder) : 0;
     if (nc != 0 || otn != 0) {
@@ -234,7 +233,7 @@ bool modInit() {
             return false;
         }
         uint32_t first;
-        std::memcpy(&first, random + 16, sizeof first);
+        std::memcpy(&first, random + 32, sizeof first);
         g_state = NonceState::create(mem, nc, otn, first);
     }
     LM_INFO("auth: nonces expire after %d s; nonce_count %s (%u slots), one_time_nonce %s",
@@ -244,6 +243,7 @@ bool modInit() {
 
 bool modChildInit(proc::Rank) {
     Hasher::local();  // OpenSSL contexts per process, after fork
+    g_codec.setSecret(g_secret);
     return true;
 }
 

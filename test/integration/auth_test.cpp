@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <map>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -432,6 +433,31 @@ TEST(Auth, HasCredentialsLooksForTheRealm) {
     EXPECT_EQ(no->reason(), "has=-1");
     EXPECT_EQ(none->reason(), "has=-1");
     EXPECT_EQ(proxy->reason(), "has=1");
+}
+
+// Every worker accepts every other worker's nonces and sees their replay state: challenges
+// and answers come from different sockets, which the kernel spreads over the workers.
+TEST(Auth, NoncesAndReplayStateAreSharedByTheWorkers) {
+    SipRouterOptions o = authOptions();
+    o.children = 3;
+    SipRouter router(authScript(), o);
+    ASSERT_TRUE(router.start()) << router.log();
+    std::vector<std::unique_ptr<Ua>> uas;
+    for (int i = 0; i < 8; ++i) uas.push_back(std::make_unique<Ua>(router));
+    Creds c;
+    for (int i = 0; i < 8; ++i) {
+        const std::string nonce = uas[i]->challenge("REGISTER");
+        ASSERT_FALSE(nonce.empty()) << router.log();
+        const std::string cred = c.value("REGISTER", nonce, 1);
+        auto ok = uas[(i + 1) % 8]->send("REGISTER", cred, "X-Report: 1\r\n");
+        ASSERT_TRUE(ok);
+        EXPECT_EQ(ok->reason(), "rc=1") << i;
+        for (int k = 2; k < 5; ++k) {
+            auto replay = uas[(i + k) % 8]->send("REGISTER", cred, "X-Report: 1\r\n");
+            ASSERT_TRUE(replay);
+            EXPECT_EQ(replay->reason(), "rc=-6") << i << "/" << k;
+        }
+    }
 }
 
 TEST(Auth, BadParametersStopTheStart) {
