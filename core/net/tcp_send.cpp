@@ -107,16 +107,18 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
         }
         if (written == total) return true;
     }
-    if (c.queue.bytes + (total - written) > tcpSettings().queueMax) {
-        c.closeRequested.store(1, std::memory_order_relaxed);
+    const bool overflow = c.queue.bytes + (total - written) > tcpSettings().queueMax;
+    if (overflow || !c.queue.append(iov, count, written, now)) {
+        // Over the limit, or part of the message went out already: the stream cannot go on.
+        if (overflow || written != 0) c.closeRequested.store(1, std::memory_order_relaxed);
         ref.guard.unlock();
-        if (oc == nullptr && !created) wakeOwner(c, owner, id);
-        return fail(peer, "write queue full (tcp_conn_wq_max), closing the connection");
-    }
-    if (!c.queue.append(iov, count, written, now)) {
-        // Part of the message went out already: the stream cannot continue.
-        if (written != 0) c.closeRequested.store(1, std::memory_order_relaxed);
-        return fail(peer, "out of shared memory for the write queue");
+        if (created) {
+            t->release(&c);  // nobody else knows it yet
+        } else if (overflow && oc == nullptr) {
+            wakeOwner(c, owner, id);
+        }
+        return fail(peer, overflow ? "write queue full (tcp_conn_wq_max), closing the connection"
+                                   : "out of shared memory for the write queue");
     }
     ref.guard.unlock();
     if (created) {
