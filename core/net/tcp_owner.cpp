@@ -372,7 +372,6 @@ void TcpOwner::sweep(int64_t now) {
 void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     OwnedConn& oc = conns_[slot];
     if (oc.fd < 0) return;
-    logClose(level, oc, why);
     epoll_ctl(epollFd_, EPOLL_CTL_DEL, oc.fd, nullptr);
     ::close(oc.fd);
     oc.fd = -1;
@@ -381,7 +380,9 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     active_[oc.activeIndex] = last;
     conns_[last].activeIndex = oc.activeIndex;
     active_.pop_back();
+    // Released before the log line: whoever reads the line finds the connection gone.
     TcpConnTable::get()->release(TcpConnTable::get()->slot(slot));
+    logClose(level, oc, why);
     oc.id = 0;
 }
 
