@@ -11,6 +11,7 @@
 
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/sip_tcp_peer.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -208,6 +209,77 @@ TEST(Rr, DoubleRecordRouteAcrossAddressFamiliesCarriesTheDialog) {
     EXPECT_FALSE(back->has("Record-Route")) << "in-dialog: not record-routed again";
     EXPECT_EQ(back->vias()[0].rfind("SIP/2.0/UDP 127.0.0.1:" + port(router.port()), 0), 0u)
         << back->text();
+}
+
+// UDP caller, TCP callee: the outgoing entry names the TCP listener with transport=tcp. The
+// callee's reply and its BYE come over the connection osprey opened; the BYE leaves over UDP
+// from the interface of our second entry, and the caller's BYE goes back over TCP.
+TEST(Rr, DoubleRecordRouteFromUdpToTcpCarriesTheDialog) {
+    SipPeer uac;
+    SipTcpListener uas;
+    ASSERT_TRUE(uac.ok() && uas.ok());
+    SipRouterOptions o = rrOptions();
+    o.tcp = true;
+    o.extra = "tcp_children = 2;\n";
+    const std::string uasContact = "sip:bob@127.0.0.1:" + port(uas.port()) + ";transport=tcp";
+    SipRouter router(dialogScript(uasContact), o);
+    ASSERT_TRUE(router.start()) << router.log();
+    const std::string tcpRr =
+        "<sip:127.0.0.1:" + port(router.tcpPort()) + ";transport=tcp;r2=on;lr>";
+    const std::string udpRr = "<sip:127.0.0.1:" + port(router.port()) + ";r2=on;lr>";
+
+    SipRequest inv;
+    inv.method = "INVITE";
+    inv.ruri = "sip:bob@example.com";
+    inv.from = "<sip:alice@example.com>;tag=alice-tag";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, inv), router.port()));
+    auto conn = uas.accept(3000);
+    ASSERT_TRUE(conn) << "osprey did not connect\n" << router.log();
+    auto req = conn->receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(req) << router.log();
+    ASSERT_EQ(req->headers("Record-Route"), (std::vector<std::string>{tcpRr, udpRr}))
+        << req->text();
+
+    ASSERT_TRUE(conn->send(answer(*req, uasContact)));
+    auto ok = uac.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(ok) << router.log();
+    const std::vector<std::string> rrSet = entries(ok->headers("Record-Route"));
+    ASSERT_EQ(rrSet, (std::vector<std::string>{tcpRr, udpRr})) << ok->text();
+
+    // Caller's BYE over UDP: both entries go, out over the existing connection.
+    SipRequest bye;
+    bye.method = "BYE";
+    bye.ruri = uasContact;
+    bye.callId = inv.callId;
+    bye.cseq = 2;
+    bye.from = inv.from;
+    bye.to = "<sip:bob@example.com>;tag=uas-tag";
+    bye.extraHeaders = reversedRoutes(rrSet);
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, bye), router.port()));
+    auto byeIn = conn->receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(byeIn) << router.log();
+    EXPECT_EQ(byeIn->method(), "BYE");
+    EXPECT_FALSE(byeIn->has("Route")) << byeIn->text();
+    EXPECT_EQ(byeIn->vias()[0].rfind("SIP/2.0/TCP 127.0.0.1:" + port(router.tcpPort()), 0), 0u)
+        << byeIn->text();
+
+    // Callee's BYE over TCP towards the caller: both entries go, out over UDP.
+    SipRequest back;
+    back.method = "BYE";
+    back.ruri = "sip:alice@" + uac.hostPort();
+    back.callId = inv.callId;
+    back.cseq = 7;
+    back.from = "<sip:bob@example.com>;tag=uas-tag";
+    back.to = inv.from;
+    back.extraHeaders = forwardRoutes(rrSet);
+    ASSERT_TRUE(conn->send(buildTcpRequest(*conn, back)));
+    auto got = uac.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(got) << router.log();
+    EXPECT_EQ(got->method(), "BYE");
+    EXPECT_EQ(got->requestUri(), back.ruri);
+    EXPECT_FALSE(got->has("Route")) << got->text();
+    EXPECT_EQ(got->vias()[0].rfind("SIP/2.0/UDP 127.0.0.1:" + port(router.port()), 0), 0u)
+        << got->text();
 }
 
 TEST(Rr, SingleInterfaceDialogRemovesTheProxyRouteAndKeepsTheNextHops) {

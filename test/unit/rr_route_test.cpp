@@ -3,9 +3,7 @@
 // validation, loose_route's decisions on Route sets (our entries found with route::isMyself,
 // double RR pairs, entries removed from multi-value lines without touching the others, strict
 // routers both ways, bad Route values), and the splice of per-copy lines after the start line.
-//
-// The module's sources are compiled into this test directly (modules are .so files the unit
-// test rules do not link).
+// The module's objects (all but rr.cpp) are linked in by the Makefile's module unit test rule.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -17,8 +15,8 @@
 #include "core/route/msg_context.h"
 #include "core/route/myself.h"
 #include "mem/pkg.h"
-#include "modules/rr/loose_route.cpp"
-#include "modules/rr/record_route.cpp"
+#include "modules/rr/loose_route.h"
+#include "modules/rr/record_route.h"
 
 namespace osprey::rr {
 namespace {
