@@ -12,8 +12,8 @@ bool BranchSet::push(const Branch& b) {
     return true;
 }
 
-bool MsgContext::appendBranch(std::string_view uri, std::string_view dstUri,
-                              std::string_view path, int q) {
+bool MsgContext::appendBranch(std::string_view uri, std::string_view dstUri, std::string_view path,
+                              int q) {
     if (uri.empty() || branches_.full() || q < -1 || q > 1000) return false;
     Branch b;
     b.uri = keep(uri);

@@ -54,8 +54,9 @@ struct Collector {
             col->items[col->n++] = f;
             return;
         }
-        Found* worst = std::min_element(col->items, col->items + kMax,
-                                        [&](const Found& a, const Found& b) { return better(b, a); });
+        Found* worst =
+            std::min_element(col->items, col->items + kMax,
+                             [&](const Found& a, const Found& b) { return better(b, a); });
         if (better(f, *worst)) *worst = f;
     }
 };
@@ -115,15 +116,15 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
     for (size_t i = 1; i < col.n; ++i) {
         const Found& f = col.items[i];
-        LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len),
-               aor.text, i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
+        LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
+               i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
         // The R-URI's Path is a Route header of the message itself, which every branch
         // copies: a branch behind the same Path needs no second one.
         const std::string_view ownPath = f.path == best.path ? std::string_view() : f.path;
         if (!mc.appendBranch(f.uri, f.path.empty() ? std::string_view() : firstPathUri(f.path),
                              ownPath, f.q)) {
-            LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried",
-                    col.n - i, static_cast<int>(aor.len), aor.text);
+            LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried", col.n - i,
+                    static_cast<int>(aor.len), aor.text);
             break;
         }
     }

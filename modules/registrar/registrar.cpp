@@ -74,8 +74,12 @@ constexpr lua::FunctionSpec kFunctions[] = {
 
 }  // namespace
 
-Settings& settings() { return g_settings; }
-const usrloc::Api* ul() { return g_ul; }
+Settings& settings() {
+    return g_settings;
+}
+const usrloc::Api* ul() {
+    return g_ul;
+}
 
 }  // namespace osprey::registrar
 

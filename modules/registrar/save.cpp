@@ -188,8 +188,9 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
 
     char receivedBuf[96];
     const int rn = snprintf(receivedBuf, sizeof receivedBuf, "sip:%s%.*s%s:%u%s",
-                            (mc.recv.src.family() == AF_INET6) ? "[" : "", static_cast<int>(mc.srcIp().size()),
-                            mc.srcIp().data(), (mc.recv.src.family() == AF_INET6) ? "]" : "", mc.recv.src.port(),
+                            (mc.recv.src.family() == AF_INET6) ? "[" : "",
+                            static_cast<int>(mc.srcIp().size()), mc.srcIp().data(),
+                            (mc.recv.src.family() == AF_INET6) ? "]" : "", mc.recv.src.port(),
                             mc.recv.proto == net::Proto::Udp   ? ""
                             : mc.recv.proto == net::Proto::Tcp ? ";transport=tcp"
                                                                : ";transport=tls");
@@ -227,9 +228,7 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
                 v->instance.size() > usrloc::kMaxInstanceLen)
                 return fail(mc, flags, kContactLen);
             // Step 6: expires param, else the Expires header, else the local default.
-            int64_t exp = v->hasExpires ? v->expires
-                          : expHdr      ? expHdr->value
-                                        : s.defaultExpires;
+            int64_t exp = v->hasExpires ? v->expires : expHdr ? expHdr->value : s.defaultExpires;
             if (exp != 0 && exp < s.minExpires) tooBrief = true;
             if (s.maxExpires > 0 && exp > s.maxExpires) exp = s.maxExpires;
             usrloc::ContactData& u = updates[n++];

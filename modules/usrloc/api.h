@@ -20,13 +20,13 @@ namespace osprey::usrloc {
 struct ContactData {
     std::string_view uri;
     std::string_view callId;
-    std::string_view path;       // Path header values, comma separated (RFC 3327)
-    std::string_view received;   // "sip:ip:port[;transport=x]" the REGISTER came from
+    std::string_view path;      // Path header values, comma separated (RFC 3327)
+    std::string_view received;  // "sip:ip:port[;transport=x]" the REGISTER came from
     std::string_view userAgent;
-    std::string_view instance;   // +sip.instance as written (RFC 5626), empty when absent
+    std::string_view instance;  // +sip.instance as written (RFC 5626), empty when absent
     uint32_t cseq = 0;
-    uint32_t regId = 0;          // 0 = none
-    int q = -1;                  // thousandths, -1 = not given
+    uint32_t regId = 0;  // 0 = none
+    int q = -1;          // thousandths, -1 = not given
     uint32_t flags = 0;
     int64_t expires = 0;       // absolute wall-clock seconds; in an update, 0 removes
     int64_t lastModified = 0;  // wall-clock milliseconds
@@ -77,6 +77,8 @@ inline int64_t nowMillis() {
     clock_gettime(CLOCK_REALTIME_COARSE, &ts);
     return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
 }
-inline int64_t nowSeconds() { return nowMillis() / 1000; }
+inline int64_t nowSeconds() {
+    return nowMillis() / 1000;
+}
 
 }  // namespace osprey::usrloc

@@ -26,9 +26,10 @@ public:
             return;
         }
         if (!failed_) {
-            LM_ERR("usrloc: cannot open database %s: %s; bindings stay in memory only (SIP "
-                   "service continues), retrying every %lld s",
-                   st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+            LM_ERR(
+                "usrloc: cannot open database %s: %s; bindings stay in memory only (SIP "
+                "service continues), retrying every %lld s",
+                st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
         }
         failed_ = true;
     }
@@ -44,8 +45,8 @@ public:
         std::string error;
         size_t written = 0;
         if (!store_.apply({buf_.data(), buf_.size()}, st_.names, &written, &error)) {
-            LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later",
-                   n, st_.dbPath.c_str(), error.c_str());
+            LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
+                   st_.dbPath.c_str(), error.c_str());
             dropped_ += n;
             store_.close();
             failed_ = true;
@@ -64,10 +65,11 @@ public:
     void reportDrops() {
         const uint64_t ringDrops = st_.ring->dropped();
         if (dropped_ == reported_ && ringDrops == reportedRing_) return;
-        LM_WARN("usrloc: %llu changes not written to %s (database unusable), %llu lost to a full "
-                "queue",
-                static_cast<unsigned long long>(dropped_), st_.dbPath.c_str(),
-                static_cast<unsigned long long>(ringDrops));
+        LM_WARN(
+            "usrloc: %llu changes not written to %s (database unusable), %llu lost to a full "
+            "queue",
+            static_cast<unsigned long long>(dropped_), st_.dbPath.c_str(),
+            static_cast<unsigned long long>(ringDrops));
         reported_ = dropped_;
         reportedRing_ = ringDrops;
     }
@@ -82,7 +84,6 @@ private:
     uint64_t reported_ = 0;
     uint64_t reportedRing_ = 0;
 };
-
 
 // Monotonic milliseconds (for intervals).
 int64_t monoMs();

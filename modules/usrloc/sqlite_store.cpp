@@ -14,7 +14,8 @@ std::string_view colText(sqlite3_stmt* st, int i) {
 }
 
 void bindText(sqlite3_stmt* st, int i, std::string_view s) {
-    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()), SQLITE_STATIC);  // the records outlive the step
+    sqlite3_bind_text(st, i, s.data(), static_cast<int>(s.size()),
+                      SQLITE_STATIC);  // the records outlive the step
 }
 
 }  // namespace
@@ -26,7 +27,9 @@ std::string sqlitePath(std::string_view dbUrl) {
     return path;
 }
 
-SqliteStore::~SqliteStore() { close(); }
+SqliteStore::~SqliteStore() {
+    close();
+}
 
 void SqliteStore::close() {
     for (sqlite3_stmt* st : upsert_) sqlite3_finalize(st);
@@ -52,8 +55,8 @@ bool SqliteStore::exec(const char* sql, std::string* error) {
 bool SqliteStore::open(const std::string& path, const std::vector<std::string>& tables,
                        std::string* error) {
     close();
-    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE,
-                        nullptr) != SQLITE_OK) {
+    if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, nullptr) !=
+        SQLITE_OK) {
         *error = lastError();
         close();
         return false;

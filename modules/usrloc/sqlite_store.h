@@ -30,8 +30,7 @@ public:
     SqliteStore& operator=(const SqliteStore&) = delete;
 
     // Opens (creating the file if needed), sets WAL and creates the tables.
-    bool open(const std::string& path, const std::vector<std::string>& tables,
-              std::string* error);
+    bool open(const std::string& path, const std::vector<std::string>& tables, std::string* error);
     bool isOpen() const { return db_ != nullptr; }
     void close();
 

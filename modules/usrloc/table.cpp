@@ -230,9 +230,10 @@ size_t dropExpired(Record* r, int64_t nowSec) {
 void queueFull(std::string_view aor) {
     static net::LogLimit limit;
     if (uint64_t skipped = 0; limit.allow(&skipped)) {
-        LM_WARN("usrloc: database queue full (db_queue_size), change for %.*s not persisted "
-                "(%llu more not logged)",
-                static_cast<int>(aor.size()), aor.data(), static_cast<unsigned long long>(skipped));
+        LM_WARN(
+            "usrloc: database queue full (db_queue_size), change for %.*s not persisted "
+            "(%llu more not logged)",
+            static_cast<int>(aor.size()), aor.data(), static_cast<unsigned long long>(skipped));
     }
 }
 
@@ -297,10 +298,18 @@ void destroyTable(Table* t) {
     mem::shmFree(t);
 }
 
-std::string_view tableName(const Table* t) { return t->name; }
-uint8_t tableIndex(const Table* t) { return t->index; }
-size_t slotCount(const Table* t) { return size_t{t->mask} + 1; }
-void setChangeRing(Table* t, ChangeRing* ring) { t->ring = ring; }
+std::string_view tableName(const Table* t) {
+    return t->name;
+}
+uint8_t tableIndex(const Table* t) {
+    return t->index;
+}
+size_t slotCount(const Table* t) {
+    return size_t{t->mask} + 1;
+}
+void setChangeRing(Table* t, ChangeRing* ring) {
+    t->ring = ring;
+}
 
 SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                      bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,

@@ -32,7 +32,9 @@ namespace {
 Settings g_settings;  // module parameters write here (addresses taken at compile time)
 }  // namespace
 
-Settings& settings() { return g_settings; }
+Settings& settings() {
+    return g_settings;
+}
 
 State& state() {
     static State s;
@@ -73,9 +75,10 @@ void loadFromDatabase(State& st) {
     SqliteStore store;
     std::string error;
     if (!store.open(st.dbPath, st.names, &error)) {
-        LM_ERR("usrloc: cannot open database %s: %s; starting with empty tables, registrations "
-               "are served from memory (SIP service continues)",
-               st.dbPath.c_str(), error.c_str());
+        LM_ERR(
+            "usrloc: cannot open database %s: %s; starting with empty tables, registrations "
+            "are served from memory (SIP service continues)",
+            st.dbPath.c_str(), error.c_str());
         return;
     }
     const int64_t now = nowSeconds();
@@ -92,14 +95,16 @@ void loadFromDatabase(State& st) {
             },
             &error);
         if (!ok) {
-            LM_ERR("usrloc: cannot load table %s from %s: %s; continuing with the %zu bindings "
-                   "read",
-                   st.names[i].c_str(), st.dbPath.c_str(), error.c_str(), n);
+            LM_ERR(
+                "usrloc: cannot load table %s from %s: %s; continuing with the %zu bindings "
+                "read",
+                st.names[i].c_str(), st.dbPath.c_str(), error.c_str(), n);
         } else {
             LM_NOTICE("usrloc: loaded %zu bindings into %s from %s", n, st.names[i].c_str(),
                       st.dbPath.c_str());
         }
-        if (failed != 0) LM_ERR("usrloc: out of shm loading %s: %zu bindings lost", st.names[i].c_str(), failed);
+        if (failed != 0)
+            LM_ERR("usrloc: out of shm loading %s: %zu bindings lost", st.names[i].c_str(), failed);
     }
 }
 
@@ -137,8 +142,8 @@ bool modInit() {
         }
     }
     for (size_t i = 0; i < st.names.size(); ++i) {
-        Table* t = createTable(st.names[i], static_cast<unsigned>(s.hashSize),
-                               static_cast<uint8_t>(i));
+        Table* t =
+            createTable(st.names[i], static_cast<unsigned>(s.hashSize), static_cast<uint8_t>(i));
         if (t == nullptr) {
             LM_ERR("usrloc: cannot allocate table %s (2^%d slots) in shm", st.names[i].c_str(),
                    s.hashSize);
@@ -234,7 +239,8 @@ int usrlocProcessMain(const proc::ChildContext&) {
             // sleep until a pusher sees writerSleeping and writes the eventfd. The flag is set
             // before the last look at the ring, so a push cannot slip between the two.
             // Write-back: pushers wake us once the ring is half full.
-            const int pause = static_cast<int>(std::max<int64_t>(0, kBatchMs - (monoMs() - lastFlush)));
+            const int pause =
+                static_cast<int>(std::max<int64_t>(0, kBatchMs - (monoMs() - lastFlush)));
             if (s.dbMode == 1 && !st.ring->empty()) {
                 timeout = std::min(timeout, pause);
             } else {
@@ -273,7 +279,6 @@ void finalFlush() {
     writer.flush();
 }
 
-
 namespace {
 
 Table* apiTable(std::string_view name) {
@@ -283,7 +288,9 @@ Table* apiTable(std::string_view name) {
     return nullptr;
 }
 
-bool apiUseDomain() { return settings().useDomain != 0; }
+bool apiUseDomain() {
+    return settings().useDomain != 0;
+}
 
 SaveStatus apiSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                    bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user) {

@@ -14,7 +14,7 @@ struct Settings {
     int hashSize = 10;  // log2 of the slot count, as Kamailio's hash_size
     int useDomain = 0;
     std::string dbUrl;
-    int dbMode = 0;         // 0 memory, 1 write-through, 2 write-back
+    int dbMode = 0;          // 0 memory, 1 write-through, 2 write-back
     int timerInterval = 60;  // s: a full expiry sweep, and the write-back flush interval
     std::string preload;     // more table names besides "location"
     int dbQueueKib = 8192;

@@ -62,11 +62,11 @@ TEST(RegistrarLookup, HighestQFirstOthersAsBranchesInQOrder) {
     ASSERT_TRUE(r.start()) << r.log();
     SipPeer low, high, mid;
     Registration reg(r, "bob");
-    ASSERT_EQ(reg.send("Contact: " + contactOf(low, "bob", ";q=0.1") + ", " +
-                       contactOf(high, "bob", ";q=0.9") + ", " + contactOf(mid, "bob", ";q=0.5") +
-                       "\r\n")
-                  ->status(),
-              200);
+    ASSERT_EQ(
+        reg.send("Contact: " + contactOf(low, "bob", ";q=0.1") + ", " +
+                 contactOf(high, "bob", ";q=0.9") + ", " + contactOf(mid, "bob", ";q=0.5") + "\r\n")
+            ->status(),
+        200);
     SipPeer uac;
     std::string callId;
     sendMessage(uac, r, "bob", &callId);
@@ -77,10 +77,10 @@ TEST(RegistrarLookup, HighestQFirstOthersAsBranchesInQOrder) {
 
     ASSERT_NE(r.process().waitForLog("registrar: lookup bob: target 2 "), std::string::npos);
     const std::string log = r.log();
-    const size_t t1 = log.find("registrar: lookup bob: target 1 sip:bob@" + mid.hostPort() +
-                               " q=500");
-    const size_t t2 = log.find("registrar: lookup bob: target 2 sip:bob@" + low.hostPort() +
-                               " q=100");
+    const size_t t1 =
+        log.find("registrar: lookup bob: target 1 sip:bob@" + mid.hostPort() + " q=500");
+    const size_t t2 =
+        log.find("registrar: lookup bob: target 2 sip:bob@" + low.hostPort() + " q=100");
     EXPECT_NE(t1, std::string::npos) << log;
     EXPECT_NE(t2, std::string::npos) << log;
 }

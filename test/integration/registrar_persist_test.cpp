@@ -3,10 +3,10 @@
 // remaining expiry is kept across the restart (and expired rows are not loaded); a corrupt or
 // unwritable database is logged and SIP service goes on from memory.
 #include <gtest/gtest.h>
+#include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
 #include <sys/wait.h>
-#include <poll.h>
 
 #include <chrono>
 #include <ctime>
@@ -56,7 +56,8 @@ bool waitRows(const std::string& db, const std::string& where, int want, int tim
 
 RegRouterOptions dbOptions(const std::string& db, int mode, const std::string& more = "") {
     RegRouterOptions o;
-    o.usrlocParams = "db_mode = " + std::to_string(mode) + "; db_url = \"sqlite://" + db + "\";" + more;
+    o.usrlocParams =
+        "db_mode = " + std::to_string(mode) + "; db_url = \"sqlite://" + db + "\";" + more;
     return o;
 }
 
@@ -79,9 +80,9 @@ TEST(RegistrarPersist, WriteThroughSurvivesKillOfTheWholeTree) {
         RegRouter r(dbOptions(db, 1));
         ASSERT_TRUE(r.start()) << r.log();
         Registration reg(r, "alice");
-        ASSERT_EQ(reg.send("Contact: <sip:alice@" + uas.hostPort() + ">\r\nExpires: 600\r\n")
-                      ->status(),
-                  200);
+        ASSERT_EQ(
+            reg.send("Contact: <sip:alice@" + uas.hostPort() + ">\r\nExpires: 600\r\n")->status(),
+            200);
         Registration gone(r, "bob");
         ASSERT_EQ(gone.send("Contact: <sip:bob@192.0.2.1>\r\nExpires: 600\r\n")->status(), 200);
         Registration removed(r, "carol");
@@ -94,10 +95,10 @@ TEST(RegistrarPersist, WriteThroughSurvivesKillOfTheWholeTree) {
     }
     // Time passes while the router is down: alice has 100 s left, bob's binding ran out.
     const long long now = static_cast<long long>(time(nullptr));
-    ASSERT_TRUE(sql(db, "UPDATE location SET expires=" + std::to_string(now + 100) +
-                            " WHERE aor='alice'"));
-    ASSERT_TRUE(sql(db, "UPDATE location SET expires=" + std::to_string(now - 5) +
-                            " WHERE aor='bob'"));
+    ASSERT_TRUE(
+        sql(db, "UPDATE location SET expires=" + std::to_string(now + 100) + " WHERE aor='alice'"));
+    ASSERT_TRUE(
+        sql(db, "UPDATE location SET expires=" + std::to_string(now - 5) + " WHERE aor='bob'"));
 
     RegRouter r(dbOptions(db, 1));
     ASSERT_TRUE(r.start()) << r.log();

@@ -56,8 +56,7 @@ TEST(RegistrarSave, ExpiresParamZeroRemovesOnlyThatContact) {
     RegRouter r;
     ASSERT_TRUE(r.start()) << r.log();
     Registration reg(r, "carol");
-    ASSERT_EQ(reg.send("Contact: <sip:carol@192.0.2.1>, <sip:carol@192.0.2.2>\r\n")->status(),
-              200);
+    ASSERT_EQ(reg.send("Contact: <sip:carol@192.0.2.1>, <sip:carol@192.0.2.2>\r\n")->status(), 200);
     auto resp = reg.send("Contact: <sip:carol@192.0.2.1>;expires=0\r\n");
     ASSERT_EQ(resp->status(), 200);
     auto c = resp->headers("Contact");
@@ -69,8 +68,7 @@ TEST(RegistrarSave, StarWithExpiresZeroRemovesAllOtherwise400) {
     RegRouter r;
     ASSERT_TRUE(r.start()) << r.log();
     Registration reg(r, "dave");
-    ASSERT_EQ(reg.send("Contact: <sip:dave@192.0.2.1>, <sip:dave@192.0.2.2>\r\n")->status(),
-              200);
+    ASSERT_EQ(reg.send("Contact: <sip:dave@192.0.2.1>, <sip:dave@192.0.2.2>\r\n")->status(), 200);
     auto bad = reg.send("Contact: *\r\nExpires: 10\r\n");
     ASSERT_TRUE(bad);
     EXPECT_EQ(bad->status(), 400) << bad->text();
@@ -145,8 +143,7 @@ TEST(RegistrarSave, MaxContactsRefusesTheExtraBindingWith503) {
     RegRouter r(o);
     ASSERT_TRUE(r.start()) << r.log();
     Registration reg(r, "hank");
-    ASSERT_EQ(reg.send("Contact: <sip:hank@192.0.2.1>, <sip:hank@192.0.2.2>\r\n")->status(),
-              200);
+    ASSERT_EQ(reg.send("Contact: <sip:hank@192.0.2.1>, <sip:hank@192.0.2.2>\r\n")->status(), 200);
     auto third = reg.send("Contact: <sip:hank@192.0.2.3>\r\n");
     ASSERT_TRUE(third);
     EXPECT_EQ(third->status(), 503) << third->text();

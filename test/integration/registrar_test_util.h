@@ -26,7 +26,8 @@ function ksr_request_route()
         if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
         return
     end
-)" + beforeLookup + R"(
+)" + beforeLookup +
+           R"(
     if KSR.is_OPTIONS() and KSR.registrar.registered("location") < 0 then
         KSR.sl.send_reply(404, "Not Registered")
         return
@@ -46,8 +47,8 @@ inline SipRouterOptions regRouterOptions(const RegRouterOptions& o) {
     so.children = o.children;
     so.logLevel = o.logLevel;
     so.modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"usrloc\"; params = { " +
-                 o.usrlocParams + " }; }, { name = \"registrar\"; params = { " +
-                 o.registrarParams + " }; }";
+                 o.usrlocParams + " }; }, { name = \"registrar\"; params = { " + o.registrarParams +
+                 " }; }";
     return so;
 }
 

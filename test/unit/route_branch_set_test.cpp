@@ -16,11 +16,12 @@ protected:
         if (!mem::pkgReady()) mem::pkgInit(4u << 20);
     }
     void SetUp() override {
-        ASSERT_TRUE(sip::parseMsg(mc.msg, "OPTIONS sip:bob@example.com SIP/2.0\r\n"
-                                          "Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
-                                          "From: <sip:a@example.com>;tag=f\r\n"
-                                          "To: <sip:bob@example.com>\r\nCall-ID: c\r\n"
-                                          "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"));
+        ASSERT_TRUE(sip::parseMsg(mc.msg,
+                                  "OPTIONS sip:bob@example.com SIP/2.0\r\n"
+                                  "Via: SIP/2.0/UDP a;branch=z9hG4bK1\r\n"
+                                  "From: <sip:a@example.com>;tag=f\r\n"
+                                  "To: <sip:bob@example.com>\r\nCall-ID: c\r\n"
+                                  "CSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n"));
     }
     void TearDown() override { mc.reset(); }
 

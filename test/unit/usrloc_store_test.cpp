@@ -7,13 +7,13 @@
 #include <string>
 #include <vector>
 
-#include "mem/shm.h"
-#include "modules/usrloc/change_ring.h"
-#include "modules/usrloc/sqlite_store.h"
 #include <stdlib.h>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include "mem/shm.h"
+#include "modules/usrloc/change_ring.h"
+#include "modules/usrloc/sqlite_store.h"
 
 namespace osprey::usrloc {
 namespace {
@@ -68,20 +68,21 @@ protected:
     std::vector<Row> loadAll(SqliteStore& s, const std::string& table, int64_t now) {
         std::vector<Row> out;
         std::string error;
-        EXPECT_TRUE(s.load(table, now,
-                           [&](std::string_view aor, const ContactData& c) {
-                               Row r;
-                               r.aor = aor;
-                               r.c = c;
-                               r.keep[0] = c.uri;
-                               r.keep[1] = c.callId;
-                               r.keep[2] = c.path;
-                               r.keep[3] = c.received;
-                               r.keep[4] = c.userAgent;
-                               r.keep[5] = c.instance;
-                               out.push_back(std::move(r));
-                           },
-                           &error))
+        EXPECT_TRUE(s.load(
+            table, now,
+            [&](std::string_view aor, const ContactData& c) {
+                Row r;
+                r.aor = aor;
+                r.c = c;
+                r.keep[0] = c.uri;
+                r.keep[1] = c.callId;
+                r.keep[2] = c.path;
+                r.keep[3] = c.received;
+                r.keep[4] = c.userAgent;
+                r.keep[5] = c.instance;
+                out.push_back(std::move(r));
+            },
+            &error))
             << error;
         return out;
     }

@@ -3,9 +3,9 @@
 // sweep, hash spread, the change ring (order, wrap-around, overflow), and shm per registration.
 #include <gtest/gtest.h>
 
-#include <ctime>
 #include <cstdio>
 #include <cstdlib>
+#include <ctime>
 #include <string>
 #include <vector>
 
@@ -52,9 +52,12 @@ protected:
 
     std::vector<std::string> uris(const std::string& aor, int64_t at = 0) {
         std::vector<std::string> out;
-        tableGet(t, aor, at ? at : now, [](void* u, const ContactData& c) {
-            static_cast<std::vector<std::string>*>(u)->emplace_back(c.uri);
-        }, &out);
+        tableGet(
+            t, aor, at ? at : now,
+            [](void* u, const ContactData& c) {
+                static_cast<std::vector<std::string>*>(u)->emplace_back(c.uri);
+            },
+            &out);
         return out;
     }
 
@@ -253,8 +256,8 @@ TEST_F(UsrlocTable, LookupCostDoesNotGrowWithTheTable) {
         ContactData c = binding("sip:u@192.0.2.1:5060", now + 3600);
         for (int i = 0; i < n; ++i) {
             snprintf(aor, sizeof aor, "user%d", i);
-            ASSERT_EQ(tableSave(tb, aor, std::span<const ContactData>(&c, 1), false, 0, false,
-                                now, nullptr, nullptr),
+            ASSERT_EQ(tableSave(tb, aor, std::span<const ContactData>(&c, 1), false, 0, false, now,
+                                nullptr, nullptr),
                       SaveStatus::Ok);
         }
     };
