@@ -42,6 +42,16 @@ bool sendReply(MsgContext& mc, int status, std::string_view reason,
     sip::SipMsg& msg = mc.msg;
     if (!msg.isRequest() || mc.lua.dropped) return false;
     if (msg.method() == sip::Method::Ack) return false;  // RFC 3261 §17.1.1.3: never answered
+    // The reply is sent when the receive batch is flushed, after the caller's buffers (a
+    // module's stack, a Lua string the collector may take) are gone: it points into the
+    // message's arena instead.
+    const size_t given = reason.size() + extraHeaders.size();
+    if (!reason.empty()) reason = mc.keep(reason);
+    if (!extraHeaders.empty()) extraHeaders = mc.keep(extraHeaders);
+    if (reason.size() + extraHeaders.size() != given) {
+        logFailure(mc, status, "out of per-message memory");
+        return false;
+    }
     sip::ReplyOptions opt;
     opt.srcIp = mc.srcIp();
     opt.srcPort = mc.recv.src.port();

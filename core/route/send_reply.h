@@ -11,6 +11,7 @@ namespace osprey::route {
 
 struct MsgContext;
 
+// reason and extraHeaders are copied (the reply leaves when the receive batch is flushed).
 // False when there is nothing to reply to (a response, an ACK, a dropped message) or the
 // reply could not be built or sent (logged).
 bool sendReply(MsgContext& mc, int status, std::string_view reason,
