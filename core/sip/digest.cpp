@@ -104,8 +104,7 @@ const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
             v = s.substr(vs, ve - vs);
         }
         if (!pick(*b, s.substr(ns, ne - ns), v) && b->isDigest) {
-            headerFail(msg, h, ParseErrc::BadParam, "'%1' given twice", ns,
-                       s.substr(ns, ne - ns));
+            headerFail(msg, h, ParseErrc::BadParam, "'%1' given twice", ns, s.substr(ns, ne - ns));
             return nullptr;
         }
         pe = ve;

@@ -174,8 +174,9 @@ int pvAuthCheck(lua::Ctx& ctx, std::string_view realm, std::string_view passwd, 
     route::MsgContext* mc = ctx.route;
     if (mc == nullptr || !mc->msg.isRequest()) return kAuthError;
     if (isAckOrCancel(mc->msg)) return kAuthOk;  // cannot be challenged (RFC 3261 §22.1)
-    const auto kind = mc->msg.method() == sip::Method::Register ? sip::HeaderKind::Authorization
-                                                                : sip::HeaderKind::ProxyAuthorization;
+    const auto kind = mc->msg.method() == sip::Method::Register
+                          ? sip::HeaderKind::Authorization
+                          : sip::HeaderKind::ProxyAuthorization;
     Credentials c;
     const int rc = authenticateKind(ctx, realm, passwd, flags, kind, mc->msg.start.methodText, &c);
     if (rc != kAuthOk || !(checks & 1)) return rc;
@@ -210,9 +211,10 @@ int hasCredentials(lua::Ctx& ctx, std::string_view realmArg) noexcept {
 
 bool modInit() {
     if (!parseOffer(g_algorithm, g_offer)) {
-        LM_ERR("auth: parameter algorithm '%s': expected MD5, SHA-256, SHA-512-256 or a "
-               "comma-separated list of them",
-               g_algorithm.c_str());
+        LM_ERR(
+            "auth: parameter algorithm '%s': expected MD5, SHA-256, SHA-512-256 or a "
+            "comma-separated list of them",
+            g_algorithm.c_str());
         return false;
     }
     uint8_t random[36];

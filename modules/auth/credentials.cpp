@@ -43,7 +43,8 @@ bool unquotedEquals(std::string_view quoted, std::string_view plain) {
 
 Found findCredentials(sip::SipMsg& msg, sip::HeaderKind k, std::string_view realm,
                       Credentials& out) {
-    for (sip::HeaderField* h = sip::findHeader(msg, k); h != nullptr; h = sip::nextHeader(msg, *h)) {
+    for (sip::HeaderField* h = sip::findHeader(msg, k); h != nullptr;
+         h = sip::nextHeader(msg, *h)) {
         const sip::AuthBody* b = sip::parseAuth(msg, *h);
         if (b == nullptr) return Found::Malformed;
         if (!b->isDigest || !unquotedEquals(b->realm, realm)) continue;
@@ -74,8 +75,7 @@ bool validateCredentials(const sip::AuthBody& b, Validated& out) {
         if (out.alg.sess) return fail("-sess algorithm without qop");
         return true;
     }
-    if (!tokenEquals(b.qop, "auth") && !tokenEquals(b.qop, "auth-int"))
-        return fail("unknown qop");
+    if (!tokenEquals(b.qop, "auth") && !tokenEquals(b.qop, "auth-int")) return fail("unknown qop");
     if (b.cnonce.empty()) return fail("qop without cnonce");
     if (b.nc.empty() || b.nc.size() > 8 || !allHex(b.nc)) return fail("bad nc");
     for (char c : b.nc) out.nc = (out.nc << 4) | static_cast<uint32_t>(hexValue(c));

@@ -10,7 +10,7 @@ namespace osprey::auth {
 namespace {
 
 struct AlgInfo {
-    std::string_view name;     // RFC 7616 §6.1 registry spelling
+    std::string_view name;  // RFC 7616 §6.1 registry spelling
     const char* opensslName;
     size_t bytes;
 };
@@ -32,7 +32,9 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-EVP_MD_CTX* evp(void* p) { return static_cast<EVP_MD_CTX*>(p); }
+EVP_MD_CTX* evp(void* p) {
+    return static_cast<EVP_MD_CTX*>(p);
+}
 
 }  // namespace
 
@@ -55,8 +57,12 @@ bool parseAlgorithm(std::string_view token, AlgorithmName& out) {
     return false;
 }
 
-std::string_view algorithmName(Algorithm a) { return kAlgs[static_cast<unsigned>(a)].name; }
-size_t hashBytes(Algorithm a) { return kAlgs[static_cast<unsigned>(a)].bytes; }
+std::string_view algorithmName(Algorithm a) {
+    return kAlgs[static_cast<unsigned>(a)].name;
+}
+size_t hashBytes(Algorithm a) {
+    return kAlgs[static_cast<unsigned>(a)].bytes;
+}
 
 Hasher& Hasher::local() {
     static Hasher h;

@@ -47,8 +47,8 @@ public:
 
 private:
     Hasher();
-    void* ctx_ = nullptr;                     // EVP_MD_CTX*
-    const void* md_[kAlgorithmCount] = {};    // EVP_MD* fetched once
+    void* ctx_ = nullptr;                   // EVP_MD_CTX*
+    const void* md_[kAlgorithmCount] = {};  // EVP_MD* fetched once
     bool ok_ = true;
 };
 

@@ -98,8 +98,7 @@ NonceCheck NonceCodec::check(std::string_view nonce, Algorithm alg, std::string_
     return NonceCheck::Ok;
 }
 
-NonceCheck NonceCodec::age(const NonceFields& f, int64_t now, uint32_t expire,
-                           uint32_t maxDrift) {
+NonceCheck NonceCodec::age(const NonceFields& f, int64_t now, uint32_t expire, uint32_t maxDrift) {
     const int64_t created = f.created;
     if (created > now + maxDrift) return NonceCheck::Future;
     if (now > created + expire) return NonceCheck::Expired;

@@ -9,8 +9,12 @@ namespace {
 
 constexpr uint8_t kMaxNc = 255;  // one octet per nonce, as Kamailio: beyond this, re-challenge
 
-uint32_t ringSize(unsigned order) { return order == 0 ? 0 : uint32_t{1} << order; }
-uint32_t ncBytesFor(unsigned order) { return (ringSize(order) + 7) & ~uint32_t{7}; }
+uint32_t ringSize(unsigned order) {
+    return order == 0 ? 0 : uint32_t{1} << order;
+}
+uint32_t ncBytesFor(unsigned order) {
+    return (ringSize(order) + 7) & ~uint32_t{7};
+}
 uint32_t otnBitsFor(unsigned order) {
     const uint32_t n = ringSize(order);
     return n == 0 ? 0 : (n < 64 ? 64 : n);
@@ -58,8 +62,8 @@ Replay NonceState::acceptNc(uint32_t nid, uint32_t nc_) {
     uint8_t seen = slot.load(std::memory_order_relaxed);
     do {
         if (nc_ <= seen) return Replay::Reused;
-    } while (!slot.compare_exchange_weak(seen, static_cast<uint8_t>(nc_),
-                                         std::memory_order_relaxed));
+    } while (
+        !slot.compare_exchange_weak(seen, static_cast<uint8_t>(nc_), std::memory_order_relaxed));
     // The slot may have been handed to a newer nonce between the age check and the swap.
     return gone(nid, ncSize_) ? Replay::Stale : Replay::Ok;
 }

@@ -87,8 +87,8 @@ int authenticate(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::st
         return logged(kAuthStaleNonce, "stale nonce", realm);
     }
     if (v.state != nullptr) {
-        const Replay r = b.qop.empty() ? v.state->acceptOnce(nf.nid)
-                                       : v.state->acceptNc(nf.nid, val.nc);
+        const Replay r =
+            b.qop.empty() ? v.state->acceptOnce(nf.nid) : v.state->acceptNc(nf.nid, val.nc);
         if (r == Replay::Stale) {
             b.staleNonce = true;
             return logged(kAuthStaleNonce, "nonce slot reused", realm);

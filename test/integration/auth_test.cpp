@@ -79,12 +79,12 @@ std::vector<Challenge> challengesOf(ReceivedMsg& resp, const std::string& name) 
         c.header = v;
         std::string s = v;
         std::string hdr = name + ": " + v;
-        std::string buf = "SIP/2.0 401 X\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n" + hdr +
-                          "\r\n\r\n";
+        std::string buf =
+            "SIP/2.0 401 X\r\nVia: SIP/2.0/UDP h;branch=z9hG4bKx\r\n" + hdr + "\r\n\r\n";
         ReceivedMsg tmp(buf);
         sip::HeaderField* h = sip::findHeader(tmp.msg(), name == "WWW-Authenticate"
-                                                              ? sip::HeaderKind::WwwAuthenticate
-                                                              : sip::HeaderKind::ProxyAuthenticate);
+                                                             ? sip::HeaderKind::WwwAuthenticate
+                                                             : sip::HeaderKind::ProxyAuthenticate);
         if (h == nullptr) continue;
         const sip::AuthBody* b = sip::parseAuth(tmp.msg(), *h);
         if (b == nullptr) continue;
@@ -111,10 +111,10 @@ struct Creds {
         snprintf(ncText, sizeof ncText, "%08x", nc);
         const std::string ha1 = hexDigest(alg, user + ":" + realm + ":" + password);
         const std::string ha2 = hexDigest(alg, method + ":" + uri);
-        const std::string resp =
-            qop.empty() ? hexDigest(alg, ha1 + ":" + nonce + ":" + ha2)
-                        : hexDigest(alg, ha1 + ":" + nonce + ":" + ncText + ":" + cnonce + ":" +
-                                             qop + ":" + ha2);
+        const std::string resp = qop.empty()
+                                     ? hexDigest(alg, ha1 + ":" + nonce + ":" + ha2)
+                                     : hexDigest(alg, ha1 + ":" + nonce + ":" + ncText + ":" +
+                                                          cnonce + ":" + qop + ":" + ha2);
         std::string v = "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" +
                         nonce + "\", uri=\"" + uri + "\", response=\"" + resp + "\"";
         if (!qop.empty())
@@ -149,8 +149,8 @@ public:
     std::string challenge(const std::string& method, Challenge* out = nullptr) {
         auto resp = send(method, "");
         if (!resp) return "";
-        auto cs = challengesOf(*resp, method == "REGISTER" ? "WWW-Authenticate"
-                                                           : "Proxy-Authenticate");
+        auto cs =
+            challengesOf(*resp, method == "REGISTER" ? "WWW-Authenticate" : "Proxy-Authenticate");
         if (cs.empty()) return "";
         if (out != nullptr) *out = cs[0];
         return cs[0].nonce;
@@ -210,8 +210,9 @@ TEST(Auth, InviteIsChallengedWith407AndProxyAuthenticate) {
     EXPECT_EQ(ok->status(), 200) << ok->text();
     // Credentials in Authorization do not count for an INVITE (pv_auth_check uses
     // Proxy-Authorization for every method but REGISTER).
-    auto wrongHeader = ua.send("INVITE", "", "Authorization: " + c.value("INVITE", cs[0].nonce, 2) +
-                                                 "\r\nX-Report: 1\r\n");
+    auto wrongHeader =
+        ua.send("INVITE", "",
+                "Authorization: " + c.value("INVITE", cs[0].nonce, 2) + "\r\nX-Report: 1\r\n");
     ASSERT_TRUE(wrongHeader);
     EXPECT_EQ(wrongHeader->reason(), "rc=-5");
 }
@@ -347,9 +348,11 @@ TEST(Auth, ConsumedCredentialsAreNotForwarded) {
     SipRequest r;
     r.method = "INVITE";
     r.ruri = "sip:bob@example.com";
-    r.extraHeaders = "Proxy-Authorization: Digest username=\"x\", realm=\"upstream.net\", "
-                     "nonce=\"n\", uri=\"sip:u\", response=\"00\"\r\n"
-                     "Proxy-Authorization: " + c.value("INVITE", nonce, 1) + "\r\n";
+    r.extraHeaders =
+        "Proxy-Authorization: Digest username=\"x\", realm=\"upstream.net\", "
+        "nonce=\"n\", uri=\"sip:u\", response=\"00\"\r\n"
+        "Proxy-Authorization: " +
+        c.value("INVITE", nonce, 1) + "\r\n";
     ASSERT_TRUE(ua.peer_.sendTo(buildRequest(ua.peer_, r), router.port()));
     auto fwd = uas.receiveCall(r.callId, 3000);
     ASSERT_TRUE(fwd) << router.log();

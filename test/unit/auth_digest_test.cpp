@@ -27,7 +27,9 @@ void* countingRealloc(void* p, size_t n, const char*, int) {
     ++g_cryptoAllocs;
     return std::realloc(p, n);
 }
-void countingFree(void* p, const char*, int) { std::free(p); }
+void countingFree(void* p, const char*, int) {
+    std::free(p);
+}
 [[maybe_unused]] const bool kCounting =
     CRYPTO_set_mem_functions(countingMalloc, countingRealloc, countingFree) == 1;
 
@@ -135,8 +137,8 @@ TEST(AuthDigest, NoQopAndSessAndAuthInt) {
     const std::string sha1 = hash(Algorithm::Sha256, "bob:biloxi.com:zanzibar");
     const std::string sess =
         hash(Algorithm::Sha256, sha1 + ":dcd98b7102dd2f0e8b11d0f600bfb0c093:c");
-    const std::string ha2i = hash(Algorithm::Sha256, "REGISTER:sip:bob@biloxi.com:" +
-                                                         hash(Algorithm::Sha256, "v=0\r\n"));
+    const std::string ha2i = hash(
+        Algorithm::Sha256, "REGISTER:sip:bob@biloxi.com:" + hash(Algorithm::Sha256, "v=0\r\n"));
     EXPECT_EQ(respond(in, "zanzibar"),
               hash(Algorithm::Sha256,
                    sess + ":dcd98b7102dd2f0e8b11d0f600bfb0c093:0000000a:c:auth-int:" + ha2i));

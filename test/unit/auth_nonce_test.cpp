@@ -26,7 +26,8 @@ TEST(AuthNonce, RoundTripAndFormat) {
     c.setSecret("s3cret");
     const std::string n = makeNonce(c, 1700000000, 42);
     ASSERT_EQ(n.size(), 32u);
-    for (char ch : n) EXPECT_TRUE(isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
+    for (char ch : n)
+        EXPECT_TRUE(isalnum(static_cast<unsigned char>(ch)) || ch == '-' || ch == '_');
     NonceFields f;
     ASSERT_EQ(c.check(n, Algorithm::Md5, "example.com", f), NonceCheck::Ok);
     EXPECT_EQ(f.created, 1700000000u);

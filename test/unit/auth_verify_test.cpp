@@ -43,7 +43,8 @@ struct Client {
     std::string response(const std::string& nonce, const std::string& nc) const {
         const std::string ha2 = h(alg.c_str(), method + ":" + uri);
         if (qop.empty()) return h(alg.c_str(), ha1() + ":" + nonce + ":" + ha2);
-        return h(alg.c_str(), ha1() + ":" + nonce + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2);
+        return h(alg.c_str(),
+                 ha1() + ":" + nonce + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2);
     }
     std::string header(const std::string& nonce, const std::string& nc,
                        const std::string& response) const {
@@ -57,12 +58,13 @@ struct Client {
 
 struct Request {
     explicit Request(const std::string& method, const std::string& extra) {
-        text = method + " sip:example.com SIP/2.0\r\n"
-                        "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
-                        "From: <sip:alice@example.com>;tag=1\r\n"
-                        "To: <sip:alice@example.com>\r\n"
-                        "Call-ID: c1\r\nCSeq: 1 " + method + "\r\n" + extra +
-               "Content-Length: 0\r\n\r\n";
+        text = method +
+               " sip:example.com SIP/2.0\r\n"
+               "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
+               "From: <sip:alice@example.com>;tag=1\r\n"
+               "To: <sip:alice@example.com>\r\n"
+               "Call-ID: c1\r\nCSeq: 1 " +
+               method + "\r\n" + extra + "Content-Length: 0\r\n\r\n";
         parsed = sip::parseMsg(msg, text);
     }
     std::string text;
@@ -90,13 +92,12 @@ protected:
     int check(const std::string& method, const std::string& hdr, int64_t now = kNow,
               std::string_view passwd = "secret", int flags = 0) {
         const bool reg = method == "REGISTER";
-        Request r(method, std::string(reg ? "Authorization: " : "Proxy-Authorization: ") + hdr +
-                              "\r\n");
+        Request r(method,
+                  std::string(reg ? "Authorization: " : "Proxy-Authorization: ") + hdr + "\r\n");
         EXPECT_TRUE(r.parsed);
-        return authenticate(v, r.msg,
-                            reg ? sip::HeaderKind::Authorization
-                                : sip::HeaderKind::ProxyAuthorization,
-                            "example.com", passwd, flags, method, now);
+        return authenticate(
+            v, r.msg, reg ? sip::HeaderKind::Authorization : sip::HeaderKind::ProxyAuthorization,
+            "example.com", passwd, flags, method, now);
     }
     static constexpr int64_t kNow = 1700000000;
     NonceCodec codec;
@@ -124,8 +125,8 @@ TEST_F(AuthVerify, CorrectResponseWrongPasswordAndReplay) {
               kAuthNonceReused)
         << "a failed attempt spends the nonce (Kamailio without flag 32)";
     const std::string n3 = nonce();
-    EXPECT_EQ(check("REGISTER", wrong.header(n3, "00000001", wrong.response(n3, "00000001")),
-                    kNow, "secret", kFlagKeepNcOnFailure),
+    EXPECT_EQ(check("REGISTER", wrong.header(n3, "00000001", wrong.response(n3, "00000001")), kNow,
+                    "secret", kFlagKeepNcOnFailure),
               kAuthInvalidPassword);
     EXPECT_EQ(check("REGISTER", c.header(n3, "00000002", c.response(n3, "00000002"))), kAuthOk);
 }
@@ -148,9 +149,9 @@ TEST_F(AuthVerify, StaleWhenExpiredFromTheFutureOrForeign) {
     // ... but not for a wrong password: stale=true only when the response was right.
     Client wrong = c;
     wrong.password = "x";
-    EXPECT_EQ(check("REGISTER",
-                    wrong.header(foreign, "00000001", wrong.response(foreign, "00000001"))),
-              kAuthInvalidPassword);
+    EXPECT_EQ(
+        check("REGISTER", wrong.header(foreign, "00000001", wrong.response(foreign, "00000001"))),
+        kAuthInvalidPassword);
 }
 
 TEST_F(AuthVerify, Sha256AndAlgorithmBinding) {
@@ -158,10 +159,11 @@ TEST_F(AuthVerify, Sha256AndAlgorithmBinding) {
     c.alg = "SHA256";
     c.algParam = "SHA-256";
     const std::string n = nonce(Algorithm::Sha256);
-    EXPECT_EQ(check("INVITE", [&] {
-                  c.method = "INVITE";
-                  return c.header(n, "00000001", c.response(n, "00000001"));
-              }()),
+    EXPECT_EQ(check("INVITE",
+                    [&] {
+                        c.method = "INVITE";
+                        return c.header(n, "00000001", c.response(n, "00000001"));
+                    }()),
               kAuthOk);
     // An MD5 nonce answered with SHA-256 (or the reverse) is not the challenge we sent.
     const std::string md5Nonce = nonce(Algorithm::Md5);
@@ -180,8 +182,8 @@ TEST_F(AuthVerify, NoQopUsesOneTimeNonces) {
 TEST_F(AuthVerify, Ha1Password) {
     Client c;
     const std::string n = nonce();
-    EXPECT_EQ(check("REGISTER", c.header(n, "00000001", c.response(n, "00000001")), kNow,
-                    c.ha1(), kFlagPasswordIsHa1),
+    EXPECT_EQ(check("REGISTER", c.header(n, "00000001", c.response(n, "00000001")), kNow, c.ha1(),
+                    kFlagPasswordIsHa1),
               kAuthOk);
     std::string upper = c.ha1();
     for (char& ch : upper) ch = static_cast<char>(toupper(ch));
@@ -200,8 +202,8 @@ TEST_F(AuthVerify, NoCredentialsForRealmAndMalformed) {
     elsewhere.realm = "other.org";
     EXPECT_EQ(check("REGISTER", elsewhere.header(n, "00000001", "0")), kAuthNoCredentials);
     Request none("REGISTER", "");
-    EXPECT_EQ(authenticate(v, none.msg, sip::HeaderKind::Authorization, "example.com", "secret",
-                           0, "REGISTER", kNow),
+    EXPECT_EQ(authenticate(v, none.msg, sip::HeaderKind::Authorization, "example.com", "secret", 0,
+                           "REGISTER", kNow),
               kAuthNoCredentials);
     const std::string good = c.response(n, "00000001");
     const std::string realm = "realm=\"example.com\"";
@@ -223,8 +225,10 @@ TEST_F(AuthVerify, NoCredentialsForRealmAndMalformed) {
                  "\", uri=\"sip:example.com\", response=\"" + good + "\", algorithm=SHA-1",
              "Digest " + realm + ", username=\"alice\", nonce=\"" + n +
                  "\", uri=\"sip:example.com\", response=\"xyz\"",
-             "Digest " + realm + ", username=\"alice\", nonce=\"not-our-nonce\", uri=\"sip:e\", "
-                                 "response=\"" + good + "\"",
+             "Digest " + realm +
+                 ", username=\"alice\", nonce=\"not-our-nonce\", uri=\"sip:e\", "
+                 "response=\"" +
+                 good + "\"",
              "Digest " + realm + ", username=\"alice\", userhash=true, nonce=\"" + n +
                  "\", uri=\"sip:example.com\", response=\"" + good + "\"",
              "Digest " + realm + ", " + realm,
@@ -234,8 +238,8 @@ TEST_F(AuthVerify, NoCredentialsForRealmAndMalformed) {
     }
     // A huge username is hashed like any other (the response was for "alice": wrong).
     EXPECT_EQ(check("REGISTER", "Digest " + realm + ", username=\"" + std::string(30000, 'a') +
-                                    "\", nonce=\"" + n + "\", uri=\"sip:example.com\", response=\"" +
-                                    good + "\""),
+                                    "\", nonce=\"" + n +
+                                    "\", uri=\"sip:example.com\", response=\"" + good + "\""),
               kAuthInvalidPassword);
     // A mangled response is a wrong password, not an error.
     std::string flipped = good;
@@ -247,11 +251,12 @@ TEST_F(AuthVerify, PicksTheCredentialsOfTheRealmAmongSeveral) {
     Client c;
     c.method = "INVITE";
     const std::string n = nonce();
-    Request r("INVITE", "Proxy-Authorization: Digest username=\"x\", realm=\"upstream.net\", "
-                        "nonce=\"n\", uri=\"sip:u\", response=\"00\"\r\n"
-                        "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"
-                        "Proxy-Authorization: " +
-                            c.header(n, "00000001", c.response(n, "00000001")) + "\r\n");
+    Request r("INVITE",
+              "Proxy-Authorization: Digest username=\"x\", realm=\"upstream.net\", "
+              "nonce=\"n\", uri=\"sip:u\", response=\"00\"\r\n"
+              "Proxy-Authorization: Basic QWxhZGRpbjpvcGVuIHNlc2FtZQ==\r\n"
+              "Proxy-Authorization: " +
+                  c.header(n, "00000001", c.response(n, "00000001")) + "\r\n");
     ASSERT_TRUE(r.parsed);
     Credentials found;
     EXPECT_EQ(authenticate(v, r.msg, sip::HeaderKind::ProxyAuthorization, "example.com", "secret",
@@ -266,8 +271,8 @@ TEST_F(AuthVerify, IdentityCheck) {
     Client c;
     c.user = "mallory";
     const std::string n = nonce();
-    Request r("REGISTER", "Authorization: " + c.header(n, "00000001", c.response(n, "00000001")) +
-                              "\r\n");
+    Request r("REGISTER",
+              "Authorization: " + c.header(n, "00000001", c.response(n, "00000001")) + "\r\n");
     Credentials found;
     ASSERT_EQ(authenticate(v, r.msg, sip::HeaderKind::Authorization, "example.com", "secret", 0,
                            "REGISTER", kNow, &found),
