@@ -87,8 +87,8 @@ private:
         for (int k = 0; k < kAcceptsPerWake; ++k) {
             sockaddr_storage ss{};
             socklen_t sl = sizeof ss;
-            const int fd = accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &sl,
-                                   SOCK_NONBLOCK | SOCK_CLOEXEC);
+            const int fd =
+                accept4(lfd, reinterpret_cast<sockaddr*>(&ss), &sl, SOCK_NONBLOCK | SOCK_CLOEXEC);
             if (fd < 0) {
                 if (errno == EINTR || errno == ECONNABORTED) continue;
                 if (errno == EAGAIN || errno == EWOULDBLOCK) return;

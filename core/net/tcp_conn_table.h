@@ -43,7 +43,7 @@ struct TcpConn {
     uint16_t gen = 0;
     std::atomic<uint8_t> wakePending{0};     // a wake-up is on its way to the owner
     std::atomic<uint8_t> closeRequested{0};  // someone asked the owner to close it
-    SockAddr peer;          // fixed while the connection is in use
+    SockAddr peer;                           // fixed while the connection is in use
     uint32_t addrNext = 0;  // slot + 1 of the next connection in the same bucket, 0 at the end
     uint32_t freeNext = 0;
     WriteQueue queue;

@@ -29,10 +29,11 @@ uint64_t raiseFdLimit(uint64_t wanted) {
         }
     }
     if (rl.rlim_cur != RLIM_INFINITY && rl.rlim_cur < wanted) {
-        LM_WARN("open files limited to %lu (hard limit %lu), below the %lu that "
-                "tcp_max_connections needs: raise it (ulimit -n) or expect refused connections",
-                static_cast<unsigned long>(rl.rlim_cur), static_cast<unsigned long>(rl.rlim_max),
-                static_cast<unsigned long>(wanted));
+        LM_WARN(
+            "open files limited to %lu (hard limit %lu), below the %lu that "
+            "tcp_max_connections needs: raise it (ulimit -n) or expect refused connections",
+            static_cast<unsigned long>(rl.rlim_cur), static_cast<unsigned long>(rl.rlim_max),
+            static_cast<unsigned long>(wanted));
     }
     return rl.rlim_cur;
 }

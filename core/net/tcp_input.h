@@ -54,7 +54,7 @@ public:
 
 private:
     bool keep(const char* data, size_t len);  // the unframed tail of a scratch read
-    void compact(size_t consumed);             // drops framed octets from the kept buffer
+    void compact(size_t consumed);            // drops framed octets from the kept buffer
 
     sip::StreamFramer framer_;
     char* scratch_ = nullptr;  // target() handed out the scratch buffer

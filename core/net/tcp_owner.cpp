@@ -182,8 +182,7 @@ void TcpOwner::startConnect(uint32_t id) {
             local.setPort(0);
             if (bind(fd, &local.u.sa, local.len) != 0) err = errno;
         }
-        if (err == 0 && connect(fd, &peer.u.sa, peer.len) != 0 && errno != EINPROGRESS)
-            err = errno;
+        if (err == 0 && connect(fd, &peer.u.sa, peer.len) != 0 && errno != EINPROGRESS) err = errno;
     }
     if (err != 0) {
         if (fd >= 0) ::close(fd);

@@ -73,8 +73,8 @@ private:
     TcpSettings settings_;
     std::unique_ptr<OwnedConn[]> conns_;  // by slot, allocated at start
     uint32_t capacity_ = 0;
-    std::vector<uint32_t> active_;        // slots owned now
-    std::vector<char> scratch_;           // every read without a pending message lands here
+    std::vector<uint32_t> active_;  // slots owned now
+    std::vector<char> scratch_;     // every read without a pending message lands here
 };
 
 // This process's owner (TCP workers), or nullptr.

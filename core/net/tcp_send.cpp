@@ -29,8 +29,8 @@ bool fail(const SockAddr& to, const char* why, int err = 0) {
     static LogLimit limit;
     uint64_t skipped = 0;
     if (limit.allow(&skipped)) {
-        LM_NOTICE("cannot send over TCP to %s: %s%s%s (%lu more not logged)",
-                  toString(to).c_str(), why, err != 0 ? ": " : "", err != 0 ? strerror(err) : "",
+        LM_NOTICE("cannot send over TCP to %s: %s%s%s (%lu more not logged)", toString(to).c_str(),
+                  why, err != 0 ? ": " : "", err != 0 ? strerror(err) : "",
                   static_cast<unsigned long>(skipped));
     }
     return false;

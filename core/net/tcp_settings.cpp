@@ -7,9 +7,9 @@ namespace {
 
 struct Declare {
     Declare() {
-        for (const char* name : {"tcp_max_connections", "tcp_max_msg_size",
-                                 "tcp_connection_lifetime", "tcp_connect_timeout",
-                                 "tcp_send_timeout", "tcp_conn_wq_max"}) {
+        for (const char* name :
+             {"tcp_max_connections", "tcp_max_msg_size", "tcp_connection_lifetime",
+              "tcp_connect_timeout", "tcp_send_timeout", "tcp_conn_wq_max"}) {
             config::declareSetting(name, config::ParamType::Int);
         }
     }
@@ -27,8 +27,8 @@ bool intSetting(const config::Config& cfg, const char* name, int64_t lo, int64_t
     }
     const int64_t v = std::get<int64_t>(p->value);
     if (v < lo || v > hi) {
-        *error = p->where.text() + ": " + name + " = " + std::to_string(v) +
-                 " is out of range (" + std::to_string(lo) + ".." + std::to_string(hi) + ")";
+        *error = p->where.text() + ": " + name + " = " + std::to_string(v) + " is out of range (" +
+                 std::to_string(lo) + ".." + std::to_string(hi) + ")";
         return false;
     }
     *out = v;
@@ -57,8 +57,8 @@ bool loadTcpSettings(const config::Config& cfg, TcpSettings* out, std::string* e
     if (!intSetting(cfg, "tcp_max_connections", 16, 1 << 20, s.maxConnections, &v, error))
         return false;
     s.maxConnections = static_cast<uint32_t>(v);
-    if (!intSetting(cfg, "tcp_max_msg_size", 1024, 16 << 20, static_cast<int64_t>(s.maxMessage),
-                    &v, error))
+    if (!intSetting(cfg, "tcp_max_msg_size", 1024, 16 << 20, static_cast<int64_t>(s.maxMessage), &v,
+                    error))
         return false;
     s.maxMessage = static_cast<size_t>(v);
     if (!intSetting(cfg, "tcp_connection_lifetime", 1, 86400 * 365, 120, &v, error)) return false;

@@ -30,8 +30,8 @@ enum class FlushResult : uint8_t {
 struct WriteQueue {
     WqChunk* head = nullptr;
     WqChunk* tail = nullptr;
-    size_t bytes = 0;             // octets not yet written
-    int64_t stalledSinceMs = 0;   // when the queue last went from empty to not, or last progress
+    size_t bytes = 0;            // octets not yet written
+    int64_t stalledSinceMs = 0;  // when the queue last went from empty to not, or last progress
 
     bool empty() const { return head == nullptr; }
 

@@ -48,10 +48,10 @@ TEST(TcpForward, TcpCallerToUdpCalleeAndTheReplyBackOverTheConnection) {
         ASSERT_TRUE(req) << router.log();
         std::vector<std::string> vias = req->vias();
         ASSERT_EQ(vias.size(), 2u) << req->text();
-        EXPECT_EQ(vias[0].rfind("SIP/2.0/UDP 127.0.0.1:" + std::to_string(router.port()) +
-                                    ";branch=z9hG4bK",
-                                0),
-                  0u)
+        EXPECT_EQ(
+            vias[0].rfind(
+                "SIP/2.0/UDP 127.0.0.1:" + std::to_string(router.port()) + ";branch=z9hG4bK", 0),
+            0u)
             << vias[0];
         EXPECT_EQ(req->viaParam(1, "received"), "127.0.0.1");
         EXPECT_TRUE(req->viaParam(1, "i").has_value()) << "the connection id: " << vias[1];
@@ -85,10 +85,10 @@ TEST(TcpForward, UdpCallerToTcpCalleeOverOneOutgoingConnection) {
         ASSERT_TRUE(req) << router.log();
         std::vector<std::string> vias = req->vias();
         ASSERT_EQ(vias.size(), 2u);
-        EXPECT_EQ(vias[0].rfind("SIP/2.0/TCP 127.0.0.1:" + std::to_string(router.tcpPort()) +
-                                    ";branch=z9hG4bK",
-                                0),
-                  0u)
+        EXPECT_EQ(
+            vias[0].rfind(
+                "SIP/2.0/TCP 127.0.0.1:" + std::to_string(router.tcpPort()) + ";branch=z9hG4bK", 0),
+            0u)
             << vias[0];
         EXPECT_EQ(req->viaParam(1, "rport"), std::to_string(caller.port()));
         // The callee answers over the connection osprey opened; a TCP worker routes it.

@@ -65,8 +65,7 @@ end
         }
         for (int i = 0; i < kConnections; ++i) {
             auto resp = conns[i]->receiveMsg(5000);
-            ASSERT_TRUE(resp) << "round " << round << " connection " << i << "\n"
-                              << router.log();
+            ASSERT_TRUE(resp) << "round " << round << " connection " << i << "\n" << router.log();
             EXPECT_EQ(resp->header("Call-ID"), callIds[i]);
         }
     }

@@ -21,7 +21,7 @@ int64_t nowMs() {
 }
 
 TEST(TcpShutdown, SigtermWithOpenConnectionsLeavesNothingBehind) {
-    becomeSubreaper();  // an orphan would become ours, so we would see it
+    becomeSubreaper();   // an orphan would become ours, so we would see it
     SipTcpListener uas;  // an outgoing connection too
     SipRouterOptions o;
     o.tcp = true;
@@ -29,7 +29,8 @@ TEST(TcpShutdown, SigtermWithOpenConnectionsLeavesNothingBehind) {
     SipRouter router(R"(
 function ksr_request_route()
     if KSR.is_method("MESSAGE") then
-        KSR.setdsturi("sip:127.0.0.1:)" + std::to_string(uas.port()) +
+        KSR.setdsturi("sip:127.0.0.1:)" +
+                         std::to_string(uas.port()) +
                          R"(;transport=tcp")
         KSR.forward()
         return
@@ -70,10 +71,12 @@ end
     EXPECT_LT(took, 1000) << "every process stops within the second";
     EXPECT_EQ(router.log().find("killing it"), std::string::npos) << router.log();
     for (int k : kids) {
-        EXPECT_TRUE(pollUntil([&] {
-            reapIfExited(k);
-            return !processAlive(k);
-        }, 2000))
+        EXPECT_TRUE(pollUntil(
+            [&] {
+                reapIfExited(k);
+                return !processAlive(k);
+            },
+            2000))
             << "orphan " << k;
     }
     for (auto& c : conns) EXPECT_TRUE(c->waitClosed(2000));

@@ -3,8 +3,8 @@
 // message split byte by byte, CRLF keep-alive ping answered with a pong), the size limit and
 // the idle timeout closing connections, answers in order, IPv6, and connections from one peer
 // spread over the TCP workers.
-#include <gtest/gtest.h>
 #include <dirent.h>
+#include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
@@ -203,8 +203,9 @@ TEST(TcpTransport, MissingContentLengthClosesTheConnection) {
     ASSERT_TRUE(router.start()) << router.log();
     SipTcpConn c(router.tcpPort());
     ASSERT_TRUE(c.ok());
-    ASSERT_TRUE(c.send("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;"
-                       "branch=z9hG4bK1\r\nCall-ID: x\r\n\r\n"));
+    ASSERT_TRUE(
+        c.send("OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/TCP 127.0.0.1:1;"
+               "branch=z9hG4bK1\r\nCall-ID: x\r\n\r\n"));
     EXPECT_TRUE(c.waitClosed(3000));
     EXPECT_NE(router.process().waitForLog("Content-Length"), std::string::npos) << router.log();
 }

@@ -213,8 +213,8 @@ std::unique_ptr<SipTcpConn> SipTcpListener::accept(int timeoutMs) {
 
 std::string buildTcpRequest(const SipTcpConn& from, SipRequest& r) {
     if (r.via.empty()) {
-        r.via = "SIP/2.0/TCP " + from.localHostPort() + ";branch=" + uniqueToken("z9hG4bK") +
-                ";rport";
+        r.via =
+            "SIP/2.0/TCP " + from.localHostPort() + ";branch=" + uniqueToken("z9hG4bK") + ";rport";
     }
     static SipPeer unused;  // buildRequest's default Via needs one; ours is set above
     return buildRequest(unused, r);

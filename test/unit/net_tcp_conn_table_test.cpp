@@ -127,9 +127,9 @@ TEST_F(ConnTable, ClosingConnectionsAreNotFoundByAddress) {
 
 TEST_F(ConnTable, NewConnectionsSpreadOverWorkers) {
     for (uint16_t i = 0; i < 7; ++i) {
-        ASSERT_NE(t->alloc(addr("10.0.0.2", i + 1), 0, t->leastLoadedWorker(), ConnState::Open,
-                           false),
-                  nullptr);
+        ASSERT_NE(
+            t->alloc(addr("10.0.0.2", i + 1), 0, t->leastLoadedWorker(), ConnState::Open, false),
+            nullptr);
     }
     // 7 connections over 3 workers: 3, 2, 2 in some order.
     uint32_t most = 0, least = 100;
