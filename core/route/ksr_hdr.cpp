@@ -16,6 +16,7 @@
 #include "core/log/log.h"
 #include "core/lua/builtin_exports.h"
 #include "core/lua/export.h"
+#include "core/lua/script_location.h"
 #include "core/module/module_export.h"
 #include "core/route/msg_context.h"
 #include "core/sip/builder.h"
@@ -81,7 +82,10 @@ int addLines(lua::Ctx& ctx, std::string_view text, Where where, std::string_view
     Line lines[kMaxLines];
     int n = 0;
     if (!splitLines(text, lines, &n)) {
-        LM_ERR("hdr: not a header line: '%.*s'", static_cast<int>(text.size()), text.data());
+        char where[96];
+        LM_ERR("%s: KSR.hdr: not a header line: '%.*s'",
+               lua::scriptLocation(where, sizeof where).data(), static_cast<int>(text.size()),
+               text.data());
         return -1;
     }
     sip::SipMsg& msg = mc->msg;
@@ -116,8 +120,11 @@ int addLines(lua::Ctx& ctx, std::string_view text, Where where, std::string_view
                 break;
         }
         if (e != sip::BuildError::Ok) {
-            LM_ERR("hdr: cannot add '%.*s': %s", static_cast<int>(lines[i].name.size()),
-                   lines[i].name.data(), sip::buildErrorText(e));
+            char where[96];
+            LM_ERR("%s: KSR.hdr: cannot add '%.*s': %s",
+                   lua::scriptLocation(where, sizeof where).data(),
+                   static_cast<int>(lines[i].name.size()), lines[i].name.data(),
+                   sip::buildErrorText(e));
             return -1;
         }
     }

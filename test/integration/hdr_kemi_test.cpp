@@ -150,6 +150,9 @@ end
     EXPECT_EQ(req->header("X-Results"), "-1-1-1-1-1-1");
     EXPECT_FALSE(req->has("X-A"));
     EXPECT_FALSE(req->has("X-C"));
+    EXPECT_NE(router.process().waitForLog("route.lua:4: KSR.hdr: not a header line: 'no colon"),
+              std::string::npos)
+        << router.log();
 }
 
 }  // namespace
