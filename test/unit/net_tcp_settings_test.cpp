@@ -36,10 +36,11 @@ TEST(TcpSettings, DefaultsFollowKamailio) {
 TEST(TcpSettings, ExplicitValuesInTheirUnits) {
     TcpSettings s;
     std::string error;
-    ASSERT_TRUE(load("children = 3;\ntcp_children = 5;\ntcp_max_connections = 10000;\n"
-                     "tcp_max_msg_size = 4096;\ntcp_connection_lifetime = 30;\n"
-                     "tcp_connect_timeout = 2;\ntcp_send_timeout = 3;\ntcp_conn_wq_max = 8192;\n",
-                     &s, &error))
+    ASSERT_TRUE(
+        load("children = 3;\ntcp_children = 5;\ntcp_max_connections = 10000;\n"
+             "tcp_max_msg_size = 4096;\ntcp_connection_lifetime = 30;\n"
+             "tcp_connect_timeout = 2;\ntcp_send_timeout = 3;\ntcp_conn_wq_max = 8192;\n",
+             &s, &error))
         << error;
     EXPECT_EQ(s.workers, 5u);
     EXPECT_EQ(s.maxConnections, 10000u);
