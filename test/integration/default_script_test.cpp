@@ -179,10 +179,8 @@ TEST(DefaultScript, StatefulRegistrarSavesAndRoutesToTheContact) {
     EXPECT_EQ(nf->status(), 404);
 }
 
-// Known gap (tm/rr): KSR.rr.record_route() before KSR.tm.t_relay() adds no Record-Route to
-// the relayed copy (the stateless forward() path adds it). Enable once tm applies rr's
-// per-copy Record-Route.
-TEST(DefaultScript, DISABLED_StatefulInviteIsRecordRouted) {
+// rr's per-copy Record-Route reaches tm's branches as it does the stateless forward().
+TEST(DefaultScript, StatefulInviteIsRecordRouted) {
     SipPeer uac, uas;
     SipRouterOptions o;
     o.modules = std::string(kStatelessModules) + ", { name = \"tm\"; }, { name = \"tmx\"; }";
