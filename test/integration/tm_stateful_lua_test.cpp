@@ -1,5 +1,5 @@
 // The benchmark's KEMI script (bench/kamailio/stateful.lua, copied unchanged into
-// test/data/tm/) on the real osprey: an OPTIONS transaction and an INVITE call (100 Trying,
+// scripts/bench/) on the real osprey: an OPTIONS transaction and an INVITE call (100 Trying,
 // 180, 200, ACK and BYE routed by the Record-Route the script adds) against a UAS on
 // 127.0.0.1:5090, the address the script hard-codes. The test is skipped when that port stays
 // taken (a benchmark running on the machine).
@@ -70,7 +70,7 @@ private:
 };
 
 std::string readScript() {
-    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/test/data/tm/stateful.lua");
+    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/stateful.lua");
     std::stringstream ss;
     ss << in.rdbuf();
     return ss.str();
