@@ -35,6 +35,7 @@ struct Cell;
 struct Branch {
     timer::TimerNode retr;  // A / E: retransmission of the request (UDP)
     timer::TimerNode fr;    // B / F (fr_timer), C (fr_inv_timer once a provisional came)
+    timer::TimerNode cancelTimer;  // our CANCEL: its E (UDP) and F, then the branch gives up
     Cell* cell = nullptr;
     net::Destination dest;
     iovec iov{};  // the request as sent: a deferred send keeps a pointer to it until the flush
@@ -42,6 +43,8 @@ struct Branch {
     uint32_t replyLen = 0;
     uint32_t reqLen = 0;  // the request as sent follows this header
     uint32_t retrInterval = 0;
+    uint32_t cancelInterval = 0;  // timer E of the CANCEL; 0: no more retransmissions
+    uint32_t cancelLeft = 0;      // ms until its timer F (64*T1 after it was sent)
     Piece ruri;   // in the request as sent
     Piece via;    // our Via line, CRLF included
     uint16_t status = 0;  // last status received; 408 for a local timeout
@@ -49,6 +52,7 @@ struct Branch {
     bool final = false;
     bool cancelPending = false;  // CANCEL to send when the first provisional arrives
     bool cancelSent = false;
+    bool cancelAnswered = false;  // a response to our CANCEL came
     bool localTimeout = false;
 
     char* data() { return reinterpret_cast<char*>(this + 1); }

@@ -193,7 +193,9 @@ bool onReply(route::MsgContext& mc) {
         CellLock lk(c);
         if (!c->has(kDeleted) && index < c->nBranches) {
             if (cseq->method == sip::Method::Cancel) {
-                // The answer to our CANCEL: nothing more to do (the INVITE gets its 487).
+                // The answer to our CANCEL ends its retransmissions; the INVITE branch still
+                // waits for its 487 (or gives up at the CANCEL's timer F).
+                c->branches[index]->cancelAnswered = true;
             } else if (cseq->method == c->method) {
                 branchReply(c, c->branches[index], mc);
             }

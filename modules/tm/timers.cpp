@@ -59,6 +59,44 @@ void onBranchFr(timer::TimerNode* n) {
     unref(c);
 }
 
+// Our CANCEL's timers (RFC 3261 §17.1.2.2, §9.1): E resends it over UDP (T1 doubling up to
+// T2) until it is answered or the INVITE branch got its final reply; F, 64*T1 after it was
+// sent, ends an INVITE branch the callee never ended (a local timeout: the caller gets 487
+// when it CANCELled, otherwise the best reply or 408).
+void onCancelTimer(timer::TimerNode* n) {
+    Branch* b = owner<Branch>(n, offsetof(Branch, cancelTimer));
+    Cell* c = b->cell;
+    {
+        CellLock lk(c);
+        if (!c->has(kDeleted)) {
+            const uint32_t armed =
+                b->cancelInterval != 0 ? std::min(b->cancelInterval, b->cancelLeft) : b->cancelLeft;
+            b->cancelLeft -= armed;
+            if (b->cancelAnswered || (b->final && !b->localTimeout)) b->cancelInterval = 0;
+            if (b->cancelLeft == 0) {
+                if (!b->final) {
+                    b->final = true;
+                    b->status = 408;
+                    b->localTimeout = true;
+                    disarmTimer(c, b->retr);
+                    disarmTimer(c, b->fr);
+                    branchesDone(c);
+                }
+            } else if (b->cancelInterval != 0) {
+                resendCancel(b);
+                stats().retransmitted.fetch_add(1, std::memory_order_relaxed);
+                b->cancelInterval =
+                    std::min(b->cancelInterval * 2, static_cast<uint32_t>(g_params.t2));
+                armTimer(c, b->cancelTimer, std::min(b->cancelInterval, b->cancelLeft),
+                         onCancelTimer);
+            } else if (!b->final) {
+                armTimer(c, b->cancelTimer, b->cancelLeft, onCancelTimer);
+            }
+        }
+    }
+    unref(c);
+}
+
 // Timer G: a negative final reply to an INVITE, again until the ACK comes (H ends it).
 void onUasRetr(timer::TimerNode* n) {
     Cell* c = owner<Cell>(n, offsetof(Cell, uasRetr));

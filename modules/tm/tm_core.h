@@ -93,6 +93,7 @@ void ackReceived(Cell* c);
 int forwardBranches(Cell* c, route::MsgContext& mc);
 // Cell lock held.
 void sendCancel(Branch* b);
+void resendCancel(Branch* b);  // timer E of our CANCEL
 void sendAck(Branch* b, sip::SipMsg& reply);
 // CANCELs every branch still pending (but `except`), now or at its first provisional.
 void cancelBranches(Cell* c, int except);
@@ -105,6 +106,7 @@ void branchesDone(Cell* c);
 // --- timers (timers.cpp) ---
 void onBranchRetr(timer::TimerNode* n);
 void onBranchFr(timer::TimerNode* n);
+void onCancelTimer(timer::TimerNode* n);
 void onUasRetr(timer::TimerNode* n);
 void onWait(timer::TimerNode* n);
 

@@ -224,6 +224,17 @@ void sendCancel(Branch* b) {
     b->cancelSent = true;
     b->cancelPending = false;
     sendBranchRequest(b, "CANCEL", nullptr, nullptr);
+    // A non-INVITE client transaction of its own (§9.1, §17.1.2.2): E over UDP until a
+    // response, and 64*T1 for the INVITE branch to end before it is given up.
+    Cell* c = b->cell;
+    b->cancelLeft = 64 * static_cast<uint32_t>(g_params.t1);
+    b->cancelInterval = b->dest.proto == net::Proto::Udp ? static_cast<uint32_t>(g_params.t1) : 0;
+    armTimer(c, b->cancelTimer, b->cancelInterval != 0 ? b->cancelInterval : b->cancelLeft,
+             onCancelTimer);
+}
+
+void resendCancel(Branch* b) {
+    sendBranchRequest(b, "CANCEL", nullptr, nullptr);
 }
 
 void sendAck(Branch* b, sip::SipMsg& reply) {

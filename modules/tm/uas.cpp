@@ -221,6 +221,7 @@ void deleteCell(Cell* c) {
         for (unsigned i = 0; i < c->nBranches; ++i) {
             disarmTimer(c, c->branches[i]->retr);
             disarmTimer(c, c->branches[i]->fr);
+            disarmTimer(c, c->branches[i]->cancelTimer);
         }
     }
     bool wasLinked;
