@@ -9,6 +9,7 @@
 # nullfwd is not a row: it cannot answer a REGISTER.
 #
 #   scripts/bench/run-anchor-registrar.sh          # build, RUNS rounds, table at the end
+#   OUT=<dir> scripts/bench/run-anchor-registrar.sh --table   # only the table of <dir>/runs.log
 #
 # Environment (defaults in brackets):
 #   BUILD [build/regbench]   Osprey build directory (built here with MODE=release)
@@ -38,6 +39,9 @@ MODES=${MODES:-rate closed}
 QUIET_MAX=${QUIET_MAX:-15}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/registrar-$(date +%Y%m%d-%H%M%S)}
 
+table_only=0
+[ "${1:-}" = "--table" ] && table_only=1
+if [ "$table_only" = 0 ]; then
 [ -x "$BENCH_DIR/run-anchor.sh" ] || { echo "no bench kit at '$BENCH_DIR' (set BENCH_DIR)" >&2; exit 2; }
 command -v kamailio >/dev/null || { echo "kamailio missing: scripts/deps.sh --bench" >&2; exit 2; }
 for p in 5070 5090; do
@@ -89,6 +93,7 @@ for i in $(seq 1 "$RUNS"); do
         done
     done
 done
+fi
 
 awk -v rate="$RATE" -v scens="$SCENARIOS" '
 function med(s,   a, n, i, j, t) { n = split(s, a, " ");
@@ -119,9 +124,9 @@ END {
             k = (r == 1) ? ko : kk
             printf "| %s | %s | %.1f (%s) | %s | %.0f | %.0f | %d | %.0f (%s) | %s | %d | %s (%s–%s) | %s |\n",
                 so[s], r == 1 ? "osprey" : "kamailio", med(us[k]), substr(us[k], 2),
-                r == 1 && med(us[kk]) > 0 ? sprintf("%.2fx", med(us[ko]) / med(us[kk])) : "-",
+                (r == 1 && med(us[kk]) > 0) ? sprintf("%.2fx", med(us[ko]) / med(us[kk])) : "-",
                 med(rps[k]), med(p99[k]), fails[k] + 0, med(crps[k]), substr(crps[k], 2),
-                r == 1 && med(crps[kk]) > 0 ? sprintf("%.2fx", med(crps[ko]) / med(crps[kk])) : "-",
+                (r == 1 && med(crps[kk]) > 0) ? sprintf("%.2fx", med(crps[ko]) / med(crps[kk])) : "-",
                 cfails[k] + 0, med(load[k]), mn(load[k]), mx(load[k]), med(other[k])
         }
     }
