@@ -117,6 +117,12 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
         e = b.setRequestUri(mc.newRuri);
         mc.ruriApplied = e == sip::BuildError::Ok;
     }
+    if (e == sip::BuildError::Ok && !mc.ruriPath.empty() && !mc.ruriPathApplied) {
+        // RFC 3327 §5.3: the Request-URI's Path as a pre-loaded route set ($du names its
+        // first hop).
+        e = b.prependHeader("Route", mc.ruriPath);
+        mc.ruriPathApplied = e == sip::BuildError::Ok;
+    }
     sip::OutSpans built;
     if (e == sip::BuildError::Ok) e = b.build(built);
     if (e != sip::BuildError::Ok) return fail(mc, 500, "Server Internal Error", sip::buildErrorText(e));

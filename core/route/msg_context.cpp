@@ -38,6 +38,8 @@ void MsgContext::reset() {
     lua.dropped = false;
     dstUri = {};
     newRuri = {};
+    ruriPath = {};
+    ruriPathApplied = false;
     forceRport = false;
     viaFixed = false;
     ruriApplied = false;

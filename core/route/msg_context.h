@@ -76,6 +76,10 @@ struct MsgContext {
 
     std::string_view dstUri;   // in msg.arena
     std::string_view newRuri;  // in msg.arena
+    // The Request-URI's Path (RFC 3327, registrar lookup), comma separated: the Route set of
+    // that destination only (tm's first branch, a stateless forward), not of appended branches.
+    std::string_view ruriPath;     // in msg.arena
+    bool ruriPathApplied = false;  // ruriPath handed to the builder (stateless forward)
     bool forceRport = false;   // KSR.force_rport(): reply to the source port, rport on the Via
     bool viaFixed = false;     // received/rport edits made on the top Via (once per message)
     bool ruriApplied = false;  // newRuri handed to the builder

@@ -7,7 +7,6 @@
 #include "core/log/log.h"
 #include "core/route/branch_set.h"
 #include "core/route/msg_context.h"
-#include "core/sip/builder.h"
 #include "modules/registrar/aor.h"
 #include "modules/registrar/registrar_state.h"
 
@@ -105,12 +104,13 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
                static_cast<int>(best.uri.size()), best.uri.data());
         return -3;
     }
+    // RFC 3327 §5.3: the request goes through the Path, as a pre-loaded route set. It belongs
+    // to this destination only (tm's first branch, a stateless forward add the Route), so the
+    // branches behind other Paths do not carry it.
+    mc.ruriPath = {};
     if (!best.path.empty()) {
-        // RFC 3327 §5.3: the request goes through the Path, as a pre-loaded route set.
-        if (mc.builder().prependHeader("Route", best.path) != sip::BuildError::Ok ||
-            !mc.setDstUri(firstPathUri(best.path))) {
-            return -3;
-        }
+        mc.ruriPath = mc.keep(best.path);
+        if (mc.ruriPath.empty() || !mc.setDstUri(firstPathUri(best.path))) return -3;
     }
     LM_DBG("registrar: lookup %.*s: target 0 %.*s q=%d", static_cast<int>(aor.len), aor.text,
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
@@ -118,11 +118,8 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         const Found& f = col.items[i];
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
                i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
-        // The R-URI's Path is a Route header of the message itself, which every branch
-        // copies: a branch behind the same Path needs no second one.
-        const std::string_view ownPath = f.path == best.path ? std::string_view() : f.path;
         if (!mc.appendBranch(f.uri, f.path.empty() ? std::string_view() : firstPathUri(f.path),
-                             ownPath, f.q)) {
+                             f.path, f.q)) {
             LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried", col.n - i,
                     static_cast<int>(aor.len), aor.text);
             break;

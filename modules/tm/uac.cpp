@@ -182,7 +182,7 @@ int forwardBranches(Cell* c, route::MsgContext& mc) {
     Target targets[kMaxBranches];
     unsigned n = 0;
     const unsigned room = kMaxBranches - c->nBranches;
-    if (n < room) targets[n++] = Target{mc.requestUri(), mc.dstUri, {}};
+    if (n < room) targets[n++] = Target{mc.requestUri(), mc.dstUri, mc.ruriPath};
     for (const route::Branch& br : mc.branches()) {
         if (n < room) targets[n++] = Target{br.uri, br.dstUri, br.path};
     }
