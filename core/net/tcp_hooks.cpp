@@ -34,6 +34,15 @@ bool hasTcpListener(const config::Config& cfg) {
 }
 
 bool checkSettings(const app::HookContext& ctx) {
+    // A listener that would silently not listen is worse than a refusal to start.
+    for (const config::ListenAddr& la : ctx.cfg.listen) {
+        if (la.proto == Proto::Tls) {
+            LM_ERR("%s: listen '%s': TLS is not available yet (no TLS transport); use udp: or "
+                   "tcp:",
+                   ctx.cfg.where("listen").text().c_str(), la.text().c_str());
+            return false;
+        }
+    }
     if (!hasTcpListener(ctx.cfg)) return true;
     TcpSettings s;
     std::string error;

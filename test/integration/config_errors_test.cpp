@@ -38,6 +38,9 @@ const BadConfig kBad[] = {
     {"unclosed_ipv6", "listen = \"udp:[::1:5060\"; #!\n", "without closing ']'"},
     {"bad_proto", "listen = ( \"sctp:127.0.0.1:5060\" ); #!\n", "unknown protocol"},
     {"bad_port", "listen = ( \"tcp:127.0.0.1:70000\" ); #!\n", "invalid port"},
+    {"tls_listen",
+     "children = 1;\nlisten = ( \"udp:127.0.0.1:5060\", \"tls:127.0.0.1:5061\" ); #!\n",
+     "TLS is not available yet"},
     {"listen_twice", "listen = ( \"udp:127.0.0.1:5060\",\n \"udp:127.0.0.1\" ); #!\n",
      "given twice"},
     {"log_level", "log_level = \"loud\"; #!\n", "unknown log_level 'loud'"},
@@ -102,7 +105,7 @@ TEST(ConfigCheck, GoodConfigPassesCheckAndStartsNothing) {
     TempDir dir;
     std::string path = dir.write(
         "osprey.cfg",
-        "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\", \"tls:localhost:5061\" );\n"
+        "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\" );\n"
         "alias = ( \"example.com\" );\n"
         "children = 2;\ntcp_children = 1;\nshm_size = 16;\npkg_size = 2;\n"
         "log_level = \"debug\";\n");
