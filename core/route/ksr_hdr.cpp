@@ -21,6 +21,7 @@
 #include "core/route/msg_context.h"
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri_chars.h"
 
 namespace osprey::route {
@@ -62,16 +63,8 @@ bool splitLines(std::string_view text, Line* out, int* count) {
     return *count > 0;
 }
 
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (sip::uri_chars::lower(a[i]) != sip::uri_chars::lower(b[i])) return false;
-    }
-    return true;
-}
-
 bool sameName(const sip::HeaderField& h, std::string_view name, sip::HeaderKind k) {
-    return k != sip::HeaderKind::Other ? h.kind == k : eqNoCase(h.name, name);
+    return k != sip::HeaderKind::Other ? h.kind == k : sip::lex::equalsNoCase(h.name, name);
 }
 
 enum class Where { End, Start, After, Before };

@@ -9,6 +9,7 @@
 #include "core/route/msg_context.h"
 #include "core/route/myself.h"
 #include "core/sip/cseq.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri.h"
 
 namespace osprey::route {
@@ -16,17 +17,6 @@ namespace osprey::route {
 namespace {
 
 using sip::Method;
-
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'a' && x <= 'z') x = static_cast<char>(x - 'a' + 'A');
-        if (y >= 'a' && y <= 'z') y = static_cast<char>(y - 'a' + 'A');
-        if (x != y) return false;
-    }
-    return true;
-}
 
 // The message's method as text and enum (the CSeq's for a response); false when unknown.
 bool methodOf(lua::Ctx& ctx, std::string_view* text, Method* m) {
@@ -60,7 +50,7 @@ bool isMethod(lua::Ctx& ctx, std::string_view list) noexcept {
         std::string_view one = list.substr(0, bar);
         while (!one.empty() && (one.front() == ' ' || one.front() == '\t')) one.remove_prefix(1);
         while (!one.empty() && (one.back() == ' ' || one.back() == '\t')) one.remove_suffix(1);
-        if (!one.empty() && eqNoCase(one, text)) return true;
+        if (!one.empty() && sip::lex::equalsNoCase(one, text)) return true;
         if (bar == std::string_view::npos) break;
         list.remove_prefix(bar + 1);
     }

@@ -8,6 +8,7 @@
 
 #include "core/net/listen_socket.h"
 #include "core/net/sock_addr.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri.h"
 
 namespace osprey::route {
@@ -33,16 +34,6 @@ std::string lower(std::string_view s) {
         if (c >= 'A' && c <= 'Z') c = static_cast<char>(c - 'A' + 'a');
     }
     return out;
-}
-
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (x != y) return false;  // b is lower case already
-    }
-    return true;
 }
 
 // Every address of the interfaces in `family` (what a wildcard listener answers on).
@@ -130,7 +121,7 @@ bool isMyself(std::string_view host, uint16_t port) {
         return false;
     }
     for (const NameEntry& n : g_names) {
-        if (eqNoCase(host, n.name) && (port == 0 || n.port == 0 || n.port == port)) return true;
+        if (sip::lex::equalsNoCase(host, n.name) && (port == 0 || n.port == 0 || n.port == port)) return true;
     }
     return false;
 }

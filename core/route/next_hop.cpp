@@ -5,6 +5,7 @@
 
 #include "core/net/resolve.h"
 #include "core/sip/params.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri.h"
 #include "core/sip/via.h"
 
@@ -15,22 +16,12 @@ namespace {
 constexpr uint16_t kSipPort = 5060;
 constexpr uint16_t kSipsPort = 5061;
 
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x - 'A' + 'a');
-        if (x != b[i]) return false;
-    }
-    return true;
-}
-
 bool transportFromParam(std::string_view t, net::Proto* out) {
-    if (t.empty() || eqNoCase(t, "udp")) {
+    if (t.empty() || sip::lex::equalsNoCase(t, "udp")) {
         *out = net::Proto::Udp;
-    } else if (eqNoCase(t, "tcp")) {
+    } else if (sip::lex::equalsNoCase(t, "tcp")) {
         *out = net::Proto::Tcp;
-    } else if (eqNoCase(t, "tls")) {
+    } else if (sip::lex::equalsNoCase(t, "tls")) {
         *out = net::Proto::Tls;
     } else {
         return false;

@@ -6,6 +6,7 @@
 #include "core/sip/builder_sanitize.h"
 #include "core/sip/builder_via.h"
 #include "core/sip/number_header.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri_chars.h"
 #include "core/sip/via.h"
 
@@ -15,14 +16,6 @@ namespace {
 
 bool isLws(char c) {
     return c == ' ' || c == '\t' || c == '\r' || c == '\n';
-}
-
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (uri_chars::lower(a[i]) != uri_chars::lower(b[i])) return false;
-    }
-    return true;
 }
 
 }  // namespace
@@ -75,7 +68,7 @@ BuildError MsgBuilder::removeHeadersByName(std::string_view name) {
     if (!scanAllHeaders(msg_)) return BuildError::Unparsed;
     for (uint32_t i = 0; i < msg_.headerCount(); ++i) {
         HeaderField& h = msg_.header(i);
-        if (h.kind == HeaderKind::Other && eqNoCase(h.name, name)) {
+        if (h.kind == HeaderKind::Other && lex::equalsNoCase(h.name, name)) {
             if (BuildError e = removeHeader(h); e != BuildError::Ok) return e;
         }
     }

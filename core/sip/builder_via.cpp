@@ -7,20 +7,13 @@
 #include "core/sip/builder_sanitize.h"
 #include "core/sip/msg.h"
 #include "core/sip/params.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/uri_chars.h"
 #include "core/sip/via.h"
 
 namespace osprey::sip {
 
 namespace {
-
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        if (uri_chars::lower(a[i]) != uri_chars::lower(b[i])) return false;
-    }
-    return true;
-}
 
 // True when the Via sent-by host is the same address as the packet's source. A name always
 // differs from an address (RFC 3261 §18.2.1: no DNS here).
@@ -81,10 +74,10 @@ BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp
     bool rportDone = false;
     ParamIter it(v->params);
     while (it.next(p)) {
-        if (eqNoCase(p.name, "received")) {
+        if (lex::equalsNoCase(p.name, "received")) {
             if (!haveReceived) received = p;
             haveReceived = true;
-        } else if (eqNoCase(p.name, "rport") && srcPort != 0 && !rportDone) {
+        } else if (lex::equalsNoCase(p.name, "rport") && srcPort != 0 && !rportDone) {
             // rport comes first: when it is the last parameter, "=port" must stay attached
             // to it, before ";received=..." inserted at the same offset.
             rportDone = true;

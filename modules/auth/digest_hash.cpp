@@ -5,6 +5,8 @@
 
 #include <cstring>
 
+#include "core/sip/sip_lex.h"
+
 namespace osprey::auth {
 
 namespace {
@@ -21,17 +23,6 @@ constexpr AlgInfo kAlgs[kAlgorithmCount] = {
     {"SHA-512-256", "SHA512-256", 32},
 };
 
-bool equalsNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
 EVP_MD_CTX* evp(void* p) {
     return static_cast<EVP_MD_CTX*>(p);
 }
@@ -44,12 +35,12 @@ bool parseAlgorithm(std::string_view token, AlgorithmName& out) {
     constexpr std::string_view kSess = "-sess";
     bool sess = false;
     if (token.size() > kSess.size() &&
-        equalsNoCase(token.substr(token.size() - kSess.size()), kSess)) {
+        sip::lex::equalsNoCase(token.substr(token.size() - kSess.size()), kSess)) {
         sess = true;
         token.remove_suffix(kSess.size());
     }
     for (unsigned i = 0; i < kAlgorithmCount; ++i) {
-        if (equalsNoCase(token, kAlgs[i].name)) {
+        if (sip::lex::equalsNoCase(token, kAlgs[i].name)) {
             out = {static_cast<Algorithm>(i), sess};
             return true;
         }

@@ -5,25 +5,15 @@
 #include "core/sip/from_to.h"
 #include "core/sip/method.h"
 #include "core/sip/msg.h"
+#include "core/sip/sip_lex.h"
 #include "core/sip/via.h"
 
 namespace osprey::tm {
 
 namespace {
 
-bool eqNoCase(std::string_view a, std::string_view b) {
-    if (a.size() != b.size()) return false;
-    for (size_t i = 0; i < a.size(); ++i) {
-        char x = a[i], y = b[i];
-        if (x >= 'A' && x <= 'Z') x = static_cast<char>(x + 32);
-        if (y >= 'A' && y <= 'Z') y = static_cast<char>(y + 32);
-        if (x != y) return false;
-    }
-    return true;
-}
-
 bool sameSentBy(Cell* c, const RequestKey& k) {
-    return c->sentByPort == k.sentByPort && eqNoCase(c->piece(c->sentBy), k.sentBy);
+    return c->sentByPort == k.sentByPort && sip::lex::equalsNoCase(c->piece(c->sentBy), k.sentBy);
 }
 
 bool same2xxAck(Cell* c, const RequestKey& k) {
@@ -35,7 +25,7 @@ bool same2xxAck(Cell* c, const RequestKey& k) {
 
 MatchKind match3261(Cell* c, const RequestKey& k) {
     const auto m = static_cast<sip::Method>(k.method);
-    const bool sameBranch = eqNoCase(c->piece(c->branch), k.branch) && sameSentBy(c, k);
+    const bool sameBranch = sip::lex::equalsNoCase(c->piece(c->branch), k.branch) && sameSentBy(c, k);
     switch (m) {
         case sip::Method::Cancel:
             return c->isInvite() && sameBranch ? MatchKind::Same : MatchKind::None;
