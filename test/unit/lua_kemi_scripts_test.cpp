@@ -1,8 +1,10 @@
-// Kamailio's own KEMI Lua scripts (../shared/bench/kamailio/*.lua, copied verbatim below) run
+// Kamailio's own KEMI Lua scripts (the repository's verbatim copies in scripts/bench/) run
 // unchanged on the engine: stub modules with Kamailio's module and function names record what
 // the script calls, and the test checks the call sequence for the main paths.
 #include <gtest/gtest.h>
 
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include "core/lua/core_exports.h"
@@ -12,83 +14,13 @@
 namespace osprey::lua {
 namespace {
 
-const char* kStatefulLua = R"LUA(-- KEMI Lua routing equivalent to stateful.cfg
-local UAS_URI = "sip:127.0.0.1:5090"
-
-local function in_dialog()
-    if KSR.rr.loose_route() > 0 then
-        KSR.tm.t_relay()
-        return
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return
-    end
-    KSR.sl.send_reply(404, "Not here")
-end
-
-function ksr_request_route()
-    if KSR.maxfwd.process_maxfwd(10) < 0 then
-        KSR.sl.send_reply(483, "Too Many Hops")
-        return 1
-    end
-    if KSR.siputils.has_totag() > 0 then
-        in_dialog()
-        return 1
-    end
-    if KSR.is_CANCEL() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    -- absorb retransmissions (0 means the transaction handled it)
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    KSR.rr.record_route()
-    KSR.setdsturi(UAS_URI)
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)LUA";
-
-const char* kRegistrarLua = R"LUA(-- KEMI Lua routing equivalent to registrar.cfg
-local function in_dialog()
-    if KSR.rr.loose_route() > 0 then
-        KSR.tm.t_relay()
-        return
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return
-    end
-    KSR.sl.send_reply(404, "Not here")
-end
-
-function ksr_request_route()
-    if KSR.maxfwd.process_maxfwd(10) < 0 then
-        KSR.sl.send_reply(483, "Too Many Hops")
-        return 1
-    end
-    if KSR.is_REGISTER() then
-        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-        return 1
-    end
-    if KSR.siputils.has_totag() > 0 then
-        in_dialog()
-        return 1
-    end
-    if KSR.is_CANCEL() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    if KSR.registrar.lookup("location") < 0 then
-        KSR.sl.send_reply(404, "Not Found")
-        return 1
-    end
-    KSR.rr.record_route()
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)LUA";
+// A benchmark script as the repository keeps it (empty when unreadable).
+std::string benchScript(const char* name) {
+    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/" + name);
+    std::ostringstream text;
+    text << in.rdbuf();
+    return text.str();
+}
 
 // What the stubs answer, and what they were asked.
 struct Scenario {
@@ -208,7 +140,9 @@ std::string route(Engine& e, Scenario s) {
 }
 
 TEST(LuaKemiScripts, StatefulLuaRunsUnchanged) {
-    test::TempScript script(kStatefulLua);
+    const std::string text = benchScript("stateful.lua");
+    ASSERT_FALSE(text.empty()) << "scripts/bench/stateful.lua not readable";
+    test::TempScript script(text);
     auto e = engineFor(script);
     ASSERT_TRUE(e);
     EXPECT_EQ(route(*e, {}),
@@ -230,7 +164,9 @@ TEST(LuaKemiScripts, StatefulLuaRunsUnchanged) {
 }
 
 TEST(LuaKemiScripts, RegistrarLuaRunsUnchanged) {
-    test::TempScript script(kRegistrarLua);
+    const std::string text = benchScript("registrar.lua");
+    ASSERT_FALSE(text.empty()) << "scripts/bench/registrar.lua not readable";
+    test::TempScript script(text);
     auto e = engineFor(script);
     ASSERT_TRUE(e);
     EXPECT_EQ(route(*e, {.isRegister = true}), "process_maxfwd(10) is_REGISTER save(location,0)");
