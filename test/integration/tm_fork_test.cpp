@@ -12,30 +12,6 @@
 namespace osprey::testsupport {
 namespace {
 
-const char* kForkScript = R"(
-function ksr_request_route()
-    if KSR.is_REGISTER() then
-        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-        return 1
-    end
-    if KSR.is_CANCEL() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    if KSR.registrar.lookup("location") < 0 then
-        KSR.sl.send_reply(404, "Not Found")
-        return 1
-    end
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)";
-
 // Registers `uas` as a contact of bob through the router.
 void registerContact(SipPeer& uas, uint16_t routerPort, const std::string& q = "") {
     SipRequest reg;
@@ -63,7 +39,7 @@ struct Forked {
 
 TEST(TmFork, ParallelFirst2xxWinsAndTheOthersAreCancelled) {
     Forked f;
-    SipRouter router(kForkScript, tmRouterOptions("", 2, true));
+    SipRouter router(kRegistrarRelayScript, tmRouterOptions("", 2, true));
     ASSERT_TRUE(router.start()) << router.log();
     registerContact(f.uas[0], router.port());
     registerContact(f.uas[1], router.port());
@@ -97,7 +73,7 @@ TEST(TmFork, ParallelFirst2xxWinsAndTheOthersAreCancelled) {
 
 TEST(TmFork, BestResponsePrefersLowestClassAnd6xx) {
     Forked f;
-    SipRouter router(kForkScript, tmRouterOptions("", 2, true));
+    SipRouter router(kRegistrarRelayScript, tmRouterOptions("", 2, true));
     ASSERT_TRUE(router.start()) << router.log();
     for (SipPeer& p : f.uas) registerContact(p, router.port());
 

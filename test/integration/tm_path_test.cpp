@@ -10,26 +10,6 @@
 namespace osprey::testsupport {
 namespace {
 
-const char* kScript = R"(
-function ksr_request_route()
-    if KSR.is_REGISTER() then
-        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-        return 1
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    if KSR.registrar.lookup("location") < 0 then
-        KSR.sl.send_reply(404, "Not Found")
-        return 1
-    end
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)";
-
 // Registers a contact of bob behind the edge proxy `edge` (its Path), with q.
 void registerBehind(SipPeer& edge, uint16_t routerPort, const std::string& contact,
                     const std::string& path, const std::string& q) {
@@ -48,7 +28,7 @@ void registerBehind(SipPeer& edge, uint16_t routerPort, const std::string& conta
 
 TEST(TmPath, EachForkedBranchCarriesOnlyItsOwnPath) {
     SipPeer uac, edgeA, edgeB;
-    SipRouter router(kScript, tmRouterOptions("", 2, true));
+    SipRouter router(kRegistrarRelayScript, tmRouterOptions("", 2, true));
     ASSERT_TRUE(router.start()) << router.log();
     const std::string pathA = "<sip:" + edgeA.hostPort() + ";lr>";
     const std::string pathB = "<sip:" + edgeB.hostPort() + ";lr;ob>";

@@ -11,6 +11,32 @@
 
 namespace osprey::testsupport {
 
+// A registrar in front of tm: REGISTER saved, CANCEL and ACK matched, everything else looked
+// up and relayed to every binding (parallel forking).
+inline const char* kRegistrarRelayScript = R"(
+function ksr_request_route()
+    if KSR.is_REGISTER() then
+        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+        return 1
+    end
+    if KSR.is_CANCEL() then
+        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
+        return 1
+    end
+    if KSR.is_ACK() then
+        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
+        return 1
+    end
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    if KSR.registrar.lookup("location") < 0 then
+        KSR.sl.send_reply(404, "Not Found")
+        return 1
+    end
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+    return 1
+end
+)";
+
 inline SipRouterOptions tmRouterOptions(const std::string& tmParams, unsigned children = 2,
                                         bool registrar = false) {
     SipRouterOptions o;
