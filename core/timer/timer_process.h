@@ -17,7 +17,4 @@ inline constexpr int kTickMs = 5;
 bool startTimers();
 // The shared wheel; nullptr until startTimers().
 TimerWheel* sharedWheel();
-// Milliseconds on the clock the timer process advances the wheel with.
-uint64_t monotonicMs();
-
 }  // namespace osprey::timer
