@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/sip/digest.h"
+#include "core/sip/text.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 
@@ -56,12 +57,8 @@ std::string hexDigest(const std::string& alg, const std::string& s) {
     unsigned n = 0;
     const EVP_MD* md = EVP_get_digestbyname(alg == "MD5" ? "MD5" : "SHA256");
     EVP_Digest(s.data(), s.size(), out, &n, md, nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < n; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
+    std::string hex(2 * n, '\0');
+    sip::toHex(out, n, hex.data());
     return hex;
 }
 

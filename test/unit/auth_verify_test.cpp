@@ -14,6 +14,7 @@
 
 #include "core/sip/digest.h"
 #include "core/sip/msg.h"
+#include "core/sip/text.h"
 #include "modules/auth/challenge.h"
 #include "modules/auth/verify.h"
 #include "test/unit/sip_test_pkg.h"
@@ -25,12 +26,8 @@ std::string h(const char* alg, const std::string& s) {
     unsigned char out[EVP_MAX_MD_SIZE];
     unsigned n = 0;
     EVP_Digest(s.data(), s.size(), out, &n, EVP_get_digestbyname(alg), nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < n; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
+    std::string hex(2 * n, '\0');
+    sip::toHex(out, n, hex.data());
     return hex;
 }
 
