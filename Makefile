@@ -1,6 +1,6 @@
 # Osprey top-level build.
 #   make                      build osprey, modules and tests (release, MEMMNG=fm)
-#   make MEMMNG=fm|qm|tlsf    shared/private heap allocator (Kamailio spelling 0|1|2 too)
+#   make MEMMNG=fm|qm|tlsf    shm and pkg heap allocator (Kamailio spelling 0|1|2 too)
 #   make MEMDBG=1             per-fragment debug records + leak report
 #   make MODE=release|debug|asan
 #   make test                 unit + integration tests, ends with "N passed, N failed"

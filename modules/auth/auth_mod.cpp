@@ -226,7 +226,8 @@ bool modInit() {
         return false;
     }
     // The key itself is prepared in each child (it may need hashing, and OpenSSL is only
-    // used after fork, DESIGN §2); the random secret is drawn here so every child shares it.
+    // used after fork, docs/design.md §2); the random secret is drawn here so every child shares
+    // it.
     if (g_secret.empty()) g_secret.assign(reinterpret_cast<const char*>(random), 32);
     const unsigned nc = g_nonceCount ? orderOf(g_ncArraySize, g_ncArrayOrder) : 0;
     const unsigned otn = g_oneTimeNonce ? orderOf(g_otnNo, g_otnOrder) : 0;
