@@ -8,6 +8,7 @@
 #   make run                  build and start osprey in the foreground with etc/osprey.cfg
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
+#   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -104,7 +105,7 @@ DEPS_STAMP := build/.deps-ok
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser clean deps fuzz format
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv clean deps fuzz format
 all: osprey modules tests
 
 deps: $(DEPS_STAMP)
@@ -243,13 +244,16 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser
+bench: bench-mem bench-parser bench-pv
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
 
 bench-parser: $(BUILD)/bench/parser_bench
 	@$(BUILD)/bench/parser_bench
+
+bench-pv: $(BUILD)/bench/pv_bench
+	@$(BUILD)/bench/pv_bench
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
