@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
 #include "core/app/heap_report.h"
@@ -29,12 +28,6 @@ namespace {
 void masterSignals(sigset_t* set) {
     sigemptyset(set);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP}) sigaddset(set, s);
-}
-
-int64_t wallMs() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 // "killed by signal 11 (Segmentation fault, core dumped)" / "exited with status 3".
@@ -112,7 +105,7 @@ bool Supervisor::setup() {
     master.pid = masterPid_;
     master.rank = Rank::Master;
     master.state = ProcState::Ready;
-    master.startedMs = wallMs();
+    master.startedMs = timer::wallMs();
     snprintf(master.name, sizeof master.name, "master");
 
     unsigned slot = 1;
@@ -139,7 +132,7 @@ bool Supervisor::spawn(unsigned slot) {
     ProcessEntry& e = table_->entries[slot];
     const ProcessKind& kind = declaredProcesses()[e.kind];
     e.state = ProcState::Starting;
-    e.startedMs = wallMs();
+    e.startedMs = timer::wallMs();
     pid_t pid = fork();
     if (pid < 0) {
         LM_ERR("cannot fork %s: %s", e.name, strerror(errno));

@@ -1,5 +1,6 @@
-// Monotonic milliseconds: the one clock for deadlines, idle sweeps, retry intervals and the
-// timer wheel. Header-only, so any layer above mem/ may use it without linking core/timer.
+// Milliseconds: the monotonic clock for deadlines, idle sweeps, retry intervals and the timer
+// wheel, and the wall clock. Header-only, so any layer above mem/ may use it without linking
+// core/timer.
 #pragma once
 #include <time.h>
 
@@ -24,6 +25,12 @@ inline int64_t nowMs() {
 // per-message bookkeeping such as connection activity and log rate limits.
 inline int64_t coarseNowMs() {
     return detail::clockMs(CLOCK_MONOTONIC_COARSE);
+}
+
+// CLOCK_REALTIME_COARSE: wall-clock milliseconds, for what outlives the process or is shown to
+// people (nonce timestamps, process start times).
+inline int64_t wallMs() {
+    return detail::clockMs(CLOCK_REALTIME_COARSE);
 }
 
 }  // namespace osprey::timer

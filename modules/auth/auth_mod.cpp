@@ -22,7 +22,6 @@
 // algorithm parameter may list several algorithms (one challenge each, RFC 8760); a nonce
 // is bound to its realm and algorithm.
 #include <sys/random.h>
-#include <time.h>
 
 #include <cstring>
 #include <string>
@@ -34,6 +33,7 @@
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
 #include "core/sip/msg.h"
+#include "core/timer/clock.h"
 #include "mem/shm.h"
 #include "modules/auth/challenge.h"
 #include "modules/auth/verify.h"
@@ -67,9 +67,7 @@ NonceState* g_state = nullptr;
 Offer g_offer;
 
 int64_t now() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return ts.tv_sec;
+    return timer::wallMs() / 1000;
 }
 
 // Kamailio's realm_prefix: "sip." makes sip.example.com the realm example.com.
