@@ -1,4 +1,4 @@
-// tm: stateful transactions (Kamailio's tm module; DESIGN §6, KSR-API.md "tm").
+// tm: stateful transactions (Kamailio's tm module; docs/design.md §6, docs/ksr-api.md).
 //   KSR.tm.t_relay()            create the transaction and forward to every branch (> 0),
 //                               0 absorbed retransmission, < 0 error (script: sl_reply_error)
 //   KSR.tm.t_check_trans()      CANCEL: 1 its INVITE exists / -1; ACK: 1 end-to-end (2xx),
