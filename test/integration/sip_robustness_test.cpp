@@ -11,6 +11,7 @@
 #include <sstream>
 #include <string>
 
+#include "test/support/read_file.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 
@@ -29,13 +30,6 @@ std::vector<std::string> tortureFiles() {
     }
     std::sort(out.begin(), out.end());
     return out;
-}
-
-std::string fileText(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 // Answers OPTIONS to itself, relays everything else to a sink so nothing needs DNS.
@@ -76,7 +70,7 @@ TEST(SipRobustness, EveryRfc4475MessageLeavesTheWorkersServing) {
     const std::vector<std::string> files = tortureFiles();
     ASSERT_EQ(files.size(), 49u);
     for (const std::string& f : files) {
-        const std::string text = fileText(f);
+        const std::string text = readFile(f);
         ASSERT_FALSE(text.empty()) << f;
         ASSERT_TRUE(attacker.sendTo(text, router.port())) << f;
         // Both workers must still answer: ask twice as many times as there are workers.

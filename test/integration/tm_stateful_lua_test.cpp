@@ -16,6 +16,7 @@
 #include <thread>
 
 #include "test/integration/tm_test_util.h"
+#include "test/support/read_file.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -70,10 +71,7 @@ private:
 };
 
 std::string readScript() {
-    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/stateful.lua");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return readFile(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/stateful.lua");
 }
 
 TEST(TmStatefulLua, BenchmarkScriptRunsUnchanged) {
