@@ -25,38 +25,51 @@ struct Plan {
 
 constexpr const char* kNames[] = {"none", "tm_bucket", "tm_cell", "usrloc_slot", "shm_alloc"};
 
-Plan readPlan() {
-    Plan p;
-    const char* env = getenv("OSPREY_TEST_DIE_IN");
-    if (env == nullptr || *env == '\0') return p;
-    const char* colon = strchr(env, ':');
-    const size_t len = colon ? static_cast<size_t>(colon - env) : strlen(env);
-    for (uint8_t i = 1; i < std::size(kNames); ++i)
-        if (strlen(kNames[i]) == len && strncmp(env, kNames[i], len) == 0)
-            p.site = static_cast<DieSite>(i);
-    if (p.site == DieSite::None) {
-        memLog(LOG_ERR, "OSPREY_TEST_DIE_IN=%s: unknown site, the test hook stays off", env);
-        return p;
+Plan g_plan;
+bool g_allowed = false;
+
+std::atomic<uint32_t>* sharedCounter() {
+    static std::atomic<uint32_t>* counter = nullptr;
+    if (counter == nullptr) {
+        void* m = mmap(nullptr, sizeof(std::atomic<uint32_t>), PROT_READ | PROT_WRITE,
+                       MAP_SHARED | MAP_ANONYMOUS, -1, 0);
+        if (m != MAP_FAILED) counter = new (m) std::atomic<uint32_t>(0);
     }
-    if (colon != nullptr) p.nth = static_cast<uint32_t>(strtoul(colon + 1, nullptr, 10));
-    if (p.nth == 0) p.nth = 1;
-    void* m = mmap(nullptr, sizeof(std::atomic<uint32_t>), PROT_READ | PROT_WRITE,
-                   MAP_SHARED | MAP_ANONYMOUS, -1, 0);
-    if (m == MAP_FAILED) {
-        p.site = DieSite::None;
-        return p;
-    }
-    p.passes = new (m) std::atomic<uint32_t>(0);
-    return p;
+    return counter;
 }
 
 // Read before main: the master has not forked yet, so every process shares the counter.
-Plan g_plan = readPlan();
-bool g_allowed = false;
+[[maybe_unused]] const bool g_fromEnv = testDieConfigure(getenv("OSPREY_TEST_DIE_IN"));
 
 }  // namespace
 
-DieSite detail::g_dieSite = g_plan.site;
+DieSite detail::g_dieSite = DieSite::None;
+
+bool testDieConfigure(const char* spec) {
+    g_plan = Plan{};
+    detail::g_dieSite = DieSite::None;
+    if (spec == nullptr || *spec == '\0') return true;
+    const char* colon = strchr(spec, ':');
+    const size_t len = colon ? static_cast<size_t>(colon - spec) : strlen(spec);
+    DieSite site = DieSite::None;
+    for (uint8_t i = 1; i < std::size(kNames); ++i)
+        if (strlen(kNames[i]) == len && strncmp(spec, kNames[i], len) == 0)
+            site = static_cast<DieSite>(i);
+    std::atomic<uint32_t>* counter = site != DieSite::None ? sharedCounter() : nullptr;
+    if (counter == nullptr) {
+        memLog(LOG_ERR, "OSPREY_TEST_DIE_IN=%s: unknown site, the test hook stays off", spec);
+        return false;
+    }
+    counter->store(0, std::memory_order_relaxed);
+    g_plan.site = site;
+    g_plan.nth = colon != nullptr ? static_cast<uint32_t>(strtoul(colon + 1, nullptr, 10)) : 1;
+    if (g_plan.nth == 0) g_plan.nth = 1;
+    g_plan.passes = counter;
+    detail::g_dieSite = site;
+    memLog(LOG_WARNING, "test hook armed: a SIP worker dies holding the %s lock (pass %u)",
+           dieSiteName(site), g_plan.nth);
+    return true;
+}
 
 const char* dieSiteName(DieSite s) {
     const auto i = static_cast<size_t>(s);

@@ -28,6 +28,11 @@ inline void testDiePoint(DieSite s) {
         detail::dieHere(s);
 }
 
+// Sets the plan from a spec of the environment variable's form ("" or nullptr: off); what the
+// static initialiser does with OSPREY_TEST_DIE_IN, and what unit tests call before forking the
+// process that should die. False (and the hook off) for an unknown site.
+bool testDieConfigure(const char* spec);
+
 // Whether this process may be the one that dies (the process manager allows it in SIP workers
 // once they serve; it is off in the master, timers and every other process).
 void testDieAllowHere(bool allow);
