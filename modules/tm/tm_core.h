@@ -41,7 +41,7 @@ extern Table* g_table;
 timer::TimerWheel& wheel();
 
 // The transaction lock, re-entrant within this process (failure routes call t_relay); taking
-// it over from a dead holder ends the transaction (kDamaged, a 500 upstream if unanswered).
+// it over from a dead holder ends the transaction (kDamaged; a 500 upstream if unanswered).
 class CellLock {
 public:
     explicit CellLock(Cell* c);
