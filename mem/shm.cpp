@@ -89,7 +89,9 @@ void recoverFromDeadHolder(uint32_t deadPid) {
     memLog(ok ? LOG_WARNING : LOG_CRIT,
            "shm: recovered the allocator lock from dead process %u; heap check: %s%s", deadPid,
            ok ? "consistent" : "CORRUPT",
-           ok ? " (blocks in its private cache are lost)" : ", restart the server");
+           !ok             ? ", restart the server"
+           : kCacheEnabled ? " (blocks in its private cache are lost)"
+                           : "");
 }
 
 // The heap with the segment lock held; a previous holder that died mid-operation is recovered
