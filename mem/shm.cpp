@@ -26,6 +26,7 @@
 #include "mem/heap_extras.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
+#include "mem/lock/test_die.h"
 #include "mem/lock/thread_id.h"
 #include "mem/mem_log.h"
 #include "mem/selected_heap.h"
@@ -76,14 +77,31 @@ void forgetCacheInChild() {
 
 void returnWholeCacheLocked(SelectedHeap* heap);
 
-// The heap with the segment lock held. A previous holder that died mid-operation may have
-// left the heap inconsistent: say so, and run the allocator's own check when it has one.
+// The allocator lock was taken over from a holder that was killed inside it, perhaps half way
+// through splitting or merging a block. No allocator can repair its lists in place (they are
+// the only record of what is free), so this runs the allocator's own consistency walk, which
+// also logs what it finds, and says once per recovery how it came out. A consistent heap
+// serves on; a corrupt one is logged at LOG_CRIT for the operator to restart the server.
+// Blocks the dead process kept in its private cache (shm_cache.h) stay allocated: bounded by
+// the per-process cache cap, logged here as lost.
+void recoverFromDeadHolder(uint32_t deadPid) {
+    const bool ok = heapConsistent(*g.heap);
+    memLog(ok ? LOG_WARNING : LOG_CRIT,
+           "shm: recovered the allocator lock from dead process %u; heap check: %s%s", deadPid,
+           ok ? "consistent" : "CORRUPT",
+           !ok             ? ", restart the server"
+           : kCacheEnabled ? " (blocks in its private cache are lost)"
+                           : "");
+}
+
+// The heap with the segment lock held; a previous holder that died mid-operation is recovered
+// from first (recoverFromDeadHolder).
 class LockedHeap {
 public:
     LockedHeap() : guard_(g.hdr->lock) {
         if (guard_.ownerDied()) [[unlikely]]
-            memLog(LOG_ERR, "shm: a process died inside the allocator; heap check: %s",
-                   heapConsistent(*g.heap) ? "consistent" : "CORRUPT");
+            recoverFromDeadHolder(guard_.deadOwner());
+        testDiePoint(DieSite::ShmAlloc);
         if (t_useCache) {
             uint32_t epoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
             if (epoch != g_seenEpoch) [[unlikely]] {
@@ -373,6 +391,12 @@ HeapStats shmStats() {
     st.allocCount = st.allocCount - fromHeap + handedOut;
     st.freeCount = st.freeCount - toHeap + takenBack;
     return st;
+}
+
+bool shmCheck() {
+    if (!ready("shmCheck")) return false;
+    LockedHeap heap;
+    return heapConsistent(*g.heap);
 }
 
 size_t shmReportLive(int fd) {

@@ -40,6 +40,9 @@ void shmFlushCache();
 
 // Stats of the shared heap, with blocks sitting in per-process caches counted as free.
 HeapStats shmStats();
+// Runs the allocator's consistency walk under the lock (qm and MEMDBG=1 builds walk every
+// fragment and guard); true when it found nothing wrong. Problems are logged by the walk.
+bool shmCheck();
 // Writes a report of live fragments grouped by allocation site (qm / MEMDBG builds; other
 // builds write one line saying the report needs them). Returns the number of live fragments.
 size_t shmReportLive(int fd);

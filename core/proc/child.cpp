@@ -10,6 +10,7 @@
 #include "core/app/heap_report.h"
 #include "core/app/hooks.h"
 #include "core/log/log.h"
+#include "mem/lock/test_die.h"
 #include "mem/pkg.h"
 #include "mem/shm.h"
 
@@ -73,6 +74,9 @@ bool handleSignals() {
 }
 
 void reportReady() {
+    // A SIP worker that serves may be the one the die-while-holding test hook kills
+    // (mem/lock/test_die.h); never during start-up, which the master treats as fatal.
+    if (g_self.rank == Rank::SipWorker) mem::testDieAllowHere(true);
     if (g_readyFd < 0) return;
     uint8_t slot = static_cast<uint8_t>(g_self.slot);
     ssize_t n;

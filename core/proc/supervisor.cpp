@@ -20,6 +20,7 @@
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
 #include "core/timer/clock.h"
+#include "mem/shm.h"
 
 namespace osprey::proc {
 
@@ -299,6 +300,9 @@ void Supervisor::onSignals() {
             }
             case SIGUSR1:
                 app::logHeapStats(log::Level::Notice);
+                // The allocator's own walk (every fragment and guard in qm / MEMDBG=1
+                // builds), e.g. after a process died holding the allocator lock.
+                LM_NOTICE("shm: heap check: %s", mem::shmCheck() ? "consistent" : "CORRUPT");
                 for (unsigned s = 1; s < table_->used; ++s)
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;

@@ -1,8 +1,8 @@
 // Contended path of FutexMutex: bounded spin, then futex sleep with dead-owner detection.
 #include "mem/lock/futex_mutex.h"
 
-#include <cerrno>
 #include <syslog.h>
+#include <cerrno>
 
 #include "mem/lock/futex.h"
 #include "mem/mem_log.h"
@@ -13,7 +13,7 @@ namespace {
 // Critical sections guarded by these locks are short (a heap operation, a hash-bucket update),
 // so a short spin usually sees the unlock without paying two system calls.
 constexpr int kSpins = 100;
-} // namespace
+}  // namespace
 
 LockStatus FutexMutex::lockSlow(uint32_t self) {
     for (int i = 0; i < kSpins; ++i) {
@@ -33,8 +33,7 @@ LockStatus FutexMutex::lockSlow(uint32_t self) {
             continue;
         }
         if (!(v & kWaiters)) {
-            if (!word_.compare_exchange_weak(v, v | kWaiters, std::memory_order_relaxed))
-                continue;
+            if (!word_.compare_exchange_weak(v, v | kWaiters, std::memory_order_relaxed)) continue;
             v |= kWaiters;
         }
         uint32_t owner = v & kTidMask;
@@ -45,6 +44,7 @@ LockStatus FutexMutex::lockSlow(uint32_t self) {
         if (owner != self && !threadGone(owner)) continue;
         if (word_.compare_exchange_strong(v, self | kWaiters, std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
+            noteDeadOwner(owner);
             memLog(LOG_WARNING,
                    "lock %p: holder %u died holding it; taken over by %u, the state it "
                    "protects may be inconsistent",
@@ -54,7 +54,9 @@ LockStatus FutexMutex::lockSlow(uint32_t self) {
     }
 }
 
-void FutexMutex::wakeOne() { futexWake(&word_, 1); }
+void FutexMutex::wakeOne() {
+    futexWake(&word_, 1);
+}
 
 void FutexMutex::checkOwnerOnUnlock() const {
     uint32_t owner = this->owner();
@@ -63,4 +65,4 @@ void FutexMutex::checkOwnerOnUnlock() const {
                currentTid(), owner);
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

@@ -5,13 +5,17 @@
 #include <utility>
 
 #include "mem/lock/lock_status.h"
+#include "mem/lock/thread_id.h"
 
 namespace osprey::mem {
 
 template <Lockable L>
 class [[nodiscard]] LockGuard {
 public:
-    explicit LockGuard(L& lock) : lock_(lock), status_(lock.lock()) {}
+    explicit LockGuard(L& lock) : lock_(lock), status_(lock.lock()) {
+        if (status_ == LockStatus::OwnerDied) [[unlikely]]
+            deadOwner_ = lastDeadOwner();
+    }
     ~LockGuard() { lock_.unlock(); }
     LockGuard(const LockGuard&) = delete;
     LockGuard& operator=(const LockGuard&) = delete;
@@ -19,10 +23,13 @@ public:
     LockStatus status() const { return status_; }
     // The previous holder died inside the critical section: check what the lock protects.
     bool ownerDied() const { return status_ == LockStatus::OwnerDied; }
+    // The id of the holder that died (0 unless ownerDied()), for the repair's log line.
+    uint32_t deadOwner() const { return deadOwner_; }
 
 private:
     L& lock_;
     LockStatus status_;
+    uint32_t deadOwner_ = 0;
 };
 
 struct TryToLock {};
@@ -32,18 +39,22 @@ template <Lockable L>
 class [[nodiscard]] UniqueGuard {
 public:
     UniqueGuard() = default;
-    explicit UniqueGuard(L& lock) : lock_(&lock), status_(lock.lock()) {}
+    explicit UniqueGuard(L& lock) : lock_(&lock), status_(lock.lock()) {
+        if (status_ == LockStatus::OwnerDied) [[unlikely]]
+            deadOwner_ = lastDeadOwner();
+    }
     // Takes the lock only if it is free now; check ownsLock().
     UniqueGuard(L& lock, TryToLock) : lock_(lock.tryLock() ? &lock : nullptr) {}
     ~UniqueGuard() { unlock(); }
 
     UniqueGuard(UniqueGuard&& o) noexcept
-        : lock_(std::exchange(o.lock_, nullptr)), status_(o.status_) {}
+        : lock_(std::exchange(o.lock_, nullptr)), status_(o.status_), deadOwner_(o.deadOwner_) {}
     UniqueGuard& operator=(UniqueGuard&& o) noexcept {
         if (this != &o) {
             unlock();
             lock_ = std::exchange(o.lock_, nullptr);
             status_ = o.status_;
+            deadOwner_ = o.deadOwner_;
         }
         return *this;
     }
@@ -54,6 +65,7 @@ public:
     explicit operator bool() const { return ownsLock(); }
     LockStatus status() const { return status_; }
     bool ownerDied() const { return status_ == LockStatus::OwnerDied; }
+    uint32_t deadOwner() const { return deadOwner_; }
     L* mutex() const { return lock_; }
 
     // Unlocks early; the guard then owns nothing.
@@ -66,6 +78,7 @@ public:
 private:
     L* lock_ = nullptr;
     LockStatus status_ = LockStatus::Acquired;
+    uint32_t deadOwner_ = 0;
 };
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

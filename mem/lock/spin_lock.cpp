@@ -13,7 +13,7 @@ namespace {
 constexpr int kSpinsBeforeYield = 1024;
 // Probing the owner costs a system call; do it only once a wait is clearly not a short one.
 constexpr int kYieldsPerOwnerCheck = 64;
-} // namespace
+}  // namespace
 
 LockStatus SpinLock::lockSlow(uint32_t self) {
     for (unsigned round = 1;; ++round) {
@@ -30,6 +30,7 @@ LockStatus SpinLock::lockSlow(uint32_t self) {
         if (owner == 0 || (owner != self && !threadGone(owner))) continue;
         if (word_.compare_exchange_strong(owner, self, std::memory_order_acquire,
                                           std::memory_order_relaxed)) {
+            noteDeadOwner(owner);
             memLog(LOG_WARNING,
                    "spin lock %p: holder %u died holding it; taken over by %u, the state it "
                    "protects may be inconsistent",
@@ -39,4 +40,4 @@ LockStatus SpinLock::lockSlow(uint32_t self) {
     }
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

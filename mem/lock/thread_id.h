@@ -8,8 +8,9 @@ namespace osprey::mem {
 
 namespace detail {
 inline thread_local uint32_t t_tid = 0;
+inline thread_local uint32_t t_lastDeadOwner = 0;
 uint32_t refreshTid();
-} // namespace detail
+}  // namespace detail
 
 inline uint32_t currentTid() {
     uint32_t t = detail::t_tid;
@@ -20,4 +21,13 @@ inline uint32_t currentTid() {
 // A thread that exists but belongs to another user counts as alive.
 bool threadGone(uint32_t tid);
 
-} // namespace osprey::mem
+// The id of the dead holder that this thread's most recent LockStatus::OwnerDied took the lock
+// over from (0 before any), so the code that repairs the structure can name it in its log.
+inline uint32_t lastDeadOwner() {
+    return detail::t_lastDeadOwner;
+}
+inline void noteDeadOwner(uint32_t tid) {
+    detail::t_lastDeadOwner = tid;
+}
+
+}  // namespace osprey::mem

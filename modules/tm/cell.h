@@ -66,6 +66,7 @@ enum Flags : uint16_t {
     kInFailure = 4,     // a failure route is running
     kUasFinal = 8,      // a final reply went upstream
     kAckSeen = 16,      // the ACK to a negative final arrived
+    kDamaged = 32,      // a process died holding its lock; ended by the next taker (cell_lock.cpp)
 };
 
 struct Cell {

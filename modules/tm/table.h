@@ -15,10 +15,17 @@ namespace osprey::tm {
 
 using BucketGuard = mem::UniqueGuard<mem::FutexMutex>;
 
+// What a bucket's holder is in the middle of: link and unlink record the cell first and clear
+// it last, so whoever takes the lock over from a holder that died knows which cell was caught
+// half way (Table::repair).
+enum class PendingOp : uint8_t { None, Link, Unlink };
+
 struct Bucket {
     mem::FutexMutex lock;
     uint32_t nextLabel = 0;  // labels tell apart cells of one bucket in our branch ids
+    PendingOp pendingOp = PendingOp::None;
     Cell* head = nullptr;
+    Cell* pending = nullptr;
 };
 
 class Table {
@@ -29,7 +36,14 @@ public:
 
     uint32_t size() const { return mask_ + 1; }
     uint32_t bucketOf(std::string_view callId, uint32_t cseq) const;
-    BucketGuard lock(uint32_t bucket) { return BucketGuard(buckets_[bucket].lock); }
+    // A holder that died with the bucket locked is noticed here: the chain is repaired before
+    // the caller sees it (repair).
+    BucketGuard lock(uint32_t bucket) {
+        BucketGuard g(buckets_[bucket].lock);
+        if (g.ownerDied()) [[unlikely]]
+            repair(bucket, g.deadOwner());
+        return g;
+    }
     Bucket& bucket(uint32_t b) { return buckets_[b]; }
 
     // Bucket lock held: puts cell at the head of its bucket, with a fresh label.
@@ -39,6 +53,10 @@ public:
 
 private:
     Table() = default;
+    // Bucket lock taken over from dead process deadPid: makes the chain consistent again and
+    // finishes or undoes the link/unlink it was caught in (table.cpp says how), logged once.
+    void repair(uint32_t bucket, uint32_t deadPid);
+
     uint32_t mask_ = 0;
     Bucket* buckets_ = nullptr;
 };

@@ -10,7 +10,13 @@
 // fired, take the cell lock and re-check the state before acting: a timer that fires just as
 // a worker settles the same transaction finds the branch final (or the cell deleted) and does
 // nothing. A failure route runs with the cell lock held; t_relay/t_reply called from it see
-// that this process already holds it (CellLock is re-entrant per process).
+// that this process already holds it: CellLock is re-entrant per process, and what tells is
+// the lock itself (its word holds the holder's id, FutexMutex::heldByCaller), so nesting
+// locks of different cells is as right as nesting one cell's.
+//
+// A process that dies holding a lock (docs/locks.md): the next taker of a bucket lock repairs
+// the chain (Table::repair); the next taker of a cell lock ends the transaction, which may be
+// half-updated (cell_lock.cpp).
 #pragma once
 #include <cstdint>
 #include <string_view>
@@ -34,7 +40,8 @@ namespace osprey::tm {
 extern Table* g_table;
 timer::TimerWheel& wheel();
 
-// The transaction lock, re-entrant within this process (failure routes call t_relay).
+// The transaction lock, re-entrant within this process (failure routes call t_relay); taking
+// it over from a dead holder ends the transaction (kDamaged; a 500 upstream if unanswered).
 class CellLock {
 public:
     explicit CellLock(Cell* c);

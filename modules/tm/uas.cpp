@@ -20,8 +20,6 @@ Table* g_table = nullptr;
 
 namespace {
 
-const Cell* g_locked = nullptr;  // the cell whose lock this process holds
-
 net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody* via,
                                   bool forceRport) {
     net::Destination d;
@@ -41,24 +39,6 @@ void sendFlat(const net::Destination& d, std::string_view flat) {
 }
 
 }  // namespace
-
-CellLock::CellLock(Cell* c) : cell_(c), owned_(g_locked != c) {
-    if (owned_) {
-        (void)c->lock.lock();
-        g_locked = c;
-    }
-}
-
-CellLock::~CellLock() {
-    if (owned_) {
-        g_locked = nullptr;
-        cell_->lock.unlock();
-    }
-}
-
-bool lockedHere(const Cell* c) {
-    return g_locked == c;
-}
 
 MsgState* msgState(route::MsgContext& mc, bool create) {
     if (mc.tm != nullptr || !create) return static_cast<MsgState*>(mc.tm);

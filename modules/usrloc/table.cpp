@@ -9,6 +9,7 @@
 #include "core/net/log_limit.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
+#include "mem/lock/test_die.h"
 #include "mem/shm.h"
 #include "modules/usrloc/change_ring.h"
 
@@ -190,6 +191,103 @@ struct Table {
 
 namespace {
 
+// --- a slot whose holder died (docs/locks.md) ---
+//
+// Writes inside a slot are single pointer stores of valid values (a list head, a `next`), so a
+// holder killed half way leaves lists that still lead to real blocks, perhaps missing the
+// entries it was moving (maybeGrow), or a record it had just inserted with no contact yet
+// (tableSave inserts the record before its first contact). The next taker checks every list:
+// entries that are not plausible blocks of this slot end the list there, contact lists
+// likewise; records left without contacts are dropped (they would never match a lookup nor
+// expire), and the record count is recounted. What was cut off stays allocated (logged).
+
+constexpr uint64_t kMaxWalk = uint64_t{1} << 24;  // longer than any real list: a cycle
+
+template <class T>
+bool plausible(const T* p) {
+    return mem::shmOwns(p) && reinterpret_cast<uintptr_t>(p) % alignof(T) == 0;
+}
+
+struct SlotRepair {
+    unsigned records = 0, droppedEmpty = 0, cutLists = 0, cutContacts = 0;
+};
+
+// Checks one record's contact list; returns false when it ends up empty.
+bool repairContacts(Record* r, SlotRepair& out) {
+    uint64_t steps = 0;
+    for (Contact** pp = &r->contacts; *pp != nullptr; pp = &(*pp)->next) {
+        if (++steps > kMaxWalk || !plausible(*pp)) {
+            *pp = nullptr;
+            ++out.cutContacts;
+            break;
+        }
+    }
+    return r->contacts != nullptr;
+}
+
+void repairBucket(Slot& s, Record** head, uint32_t bucket, SlotRepair& out) {
+    uint64_t steps = 0;
+    for (Record** pp = head; *pp != nullptr;) {
+        Record* r = *pp;
+        const bool inPlace = s.nBuckets == 0 || (r->hash & (s.nBuckets - 1)) == bucket;
+        if (++steps > kMaxWalk || !plausible(r) || !inPlace) {
+            *pp = nullptr;
+            ++out.cutLists;
+            break;
+        }
+        if (!repairContacts(r, out)) {
+            *pp = r->next;
+            mem::shmFree(r);
+            ++out.droppedEmpty;
+            continue;
+        }
+        ++out.records;
+        pp = &r->next;
+    }
+}
+
+SlotRepair repairSlot(Slot& s) {
+    SlotRepair out;
+    const bool heads = s.nBuckets != 0;
+    if (heads && ((s.nBuckets & (s.nBuckets - 1)) != 0 || !plausible(s.heads))) {
+        s.nBuckets = 0;  // the bucket array itself is not believable: every record is lost
+        s.one = nullptr;
+        ++out.cutLists;
+    }
+    if (s.nBuckets == 0) {
+        repairBucket(s, &s.one, 0, out);
+    } else {
+        for (uint32_t i = 0; i < s.nBuckets; ++i) repairBucket(s, &s.heads[i], i, out);
+    }
+    s.count = out.records;
+    return out;
+}
+
+}  // namespace
+
+// The slot lock; repairs the slot when its previous holder died with it.
+class SlotGuard {
+public:
+    SlotGuard(const Table* t, Slot& s) : g_(s.lock) {
+        if (g_.ownerDied()) [[unlikely]]
+            recover(t, s);
+    }
+
+private:
+    void recover(const Table* t, Slot& s) {
+        const SlotRepair r = repairSlot(s);
+        LM_WARN(
+            "usrloc: recovered slot %zu of table %s from dead process %u: %u record(s) kept, %u "
+            "empty dropped, %u list(s) and %u contact list(s) cut at a damaged entry",
+            static_cast<size_t>(&s - t->slots), t->name, g_.deadOwner(), r.records,
+            r.droppedEmpty, r.cutLists, r.cutContacts);
+    }
+
+    mem::LockGuard<mem::FutexMutex> g_;
+};
+
+namespace {
+
 // The slot's record for aor (nullptr when absent). `hi` is the upper half of the AOR's hash
 // (the lower half chose the slot).
 Record* findRecord(Slot& s, std::string_view aor, uint32_t hi) {
@@ -317,7 +415,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
-    mem::LockGuard g(s.lock);
+    SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
     if (r != nullptr) dropExpired(r, nowSec);
 
@@ -382,6 +480,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
                 break;
             }
             insertRecord(s, r);
+            mem::testDiePoint(mem::DieSite::UsrlocSlot);  // a record with no contact yet
         }
         Contact* c = newContact(u);
         if (c == nullptr) {
@@ -413,7 +512,7 @@ int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void*
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
-    mem::LockGuard g(s.lock);
+    SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) return 0;
     int n = 0;
@@ -429,7 +528,7 @@ int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t no
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
-    mem::LockGuard g(s.lock);
+    SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) return 0;
     int n = 0;
@@ -452,7 +551,7 @@ bool tableLoad(Table* t, std::string_view aor, const ContactData& d) {
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
-    mem::LockGuard g(s.lock);
+    SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
     if (r == nullptr) {
         r = newRecord(aor, hash);
@@ -470,7 +569,7 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
     size_t removed = 0;
     for (size_t i = first; i < first + n && i <= t->mask; ++i) {
         Slot& s = t->slots[i];
-        mem::LockGuard g(s.lock);
+        SlotGuard g(t, s);
         forEachBucket(s, [&](Record** b) {
             for (Record** pp = b; *pp != nullptr;) {
                 Record* r = *pp;
@@ -492,7 +591,7 @@ TableCounts tableCounts(Table* t) {
     TableCounts tc;
     for (size_t i = 0; i <= t->mask; ++i) {
         Slot& s = t->slots[i];
-        mem::LockGuard g(s.lock);
+        SlotGuard g(t, s);
         forEachBucket(s, [&](Record** b) {
             size_t len = 0;
             for (Record* r = *b; r != nullptr; r = r->next) {

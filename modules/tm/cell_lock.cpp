@@ -1,0 +1,48 @@
+// The transaction lock (tm_core.h): re-entrant per process through the lock's own holder id,
+// and what the next taker does when the holder died inside it.
+#include "core/log/log.h"
+#include "mem/lock/test_die.h"
+#include "mem/lock/thread_id.h"
+#include "modules/tm/tm_core.h"
+
+namespace osprey::tm {
+
+namespace {
+
+// The dead holder was somewhere in the middle of changing this transaction: a branch half
+// added, a reply half stored, timers half moved. None of that is trusted to route on, so the
+// transaction is ended the way tm ends any transaction: a 500 upstream when no final reply
+// went yet (which also CANCELs the branches still pending, RFC 3261 §16.7 step 10, and starts
+// its wait or H timer), and the wait timer (re)armed in any case so it is deleted and freed
+// like any other. The request copy it is built from never changes after creation, so the 500
+// does not depend on what the dead holder left. Late replies of its branches find it final.
+void recoverCell(Cell* c, uint32_t deadPid) {
+    const bool wasFinal = c->has(kUasFinal) || c->has(kDeleted);
+    c->flags |= kDamaged;
+    if (!wasFinal && !sendLocalReply(c, nullptr, 500, "Server Internal Error"))
+        c->flags |= kUasFinal;  // no reply could be built: still, nothing more is sent upstream
+    armTimer(c, c->wait, static_cast<uint32_t>(g_params.wtTimer), onWait);
+    const std::string_view callId = c->piece(c->callId);
+    LM_WARN("tm: recovered transaction %p (Call-ID %.*s) from dead process %u: ended%s", c,
+            static_cast<int>(callId.size()), callId.data(), deadPid,
+            wasFinal ? "" : " with 500 upstream");
+}
+
+}  // namespace
+
+CellLock::CellLock(Cell* c) : cell_(c), owned_(!c->lock.heldByCaller()) {
+    if (!owned_) return;
+    if (c->lock.lock() == mem::LockStatus::OwnerDied) [[unlikely]]
+        recoverCell(c, mem::lastDeadOwner());
+    mem::testDiePoint(mem::DieSite::TmCell);
+}
+
+CellLock::~CellLock() {
+    if (owned_) cell_->lock.unlock();
+}
+
+bool lockedHere(const Cell* c) {
+    return c->lock.heldByCaller();
+}
+
+}  // namespace osprey::tm
