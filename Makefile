@@ -236,6 +236,13 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
+# of Osprey, so it measures any router the same way.
+LOAD_TOOL := $(BUILD)/bench/osprey-load
+$(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)

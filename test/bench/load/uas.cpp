@@ -1,0 +1,126 @@
+#include "test/bench/load/uas.h"
+
+#include <unistd.h>
+#include <cerrno>
+#include <cstdio>
+#include <cstring>
+
+#include "test/bench/load/datagram_batch.h"
+#include "test/bench/load/runtime.h"
+#include "test/bench/load/sip_text.h"
+
+namespace osprey::load {
+
+namespace {
+
+// Appends to a fixed buffer; once something does not fit, ok() stays false.
+class Writer {
+public:
+    Writer(char* buf, size_t cap) : buf_(buf), cap_(cap) {}
+    void put(std::string_view s) {
+        if (len_ + s.size() > cap_) {
+            ok_ = false;
+            return;
+        }
+        std::memcpy(buf_ + len_, s.data(), s.size());
+        len_ += s.size();
+    }
+    bool ok() const { return ok_; }
+    size_t size() const { return len_; }
+
+private:
+    char* buf_;
+    size_t cap_;
+    size_t len_ = 0;
+    bool ok_ = true;
+};
+
+bool isCopiedHeader(std::string_view name) {
+    return headerIs(name, "via", 'v') || headerIs(name, "from", 'f') ||
+           headerIs(name, "call-id", 'i') || headerIs(name, "cseq") ||
+           headerIs(name, "record-route");
+}
+
+// The 200 OK for `req` into `out`; 0 when it does not fit.
+size_t writeOk(const SplitMessage& req, bool invite, std::string_view contactLine,
+               unsigned tagNumber, char* out, size_t cap) {
+    Writer w(out, cap);
+    w.put("SIP/2.0 200 OK\r\n");
+    for (int i = 0; i < req.count; i++) {
+        const HeaderLine& h = req.headers[i];
+        if (isCopiedHeader(h.name)) {
+            w.put(h.line);
+        } else if (headerIs(h.name, "to", 't')) {
+            w.put(h.line.substr(0, h.line.size() - 2));
+            if (findNoCase(h.value, ";tag=") == std::string_view::npos) {
+                char tag[32];
+                int n = std::snprintf(tag, sizeof(tag), ";tag=uas%x", tagNumber);
+                w.put(std::string_view(tag, static_cast<size_t>(n)));
+            }
+            w.put("\r\n");
+        }
+    }
+    if (invite) w.put(contactLine);
+    w.put("Content-Length: 0\r\n\r\n");
+    return w.ok() ? w.size() : 0;
+}
+
+}  // namespace
+
+int runUas(const UasOptions& opts) {
+    int fd = openUdpSocket(opts.listen, false);
+    if (fd < 0) {
+        std::fprintf(stderr, "uas: cannot bind %s: %s\n", opts.listen.uriHostPort().c_str(),
+                     std::strerror(errno));
+        return 1;
+    }
+    // A blocking receive that wakes at least every 200 ms to look at the clock.
+    timeval tv{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    installStopSignals();
+
+    static RecvBatch in;
+    static SendBatch out;
+    const std::string contact = "Contact: <sip:uas@" + opts.listen.uriHostPort() + ">\r\n";
+    unsigned long long received = 0, replied = 0, acks = 0, bad = 0;
+    unsigned tags = 0;
+    const uint64_t start = nowNs();
+    const uint64_t deadline = start + static_cast<uint64_t>(opts.maxSeconds * 1e9);
+    SplitMessage req;
+
+    while (stopRequests() == 0 && nowNs() < deadline) {
+        int n = in.receive(fd, MSG_WAITFORONE);
+        for (int i = 0; i < n; i++) {
+            received++;
+            std::string_view msg = in.message(i);
+            if (msg.size() < 8 || statusCode(msg) != 0 || msg.substr(0, 8) == "SIP/2.0 ") {
+                bad++;  // a response, or noise: a UAS only answers requests
+                continue;
+            }
+            if (msg.substr(0, 4) == "ACK ") {
+                acks++;
+                continue;
+            }
+            if (!splitMessage(msg, req) || req.count == 0) {
+                bad++;
+                continue;
+            }
+            bool invite = msg.substr(0, 7) == "INVITE ";
+            size_t len = writeOk(req, invite, contact, ++tags, out.next(), kMaxDatagram);
+            if (len == 0) {
+                bad++;
+                continue;
+            }
+            out.commit(len, &in.source(i), in.sourceLen(i));
+        }
+        if (!out.empty()) replied += static_cast<unsigned long long>(out.flush(fd));
+    }
+    close(fd);
+    std::printf("UAS received=%llu replied=%llu acks=%llu bad=%llu elapsed_s=%.2f cpu_s=%.3f\n",
+                received, replied, acks, bad, static_cast<double>(nowNs() - start) / 1e9,
+                cpuSeconds());
+    std::fflush(stdout);
+    return 0;
+}
+
+}  // namespace osprey::load
