@@ -106,7 +106,8 @@ DEPS_STAMP := build/.deps-ok
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth clean deps fuzz format
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
+        bench-ir bench-tools clean deps fuzz format
 all: osprey modules tests
 
 deps: $(DEPS_STAMP)
@@ -272,6 +273,14 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+# The router benchmarks' tools (docs/benchmarks.md).
+bench-tools: $(LOAD_TOOL)
+
+# Instructions per request under callgrind, Osprey and (when installed) Kamailio, five
+# scenarios: scripts/bench/ir-table.sh.
+bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/ir-table.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

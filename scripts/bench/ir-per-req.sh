@@ -18,7 +18,8 @@ set -u
 [ $# -ge 4 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/release-fm}
-LOAD=${OSPREY_LOAD:-$root/$BUILD/bench/osprey-load}
+case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
+LOAD=${OSPREY_LOAD:-$build_dir/bench/osprey-load}
 READY_MAX=${READY_MAX:-180}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/ir-$$}
 PROXY=127.0.0.1:5070
