@@ -10,6 +10,7 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -260,7 +261,7 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth
+bench: bench-mem bench-parser bench-pv bench-auth bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh

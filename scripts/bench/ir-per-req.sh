@@ -13,6 +13,7 @@
 #   scripts/bench/ir-per-req.sh options 1000 100 build/release-fm/osprey -D -E -f scripts/bench/stateless.cfg
 # Environment: BUILD [build/release-fm] (where osprey-load is; `make bench-ir` builds it)
 #   OSPREY_LOAD [$BUILD/bench/osprey-load]  READY_MAX [180] seconds to wait for the router
+#   PORT_WAIT [600] seconds to wait for UDP ports 5070 and 5090 to be free (before each run)
 #   OUT [$TMPDIR/osprey-bench/ir-<pid>] logs and callgrind files (kept only on failure)
 set -u
 [ $# -ge 4 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -21,6 +22,7 @@ BUILD=${BUILD:-build/release-fm}
 case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
 LOAD=${OSPREY_LOAD:-$build_dir/bench/osprey-load}
 READY_MAX=${READY_MAX:-180}
+PORT_WAIT=${PORT_WAIT:-600}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/ir-$$}
 PROXY=127.0.0.1:5070
 UAS=127.0.0.1:5090
@@ -33,9 +35,21 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (scripts/deps.sh --
 mkdir -p "$OUT"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
-for p in 5070 5090; do
-    if port_busy $p; then echo "UDP port $p is in use; refusing to start" >&2; exit 2; fi
-done
+# The socket on the port belongs to process $2 (not to another benchmark's router).
+owns_port() { ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"; }
+# The configs fix the ports: on a shared machine another benchmark may hold them for a while.
+ports_free() {
+    local waited=0
+    while port_busy 5070 || port_busy 5090; do
+        if [ $waited -ge $((PORT_WAIT * 5)) ]; then
+            echo "UDP port 5070 or 5090 still in use after ${PORT_WAIT}s; refusing to start" >&2
+            return 1
+        fi
+        [ $waited = 0 ] && echo "waiting for UDP ports 5070/5090 to be free..." >&2
+        waited=$((waited + 1))
+        sleep 0.2
+    done
+}
 
 router_pid="" uas_pid=""
 stop_all() {
@@ -57,7 +71,11 @@ wait_ready() {
     local deadline=$((SECONDS + READY_MAX)) res
     while [ $SECONDS -lt $deadline ]; do
         kill -0 "$router_pid" 2>/dev/null || return 1
-        if port_busy 5070; then
+        if port_busy 5070 && ! owns_port 5070 "$router_pid"; then
+            echo "another process holds UDP 5070" >&2
+            return 1
+        fi
+        if owns_port 5070 "$router_pid"; then
             res=$("$LOAD" uac -t $PROXY -s options -n 1 -w 1 -T 3000 -d 5 2>&1 | grep '^RESULT')
             [[ $res =~ \ ok=([0-9]+)\ fail=([0-9]+) ]] &&
                 [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -gt 0 ] && return 0
@@ -73,20 +91,38 @@ run_total() {
     awk '/^totals:/ && !seen[FILENAME]++ { s += $2 } END { printf "%d\n", s }' "$1"/cg.*
 }
 
+now_ms() { echo $(($(date +%s%N) / 1000000)); }
+
+# Both runs start their load at the same time after the router's launch (start_ms, set by the
+# first run from its readiness time, with a margin): the router's timers tick while it waits, so an
+# unequal wait would not cancel in the difference.
+start_ms=0
 fails=0
 for k in 1 2; do
     cg=$OUT/cg.$k
     rm -rf "$cg"
     mkdir -p "$cg"
+    ports_free || exit 2
     "$LOAD" uas -l $UAS -d 1800 >"$cg/uas.log" 2>&1 &
     uas_pid=$!
+    for _ in $(seq 1 50); do owns_port 5090 "$uas_pid" && break; sleep 0.1; done
+    owns_port 5090 "$uas_pid" || { echo "the UAS could not take UDP 5090" >&2; exit 1; }
     valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$cg/cg.%p" "$@" \
         >"$cg/router.log" 2>&1 &
     router_pid=$!
+    launched=$(now_ms)
     if ! wait_ready; then
         echo "the router did not answer an OPTIONS within ${READY_MAX}s; see $cg/router.log" >&2
         tail -5 "$cg/router.log" >&2
         exit 1
+    fi
+    ready=$(($(now_ms) - launched))
+    [ $k = 1 ] && start_ms=$((ready * 3 / 2 + 2000))
+    if [ $ready -gt $start_ms ]; then
+        echo "warning: run 2 was ready $((ready - start_ms)) ms later than run 1 started its load;" \
+             "the difference includes that much more idle time" >&2
+    else
+        sleep "$(awk -v ms=$((start_ms - ready)) 'BEGIN { printf "%.3f", ms / 1000 }')"
     fi
     if [ "$scen" = lookup ]; then
         "$LOAD" uac -t $PROXY -s register -n $K -K $K -w 16 -T 5000 -d 120 >"$cg/prefill.log" 2>&1

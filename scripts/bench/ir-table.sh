@@ -30,6 +30,7 @@ mkdir -p "$OUT"
 bench=$root/scripts/bench
 osprey=$build_dir/osprey
 [ -x "$osprey" ] || { echo "no $osprey (make -j2 osprey modules)" >&2; exit 2; }
+command -v valgrind >/dev/null || { echo "valgrind is needed: scripts/deps.sh --bench" >&2; exit 2; }
 have_kam=0
 if [[ " $ROUTERS " == *" kamailio "* ]]; then
     if command -v kamailio >/dev/null && kamailio -V 2>/dev/null | grep -q 'kamailio 5\.'; then
@@ -86,3 +87,5 @@ for row in "${rows[@]}"; do
 done
 echo "$table" | tee "$OUT/table.md"
 echo "(callgrind, user-space instructions per request; logs in $OUT)" >&2
+# a cell that could not be measured fails the target (a failed request only marks its cell)
+! grep -q '| error |' "$OUT/table.md"

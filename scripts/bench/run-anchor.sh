@@ -22,6 +22,7 @@
 #   QUIET_PCT [10] QUIET_MAX [30]: first wait up to QUIET_MAX s for both cores to be below
 #                     QUIET_PCT % busy (a shared machine skews runs badly)
 #   READY_MAX [30]    seconds to wait for the router to answer an OPTIONS
+#   PORT_WAIT [300]   seconds to wait for UDP ports 5070 and 5090 to be free
 #   OUT [$TMPDIR/osprey-bench/anchor-<timestamp>-<config>-<scenario>-<pid>]   logs of the run
 #   SUMMARY [$TMPDIR/osprey-bench/runs.log]   one ANCHOR line appended per run
 # Everything started here is recorded by PID and stopped by PID.
@@ -47,6 +48,7 @@ LOAD_CPU=${LOAD_CPU:-1}
 QUIET_PCT=${QUIET_PCT:-10}
 QUIET_MAX=${QUIET_MAX:-30}
 READY_MAX=${READY_MAX:-30}
+PORT_WAIT=${PORT_WAIT:-300}
 results=${TMPDIR:-/tmp}/osprey-bench
 OUT=${OUT:-$results/anchor-$(date +%Y%m%d-%H%M%S)-$config-$scenario-$$}
 SUMMARY=${SUMMARY:-$results/runs.log}
@@ -86,8 +88,19 @@ fi
 printf '%q ' "${router_cmd[@]}" >"$OUT/router.cmd"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
+# The socket on port $1 belongs to process $2 or one of its children (not another benchmark's).
+owns_port() {
+    local p
+    for p in $2 $(tree_of "$2"); do ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$p," && return 0; done
+    return 1
+}
+# The configs fix the ports: on a shared machine another benchmark may hold them for a while.
+for _ in $(seq 1 $((PORT_WAIT * 5))); do
+    port_busy 5070 || port_busy 5090 || break
+    sleep 0.2
+done
 for p in 5070 5090; do
-    if port_busy $p; then echo "UDP port $p already in use; refusing to start" >&2; exit 1; fi
+    if port_busy $p; then echo "UDP port $p still in use after ${PORT_WAIT}s; refusing to start" >&2; exit 1; fi
 done
 
 # ---- /proc sampling
@@ -160,12 +173,14 @@ done
 # ---- UAS first (a stateless router's readiness answer comes from it), then the router
 taskset -c "$LOAD_CPU" "$LOAD" uas -l $UAS -d $((DURATION + WARMUP + 300)) >"$OUT/uas.log" 2>&1 &
 uas_pid=$!
+for _ in $(seq 1 50); do owns_port 5090 "$uas_pid" && break; sleep 0.1; done
+owns_port 5090 "$uas_pid" || { echo "the UAS could not take UDP 5090" >&2; exit 1; }
 taskset -c "$ROUTER_CPU" "${router_cmd[@]}" >"$OUT/router.log" 2>&1 &
 router_pid=$!
 ready=0
 for _ in $(seq 1 $((READY_MAX * 5))); do
     kill -0 "$router_pid" 2>/dev/null || break
-    if port_busy 5070; then
+    if owns_port 5070 "$router_pid"; then
         res=$("$LOAD" uac -t $PROXY -s options -n 1 -w 1 -T 1000 -d 2 2>&1 | grep '^RESULT')
         if [[ $res =~ \ ok=([0-9]+)\ fail=([0-9]+) ]] && [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -gt 0 ]; then
             ready=1
