@@ -109,7 +109,7 @@ DEPS_STAMP := build/.deps-ok
 
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
         bench-ir bench-tools clean deps fuzz format
-all: osprey modules tests
+all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
