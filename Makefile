@@ -245,6 +245,12 @@ $(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
+# Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
+$(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
+                           $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)

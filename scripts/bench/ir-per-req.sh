@@ -2,8 +2,9 @@
 # ir-per-req.sh SCENARIO N RATE CMD...
 # User-space instructions per request of a SIP router, counted by callgrind: exact and
 # repeatable however busy the machine is, so it is the number to optimise and to guard.
-# CMD runs the router in the foreground on UDP 127.0.0.1:5070, relaying to the UAS
-# (osprey-load uas) on 127.0.0.1:5090; it runs under valgrind with every child traced.
+# CMD runs the router in the foreground on UDP 127.0.0.1:$PROXY_PORT [5070], relaying to the UAS
+# (osprey-load uas) on 127.0.0.1:$UAS_PORT [5090]; it runs under valgrind with every child
+# traced. (scripts/bench/ir-table.sh gives each router free ports and configs that use them.)
 # The router gets N requests at RATE/s, then in a second run 2N at 2*RATE/s (same duration):
 # the difference of the two totals divided by N cancels start-up, timers and shutdown.
 # SCENARIO: options | message | register | lookup | invite (osprey-load uac -s); lookup first
@@ -13,7 +14,8 @@
 #   scripts/bench/ir-per-req.sh options 1000 100 build/release-fm/osprey -D -E -f scripts/bench/stateless.cfg
 # Environment: BUILD [build/release-fm] (where osprey-load is; `make bench-ir` builds it)
 #   OSPREY_LOAD [$BUILD/bench/osprey-load]  READY_MAX [180] seconds to wait for the router
-#   PORT_WAIT [600] seconds to wait for UDP ports 5070 and 5090 to be free (before each run)
+#   PROXY_PORT [5070] UAS_PORT [5090]   the router's port and the UAS's, as CMD has them
+#   PORT_WAIT [600] seconds to wait for both ports to be free (before each run)
 #   OUT [$TMPDIR/osprey-bench/ir-<pid>] logs and callgrind files (kept only on failure)
 set -u
 [ $# -ge 4 ] || { sed -n '2,19p' "$0" | sed 's/^# \{0,1\}//'; exit 2; }
@@ -24,8 +26,10 @@ LOAD=${OSPREY_LOAD:-$build_dir/bench/osprey-load}
 READY_MAX=${READY_MAX:-180}
 PORT_WAIT=${PORT_WAIT:-600}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/ir-$$}
-PROXY=127.0.0.1:5070
-UAS=127.0.0.1:5090
+PROXY_PORT=${PROXY_PORT:-5070}
+UAS_PORT=${UAS_PORT:-5090}
+PROXY=127.0.0.1:$PROXY_PORT
+UAS=127.0.0.1:$UAS_PORT
 K=1000
 scen=$1 n=$2 rate=$3
 shift 3
@@ -37,15 +41,15 @@ mkdir -p "$OUT"
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
 # The socket on the port belongs to process $2 (not to another benchmark's router).
 owns_port() { ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"; }
-# The configs fix the ports: on a shared machine another benchmark may hold them for a while.
+# On a shared machine another benchmark may hold the ports for a while.
 ports_free() {
     local waited=0
-    while port_busy 5070 || port_busy 5090; do
+    while port_busy $PROXY_PORT || port_busy $UAS_PORT; do
         if [ $waited -ge $((PORT_WAIT * 5)) ]; then
-            echo "UDP port 5070 or 5090 still in use after ${PORT_WAIT}s; refusing to start" >&2
+            echo "UDP port $PROXY_PORT or $UAS_PORT still in use after ${PORT_WAIT}s; refusing to start" >&2
             return 1
         fi
-        [ $waited = 0 ] && echo "waiting for UDP ports 5070/5090 to be free..." >&2
+        [ $waited = 0 ] && echo "waiting for UDP ports $PROXY_PORT/$UAS_PORT to be free..." >&2
         waited=$((waited + 1))
         sleep 0.2
     done
@@ -71,11 +75,11 @@ wait_ready() {
     local deadline=$((SECONDS + READY_MAX)) res
     while [ $SECONDS -lt $deadline ]; do
         kill -0 "$router_pid" 2>/dev/null || return 1
-        if port_busy 5070 && ! owns_port 5070 "$router_pid"; then
-            echo "another process holds UDP 5070" >&2
+        if port_busy $PROXY_PORT && ! owns_port $PROXY_PORT "$router_pid"; then
+            echo "another process holds UDP $PROXY_PORT" >&2
             return 1
         fi
-        if owns_port 5070 "$router_pid"; then
+        if owns_port $PROXY_PORT "$router_pid"; then
             res=$("$LOAD" uac -t $PROXY -s options -n 1 -w 1 -T 3000 -d 5 2>&1 | grep '^RESULT')
             [[ $res =~ \ ok=([0-9]+)\ fail=([0-9]+) ]] &&
                 [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -gt 0 ] && return 0
@@ -105,8 +109,8 @@ for k in 1 2; do
     ports_free || exit 2
     "$LOAD" uas -l $UAS -d 1800 >"$cg/uas.log" 2>&1 &
     uas_pid=$!
-    for _ in $(seq 1 50); do owns_port 5090 "$uas_pid" && break; sleep 0.1; done
-    owns_port 5090 "$uas_pid" || { echo "the UAS could not take UDP 5090" >&2; exit 1; }
+    for _ in $(seq 1 50); do owns_port $UAS_PORT "$uas_pid" && break; sleep 0.1; done
+    owns_port $UAS_PORT "$uas_pid" || { echo "the UAS could not take UDP $UAS_PORT" >&2; exit 1; }
     valgrind --tool=callgrind --trace-children=yes --callgrind-out-file="$cg/cg.%p" "$@" \
         >"$cg/router.log" 2>&1 &
     router_pid=$!
@@ -125,11 +129,12 @@ for k in 1 2; do
         sleep "$(awk -v ms=$((start_ms - ready)) 'BEGIN { printf "%.3f", ms / 1000 }')"
     fi
     if [ "$scen" = lookup ]; then
-        "$LOAD" uac -t $PROXY -s register -n $K -K $K -w 16 -T 5000 -d 120 >"$cg/prefill.log" 2>&1
+        "$LOAD" uac -t $PROXY -s register -n $K -K $K -w 16 -T 5000 -d 120 -u $UAS \
+            >"$cg/prefill.log" 2>&1
     fi
     count=$((n * k))
     bound=$((2 * n / rate + 60))
-    "$LOAD" uac -t $PROXY -s "$scen" -r $((rate * k)) -n $count -w 64 -T 5000 -K $K \
+    "$LOAD" uac -t $PROXY -s "$scen" -r $((rate * k)) -n $count -w 64 -T 5000 -K $K -u $UAS \
         -d $bound >"$cg/uac.log" 2>&1
     res=$(grep '^RESULT' "$cg/uac.log")
     if [[ $res =~ \ fail=([0-9]+)\ timeout=([0-9]+) ]]; then

@@ -10,7 +10,8 @@
 #   REGISTER          scripts/bench/registrar.cfg       kamailio/registrar-lua.cfg      register 1000 100
 #   lookup -> relay   scripts/bench/registrar.cfg       kamailio/registrar-lua.cfg      lookup 1000 100
 # (The Kamailio configs run the same Lua scripts as Osprey, scripts/bench/*.lua, through KEMI;
-# the stateless one is native Kamailio script, as Osprey's stateless.lua mirrors it.)
+# the stateless one is native Kamailio script, as Osprey's stateless.lua mirrors it.) Each
+# measurement runs copies of the configs on two free ports (scripts/bench/router-setup.sh).
 #
 # Prints a table: scenario, Osprey instr/req, Kamailio instr/req, ratio (Osprey / Kamailio);
 # a cell shows "(N failed)" when requests failed or timed out, which makes it suspect.
@@ -28,6 +29,8 @@ OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/ir-$(date +%Y%m%d-%H%M%S)}
 export BUILD
 mkdir -p "$OUT"
 bench=$root/scripts/bench
+bench_dir=$bench
+. "$bench/router-setup.sh"
 osprey=$build_dir/osprey
 [ -x "$osprey" ] || { echo "no $osprey (make -j2 osprey modules)" >&2; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is needed: scripts/deps.sh --bench" >&2; exit 2; }
@@ -40,20 +43,25 @@ if [[ " $ROUTERS " == *" kamailio "* ]]; then
     fi
 fi
 
-# scenario label, load arguments, Osprey config, Kamailio config, Lua script for Kamailio
+# key, label, load arguments, benchmark config (scripts/bench/router-setup.sh)
 rows=(
-    "stateless|stateless OPTIONS|options 1000 100|stateless.cfg|stateless.cfg|"
-    "stateful|stateful OPTIONS|options 1000 100|stateful.cfg|stateful-lua.cfg|stateful.lua"
-    "invite|INVITE call|invite 500 50|stateful.cfg|stateful-lua.cfg|stateful.lua"
-    "register|REGISTER|register 1000 100|registrar.cfg|registrar-lua.cfg|registrar.lua"
-    "lookup|lookup -> relay|lookup 1000 100|registrar.cfg|registrar-lua.cfg|registrar.lua"
+    "stateless|stateless OPTIONS|options 1000 100|stateless"
+    "stateful|stateful OPTIONS|options 1000 100|stateful"
+    "invite|INVITE call|invite 500 50|stateful"
+    "register|REGISTER|register 1000 100|registrar"
+    "lookup|lookup -> relay|lookup 1000 100|registrar"
 )
 
-# "instr" or "instr (N failed)" or "error" from one ir-per-req.sh run; its log in $OUT/$1.log
+# "instr" or "instr (N failed)" or "error" from one ir-per-req.sh run of $2 (osprey|kamailio)
+# with config $3 and load $4; its log in $OUT/$1.log
 measure() {
-    local name=$1 line
-    shift
-    line=$(OUT="$OUT/$name" "$bench/ir-per-req.sh" "$@" 2>"$OUT/$name.log" | tail -1)
+    local name=$1 router=$2 config=$3 load=$4 line children=1
+    [ "$router" = kamailio ] && children=$KAM_CHILDREN
+    unset PROXY_PORT UAS_PORT
+    bench_pick_ports && bench_router_cmd "$router" "$config" "$OUT/$name.cfg" "$children" 256 ||
+        { echo error; return; }
+    line=$(OUT="$OUT/$name" PROXY_PORT=$PROXY_PORT UAS_PORT=$UAS_PORT "$bench/ir-per-req.sh" \
+        $load "${router_cmd[@]}" 2>"$OUT/$name.log" | tail -1)
     echo "$line" >>"$OUT/$name.log"
     if [[ $line =~ instructions_per_request=(-?[0-9]+)\ failures=([0-9]+) ]]; then
         if [ "${BASH_REMATCH[2]}" = 0 ]; then echo "${BASH_REMATCH[1]}"
@@ -65,19 +73,17 @@ measure() {
 
 table="| scenario | Osprey instr/req | Kamailio instr/req | ratio |"$'\n'"|---|---:|---:|---:|"
 for row in "${rows[@]}"; do
-    IFS='|' read -r key label load ocfg kcfg lua <<<"$row"
+    IFS='|' read -r key label load config <<<"$row"
     [[ " $ONLY " == *" $key "* ]] || continue
     o="-" k="-" ratio="-"
     if [[ " $ROUTERS " == *" osprey "* ]]; then
         echo "== $label: osprey" >&2
-        o=$(measure "osprey-$key" $load "$osprey" -D -E -f "$bench/$ocfg")
+        o=$(measure "osprey-$key" osprey "$config" "$load")
         echo "   $o" >&2
     fi
     if [ "$have_kam" = 1 ]; then
         echo "== $label: kamailio -n $KAM_CHILDREN" >&2
-        kargs=(kamailio -DD -E -f "$bench/kamailio/$kcfg" -m 256 -M 16 -n "$KAM_CHILDREN" -x tlsf)
-        [ -n "$lua" ] && kargs+=(-A "LUA_SCRIPT=\"$bench/$lua\"")
-        k=$(measure "kamailio-$key" $load "${kargs[@]}")
+        k=$(measure "kamailio-$key" kamailio "$config" "$load")
         echo "   $k" >&2
     fi
     if [[ $o =~ ^[0-9]+$ && $k =~ ^[0-9]+$ && $k -gt 0 ]]; then

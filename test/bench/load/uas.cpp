@@ -8,64 +8,9 @@
 #include "test/bench/load/datagram_batch.h"
 #include "test/bench/load/runtime.h"
 #include "test/bench/load/sip_text.h"
+#include "test/bench/load/uas_reply.h"
 
 namespace osprey::load {
-
-namespace {
-
-// Appends to a fixed buffer; once something does not fit, ok() stays false.
-class Writer {
-public:
-    Writer(char* buf, size_t cap) : buf_(buf), cap_(cap) {}
-    void put(std::string_view s) {
-        if (len_ + s.size() > cap_) {
-            ok_ = false;
-            return;
-        }
-        std::memcpy(buf_ + len_, s.data(), s.size());
-        len_ += s.size();
-    }
-    bool ok() const { return ok_; }
-    size_t size() const { return len_; }
-
-private:
-    char* buf_;
-    size_t cap_;
-    size_t len_ = 0;
-    bool ok_ = true;
-};
-
-bool isCopiedHeader(std::string_view name) {
-    return headerIs(name, "via", 'v') || headerIs(name, "from", 'f') ||
-           headerIs(name, "call-id", 'i') || headerIs(name, "cseq") ||
-           headerIs(name, "record-route");
-}
-
-// The 200 OK for `req` into `out`; 0 when it does not fit.
-size_t writeOk(const SplitMessage& req, bool invite, std::string_view contactLine,
-               unsigned tagNumber, char* out, size_t cap) {
-    Writer w(out, cap);
-    w.put("SIP/2.0 200 OK\r\n");
-    for (int i = 0; i < req.count; i++) {
-        const HeaderLine& h = req.headers[i];
-        if (isCopiedHeader(h.name)) {
-            w.put(h.line);
-        } else if (headerIs(h.name, "to", 't')) {
-            w.put(h.line.substr(0, h.line.size() - 2));
-            if (findNoCase(h.value, ";tag=") == std::string_view::npos) {
-                char tag[32];
-                int n = std::snprintf(tag, sizeof(tag), ";tag=uas%x", tagNumber);
-                w.put(std::string_view(tag, static_cast<size_t>(n)));
-            }
-            w.put("\r\n");
-        }
-    }
-    if (invite) w.put(contactLine);
-    w.put("Content-Length: 0\r\n\r\n");
-    return w.ok() ? w.size() : 0;
-}
-
-}  // namespace
 
 int runUas(const UasOptions& opts) {
     int fd = openUdpSocket(opts.listen, false);
@@ -106,7 +51,7 @@ int runUas(const UasOptions& opts) {
                 continue;
             }
             bool invite = msg.substr(0, 7) == "INVITE ";
-            size_t len = writeOk(req, invite, contact, ++tags, out.next(), kMaxDatagram);
+            size_t len = writeOkReply(req, invite, contact, ++tags, out.next(), kMaxDatagram);
             if (len == 0) {
                 bad++;
                 continue;
