@@ -16,8 +16,6 @@
 #   SCENARIOS ["register lookup"]   MODES ["rate closed"]
 #   QUIET_MAX [15]     seconds run-anchor.sh waits for quiet cores before each run
 #                      (its default of 120 makes a run look hung on a busy machine)
-#   The router listens on 127.0.0.1:5070 and the UAS on 127.0.0.1:5090 (fixed by the configs);
-#   a busy port is reported and the run refused
 #   OUT [$TMPDIR/osprey-bench/registrar-<timestamp>]   every run's files, runs.log, table.md
 #
 # The table: CPU us/request = router CPU % x 10^4 / req/s (per run, then the median of the
@@ -40,13 +38,6 @@ table_only=0
 [ "${1:-}" = "--table" ] && table_only=1
 if [ "$table_only" = 0 ]; then
 command -v kamailio >/dev/null || { echo "kamailio missing: scripts/deps.sh --bench" >&2; exit 2; }
-for p in 5070 5090; do
-    if ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
-        echo "UDP port $p is in use (the routers listen on 5070, osprey-load's UAS on 5090);" \
-             "stop that first" >&2
-        exit 2
-    fi
-done
 mkdir -p "$OUT"
 export QUIET_MAX DURATION K BUILD SUMMARY=$OUT/all-runs.log
 anchor=$root/scripts/bench/run-anchor.sh

@@ -7,6 +7,7 @@
 #   scripts/bench/run-anchor.sh CONFIG [SCENARIO]
 #     CONFIG    stateless | stateful | registrar: Osprey runs scripts/bench/CONFIG.cfg,
 #               Kamailio scripts/bench/kamailio/{stateless,stateful-lua,registrar-lua}.cfg
+#               (copies on two free ports: scripts/bench/router-setup.sh)
 #     SCENARIO  options | message | register | lookup | invite (osprey-load uac -s);
 #               default register for registrar, options otherwise; lookup first registers K AORs
 #   Prints: ANCHOR router=... config=... scenario=... rps=... fail=... timeout=... p50_us=...
@@ -14,15 +15,16 @@
 #
 # Environment (defaults in brackets):
 #   ROUTER [osprey]   osprey | kamailio | relay (osprey-load relay: the floor, forwards only)
-#   ROUTER_CMD        any other router, run in the FOREGROUND on UDP 127.0.0.1:5070 relaying to
-#                     127.0.0.1:5090; ROUTER_LABEL [custom] names it in the output
+#   ROUTER_CMD        any other router, run in the FOREGROUND on UDP 127.0.0.1:$PROXY_PORT
+#                     [5070] relaying to 127.0.0.1:$UAS_PORT [5090]; ROUTER_LABEL [custom]
+#                     names it in the output
 #   BUILD [build/release-fm]   CHILDREN [1] (-n of Osprey and Kamailio)
 #   WINDOW [64]  RATE [0 = closed loop]  DURATION [20]  WARMUP [3]  TIMEOUT_MS [2000]  K [1000]
 #   ROUTER_CPU [0]  LOAD_CPU [1]
 #   QUIET_PCT [10] QUIET_MAX [30]: first wait up to QUIET_MAX s for both cores to be below
 #                     QUIET_PCT % busy (a shared machine skews runs badly)
 #   READY_MAX [30]    seconds to wait for the router to answer an OPTIONS
-#   PORT_WAIT [300]   seconds to wait for UDP ports 5070 and 5090 to be free
+#   PORT_WAIT [300]   seconds to wait for the ports to be free
 #   OUT [$TMPDIR/osprey-bench/anchor-<timestamp>-<config>-<scenario>-<pid>]   logs of the run
 #   SUMMARY [$TMPDIR/osprey-bench/runs.log]   one ANCHOR line appended per run
 # Everything started here is recorded by PID and stopped by PID.
@@ -53,38 +55,35 @@ results=${TMPDIR:-/tmp}/osprey-bench
 OUT=${OUT:-$results/anchor-$(date +%Y%m%d-%H%M%S)-$config-$scenario-$$}
 SUMMARY=${SUMMARY:-$results/runs.log}
 LOAD=${OSPREY_LOAD:-$build_dir/bench/osprey-load}
-PROXY=127.0.0.1:5070
-UAS=127.0.0.1:5090
 mkdir -p "$OUT" "$(dirname "$SUMMARY")"
 [ -x "$LOAD" ] || { echo "no load tool at $LOAD (make $BUILD/bench/osprey-load)" >&2; exit 2; }
 # this script's own sampling stays off the router's core
 taskset -cp "$LOAD_CPU" $$ >/dev/null 2>&1 || true
 
-# ---- the router command
+# ---- the router command and its ports
+bench_dir=$bench
+. "$bench/router-setup.sh"
 if [ -n "${ROUTER_CMD:-}" ]; then
+    PROXY_PORT=${PROXY_PORT:-5070} UAS_PORT=${UAS_PORT:-5090}
     router_cmd=(bash -c "exec $ROUTER_CMD")
     label=${ROUTER_LABEL:-custom}
 else
+    bench_pick_ports || exit 1
     case "$ROUTER" in
-        osprey)
-            router_cmd=("$build_dir/osprey" -D -E -f "$bench/${config%-lua}.cfg" -n "$CHILDREN")
-            label=osprey ;;
-        kamailio)
-            case "${config%-lua}" in
-                stateless) kcfg=stateless.cfg lua="" ;;
-                stateful) kcfg=stateful-lua.cfg lua=stateful.lua ;;
-                registrar) kcfg=registrar-lua.cfg lua=registrar.lua ;;
-                *) echo "no Kamailio config for '$config'" >&2; exit 2 ;;
-            esac
-            router_cmd=(kamailio -DD -E -f "$bench/kamailio/$kcfg" -m 4096 -M 16 -n "$CHILDREN" -x tlsf)
-            [ -n "$lua" ] && router_cmd+=(-A "LUA_SCRIPT=\"$bench/$lua\"")
-            label="kamailio-$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')" ;;
+        osprey|kamailio)
+            bench_router_cmd "$ROUTER" "$config" "$OUT/cfg" "$CHILDREN" 4096 || exit 2
+            label=$ROUTER
+            [ "$ROUTER" = kamailio ] &&
+                label="kamailio-$(kamailio -v 2>/dev/null | sed -n 's/^version: kamailio \([^ ]*\).*/\1/p')" ;;
         relay)
-            router_cmd=("$LOAD" relay -l $PROXY -u $UAS -d $((DURATION + WARMUP + 300)))
+            router_cmd=("$LOAD" relay -l 127.0.0.1:$PROXY_PORT -u 127.0.0.1:$UAS_PORT
+                        -d $((DURATION + WARMUP + 300)))
             label=relay ;;
         *) echo "ROUTER must be osprey, kamailio or relay" >&2; exit 2 ;;
     esac
 fi
+PROXY=127.0.0.1:$PROXY_PORT
+UAS=127.0.0.1:$UAS_PORT
 printf '%q ' "${router_cmd[@]}" >"$OUT/router.cmd"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
@@ -94,12 +93,12 @@ owns_port() {
     for p in $2 $(tree_of "$2"); do ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$p," && return 0; done
     return 1
 }
-# The configs fix the ports: on a shared machine another benchmark may hold them for a while.
+# Given ports (ROUTER_CMD) may be held by another benchmark for a while.
 for _ in $(seq 1 $((PORT_WAIT * 5))); do
-    port_busy 5070 || port_busy 5090 || break
+    port_busy $PROXY_PORT || port_busy $UAS_PORT || break
     sleep 0.2
 done
-for p in 5070 5090; do
+for p in $PROXY_PORT $UAS_PORT; do
     if port_busy $p; then echo "UDP port $p still in use after ${PORT_WAIT}s; refusing to start" >&2; exit 1; fi
 done
 
@@ -173,14 +172,14 @@ done
 # ---- UAS first (a stateless router's readiness answer comes from it), then the router
 taskset -c "$LOAD_CPU" "$LOAD" uas -l $UAS -d $((DURATION + WARMUP + 300)) >"$OUT/uas.log" 2>&1 &
 uas_pid=$!
-for _ in $(seq 1 50); do owns_port 5090 "$uas_pid" && break; sleep 0.1; done
-owns_port 5090 "$uas_pid" || { echo "the UAS could not take UDP 5090" >&2; exit 1; }
+for _ in $(seq 1 50); do owns_port $UAS_PORT "$uas_pid" && break; sleep 0.1; done
+owns_port $UAS_PORT "$uas_pid" || { echo "the UAS could not take UDP $UAS_PORT" >&2; exit 1; }
 taskset -c "$ROUTER_CPU" "${router_cmd[@]}" >"$OUT/router.log" 2>&1 &
 router_pid=$!
 ready=0
 for _ in $(seq 1 $((READY_MAX * 5))); do
     kill -0 "$router_pid" 2>/dev/null || break
-    if owns_port 5070 "$router_pid"; then
+    if owns_port $PROXY_PORT "$router_pid"; then
         res=$("$LOAD" uac -t $PROXY -s options -n 1 -w 1 -T 1000 -d 2 2>&1 | grep '^RESULT')
         if [[ $res =~ \ ok=([0-9]+)\ fail=([0-9]+) ]] && [ $((BASH_REMATCH[1] + BASH_REMATCH[2])) -gt 0 ]; then
             ready=1
@@ -251,6 +250,7 @@ other0=$(awk -v b="$core0" -v r="$router_cpu" 'BEGIN { printf "%.1f", b - r }')
 other1=$(awk -v b="$core1" -v u="$uac_cpu" -v s="$uas_cpu" 'BEGIN { printf "%.1f", b - u - s }')
 
 line="ANCHOR router=$label config=$config scenario=$scenario children=$CHILDREN window=$WINDOW"
+line+=" proxy_port=$PROXY_PORT"
 line+=" rate=$RATE duration_s=$(get duration_s) sent=$(get sent) ok=$(get ok) fail=$(get fail)"
 line+=" timeout=$(get timeout) fail_pct=$(get fail_pct) rps=$(get rps) p50_us=$(get p50_us)"
 line+=" p99_us=$(get p99_us) max_us=$(get max_us) router_cpu_pct=$router_cpu router_procs=$nprocs"
