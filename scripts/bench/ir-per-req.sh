@@ -39,8 +39,21 @@ command -v valgrind >/dev/null || { echo "valgrind is needed (scripts/deps.sh --
 mkdir -p "$OUT"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
-# The socket on the port belongs to process $2 (not to another benchmark's router).
-owns_port() { ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$2,"; }
+# Port $1 is held by process $2 or its children, and by nobody else: two UDP sockets with
+# SO_REUSEADDR can share a port, and then another benchmark would take part of our load.
+owns_port() {
+    local holders mine p
+    holders=$(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+    [ -n "$holders" ] || return 1
+    mine=" $(ps -e -o pid=,ppid= | awk -v root="$2" '
+        { parent[$1] = $2 }
+        END { keep[root] = 1; changed = 1
+              while (changed) { changed = 0
+                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
+              for (p in keep) printf "%s ", p }') "
+    for p in $holders; do [[ $mine == *" $p "* ]] || return 1; done
+    return 0
+}
 # On a shared machine another benchmark may hold the ports for a while.
 ports_free() {
     local waited=0
@@ -136,6 +149,11 @@ for k in 1 2; do
     bound=$((2 * n / rate + 60))
     "$LOAD" uac -t $PROXY -s "$scen" -r $((rate * k)) -n $count -w 64 -T 5000 -K $K -u $UAS \
         -d $bound >"$cg/uac.log" 2>&1
+    if ! owns_port $PROXY_PORT "$router_pid" || ! owns_port $UAS_PORT "$uas_pid"; then
+        echo "another process bound UDP $PROXY_PORT or $UAS_PORT during the run: the count is" \
+             "not the router's alone" >&2
+        exit 1
+    fi
     res=$(grep '^RESULT' "$cg/uac.log")
     if [[ $res =~ \ fail=([0-9]+)\ timeout=([0-9]+) ]]; then
         fails=$((fails + BASH_REMATCH[1] + BASH_REMATCH[2]))

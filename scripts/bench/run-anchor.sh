@@ -87,11 +87,20 @@ UAS=127.0.0.1:$UAS_PORT
 printf '%q ' "${router_cmd[@]}" >"$OUT/router.cmd"
 
 port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
-# The socket on port $1 belongs to process $2 or one of its children (not another benchmark's).
+# Port $1 is held by process $2 or its children, and by nobody else: two UDP sockets with
+# SO_REUSEADDR can share a port, and then another benchmark would take part of our load.
 owns_port() {
-    local p
-    for p in $2 $(tree_of "$2"); do ss -Hlunp "sport = :$1" 2>/dev/null | grep -q "pid=$p," && return 0; done
-    return 1
+    local holders mine p
+    holders=$(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+    [ -n "$holders" ] || return 1
+    mine=" $(ps -e -o pid=,ppid= | awk -v root="$2" '
+        { parent[$1] = $2 }
+        END { keep[root] = 1; changed = 1
+              while (changed) { changed = 0
+                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
+              for (p in keep) printf "%s ", p }') "
+    for p in $holders; do [[ $mine == *" $p "* ]] || return 1; done
+    return 0
 }
 # Given ports (ROUTER_CMD) may be held by another benchmark for a while.
 for _ in $(seq 1 $((PORT_WAIT * 5))); do
@@ -227,6 +236,10 @@ r2=$(cpu_ticks $tree); a2=$(cpu_ticks "$uac_pid"); s2=$(cpu_ticks "$uas_pid")
 read -r c0b2 c0t2 < <(core_jiffies "$ROUTER_CPU"); read -r c1b2 c1t2 < <(core_jiffies "$LOAD_CPU")
 sample_mem
 # the UAC ends by itself after DURATION and at most one timeout of draining
+if ! owns_port $PROXY_PORT "$router_pid" || ! owns_port $UAS_PORT "$uas_pid"; then
+    echo "another process bound UDP $PROXY_PORT or $UAS_PORT during the run; discarded" >&2
+    exit 1
+fi
 for _ in $(seq 1 $(((TIMEOUT_MS / 1000 + 10) * 10))); do kill -0 "$uac_pid" 2>/dev/null || break; sleep 0.1; done
 wait "$uac_pid" 2>/dev/null
 uac_pid=""
