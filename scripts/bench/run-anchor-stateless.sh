@@ -48,7 +48,6 @@ make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/osprey" "$BUILD/modules/
     "$BUILD/modules/maxfwd/maxfwd.so" "$BUILD/bench/osprey-load" >"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log" >&2; exit 1; }
 case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
-osprey_cmd=("$build_dir/osprey" -D -E -f "$root/scripts/bench/stateless.cfg")
 
 # one run-anchor.sh run; $1 = label, $2 = rate; appends its ANCHOR line (with the load
 # average of the moment) to $OUT/runs.log
@@ -89,10 +88,17 @@ done
 ir_osprey="-" ir_kam="-"
 if [ "$with_ir" = 1 ]; then
     echo "== instructions per request (callgrind, $IR_N requests at $IR_RATE/s)" >&2
-    ir() { "$root/scripts/bench/ir-per-req.sh" options "$IR_N" "$IR_RATE" "$@" 2>&1 | tail -1; }
-    o=$(ir "${osprey_cmd[@]}")
-    k=$(ir kamailio -DD -E -f "$root/scripts/bench/kamailio/stateless.cfg" -m 256 -M 16 \
-        -n "${KAM_CHILDREN%% *}" -x tlsf)
+    # each router on two free ports, with copies of the configs (scripts/bench/router-setup.sh)
+    bench_dir=$root/scripts/bench
+    . "$bench_dir/router-setup.sh"
+    ir() {  # $1 router, $2 children
+        unset PROXY_PORT UAS_PORT
+        bench_pick_ports && bench_router_cmd "$1" stateless "$OUT/ir-$1" "$2" 256 || return
+        PROXY_PORT=$PROXY_PORT UAS_PORT=$UAS_PORT "$bench_dir/ir-per-req.sh" options "$IR_N" \
+            "$IR_RATE" "${router_cmd[@]}" 2>&1 | tail -1
+    }
+    o=$(ir osprey 1)
+    k=$(ir kamailio "${KAM_CHILDREN%% *}")
     echo "  osprey:   $o" >&2
     echo "  kamailio: $k" >&2
     brief() { [[ $1 =~ instructions_per_request=([0-9]+)\ failures=([0-9]+) ]] &&
