@@ -10,6 +10,7 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -106,8 +107,9 @@ DEPS_STAMP := build/.deps-ok
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth clean deps fuzz format
-all: osprey modules tests
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
+        bench-ir bench-tools clean deps fuzz format
+all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): scripts/deps.sh
@@ -236,6 +238,19 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
+# of Osprey, so it measures any router the same way.
+LOAD_TOOL := $(BUILD)/bench/osprey-load
+$(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
+# Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
+$(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
+                           $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(GTEST_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
@@ -252,7 +267,7 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth
+bench: bench-mem bench-parser bench-pv bench-auth bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -265,6 +280,14 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+# The router benchmarks' tools (docs/benchmarks.md).
+bench-tools: $(LOAD_TOOL)
+
+# Instructions per request under callgrind, Osprey and (when installed) Kamailio, five
+# scenarios: scripts/bench/ir-table.sh.
+bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/ir-table.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

@@ -1,34 +1,29 @@
 #!/usr/bin/env bash
-# run-anchor-registrar.sh: Osprey against Kamailio 5.6 as a registrar (issue 6, "Benchmark"):
-# REGISTER of K AORs and lookup -> relay (run-anchor.sh prefills K AORs itself), each at a fixed
-# offered rate (router CPU per request) and closed loop (max req/s), Osprey and Kamailio
-# interleaved. Every run goes through ../shared/bench/run-anchor.sh, so both routers get the
-# same pinning (router on core 0, load tool on core 1) and window. Osprey runs
-# scripts/bench/registrar.cfg (the kit's registrar.lua unchanged, a copy here, children = 1);
-# Kamailio runs the kit's registrar-lua.cfg (run-anchor.sh's default command) with -n $CHILDREN.
-# nullfwd is not a row: it cannot answer a REGISTER.
+# run-anchor-registrar.sh: Osprey against Kamailio 5.6 as a registrar: REGISTER of K AORs and
+# lookup -> relay (run-anchor.sh registers the K AORs first), each at a fixed offered rate
+# (router CPU per request) and closed loop (max req/s), Osprey and Kamailio interleaved. Every
+# run goes through scripts/bench/run-anchor.sh, so both routers get the same pinning (router on
+# core 0, load tool on core 1) and window. Osprey runs scripts/bench/registrar.cfg, Kamailio
+# scripts/bench/kamailio/registrar-lua.cfg; both run scripts/bench/registrar.lua (Kamailio
+# through KEMI), with -n $CHILDREN. The relay floor is not a row: it cannot answer a REGISTER.
 #
 #   scripts/bench/run-anchor-registrar.sh          # build, RUNS rounds, table at the end
 #   OUT=<dir> scripts/bench/run-anchor-registrar.sh --table   # only the table of <dir>/runs.log
 #
 # Environment (defaults in brackets):
 #   BUILD [build/regbench]   Osprey build directory (built here with MODE=release)
-#   BENCH_DIR [<repo>/../shared/bench]   the shared benchmark kit
 #   RUNS [3]  RATE [15000]  DURATION [12]  K [1000]  CHILDREN [1]
 #   SCENARIOS ["register lookup"]   MODES ["rate closed"]
 #   QUIET_MAX [15]     seconds run-anchor.sh waits for quiet cores before each run
 #                      (its default of 120 makes a run look hung on a busy machine)
-#   PROXY [127.0.0.1:5070] UAS [127.0.0.1:5090]   Kamailio's registrar-lua.cfg listens on
-#                      5070 itself, so a busy 5070 is reported and the run refused
 #   OUT [$TMPDIR/osprey-bench/registrar-<timestamp>]   every run's files, runs.log, table.md
 #
 # The table: CPU us/request = router CPU % x 10^4 / req/s (per run, then the median of the
-# runs); failures = fail + timeout of sipload; load avg = 1-minute load average at the start of
+# runs); failures = fail + timeout of osprey-load; load avg = 1-minute load average at the start of
 # each run (median, and the range).
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/regbench}
-BENCH_DIR=${BENCH_DIR:-$(cd "$root/../shared/bench" 2>/dev/null && pwd)}
 RUNS=${RUNS:-3}
 RATE=${RATE:-15000}
 DURATION=${DURATION:-12}
@@ -42,25 +37,17 @@ OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/registrar-$(date +%Y%m%d-%H%M%S)}
 table_only=0
 [ "${1:-}" = "--table" ] && table_only=1
 if [ "$table_only" = 0 ]; then
-[ -x "$BENCH_DIR/run-anchor.sh" ] || { echo "no bench kit at '$BENCH_DIR' (set BENCH_DIR)" >&2; exit 2; }
 command -v kamailio >/dev/null || { echo "kamailio missing: scripts/deps.sh --bench" >&2; exit 2; }
-for p in 5070 5090; do
-    if ss -Hlun "sport = :$p" 2>/dev/null | grep -q .; then
-        echo "UDP port $p is in use (Osprey's registrar.cfg and Kamailio's cfg listen on 5070," \
-             "sipload's UAS on 5090); stop that first" >&2
-        exit 2
-    fi
-done
 mkdir -p "$OUT"
-export BENCH_RESULTS=$OUT QUIET_MAX DURATION K
+export QUIET_MAX DURATION K BUILD SUMMARY=$OUT/all-runs.log
+anchor=$root/scripts/bench/run-anchor.sh
 
 echo "== building Osprey (release) in $BUILD" >&2
 # only what registrar.cfg loads, so work in progress in other modules cannot stop it
 mods=""
 for m in sl maxfwd siputils rr tm usrloc registrar; do mods+=" $BUILD/modules/$m/$m.so"; done
-make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/osprey" $mods >"$OUT/build.log" 2>&1 ||
-    { tail -20 "$OUT/build.log" >&2; exit 1; }
-osprey_cmd="$root/$BUILD/osprey -D -E -f $root/scripts/bench/registrar.cfg"
+make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/osprey" $mods "$BUILD/bench/osprey-load" \
+    >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log" >&2; exit 1; }
 git -C "$root" rev-parse --short HEAD >"$OUT/commit" 2>/dev/null
 
 # one run-anchor.sh run; $1 = label, $2 = scenario, $3 = rate; appends its ANCHOR line (with
@@ -69,10 +56,10 @@ run_one() {
     local label=$1 scen=$2 rate=$3 line load
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$label" in
-        osprey)   line=$(ROUTER_CMD="$osprey_cmd" ROUTER_LABEL=osprey CHILDREN=$CHILDREN RATE=$rate \
-                             "$BENCH_DIR/run-anchor.sh" registrar-lua "$scen" 2>>"$OUT/errors.log") ;;
-        kamailio) line=$(CHILDREN=$CHILDREN RATE=$rate \
-                             "$BENCH_DIR/run-anchor.sh" registrar-lua "$scen" 2>>"$OUT/errors.log") ;;
+        osprey)   line=$(ROUTER=osprey CHILDREN=$CHILDREN RATE=$rate \
+                             "$anchor" registrar "$scen" 2>>"$OUT/errors.log") ;;
+        kamailio) line=$(ROUTER=kamailio CHILDREN=$CHILDREN RATE=$rate \
+                             "$anchor" registrar "$scen" 2>>"$OUT/errors.log") ;;
     esac
     line=$(echo "$line" | grep '^ANCHOR' | tail -1)
     if [ -z "$line" ]; then

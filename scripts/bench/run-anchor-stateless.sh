@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
-# run-anchor-stateless.sh: Osprey against Kamailio and the nullfwd floor on stateless OPTIONS
-# forwarding (issue 4, "Benchmark"), with ../shared/bench/run-anchor.sh doing every run so all
-# three routers get the same pinning (router on core 0, load tool on core 1) and window.
+# run-anchor-stateless.sh: Osprey against Kamailio and the relay floor (osprey-load relay, a
+# forwarder that parses nothing) on stateless OPTIONS forwarding, with scripts/bench/run-anchor.sh
+# doing every run so all routers get the same pinning (router on core 0, load tool on core 1)
+# and window.
 #
 #   scripts/bench/run-anchor-stateless.sh            # build, 3 interleaved runs at 15k req/s,
 #                                                    # 3 closed-loop runs, table at the end
@@ -9,7 +10,6 @@
 #
 # Environment (defaults in brackets):
 #   BUILD [build/release-fm]   Osprey build directory (built here with MODE=release)
-#   BENCH_DIR [<repo>/../shared/bench]   the shared benchmark kit
 #   RUNS [3]  RATE [15000]  DURATION [20]
 #   CLOSED_RUNS [3] (0 skips the closed loop)  CLOSED_DURATION [$DURATION]
 #   KAM_CHILDREN ["1 2"]  Kamailio's -n, one row each (Osprey's scripts/bench/stateless.cfg
@@ -20,11 +20,10 @@
 #   IR_N [1000] IR_RATE [100]   requests and rate of ir-per-req.sh (with --ir)
 #
 # The table: CPU us/request = router CPU % x 10^4 / req/s (per run, then the median of the
-# runs); "above floor" subtracts nullfwd's median; failures = fail + timeout of sipload.
+# runs); "above floor" subtracts the relay's median; failures = fail + timeout of osprey-load.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/release-fm}
-BENCH_DIR=${BENCH_DIR:-$(cd "$root/../shared/bench" 2>/dev/null && pwd)}
 RUNS=${RUNS:-3}
 RATE=${RATE:-15000}
 CLOSED_RUNS=${CLOSED_RUNS:-3}
@@ -38,21 +37,17 @@ IR_RATE=${IR_RATE:-100}
 with_ir=0
 [ "${1:-}" = "--ir" ] && with_ir=1
 
-[ -x "$BENCH_DIR/run-anchor.sh" ] || { echo "no bench kit at '$BENCH_DIR' (set BENCH_DIR)" >&2; exit 2; }
 command -v kamailio >/dev/null || { echo "kamailio missing: scripts/deps.sh --bench" >&2; exit 2; }
 mkdir -p "$OUT"
-export BENCH_RESULTS=$OUT QUIET_MAX DURATION
+export QUIET_MAX DURATION BUILD SUMMARY=$OUT/all-runs.log
+anchor=$root/scripts/bench/run-anchor.sh
 
 echo "== building Osprey (release) in $BUILD" >&2
 # only what the benchmark config loads, so work in progress in other modules cannot stop it
 make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/osprey" "$BUILD/modules/sl/sl.so" \
-    "$BUILD/modules/maxfwd/maxfwd.so" >"$OUT/build.log" 2>&1 ||
+    "$BUILD/modules/maxfwd/maxfwd.so" "$BUILD/bench/osprey-load" >"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log" >&2; exit 1; }
-osprey=$root/$BUILD/osprey
-gcc -O2 -o "$OUT/nullfwd" "$BENCH_DIR/nullfwd/nullfwd.c" || exit 1
-
-osprey_cmd="$osprey -D -E -f $root/scripts/bench/stateless.cfg"
-nullfwd_cmd="$OUT/nullfwd 5070 5090"
+case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
 
 # one run-anchor.sh run; $1 = label, $2 = rate; appends its ANCHOR line (with the load
 # average of the moment) to $OUT/runs.log
@@ -61,12 +56,12 @@ run_one() {
     [ "$rate" = 0 ] && dur=$CLOSED_DURATION
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$label" in
-        osprey)   line=$(ROUTER_CMD="$osprey_cmd" ROUTER_LABEL=osprey CHILDREN=1 RATE=$rate DURATION=$dur \
-                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
-        kamailio-n*) line=$(CHILDREN=${label#kamailio-n} RATE=$rate DURATION=$dur \
-                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
-        nullfwd)  line=$(ROUTER_CMD="$nullfwd_cmd" ROUTER_LABEL=nullfwd CHILDREN=1 RATE=$rate DURATION=$dur \
-                             "$BENCH_DIR/run-anchor.sh" stateless options 2>>"$OUT/errors.log") ;;
+        osprey)   line=$(ROUTER=osprey CHILDREN=1 RATE=$rate DURATION=$dur \
+                             "$anchor" stateless options 2>>"$OUT/errors.log") ;;
+        kamailio-n*) line=$(ROUTER=kamailio CHILDREN=${label#kamailio-n} RATE=$rate DURATION=$dur \
+                             "$anchor" stateless options 2>>"$OUT/errors.log") ;;
+        relay)    line=$(ROUTER=relay CHILDREN=1 RATE=$rate DURATION=$dur \
+                             "$anchor" stateless options 2>>"$OUT/errors.log") ;;
     esac
     line=$(echo "$line" | grep '^ANCHOR' | tail -1)
     if [ -z "$line" ]; then
@@ -79,7 +74,7 @@ run_one() {
 
 routers="osprey"
 for c in $KAM_CHILDREN; do routers+=" kamailio-n$c"; done
-routers+=" nullfwd"
+routers+=" relay"
 kam_ref=kamailio-n${KAM_CHILDREN%% *}
 for i in $(seq 1 "$RUNS"); do
     echo "== fixed rate $RATE, round $i/$RUNS" >&2
@@ -92,18 +87,24 @@ done
 
 ir_osprey="-" ir_kam="-"
 if [ "$with_ir" = 1 ]; then
-    # ir-per-req.sh adds both the "summary:" and the "totals:" line of every callgrind file,
-    # so it prints twice the real count: halve it.
     echo "== instructions per request (callgrind, $IR_N requests at $IR_RATE/s)" >&2
-    ir() { "$BENCH_DIR/ir-per-req.sh" options "$IR_N" "$IR_RATE" "$@" 2>&1 | tail -1; }
-    o=$(ir $osprey_cmd)
-    k=$(ir kamailio -DD -E -f "$BENCH_DIR/kamailio/stateless.cfg" -m 256 -M 16 -n "${KAM_CHILDREN%% *}" -x tlsf)
-    echo "  osprey:   $o (printed, doubled)" >&2
-    echo "  kamailio: $k (printed, doubled)" >&2
-    half() { [[ $1 =~ instructions_per_request=([0-9]+)\ failures=([0-9]+) ]] &&
-        echo "$((BASH_REMATCH[1] / 2)) (failures ${BASH_REMATCH[2]})"; }
-    ir_osprey=$(half "$o")
-    ir_kam=$(half "$k")
+    # each router on two free ports, with copies of the configs (scripts/bench/router-setup.sh)
+    bench_dir=$root/scripts/bench
+    . "$bench_dir/router-setup.sh"
+    ir() {  # $1 router, $2 children
+        unset PROXY_PORT UAS_PORT
+        bench_pick_ports && bench_router_cmd "$1" stateless "$OUT/ir-$1" "$2" 256 || return
+        PROXY_PORT=$PROXY_PORT UAS_PORT=$UAS_PORT "$bench_dir/ir-per-req.sh" options "$IR_N" \
+            "$IR_RATE" "${router_cmd[@]}" 2>&1 | tail -1
+    }
+    o=$(ir osprey 1)
+    k=$(ir kamailio "${KAM_CHILDREN%% *}")
+    echo "  osprey:   $o" >&2
+    echo "  kamailio: $k" >&2
+    brief() { [[ $1 =~ instructions_per_request=([0-9]+)\ failures=([0-9]+) ]] &&
+        echo "${BASH_REMATCH[1]} (failures ${BASH_REMATCH[2]})"; }
+    ir_osprey=$(brief "$o")
+    ir_kam=$(brief "$k")
     echo "IR osprey=$o kamailio=$k" >>"$OUT/runs.log"
 fi
 
@@ -125,18 +126,18 @@ function med(s,   a, n, i, j, t) { n = split(s, a, " ");
     }
 }
 END {
-    floor = med(us["nullfwd"])
+    floor = med(us["relay"])
     printf "| router | runs | CPU us/req | above floor | vs %s above floor | p99 us | failures | closed-loop req/s (runs) | load avg | other load on router core %% |\n", kref
     printf "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|\n"
     k = med(us[kref]) - floor
     nr = split(routers, order, " ")
     for (i = 1; i <= nr; i++) { l = order[i]
         u = med(us[l]); a = u - floor
-        ratio = (l == "nullfwd" || k <= 0) ? "-" : sprintf("%.2fx", a / k)
+        ratio = (l == "relay" || k <= 0) ? "-" : sprintf("%.2fx", a / k)
         printf "| %s | %d | %.1f | %s | %s | %.0f | %d | %.0f (%d) | %s | %s |\n", l, n[l], u,
-            l == "nullfwd" ? "-" : sprintf("%.1f", a), ratio, med(p99[l]), fails[l] + 0,
+            l == "relay" ? "-" : sprintf("%.1f", a), ratio, med(p99[l]), fails[l] + 0,
             med(crps[l]), cn[l], med(load[l]), med(other[l])
     }
-    printf "\nfixed rate %s req/s, medians; instructions per request (callgrind, corrected): osprey %s, kamailio %s\n", rate, ir_o, ir_k
+    printf "\nfixed rate %s req/s, medians; instructions per request (callgrind): osprey %s, kamailio %s\n", rate, ir_o, ir_k
 }' "$OUT/runs.log" | tee "$OUT/table.md"
 echo "runs: $OUT/runs.log" >&2

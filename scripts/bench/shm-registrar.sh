@@ -1,28 +1,27 @@
 #!/usr/bin/env bash
-# shm-registrar.sh: shm per registration, Osprey and Kamailio side by side (issue 6,
-# "Benchmark"): shm in use before and after registering N distinct AORs once each
-# (sipload uac -s register -n N -K N), divided by N. Osprey: real_used of the master's
-# "shm:" line, logged on SIGUSR1. Kamailio: real_used of `kamcmd core.shmmem` (a copy of the
-# kit's registrar-lua.cfg with the ctl module added, so kamcmd can ask it).
+# shm-registrar.sh: shm per registration, Osprey and Kamailio side by side: shm in use before
+# and after registering N distinct AORs once each (osprey-load uac -s register -n N -K N),
+# divided by N. Osprey: real_used of the master's
+# "shm:" line, logged on SIGUSR1. Kamailio: real_used of `kamcmd core.shmmem` (a copy of
+# scripts/bench/kamailio/registrar-lua.cfg with the ctl module added, so kamcmd can ask it).
 # Both run registrar.lua with usrloc in memory (hash_size 12), one worker, on their own ports.
 #
 #   scripts/bench/shm-registrar.sh        # after run-anchor-registrar.sh has built $BUILD
 #
 # Environment: BUILD [build/regbench]  N [100000]  PORT [5170] (proxy)  UAS_PORT [5190]
-#   BENCH_DIR [<repo>/../shared/bench]  OUT [$TMPDIR/osprey-bench/shm-<timestamp>]
+#   OUT [$TMPDIR/osprey-bench/shm-<timestamp>]
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/regbench}
-BENCH_DIR=${BENCH_DIR:-$(cd "$root/../shared/bench" 2>/dev/null && pwd)}
 N=${N:-100000}
 PORT=${PORT:-5170}
 UAS_PORT=${UAS_PORT:-5190}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/shm-$(date +%Y%m%d-%H%M%S)}
-SIPLOAD=${SIPLOAD:-${TMPDIR:-/tmp}/sipbench-results/sipload}
 mkdir -p "$OUT"
-if [ ! -x "$SIPLOAD" ]; then
-    g++ -O2 -std=c++17 -o "$SIPLOAD" "$BENCH_DIR/sipload/sipload.cpp" || exit 1
-fi
+case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
+LOAD=$build_dir/bench/osprey-load
+make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/bench/osprey-load" >"$OUT/build.log" 2>&1 ||
+    { tail -20 "$OUT/build.log" >&2; exit 1; }
 for p in "$PORT" "$UAS_PORT"; do
     ss -Hlun "sport = :$p" | grep -q . && { echo "UDP port $p in use (set PORT/UAS_PORT)" >&2; exit 2; }
 done
@@ -32,7 +31,7 @@ stop() { [ -n "$router_pid" ] && kill -TERM "$router_pid" 2>/dev/null && wait "$
 trap stop EXIT
 wait_port() { for _ in $(seq 1 100); do ss -Hlun "sport = :$1" | grep -q . && return 0; sleep 0.1; done; return 1; }
 register() {
-    "$SIPLOAD" uac -t "127.0.0.1:$PORT" -s register -n "$N" -K "$N" -w 32 -u "127.0.0.1:$UAS_PORT" \
+    "$LOAD" uac -t "127.0.0.1:$PORT" -s register -n "$N" -K "$N" -w 32 -u "127.0.0.1:$UAS_PORT" \
         -d 120 >"$OUT/$1-register.log" 2>&1
     grep '^RESULT' "$OUT/$1-register.log" | tail -1 >&2
 }
@@ -40,7 +39,7 @@ register() {
 # --- Osprey
 sed -e "s/127.0.0.1:5070/127.0.0.1:$PORT/" -e "s|\"registrar.lua\"|\"$root/scripts/bench/registrar.lua\"|" \
     "$root/scripts/bench/registrar.cfg" >"$OUT/osprey.cfg"
-"$root/$BUILD/osprey" -D -E -f "$OUT/osprey.cfg" >"$OUT/osprey.log" 2>&1 &
+"$build_dir/osprey" -D -E -f "$OUT/osprey.cfg" >"$OUT/osprey.log" 2>&1 &
 router_pid=$!
 wait_port "$PORT" || { tail -5 "$OUT/osprey.log" >&2; exit 1; }
 sleep 1
@@ -57,12 +56,11 @@ stop
 
 # --- Kamailio
 mkdir -p "$OUT/kam"
-cp "$BENCH_DIR"/kamailio/common-defs.inc "$OUT/kam/"
-sed "s/127.0.0.1:5070/127.0.0.1:$PORT/" "$BENCH_DIR/kamailio/common-core.inc" >"$OUT/kam/common-core.inc"
+sed "s/127.0.0.1:5070/127.0.0.1:$PORT/" "$root/scripts/bench/kamailio/common.inc" >"$OUT/kam/common.inc"
 sed -e "s|^cfgengine|loadmodule \"ctl.so\"\nmodparam(\"ctl\", \"binrpc\", \"unix:$OUT/kam/ctl.sock\")\ncfgengine|" \
-    "$BENCH_DIR/kamailio/registrar-lua.cfg" >"$OUT/kam/registrar-lua.cfg"
+    "$root/scripts/bench/kamailio/registrar-lua.cfg" >"$OUT/kam/registrar-lua.cfg"
 kamailio -DD -E -f "$OUT/kam/registrar-lua.cfg" -m 256 -M 16 -n 1 -x tlsf \
-    -A "LUA_SCRIPT=\"$BENCH_DIR/kamailio/registrar.lua\"" >"$OUT/kamailio.log" 2>&1 &
+    -A "LUA_SCRIPT=\"$root/scripts/bench/registrar.lua\"" >"$OUT/kamailio.log" 2>&1 &
 router_pid=$!
 wait_port "$PORT" || { tail -5 "$OUT/kamailio.log" >&2; exit 1; }
 sleep 1

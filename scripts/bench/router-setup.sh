@@ -1,0 +1,56 @@
+# router-setup.sh: sourced by the router benchmark scripts (run-anchor.sh, ir-table.sh).
+# The configs in scripts/bench/ listen on UDP 127.0.0.1:5070 and relay to the UAS on
+# 127.0.0.1:5090. On a shared machine another benchmark may be using those ports, and a router
+# that receives someone else's load measures garbage. So each run picks two free ports and runs
+# copies of the configs (and Lua scripts) with the ports replaced. The ports have four digits
+# like 5070 and 5090, so every message keeps its length and instructions per request compare.
+
+# Sets PROXY_PORT and UAS_PORT to two free UDP ports in 5100-9899, unless both are set already.
+bench_pick_ports() {
+    [ -n "${PROXY_PORT:-}" ] && [ -n "${UAS_PORT:-}" ] && return 0
+    local p u
+    for _ in $(seq 1 200); do
+        p=$((5100 + RANDOM % 4800)) u=$((5100 + RANDOM % 4800))
+        [ "$p" = "$u" ] && continue
+        ss -Hlun "sport = :$p or sport = :$u" 2>/dev/null | grep -q . && continue
+        PROXY_PORT=$p UAS_PORT=$u
+        return 0
+    done
+    echo "no free pair of UDP ports found" >&2
+    return 1
+}
+
+# bench_router_cmd ROUTER CONFIG DIR CHILDREN SHM_MB: sets the array router_cmd to the command
+# running ROUTER (osprey | kamailio) in the foreground with CONFIG (stateless | stateful |
+# registrar) on PROXY_PORT, relaying to UAS_PORT, from copies written to DIR. Osprey runs
+# scripts/bench/CONFIG.cfg; Kamailio scripts/bench/kamailio/{stateless,stateful-lua,
+# registrar-lua}.cfg with the same Lua script (tlsf, SHM_MB of shared memory, 16 MB private).
+# Needs bench_dir (scripts/bench) and build_dir set.
+bench_router_cmd() {
+    local router=$1 config=${2%-lua} dir=$3 children=$4 shm=$5 lua="" kcfg
+    local ports="s/127\.0\.0\.1:5070/127.0.0.1:$PROXY_PORT/g; s/127\.0\.0\.1:5090/127.0.0.1:$UAS_PORT/g"
+    mkdir -p "$dir"
+    case "$config" in
+        stateless) kcfg=stateless.cfg ;;
+        stateful) kcfg=stateful-lua.cfg lua=stateful.lua ;;
+        registrar) kcfg=registrar-lua.cfg lua=registrar.lua ;;
+        *) echo "unknown benchmark config '$config'" >&2; return 1 ;;
+    esac
+    case "$router" in
+        osprey)
+            # the config names its script relative to itself: the copies sit side by side
+            sed -e "$ports" "$bench_dir/$config.cfg" >"$dir/$config.cfg" || return 1
+            sed -e "$ports" "$bench_dir/$config.lua" >"$dir/$config.lua" || return 1
+            router_cmd=("$build_dir/osprey" -D -E -f "$dir/$config.cfg" -n "$children") ;;
+        kamailio)
+            sed -e "$ports" -e "s/^#!define UAS_PORT 5090/#!define UAS_PORT $UAS_PORT/" \
+                "$bench_dir/kamailio/common.inc" >"$dir/common.inc" || return 1
+            cp "$bench_dir/kamailio/$kcfg" "$dir/$kcfg" || return 1
+            router_cmd=(kamailio -DD -E -f "$dir/$kcfg" -m "$shm" -M 16 -n "$children" -x tlsf)
+            if [ -n "$lua" ]; then
+                sed -e "$ports" "$bench_dir/$lua" >"$dir/$lua" || return 1
+                router_cmd+=(-A "LUA_SCRIPT=\"$dir/$lua\"")
+            fi ;;
+        *) echo "unknown router '$router'" >&2; return 1 ;;
+    esac
+}
