@@ -139,7 +139,8 @@ int unregister(route::MsgContext&, std::string_view tableName, std::string_view 
     usrloc::Table* t = findTable(tableName);
     AorBuf aor;
     if (t == nullptr || !aorOf(uri, aor)) return -2;
-    return ul()->remove(t, aor.view(), {}) > 0 ? 1 : -1;
+    const int n = ul()->remove(t, aor.view(), {});
+    return n > 0 ? 1 : n < 0 ? -2 : -1;
 }
 
 }  // namespace osprey::registrar

@@ -14,7 +14,8 @@ namespace osprey::registrar {
 int lookup(route::MsgContext& mc, std::string_view table) noexcept;
 // 1 when the R-URI's AOR has an unexpired binding, else -1.
 int registered(route::MsgContext& mc, std::string_view table) noexcept;
-// Removes every binding of the AOR of `uri`: 1 when some were removed, -1 none, -2 error.
+// Removes every binding of the AOR of `uri`: 1 when some were removed, -1 none, -2 error
+// (with usrloc db_mode 1 also: the removal was not confirmed by the database).
 int unregister(route::MsgContext& mc, std::string_view table, std::string_view uri) noexcept;
 
 }  // namespace osprey::registrar

@@ -82,6 +82,8 @@ constexpr Failure kInvalidCSeq{400, "Bad Request", "Invalid CSeq number"};
 constexpr Failure kTooMany{503, "Service Unavailable", "Too many registered contacts"};
 constexpr Failure kNoTable{500, "Server Internal Error", "usrloc_record_get failed"};
 constexpr Failure kNoMemory{500, "Server Internal Error", "usrloc_contact_insert failed"};
+// db_mode 1: the change is in memory but its commit was not confirmed (usrloc logged why).
+constexpr Failure kNotDurable{500, "Server Internal Error", "Database write failed"};
 
 // Formats one binding for the 200 OK (RFC 3261 §10.3 step 8: every current binding with its
 // remaining expires; RFC 5626 §6: instance and reg-id echoed).
@@ -273,6 +275,8 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
             return fail(mc, flags, kTooMany);
         case usrloc::SaveStatus::NoMemory:
             return fail(mc, flags, kNoMemory);
+        case usrloc::SaveStatus::NotDurable:
+            return fail(mc, flags, kNotDurable);
     }
     if (flags & kSaveNoReply) return 1;
     if (!path.empty()) {

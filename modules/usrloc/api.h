@@ -4,8 +4,11 @@
 //     usrloc::Table* t = ul->table("location");
 //
 // Every call locks one hash slot for its duration and never touches the database: changes are
-// handed to the usrloc process through a ring in shm (db_mode 1 and 2), so a SIP worker never
-// waits for SQLite. Bindings whose expiry has passed are never reported, whether or not the
+// handed to the usrloc process through a ring in shm (db_mode 1 and 2). With db_mode 2
+// (write-back) a SIP worker never waits for SQLite. With db_mode 1 (write-through) save and
+// remove return only once the usrloc process has committed the change (group commit, see
+// commit_wait.h), after the slot is unlocked, so the caller's answer never claims a binding a
+// crash could lose. Bindings whose expiry has passed are never reported, whether or not the
 // expiry timer has removed them yet.
 #pragma once
 #include <cstdint>
@@ -45,6 +48,8 @@ enum class SaveStatus : uint8_t {
     InvalidCSeq,      // same Call-ID, lower CSeq than the stored binding: nothing applied
     TooManyContacts,  // would exceed max_contacts: nothing applied
     NoMemory,         // shm exhausted (part of the update may be applied)
+    NotDurable,       // db_mode 1: applied in memory, but the database did not confirm it (write
+                      // failed, usrloc process down, queue full or no commit within the bound)
 };
 
 struct Table;  // opaque; lives in shm
@@ -67,7 +72,7 @@ struct Api {
     // Visits the unexpired bindings of aor; returns how many.
     int (*get)(Table* t, std::string_view aor, BindingFn fn, void* user);
     // Removes every binding of aor (or only the one with this URI when uri is not empty);
-    // returns how many were removed.
+    // returns how many were removed, -1 when db_mode 1 could not confirm it in the database.
     int (*remove)(Table* t, std::string_view aor, std::string_view uri);
 };
 

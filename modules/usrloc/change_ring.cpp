@@ -141,6 +141,7 @@ bool ChangeRing::push(const char* rec, uint32_t len) {
         }
         std::memcpy(buf_ + pos, rec, len);
         head_ += len;
+        seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         wakeNow = wakeEach_ || (head_ - tail_) * 2 > cap_;
     }
     if (wakeNow && writerSleeping_.load(std::memory_order_seq_cst)) wake();
@@ -159,9 +160,11 @@ bool ChangeRing::empty() {
     return head_ == tail_;
 }
 
-size_t ChangeRing::drain(std::vector<char>& out) {
+size_t ChangeRing::drain(std::vector<char>& out, uint64_t* through) {
     size_t count = 0;
     mem::LockGuard g(lock_);
+    drained_.store(seq_.load(std::memory_order_relaxed), std::memory_order_release);
+    if (through != nullptr) *through = drained_.load(std::memory_order_relaxed);
     while (tail_ != head_) {
         const uint32_t pos = static_cast<uint32_t>(tail_ % cap_);
         uint32_t len = kWrapMarker;

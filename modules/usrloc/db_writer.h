@@ -14,7 +14,7 @@ namespace osprey::usrloc {
 
 class DbWriter {
 public:
-    explicit DbWriter(State& st) : st_(st) {}
+    explicit DbWriter(State& st) : st_(st) { store_.setFullSync(st.fullSync); }
 
     void openIfDue(int64_t nowMs, int64_t retryMs) {
         if (store_.isOpen() || (lastOpenTry_ != 0 && nowMs - lastOpenTry_ < retryMs)) return;
@@ -28,18 +28,24 @@ public:
         if (!failed_) {
             LM_ERR(
                 "usrloc: cannot open database %s: %s; bindings stay in memory only (SIP "
-                "service continues), retrying every %lld s",
-                st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+                "service continues%s), retrying every %lld s",
+                st_.dbPath.c_str(), error.c_str(),
+                settings().dbMode == 1 ? "; write-through REGISTERs are answered 500" : "",
+                static_cast<long long>(retryMs / 1000));
         }
         failed_ = true;
     }
 
+    // Writes everything queued in one transaction and tells the write-through waiters of those
+    // changes how it went (one commit for all of them: group commit).
     void flush() {
         buf_.clear();
-        const size_t n = st_.ring->drain(buf_);
+        uint64_t through = 0;
+        const size_t n = st_.ring->drain(buf_, &through);
         if (n == 0) return;
         if (!store_.isOpen()) {
             dropped_ += n;
+            st_.ring->commits().publish(through, false);
             return;
         }
         std::string error;
@@ -48,10 +54,12 @@ public:
             LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
                    st_.dbPath.c_str(), error.c_str());
             dropped_ += n;
+            st_.ring->commits().publish(through, false);
             store_.close();
             failed_ = true;
             return;
         }
+        st_.ring->commits().publish(through, true);
         LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
     }
 

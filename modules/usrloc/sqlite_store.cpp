@@ -63,8 +63,10 @@ bool SqliteStore::open(const std::string& path, const std::vector<std::string>& 
     }
     sqlite3_busy_timeout(db_, 2000);
     // WAL + NORMAL: a commit is durable against a crash of the process (not of the machine's
-    // power), at one fsync per checkpoint instead of per transaction.
-    if (!exec("PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;", error)) {
+    // power), at one fsync per checkpoint instead of per transaction. FULL: fsync per commit.
+    if (!exec(fullSync_ ? "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL;"
+                        : "PRAGMA journal_mode=WAL; PRAGMA synchronous=NORMAL;",
+              error)) {
         close();
         return false;
     }
