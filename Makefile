@@ -8,6 +8,7 @@
 #   make run                  build and start osprey in the foreground with etc/osprey.cfg
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
+#   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -104,7 +105,8 @@ DEPS_STAMP := build/.deps-ok
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser clean deps fuzz format
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-registrar-db \
+        clean deps fuzz format
 all: osprey modules tests
 
 deps: $(DEPS_STAMP)
@@ -243,13 +245,17 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser
+bench: bench-mem bench-parser bench-registrar-db
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
 
 bench-parser: $(BUILD)/bench/parser_bench
 	@$(BUILD)/bench/parser_bench
+
+# Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
+bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@$(BUILD)/bench/registrar_db_bench
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

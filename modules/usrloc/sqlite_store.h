@@ -57,12 +57,15 @@ public:
 
 private:
     bool exec(const char* sql, std::string* error);
+    bool stepOnce(sqlite3_stmt* st, std::string* error);  // a prepared statement without rows
     std::string lastError() const;
 
     sqlite3* db_ = nullptr;
     bool fullSync_ = false;
     std::vector<sqlite3_stmt*> upsert_;  // per table index
     std::vector<sqlite3_stmt*> delete_;
+    sqlite3_stmt* begin_ = nullptr;
+    sqlite3_stmt* commit_ = nullptr;
 };
 
 }  // namespace osprey::usrloc
