@@ -58,6 +58,12 @@ struct Table;  // opaque; lives in shm
 // back into usrloc.
 using BindingFn = void (*)(void* user, const ContactData& c);
 
+// db_mode 1: what a save that did not wait must still see committed before it is answered.
+struct WriteTicket {
+    uint64_t seq = 0;      // the change-ring sequence number covering the change
+    bool pending = false;  // false: nothing to wait for (not db_mode 1, or memory-only save)
+};
+
 struct Api {
     Table* (*table)(std::string_view name);  // nullptr when no such table was created
     bool (*useDomain)();
@@ -66,9 +72,21 @@ struct Api {
     // +sip.instance (and reg-id) when both sides have one, else by URI. removeAll drops every
     // binding ("Contact: *"). maxContacts 0 = no limit. persist false keeps the change out of
     // the database (save flag 0x01). Afterwards `fn` sees every current binding.
+    // db_mode 1: with ticket == nullptr save returns after the commit (NotDurable when there
+    // was none); with a ticket it returns at once and the caller answers through
+    // replyWhenWritten or waitWritten.
     SaveStatus (*save)(Table* t, std::string_view aor, std::span<const ContactData> updates,
-                       bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn,
-                       void* user);
+                       bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user,
+                       WriteTicket* ticket);
+    // Queues a UDP answer for the usrloc process to send once the ticket's change is resolved:
+    // `ok` when committed, `failed` when not, from listen socket `socket` to `address`
+    // (sockaddr bytes). False when it cannot be queued: then use waitWritten.
+    bool (*replyWhenWritten)(const WriteTicket& t, std::string_view aor, int socket,
+                             std::string_view address, std::string_view ok,
+                             std::string_view failed);
+    // Waits (bounded by db_timeout, no lock held) for the ticket's commit; false (logged) when
+    // there was none.
+    bool (*waitWritten)(const WriteTicket& t, std::string_view aor);
     // Visits the unexpired bindings of aor; returns how many.
     int (*get)(Table* t, std::string_view aor, BindingFn fn, void* user);
     // Removes every binding of aor (or only the one with this URI when uri is not empty);

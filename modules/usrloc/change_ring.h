@@ -18,13 +18,24 @@
 
 namespace osprey::usrloc {
 
-enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2 };
+// Reply: not a change but a write-through answer the usrloc process sends once the changes up
+// to `target` are resolved: `ok` when they were committed, else `failed` (reply_sender.h).
+enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2, Reply = 3 };
+
+struct PendingReply {
+    uint64_t target = 0;       // sequence number that must be committed
+    int32_t socket = -1;       // UDP listen socket index to send from
+    std::string_view address;  // sockaddr bytes of the destination
+    std::string_view ok;       // the datagram to send when committed
+    std::string_view failed;   // ... and when not
+};
 
 struct Change {
     ChangeOp op = ChangeOp::Upsert;
     uint8_t table = 0;
     std::string_view aor;
-    ContactData c;  // Delete: only c.uri
+    ContactData c;       // Delete: only c.uri
+    PendingReply reply;  // Reply only
 };
 
 class ChangeRing {
@@ -36,6 +47,7 @@ public:
 
     bool pushUpsert(uint8_t table, std::string_view aor, const ContactData& c);
     bool pushDelete(uint8_t table, std::string_view aor, std::string_view uri);
+    bool pushReply(std::string_view aor, const PendingReply& r);
 
     // Moves every queued record to `out` (appended, each as u32 length + payload); returns the
     // number of records. *through (optional) gets the sequence number of the last one.

@@ -43,6 +43,14 @@ public:
     // may have reached the database before it died).
     void recoverAfterWriterDeath(uint64_t drainedThrough);
     void setWriterPid(int pid) { writerPid_.store(pid, std::memory_order_release); }
+    // Writer side: called on every turn of its loop (at least every 100 ms, also when idle).
+    void heartbeat(int64_t nowMs) { heartbeat_.store(nowMs, std::memory_order_relaxed); }
+    // Worker side: the writer turned within the last withinMs, so a reply left to it will be
+    // sent soon. A stalled writer (stopped, stuck in a slow fsync) is not: workers then wait
+    // themselves, bounded, and answer 500 when nothing was committed in time.
+    bool writerResponsive(int64_t nowMs, int64_t withinMs) const {
+        return nowMs - heartbeat_.load(std::memory_order_relaxed) <= withinMs;
+    }
 
     uint64_t resolved() const { return resolved_.load(std::memory_order_acquire); }
     uint64_t failedThrough() const { return failedThrough_.load(std::memory_order_acquire); }
@@ -55,6 +63,7 @@ private:
     std::atomic<uint32_t> word_{0};     // futex: bumped on every publish
     std::atomic<uint32_t> waiters_{0};  // workers inside wait()
     std::atomic<int32_t> writerPid_{0};
+    std::atomic<int64_t> heartbeat_{0};  // CLOCK_MONOTONIC ms
 };
 
 }  // namespace osprey::usrloc

@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/log/log.h"
+#include "modules/usrloc/reply_sender.h"
 #include "modules/usrloc/sqlite_store.h"
 #include "modules/usrloc/usrloc_state.h"
 
@@ -36,31 +37,30 @@ public:
         failed_ = true;
     }
 
-    // Writes everything queued in one transaction and tells the write-through waiters of those
-    // changes how it went (one commit for all of them: group commit).
+    // Writes everything queued in one transaction, tells the write-through waiters of those
+    // changes how it went and sends the write-through replies queued with them (one commit for
+    // all of them: group commit).
     void flush() {
         buf_.clear();
         uint64_t through = 0;
         const size_t n = st_.ring->drain(buf_, &through);
         if (n == 0) return;
-        if (!store_.isOpen()) {
-            dropped_ += n;
-            st_.ring->commits().publish(through, false);
-            return;
-        }
+        const std::string_view records(buf_.data(), buf_.size());
         std::string error;
         size_t written = 0;
-        if (!store_.apply({buf_.data(), buf_.size()}, st_.names, &written, &error)) {
-            LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
-                   st_.dbPath.c_str(), error.c_str());
-            dropped_ += n;
-            st_.ring->commits().publish(through, false);
-            store_.close();
-            failed_ = true;
+        const bool ok = store_.isOpen() && store_.apply(records, st_.names, &written, &error);
+        st_.ring->commits().publish(through, ok);
+        sendReplies(records, st_.ring->commits(), st_.dbPath.c_str());
+        if (ok) {
+            LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
             return;
         }
-        st_.ring->commits().publish(through, true);
-        LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
+        dropped_ += n;
+        if (!store_.isOpen()) return;
+        LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
+               st_.dbPath.c_str(), error.c_str());
+        store_.close();
+        failed_ = true;
     }
 
     void purge() {

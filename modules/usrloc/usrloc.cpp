@@ -203,8 +203,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
         st.ring->commits().recoverAfterWriterDeath(st.ring->drainedThrough());
         st.ring->commits().setWriterPid(getpid());
         writer.openIfDue(monoMs(), intervalMs);
-        LM_INFO("usrloc: database writer for %s running (db_mode %d)", st.dbPath.c_str(),
-                s.dbMode);
+        LM_INFO("usrloc: database writer for %s running (db_mode %d)", st.dbPath.c_str(), s.dbMode);
     }
 
     // Per tick, each table sweeps enough slots to cover all of them once per timer_interval.
@@ -214,6 +213,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
     int64_t nextPurge = monoMs() + intervalMs;
     while (!proc::stopRequested()) {
         int64_t now = monoMs();
+        if (db) st.ring->commits().heartbeat(now);
         if (now >= nextTick) {
             const int64_t wall = nowSeconds();
             for (size_t i = 0; i < st.tables.size(); ++i) {
@@ -318,12 +318,32 @@ bool confirmWritten(std::string_view aor, const Durability& dur) {
 }
 
 SaveStatus apiSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
-                   bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user) {
+                   bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user,
+                   WriteTicket* ticket) {
     Durability dur;
     const SaveStatus st =
         tableSave(t, aor, updates, removeAll, maxContacts, persist, nowSeconds(), fn, user, &dur);
     if (st != SaveStatus::Ok || !persist) return st;
-    return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
+    if (ticket == nullptr || dur.lost)
+        return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
+    if (settings().dbMode != 1 || dur.seq == 0) return st;
+    // Leave the answer to the writer only while it is turning; else wait here, bounded.
+    const int64_t within = std::max(settings().dbTimeoutMs, 250);
+    if (!state().ring->commits().writerResponsive(monoMs(), within))
+        return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
+    *ticket = WriteTicket{dur.seq, true};
+    return st;
+}
+
+bool apiReplyWhenWritten(const WriteTicket& t, std::string_view aor, int socket,
+                         std::string_view address, std::string_view ok, std::string_view failed) {
+    ChangeRing* ring = state().ring;
+    if (!t.pending || ring == nullptr) return false;
+    return ring->pushReply(aor, PendingReply{t.seq, socket, address, ok, failed});
+}
+
+bool apiWaitWritten(const WriteTicket& t, std::string_view aor) {
+    return !t.pending || confirmWritten(aor, Durability{t.seq, false});
 }
 
 int apiGet(Table* t, std::string_view aor, BindingFn fn, void* user) {
@@ -336,7 +356,8 @@ int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
     return confirmWritten(aor, dur) ? n : -1;
 }
 
-const Api kApi = {apiTable, apiUseDomain, apiSave, apiGet, apiRemove};
+const Api kApi = {apiTable,       apiUseDomain, apiSave,  apiReplyWhenWritten,
+                  apiWaitWritten, apiGet,       apiRemove};
 
 constexpr module::ParamSpec kParams[] = {
     module::intParam("hash_size", &g_settings.hashSize, 10, 1, 24,
