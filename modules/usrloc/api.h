@@ -5,11 +5,12 @@
 //
 // Every call locks one hash slot for its duration and never touches the database: changes are
 // handed to the usrloc process through a ring in shm (db_mode 1 and 2). With db_mode 2
-// (write-back) a SIP worker never waits for SQLite. With db_mode 1 (write-through) save and
-// remove return only once the usrloc process has committed the change (group commit, see
-// commit_wait.h), after the slot is unlocked, so the caller's answer never claims a binding a
-// crash could lose. Bindings whose expiry has passed are never reported, whether or not the
-// expiry timer has removed them yet.
+// (write-back) a SIP worker never waits for SQLite. With db_mode 1 (write-through) the caller's
+// answer must not claim a binding a crash could lose: save and remove return only once the
+// usrloc process has committed the change (group commit, see commit_wait.h; the wait holds no
+// lock), or save hands out a ticket and the answer is sent by the usrloc process after the
+// commit (replyWhenWritten). Bindings whose expiry has passed are never reported, whether or
+// not the expiry timer has removed them yet.
 #pragma once
 #include <cstdint>
 #include <ctime>

@@ -1,6 +1,8 @@
-// Group commit for write-through (db_mode 1): a SIP worker that changed a binding waits until
-// the usrloc process has committed the SQLite transaction holding that change, so the 200 OK
-// is never sent for a binding a crash could still lose. Lives in shm inside the change ring.
+// Group commit for write-through (db_mode 1): the 200 OK for a changed binding leaves only
+// after the usrloc process has committed the SQLite transaction holding that change, so it is
+// never sent for a binding a crash could still lose. Either the usrloc process sends it after
+// the commit (UDP, reply_sender.h), or the SIP worker waits here for the verdict and replies
+// itself (everything else). Lives in shm inside the change ring.
 //
 // Every queued change gets a sequence number (ChangeRing assigns them under its lock, in queue
 // order). The writer drains everything queued, writes it in one transaction and publishes

@@ -4,8 +4,10 @@
 // worker). Tables: "location" and any listed in `preload`. No script functions of its own;
 // the registrar module uses its API (api.h). Parameters and semantics: modules/usrloc/README.md.
 //
-// Write-through is a group commit: a worker queues its change, unlocks the slot and waits
-// (commit_wait.h) while the usrloc process writes everything queued in one transaction.
+// Write-through is a group commit: a worker queues its change, unlocks the slot, and either
+// queues its answer behind it (UDP: the usrloc process sends it after the commit,
+// reply_sender.h) or waits (commit_wait.h) while the usrloc process writes everything queued
+// in one transaction.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
