@@ -141,6 +141,14 @@ void killWholeTree(RegRouter& r) {
     for (int pid : pids) EXPECT_TRUE(pollUntil([pid] { return !processAlive(pid); }, 2000));
 }
 
+// N of the start-up line "usrloc: loaded N bindings into location"; -1 when absent.
+long loadedBindings(RegRouter& r) {
+    const std::string needle = "usrloc: loaded ";
+    if (r.process().waitForLog(needle) == std::string::npos) return -1;
+    const std::string log = r.log();
+    return std::strtol(log.c_str() + log.find(needle) + needle.size(), nullptr, 10);
+}
+
 RegRouterOptions writeThrough(const std::string& db) {
     RegRouterOptions o;
     o.usrlocParams = "db_mode = 1; db_url = \"sqlite://" + db + "\";";
@@ -167,6 +175,8 @@ TEST(RegistrarCrash, EveryAnsweredBindingSurvivesKillsAtRandomMoments) {
     for (int round = 0; round < kKills + 3 && l.left() != 0; ++round) {
         RegRouter r(writeThrough(db));
         ASSERT_TRUE(r.start()) << r.log();
+        // After a restart on the file: every binding answered so far is loaded.
+        EXPECT_GE(loadedBindings(r), static_cast<long>(l.answered.size())) << r.log();
         l.stop = false;
         l.answeredThisRound = 0;
         const bool killThisRound = kills < kKills;
