@@ -187,6 +187,9 @@ int usrlocProcessMain(const proc::ChildContext&) {
     const Settings& s = settings();
     const bool db = st.ring != nullptr;
     const int64_t intervalMs = int64_t{s.timerInterval} * 1000;
+    // Write-through answers 500 while the database is unusable: try it again every second
+    // rather than every timer_interval, so a transient failure (a lock held too long) is short.
+    const int64_t reopenMs = s.dbMode == 1 ? std::min<int64_t>(intervalMs, 1000) : intervalMs;
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return 1;
@@ -204,7 +207,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
         // A predecessor killed between draining and publishing took those changes with it.
         st.ring->commits().recoverAfterWriterDeath(st.ring->drainedThrough());
         st.ring->commits().setWriterPid(getpid());
-        writer.openIfDue(monoMs(), intervalMs);
+        writer.openIfDue(monoMs(), reopenMs);
         LM_INFO("usrloc: database writer for %s running (db_mode %d)", st.dbPath.c_str(), s.dbMode);
     }
 
@@ -230,7 +233,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
         }
         int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - now));
         if (db) {
-            writer.openIfDue(now, intervalMs);
+            writer.openIfDue(now, reopenMs);
             if (s.dbMode == 1 || now >= nextFlush) {
                 writer.flush();
                 if (now >= nextFlush) nextFlush = now + intervalMs;

@@ -9,6 +9,7 @@
 #include <poll.h>
 #include <signal.h>
 #include <sqlite3.h>
+#include <sys/stat.h>
 #include <sys/wait.h>
 
 #include <algorithm>
@@ -176,6 +177,27 @@ TEST(RegistrarPersist, UnwritableDatabaseGetsWriteThroughA500) {
         << r.log();
     Registration reg(r, "fay");
     EXPECT_EQ(reg.send("Contact: <sip:fay@192.0.2.9>\r\n")->status(), 500) << r.log();
+}
+
+// The database becomes usable (here: its directory appears): write-through answers 200 again
+// within about a second, and what is answered is in the file.
+TEST(RegistrarPersist, WriteThroughRecoversWhenTheDatabaseBecomesUsable) {
+    TempDir dir;
+    const std::string sub = dir.path() + "/later";
+    const std::string db = sub + "/ul.db";
+    RegRouter r(dbOptions(db, 1));
+    ASSERT_TRUE(r.start()) << r.log();
+    Registration reg(r, "ivy");
+    EXPECT_EQ(reg.send("Contact: <sip:ivy@192.0.2.9>\r\n")->status(), 500) << r.log();
+    ASSERT_EQ(mkdir(sub.c_str(), 0700), 0);
+    int status = 0;
+    const auto end = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+    while (status != 200 && std::chrono::steady_clock::now() < end) {
+        status = reg.send("Contact: <sip:ivy@192.0.2.9>\r\n")->status();
+        if (status != 200) poll(nullptr, 0, 100);  // the writer retries once a second
+    }
+    EXPECT_EQ(status, 200) << r.log();
+    EXPECT_EQ(rows(db, "aor='ivy'"), 1) << r.log();
 }
 
 TEST(RegistrarPersist, UnwritableDatabaseWriteBackStillAnswers200) {
