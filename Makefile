@@ -1,6 +1,6 @@
 # Osprey top-level build.
 #   make                      build osprey, modules and tests (release, MEMMNG=fm)
-#   make MEMMNG=fm|qm|tlsf    shared/private heap allocator (Kamailio spelling 0|1|2 too)
+#   make MEMMNG=fm|qm|tlsf    shm and pkg heap allocator (Kamailio spelling 0|1|2 too)
 #   make MEMDBG=1             per-fragment debug records + leak report
 #   make MODE=release|debug|asan
 #   make test                 unit + integration tests, ends with "N passed, N failed"
@@ -8,6 +8,8 @@
 #   make run                  build and start osprey in the foreground with etc/osprey.cfg
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
+#   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
@@ -105,8 +107,8 @@ DEPS_STAMP := build/.deps-ok
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-registrar-db \
-        clean deps fuzz format
+.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
+        bench-registrar-db clean deps fuzz format
 all: osprey modules tests
 
 deps: $(DEPS_STAMP)
@@ -229,6 +231,13 @@ $(BUILD)/bench/parser_bench: $(BUILD)/obj/test/bench/parser_bench.o $(SIP_LIB) $
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_MEM)
 
+# The auth benchmark measures the module's own code: it links the module's archive, as the
+# module's unit tests do.
+$(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/libosprey_mod_auth.a \
+                           $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
+
 $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
@@ -245,13 +254,19 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-registrar-db
+bench: bench-mem bench-parser bench-pv bench-auth bench-registrar-db
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
 
 bench-parser: $(BUILD)/bench/parser_bench
 	@$(BUILD)/bench/parser_bench
+
+bench-pv: $(BUILD)/bench/pv_bench
+	@$(BUILD)/bench/pv_bench
+
+bench-auth: $(BUILD)/bench/auth_bench
+	@$(BUILD)/bench/auth_bench
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

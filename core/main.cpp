@@ -1,4 +1,4 @@
-// osprey: the master process's start-up sequence (DESIGN §2). Each step that belongs to a
+// osprey: the master process's start-up sequence (docs/design.md §2). Each step that belongs to a
 // subsystem runs through the start-up hooks (core/app/hooks.h), so this stays a list.
 #include <unistd.h>
 #include <cerrno>

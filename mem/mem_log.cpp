@@ -22,13 +22,13 @@ void stderrSink(int level, const char* text) {
 
 std::atomic<LogSink> g_sink{stderrSink};
 
-uint64_t nowMs() {
+} // namespace
+
+uint64_t coarseNowMs() {
     timespec ts;
     clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
     return static_cast<uint64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
-
-} // namespace
 
 void setLogSink(LogSink sink) { g_sink.store(sink ? sink : stderrSink); }
 
@@ -42,7 +42,7 @@ void memLog(int level, const char* fmt, ...) {
 }
 
 bool RateLimit::allow(uint64_t* suppressed) {
-    uint64_t now = nowMs();
+    uint64_t now = coarseNowMs();
     uint64_t last = lastMs_.load(std::memory_order_relaxed);
     if (last != 0 && now - last < intervalMs_) {
         dropped_.fetch_add(1, std::memory_order_relaxed);

@@ -12,6 +12,10 @@ using LogSink = void (*)(int level, const char* text);
 void setLogSink(LogSink sink);
 void memLog(int level, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 
+// CLOCK_MONOTONIC_COARSE milliseconds, for the memory layer's rate limits (mem/ cannot use
+// core/timer/clock.h).
+uint64_t coarseNowMs();
+
 // Lets one message through per interval; the number of suppressed ones is reported with the
 // next message that passes. Lock-free, safe in shm or private memory.
 class RateLimit {

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Allocator benchmark (make bench-mem): builds test/bench/mem_bench in release mode once per
 # shm allocator (fm; tlsf; qm with MEMDBG=1), runs every (allocator, workload) of
-# shared/bench/alloc/WORKLOAD.md in a fresh process, 3 repetitions interleaved (rep 1 of
+# docs/alloc-workloads.md in a fresh process, 3 repetitions interleaved (rep 1 of
 # everything, then rep 2, ...), and prints the markdown tables and the PASS/FAIL target lines.
 #
 # Environment knobs:

@@ -1,5 +1,5 @@
-// The command line, with Kamailio's flags (DESIGN §7). Values given here override the config
-// file's.
+// The command line, with Kamailio's flags (docs/design.md §7). Values given here override the
+// config file's.
 #pragma once
 #include <optional>
 #include <string>

@@ -1,4 +1,4 @@
-// The parsed configuration (DESIGN §7): global settings, listen addresses and the list of
+// The parsed configuration (docs/design.md §7): global settings, listen addresses and the list of
 // modules with their typed parameters. Built once in the master at start-up (by
 // loadConfigFile, then overridden by command-line flags) and read by every part of the core;
 // children inherit it through fork.

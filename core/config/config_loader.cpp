@@ -1,4 +1,4 @@
-// Reads the libconfig file into a Config and checks it (DESIGN §7). Every problem becomes a
+// Reads the libconfig file into a Config and checks it (docs/design.md §7). Every problem becomes a
 // ConfigError naming file:line: libconfig reports the line of a syntax error, and every
 // Setting knows the line it came from, which we use for the semantic checks.
 #include <libconfig.h++>

@@ -1,5 +1,5 @@
-// One Lua state running the routing script (DESIGN §5): the KSR table built from the core's and
-// the loaded modules' descriptions, the script's chunk executed once, then route functions
+// One Lua state running the routing script (docs/design.md §5): the KSR table built from the core's
+// and the loaded modules' descriptions, the script's chunk executed once, then route functions
 // (ksr_request_route, ksr_reply_route, failure routes named by tm) called per message with the
 // message's Ctx. KSR.x.exit()/drop() stop a route from any depth; a runtime error is logged with
 // script:line and a traceback and reported as RouteStatus::Error, and the next call works as

@@ -1,5 +1,5 @@
-// The Lua engine of this process (one lua_State per process, DESIGN §5). SIP workers start it in
-// their child init, after fork, so no Lua state is ever shared between processes; the message
+// The Lua engine of this process (one lua_State per process, docs/design.md §5). SIP workers start
+// it in their child init, after fork, so no Lua state is ever shared between processes; the message
 // loop then calls processEngine()->run("ksr_request_route", ctx).
 #pragma once
 #include <span>

@@ -1,4 +1,4 @@
-// The one declarative description a module gives of itself (DESIGN §5). A module defines it
+// The one declarative description a module gives of itself (docs/design.md §5). A module defines it
 // once, at namespace scope, with designated initializers:
 //
 //     OSPREY_MODULE_EXPORT = {

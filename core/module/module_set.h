@@ -1,5 +1,5 @@
-// The modules of this run (DESIGN §5): loaded in the master from the config's `modules` list,
-// parameters applied, ordered by dependencies; then init in the master before fork, childInit
+// The modules of this run (docs/design.md §5): loaded in the master from the config's `modules`
+// list, parameters applied, ordered by dependencies; then init in the master before fork, childInit
 // in every process after fork, destroy in the master at shutdown. Children inherit the set
 // through fork.
 #pragma once

@@ -1,4 +1,4 @@
-// The listen sockets of this run (DESIGN §2): opened in the master before fork from the
+// The listen sockets of this run (docs/design.md §2): opened in the master before fork from the
 // config's `listen` list, inherited by every worker. This table also tells the router what to
 // put in its own Via (sent-by) and which socket to send from.
 //

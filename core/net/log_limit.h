@@ -5,7 +5,8 @@
 //     if (uint64_t skipped; limit.allow(&skipped)) LM_NOTICE("... (%lu more)", ..., skipped);
 #pragma once
 #include <cstdint>
-#include <ctime>
+
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 
@@ -14,9 +15,7 @@ public:
     explicit LogLimit(int64_t intervalMs = 1000) : intervalMs_(intervalMs) {}
     // True when a line may be written now; *suppressed gets how many were not since the last.
     bool allow(uint64_t* suppressed) {
-        timespec ts;
-        clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-        const int64_t now = ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+        const int64_t now = timer::coarseNowMs();
         if (last_ != 0 && now - last_ < intervalMs_) {
             ++skipped_;
             return false;

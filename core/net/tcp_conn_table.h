@@ -1,4 +1,4 @@
-// The table of TCP connections, in shm (DESIGN §2, §6), so that any process can find a
+// The table of TCP connections, in shm (docs/design.md §2, §6), so that any process can find a
 // connection by its id (RecvInfo::connId, a Via's i= parameter) or by the peer's address and
 // queue bytes for it.
 //

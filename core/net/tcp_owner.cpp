@@ -9,7 +9,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
@@ -17,6 +16,7 @@
 #include "core/net/send.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/route/dispatch.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 
@@ -25,12 +25,6 @@ namespace {
 TcpOwner* g_owner = nullptr;
 
 constexpr size_t kScratchBytes = 64 * 1024;
-
-int64_t nowMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 // Routes each framed message of one read, in order; answers keep-alive pings (RFC 5626
 // §3.5.1: "\r\n\r\n" gets "\r\n").
@@ -132,7 +126,7 @@ void TcpOwner::setupOwned(uint32_t slot, uint32_t id, int fd, const TcpConn& c, 
     oc.peer = c.peer;
     oc.socket = c.socket;
     oc.input.reset(settings_.maxMessage);
-    oc.lastActivityMs = nowMs();
+    oc.lastActivityMs = timer::coarseNowMs();
     oc.connectStartMs = oc.lastActivityMs;
     oc.connecting = connecting;
     oc.writeArmed = connecting;
@@ -230,7 +224,7 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
         if (ref) ref.conn->state = ConnState::Open;
     }
     oc.connecting = false;
-    oc.lastActivityMs = nowMs();
+    oc.lastActivityMs = timer::coarseNowMs();
     LM_DBG("TCP connection %u to %s: connected", oc.id, toString(oc.peer).c_str());
     flush(slot, oc);
 }
@@ -258,7 +252,7 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
             close(slot, "closed by the peer", kDebug);
             return;
         }
-        oc.lastActivityMs = nowMs();
+        oc.lastActivityMs = timer::coarseNowMs();
     }
     RouteSink sink{this, &oc, shared};
     switch (oc.input.commit(static_cast<size_t>(n), sink)) {
@@ -299,8 +293,8 @@ void TcpOwner::flush(uint32_t slot, OwnedConn& oc) {
         mem::LockGuard g(c->lock);
         if (c->id.load(std::memory_order_relaxed) != oc.id) return;
         const size_t before = c->queue.bytes;
-        r = c->queue.flush(oc.fd, nowMs(), &err);
-        if (c->queue.bytes != before) oc.lastActivityMs = nowMs();
+        r = c->queue.flush(oc.fd, timer::coarseNowMs(), &err);
+        if (c->queue.bytes != before) oc.lastActivityMs = timer::coarseNowMs();
     }
     if (r == FlushResult::Error) {
         char why[96];

@@ -5,7 +5,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
@@ -14,16 +13,11 @@
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_owner.h"
 #include "core/net/tcp_settings.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 
 namespace {
-
-int64_t nowMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 bool fail(const SockAddr& to, const char* why, int err = 0) {
     static LogLimit limit;
@@ -82,7 +76,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     const uint32_t id = c.id.load(std::memory_order_relaxed);
     const unsigned owner = c.owner;
     const SockAddr peer = c.peer;
-    const int64_t now = nowMs();
+    const int64_t now = timer::coarseNowMs();
 
     // The owner writes directly when nothing waits before this message.
     TcpOwner* self = tcpOwner();

@@ -1,5 +1,6 @@
 // The TCP transport's settings, with Kamailio's names and units where Kamailio has the
-// setting (DESIGN §7), read once in the master from the config and inherited by every child:
+// setting (docs/design.md §7), read once in the master from the config and inherited by every
+// child:
 //
 //   tcp_children             TCP worker processes; default: `children`
 //   tcp_max_connections      connections open at once (accepted + outgoing); default 4096

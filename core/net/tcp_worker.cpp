@@ -6,13 +6,13 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 
 #include "core/log/log.h"
 #include "core/net/tcp_channel.h"
 #include "core/net/tcp_owner.h"
 #include "core/net/tcp_settings.h"
 #include "core/proc/child.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 
@@ -22,12 +22,6 @@ constexpr uint64_t kSignalTag = UINT64_MAX;
 constexpr uint64_t kChannelTag = UINT64_MAX - 1;
 constexpr int kEvents = 64;
 constexpr int kCommandsPerWake = 256;
-
-int64_t nowMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
 
 void drainChannel(TcpOwner& owner, int channel) {
     TcpCommand c;
@@ -72,7 +66,7 @@ int tcpWorkerMain(const proc::ChildContext& self) {
     proc::reportReady();
 
     epoll_event evs[kEvents];
-    int64_t lastSweep = nowMs();
+    int64_t lastSweep = timer::coarseNowMs();
     while (!proc::stopRequested()) {
         const int n = epoll_wait(ep, evs, kEvents, kTcpSweepMs);
         if (n < 0 && errno != EINTR) {
@@ -89,7 +83,7 @@ int tcpWorkerMain(const proc::ChildContext& self) {
                 owner.onEvent(static_cast<uint32_t>(tag), evs[e].events);
             }
         }
-        const int64_t now = nowMs();
+        const int64_t now = timer::coarseNowMs();
         if (now - lastSweep >= kTcpSweepMs) {
             lastSweep = now;
             owner.sweep(now);

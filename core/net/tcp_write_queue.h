@@ -1,6 +1,6 @@
 // The bytes waiting to be written to one TCP connection, in shm so that any process can queue
 // a message (a reply routed by a UDP worker, a retransmission from the timer process) and the
-// connection's owner writes it out when the socket takes it (DESIGN §2 "a message for an
+// connection's owner writes it out when the socket takes it (docs/design.md §2 "a message for an
 // existing connection is sent over that connection from whichever worker routes it").
 //
 // One chunk per queued message (the spans are gathered into it), so a partly written message

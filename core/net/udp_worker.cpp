@@ -8,7 +8,6 @@
 
 #include <cerrno>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
 #include "core/log/log.h"
@@ -17,6 +16,7 @@
 #include "core/net/send.h"
 #include "core/proc/child.h"
 #include "core/route/dispatch.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 
@@ -97,16 +97,10 @@ private:
     sockaddr_storage from_[kUdpBatch];
 };
 
-int64_t nowMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
 // Looks at the control signals when the last look is older than the receive timeout, so a
 // stop is seen just as soon under load as when idle, without a syscall per batch.
 bool keepRunning(int64_t* lastCheck, bool force) {
-    const int64_t now = nowMs();
+    const int64_t now = timer::coarseNowMs();
     if (!force && now - *lastCheck < kUdpReceiveTimeoutMs) return !proc::stopRequested();
     *lastCheck = now;
     return proc::handleSignals();
@@ -123,7 +117,7 @@ void logReceiveError(const char* what) {
 
 int runOneSocket(RecvBatch& batch, int index) {
     const int fd = listenSocket(index)->fd;
-    int64_t lastCheck = nowMs();
+    int64_t lastCheck = timer::coarseNowMs();
     while (keepRunning(&lastCheck, false)) {
         const int n = batch.receive(fd, MSG_WAITFORONE);
         if (n > 0) {
@@ -158,7 +152,7 @@ int runManySockets(RecvBatch& batch, const std::vector<int>& indexes) {
     sig.data.u32 = UINT32_MAX;
     epoll_ctl(ep, EPOLL_CTL_ADD, proc::signalFd(), &sig);
 
-    int64_t lastCheck = nowMs();
+    int64_t lastCheck = timer::coarseNowMs();
     epoll_event evs[16];
     while (keepRunning(&lastCheck, false)) {
         const int n = epoll_wait(ep, evs, 16, kUdpReceiveTimeoutMs);

@@ -1,4 +1,4 @@
-// The SIP worker process (Rank::SipWorker, DESIGN §2): every worker serves every UDP listen
+// The SIP worker process (Rank::SipWorker, docs/design.md §2): every worker serves every UDP listen
 // socket. The master opens the sockets before fork and all workers wait on the same ones, so
 // the kernel hands each datagram to one waiting worker and one busy peer still spreads over
 // all of them (SO_REUSEPORT is not used: it hashes by source, pinning a peer to one worker).

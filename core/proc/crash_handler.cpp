@@ -13,6 +13,7 @@
 #include <cstring>
 
 #include "core/log/log.h"
+#include "core/sip/text.h"
 
 namespace osprey::proc {
 
@@ -43,12 +44,11 @@ public:
         return *this;
     }
     Line& hex(unsigned long v) {
-        static const char digits[] = "0123456789abcdef";
         str("0x");
         char tmp[20];
         int n = 0;
         do {
-            tmp[n++] = digits[v & 15];
+            tmp[n++] = sip::kHexDigits[v & 15];
             v >>= 4;
         } while (v && n < 20);
         while (n > 0 && len_ < sizeof buf_) buf_[len_++] = tmp[--n];

@@ -1,4 +1,4 @@
-// What a process is for (DESIGN §2). Every process has one rank; modules get
+// What a process is for (docs/design.md §2). Every process has one rank; modules get
 // childInit(rank) in each process, and logs name the rank in their prefix.
 #pragma once
 #include <cstdint>

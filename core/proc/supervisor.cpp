@@ -10,7 +10,6 @@
 #include <cstdint>
 #include <cstdio>
 #include <cstring>
-#include <ctime>
 #include <vector>
 
 #include "core/app/heap_report.h"
@@ -20,6 +19,7 @@
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
+#include "core/timer/clock.h"
 
 namespace osprey::proc {
 
@@ -28,18 +28,6 @@ namespace {
 void masterSignals(sigset_t* set) {
     sigemptyset(set);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP}) sigaddset(set, s);
-}
-
-int64_t nowMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
-}
-
-int64_t wallMs() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
-    return static_cast<int64_t>(ts.tv_sec) * 1000 + ts.tv_nsec / 1000000;
 }
 
 // "killed by signal 11 (Segmentation fault, core dumped)" / "exited with status 3".
@@ -117,7 +105,7 @@ bool Supervisor::setup() {
     master.pid = masterPid_;
     master.rank = Rank::Master;
     master.state = ProcState::Ready;
-    master.startedMs = wallMs();
+    master.startedMs = timer::wallMs();
     snprintf(master.name, sizeof master.name, "master");
 
     unsigned slot = 1;
@@ -144,7 +132,7 @@ bool Supervisor::spawn(unsigned slot) {
     ProcessEntry& e = table_->entries[slot];
     const ProcessKind& kind = declaredProcesses()[e.kind];
     e.state = ProcState::Starting;
-    e.startedMs = wallMs();
+    e.startedMs = timer::wallMs();
     pid_t pid = fork();
     if (pid < 0) {
         LM_ERR("cannot fork %s: %s", e.name, strerror(errno));
@@ -224,7 +212,7 @@ void Supervisor::beginStop(int code, const char* why) {
         e.state = ProcState::Stopping;
         kill(e.pid, SIGTERM);
     }
-    deadline_ = nowMs() + opts_.stopTimeoutMs;
+    deadline_ = timer::nowMs() + opts_.stopTimeoutMs;
 }
 
 void Supervisor::killRemaining() {
@@ -236,7 +224,7 @@ void Supervisor::killRemaining() {
         kill(e.pid, SIGKILL);
     }
     killed_ = true;
-    deadline_ = nowMs() + 2000;
+    deadline_ = timer::nowMs() + 2000;
 }
 
 void Supervisor::onChildExit(unsigned slot, int pid, int status) {
@@ -263,7 +251,7 @@ void Supervisor::onChildExit(unsigned slot, int pid, int status) {
         beginStop(1, "a process that cannot be restarted died");
         return;
     }
-    int64_t now = nowMs();
+    int64_t now = timer::nowMs();
     std::erase_if(crashTimes_, [&](int64_t t) { return now - t > opts_.restartWindowMs; });
     if (crashTimes_.size() >= opts_.maxRestarts) {
         char why[96];
@@ -327,12 +315,12 @@ void Supervisor::onSignals() {
 
 int Supervisor::pollTimeout() const {
     if (phase_ == Phase::Running) return -1;
-    int64_t left = deadline_ - nowMs();
+    int64_t left = deadline_ - timer::nowMs();
     return left < 0 ? 0 : static_cast<int>(left);
 }
 
 void Supervisor::onTimeout() {
-    if (nowMs() < deadline_) return;
+    if (timer::nowMs() < deadline_) return;
     if (phase_ == Phase::Starting) {
         char why[96];
         snprintf(why, sizeof why, "not every process was ready within %d ms", opts_.startTimeoutMs);
@@ -344,7 +332,7 @@ void Supervisor::onTimeout() {
 
 int Supervisor::run() {
     if (!setup()) return 1;
-    deadline_ = nowMs() + opts_.startTimeoutMs;
+    deadline_ = timer::nowMs() + opts_.startTimeoutMs;
     for (unsigned s = 1; s < table_->used; ++s) {
         if (!spawn(s)) {
             beginStop(1, "cannot fork");
@@ -353,7 +341,7 @@ int Supervisor::run() {
     }
     if (phase_ == Phase::Starting && table_->used == 1) onAllReady();  // nothing to fork
     while (!(phase_ == Phase::Stopping && alive_ == 0)) {
-        if (phase_ == Phase::Stopping && killed_ && nowMs() >= deadline_) {
+        if (phase_ == Phase::Stopping && killed_ && timer::nowMs() >= deadline_) {
             LM_ERR("%u processes survived SIGKILL; giving up on them", alive_);
             break;
         }

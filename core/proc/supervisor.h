@@ -1,4 +1,4 @@
-// The master's supervision loop (DESIGN §2): forks every declared process kind, waits until
+// The master's supervision loop (docs/design.md §2): forks every declared process kind, waits until
 // all report ready (then writes the pid file), reaps children and logs why each died,
 // restarts the restartable ones within a crash budget or stops the server, and on
 // SIGTERM/SIGINT stops everything: SIGTERM to each child, SIGKILL to any still alive after

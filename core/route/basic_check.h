@@ -1,4 +1,4 @@
-// What the core checks on every message before any script sees it (DESIGN §4; RFC 3261
+// What the core checks on every message before any script sees it (docs/design.md §4; RFC 3261
 // §16.3 step 1 "reasonable syntax", §8.2.2 for what a request must carry): the start line and
 // top Via (parseMsg), the whole header section scans, To/From/Call-ID/CSeq/Via are present,
 // single-instance headers appear once, CSeq parses and (requests) names the request's method,

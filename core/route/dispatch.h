@@ -1,4 +1,4 @@
-// The one entry every transport hands received messages to (DESIGN §4):
+// The one entry every transport hands received messages to (docs/design.md §4):
 //
 //   parse (start line, top Via) and check (basic_check.h: required headers, single
 //   instances, CSeq, Request-URI, Content-Length) → a request that fails gets the parser's

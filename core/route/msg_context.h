@@ -1,4 +1,4 @@
-// The routing state of one message (DESIGN §4): the parsed message, where it came from, and
+// The routing state of one message (docs/design.md §4): the parsed message, where it came from, and
 // what the script decided so far — $du, a new Request-URI, the edits to the forwarded copy,
 // force_rport, the last error for sl_reply_error. The Lua side sees it as lua::Ctx (the
 // `lua` member, whose `route` points back here), so a KSR function taking lua::Ctx& reaches

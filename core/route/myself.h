@@ -3,8 +3,8 @@
 // fork from the listen addresses (wildcard listeners stand for every local interface address)
 // and the configured aliases.
 //
-// Rules (KSR-API.md): the host matches a listen address (IP compared as an address) or an alias
-// / listen name (case-insensitive); a port given must then equal that listener's port, or the
+// Rules (docs/ksr-api.md): the host matches a listen address (IP compared as an address) or an
+// alias / listen name (case-insensitive); a port given must then equal that listener's port, or the
 // alias's port when the alias has one; an absent port (0) matches any listening port, and an
 // alias without a port matches any port.
 #pragma once

@@ -1,4 +1,4 @@
-// The outgoing message as the received one plus edits (DESIGN.md §1 "no data copies").
+// The outgoing message as the received one plus edits (docs/design.md §1 "no data copies").
 //
 // Every change is recorded as an edit against offsets in the received buffer: replace
 // [start, end) with some text (an insertion has start == end, a removal no text). Edits are

@@ -117,6 +117,14 @@ const AuthBody* parseAuth(SipMsg& msg, HeaderField& h) {
             return nullptr;
         }
         p = skipLws(s, p + 1);
+        if (p >= s.size()) {  // RFC 3261 §25.1: every COMMA is followed by another auth-param
+            headerFail(msg, h, ParseErrc::BadParam, "auth-param expected after ','", p);
+            return nullptr;
+        }
+    }
+    if (first && b->isDigest) {  // digest-response / digest-cln: at least one directive
+        headerFail(msg, h, ParseErrc::BadParam, "Digest without parameters", p);
+        return nullptr;
     }
     b->params = s.substr(ps, pe - ps);
     h.body = b;

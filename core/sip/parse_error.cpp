@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/sip/text.h"
+
 namespace osprey::sip {
 namespace {
 
@@ -64,7 +66,6 @@ struct Out {
     }
     // Message text: printable ASCII as is, anything else as \xNN; cut after `max` octets.
     void putSafe(std::string_view s, size_t max) {
-        static const char hex[] = "0123456789abcdef";
         size_t shown = s.size() < max ? s.size() : max;
         for (size_t i = 0; i < shown; ++i) {
             unsigned char c = static_cast<unsigned char>(s[i]);
@@ -73,8 +74,8 @@ struct Out {
             } else {
                 put('\\');
                 put('x');
-                put(hex[c >> 4]);
-                put(hex[c & 15]);
+                put(kHexDigits[c >> 4]);
+                put(kHexDigits[c & 15]);
             }
         }
         if (shown < s.size()) put("...");

@@ -12,6 +12,7 @@
 #include "core/sip/builder_via.h"
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
+#include "core/sip/text.h"
 #include "core/sip/via.h"
 
 namespace osprey::sip {
@@ -233,9 +234,8 @@ std::string_view localToTag(SipMsg& req, char out[16]) {
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;
-    static constexpr char kHex[] = "0123456789abcdef";
     for (int i = 15; i >= 0; --i) {
-        out[i] = kHex[h & 15];
+        out[i] = kHexDigits[h & 15];
         h >>= 4;
     }
     return std::string_view(out, 16);

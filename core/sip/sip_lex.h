@@ -7,6 +7,8 @@
 #include <array>
 #include <cstdint>
 #include <string_view>
+
+#include "core/sip/text.h"
 #if defined(__SSE2__)
 #include <emmintrin.h>
 #endif
@@ -63,9 +65,7 @@ inline constexpr std::array<uint16_t, 256> kClass = makeClassTable();
 inline bool is(char c, uint16_t mask) {
     return (kClass[static_cast<unsigned char>(c)] & mask) != 0;
 }
-inline char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
+using sip::lower;
 
 // Case-insensitive compare of a token (header or parameter name, transport, scheme) with a
 // lower-case literal. OR-ing 0x20 lowers a letter and maps no other token octet onto a letter

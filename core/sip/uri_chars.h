@@ -5,6 +5,9 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/sip/sip_lex.h"
+#include "core/sip/text.h"
+
 namespace osprey::sip::uri_chars {
 
 enum : uint16_t {
@@ -16,7 +19,7 @@ enum : uint16_t {
     kParamUnres = 1 << 5,  // [ ] / : & + $
     kHnvUnres = 1 << 6,    // [ ] / ? : + $
     kHex = 1 << 7,
-    kToken = 1 << 8,      // RFC 3261 token: alphanum - . ! % * _ + ` ' ~
+    kToken = 1 << 8,      // RFC 3261 token, as lex::kToken
     kVisualSep = 1 << 9,  // RFC 3966: - . ( )
     kReserved = 1 << 10,  // RFC 2396 reserved: ; / ? : @ & = + $ ,
     kAlnum = kAlpha | kDigit,
@@ -28,16 +31,17 @@ constexpr std::array<uint16_t, 256> makeTable() {
     auto set = [&t](std::string_view chars, uint16_t bit) {
         for (char c : chars) t[static_cast<unsigned char>(c)] |= bit;
     };
-    for (int c = 'a'; c <= 'z'; ++c) t[c] |= kAlpha | kToken;
-    for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kAlpha | kToken;
-    for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit | kHex | kToken;
+    for (int c = 'a'; c <= 'z'; ++c) t[c] |= kAlpha;
+    for (int c = 'A'; c <= 'Z'; ++c) t[c] |= kAlpha;
+    for (int c = '0'; c <= '9'; ++c) t[c] |= kDigit | kHex;
+    for (int c = 0; c < 256; ++c)
+        if (lex::kClass[c] & lex::kToken) t[c] |= kToken;
     set("abcdefABCDEF", kHex);
     set("-_.!~*'()", kMark);
     set("&=+$,;?/", kUserUnres);
     set("&=+$,", kPassExtra);
     set("[]/:&+$", kParamUnres);
     set("[]/?:+$", kHnvUnres);
-    set("-.!%*_+`'~", kToken);
     set("-.()", kVisualSep);
     set(";/?:@&=+$,", kReserved);
     return t;
@@ -49,16 +53,8 @@ inline bool is(char c, uint16_t mask) {
     return (kClass[static_cast<unsigned char>(c)] & mask) != 0;
 }
 
-inline char lower(char c) {
-    return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + 32) : c;
-}
-
-inline int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    c = lower(c);
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    return -1;
-}
+using sip::hexValue;
+using sip::lower;
 
 // Offset of the first character of s that is neither in mask nor part of a valid "%" HEX HEX
 // escape (when escapes are allowed); npos when all of s is valid.

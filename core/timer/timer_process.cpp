@@ -2,13 +2,13 @@
 #include "core/timer/timer_process.h"
 
 #include <poll.h>
-#include <time.h>
 
 #include <new>
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
+#include "core/timer/clock.h"
 #include "mem/shm.h"
 
 namespace osprey::timer {
@@ -22,18 +22,12 @@ int timerMain(const proc::ChildContext&) {
     while (!proc::stopRequested()) {
         pollfd p{proc::signalFd(), POLLIN, 0};
         if (poll(&p, 1, kTickMs) > 0) proc::handleSignals();
-        g_wheel->advance(monotonicMs());
+        g_wheel->advance(static_cast<uint64_t>(nowMs()));
     }
     return 0;
 }
 
 }  // namespace
-
-uint64_t monotonicMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
 
 bool startTimers() {
     if (g_wheel != nullptr) return true;
@@ -42,7 +36,7 @@ bool startTimers() {
         LM_ERR("timer: out of shared memory for the timer wheel");
         return false;
     }
-    g_wheel = new (p) TimerWheel(monotonicMs());
+    g_wheel = new (p) TimerWheel(static_cast<uint64_t>(nowMs()));
     proc::declareProcesses(proc::ProcessKind{proc::Rank::Timer, 1, timerMain,
                                              proc::OnExit::Shutdown, "timer", true});
     return true;

@@ -1,5 +1,5 @@
-// The shared timer wheel and the process that drives it (DESIGN §2 "timer processes"). A user
-// (tm) calls startTimers() from its init in the master, before fork: the wheel is created in
+// The shared timer wheel and the process that drives it (docs/design.md §2 "timer processes"). A
+// user (tm) calls startTimers() from its init in the master, before fork: the wheel is created in
 // shm and a Rank::Timer process is declared, which advances the wheel on CLOCK_MONOTONIC
 // milliseconds every kTickMs and runs the handlers that come due (they may send messages and
 // run Lua failure routes: the timer process has its own Lua engine).
@@ -17,7 +17,4 @@ inline constexpr int kTickMs = 5;
 bool startTimers();
 // The shared wheel; nullptr until startTimers().
 TimerWheel* sharedWheel();
-// Milliseconds on the clock the timer process advances the wheel with.
-uint64_t monotonicMs();
-
 }  // namespace osprey::timer

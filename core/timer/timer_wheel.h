@@ -1,8 +1,8 @@
-// A hierarchical timer wheel that lives in shm (DESIGN §2, §6): four levels of 256 slots with
-// millisecond ticks (level 0: the next 256 ms one slot per ms; level 1: 256 ms slots up to
-// 65 s; level 2: up to 4.6 h; level 3: up to 49 days). Timers are intrusive: a TimerNode sits
-// inside the object it times (a transaction, a branch), so arming and disarming never
-// allocate. Any process may arm or disarm; one lock per wheel guards the slot lists.
+// A hierarchical timer wheel that lives in shm (docs/design.md §2, §6): four levels of 256 slots
+// with millisecond ticks (level 0: the next 256 ms one slot per ms; level 1: 256 ms slots up to 65
+// s; level 2: up to 4.6 h; level 3: up to 49 days). Timers are intrusive: a TimerNode sits inside
+// the object it times (a transaction, a branch), so arming and disarming never allocate. Any
+// process may arm or disarm; one lock per wheel guards the slot lists.
 //
 // Firing: advance(now) moves the wheel's clock forward, cascades the upper levels as their
 // slots come due, and takes every expired node off the wheel (it is then unarmed) before

@@ -4,19 +4,12 @@
 #include <syslog.h>
 #include <cstdarg>
 #include <cstdio>
-#include <ctime>
 
 #include "mem/mem_log.h"
 
 namespace osprey::mem {
 
 namespace {
-
-uint64_t monotonicMs() {
-    timespec ts;
-    clock_gettime(CLOCK_MONOTONIC_COARSE, &ts);
-    return static_cast<uint64_t>(ts.tv_sec) * 1000 + static_cast<uint64_t>(ts.tv_nsec) / 1000000;
-}
 
 // Appends to a fixed line buffer; truncates silently (the line is still one line).
 class Line {
@@ -72,7 +65,7 @@ private:
 }  // namespace
 
 bool ErrorBudget::allow(uint64_t* suppressed) {
-    uint64_t now = monotonicMs();
+    uint64_t now = coarseNowMs();
     uint64_t start = windowMs_.load(std::memory_order_relaxed);
     if (start == 0 || now - start >= 1000) {
         if (windowMs_.compare_exchange_strong(start, now ? now : 1, std::memory_order_relaxed))

@@ -22,7 +22,6 @@
 // algorithm parameter may list several algorithms (one challenge each, RFC 8760); a nonce
 // is bound to its realm and algorithm.
 #include <sys/random.h>
-#include <time.h>
 
 #include <cstring>
 #include <string>
@@ -34,6 +33,7 @@
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
 #include "core/sip/msg.h"
+#include "core/timer/clock.h"
 #include "mem/shm.h"
 #include "modules/auth/challenge.h"
 #include "modules/auth/verify.h"
@@ -43,20 +43,23 @@ namespace {
 using namespace osprey;
 using namespace osprey::auth;
 
-// --- parameters (Kamailio's names and defaults, but nonce_count) ---
+// --- parameters (Kamailio's names and defaults, but nonce_count): the loader writes each
+// one's default from kParams, then the configured value, before init ---
 std::string g_secret;
-int g_nonceExpire = 300;
-int g_maxDrift = 3;
-bool g_nonceCount = true;
-bool g_oneTimeNonce = false;
-int g_ncArrayOrder = 20;
-int g_ncArraySize = 0;
-int g_otnOrder = 20;
-int g_otnNo = 0;
+int g_nonceExpire;
+int g_maxDrift;
+bool g_nonceCount;
+bool g_oneTimeNonce;
+int g_ncArrayOrder;
+int g_ncArraySize;
+int g_otnOrder;
+int g_otnNo;
 std::string g_algorithm;
-bool g_useDomain = false;
+bool g_useDomain;
 std::string g_realmPrefix;
-bool g_forceStateless = false;  // replies are stateless either way until tm offers its own
+bool g_forceStateless;  // replies are stateless either way until tm offers its own
+
+constexpr Verifier kVerifierDefaults{};
 
 // --- state made in init (master), inherited by every child ---
 NonceCodec g_codec;
@@ -64,9 +67,7 @@ NonceState* g_state = nullptr;
 Offer g_offer;
 
 int64_t now() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return ts.tv_sec;
+    return timer::wallMs() / 1000;
 }
 
 // Kamailio's realm_prefix: "sip." makes sip.example.com the realm example.com.
@@ -223,7 +224,8 @@ bool modInit() {
         return false;
     }
     // The key itself is prepared in each child (it may need hashing, and OpenSSL is only
-    // used after fork, DESIGN §2); the random secret is drawn here so every child shares it.
+    // used after fork, docs/design.md §2); the random secret is drawn here so every child shares
+    // it.
     if (g_secret.empty()) g_secret.assign(reinterpret_cast<const char*>(random), 32);
     const unsigned nc = g_nonceCount ? orderOf(g_ncArraySize, g_ncArrayOrder) : 0;
     const unsigned otn = g_oneTimeNonce ? orderOf(g_otnNo, g_otnOrder) : 0;
@@ -258,8 +260,9 @@ constexpr module::ParamSpec kParams[] = {
     module::stringParam("secret", &g_secret, "",
                         "nonce MAC key; default: random per start (set it to share nonces "
                         "between servers or across restarts)"),
-    module::intParam("nonce_expire", &g_nonceExpire, 300, 1, 86400, "nonce lifetime, seconds"),
-    module::intParam("nonce_auth_max_drift", &g_maxDrift, 3, 0, 3600,
+    module::intParam("nonce_expire", &g_nonceExpire, kVerifierDefaults.nonceExpire, 1, 86400,
+                     "nonce lifetime, seconds"),
+    module::intParam("nonce_auth_max_drift", &g_maxDrift, kVerifierDefaults.maxDrift, 0, 3600,
                      "seconds a nonce may seem to come from the future"),
     module::boolParam("nonce_count", &g_nonceCount, true,
                       "refuse an nc already seen for a nonce (qop responses)"),

@@ -3,6 +3,8 @@
 
 #include <cstring>
 
+#include "core/sip/text.h"
+
 namespace osprey::auth {
 
 namespace {
@@ -34,22 +36,16 @@ private:
     bool full_ = false;
 };
 
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
-
 }  // namespace
 
 bool parseOffer(std::string_view text, Offer& out) {
     out = Offer{};
-    if (trim(text).empty()) return true;
+    if (sip::trim(text).empty()) return true;
     out.count = 0;
     out.named = true;
     while (true) {
         const size_t comma = text.find(',');
-        const std::string_view item = trim(text.substr(0, comma));
+        const std::string_view item = sip::trim(text.substr(0, comma));
         AlgorithmName a;
         if (item.empty() || !parseAlgorithm(item, a) || a.sess) return false;
         for (unsigned i = 0; i < out.count; ++i)

@@ -2,6 +2,7 @@
 #include "modules/auth/credentials.h"
 
 #include "core/sip/msg.h"
+#include "core/sip/text.h"
 
 namespace osprey::auth {
 
@@ -17,16 +18,9 @@ bool tokenEquals(std::string_view a, std::string_view lowerLiteral) {
     return true;
 }
 
-int hexValue(char c) {
-    if (c >= '0' && c <= '9') return c - '0';
-    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
-    if (c >= 'A' && c <= 'F') return c - 'A' + 10;
-    return -1;
-}
-
 bool allHex(std::string_view s) {
     for (char c : s)
-        if (hexValue(c) < 0) return false;
+        if (sip::hexValue(c) < 0) return false;
     return true;
 }
 
@@ -78,7 +72,7 @@ bool validateCredentials(const sip::AuthBody& b, Validated& out) {
     if (!tokenEquals(b.qop, "auth") && !tokenEquals(b.qop, "auth-int")) return fail("unknown qop");
     if (b.cnonce.empty()) return fail("qop without cnonce");
     if (b.nc.empty() || b.nc.size() > 8 || !allHex(b.nc)) return fail("bad nc");
-    for (char c : b.nc) out.nc = (out.nc << 4) | static_cast<uint32_t>(hexValue(c));
+    for (char c : b.nc) out.nc = (out.nc << 4) | static_cast<uint32_t>(sip::hexValue(c));
     return true;
 }
 

@@ -6,6 +6,7 @@
 #include <cstring>
 
 #include "core/sip/sip_lex.h"
+#include "core/sip/text.h"
 
 namespace osprey::auth {
 
@@ -101,16 +102,8 @@ size_t Hasher::finish(uint8_t* out) {
 size_t Hasher::finishHex(char* out) {
     uint8_t raw[EVP_MAX_MD_SIZE];
     const size_t n = finish(raw);
-    toHex(raw, n, out);
+    sip::toHex(raw, n, out);
     return 2 * n;
-}
-
-void toHex(const uint8_t* in, size_t n, char* out) {
-    static constexpr char kDigits[] = "0123456789abcdef";
-    for (size_t i = 0; i < n; ++i) {
-        out[2 * i] = kDigits[in[i] >> 4];
-        out[2 * i + 1] = kDigits[in[i] & 15];
-    }
 }
 
 void HmacKey::setKey(std::string_view key) {

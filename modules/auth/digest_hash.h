@@ -52,8 +52,6 @@ private:
     bool ok_ = true;
 };
 
-void toHex(const uint8_t* in, size_t n, char* out);
-
 // HMAC-SHA-256 (RFC 2104) with a key prepared once; mac() writes 32 bytes.
 class HmacKey {
 public:

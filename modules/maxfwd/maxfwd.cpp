@@ -19,7 +19,8 @@ namespace {
 
 using namespace osprey;
 
-int g_maxLimit = 70;
+constexpr int kDefaultMaxLimit = 70;  // Kamailio's default
+int g_maxLimit;                       // max_limit: the loader writes it (kParams) before init
 
 constexpr int kMaxForwardsMax = 255;  // RFC 3261 §20.22 uses 0..255 in practice (Kamailio too)
 
@@ -56,7 +57,7 @@ int processMaxfwd(lua::Ctx& ctx, int limit) noexcept {
 }
 
 constexpr module::ParamSpec kParams[] = {
-    module::intParam("max_limit", &g_maxLimit, 70, 0, kMaxForwardsMax,
+    module::intParam("max_limit", &g_maxLimit, kDefaultMaxLimit, 0, kMaxForwardsMax,
                      "largest Max-Forwards value a forwarded request carries"),
 };
 

@@ -11,7 +11,7 @@ namespace osprey::tm {
 struct Stats;
 
 struct TmApi {
-    // KSR.tmx.t_precheck_trans semantics (KSR-API.md).
+    // KSR.tmx.t_precheck_trans semantics (docs/ksr-api.md).
     int (*precheckTrans)(route::MsgContext& mc);
     const Stats& (*stats)();
 };

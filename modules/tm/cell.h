@@ -1,4 +1,4 @@
-// One transaction in shm (DESIGN §6): the received request, copied once as one block right
+// One transaction in shm (docs/design.md §6): the received request, copied once as one block right
 // after the Cell header, the server side's state (last reply sent upstream, where replies
 // go) and up to kMaxBranches client branches, each one shm block holding its state and the
 // request as sent on that branch.

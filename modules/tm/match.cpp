@@ -6,6 +6,7 @@
 #include "core/sip/method.h"
 #include "core/sip/msg.h"
 #include "core/sip/sip_lex.h"
+#include "core/sip/text.h"
 #include "core/sip/via.h"
 
 namespace osprey::tm {
@@ -98,17 +99,6 @@ Cell* matchRequest(Bucket& bucket, const RequestKey& k, MatchKind* how) {
 
 namespace {
 
-size_t putHex(uint32_t v, char* out) {
-    char tmp[8];
-    size_t n = 0;
-    do {
-        tmp[n++] = "0123456789abcdef"[v & 15];
-        v >>= 4;
-    } while (v != 0);
-    for (size_t i = 0; i < n; ++i) out[i] = tmp[n - 1 - i];
-    return n;
-}
-
 bool getHex(std::string_view s, uint32_t* v) {
     if (s.empty() || s.size() > 8) return false;
     uint32_t r = 0;
@@ -132,9 +122,9 @@ bool getHex(std::string_view s, uint32_t* v) {
 size_t formatBranch(uint32_t bucket, uint32_t label, unsigned index, char* out) {
     size_t n = kBranchPrefix.size();
     kBranchPrefix.copy(out, n);
-    n += putHex(bucket, out + n);
+    n += sip::putHex(bucket, out + n);
     out[n++] = '.';
-    n += putHex(label, out + n);
+    n += sip::putHex(label, out + n);
     out[n++] = '.';
     if (index >= 10) out[n++] = static_cast<char>('0' + index / 10);
     out[n++] = static_cast<char>('0' + index % 10);

@@ -1,4 +1,4 @@
-// The transaction table (DESIGN §6): a power-of-two array of buckets in shm, each with its
+// The transaction table (docs/design.md §6): a power-of-two array of buckets in shm, each with its
 // own lock and an intrusive chain of cells. Transactions hash on Call-ID and CSeq number
 // (as Kamailio's tm does), so a request, its retransmissions, its CANCEL and both kinds of
 // ACK (the one for a negative reply and the end-to-end one for a 2xx, which carries another

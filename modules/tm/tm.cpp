@@ -1,4 +1,4 @@
-// tm: stateful transactions (Kamailio's tm module; DESIGN §6, KSR-API.md "tm").
+// tm: stateful transactions (Kamailio's tm module; docs/design.md §6, docs/ksr-api.md).
 //   KSR.tm.t_relay()            create the transaction and forward to every branch (> 0),
 //                               0 absorbed retransmission, < 0 error (script: sl_reply_error)
 //   KSR.tm.t_check_trans()      CANCEL: 1 its INVITE exists / -1; ACK: 1 end-to-end (2xx),
@@ -296,23 +296,25 @@ bool modInit() {
 }
 
 constexpr module::ParamSpec kParams[] = {
-    module::intParam("retr_timer1", &g_params.t1, 500, 10, 60000, "T1 (ms)"),
-    module::intParam("retr_timer2", &g_params.t2, 4000, 10, 600000, "T2 (ms)"),
-    module::intParam("fr_timer", &g_params.frTimer, 30000, 10, 3600000,
+    module::intParam("retr_timer1", &g_params.t1, kDefaultParams.t1, 10, 60000, "T1 (ms)"),
+    module::intParam("retr_timer2", &g_params.t2, kDefaultParams.t2, 10, 600000, "T2 (ms)"),
+    module::intParam("fr_timer", &g_params.frTimer, kDefaultParams.frTimer, 10, 3600000,
                      "final reply timeout (ms)"),
-    module::intParam("fr_inv_timer", &g_params.frInvTimer, 120000, 10, 3600000,
+    module::intParam("fr_inv_timer", &g_params.frInvTimer, kDefaultParams.frInvTimer, 10, 3600000,
                      "INVITE final reply timeout after a provisional (ms)"),
-    module::intParam("wt_timer", &g_params.wtTimer, 5000, 10, 600000,
+    module::intParam("wt_timer", &g_params.wtTimer, kDefaultParams.wtTimer, 10, 600000,
                      "how long a finished transaction is kept (ms)"),
-    module::intParam("max_inv_lifetime", &g_params.maxInvLifetime, 180000, 100, 86400000,
-                     "longest life of an INVITE transaction (ms)"),
-    module::intParam("max_noninv_lifetime", &g_params.maxNoninvLifetime, 32000, 100, 86400000,
+    module::intParam("max_inv_lifetime", &g_params.maxInvLifetime, kDefaultParams.maxInvLifetime,
+                     100, 86400000, "longest life of an INVITE transaction (ms)"),
+    module::intParam("max_noninv_lifetime", &g_params.maxNoninvLifetime,
+                     kDefaultParams.maxNoninvLifetime, 100, 86400000,
                      "longest life of a non-INVITE transaction (ms)"),
-    module::intParam("stats_log_interval", &g_params.statsLogInterval, 0, 0, 86400000,
+    module::intParam("stats_log_interval", &g_params.statsLogInterval,
+                     kDefaultParams.statsLogInterval, 0, 86400000,
                      "log tm's counters every N ms (0: never)"),
-    module::intParam("auto_inv_100", &g_params.autoInv100, 1, 0, 1,
+    module::intParam("auto_inv_100", &g_params.autoInv100, kDefaultParams.autoInv100, 0, 1,
                      "send 100 Trying for INVITE at once"),
-    module::intParam("hash_size", &g_params.hashSize, 8192, 16, 1 << 24,
+    module::intParam("hash_size", &g_params.hashSize, kDefaultParams.hashSize, 16, 1 << 24,
                      "transaction table buckets (a power of two)"),
 };
 

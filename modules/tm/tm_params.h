@@ -19,6 +19,9 @@ struct Params {
     int autoInv100 = 1;         // auto_inv_100: 100 Trying at once for INVITE
 };
 
+// The defaults, as the parameter table declares them (tm.cpp kParams).
+inline constexpr Params kDefaultParams{};
+
 extern Params g_params;
 
 }  // namespace osprey::tm

@@ -6,8 +6,8 @@
 #include <cerrno>
 #include <climits>
 
+#include "core/timer/clock.h"
 #include "mem/lock/futex.h"
-#include "modules/usrloc/db_writer.h"
 
 namespace osprey::usrloc {
 
@@ -38,13 +38,13 @@ bool CommitWait::writerAlive() const {
 }
 
 CommitResult CommitWait::wait(uint64_t seq, uint32_t timeoutMs) {
-    const int64_t deadline = monoMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     for (;;) {
         const uint32_t word = word_.load(std::memory_order_seq_cst);
         if (resolved_.load(std::memory_order_seq_cst) >= seq)
             return failedThrough_.load(std::memory_order_acquire) >= seq ? CommitResult::Failed
                                                                          : CommitResult::Committed;
-        const int64_t left = deadline - monoMs();
+        const int64_t left = deadline - timer::nowMs();
         if (left <= 0) return CommitResult::TimedOut;
         waiters_.fetch_add(1, std::memory_order_seq_cst);
         int rc = 0;

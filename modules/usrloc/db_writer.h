@@ -7,6 +7,7 @@
 #include <vector>
 
 #include "core/log/log.h"
+#include "core/timer/clock.h"
 #include "modules/usrloc/reply_sender.h"
 #include "modules/usrloc/sqlite_store.h"
 #include "modules/usrloc/usrloc_state.h"
@@ -94,6 +95,8 @@ private:
 };
 
 // Monotonic milliseconds (for intervals).
-int64_t monoMs();
+inline int64_t monoMs() {
+    return timer::nowMs();
+}
 
 }  // namespace osprey::usrloc

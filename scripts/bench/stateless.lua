@@ -1,5 +1,5 @@
--- Stateless forwarding for the router benchmark (../shared/bench/run-anchor.sh), the KEMI
--- equivalent of Kamailio's bench/kamailio/stateless.cfg: every request goes to the UAS on
+-- Stateless forwarding for the router benchmark (scripts/bench/run-anchor-stateless.sh), the
+-- KEMI equivalent of Kamailio's stateless.cfg in the benchmark kit: every request goes to the UAS on
 -- 127.0.0.1:5090 with forward(); replies come back statelessly through the core.
 function ksr_request_route()
     if KSR.maxfwd.process_maxfwd(10) < 0 then

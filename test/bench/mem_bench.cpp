@@ -4,7 +4,7 @@
 //   mem_bench run <allocator> <workload> [scale-factor]   prints one RESULT line
 //   mem_bench list                                         allocators/workloads in this build
 //   mem_bench report <results-file>                        markdown tables + target checks
-// scale-factor multiplies the recorded scales of WORKLOAD.md (default 1).
+// scale-factor multiplies the recorded scales of docs/alloc-workloads.md (default 1).
 #include <cstdio>
 #include <cstdlib>
 #include <string_view>

@@ -1,4 +1,4 @@
-// Shared-heap workloads (WORKLOAD.md (c)): two workers pinned to CPUs 0 and 1.
+// Shared-heap workloads (docs/alloc-workloads.md, shm_contend*): two workers pinned to CPUs 0 and 1.
 //   <heap>-lock: Kamailio's arrangement — one MAP_SHARED arena initialised before fork(), every
 //                op under one process-shared test-and-set lock (spin 1024 x pause, then
 //                sched_yield: FAST_LOCK + ADAPTIVE_WAIT).

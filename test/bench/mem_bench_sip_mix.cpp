@@ -1,7 +1,7 @@
 // W1 sip_mix: the allocations a Kamailio-like router makes per message, in virtual time at
 // 4000 msg/s. Per-message pkg blocks die at the end of the message in allocation order
 // (free_sip_msg); transactions and registrations live in shm until their timers fire.
-// Struct sizes are Kamailio's (WORKLOAD.md, HEAD 38711a3e, x86_64).
+// Struct sizes are Kamailio's (docs/alloc-workloads.md, HEAD 38711a3e, x86_64).
 #include <memory_resource>
 #include <queue>
 #include <vector>

@@ -1,5 +1,5 @@
-// Trace bookkeeping and the adversarial workloads (WORKLOAD.md "Adversarial patterns" a, b, d);
-// sip_mix lives in mem_bench_sip_mix.cpp.
+// Trace bookkeeping and the adversarial workloads of docs/alloc-workloads.md (burst_*,
+// random_frag, realloc_grow); sip_mix lives in mem_bench_sip_mix.cpp.
 #include "test/bench/mem_bench_trace.h"
 
 #include <algorithm>

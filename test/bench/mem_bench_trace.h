@@ -1,5 +1,5 @@
 // Deterministic allocation traces for the allocator benchmark (the workloads of
-// shared/bench/alloc/WORKLOAD.md). A trace is a list of ALLOC/FREE/REALLOC ops on dense ids,
+// docs/alloc-workloads.md). A trace is a list of ALLOC/FREE/REALLOC ops on dense ids,
 // generated once from splitmix64 with a fixed seed and replayed against every allocator, so
 // every allocator sees exactly the same requests.
 #pragma once

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "test/support/read_file.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 
@@ -18,10 +19,7 @@ const char* kStatelessModules =
     "{ name = \"siputils\"; }, { name = \"pv\"; }, { name = \"rr\"; }";
 
 std::string defaultScript() {
-    std::ifstream in(OSPREY_SOURCE_DIR "/etc/osprey.lua");
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return readFile(OSPREY_SOURCE_DIR "/etc/osprey.lua");
 }
 
 // The first final (>= 200) response with this Call-ID, skipping provisional ones.

@@ -13,6 +13,7 @@
 #include <string>
 #include <vector>
 
+#include "test/support/read_file.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 #include "test/support/sip_tcp_peer.h"
@@ -349,12 +350,7 @@ std::vector<std::string> tortureTexts() {
     }
     std::sort(names.begin(), names.end());
     std::vector<std::string> out;
-    for (const std::string& f : names) {
-        std::ifstream in(f, std::ios::binary);
-        std::ostringstream ss;
-        ss << in.rdbuf();
-        out.push_back(ss.str());
-    }
+    for (const std::string& f : names) out.push_back(readFile(f));
     return out;
 }
 

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "core/timer/clock.h"
 #include "test/support/sip_router.h"
 #include "test/support/sip_tcp_peer.h"
 
@@ -16,11 +17,6 @@ namespace osprey::testsupport {
 namespace {
 
 constexpr int kConnections = 2000;
-
-int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 TEST(TcpScale, TwoThousandConcurrentConnectionsEachGetAnswers) {
     ASSERT_GE(raiseOpenFiles(kConnections + 512), static_cast<uint64_t>(kConnections + 512))
@@ -46,14 +42,14 @@ end
     EXPECT_NE(router.log().find("open files limit raised from 1024"), std::string::npos)
         << router.log();
 
-    const int64_t t0 = nowMs();
+    const int64_t t0 = timer::nowMs();
     std::vector<std::unique_ptr<SipTcpConn>> conns;
     conns.reserve(kConnections);
     for (int i = 0; i < kConnections; ++i) {
         conns.push_back(std::make_unique<SipTcpConn>(router.tcpPort()));
         ASSERT_TRUE(conns.back()->ok()) << "connection " << i;
     }
-    const int64_t t1 = nowMs();
+    const int64_t t1 = timer::nowMs();
     for (int round = 0; round < 2; ++round) {
         std::vector<std::string> callIds(kConnections);
         for (int i = 0; i < kConnections; ++i) {
@@ -69,7 +65,7 @@ end
             EXPECT_EQ(resp->header("Call-ID"), callIds[i]);
         }
     }
-    const int64_t t2 = nowMs();
+    const int64_t t2 = timer::nowMs();
     RecordProperty("connect_ms", static_cast<int>(t1 - t0));
     RecordProperty("two_rounds_ms", static_cast<int>(t2 - t1));
     std::printf("%d connections opened in %ld ms; %d requests answered in %ld ms\n", kConnections,

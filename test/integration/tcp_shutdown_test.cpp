@@ -3,22 +3,17 @@
 // is left behind.
 #include <gtest/gtest.h>
 
-#include <chrono>
 #include <memory>
 #include <string>
 #include <vector>
 
+#include "core/timer/clock.h"
 #include "test/support/proc_info.h"
 #include "test/support/sip_router.h"
 #include "test/support/sip_tcp_peer.h"
 
 namespace osprey::testsupport {
 namespace {
-
-int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
 
 TEST(TcpShutdown, SigtermWithOpenConnectionsLeavesNothingBehind) {
     becomeSubreaper();   // an orphan would become ours, so we would see it
@@ -62,11 +57,11 @@ end
     ASSERT_TRUE(out) << router.log();
     ASSERT_TRUE(out->receiveCall(m.callId, 3000));
 
-    const int64_t t0 = nowMs();
+    const int64_t t0 = timer::nowMs();
     ASSERT_TRUE(router.process().signal(SIGTERM));
     int status = 0;
     ASSERT_TRUE(router.process().waitExit(3000, &status)) << router.log();
-    const int64_t took = nowMs() - t0;
+    const int64_t took = timer::nowMs() - t0;
     EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0) << router.log();
     EXPECT_LT(took, 1000) << "every process stops within the second";
     EXPECT_EQ(router.log().find("killing it"), std::string::npos) << router.log();

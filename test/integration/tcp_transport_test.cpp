@@ -12,6 +12,7 @@
 #include <map>
 #include <string>
 
+#include "core/timer/clock.h"
 #include "test/support/proc_info.h"
 #include "test/support/sip_router.h"
 #include "test/support/sip_tcp_peer.h"
@@ -40,11 +41,6 @@ std::string request(SipTcpConn& c, const std::string& callId, uint32_t cseq = 1,
     r.cseq = cseq;
     r.body = body;
     return buildTcpRequest(c, r);
-}
-
-int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
 }
 
 TEST(TcpTransport, RequestIsAnsweredOverTheSameConnection) {
@@ -149,20 +145,20 @@ TEST(TcpTransport, IdleConnectionIsClosedAfterTheLifetime) {
     ASSERT_TRUE(idle.ok() && busy.ok());
     ASSERT_TRUE(idle.send(request(idle, "idle")));
     ASSERT_TRUE(idle.receiveMsg(3000));
-    const int64_t start = nowMs();
+    const int64_t start = timer::nowMs();
     // busy pings every 300 ms: traffic keeps it open.
     bool idleClosed = false;
     int64_t closedAt = 0;
-    while (nowMs() - start < 2000) {
+    while (timer::nowMs() - start < 2000) {
         ASSERT_TRUE(busy.send("\r\n\r\n"));
         ASSERT_EQ(busy.receiveRaw(2, 1000), "\r\n") << router.log();
         if (!idleClosed && idle.waitClosed(300)) {
             idleClosed = true;
-            closedAt = nowMs();
+            closedAt = timer::nowMs();
         }
     }
     ASSERT_TRUE(idleClosed || idle.waitClosed(2000)) << router.log();
-    if (closedAt == 0) closedAt = nowMs();
+    if (closedAt == 0) closedAt = timer::nowMs();
     EXPECT_GE(closedAt - start, 800) << "closed before tcp_connection_lifetime";
     EXPECT_FALSE(busy.closedByPeer());
     ASSERT_TRUE(busy.send(request(busy, "busy")));

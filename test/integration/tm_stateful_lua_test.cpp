@@ -1,41 +1,45 @@
 // The benchmark's KEMI script (bench/kamailio/stateful.lua, copied unchanged into
 // scripts/bench/) on the real osprey: an OPTIONS transaction and an INVITE call (100 Trying,
-// 180, 200, ACK and BYE routed by the Record-Route the script adds) against a UAS on
-// 127.0.0.1:5090, the address the script hard-codes. The test is skipped when that port stays
-// taken (a benchmark running on the machine).
+// 180, 200, ACK and BYE routed by the Record-Route the script adds) against a UAS. The script
+// hard-codes its UAS at 127.0.0.1:5090; the test binds a free port instead and puts it in that
+// one literal, so a benchmark running beside the test cannot take the test's port.
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <poll.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
-#include <chrono>
 #include <fstream>
 #include <sstream>
 #include <string>
-#include <thread>
+#include <string_view>
 
 #include "test/integration/tm_test_util.h"
+#include "test/support/read_file.h"
 
 namespace osprey::testsupport {
 namespace {
 
-constexpr uint16_t kUasPort = 5090;
+constexpr std::string_view kScriptUasPort = "127.0.0.1:5090";
 
-// A UAS socket on the fixed port the script sends to.
+// A UAS socket on a port the kernel chose.
 class FixedUas {
 public:
     FixedUas() {
         fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
         sockaddr_in a{};
         a.sin_family = AF_INET;
-        a.sin_port = htons(kUasPort);
         a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0) {
+        socklen_t len = sizeof a;
+        if (bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a) != 0 ||
+            getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len) != 0) {
             close(fd_);
             fd_ = -1;
+            return;
         }
+        port_ = ntohs(a.sin_port);
     }
+    uint16_t port() const { return port_; }
     ~FixedUas() {
         if (fd_ >= 0) close(fd_);
     }
@@ -61,31 +65,26 @@ public:
         return nullptr;
     }
     void reply(const std::string& text, const sockaddr_in& to) {
-        sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&to),
-               sizeof to);
+        sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&to), sizeof to);
     }
 
 private:
     int fd_ = -1;
+    uint16_t port_ = 0;
 };
 
 std::string readScript() {
-    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/stateful.lua");
-    std::stringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
+    return readFile(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/stateful.lua");
 }
 
 TEST(TmStatefulLua, BenchmarkScriptRunsUnchanged) {
-    std::unique_ptr<FixedUas> uas;
-    for (int i = 0; i < 50; ++i) {
-        uas = std::make_unique<FixedUas>();
-        if (uas->ok()) break;
-        std::this_thread::sleep_for(std::chrono::milliseconds(100));  // port busy: retry a bit
-    }
-    if (!uas->ok()) GTEST_SKIP() << "127.0.0.1:5090 is in use (a benchmark running?)";
-    const std::string script = readScript();
+    auto uas = std::make_unique<FixedUas>();
+    ASSERT_TRUE(uas->ok());
+    std::string script = readScript();
     ASSERT_NE(script.find("KSR.tm.t_relay()"), std::string::npos);
+    const size_t at = script.find(kScriptUasPort);
+    ASSERT_NE(at, std::string::npos) << "the script no longer names its UAS 127.0.0.1:5090";
+    script.replace(at, kScriptUasPort.size(), "127.0.0.1:" + std::to_string(uas->port()));
     SipRouterOptions o = tmRouterOptions("");
     o.modules += ", { name = \"rr\"; }, { name = \"siputils\"; }, { name = \"pv\"; }";
     SipRouter router(script, o);
@@ -113,7 +112,8 @@ TEST(TmStatefulLua, BenchmarkScriptRunsUnchanged) {
     ASSERT_TRUE(i1) << router.log();
     const std::string rr = i1->header("Record-Route");
     ASSERT_FALSE(rr.empty()) << i1->text();
-    const std::string contact = "Contact: <sip:bob@127.0.0.1:5090>\r\n";
+    const std::string contact =
+        "Contact: <sip:bob@127.0.0.1:" + std::to_string(uas->port()) + ">\r\n";
     uas->reply(buildResponse(*i1, 180, "Ringing", "uas-tag", contact), from);
     ASSERT_TRUE(waitFor(uac, inv.callId, isStatus(180))) << router.log();
     uas->reply(buildResponse(*i1, 200, "OK", "uas-tag", contact + "Record-Route: " + rr + "\r\n"),
@@ -127,7 +127,7 @@ TEST(TmStatefulLua, BenchmarkScriptRunsUnchanged) {
         r.method = method;
         r.cseqMethod = "";
         r.cseq = std::string(method) == "ACK" ? 1 : 2;
-        r.ruri = "sip:bob@127.0.0.1:5090";
+        r.ruri = "sip:bob@127.0.0.1:" + std::to_string(uas->port());
         r.via = "SIP/2.0/UDP " + uac.hostPort() + ";branch=" + uniqueToken("z9hG4bK") + ";rport";
         r.to = answer->header("To");
         r.extraHeaders = "Route: " + rr + "\r\n";

@@ -10,19 +10,15 @@
 #include <unistd.h>
 
 #include <cerrno>
-#include <chrono>
+
+#include "core/timer/clock.h"
 
 namespace osprey::testsupport {
 
 namespace {
 
-int64_t nowMs() {
-    using namespace std::chrono;
-    return duration_cast<milliseconds>(steady_clock::now().time_since_epoch()).count();
-}
-
 int remaining(int64_t deadline) {
-    const int64_t left = deadline - nowMs();
+    const int64_t left = deadline - timer::nowMs();
     return left > 0 ? static_cast<int>(left) : 0;
 }
 
@@ -105,7 +101,7 @@ std::string SipTcpConn::localHostPort() const {
 }
 
 bool SipTcpConn::send(std::string_view text, int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     while (!text.empty()) {
         const ssize_t n = ::send(fd_, text.data(), text.size(), MSG_NOSIGNAL);
         if (n > 0) {
@@ -136,7 +132,7 @@ bool SipTcpConn::fill(int timeoutMs) {
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveMsg(int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     for (;;) {
         const sip::Frame f = framer_.next(in_);
         if (f.kind == sip::FrameKind::Error) return nullptr;
@@ -154,7 +150,7 @@ std::unique_ptr<ReceivedMsg> SipTcpConn::receiveMsg(int timeoutMs) {
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveCall(std::string_view callId, int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     while (remaining(deadline) > 0) {
         auto m = receiveMsg(remaining(deadline));
         if (!m) return nullptr;
@@ -164,7 +160,7 @@ std::unique_ptr<ReceivedMsg> SipTcpConn::receiveCall(std::string_view callId, in
 }
 
 std::string SipTcpConn::receiveRaw(size_t min, int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     while (in_.size() < min && fill(remaining(deadline))) {
     }
     std::string out;
@@ -174,7 +170,7 @@ std::string SipTcpConn::receiveRaw(size_t min, int timeoutMs) {
 }
 
 bool SipTcpConn::waitClosed(int timeoutMs) {
-    const int64_t deadline = nowMs() + timeoutMs;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
     while (!eof_) {
         if (!fill(remaining(deadline)) && !eof_ && remaining(deadline) == 0) return false;
         in_.clear();

@@ -4,7 +4,6 @@
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
-#include <sstream>
 #include <stdexcept>
 
 namespace osprey::testsupport {
@@ -31,14 +30,6 @@ std::string TempDir::write(const std::string& name, const std::string& content) 
     out.close();
     if (!out) throw std::runtime_error("cannot write " + p.string());
     return p.string();
-}
-
-std::string readFile(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return {};
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    return ss.str();
 }
 
 bool fileExists(const std::string& path) {

@@ -2,6 +2,8 @@
 #pragma once
 #include <string>
 
+#include "test/support/read_file.h"
+
 namespace osprey::testsupport {
 
 class TempDir {
@@ -20,7 +22,6 @@ private:
     std::string path_;
 };
 
-std::string readFile(const std::string& path);  // "" when it cannot be read
 bool fileExists(const std::string& path);
 
 }  // namespace osprey::testsupport

@@ -1,76 +1,23 @@
 // auth module: verification of whole requests (credentials found by realm, response checked,
-// nonce MAC/age/replay) and challenge headers, with an injected clock. Client responses are
-// computed here with OpenSSL's one-shot EVP_Digest, independently of the module's Hasher.
+// nonce MAC/age/replay) and challenge headers, with an injected clock. Client responses come
+// from auth_digest_client.h. What a check costs is measured by make bench-auth.
 #include <gtest/gtest.h>
-#include <openssl/evp.h>
 
-#include <time.h>
-
-#include <cstdio>
 #include <cstdlib>
 #include <memory>
 #include <string>
-#include <vector>
 
 #include "core/sip/digest.h"
 #include "core/sip/msg.h"
 #include "modules/auth/challenge.h"
 #include "modules/auth/verify.h"
+#include "test/unit/auth_digest_client.h"
 #include "test/unit/sip_test_pkg.h"
 
 namespace osprey::auth {
 namespace {
 
-std::string h(const char* alg, const std::string& s) {
-    unsigned char out[EVP_MAX_MD_SIZE];
-    unsigned n = 0;
-    EVP_Digest(s.data(), s.size(), out, &n, EVP_get_digestbyname(alg), nullptr);
-    static const char* d = "0123456789abcdef";
-    std::string hex;
-    for (unsigned i = 0; i < n; ++i) {
-        hex += d[out[i] >> 4];
-        hex += d[out[i] & 15];
-    }
-    return hex;
-}
-
-struct Client {
-    std::string alg = "MD5";  // OpenSSL name: MD5, SHA256
-    std::string algParam;     // algorithm= in the credentials ("" none)
-    std::string user = "alice", realm = "example.com", password = "secret";
-    std::string uri = "sip:example.com", method = "REGISTER", qop = "auth", cnonce = "abc";
-    std::string ha1() const { return h(alg.c_str(), user + ":" + realm + ":" + password); }
-    std::string response(const std::string& nonce, const std::string& nc) const {
-        const std::string ha2 = h(alg.c_str(), method + ":" + uri);
-        if (qop.empty()) return h(alg.c_str(), ha1() + ":" + nonce + ":" + ha2);
-        return h(alg.c_str(),
-                 ha1() + ":" + nonce + ":" + nc + ":" + cnonce + ":" + qop + ":" + ha2);
-    }
-    std::string header(const std::string& nonce, const std::string& nc,
-                       const std::string& response) const {
-        std::string v = "Digest username=\"" + user + "\", realm=\"" + realm + "\", nonce=\"" +
-                        nonce + "\", uri=\"" + uri + "\", response=\"" + response + "\"";
-        if (!qop.empty()) v += ", qop=" + qop + ", nc=" + nc + ", cnonce=\"" + cnonce + "\"";
-        if (!algParam.empty()) v += ", algorithm=" + algParam;
-        return v;
-    }
-};
-
-struct Request {
-    explicit Request(const std::string& method, const std::string& extra) {
-        text = method +
-               " sip:example.com SIP/2.0\r\n"
-               "Via: SIP/2.0/UDP 192.0.2.1;branch=z9hG4bK1\r\n"
-               "From: <sip:alice@example.com>;tag=1\r\n"
-               "To: <sip:alice@example.com>\r\n"
-               "Call-ID: c1\r\nCSeq: 1 " +
-               method + "\r\n" + extra + "Content-Length: 0\r\n\r\n";
-        parsed = sip::parseMsg(msg, text);
-    }
-    std::string text;
-    sip::SipMsg msg;
-    bool parsed = false;
-};
+using namespace digest_client;
 
 class AuthVerify : public ::testing::Test {
 protected:
@@ -278,47 +225,6 @@ TEST_F(AuthVerify, IdentityCheck) {
                            "REGISTER", kNow, &found),
               kAuthOk);
     EXPECT_EQ(checkIdentity(r.msg, *found.body, false), kAuthUserMismatch);
-}
-
-double cpuNs() {
-    timespec ts;
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
-    return ts.tv_sec * 1e9 + ts.tv_nsec;
-}
-
-// What one pv_auth_check costs on this machine (parse of the credentials, HA1, response, MAC,
-// nc update), printed for the README; bounded loosely so it can only fail on a gross regression.
-TEST_F(AuthVerify, CostPerCheck) {
-    for (const char* alg : {"MD5", "SHA256"}) {
-        Client c;
-        c.alg = alg;
-        c.algParam = std::string(alg) == "MD5" ? "" : "SHA-256";
-        const std::string n = nonce(c.algParam.empty() ? Algorithm::Md5 : Algorithm::Sha256);
-        constexpr int kRuns = 20000;
-        std::vector<std::unique_ptr<Request>> reqs;
-        for (int i = 1; i <= 255; ++i) {
-            char nc[9];
-            snprintf(nc, sizeof nc, "%08x", i);
-            reqs.push_back(std::make_unique<Request>(
-                "REGISTER", "Authorization: " + c.header(n, nc, c.response(n, nc)) + "\r\n"));
-        }
-        int ok = 0;
-        const double t0 = cpuNs();
-        for (int i = 0; i < kRuns; ++i) {
-            Request& r = *reqs[i % reqs.size()];
-            r.msg.reset();
-            sip::parseMsg(r.msg, r.text);
-            // Replay state off for the timing loop (nc would run out after 255).
-            Verifier noState = v;
-            noState.state = i < 255 ? state : nullptr;
-            ok += authenticate(noState, r.msg, sip::HeaderKind::Authorization, "example.com",
-                               "secret", 0, "REGISTER", kNow) == kAuthOk;
-        }
-        const double ns = (cpuNs() - t0) / kRuns;
-        EXPECT_EQ(ok, kRuns);
-        printf("pv_auth_check %s: %.0f ns thread CPU per request (parse included)\n", alg, ns);
-        EXPECT_LT(ns, 100000.0);
-    }
 }
 
 TEST(AuthChallenge, HeadersParseBackAndCarryTheFlags) {

@@ -1,5 +1,5 @@
-// The config loader on its own: every setting of DESIGN §7 parsed into Config, relative paths
-// resolved against the file, module parameters kept with their types, errors with lines.
+// The config loader on its own: every setting of docs/design.md §7 parsed into Config, relative
+// paths resolved against the file, module parameters kept with their types, errors with lines.
 #include <gtest/gtest.h>
 
 #include <string>

@@ -3,9 +3,6 @@
 // where Kamailio gives it.
 #include <gtest/gtest.h>
 
-#include <cstdio>
-#include <ctime>
-#include <iterator>
 #include <string>
 
 #include "core/pv/pv_access.h"
@@ -13,6 +10,7 @@
 #include "core/pv/script_vars.h"
 #include "core/route/msg_context.h"
 #include "mem/pkg.h"
+#include "test/support/pv_invite.h"
 
 // Counts system allocator calls, so the pv paths can be shown to make none (ASan brings its own
 // malloc: not counted there).
@@ -41,20 +39,7 @@ namespace {
 
 using lua::PvValue;
 
-constexpr std::string_view kInvite =
-    "INVITE sip:bob@example.com:5070;transport=udp SIP/2.0\r\n"
-    "Via: SIP/2.0/UDP 192.0.2.1:5060;branch=z9hG4bK1\r\n"
-    "From: \"Alice A\" <sip:alice@atlanta.example.com>;tag=ft1\r\n"
-    "t: Bob <sip:bob@biloxi.example.com>\r\n"
-    "Call-ID: call-1@192.0.2.1\r\n"
-    "CSeq: 42 INVITE\r\n"
-    "Contact: <sip:alice@192.0.2.1>\r\n"
-    "User-Agent: tester/1.0\r\n"
-    "Proxy-Authorization: Digest username=\"alice@atlanta.example.com\", realm=\"atlanta\", "
-    "nonce=\"n\", uri=\"sip:bob@example.com\", response=\"00\"\r\n"
-    "X-Custom: custom value\r\n"
-    "Content-Type: text/plain\r\n"
-    "Content-Length: 4\r\n\r\nbody";
+constexpr std::string_view kInvite = testsupport::kPvInvite;
 
 class PvAccess : public ::testing::Test {
 protected:
@@ -239,26 +224,6 @@ TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
     EXPECT_EQ(g_mallocs - before, 0) << sink;
 }
 #endif
-
-// Not a benchmark gate: prints what a cached KSR.pv.get costs below the Lua boundary.
-TEST_F(PvAccess, CostOfACachedLookupAndGet) {
-    constexpr std::string_view kNames[] = {"$rU", "$fU", "$ci", "$hdr(X-Custom)", "$var(c)"};
-    constexpr int kRounds = 200000;
-    int64_t sink = 0;
-    timespec t0{}, t1{};
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t0);
-    for (int i = 0; i < kRounds; ++i) {
-        for (std::string_view n : kNames) {
-            sink += static_cast<int64_t>(pvGet(mc, pvLookup(n).spec).index());
-        }
-    }
-    clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t1);
-    const double ns = ((t1.tv_sec - t0.tv_sec) * 1e9 + (t1.tv_nsec - t0.tv_nsec)) /
-                      (static_cast<double>(kRounds) * std::size(kNames));
-    std::printf("pv lookup+get: %.1f ns each (thread CPU, %d x %zu)\n", ns, kRounds,
-                std::size(kNames));
-    EXPECT_GT(sink, 0);
-}
 
 TEST(PvAccessReply, StatusReasonAndMethodOfAReply) {
     if (!mem::pkgReady()) mem::pkgInit(4u << 20);

@@ -10,16 +10,14 @@
 #include "core/lua/core_exports.h"
 #include "core/lua/export.h"
 #include "test/unit/lua_test_script.h"
+#include "test/support/read_file.h"
 
 namespace osprey::lua {
 namespace {
 
 // A benchmark script as the repository keeps it (empty when unreadable).
 std::string benchScript(const char* name) {
-    std::ifstream in(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/" + name);
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return testsupport::readFile(std::string(OSPREY_SOURCE_DIR) + "/scripts/bench/" + name);
 }
 
 // What the stubs answer, and what they were asked.

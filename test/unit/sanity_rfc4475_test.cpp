@@ -8,6 +8,7 @@
 #include <map>
 #include <sstream>
 
+#include "test/support/read_file.h"
 #include "test/unit/sanity_test_support.h"
 
 namespace osprey::sanity::test {
@@ -20,10 +21,7 @@ std::map<std::string, std::string> tortureMessages() {
         while (dirent* e = readdir(d)) {
             std::string n = e->d_name;
             if (n.size() <= 4 || n.substr(n.size() - 4) != ".dat") continue;
-            std::ifstream in(dir + "/" + n, std::ios::binary);
-            std::ostringstream ss;
-            ss << in.rdbuf();
-            out[n.substr(0, n.size() - 4)] = ss.str();
+            out[n.substr(0, n.size() - 4)] = testsupport::readFile(dir + "/" + n);
         }
         closedir(d);
     }

@@ -17,6 +17,7 @@
 #include "core/sip/reply.h"
 #include "core/sip/via.h"
 #include "test/support/pkg_env.h"
+#include "test/support/read_file.h"
 
 using namespace osprey::sip;
 using std::string;
@@ -47,10 +48,7 @@ std::vector<Entry> loadIndex() {
 }
 
 string readFile(const string& name) {
-    std::ifstream in(kDir + name, std::ios::binary);
-    std::ostringstream s;
-    s << in.rdbuf();
-    return s.str();
+    return osprey::testsupport::readFile(kDir + name);
 }
 
 string flatten(const OutSpans& o) {

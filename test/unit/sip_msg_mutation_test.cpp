@@ -12,6 +12,7 @@
 
 #include "core/sip/msg.h"
 #include "core/sip/stream_framer.h"
+#include "test/support/read_file.h"
 #include "test/unit/sip_test_pkg.h"
 
 using namespace osprey::sip;
@@ -26,10 +27,7 @@ std::vector<std::string> seeds() {
     std::getline(index, line);
     while (std::getline(index, line)) {
         std::string file = line.substr(0, line.find('\t'));
-        std::ifstream f(dir + file, std::ios::binary);
-        std::stringstream ss;
-        ss << f.rdbuf();
-        out.push_back(ss.str());
+        out.push_back(osprey::testsupport::readFile(dir + file));
     }
     return out;
 }

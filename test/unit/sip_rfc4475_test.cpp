@@ -14,6 +14,7 @@
 #include "core/sip/msg.h"
 #include "core/sip/route.h"
 #include "core/sip/via.h"
+#include "test/support/read_file.h"
 #include "test/unit/sip_test_pkg.h"
 
 using namespace osprey::sip;
@@ -22,12 +23,7 @@ namespace {
 
 const std::string kDir = OSPREY_SOURCE_DIR "/test/data/rfc4475/";
 
-std::string readFile(const std::string& path) {
-    std::ifstream f(path, std::ios::binary);
-    std::stringstream ss;
-    ss << f.rdbuf();
-    return ss.str();
-}
+using osprey::testsupport::readFile;
 
 struct IndexRow {
     std::string file;

@@ -14,6 +14,7 @@
 #include "mem/shm.h"
 #include "modules/usrloc/change_ring.h"
 #include "modules/usrloc/sqlite_store.h"
+#include "test/support/read_file.h"
 
 namespace osprey::usrloc {
 namespace {
@@ -36,10 +37,7 @@ struct ScratchDir {
     std::string path;
 };
 
-std::string readFile(const std::string& p) {
-    std::ifstream in(p, std::ios::binary);
-    return std::string(std::istreambuf_iterator<char>(in), {});
-}
+using testsupport::readFile;
 
 class UsrlocStore : public ::testing::Test {
 protected:

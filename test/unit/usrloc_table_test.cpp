@@ -245,7 +245,7 @@ namespace osprey::usrloc {
 namespace {
 
 // A slot's records are hashed again inside it and its bucket lists grow, so a lookup walks
-// about as many records with a million AORs as with a thousand (issue 6: lookup cost with
+// about as many records with a million AORs as with a thousand (the goal: lookup cost with
 // 1,000,000 AORs within 1.2x of its cost with 1,000). The list length is asserted; the time is
 // printed (thread CPU time; OSPREY_UL_AORS sets the large size, default 200,000).
 TEST_F(UsrlocTable, LookupCostDoesNotGrowWithTheTable) {
