@@ -4,16 +4,17 @@
 // db_mode 0.
 //
 // Each run starts osprey with scripts/bench/registrar.cfg + registrar.lua (the listen port,
-// children, shm_size and usrloc's db_* settings overridden; the SQLite file in a fresh temp
-// dir on the disk $TMPDIR is on) and drives it from one UDP socket on loopback: WINDOW
+// shm_size, usrloc's db_* settings and, when CHILDREN is set, children overridden; the SQLite
+// file in a fresh temp dir on the disk $TMPDIR is on) and drives it from one UDP socket on
+// loopback: WINDOW
 // REGISTERs outstanding, each for another of AORS AORs (every one a refresh with a new CSeq,
 // so every request changes a binding and, with a database, writes a row), a new one sent for
 // each reply. Requests completed during DURATION seconds after WARMUP are counted. Modes are
 // interleaved over RUNS rounds and the median is reported (the machine is shared). Router CPU
 // is utime+stime of every osprey process over the window, per REGISTER.
 //
-// Environment: DURATION [5] WARMUP [1] RUNS [3] WINDOW [64] AORS [10000] CHILDREN [4]
-//              MODES ["0 1 1f 2"]
+// Environment: DURATION [5] WARMUP [1] RUNS [3] WINDOW [64] AORS [10000]
+//              CHILDREN [registrar.cfg's, 1] MODES ["0 1 1f 2"]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -72,7 +73,7 @@ std::string configFor(const Mode& m, uint16_t port, int children, const std::str
     const std::string src = OSPREY_SOURCE_DIR "/scripts/bench/";
     std::string cfg = readFile(src + "registrar.cfg");
     cfg = replaceAll(cfg, "udp:127.0.0.1:5070", "udp:127.0.0.1:" + std::to_string(port));
-    cfg = setKey(cfg, "children", std::to_string(children));
+    if (children > 0) cfg = setKey(cfg, "children", std::to_string(children));
     cfg = setKey(cfg, "shm_size", "256");  // REGISTERs only: no transactions to hold
     cfg = setKey(cfg, "script", "\"" + src + "registrar.lua\"");
     std::string ul = "db_mode = " + std::to_string(m.dbMode) + ";";
@@ -245,7 +246,7 @@ int main() {
     const int runs = envInt("RUNS", 3);
     const int window = envInt("WINDOW", 64);
     const int aors = envInt("AORS", 10000);
-    const int children = envInt("CHILDREN", 4);
+    const int children = envInt("CHILDREN", 0);  // 0: as registrar.cfg says
     const char* modesEnv = std::getenv("MODES");
     std::istringstream modesIn(modesEnv != nullptr ? modesEnv : "0 1 1f 2");
     std::vector<Mode> modes;
@@ -254,9 +255,10 @@ int main() {
             modes.push_back({w, w[0] - '0', w == "1f"});
     }
     std::printf(
-        "registrar_db_bench: closed-loop REGISTER, %d children, window %d, %d AORs, %d s "
+        "registrar_db_bench: closed-loop REGISTER, children %s, window %d, %d AORs, %d s "
         "(+%d s warm-up) x %d runs, modes interleaved\n",
-        children, window, aors, duration, warmup, runs);
+        children > 0 ? std::to_string(children).c_str() : "as registrar.cfg", window, aors,
+        duration, warmup, runs);
     std::map<std::string, std::vector<Result>> results;
     for (int run = 0; run < runs; ++run) {
         for (const Mode& m : modes) {
