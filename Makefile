@@ -11,6 +11,7 @@
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
+#   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -108,7 +109,7 @@ DEPS_STAMP := build/.deps-ok
 .SECONDARY:
 
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools clean deps fuzz format
+        bench-ir bench-tools bench-registrar-db clean deps fuzz format
 all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -267,7 +268,7 @@ test-mem: $(MEM_UNIT_BIN)
 run: all
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth bench-ir
+bench: bench-mem bench-parser bench-pv bench-auth bench-registrar-db bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -281,6 +282,7 @@ bench-pv: $(BUILD)/bench/pv_bench
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
 
+<<<<<<< HEAD
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
 
@@ -288,6 +290,11 @@ bench-tools: $(LOAD_TOOL)
 # scenarios: scripts/bench/ir-table.sh.
 bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/ir-table.sh
+=======
+# Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
+bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@$(BUILD)/bench/registrar_db_bench
+>>>>>>> durable
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

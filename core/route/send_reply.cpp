@@ -21,6 +21,8 @@ void logFailure(MsgContext& mc, int status, const char* why) {
     }
 }
 
+}  // namespace
+
 net::Destination replyDestination(MsgContext& mc) {
     net::Destination d;
     d.proto = mc.recv.proto;
@@ -35,10 +37,7 @@ net::Destination replyDestination(MsgContext& mc) {
     return d;
 }
 
-}  // namespace
-
-bool sendReply(MsgContext& mc, int status, std::string_view reason,
-               std::string_view extraHeaders) {
+bool sendReply(MsgContext& mc, int status, std::string_view reason, std::string_view extraHeaders) {
     sip::SipMsg& msg = mc.msg;
     if (!msg.isRequest() || mc.lua.dropped) return false;
     if (msg.method() == sip::Method::Ack) return false;  // RFC 3261 §17.1.1.3: never answered
@@ -61,8 +60,7 @@ bool sendReply(MsgContext& mc, int status, std::string_view reason,
         logFailure(mc, status, "status code out of range");
         return false;
     }
-    const sip::BuildError e =
-        sip::buildReply(msg, static_cast<uint16_t>(status), reason, opt, out);
+    const sip::BuildError e = sip::buildReply(msg, static_cast<uint16_t>(status), reason, opt, out);
     if (e != sip::BuildError::Ok) {
         logFailure(mc, status, sip::buildErrorText(e));
         return false;

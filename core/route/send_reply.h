@@ -7,6 +7,8 @@
 #pragma once
 #include <string_view>
 
+#include "core/net/endpoint.h"
+
 namespace osprey::route {
 
 struct MsgContext;
@@ -19,5 +21,8 @@ bool sendReply(MsgContext& mc, int status, std::string_view reason,
 
 // The reply for the last recorded error (MsgContext::setError), 500 when none.
 bool sendErrorReply(MsgContext& mc);
+
+// Where a reply to the request goes (the rules above); for a module that sends it later.
+net::Destination replyDestination(MsgContext& mc);
 
 }  // namespace osprey::route

@@ -114,7 +114,9 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
     }
     LM_DBG("registrar: lookup %.*s: target 0 %.*s q=%d", static_cast<int>(aor.len), aor.text,
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
-    for (size_t i = 1; i < col.n; ++i) {
+    // append_branches = 0 (Kamailio's meaning): the best binding only, no forking.
+    const size_t targets = settings().appendBranches != 0 ? col.n : 1;
+    for (size_t i = 1; i < targets; ++i) {
         const Found& f = col.items[i];
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
                i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
@@ -139,7 +141,8 @@ int unregister(route::MsgContext&, std::string_view tableName, std::string_view 
     usrloc::Table* t = findTable(tableName);
     AorBuf aor;
     if (t == nullptr || !aorOf(uri, aor)) return -2;
-    return ul()->remove(t, aor.view(), {}) > 0 ? 1 : -1;
+    const int n = ul()->remove(t, aor.view(), {});
+    return n > 0 ? 1 : n < 0 ? -2 : -1;
 }
 
 }  // namespace osprey::registrar

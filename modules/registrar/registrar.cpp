@@ -2,11 +2,12 @@
 // usrloc's tables.
 //   KSR.registrar.save(table, flags)      RFC 3261 §10.3; replies itself (save.h)
 //   KSR.registrar.lookup(table)           R-URI := best binding, others as branches (lookup.h)
+//                                         unless append_branches = 0
 //   KSR.registrar.registered(table)       1 / -1
 //   KSR.registrar.unregister(table, uri)  1 / -1 / -2
 // Parameters: default_expires (3600), min_expires (1; shorter is 423 Interval Too Brief),
 // max_expires (3600; longer is lowered, 0 = no limit), max_contacts (0 = no limit; more is
-// 503 like Kamailio).
+// 503 like Kamailio), append_branches (1). Documented in modules/registrar/README.md.
 #include <string_view>
 
 #include "core/log/log.h"
@@ -63,6 +64,9 @@ constexpr module::ParamSpec kParams[] = {
                      "longer expiry is lowered to this; 0 = no limit"),
     module::intParam("max_contacts", &g_settings.maxContacts, 0, 0, 1 << 20,
                      "bindings per AOR (more: 503); 0 = no limit"),
+    module::intParam("append_branches", &g_settings.appendBranches, 1, 0, 1,
+                     "lookup: 1 the other bindings become branches (parallel forking), 0 only the "
+                     "best binding rewrites the R-URI"),
 };
 
 constexpr lua::FunctionSpec kFunctions[] = {

@@ -8,7 +8,8 @@ struct Settings {
     int defaultExpires = 3600;
     int minExpires = 1;
     int maxExpires = 3600;
-    int maxContacts = 0;  // 0 = no limit
+    int maxContacts = 0;     // 0 = no limit
+    int appendBranches = 1;  // lookup: 1 the other bindings become branches, 0 R-URI only
 };
 
 Settings& settings();

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/log/log.h"
+#include "core/net/listen_socket.h"
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
 #include "core/sip/contact.h"
@@ -15,6 +16,7 @@
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
 #include "core/sip/number_header.h"
+#include "core/sip/reply.h"
 #include "modules/registrar/aor.h"
 #include "modules/registrar/registrar_state.h"
 #include "modules/usrloc/api.h"
@@ -82,6 +84,8 @@ constexpr Failure kInvalidCSeq{400, "Bad Request", "Invalid CSeq number"};
 constexpr Failure kTooMany{503, "Service Unavailable", "Too many registered contacts"};
 constexpr Failure kNoTable{500, "Server Internal Error", "usrloc_record_get failed"};
 constexpr Failure kNoMemory{500, "Server Internal Error", "usrloc_contact_insert failed"};
+// db_mode 1: the change is in memory but its commit was not confirmed (usrloc logged why).
+constexpr Failure kNotDurable{500, "Server Internal Error", "Database write failed"};
 
 // Formats one binding for the 200 OK (RFC 3261 §10.3 step 8: every current binding with its
 // remaining expires; RFC 5626 §6: instance and reg-id echoed).
@@ -115,6 +119,37 @@ struct ReplyContacts {
         b.add("\r\n");
     }
 };
+
+// db_mode 1 over UDP: instead of waiting for the commit, hand the 200 OK (and the 500 to send
+// should the write fail) to usrloc, which sends one or the other after the commit holding the
+// change (group commit; modules/usrloc/reply_sender.h). False when that is not possible: the
+// caller waits and replies itself.
+bool answerAfterCommit(route::MsgContext& mc, const usrloc::Api& api, const usrloc::WriteTicket& t,
+                       std::string_view aor, std::string_view okHeaders) {
+    const net::Destination dest = route::replyDestination(mc);
+    const int socket = net::chooseSocket(net::Proto::Udp, dest.addr.family(), dest.socket);
+    if (socket < 0) return false;
+    sip::ReplyOptions opt;
+    opt.srcIp = mc.srcIp();
+    opt.srcPort = mc.recv.src.port();
+    opt.extraHeaders = okHeaders;
+    sip::OutSpans out;
+    static char ok[12288];  // this process's; copied into the ring before the next message
+    static char failed[1024];
+    if (sip::buildReply(mc.msg, 200, "OK", opt, out) != sip::BuildError::Ok) return false;
+    const size_t okLen = sip::flattenSpans(out, ok, sizeof ok);
+    opt.extraHeaders = "P-Registrar-Error: Database write failed\r\n";
+    if (okLen == 0 ||
+        sip::buildReply(mc.msg, 500, "Server Internal Error", opt, out) != sip::BuildError::Ok)
+        return false;
+    const size_t failedLen = sip::flattenSpans(out, failed, sizeof failed);
+    if (failedLen == 0) return false;
+    const std::string_view address(reinterpret_cast<const char*>(&dest.addr.u), dest.addr.len);
+    if (!api.replyWhenWritten(t, aor, socket, address, {ok, okLen}, {failed, failedLen}))
+        return false;
+    mc.replied = true;
+    return true;
+}
 
 void addDate(HeaderBuf& h) {
     const time_t t = time(nullptr);
@@ -261,9 +296,13 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
 
     ReplyContacts reply;
     reply.now = now;
-    const usrloc::SaveStatus st =
-        api->save(table, aor.view(), {updates, n}, star, static_cast<uint32_t>(s.maxContacts),
-                  !(flags & kSaveMemoryOnly), &ReplyContacts::add, &reply);
+    // Write-through over UDP: usrloc answers after the commit (answerAfterCommit), so this
+    // worker goes on at once; otherwise save returns after the commit.
+    usrloc::WriteTicket ticket;
+    const bool answerLater = !(flags & kSaveNoReply) && mc.recv.proto == net::Proto::Udp;
+    const usrloc::SaveStatus st = api->save(
+        table, aor.view(), {updates, n}, star, static_cast<uint32_t>(s.maxContacts),
+        !(flags & kSaveMemoryOnly), &ReplyContacts::add, &reply, answerLater ? &ticket : nullptr);
     switch (st) {
         case usrloc::SaveStatus::Ok:
             break;
@@ -273,6 +312,8 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
             return fail(mc, flags, kTooMany);
         case usrloc::SaveStatus::NoMemory:
             return fail(mc, flags, kNoMemory);
+        case usrloc::SaveStatus::NotDurable:
+            return fail(mc, flags, kNotDurable);
     }
     if (flags & kSaveNoReply) return 1;
     if (!path.empty()) {
@@ -285,6 +326,10 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
         LM_ERR("registrar: the 200 OK for %.*s does not fit (too many bindings)",
                static_cast<int>(aor.len), aor.text);
         return fail(mc, flags, kNoMemory);
+    }
+    if (ticket.pending) {
+        if (answerAfterCommit(mc, *api, ticket, aor.view(), reply.buf.view())) return 1;
+        if (!api->waitWritten(ticket, aor.view())) return fail(mc, flags, kNotDurable);
     }
     if (!route::sendReply(mc, 200, "OK", reply.buf.view())) {
         mc.setError(500, "Server Internal Error");

@@ -4,9 +4,13 @@
 //     usrloc::Table* t = ul->table("location");
 //
 // Every call locks one hash slot for its duration and never touches the database: changes are
-// handed to the usrloc process through a ring in shm (db_mode 1 and 2), so a SIP worker never
-// waits for SQLite. Bindings whose expiry has passed are never reported, whether or not the
-// expiry timer has removed them yet.
+// handed to the usrloc process through a ring in shm (db_mode 1 and 2). With db_mode 2
+// (write-back) a SIP worker never waits for SQLite. With db_mode 1 (write-through) the caller's
+// answer must not claim a binding a crash could lose: save and remove return only once the
+// usrloc process has committed the change (group commit, see commit_wait.h; the wait holds no
+// lock), or save hands out a ticket and the answer is sent by the usrloc process after the
+// commit (replyWhenWritten). Bindings whose expiry has passed are never reported, whether or
+// not the expiry timer has removed them yet.
 #pragma once
 #include <cstdint>
 #include <ctime>
@@ -45,6 +49,8 @@ enum class SaveStatus : uint8_t {
     InvalidCSeq,      // same Call-ID, lower CSeq than the stored binding: nothing applied
     TooManyContacts,  // would exceed max_contacts: nothing applied
     NoMemory,         // shm exhausted (part of the update may be applied)
+    NotDurable,       // db_mode 1: applied in memory, but the database did not confirm it (write
+                      // failed, usrloc process down, queue full or no commit within the bound)
 };
 
 struct Table;  // opaque; lives in shm
@@ -52,6 +58,12 @@ struct Table;  // opaque; lives in shm
 // Called once per current binding, with the slot locked: copy what you need, do not call
 // back into usrloc.
 using BindingFn = void (*)(void* user, const ContactData& c);
+
+// db_mode 1: what a save that did not wait must still see committed before it is answered.
+struct WriteTicket {
+    uint64_t seq = 0;      // the change-ring sequence number covering the change
+    bool pending = false;  // false: nothing to wait for (not db_mode 1, or memory-only save)
+};
 
 struct Api {
     Table* (*table)(std::string_view name);  // nullptr when no such table was created
@@ -61,13 +73,25 @@ struct Api {
     // +sip.instance (and reg-id) when both sides have one, else by URI. removeAll drops every
     // binding ("Contact: *"). maxContacts 0 = no limit. persist false keeps the change out of
     // the database (save flag 0x01). Afterwards `fn` sees every current binding.
+    // db_mode 1: with ticket == nullptr save returns after the commit (NotDurable when there
+    // was none); with a ticket it returns at once and the caller answers through
+    // replyWhenWritten or waitWritten.
     SaveStatus (*save)(Table* t, std::string_view aor, std::span<const ContactData> updates,
-                       bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn,
-                       void* user);
+                       bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user,
+                       WriteTicket* ticket);
+    // Queues a UDP answer for the usrloc process to send once the ticket's change is resolved:
+    // `ok` when committed, `failed` when not, from listen socket `socket` to `address`
+    // (sockaddr bytes). False when it cannot be queued: then use waitWritten.
+    bool (*replyWhenWritten)(const WriteTicket& t, std::string_view aor, int socket,
+                             std::string_view address, std::string_view ok,
+                             std::string_view failed);
+    // Waits (bounded by db_timeout, no lock held) for the ticket's commit; false (logged) when
+    // there was none.
+    bool (*waitWritten)(const WriteTicket& t, std::string_view aor);
     // Visits the unexpired bindings of aor; returns how many.
     int (*get)(Table* t, std::string_view aor, BindingFn fn, void* user);
     // Removes every binding of aor (or only the one with this URI when uri is not empty);
-    // returns how many were removed.
+    // returns how many were removed, -1 when db_mode 1 could not confirm it in the database.
     int (*remove)(Table* t, std::string_view aor, std::string_view uri);
 };
 

@@ -16,7 +16,9 @@ namespace {
 // A record that does not fit before the end of the buffer is preceded by this marker and
 // written from the start (records are never split, so drain can copy them whole).
 constexpr uint32_t kWrapMarker = 0xFFFFFFFFu;
-constexpr size_t kMaxRecord = 8192;  // far above the api.h limits on a binding's texts
+// Far above the api.h limits on a binding's texts. A Reply carries two datagrams; one that
+// does not fit (a 200 OK listing very many bindings) is refused and its sender waits instead.
+constexpr size_t kMaxRecord = 8192;
 
 struct Writer {
     char* p;
@@ -122,6 +124,21 @@ bool ChangeRing::pushDelete(uint8_t table, std::string_view aor, std::string_vie
     return push(rec, len + 4);
 }
 
+bool ChangeRing::pushReply(std::string_view aor, const PendingReply& r) {
+    char rec[kMaxRecord];
+    Writer w{rec + 4, rec + sizeof rec};
+    w.num(static_cast<uint8_t>(ChangeOp::Reply));
+    w.num(uint8_t{0});
+    w.text(aor);
+    w.num(r.target);
+    w.num(r.socket);
+    for (std::string_view s : {r.address, r.ok, r.failed}) w.text(s);
+    if (!w.ok) return false;
+    const auto len = static_cast<uint32_t>(w.p - rec - 4);
+    std::memcpy(rec, &len, 4);
+    return push(rec, len + 4);
+}
+
 bool ChangeRing::push(const char* rec, uint32_t len) {
     bool wakeNow;
     {
@@ -141,6 +158,7 @@ bool ChangeRing::push(const char* rec, uint32_t len) {
         }
         std::memcpy(buf_ + pos, rec, len);
         head_ += len;
+        seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
         wakeNow = wakeEach_ || (head_ - tail_) * 2 > cap_;
     }
     if (wakeNow && writerSleeping_.load(std::memory_order_seq_cst)) wake();
@@ -159,9 +177,11 @@ bool ChangeRing::empty() {
     return head_ == tail_;
 }
 
-size_t ChangeRing::drain(std::vector<char>& out) {
+size_t ChangeRing::drain(std::vector<char>& out, uint64_t* through) {
     size_t count = 0;
     mem::LockGuard g(lock_);
+    drained_.store(seq_.load(std::memory_order_relaxed), std::memory_order_release);
+    if (through != nullptr) *through = drained_.load(std::memory_order_relaxed);
     while (tail_ != head_) {
         const uint32_t pos = static_cast<uint32_t>(tail_ % cap_);
         uint32_t len = kWrapMarker;
@@ -190,6 +210,14 @@ bool ChangeRing::next(std::string_view& in, Change& out) {
     out.aor = r.text();
     if (out.op == ChangeOp::Delete) {
         out.c.uri = r.text();
+        return r.ok;
+    }
+    if (out.op == ChangeOp::Reply) {
+        out.reply.target = r.num<uint64_t>();
+        out.reply.socket = r.num<int32_t>();
+        out.reply.address = r.text();
+        out.reply.ok = r.text();
+        out.reply.failed = r.text();
         return r.ok;
     }
     if (out.op != ChangeOp::Upsert) return false;

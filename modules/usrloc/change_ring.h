@@ -3,7 +3,8 @@
 // lock and never wait for the database; the usrloc process drains everything queued in one
 // copy and writes it in one SQLite transaction. When the ring is full the change is dropped
 // and counted (the in-memory table stays right; the database misses that change), never
-// blocking SIP service.
+// blocking SIP service. Changes are numbered in queue order; write-through waiters use the
+// numbers with commits() (commit_wait.h) to learn when their change is in the database.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -13,16 +14,28 @@
 
 #include "mem/lock/futex_mutex.h"
 #include "modules/usrloc/api.h"
+#include "modules/usrloc/commit_wait.h"
 
 namespace osprey::usrloc {
 
-enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2 };
+// Reply: not a change but a write-through answer the usrloc process sends once the changes up
+// to `target` are resolved: `ok` when they were committed, else `failed` (reply_sender.h).
+enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2, Reply = 3 };
+
+struct PendingReply {
+    uint64_t target = 0;       // sequence number that must be committed
+    int32_t socket = -1;       // UDP listen socket index to send from
+    std::string_view address;  // sockaddr bytes of the destination
+    std::string_view ok;       // the datagram to send when committed
+    std::string_view failed;   // ... and when not
+};
 
 struct Change {
     ChangeOp op = ChangeOp::Upsert;
     uint8_t table = 0;
     std::string_view aor;
-    ContactData c;  // Delete: only c.uri
+    ContactData c;       // Delete: only c.uri
+    PendingReply reply;  // Reply only
 };
 
 class ChangeRing {
@@ -34,10 +47,11 @@ public:
 
     bool pushUpsert(uint8_t table, std::string_view aor, const ContactData& c);
     bool pushDelete(uint8_t table, std::string_view aor, std::string_view uri);
+    bool pushReply(std::string_view aor, const PendingReply& r);
 
     // Moves every queued record to `out` (appended, each as u32 length + payload); returns the
-    // number of records.
-    size_t drain(std::vector<char>& out);
+    // number of records. *through (optional) gets the sequence number of the last one.
+    size_t drain(std::vector<char>& out, uint64_t* through = nullptr);
     // Reads the next record from `in` (advancing it); false at the end or on a bad record.
     static bool next(std::string_view& in, Change& out);
 
@@ -45,6 +59,12 @@ public:
     void setWriterSleeping(bool s) { writerSleeping_.store(s, std::memory_order_seq_cst); }
     bool empty();
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    // Sequence number of the last change queued (0: none yet). Read under the slot lock after
+    // a change, it covers that change and every earlier one of the same AOR.
+    uint64_t lastSeq() const { return seq_.load(std::memory_order_acquire); }
+    // Sequence number of the last change a writer took out of the ring.
+    uint64_t drainedThrough() const { return drained_.load(std::memory_order_acquire); }
+    CommitWait& commits() { return commits_; }
     size_t capacity() const { return cap_; }
 
 private:
@@ -59,6 +79,9 @@ private:
     uint64_t tail_ = 0;  // total bytes consumed
     std::atomic<bool> writerSleeping_{false};
     std::atomic<uint64_t> dropped_{0};
+    std::atomic<uint64_t> seq_{0};      // changes queued so far (written under lock_)
+    std::atomic<uint64_t> drained_{0};  // of those, taken by drain (written under lock_)
+    CommitWait commits_;
     char* buf_ = nullptr;  // cap_ bytes in shm, right after this object
 };
 

@@ -8,6 +8,7 @@
 
 #include "core/log/log.h"
 #include "core/timer/clock.h"
+#include "modules/usrloc/reply_sender.h"
 #include "modules/usrloc/sqlite_store.h"
 #include "modules/usrloc/usrloc_state.h"
 
@@ -15,7 +16,7 @@ namespace osprey::usrloc {
 
 class DbWriter {
 public:
-    explicit DbWriter(State& st) : st_(st) {}
+    explicit DbWriter(State& st) : st_(st) { store_.setFullSync(st.fullSync); }
 
     void openIfDue(int64_t nowMs, int64_t retryMs) {
         if (store_.isOpen() || (lastOpenTry_ != 0 && nowMs - lastOpenTry_ < retryMs)) return;
@@ -29,31 +30,38 @@ public:
         if (!failed_) {
             LM_ERR(
                 "usrloc: cannot open database %s: %s; bindings stay in memory only (SIP "
-                "service continues), retrying every %lld s",
-                st_.dbPath.c_str(), error.c_str(), static_cast<long long>(retryMs / 1000));
+                "service continues%s), retrying every %lld s",
+                st_.dbPath.c_str(), error.c_str(),
+                settings().dbMode == 1 ? "; write-through REGISTERs are answered 500" : "",
+                static_cast<long long>(retryMs / 1000));
         }
         failed_ = true;
     }
 
+    // Writes everything queued in one transaction, tells the write-through waiters of those
+    // changes how it went and sends the write-through replies queued with them (one commit for
+    // all of them: group commit).
     void flush() {
         buf_.clear();
-        const size_t n = st_.ring->drain(buf_);
+        uint64_t through = 0;
+        const size_t n = st_.ring->drain(buf_, &through);
         if (n == 0) return;
-        if (!store_.isOpen()) {
-            dropped_ += n;
-            return;
-        }
+        const std::string_view records(buf_.data(), buf_.size());
         std::string error;
         size_t written = 0;
-        if (!store_.apply({buf_.data(), buf_.size()}, st_.names, &written, &error)) {
-            LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
-                   st_.dbPath.c_str(), error.c_str());
-            dropped_ += n;
-            store_.close();
-            failed_ = true;
+        const bool ok = store_.isOpen() && store_.apply(records, st_.names, &written, &error);
+        st_.ring->commits().publish(through, ok);
+        sendReplies(records, st_.ring->commits(), st_.dbPath.c_str());
+        if (ok) {
+            LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
             return;
         }
-        LM_DBG("usrloc: %zu changes written to %s", written, st_.dbPath.c_str());
+        dropped_ += n;
+        if (!store_.isOpen()) return;
+        LM_ERR("usrloc: writing %zu changes to %s failed: %s; closing it, retrying later", n,
+               st_.dbPath.c_str(), error.c_str());
+        store_.close();
+        failed_ = true;
     }
 
     void purge() {

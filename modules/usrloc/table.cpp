@@ -335,14 +335,26 @@ void queueFull(std::string_view aor) {
     }
 }
 
-void recordDelete(Table* t, bool persist, std::string_view aor, std::string_view uri) {
-    if (!persist || t->ring == nullptr) return;
-    if (!t->ring->pushDelete(t->index, aor, uri)) queueFull(aor);
+// Both return false when the change could not be queued (it will not reach the database).
+bool recordDelete(Table* t, bool persist, std::string_view aor, std::string_view uri) {
+    if (!persist || t->ring == nullptr) return true;
+    if (t->ring->pushDelete(t->index, aor, uri)) return true;
+    queueFull(aor);
+    return false;
 }
 
-void recordUpsert(Table* t, bool persist, std::string_view aor, const Contact* c) {
-    if (!persist || t->ring == nullptr) return;
-    if (!t->ring->pushUpsert(t->index, aor, view(c))) queueFull(aor);
+bool recordUpsert(Table* t, bool persist, std::string_view aor, const Contact* c) {
+    if (!persist || t->ring == nullptr) return true;
+    if (t->ring->pushUpsert(t->index, aor, view(c))) return true;
+    queueFull(aor);
+    return false;
+}
+
+// Called with the slot still locked, after the last change of the operation.
+void noteDurability(Table* t, bool persist, bool lost, Durability* dur) {
+    if (dur == nullptr || !persist || t->ring == nullptr) return;
+    dur->seq = t->ring->lastSeq();
+    dur->lost = lost;
 }
 
 }  // namespace
@@ -411,24 +423,26 @@ void setChangeRing(Table* t, ChangeRing* ring) {
 
 SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                      bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,
-                     BindingFn fn, void* user) {
+                     BindingFn fn, void* user, Durability* dur) {
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
     SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
     if (r != nullptr) dropExpired(r, nowSec);
+    bool lost = false;
 
     if (removeAll) {
         if (r != nullptr) {
             for (Contact* c = r->contacts; c != nullptr;) {
                 Contact* nc = c->next;
-                recordDelete(t, persist, aor, c->field(kUri));
+                lost |= !recordDelete(t, persist, aor, c->field(kUri));
                 mem::shmFree(c);
                 c = nc;
             }
             unlinkRecord(s, r);
         }
+        noteDurability(t, persist, lost, dur);
         return SaveStatus::Ok;
     }
 
@@ -469,7 +483,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
             if (m == nullptr) continue;
             Contact* old = *m;
             *m = old->next;
-            recordDelete(t, persist, aor, old->field(kUri));
+            lost |= !recordDelete(t, persist, aor, old->field(kUri));
             mem::shmFree(old);
             continue;
         }
@@ -490,15 +504,16 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
         if (m != nullptr) {  // refresh: the new block replaces the old one
             Contact* old = *m;
             *m = old->next;
-            if (old->field(kUri) != u.uri) recordDelete(t, persist, aor, old->field(kUri));
+            if (old->field(kUri) != u.uri) lost |= !recordDelete(t, persist, aor, old->field(kUri));
             mem::shmFree(old);
         }
         // The list stays ordered most recent first, which breaks ties of equal q on lookup
         // even within one clock tick.
         c->next = r->contacts;
         r->contacts = c;
-        recordUpsert(t, persist, aor, c);
+        lost |= !recordUpsert(t, persist, aor, c);
     }
+    noteDurability(t, persist, lost, dur);
     if (r != nullptr && r->contacts == nullptr) {
         unlinkRecord(s, r);
         r = nullptr;
@@ -524,13 +539,18 @@ int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void*
     return n;
 }
 
-int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec) {
+int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec,
+                Durability* dur) {
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
     SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
-    if (r == nullptr) return 0;
+    if (r == nullptr) {
+        noteDurability(t, true, false, dur);
+        return 0;
+    }
+    bool lost = false;
     int n = 0;
     for (Contact** pp = &r->contacts; *pp != nullptr;) {
         Contact* c = *pp;
@@ -540,10 +560,11 @@ int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t no
         }
         *pp = c->next;
         if (c->expires > nowSec) ++n;
-        recordDelete(t, true, aor, c->field(kUri));
+        lost |= !recordDelete(t, true, aor, c->field(kUri));
         mem::shmFree(c);
     }
     if (r->contacts == nullptr) unlinkRecord(s, r);
+    noteDurability(t, true, lost, dur);
     return n;
 }
 

@@ -30,11 +30,20 @@ size_t slotCount(const Table* t);
 // The ring changes go to (nullptr: memory only). Set once, before fork.
 void setChangeRing(Table* t, ChangeRing* ring);
 
+// What a write-through caller waits for once the slot is unlocked (db_mode 1; commit_wait.h).
+struct Durability {
+    uint64_t seq = 0;   // ring sequence number covering the change and earlier ones of the AOR
+    bool lost = false;  // a change could not be queued (ring full): it will not be written
+};
+
+// `dur` (optional) is filled when the table persists (a ring is set and persist is true), also
+// when nothing changed: a retransmitted REGISTER must not be confirmed before the original.
 SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                      bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,
-                     BindingFn fn, void* user);
+                     BindingFn fn, void* user, Durability* dur = nullptr);
 int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user);
-int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec);
+int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec,
+                Durability* dur = nullptr);
 
 // Start-up load: adds a binding as stored (no change record). False when out of memory.
 bool tableLoad(Table* t, std::string_view aor, const ContactData& c);

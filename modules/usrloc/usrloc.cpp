@@ -2,12 +2,12 @@
 // (table.h), expired by the usrloc process a slice of slots at a time and, with db_mode 1
 // (write-through) or 2 (write-back), persisted in SQLite by the same process (never by a SIP
 // worker). Tables: "location" and any listed in `preload`. No script functions of its own;
-// the registrar module uses its API (api.h).
+// the registrar module uses its API (api.h). Parameters and semantics: modules/usrloc/README.md.
 //
-// Parameters (Kamailio's names): hash_size (2^n slots, default 10), use_domain (0/1),
-// db_url ("sqlite:///path/file.db"), db_mode (0/1/2), timer_interval (s, default 60: one full
-// expiry sweep, and the write-back flush interval), preload (more table names, comma
-// separated), db_queue_size (KiB of shm for changes on their way to the database).
+// Write-through is a group commit: a worker queues its change, unlocks the slot, and either
+// queues its answer behind it (UDP: the usrloc process sends it after the commit,
+// reply_sender.h) or waits (commit_wait.h) while the usrloc process writes everything queued
+// in one transaction.
 #include <sys/epoll.h>
 #include <sys/eventfd.h>
 #include <unistd.h>
@@ -18,6 +18,7 @@
 
 #include "core/log/log.h"
 #include "core/module/module_export.h"
+#include "core/net/log_limit.h"
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
 #include "mem/shm.h"
@@ -135,6 +136,7 @@ bool modInit() {
             LM_ERR("usrloc: eventfd: %s", strerror(errno));
             return false;
         }
+        st.fullSync = s.dbFsync != 0;
         st.ring = ChangeRing::create(size_t(s.dbQueueKib) << 10, st.eventFd, s.dbMode == 1);
         if (st.ring == nullptr) {
             LM_ERR("usrloc: cannot allocate the %d KiB database queue in shm", s.dbQueueKib);
@@ -170,21 +172,24 @@ void modDestroy() {
 }
 
 constexpr int kTickMs = 100;
-// Write-through batching: at most one SQLite transaction per kBatchMs, so a burst of
-// REGISTERs costs one commit rather than one wake-up and commit each.
-constexpr int64_t kBatchMs = 5;
 
 }  // namespace
 
 // The usrloc process: sweeps a slice of every table's slots per tick (so a huge table never
 // stalls anything; a full pass takes timer_interval seconds) and writes the change ring to
-// SQLite: at once in write-through mode (woken through the eventfd), every timer_interval or
-// when the ring is half full in write-back mode, and everything left when asked to stop.
+// SQLite: in write-through mode as soon as anything is queued (woken through the eventfd) and
+// again right after each commit while more came meanwhile, so workers waiting for their
+// change are served by the next transaction (group commit, no timed batching); every
+// timer_interval or when the ring is half full in write-back mode; everything left when asked
+// to stop.
 int usrlocProcessMain(const proc::ChildContext&) {
     State& st = state();
     const Settings& s = settings();
     const bool db = st.ring != nullptr;
     const int64_t intervalMs = int64_t{s.timerInterval} * 1000;
+    // Write-through answers 500 while the database is unusable: try it again every second
+    // rather than every timer_interval, so a transient failure (a lock held too long) is short.
+    const int64_t reopenMs = s.dbMode == 1 ? std::min<int64_t>(intervalMs, 1000) : intervalMs;
 
     int ep = epoll_create1(EPOLL_CLOEXEC);
     if (ep < 0) return 1;
@@ -198,16 +203,22 @@ int usrlocProcessMain(const proc::ChildContext&) {
     }
 
     DbWriter writer(st);
-    if (db) writer.openIfDue(monoMs(), intervalMs);
+    if (db) {
+        // A predecessor killed between draining and publishing took those changes with it.
+        st.ring->commits().recoverAfterWriterDeath(st.ring->drainedThrough());
+        st.ring->commits().setWriterPid(getpid());
+        writer.openIfDue(monoMs(), reopenMs);
+        LM_INFO("usrloc: database writer for %s running (db_mode %d)", st.dbPath.c_str(), s.dbMode);
+    }
 
     // Per tick, each table sweeps enough slots to cover all of them once per timer_interval.
     std::vector<size_t> cursor(st.tables.size(), 0);
     int64_t nextTick = monoMs();
     int64_t nextFlush = monoMs() + intervalMs;
     int64_t nextPurge = monoMs() + intervalMs;
-    int64_t lastFlush = 0;
     while (!proc::stopRequested()) {
         int64_t now = monoMs();
+        if (db) st.ring->commits().heartbeat(now);
         if (now >= nextTick) {
             const int64_t wall = nowSeconds();
             for (size_t i = 0; i < st.tables.size(); ++i) {
@@ -222,11 +233,9 @@ int usrlocProcessMain(const proc::ChildContext&) {
         }
         int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - now));
         if (db) {
-            writer.openIfDue(now, intervalMs);
-            const bool due = s.dbMode == 1 ? now - lastFlush >= kBatchMs : now >= nextFlush;
-            if (due) {
+            writer.openIfDue(now, reopenMs);
+            if (s.dbMode == 1 || now >= nextFlush) {
                 writer.flush();
-                lastFlush = now;
                 if (now >= nextFlush) nextFlush = now + intervalMs;
             }
             if (now >= nextPurge) {
@@ -234,18 +243,16 @@ int usrlocProcessMain(const proc::ChildContext&) {
                 writer.reportDrops();
                 nextPurge = now + intervalMs;
             }
-            // Write-through: changes that came meanwhile are written kBatchMs after the last
-            // batch (workers do not signal while we are only pausing); with the ring empty we
-            // sleep until a pusher sees writerSleeping and writes the eventfd. The flag is set
-            // before the last look at the ring, so a push cannot slip between the two.
+            // Write-through: changes that came during the commit are written at once (only a
+            // look at the signal fd in between); with the ring empty we sleep until a pusher
+            // sees writerSleeping and writes the eventfd. The flag is set before the last look
+            // at the ring, so a push cannot slip between the two.
             // Write-back: pushers wake us once the ring is half full.
-            const int pause =
-                static_cast<int>(std::max<int64_t>(0, kBatchMs - (monoMs() - lastFlush)));
             if (s.dbMode == 1 && !st.ring->empty()) {
-                timeout = std::min(timeout, pause);
+                timeout = 0;
             } else {
                 st.ring->setWriterSleeping(true);
-                if (s.dbMode == 1 && !st.ring->empty()) timeout = std::min(timeout, pause);
+                if (s.dbMode == 1 && !st.ring->empty()) timeout = 0;
             }
         }
         epoll_event evs[4];
@@ -292,9 +299,56 @@ bool apiUseDomain() {
     return settings().useDomain != 0;
 }
 
+// Write-through: waits (no lock held) until the change is committed. False, logged at most
+// once a second per process, when it was not.
+bool confirmWritten(std::string_view aor, const Durability& dur) {
+    State& st = state();
+    if (settings().dbMode != 1 || st.ring == nullptr) return true;
+    CommitResult r = CommitResult::Failed;
+    if (!dur.lost) {
+        if (dur.seq == 0) return true;  // nothing was ever queued
+        r = st.ring->commits().wait(dur.seq, static_cast<uint32_t>(settings().dbTimeoutMs));
+        if (r == CommitResult::Committed) return true;
+    }
+    static net::LogLimit limit;
+    if (uint64_t skipped = 0; limit.allow(&skipped)) {
+        LM_ERR(
+            "usrloc: write-through change for %.*s not confirmed by %s: %s (%llu more not "
+            "logged)",
+            static_cast<int>(aor.size()), aor.data(), st.dbPath.c_str(),
+            dur.lost ? "database queue full" : commitResultText(r),
+            static_cast<unsigned long long>(skipped));
+    }
+    return false;
+}
+
 SaveStatus apiSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
-                   bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user) {
-    return tableSave(t, aor, updates, removeAll, maxContacts, persist, nowSeconds(), fn, user);
+                   bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user,
+                   WriteTicket* ticket) {
+    Durability dur;
+    const SaveStatus st =
+        tableSave(t, aor, updates, removeAll, maxContacts, persist, nowSeconds(), fn, user, &dur);
+    if (st != SaveStatus::Ok || !persist) return st;
+    if (ticket == nullptr || dur.lost)
+        return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
+    if (settings().dbMode != 1 || dur.seq == 0) return st;
+    // Leave the answer to the writer only while it is turning; else wait here, bounded.
+    const int64_t within = std::max(settings().dbTimeoutMs, 250);
+    if (!state().ring->commits().writerResponsive(monoMs(), within))
+        return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
+    *ticket = WriteTicket{dur.seq, true};
+    return st;
+}
+
+bool apiReplyWhenWritten(const WriteTicket& t, std::string_view aor, int socket,
+                         std::string_view address, std::string_view ok, std::string_view failed) {
+    ChangeRing* ring = state().ring;
+    if (!t.pending || ring == nullptr) return false;
+    return ring->pushReply(aor, PendingReply{t.seq, socket, address, ok, failed});
+}
+
+bool apiWaitWritten(const WriteTicket& t, std::string_view aor) {
+    return !t.pending || confirmWritten(aor, Durability{t.seq, false});
 }
 
 int apiGet(Table* t, std::string_view aor, BindingFn fn, void* user) {
@@ -302,10 +356,13 @@ int apiGet(Table* t, std::string_view aor, BindingFn fn, void* user) {
 }
 
 int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
-    return tableRemove(t, aor, uri, nowSeconds());
+    Durability dur;
+    const int n = tableRemove(t, aor, uri, nowSeconds(), &dur);
+    return confirmWritten(aor, dur) ? n : -1;
 }
 
-const Api kApi = {apiTable, apiUseDomain, apiSave, apiGet, apiRemove};
+const Api kApi = {apiTable,       apiUseDomain, apiSave,  apiReplyWhenWritten,
+                  apiWaitWritten, apiGet,       apiRemove};
 
 constexpr module::ParamSpec kParams[] = {
     module::intParam("hash_size", &g_settings.hashSize, 10, 1, 24,
@@ -314,7 +371,11 @@ constexpr module::ParamSpec kParams[] = {
                      "1: the AOR is user@domain, 0: the user part only"),
     module::stringParam("db_url", &g_settings.dbUrl, "", "sqlite:///path/to/file.db"),
     module::intParam("db_mode", &g_settings.dbMode, 0, 0, 2,
-                     "0 memory only, 1 write-through, 2 write-back"),
+                     "0 memory only, 1 write-through (answer after the commit), 2 write-back"),
+    module::intParam("db_fsync", &g_settings.dbFsync, 0, 0, 1,
+                     "1: SQLite synchronous=FULL (a commit survives power loss), 0: NORMAL"),
+    module::intParam("db_timeout", &g_settings.dbTimeoutMs, 3000, 100, 60000,
+                     "ms a write-through change may wait for its commit (then 500)"),
     module::intParam("timer_interval", &g_settings.timerInterval, 60, 1, 3600,
                      "seconds for one full expiry sweep; write-back flush interval"),
     module::stringParam("preload", &g_settings.preload, "",

@@ -15,6 +15,8 @@ struct Settings {
     int useDomain = 0;
     std::string dbUrl;
     int dbMode = 0;          // 0 memory, 1 write-through, 2 write-back
+    int dbFsync = 0;         // 1: SQLite synchronous=FULL (power-loss durable), 0: NORMAL
+    int dbTimeoutMs = 3000;  // write-through: longest wait for the commit before a failure
     int timerInterval = 60;  // s: a full expiry sweep, and the write-back flush interval
     std::string preload;     // more table names besides "location"
     int dbQueueKib = 8192;
@@ -26,6 +28,7 @@ struct State {
     ChangeRing* ring = nullptr;
     int eventFd = -1;
     std::string dbPath;
+    bool fullSync = false;
 };
 
 Settings& settings();
