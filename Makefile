@@ -282,7 +282,6 @@ bench-pv: $(BUILD)/bench/pv_bench
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
 
-<<<<<<< HEAD
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
 
@@ -290,11 +289,10 @@ bench-tools: $(LOAD_TOOL)
 # scenarios: scripts/bench/ir-table.sh.
 bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/ir-table.sh
-=======
+
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
->>>>>>> durable
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
