@@ -14,6 +14,7 @@
 #include "test/support/read_file.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -142,13 +143,6 @@ std::set<int> pidsLogging(const std::string& log, const std::string& marker) {
     return out;
 }
 
-const char* kServedScript = R"(
-function ksr_request_route()
-    KSR.info("served " .. "this")
-    KSR.sl.sl_send_reply(200, "OK")
-end
-)";
-
 // Sends `count` OPTIONS from one socket without waiting, then collects the answers.
 int flood(SipPeer& uac, SipRouter& router, int count) {
     std::set<std::string> ids;
@@ -167,20 +161,56 @@ int flood(SipPeer& uac, SipRouter& router, int count) {
     return answered;
 }
 
+// A request with X-Hold keeps its worker in the script until the release file exists (at most
+// 20 s): the test knows which worker is busy, without guessing at the scheduler.
+std::string holdingScript(const std::string& releaseFile) {
+    return R"(
+local RELEASE = ")" +
+           releaseFile + R"("
+function ksr_request_route()
+    if KSR.hdr.is_present("X-Hold") > 0 then
+        KSR.info("holding " .. "now")
+        local deadline = os.time() + 20
+        while os.time() < deadline do
+            local f = io.open(RELEASE)
+            if f then f:close() break end
+        end
+    end
+    KSR.info("served " .. "this")
+    KSR.sl.sl_send_reply(200, "OK")
+end
+)";
+}
+
 TEST(SipRobustness, OnePeerSpreadsOverTheWorkers) {
+    TempDir dir;
+    const std::string release = dir.file("release");
     SipPeer uac;
     SipRouterOptions o;
     o.children = 4;
-    SipRouter router(kServedScript, o);
+    SipRouter router(holdingScript(release), o);
     ASSERT_TRUE(router.start()) << router.log();
-    // Bursts from one source address and port: while one worker routes, the next datagram
-    // wakes another.
-    for (int b = 0; b < 20; ++b) ASSERT_EQ(flood(uac, router, 10), 10) << router.log();
-    ASSERT_NE(router.process().waitForLog("served this"), std::string::npos);
+    // One worker is busy with a request from this peer...
+    SipRequest hold;
+    hold.ruri = "sip:bob@example.com";
+    hold.extraHeaders = "X-Hold: 1\r\n";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, hold), router.port()));
+    ASSERT_NE(router.process().waitForLog("holding now"), std::string::npos) << router.log();
+    // ...so bursts from the same source address and port are served by the others meanwhile.
+    for (int b = 0; b < 5; ++b) ASSERT_EQ(flood(uac, router, 10), 10) << router.log();
+    const std::set<int> holder = pidsLogging(router.log(), "holding now");
     const std::set<int> served = pidsLogging(router.log(), "served this");
-    EXPECT_GE(served.size(), 2u) << router.log();
+    ASSERT_EQ(holder.size(), 1u) << router.log();
+    EXPECT_EQ(served.count(*holder.begin()), 0u) << "the held worker answered\n" << router.log();
+    EXPECT_GE(served.size(), 1u) << router.log();
+    { std::ofstream(release) << "go"; }
+    auto held = uac.receiveCall(hold.callId);
+    ASSERT_TRUE(held) << router.log();
+    EXPECT_EQ(held->status(), 200);
     const std::vector<int> kids = router.workerPids();
-    for (int pid : served) EXPECT_NE(std::find(kids.begin(), kids.end(), pid), kids.end());
+    for (int pid : pidsLogging(router.log(), "served this")) {
+        EXPECT_NE(std::find(kids.begin(), kids.end(), pid), kids.end());
+    }
 }
 
 TEST(SipRobustness, Ipv6AndIpv4ListenersBothServe) {
