@@ -178,7 +178,7 @@ MODULE_LIBS_usrloc := -lsqlite3
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^ $(MODULE_LIBS_$(1))
+	$$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^ $(MODULE_LIBS_$(1))
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
@@ -207,7 +207,7 @@ TEST_MODULE_SO := $(foreach m,$(TEST_MODULES),$(BUILD)/test/modules/$(m)/$(m).so
 define test_module_rule
 $(BUILD)/test/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard test/modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+	$$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_module_rule,$(m))))
 $(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
