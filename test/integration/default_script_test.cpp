@@ -1,7 +1,8 @@
 // The tree's default configuration (etc/osprey.cfg with etc/osprey.lua, what `make run`
 // starts) with the real osprey: a stateful proxy and registrar. Two UAs register, one calls
 // the other through it (INVITE, 180, 200, ACK, BYE), a registration survives a restart
-// (usrloc writes through to SQLite), and the script's checks answer what they should.
+// (usrloc writes through to SQLite), the README's sipp commands work, the script's checks
+// answer what they should, and uncommenting the auth module turns on digest authentication.
 // The configuration is used as it is in the tree; only the listen address (-l), the number of
 // workers (-n) and the database's directory (db_url) are changed for the test.
 #include <fcntl.h>
@@ -48,15 +49,15 @@ std::string defaultConfig(const std::string& dataDir) {
 class DefaultRouter {
 public:
     // `data` holds the database; a second router on the same one sees the first's bindings.
-    explicit DefaultRouter(const TempDir& data) : data_(data) {}
+    explicit DefaultRouter(const TempDir& data)
+        : data_(data), config(defaultConfig(data.path())), script(sourceFile("etc/osprey.lua")) {}
 
     bool start() {
-        const std::string cfg = defaultConfig(data_.path());
-        if (cfg.empty()) return false;
+        if (config.empty() || script.empty()) return false;
         port_ = freePort(SOCK_DGRAM);
         StartOptions so;
-        so.config = cfg;
-        so.files = {{"osprey.lua", sourceFile("etc/osprey.lua")}};
+        so.config = config;
+        so.files = {{"osprey.lua", script}};
         so.args = {"-l", "udp:127.0.0.1:" + std::to_string(port_), "-n", "2", "-d", "info"};
         proc_ = std::make_unique<OspreyProcess>(so);
         return proc_->start() && proc_->waitReady();
@@ -68,6 +69,12 @@ public:
 
 private:
     const TempDir& data_;
+
+public:
+    std::string config;  // etc/osprey.cfg as the test runs it (edit before start())
+    std::string script;  // etc/osprey.lua, likewise
+
+private:
     uint16_t port_ = 0;
     std::unique_ptr<OspreyProcess> proc_;
 };
@@ -267,6 +274,44 @@ TEST_F(DefaultConfig, QuickStartSippPhonesCallThroughTheProxy) {
                    {"-sf", scenarios + "call.xml", "-s", "bob", "-p", alicePort, "-m", "1", proxy});
     EXPECT_EQ(aliceCall.wait(15000), 0) << aliceCall.output() << router.log();
     EXPECT_EQ(bobAnswer.wait(10000), 0) << bobAnswer.output() << router.log();
+}
+
+// Replaces the one occurrence of `from` in text; false when it is not there.
+bool replaceOnce(std::string& text, const std::string& from, const std::string& to) {
+    const size_t at = text.find(from);
+    if (at == std::string::npos) return false;
+    text.replace(at, from.size(), to);
+    return true;
+}
+
+// Digest authentication is one line away: the auth module's line in etc/osprey.cfg uncommented
+// (and a user listed in the script) makes REGISTER need credentials; sipp answers the 401.
+TEST(DefaultConfigAuth, UncommentingTheAuthModuleChallengesAndAcceptsUsers) {
+    TempDir data, work;
+    DefaultRouter router(data);
+    ASSERT_TRUE(replaceOnce(router.config, "# , { name = \"auth\"", ", { name = \"auth\""));
+    ASSERT_TRUE(
+        replaceOnce(router.script, "-- alice = \"alice-secret\",", "alice = \"alice-secret\","));
+    ASSERT_TRUE(router.start()) << router.log();
+
+    Phone bob("bob");  // not a user: challenged, and no password can answer it
+    EXPECT_EQ(bob.registerAt(router), 401) << router.log();
+
+    // register.xml with the 401 answered: [authentication] computes the digest response.
+    std::string scenario = sourceFile("etc/sipp/register.xml");
+    const size_t send = scenario.find("  <send");
+    const size_t recv = scenario.find("  <recv response=\"200\"/>");
+    ASSERT_TRUE(send != std::string::npos && recv != std::string::npos);
+    std::string again = scenario.substr(send, recv - send);
+    ASSERT_TRUE(replaceOnce(again, "CSeq: 1 REGISTER",
+                            "CSeq: 2 REGISTER\n      [authentication username=alice "
+                            "password=alice-secret]"));
+    scenario.insert(recv, "  <recv response=\"401\" auth=\"true\"/>\n" + again);
+    const std::string file = work.write("register-auth.xml", scenario);
+    Sipp alice(work, "alice-register",
+               {"-sf", file, "-s", "alice", "-p", std::to_string(freePort(SOCK_DGRAM)), "-m", "1",
+                router.me()});
+    EXPECT_EQ(alice.wait(10000), 0) << alice.output() << router.log();
 }
 
 TEST_F(DefaultConfig, RegistrationSurvivesARestart) {
