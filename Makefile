@@ -3,9 +3,11 @@
 #   make MEMMNG=fm|qm|tlsf    shm and pkg heap allocator (Kamailio spelling 0|1|2 too)
 #   make MEMDBG=1             per-fragment debug records + leak report
 #   make MODE=release|debug|asan
-#   make test                 unit + integration tests, ends with "N passed, N failed"
+#   make test                 unit + integration + script tests, ends with "N passed, N failed"
+#                             (OSPREY_TEST_JOBS binaries at a time, default 2)
 #   make test-mem             allocator and lock tests only (CI runs it per allocator)
-#   make run                  build and start osprey in the foreground with etc/osprey.cfg
+#   make run                  build osprey and modules, start it in the foreground with
+#                             etc/osprey.cfg (proxy + registrar, registrations in data/)
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
@@ -73,9 +75,22 @@ ifeq ($(MEMDBG),1)
 CXXFLAGS += -fno-omit-frame-pointer -DOSPREY_FRAME_POINTERS=1
 endif
 
-LIBS_CORE := -lconfig++ $(shell pkg-config --libs luajit 2>/dev/null || echo -lluajit-5.1) \
-             -lssl -lcrypto -lsqlite3 -lunwind -ldl
-CPPFLAGS  += $(shell pkg-config --cflags luajit 2>/dev/null)
+# --- dependencies: scripts/deps.sh installs missing packages once (the stamp records it);
+# build/config.mk holds the flags pkg-config reports for them. Make rebuilds the included
+# config.mk (after the stamp) and restarts itself, so even the first `make` on a fresh machine
+# compiles with them. Goals that build nothing don't need them (nor the package install).
+DEPS_SCRIPT ?= scripts/deps.sh
+DEPS_STAMP  := build/.deps-ok
+CONFIG_MK   := build/config.mk
+NO_DEPS_GOALS := clean format
+ifneq ($(filter-out $(NO_DEPS_GOALS),$(or $(MAKECMDGOALS),all)),)
+-include $(CONFIG_MK)
+endif
+
+# Package flags come from build/config.mk (above), never from pkg-config at parse time: on a
+# fresh machine that would run before scripts/deps.sh and find nothing.
+LIBS_CORE := -lconfig++ $(LUAJIT_LIBS) -lssl -lcrypto -lsqlite3 -lunwind -ldl
+CPPFLAGS  += $(LUAJIT_CFLAGS)
 LIBS_MEM  := -lunwind
 GTEST_LIBS := -lgtest -lgtest_main
 BENCH_LIBS := -lbenchmark
@@ -103,8 +118,6 @@ INTEG_BIN := $(patsubst test/integration/%.cpp,$(BUILD)/test/integration/%,$(INT
 BENCH_BIN := $(patsubst test/bench/%.cpp,$(BUILD)/bench/%,$(BENCH_SRC))
 MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UNIT_BIN))
 
-DEPS_STAMP := build/.deps-ok
-
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
@@ -113,9 +126,15 @@ DEPS_STAMP := build/.deps-ok
 all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
-$(DEPS_STAMP): scripts/deps.sh
-	@scripts/deps.sh
+$(DEPS_STAMP): $(DEPS_SCRIPT)
+	@$(DEPS_SCRIPT)
 	@mkdir -p $(dir $@) && touch $@
+
+$(CONFIG_MK): $(DEPS_STAMP) Makefile
+	@mkdir -p $(dir $@)
+	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
+	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; } >$@.tmp
+	@mv $@.tmp $@
 
 osprey: $(OSPREY)
 modules: $(MODULE_SO)
@@ -164,7 +183,7 @@ MODULE_LIBS_usrloc := -lsqlite3
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^ $(MODULE_LIBS_$(1))
+	$$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^ $(MODULE_LIBS_$(1))
 endef
 $(foreach m,$(MODULES),$(eval $(call module_rule,$(m))))
 
@@ -193,7 +212,7 @@ TEST_MODULE_SO := $(foreach m,$(TEST_MODULES),$(BUILD)/test/modules/$(m)/$(m).so
 define test_module_rule
 $(BUILD)/test/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard test/modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
-	$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
+	$$(Q_LD)$(CXX) $(LDFLAGS) -shared -o $$@ $$^
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_module_rule,$(m))))
 $(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
@@ -259,13 +278,19 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_L
 # Integration tests start the real binary and its modules.
 $(INTEG_BIN): | $(OSPREY) $(MODULE_SO)
 
+# Script tests (test/scripts/*_test.sh) check the build and tooling themselves; run-tests.sh
+# counts each as one test.
+SCRIPT_TESTS := $(wildcard test/scripts/*_test.sh)
+
 test: all
-	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(UNIT_BIN) $(INTEG_BIN)
+	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(UNIT_BIN) $(INTEG_BIN) $(SCRIPT_TESTS)
 
 test-mem: $(MEM_UNIT_BIN)
 	@OSPREY_BUILD=$(BUILD) test/run-tests.sh $(MEM_UNIT_BIN)
 
-run: all
+# The default configuration keeps registrations in data/osprey.sqlite (relative to the tree).
+run: osprey modules
+	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-parser bench-pv bench-auth bench-registrar-db bench-ir

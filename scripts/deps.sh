@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs the Debian packages Osprey builds, tests and benchmarks with, only when missing.
-# `make` runs it through the stamp rule when a required header or tool is absent.
+# `make` runs it once, before it compiles anything or asks pkg-config for flags (the stamp
+# build/.deps-ok records that it ran; delete it to run this again); `make deps` runs it alone.
 set -euo pipefail
 
 required=(

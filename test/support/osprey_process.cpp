@@ -16,6 +16,7 @@
 #include <cstring>
 
 #include "test/support/proc_info.h"
+#include "test/support/time_scale.h"
 
 namespace osprey::testsupport {
 
@@ -50,7 +51,7 @@ bool waitPid(int pid, int timeoutMs, int* status) {
         if (done) *status = st;
         return done;
     }
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto deadline = Clock::now() + std::chrono::milliseconds(scaledMs(timeoutMs));
     for (;;) {
         pollfd p{pidfd, POLLIN, 0};
         int n = poll(&p, 1, msLeft(deadline));
@@ -165,7 +166,7 @@ size_t OspreyProcess::countInLog(std::string_view needle) const {
 }
 
 size_t OspreyProcess::waitForLog(std::string_view needle, int timeoutMs, size_t from) const {
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto deadline = Clock::now() + std::chrono::milliseconds(scaledMs(timeoutMs));
     int ino = inotify_init1(IN_CLOEXEC | IN_NONBLOCK);
     if (ino >= 0) inotify_add_watch(ino, logPath().c_str(), IN_MODIFY);
     size_t found = std::string::npos;
@@ -187,7 +188,7 @@ size_t OspreyProcess::waitForLog(std::string_view needle, int timeoutMs, size_t 
                 }
             }
         } else {
-            pollUntil([] { return false; }, left < 20 ? left : 20);
+            poll(nullptr, 0, left < 20 ? left : 20);  // the log cannot be watched: re-read soon
         }
     }
     if (ino >= 0) close(ino);
@@ -195,7 +196,7 @@ size_t OspreyProcess::waitForLog(std::string_view needle, int timeoutMs, size_t 
 }
 
 bool OspreyProcess::waitReady(int timeoutMs) {
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto deadline = Clock::now() + std::chrono::milliseconds(scaledMs(timeoutMs));
     if (pid_ <= 0) return false;
     // Wake up early if the server dies instead of becoming ready.
     for (;;) {
@@ -280,7 +281,7 @@ RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs,
         r.output = std::string("cannot run osprey: ") + strerror(errno);
         return r;
     }
-    auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto deadline = Clock::now() + std::chrono::milliseconds(scaledMs(timeoutMs));
     // Read until the process exits, not until EOF: a daemon it started may keep the pipe.
     int pidfd = static_cast<int>(syscall(SYS_pidfd_open, pid, 0));
     char buf[4096];

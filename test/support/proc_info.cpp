@@ -9,6 +9,7 @@
 #include <thread>
 
 #include "test/support/temp_dir.h"
+#include "test/support/time_scale.h"
 
 namespace osprey::testsupport {
 
@@ -73,7 +74,8 @@ void reapIfExited(int pid) {
 }
 
 bool pollUntil(const std::function<bool()>& done, int timeoutMs, int stepMs) {
-    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeoutMs);
+    auto deadline =
+        std::chrono::steady_clock::now() + std::chrono::milliseconds(scaledMs(timeoutMs));
     for (;;) {
         if (done()) return true;
         if (std::chrono::steady_clock::now() >= deadline) return done();
