@@ -11,28 +11,7 @@
 #include "core/route/msg_context.h"
 #include "mem/pkg.h"
 #include "test/support/pv_invite.h"
-
-// Counts system allocator calls, so the pv paths can be shown to make none (ASan brings its own
-// malloc: not counted there).
-#if !defined(__SANITIZE_ADDRESS__)
-extern "C" void* __libc_malloc(size_t);
-extern "C" void* __libc_calloc(size_t, size_t);
-extern "C" void* __libc_realloc(void*, size_t);
-static thread_local long g_mallocs = 0;
-extern "C" void* malloc(size_t n) {
-    ++g_mallocs;
-    return __libc_malloc(n);
-}
-extern "C" void* calloc(size_t a, size_t b) {
-    ++g_mallocs;
-    return __libc_calloc(a, b);
-}
-extern "C" void* realloc(void* p, size_t n) {
-    ++g_mallocs;
-    return __libc_realloc(p, n);
-}
-#define OSPREY_COUNT_MALLOC 1
-#endif
+#include "test/support/system_alloc_count.h"
 
 namespace osprey::pv {
 namespace {
@@ -188,7 +167,6 @@ TEST_F(PvAccess, VarsSurviveTheMessage) {
     EXPECT_EQ(num("$var(seen)"), 0);
 }
 
-#ifdef OSPREY_COUNT_MALLOC
 TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
     constexpr std::string_view kNames[] = {"$ru",       "$rU",
                                            "$rd",       "$rp",
@@ -209,7 +187,7 @@ TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
                                            "$Ri",       "$Rp",
                                            "$pr",       "$hdr(X-Custom)",
                                            "$hdr(Via)", "$var(fresh_one)"};
-    const long before = g_mallocs;
+    const long before = osprey::testsupport::systemAllocs();
     int64_t sink = 0;
     for (int round = 0; round < 2; ++round) {  // first round parses and caches, second hits
         for (std::string_view n : kNames) {
@@ -221,9 +199,8 @@ TEST_F(PvAccess, NoSystemAllocationsToParseCacheGetOrSet) {
         ASSERT_TRUE(sets("$rU", "carol"));
         ASSERT_TRUE(sets("$du", "sip:10.0.0.1"));
     }
-    EXPECT_EQ(g_mallocs - before, 0) << sink;
+    EXPECT_EQ(osprey::testsupport::systemAllocs() - before, 0) << sink;
 }
-#endif
 
 TEST(PvAccessReply, StatusReasonAndMethodOfAReply) {
     if (!mem::pkgReady()) mem::pkgInit(4u << 20);
