@@ -321,6 +321,8 @@ bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
+# A target that needs more than core/sip names its extra sources in FUZZ_EXTRA_<name> (and
+# libraries in FUZZ_LIBS_<name>): only those, so the fuzz build stays small.
 FUZZ_CXX   ?= clang++-14
 FUZZ_DIR   := $(BUILD)/fuzz
 FUZZ_FLAGS := -std=c++20 -g -O1 -fno-omit-frame-pointer -fsanitize=address,undefined \
@@ -335,8 +337,17 @@ $(FUZZ_DIR)/obj/%.o: %.cpp | $(DEPS_STAMP)
 	@mkdir -p $(dir $@)
 	$(FUZZ_CXX) $(CPPFLAGS) $(FUZZ_FLAGS) -fsanitize=fuzzer-no-link -MMD -MP -c $< -o $@
 
-$(FUZZ_DIR)/%_fuzz: $(FUZZ_DIR)/obj/test/fuzz/%_fuzz.o $(FUZZ_LINK)
-	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $@ $^
+FUZZ_EXTRA_tcp_stream := core/net/tcp_input.cpp
+FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp digest_hash.cpp \
+                           nonce.cpp nonce_state.cpp response.cpp)
+FUZZ_LIBS_digest      := -lcrypto
+FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
+define fuzz_rule
+$(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
+        $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(FUZZ_EXTRA_$(1)))
+	$(FUZZ_CXX) $(FUZZ_FLAGS) -fsanitize=fuzzer -pthread -o $$@ $$^ $(FUZZ_LIBS_$(1))
+endef
+$(foreach t,$(patsubst test/fuzz/%_fuzz.cpp,%,$(FUZZ_SRC)),$(eval $(call fuzz_rule,$(t))))
 
 fuzz: $(FUZZ_BIN)
 	@FUZZ_DIR=$(FUZZ_DIR) scripts/fuzz.sh $(FUZZ_BIN)

@@ -6,6 +6,9 @@
 // fills connId with the connection the message arrived on; a reply or in-dialog request that
 // must go back over that connection carries the same connId in its Destination, and the
 // stream sender (net::setStreamSender) finds the connection by it, or by address when 0.
+//
+// A connection id is 64 bits (core/net/tcp_conn_table.h: a slot and a 32-bit generation) so
+// that one slot never hands out the same id twice while a reply to an old one can still come.
 #pragma once
 #include <cstdint>
 
@@ -15,19 +18,24 @@
 namespace osprey::net {
 
 using Proto = config::Proto;
+using ConnId = uint64_t;
 
 struct RecvInfo {
     Proto proto = Proto::Udp;
-    SockAddr src;         // the peer's address and port
-    int socket = -1;      // index into listenSockets() the message arrived on
-    uint32_t connId = 0;  // stream transports: the connection; 0 for UDP
+    SockAddr src;       // the peer's address and port
+    int socket = -1;    // index into listenSockets() the message arrived on
+    ConnId connId = 0;  // stream transports: the connection; 0 for UDP
 };
 
 struct Destination {
     Proto proto = Proto::Udp;
     SockAddr addr;
-    int socket = -1;      // listen socket to send from; -1: net::send chooses one
-    uint32_t connId = 0;  // stream transports: an existing connection; 0: by address
+    int socket = -1;    // listen socket to send from; -1: net::send chooses one
+    ConnId connId = 0;  // stream transports: an existing connection; 0: by address
+    // The connection connId must have addr as its peer, address and port. False when addr's
+    // port is not the connection's (a reply's Via sent-by without rport): then the address
+    // alone is compared.
+    bool connPortKnown = true;
 };
 
 }  // namespace osprey::net

@@ -121,7 +121,7 @@ private:
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        const uint32_t id = c->id.load();
+        const ConnId id = c->id.load();
         if (!sendTcpCommand(owner, TcpCommand{TcpCmd::Adopt, id}, fd, true)) {
             static LogLimit limit;
             logLimited(limit, "dropped a TCP connection: its worker does not take it", &peer,

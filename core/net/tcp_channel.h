@@ -10,6 +10,8 @@
 #pragma once
 #include <cstdint>
 
+#include "core/net/endpoint.h"
+
 namespace osprey::net {
 
 enum class TcpCmd : uint8_t {
@@ -20,7 +22,7 @@ enum class TcpCmd : uint8_t {
 
 struct TcpCommand {
     TcpCmd cmd = TcpCmd::Wake;
-    uint32_t connId = 0;
+    ConnId connId = 0;
 };
 
 // Master, before fork; false (errno set) on failure.

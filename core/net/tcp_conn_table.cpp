@@ -12,7 +12,7 @@ namespace {
 
 TcpConnTable* g_table = nullptr;
 
-constexpr uint16_t kMaxGen = (1u << (32 - kConnSlotBits)) - 1;
+constexpr uint32_t kMaxGen = UINT32_MAX;
 
 uint32_t mix(uint32_t h, uint32_t v) {
     h ^= v;
@@ -61,6 +61,7 @@ bool TcpConnTable::create(uint32_t capacity, unsigned workers) {
         conn->freeNext = i + 2 <= capacity ? i + 2 : 0;
     }
     table->freeHead_ = 1;
+    table->freeTail_ = capacity;
     for (auto& n : table->perWorker_) n.store(0, std::memory_order_relaxed);
     g_table = table;
     return true;
@@ -107,13 +108,15 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
         if (freeHead_ == 0) return nullptr;
         index = freeHead_ - 1;
         freeHead_ = conns_[index].freeNext;
+        if (freeHead_ == 0) freeTail_ = 0;
         used_.fetch_add(1, std::memory_order_relaxed);
     }
     TcpConn& c = conns_[index];
     {
         mem::LockGuard g(c.lock);
-        c.gen = c.gen >= kMaxGen ? 1 : static_cast<uint16_t>(c.gen + 1);
-        c.id.store((static_cast<uint32_t>(c.gen) << kConnSlotBits) | index);
+        // Generation 0 is never used, so no live id is 0 (0 means "no connection").
+        c.gen = c.gen >= kMaxGen ? 1 : c.gen + 1;
+        c.id.store(makeConnId(index, c.gen));
         c.state = state;
         c.outgoing = outgoing;
         c.owner = static_cast<uint16_t>(owner);
@@ -138,7 +141,7 @@ TcpConn* TcpConnTable::alloc(const SockAddr& peer, int socket, unsigned owner, C
     return allocLocked(b, peer, socket, owner, state, outgoing);
 }
 
-uint32_t TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket, bool* created) {
+ConnId TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket, bool* created) {
     if (created != nullptr) *created = false;
     Bucket& b = bucketOf(peer);
     mem::LockGuard g(b.lock);
@@ -157,7 +160,7 @@ uint32_t TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket,
     return c->id.load();
 }
 
-ConnRef TcpConnTable::lockById(uint32_t id) {
+ConnRef TcpConnTable::lockById(ConnId id) {
     ConnRef ref;
     const uint32_t index = connSlot(id);
     if (id == 0 || index >= capacity_) return ref;
@@ -168,6 +171,15 @@ ConnRef TcpConnTable::lockById(uint32_t id) {
         return ref;
     }
     ref.conn = &c;
+    return ref;
+}
+
+ConnRef TcpConnTable::lockByIdFrom(ConnId id, const SockAddr& peer, bool portKnown) {
+    ConnRef ref = lockById(id);
+    if (ref && !(portKnown ? ref.conn->peer == peer : ref.conn->peer.sameIp(peer))) {
+        ref.guard.unlock();
+        ref.conn = nullptr;
+    }
     return ref;
 }
 
@@ -193,9 +205,15 @@ void TcpConnTable::release(TcpConn* c) {
         c->queue.clear();
     }
     perWorker_[owner].fetch_sub(1, std::memory_order_relaxed);
+    // To the tail: the slot rests while the others are used, so its next id comes late.
     mem::LockGuard g(freeLock_);
-    c->freeNext = freeHead_;
-    freeHead_ = index + 1;
+    c->freeNext = 0;
+    if (freeTail_ == 0) {
+        freeHead_ = index + 1;
+    } else {
+        conns_[freeTail_ - 1].freeNext = index + 1;
+    }
+    freeTail_ = index + 1;
     used_.fetch_sub(1, std::memory_order_relaxed);
 }
 

@@ -3,8 +3,14 @@
 // queue bytes for it.
 //
 // Fixed size (tcp_max_connections slots), allocated once in the master before fork; no
-// pointers into any private heap. A connection id is (generation << 20 | slot): a slot that is
-// freed and reused gets a new generation, so a stale id never reaches the new connection.
+// pointers into any private heap. A connection id is (generation << 20 | slot) with a 32-bit
+// generation: a slot that is freed and reused gets a new generation, so a stale id (a reply
+// whose Via carries the id of a connection that has gone) never reaches the new connection.
+// Freed slots queue at the tail of the free list and new connections take the head (FIFO), so
+// churn spreads over every slot and one slot's generation advances once per `capacity`
+// connections; with 2^32 generations an id could only come back after billions of connections,
+// long after any transaction that could carry it has ended. Where the caller knows the peer a
+// reply is meant for, lockByIdFrom checks it too (address, and port when known).
 //
 // Ownership: every connection has one owner, a TCP worker (its index), chosen when the
 // connection is created (least connections first) and fixed for its lifetime. Only the owner
@@ -19,6 +25,7 @@
 #include <atomic>
 #include <cstdint>
 
+#include "core/net/endpoint.h"
 #include "core/net/sock_addr.h"
 #include "core/net/tcp_write_queue.h"
 #include "mem/lock/futex_mutex.h"
@@ -35,12 +42,12 @@ enum class ConnState : uint8_t {
 
 struct TcpConn {
     mem::FutexMutex lock;
-    std::atomic<uint32_t> id{0};  // 0 while free; written under lock, read by the index too
+    std::atomic<ConnId> id{0};  // 0 while free; written under lock, read by the index too
     ConnState state = ConnState::Free;
     bool outgoing = false;
     uint16_t owner = 0;   // TCP worker index
     int16_t socket = -1;  // listen socket index (RecvInfo::socket; our Via for outgoing)
-    uint16_t gen = 0;
+    uint32_t gen = 0;     // of the current or last use of this slot
     std::atomic<uint8_t> wakePending{0};     // a wake-up is on its way to the owner
     std::atomic<uint8_t> closeRequested{0};  // someone asked the owner to close it
     SockAddr peer;                           // fixed while the connection is in use
@@ -60,8 +67,14 @@ inline constexpr unsigned kConnSlotBits = 20;
 inline constexpr uint32_t kConnSlotMask = (1u << kConnSlotBits) - 1;
 inline constexpr unsigned kMaxTcpWorkers = 256;
 
-inline uint32_t connSlot(uint32_t id) {
-    return id & kConnSlotMask;
+inline uint32_t connSlot(ConnId id) {
+    return static_cast<uint32_t>(id & kConnSlotMask);
+}
+inline uint32_t connGeneration(ConnId id) {
+    return static_cast<uint32_t>(id >> kConnSlotBits);
+}
+inline ConnId makeConnId(uint32_t slot, uint32_t generation) {
+    return (static_cast<ConnId>(generation) << kConnSlotBits) | slot;
 }
 
 class TcpConnTable {
@@ -80,9 +93,12 @@ public:
     // exists and `create` is set, allocates an outgoing one (state Connecting, owned by the
     // least loaded worker) in the same step, so two senders never open two connections;
     // *created then says so.
-    uint32_t findByAddr(const SockAddr& peer, bool create = false, int socket = -1,
-                        bool* created = nullptr);
-    ConnRef lockById(uint32_t id);
+    ConnId findByAddr(const SockAddr& peer, bool create = false, int socket = -1,
+                      bool* created = nullptr);
+    ConnRef lockById(ConnId id);
+    // lockById, and the connection's peer must be `peer`: the same address, and the same port
+    // unless portKnown is false (the caller has only the address, e.g. a Via without rport).
+    ConnRef lockByIdFrom(ConnId id, const SockAddr& peer, bool portKnown);
     // Unlinks the connection, drops its queue and returns the slot. By the owner (or by the
     // process that allocated it, while no owner has seen it yet).
     void release(TcpConn* c);
@@ -112,7 +128,8 @@ private:
     uint32_t bucketMask_ = 0;
     unsigned workers_ = 0;
     mem::FutexMutex freeLock_;
-    uint32_t freeHead_ = 0;  // slot + 1
+    uint32_t freeHead_ = 0;  // slot + 1; taken by alloc
+    uint32_t freeTail_ = 0;  // slot + 1; release appends here
     std::atomic<uint32_t> used_{0};
     std::atomic<uint32_t> rotor_{0};
     std::atomic<uint32_t> perWorker_[kMaxTcpWorkers];

@@ -63,8 +63,8 @@ void logClose(log::Level lvl, const OwnedConn& oc, const char* why) {
     if (lvl <= log::Level::Notice && !limit.allow(&skipped)) return;
     char more[48] = "";
     if (skipped != 0) snprintf(more, sizeof more, " (%lu more not logged)", (unsigned long)skipped);
-    LM_LOG(lvl, "closing TCP connection %u with %s: %s%s", oc.id, toString(oc.peer).c_str(), why,
-           more);
+    LM_LOG(lvl, "closing TCP connection %llu with %s: %s%s", static_cast<unsigned long long>(oc.id),
+           toString(oc.peer).c_str(), why, more);
 }
 
 constexpr log::Level kInfo = log::Level::Info;
@@ -112,14 +112,14 @@ void TcpOwner::releaseStale() {
     if (n != 0) LM_NOTICE("released %u TCP connections left by this worker's predecessor", n);
 }
 
-OwnedConn* TcpOwner::find(uint32_t id) {
+OwnedConn* TcpOwner::find(ConnId id) {
     const uint32_t slot = connSlot(id);
     if (id == 0 || slot >= capacity_) return nullptr;
     OwnedConn& oc = conns_[slot];
     return oc.fd >= 0 && oc.id == id ? &oc : nullptr;
 }
 
-void TcpOwner::setupOwned(uint32_t slot, uint32_t id, int fd, const TcpConn& c, bool connecting) {
+void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bool connecting) {
     OwnedConn& oc = conns_[slot];
     oc.fd = fd;
     oc.id = id;
@@ -138,7 +138,7 @@ void TcpOwner::setupOwned(uint32_t slot, uint32_t id, int fd, const TcpConn& c, 
     epoll_ctl(epollFd_, EPOLL_CTL_ADD, fd, &ev);
 }
 
-void TcpOwner::adopt(uint32_t id, int fd) {
+void TcpOwner::adopt(ConnId id, int fd) {
     TcpConnTable* t = TcpConnTable::get();
     ConnRef ref = t->lockById(id);
     if (!ref || ref.conn->owner != worker_ || ref.conn->state != ConnState::Handoff ||
@@ -150,11 +150,12 @@ void TcpOwner::adopt(uint32_t id, int fd) {
     setupOwned(connSlot(id), id, fd, *ref.conn, false);
     const bool queued = !ref.conn->queue.empty();
     ref.guard.unlock();
-    LM_DBG("TCP connection %u from %s", id, toString(conns_[connSlot(id)].peer).c_str());
+    LM_DBG("TCP connection %llu from %s", static_cast<unsigned long long>(id),
+           toString(conns_[connSlot(id)].peer).c_str());
     if (queued) flush(connSlot(id), conns_[connSlot(id)]);
 }
 
-void TcpOwner::startConnect(uint32_t id) {
+void TcpOwner::startConnect(ConnId id) {
     TcpConnTable* t = TcpConnTable::get();
     const uint32_t slot = connSlot(id);
     ConnRef ref = t->lockById(id);
@@ -191,7 +192,8 @@ void TcpOwner::startConnect(uint32_t id) {
         return;
     }
     setupOwned(slot, id, fd, *c, true);
-    LM_DBG("TCP connection %u to %s: connecting", id, toString(peer).c_str());
+    LM_DBG("TCP connection %llu to %s: connecting", static_cast<unsigned long long>(id),
+           toString(peer).c_str());
 }
 
 void TcpOwner::onEvent(uint32_t slot, uint32_t events) {
@@ -225,7 +227,8 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
     }
     oc.connecting = false;
     oc.lastActivityMs = timer::coarseNowMs();
-    LM_DBG("TCP connection %u to %s: connected", oc.id, toString(oc.peer).c_str());
+    LM_DBG("TCP connection %llu to %s: connected", static_cast<unsigned long long>(oc.id),
+           toString(oc.peer).c_str());
     flush(slot, oc);
 }
 
@@ -319,7 +322,7 @@ void TcpOwner::setWriteInterest(uint32_t slot, OwnedConn& oc, bool on) {
     oc.writeArmed = on;
 }
 
-void TcpOwner::onWake(uint32_t id) {
+void TcpOwner::onWake(ConnId id) {
     OwnedConn* oc = find(id);
     if (oc == nullptr) return;
     const uint32_t slot = connSlot(id);

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/log/log.h"
+#include "core/net/endpoint.h"
 #include "core/net/sock_addr.h"
 #include "core/net/tcp_input.h"
 #include "core/net/tcp_settings.h"
@@ -23,7 +24,7 @@ struct TcpConn;
 
 struct OwnedConn {
     int fd = -1;  // -1: not owned by this process
-    uint32_t id = 0;
+    ConnId id = 0;
     SockAddr peer;
     int socket = -1;
     TcpInput input;
@@ -41,12 +42,12 @@ public:
     unsigned worker() const { return worker_; }
 
     // The owned connection with this id, or nullptr (not ours, or not live here).
-    OwnedConn* find(uint32_t id);
+    OwnedConn* find(ConnId id);
 
-    void adopt(uint32_t id, int fd);  // takes fd in every case
-    void startConnect(uint32_t id);
+    void adopt(ConnId id, int fd);  // takes fd in every case
+    void startConnect(ConnId id);
     void onEvent(uint32_t slot, uint32_t events);
-    void onWake(uint32_t id);
+    void onWake(ConnId id);
     // Timers, pending wake-ups and close requests of every owned connection.
     void sweep(int64_t nowMs);
     void closeAll();
@@ -59,7 +60,7 @@ public:
     void releaseStale();
 
 private:
-    void setupOwned(uint32_t slot, uint32_t id, int fd, const TcpConn& c, bool connecting);
+    void setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bool connecting);
     void onReadable(uint32_t slot, OwnedConn& oc);
     void onWritable(uint32_t slot, OwnedConn& oc);
     void flush(uint32_t slot, OwnedConn& oc);

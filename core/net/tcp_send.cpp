@@ -30,27 +30,27 @@ bool fail(const SockAddr& to, const char* why, int err = 0) {
     return false;
 }
 
-void wakeOwner(TcpConn& c, unsigned owner, uint32_t id) {
+void wakeOwner(TcpConn& c, unsigned owner, ConnId id) {
     if (c.wakePending.exchange(1, std::memory_order_acq_rel) != 0) return;
     // A full channel leaves the flag set; the owner's sweep finds it.
     sendTcpCommand(owner, TcpCommand{TcpCmd::Wake, id});
 }
 
-// The connection to use: dest.connId when it is live, not being closed, and its peer has
-// dest's address (a Via's i= parameter comes from the network); else one to dest.addr, made
-// when there is none. *created: a new outgoing connection that nobody has started yet.
+// The connection to use: dest.connId when it is live, not being closed, and its peer is
+// dest.addr (address and port, or the address alone when dest.connPortKnown is false: a Via's
+// i= parameter comes from the network, so it must agree with the rest of the Via); else one to
+// dest.addr, made when there is none. *created: a new outgoing connection that nobody has
+// started yet.
 ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) {
     *created = false;
     if (dest.connId != 0) {
-        ConnRef ref = t.lockById(dest.connId);
-        if (ref && ref.conn->closeRequested.load(std::memory_order_relaxed) == 0 &&
-            (!dest.addr.valid() || ref.conn->peer.sameIp(dest.addr))) {
-            return ref;
-        }
+        ConnRef ref = dest.addr.valid() ? t.lockByIdFrom(dest.connId, dest.addr, dest.connPortKnown)
+                                        : t.lockById(dest.connId);
+        if (ref && ref.conn->closeRequested.load(std::memory_order_relaxed) == 0) return ref;
     }
     if (!dest.addr.valid()) return ConnRef{};
     const int socket = chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket);
-    const uint32_t id = t.findByAddr(dest.addr, socket >= 0, socket, created);
+    const ConnId id = t.findByAddr(dest.addr, socket >= 0, socket, created);
     return id != 0 ? t.lockById(id) : ConnRef{};
 }
 
@@ -73,7 +73,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
                                    : "the connection is gone");
     }
     TcpConn& c = *ref.conn;
-    const uint32_t id = c.id.load(std::memory_order_relaxed);
+    const ConnId id = c.id.load(std::memory_order_relaxed);
     const unsigned owner = c.owner;
     const SockAddr peer = c.peer;
     const int64_t now = timer::coarseNowMs();

@@ -131,21 +131,23 @@ NextHopError nextHopFromVia(const sip::ViaBody& via, net::Destination* out) {
     }
     uint16_t port = via.hasPort ? via.port : (proto == net::Proto::Tls ? kSipsPort : kSipPort);
     uint16_t rport = 0;
-    if (parsePort(via.rport, &rport)) port = rport;  // RFC 3581 §5
+    if (parsePort(via.rport, &rport)) port = rport;                          // RFC 3581 §5
     std::string_view host = via.received.empty() ? via.host : via.received;  // §18.2.2
     *out = net::Destination{};
     out->proto = proto;
     // The connection the request came in on (";i=", added when we forwarded it).
     sip::Param id;
     if (proto != net::Proto::Udp && sip::findParam(via.params, "i", &id)) {
-        uint32_t v = 0;
-        bool ok = !id.value.empty() && id.value.size() <= 10;
+        net::ConnId v = 0;
+        bool ok = !id.value.empty() && id.value.size() <= 19;  // below 2^63: no overflow
         for (char c : id.value) {
             ok = ok && c >= '0' && c <= '9';
-            if (ok) v = v * 10 + static_cast<uint32_t>(c - '0');
+            if (ok) v = v * 10 + static_cast<net::ConnId>(c - '0');
         }
         if (ok) out->connId = v;
     }
+    // Without rport the port is the sent-by's, not necessarily the connection's.
+    out->connPortKnown = rport != 0;
     if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
     return NextHopError::Ok;
 }

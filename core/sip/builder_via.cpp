@@ -78,24 +78,30 @@ BuildError receivedEdits(SipMsg& msg, const ViaBody& via, std::string_view srcIp
             if (!haveReceived) received = p;
             haveReceived = true;
         } else if (lex::equalsNoCase(p.name, "rport") && srcPort != 0 && !rportDone) {
-            // rport comes first: when it is the last parameter, "=port" must stay attached
-            // to it, before ";received=..." inserted at the same offset.
             rportDone = true;
             RangeEdit& e = out[(*count)++];
-            uint32_t nameEnd = msg.offsetOf(p.name) + static_cast<uint32_t>(p.name.size());
+            const uint32_t nameStart = msg.offsetOf(p.name);
+            const uint32_t nameEnd = nameStart + static_cast<uint32_t>(p.name.size());
             if (p.hasValue && !p.value.empty()) {
                 e.start = msg.offsetOf(p.value);
                 e.end = e.start + static_cast<uint32_t>(p.value.size());
                 e.text = arenaConcat(msg.arena, port, {});
-            } else if (p.hasValue) {
-                // "rport=" with nothing after it: fill the value in after the '='.
-                uint32_t s = nameEnd;
-                while (s < viaEnd && msg.data[s] != '=') ++s;
-                e.start = e.end = s + 1;
-                e.text = arenaConcat(msg.arena, port, {});
             } else {
-                e.start = e.end = nameEnd;
-                e.text = arenaConcat(msg.arena, "=", port);
+                // ";rport" or ";rport=" without a value: the parameter as written is replaced
+                // by itself plus the value. Not an insertion after it: when rport is the last
+                // parameter that offset is the Via's end, where other insertions (";received=",
+                // a connection id) land too and could come between the name and its value.
+                uint32_t end = nameEnd;
+                if (p.hasValue) {
+                    while (end < viaEnd && msg.data[end] != '=') ++end;
+                    if (end < viaEnd) ++end;
+                }
+                char value[25] = "=";
+                std::memcpy(value + 1, port.data(), port.size());
+                e.start = nameStart;
+                e.end = end;
+                e.text = arenaConcat(msg.arena, msg.data.substr(nameStart, end - nameStart),
+                                     p.hasValue ? port : std::string_view(value, port.size() + 1));
             }
             if (e.text.empty()) return BuildError::OutOfMemory;
         }

@@ -49,7 +49,11 @@ bool StreamFramer::noteHeader(std::string_view d, size_t start, size_t end, Fram
     size_t p = ne;
     while (p < h.size() && (h[p] == ' ' || h[p] == '\t')) ++p;
     if (p >= h.size() || h[p] != ':') return true;  // the parser will report it
-    size_t vs = skipLws(h, p + 1);
+    // Blanks around the value as the parser trims them (core/sip/msg_parse.cpp: SP, HT, CR,
+    // LF), so a message the parser accepts is framed with the Content-Length it reads and is
+    // not refused on a stream after being forwarded from a datagram.
+    size_t vs = p + 1;
+    while (vs < h.size() && is(h[vs], kLws)) ++vs;
     size_t ve = scanWhile(h, vs, kDigit);
     size_t tail = ve;
     while (tail < h.size() && is(h[tail], kLws)) ++tail;

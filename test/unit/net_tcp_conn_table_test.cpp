@@ -1,13 +1,15 @@
 // The TCP connection table and write queue (core/net/tcp_conn_table.h, tcp_write_queue.h) on a
-// real shm segment: ids, lookups by id and address, stale ids after reuse, capacity, owner
-// spreading, find-or-create, queues written to real sockets, and a second process queueing
-// for a connection the first one writes.
+// real shm segment: ids, lookups by id (with the expected peer) and address, stale ids after
+// reuse, FIFO reuse, 32-bit generations and their wrap, capacity, owner spreading,
+// find-or-create, queues written to real sockets, and a second process queueing for a
+// connection the first one writes.
 #include <gtest/gtest.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include <cstring>
+#include <set>
 #include <string>
 
 #include "core/net/sock_addr.h"
@@ -42,7 +44,7 @@ TEST_F(ConnTable, FindsByIdAndByExactAddress) {
     const SockAddr peer = addr("192.0.2.1", 40000);
     TcpConn* c = t->alloc(peer, 2, 1, ConnState::Open, false);
     ASSERT_NE(c, nullptr);
-    const uint32_t id = c->id.load();
+    const ConnId id = c->id.load();
     EXPECT_NE(id, 0u);
     {
         ConnRef ref = t->lockById(id);
@@ -58,14 +60,14 @@ TEST_F(ConnTable, FindsByIdAndByExactAddress) {
     EXPECT_EQ(t->findByAddr(addr("192.0.2.2", 40000)), 0u);
     EXPECT_EQ(t->findByAddr(addr("::ffff:192.0.2.1", 40000)), id) << "IPv4-mapped is the same";
     EXPECT_FALSE(t->lockById(0));
-    EXPECT_FALSE(t->lockById(id ^ (1u << kConnSlotBits))) << "wrong generation";
+    EXPECT_FALSE(t->lockById(id ^ (ConnId{1} << kConnSlotBits))) << "wrong generation";
 }
 
 TEST_F(ConnTable, ReleasedIdsGoStaleAndSlotsComeBack) {
     const SockAddr peer = addr("2001:db8::1", 5060);
     TcpConn* c = t->alloc(peer, 0, 0, ConnState::Open, false);
     ASSERT_NE(c, nullptr);
-    const uint32_t id = c->id.load();
+    const ConnId id = c->id.load();
     t->release(c);
     EXPECT_FALSE(t->lockById(id));
     EXPECT_EQ(t->findByAddr(peer), 0u);
@@ -81,8 +83,85 @@ TEST_F(ConnTable, ReleasedIdsGoStaleAndSlotsComeBack) {
     EXPECT_EQ(t->used(), 8u);
 }
 
+// Freed slots wait at the back of the free list: one connection coming and going walks every
+// slot before it takes the first one again (with the next generation).
+TEST_F(ConnTable, FreedSlotsAreReusedFirstInFirstOut) {
+    const SockAddr peer = addr("192.0.2.10", 5060);
+    ConnId first = 0;
+    for (uint32_t i = 0; i < 8; ++i) {
+        TcpConn* c = t->alloc(peer, 0, 0, ConnState::Open, false);
+        ASSERT_NE(c, nullptr);
+        const ConnId id = c->id.load();
+        EXPECT_EQ(connSlot(id), i) << "the slot freed last is not reused first";
+        EXPECT_EQ(connGeneration(id), 1u);
+        if (i == 0) first = id;
+        t->release(c);
+    }
+    TcpConn* again = t->alloc(peer, 0, 0, ConnState::Open, false);
+    ASSERT_NE(again, nullptr);
+    EXPECT_EQ(connSlot(again->id.load()), connSlot(first));
+    EXPECT_EQ(connGeneration(again->id.load()), 2u);
+    EXPECT_FALSE(t->lockById(first)) << "the slot's old id is stale";
+}
+
+// The same churn as a busy NAT makes, one address, many ports: no id comes back.
+TEST_F(ConnTable, ChurnFromOneAddressNeverRepeatsAnId) {
+    std::set<ConnId> seen;
+    for (uint32_t i = 0; i < 40000; ++i) {  // 5000 uses of each slot
+        TcpConn* c = t->alloc(addr("198.51.100.1", static_cast<uint16_t>(1024 + i % 60000)), 0, 0,
+                              ConnState::Open, false);
+        ASSERT_NE(c, nullptr);
+        ASSERT_TRUE(seen.insert(c->id.load()).second) << "id repeated after " << i;
+        t->release(c);
+    }
+}
+
+// The generation is 32 bits: ids go past 2^32, and after the last generation the slot starts
+// again at 1, never 0 (an id of 0 means "no connection").
+TEST_F(ConnTable, GenerationUsesThirtyTwoBitsAndWrapsToOne) {
+    TcpConn* c[8];
+    for (auto& p : c) {
+        p = t->alloc(addr("192.0.2.11", 5060), 0, 0, ConnState::Open, false);
+        ASSERT_NE(p, nullptr);
+    }
+    TcpConn* s = c[3];
+    t->release(s);  // the only free slot: the next alloc takes it
+    s->gen = UINT32_MAX - 1;
+    ASSERT_EQ(t->alloc(addr("192.0.2.11", 5061), 0, 0, ConnState::Open, false), s);
+    const ConnId high = s->id.load();
+    EXPECT_EQ(connGeneration(high), UINT32_MAX);
+    EXPECT_EQ(connSlot(high), 3u);
+    EXPECT_GT(high, ConnId{UINT32_MAX}) << "the id does not fit 32 bits";
+    EXPECT_TRUE(t->lockById(high));
+    EXPECT_FALSE(t->lockById(high & 0xffffffffu)) << "a truncated id finds nothing";
+    t->release(s);
+    ASSERT_EQ(t->alloc(addr("192.0.2.11", 5062), 0, 0, ConnState::Open, false), s);
+    const ConnId wrapped = s->id.load();
+    EXPECT_EQ(connGeneration(wrapped), 1u);
+    EXPECT_NE(wrapped, 0u);
+    EXPECT_FALSE(t->lockById(high));
+}
+
+// A reply names its connection by id; the lookup also wants the peer the caller expects: the
+// same address and port, or the address alone when the port is not known.
+TEST_F(ConnTable, LookupByIdChecksTheExpectedPeer) {
+    const SockAddr peer = addr("203.0.113.9", 40123);
+    TcpConn* c = t->alloc(peer, 0, 0, ConnState::Open, false);
+    ASSERT_NE(c, nullptr);
+    const ConnId id = c->id.load();
+    EXPECT_TRUE(t->lockByIdFrom(id, peer, true));
+    EXPECT_TRUE(t->lockByIdFrom(id, addr("::ffff:203.0.113.9", 40123), true));
+    EXPECT_FALSE(t->lockByIdFrom(id, addr("203.0.113.9", 40124), true)) << "another port";
+    EXPECT_TRUE(t->lockByIdFrom(id, addr("203.0.113.9", 5060), false)) << "port not known";
+    EXPECT_FALSE(t->lockByIdFrom(id, addr("203.0.113.10", 40123), true)) << "another address";
+    EXPECT_FALSE(t->lockByIdFrom(id, addr("203.0.113.10", 40123), false));
+    EXPECT_FALSE(c->lock.isLocked()) << "a refused lookup leaves the connection unlocked";
+    t->release(c);
+    EXPECT_FALSE(t->lockByIdFrom(id, peer, true)) << "stale id";
+}
+
 TEST_F(ConnTable, ManyPeersInOneBucketChainStayFindable) {
-    uint32_t ids[8];
+    ConnId ids[8];
     for (uint16_t i = 0; i < 8; ++i) {
         TcpConn* c = t->alloc(addr("10.0.0.1", static_cast<uint16_t>(1000 + i)), 0, 0,
                               ConnState::Open, false);
@@ -104,7 +183,7 @@ TEST_F(ConnTable, ManyPeersInOneBucketChainStayFindable) {
 TEST_F(ConnTable, FindOrCreateMakesOneOutgoingConnection) {
     const SockAddr peer = addr("198.51.100.7", 5060);
     bool created = false;
-    const uint32_t id = t->findByAddr(peer, true, 4, &created);
+    const ConnId id = t->findByAddr(peer, true, 4, &created);
     ASSERT_NE(id, 0u);
     EXPECT_TRUE(created);
     bool again = true;
@@ -236,7 +315,7 @@ TEST_F(ConnTable, AnotherProcessQueuesForTheOwner) {
         mem::shmChildInit(1);
         int rc = 0;
         {
-            const uint32_t id = t->findByAddr(peer);
+            const ConnId id = t->findByAddr(peer);
             ConnRef ref = t->lockById(id);
             char text[] = "SIP/2.0 200 OK\r\n\r\n";
             iovec iov{text, sizeof text - 1};

@@ -14,9 +14,9 @@
 #include "test/support/pkg_env.h"
 
 using namespace osprey::sip;
+using osprey::testsupport::crlf;
 using std::string;
 using std::string_view;
-using osprey::testsupport::crlf;
 
 namespace {
 
@@ -268,6 +268,30 @@ TEST(SipBuilder, AddReceivedFollowsRfc3261And3581) {
         ASSERT_EQ(t.build(b), BuildError::Ok);
         ASSERT_TRUE(t.reparse()) << t.re.errorText();
         EXPECT_EQ(headerValue(t.re, HeaderKind::Via), c.expect);
+    }
+}
+
+// The rport value stays attached to its name whatever else is inserted at the Via's end, and
+// in whichever order (found by test/fuzz/builder_fuzz.cpp: an insertion made before
+// addReceived came between ";rport" and "=port").
+TEST(SipBuilder, RportValueStaysWithItsNameWhateverIsInsertedAtTheViaEnd) {
+    for (const char* rport : {";rport", ";RPort"}) {
+        string text = kInvite;
+        size_t vs = text.find("Via: ") + 5;
+        text.replace(vs, text.find("\r\n", vs) - vs,
+                     string("SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK1") + rport);
+        Built t(text);
+        ASSERT_TRUE(t.parse()) << rport;
+        MsgBuilder b(t.msg);
+        const uint32_t end =
+            t.msg.offsetOf(t.msg.topVia->text) + static_cast<uint32_t>(t.msg.topVia->text.size());
+        ASSERT_EQ(b.insertAt(end, ";i=7"), BuildError::Ok);
+        ASSERT_EQ(b.addReceived("198.51.100.7", 1024), BuildError::Ok);
+        ASSERT_EQ(t.build(b), BuildError::Ok);
+        ASSERT_TRUE(t.reparse()) << t.re.errorText() << "\n" << t.out;
+        EXPECT_EQ(headerValue(t.re, HeaderKind::Via),
+                  string("SIP/2.0/TCP 192.0.2.1;branch=z9hG4bK1") + rport +
+                      "=1024;i=7;received=198.51.100.7");
     }
 }
 
