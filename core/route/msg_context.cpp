@@ -39,10 +39,7 @@ void MsgContext::reset() {
     dstUri = {};
     newRuri = {};
     ruriPath = {};
-    ruriPathApplied = false;
     forceRport = false;
-    viaFixed = false;
-    ruriApplied = false;
     replied = false;
     forwards = 0;
     forceSocket = -1;

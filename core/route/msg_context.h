@@ -19,8 +19,8 @@
 
 #include "core/lua/ctx.h"
 #include "core/net/endpoint.h"
-#include "core/route/copy_hooks.h"
 #include "core/route/branch_set.h"
+#include "core/route/copy_hooks.h"
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
 
@@ -78,14 +78,11 @@ struct MsgContext {
     std::string_view newRuri;  // in msg.arena
     // The Request-URI's Path (RFC 3327, registrar lookup), comma separated: the Route set of
     // that destination only (tm's first branch, a stateless forward), not of appended branches.
-    std::string_view ruriPath;     // in msg.arena
-    bool ruriPathApplied = false;  // ruriPath handed to the builder (stateless forward)
-    bool forceRport = false;   // KSR.force_rport(): reply to the source port, rport on the Via
-    bool viaFixed = false;     // received/rport edits made on the top Via (once per message)
-    bool ruriApplied = false;  // newRuri handed to the builder
-    bool replied = false;      // a local reply was sent
-    uint32_t forwards = 0;     // copies sent on
-    int forceSocket = -1;      // listen socket index copies should leave from (-1: chosen per copy)
+    std::string_view ruriPath;  // in msg.arena
+    bool forceRport = false;    // KSR.force_rport(): reply to the source port, rport on the Via
+    bool replied = false;       // a local reply was sent
+    uint32_t forwards = 0;      // copies sent on
+    int forceSocket = -1;  // listen socket index copies should leave from (-1: chosen per copy)
     CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
     uint8_t copyHookCount = 0;
     int errorStatus = 500;
