@@ -4,6 +4,7 @@
 #include "core/app/hooks.h"
 #include "core/log/log.h"
 #include "core/module/module_set.h"
+#include "core/route/msg_extension.h"
 
 namespace osprey::module {
 
@@ -23,8 +24,18 @@ bool loadModules(const app::HookContext& ctx) {
 
 bool initModules(const app::HookContext&) {
     std::string error;
-    if (loadedModules().initAll(&error)) return true;
-    LM_ERR("%s", error.c_str());
+    if (!loadedModules().initAll(&error)) {
+        LM_ERR("%s", error.c_str());
+        return false;
+    }
+    // What the modules plug into every message (route/msg_extension.h), inherited by the
+    // processes forked after this.
+    std::vector<const route::MsgExtension*> ext;
+    for (const LoadedModule& m : loadedModules().modules()) {
+        if (m.desc->msgExtension != nullptr) ext.push_back(m.desc->msgExtension);
+    }
+    if (route::installMsgExtensions(ext)) return true;
+    LM_ERR("more than %u modules with per-message extensions", route::kMaxMsgExtensions);
     return false;
 }
 
