@@ -1,5 +1,5 @@
 // osprey: the master process's start-up sequence (DESIGN §2). Each step that belongs to a
-// subsystem runs through the start-up hooks (core/app/hooks.h), so this stays a list.
+// subsystem is a step in the start-up list (core/app/startup.cpp), so this stays short.
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
