@@ -15,7 +15,6 @@
 #include "core/config/config.h"
 #include "core/log/log.h"
 #include "core/proc/crash_handler.h"
-#include "core/proc/idle_worker.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/supervisor.h"
 #include "mem/pkg.h"
@@ -59,10 +58,6 @@ bool loadConfig(const app::Options& opts, config::Config& cfg) {
 }
 
 int startServer(const app::Options& opts, const config::Config& cfg) {
-    // SIP workers idle until a transport declares its own SipWorker main.
-    proc::declareProcesses(proc::ProcessKind{proc::Rank::SipWorker, cfg.children,
-                                             proc::idleWorkerMain, proc::OnExit::Restart, "sip",
-                                             true});
     int notifyFd = -1;
     if (!opts.foreground && !app::daemonize(opts.logStderr, &notifyFd)) return 1;
 
