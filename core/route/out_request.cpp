@@ -80,6 +80,38 @@ std::string_view reusableStartLine(const sip::SipMsg& msg, std::string_view uri)
     return msg.data.substr(msg.offsetOf(sl.text), end - msg.offsetOf(sl.text));
 }
 
+// Writes head, then the shared spans with via right before the received top Via line (where
+// the original text of that line starts; right after head when the script removed it).
+// iov has room for shared.count + 3 spans; returns how many were written.
+uint32_t placeVia(sip::SipMsg& msg, std::string_view head, std::string_view via,
+                  const sip::OutSpans& shared, iovec* iov) {
+    auto span = [](std::string_view s) { return iovec{const_cast<char*>(s.data()), s.size()}; };
+    uint32_t n = 0;
+    iov[n++] = span(head);
+    const sip::HeaderField* top = sip::findHeader(msg, sip::HeaderKind::Via);
+    const char* target = top != nullptr ? msg.data.data() + top->start : nullptr;
+    bool placed = false;
+    for (uint32_t i = 0; i < shared.count; ++i) {
+        const char* base = static_cast<const char*>(shared.iov[i].iov_base);
+        const size_t len = shared.iov[i].iov_len;
+        // Edit texts live in the arena, so a span holding the target is original text.
+        if (!placed && target != nullptr && base <= target && target < base + len) {
+            if (target > base) iov[n++] = iovec{const_cast<char*>(base), size_t(target - base)};
+            iov[n++] = span(via);
+            iov[n++] = iovec{const_cast<char*>(target), size_t(base + len - target)};
+            placed = true;
+            continue;
+        }
+        iov[n++] = shared.iov[i];
+    }
+    if (!placed) {  // no received Via left in the copy: ours goes right after head
+        for (uint32_t i = n; i > 1; --i) iov[i] = iov[i - 1];
+        iov[1] = span(via);
+        ++n;
+    }
+    return n;
+}
+
 }  // namespace
 
 BranchSpec mainBranch(const MsgContext& mc) {
@@ -114,8 +146,10 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
     if (e == sip::BuildError::Ok) e = b.buildHeaders(shared);
     if (e != sip::BuildError::Ok) return fail(mc, 500, "Server Internal Error");
 
-    // 3. This copy's head: request line, the copy hooks' lines (Kamailio's place for a
-    // Record-Route: the first header), our Via, the Path's Route.
+    // 3. This copy's own lines: after the request line the copy hooks' lines (Kamailio's
+    // place for a Record-Route: the first header) and the Path's Route (above every Route
+    // already there); our Via right above the received top Via (lines the script inserted
+    // at the top stay above it).
     const CopyTarget target{net::listenSocket(mc.recv.socket), out->out, &out->dest};
     std::string_view lines;
     if (!copyLines(mc, target, &lines)) return fail(mc, 500, "Server Internal Error");
@@ -130,19 +164,16 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
             msg.arena, {msg.start.methodText, " ", uri, " ", msg.start.version, "\r\n"});
     }
     const bool route = !spec.path.empty();
-    const std::string_view head =
-        sip::joinText(msg.arena, {lines, out->out->viaPrefix, viaBranch, "\r\n",
-                                  route ? "Route: " : "", spec.path, route ? "\r\n" : ""});
-    auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 2)));
-    if (requestLine.empty() || head.empty() || iov == nullptr) {
+    const std::string_view head = sip::joinText(
+        msg.arena, {requestLine, lines, route ? "Route: " : "", spec.path, route ? "\r\n" : ""});
+    const std::string_view via = sip::joinText(msg.arena, {out->out->viaPrefix, viaBranch, "\r\n"});
+    auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 3)));
+    if (head.empty() || via.empty() || iov == nullptr) {
         return fail(mc, 500, "Server Internal Error");
     }
-    iov[0] = iovec{const_cast<char*>(requestLine.data()), requestLine.size()};
-    iov[1] = iovec{const_cast<char*>(head.data()), head.size()};
-    if (shared.count != 0) std::memcpy(iov + 2, shared.iov, sizeof(iovec) * shared.count);
     out->spans.iov = iov;
-    out->spans.count = 2 + shared.count;
-    out->spans.bytes = requestLine.size() + head.size() + shared.bytes;
+    out->spans.count = placeVia(msg, head, via, shared, iov);
+    out->spans.bytes = head.size() + via.size() + shared.bytes;
     return true;
 }
 

@@ -6,11 +6,12 @@
 //     net::sendDeferred(out.dest, out.spans.iov, out.spans.count);   // or copy to shm first
 //
 // A copy is: the request line with the branch's Request-URI, the copy hooks' lines for the
-// outgoing socket (copy_hooks.h), our Via (that socket's sent-by and viaBranch), a Route line
-// for the branch's Path (RFC 3327), then the message as the script edited it
-// (MsgContext::builder(), with received/rport on the previous hop's Via, RFC 3261 §18.2.1 and
-// RFC 3581). Nothing is recorded on the message per copy, so copies for different branches
-// (or one forwarded twice) are built the same way, each with its branch's values.
+// outgoing socket (copy_hooks.h), a Route line for the branch's Path (RFC 3327), then the
+// message as the script edited it with our Via (that socket's sent-by and viaBranch) right
+// above the received top Via (MsgContext::builder(), with received/rport on the previous
+// hop's Via, RFC 3261 §18.2.1 and RFC 3581). Nothing is recorded on the message per copy, so
+// copies for different branches (or one forwarded twice) are built the same way, each with
+// its branch's values.
 #pragma once
 #include <string_view>
 

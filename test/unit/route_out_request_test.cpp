@@ -189,6 +189,35 @@ TEST(OutRequest, CopyHookLinesComeFirstPerCopy) {
         << text(out);
 }
 
+TEST(OutRequest, OurViaGoesRightAboveTheReceivedOne) {
+    ASSERT_TRUE(kPkg);
+    Received r(kInvite);
+    ASSERT_TRUE(r.ok);
+    ASSERT_EQ(r.mc.builder().prependHeader("X-First", "d"), sip::BuildError::Ok);
+    OutRequest out;
+    ASSERT_TRUE(buildRequest(r.mc, mainBranch(r.mc), "z9hG4bKone", &out));
+    EXPECT_EQ(text(out).rfind("INVITE sip:bob@192.0.2.5 SIP/2.0\r\nX-First: d\r\n" + kOurVia +
+                                  "Via: SIP/2.0/UDP 192.0.2.10:5070;branch=z9hG4bKabc\r\n",
+                              0),
+              0u)
+        << "a line the script put first stays first\n"
+        << text(out);
+}
+
+TEST(OutRequest, ViaRemovedByTheScriptStillGetsOurs) {
+    ASSERT_TRUE(kPkg);
+    Received r(kInvite);
+    ASSERT_TRUE(r.ok);
+    ASSERT_EQ(r.mc.builder().removeHeaders(sip::HeaderKind::Via), sip::BuildError::Ok);
+    OutRequest out;
+    ASSERT_TRUE(buildRequest(r.mc, mainBranch(r.mc), "z9hG4bKone", &out));
+    const std::string s = text(out);
+    EXPECT_EQ(s.rfind("INVITE sip:bob@192.0.2.5 SIP/2.0\r\n" + kOurVia + "Max-Forwards: 70\r\n", 0),
+              0u)
+        << s;
+    EXPECT_EQ(s.find("192.0.2.10"), std::string::npos) << s;
+}
+
 TEST(OutRequest, BadNextHopIsRecordedForTheScript) {
     ASSERT_TRUE(kPkg);
     Received r(kInvite);
