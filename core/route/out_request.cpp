@@ -80,16 +80,15 @@ std::string_view reusableStartLine(const sip::SipMsg& msg, std::string_view uri)
     return msg.data.substr(msg.offsetOf(sl.text), end - msg.offsetOf(sl.text));
 }
 
-// Writes head, then the shared spans with via right before the received top Via line (where
-// the original text of that line starts; right after head when the script removed it).
+// Writes head, then the shared spans with via right before target, the received top Via line
+// (where the original text of that line starts; right after head when the script removed it
+// and target is in no span).
 // iov has room for shared.count + 3 spans; returns how many were written.
-uint32_t placeVia(sip::SipMsg& msg, std::string_view head, std::string_view via,
+uint32_t placeVia(const char* target, std::string_view head, std::string_view via,
                   const sip::OutSpans& shared, iovec* iov) {
     auto span = [](std::string_view s) { return iovec{const_cast<char*>(s.data()), s.size()}; };
     uint32_t n = 0;
     iov[n++] = span(head);
-    const sip::HeaderField* top = sip::findHeader(msg, sip::HeaderKind::Via);
-    const char* target = top != nullptr ? msg.data.data() + top->start : nullptr;
     bool placed = false;
     for (uint32_t i = 0; i < shared.count; ++i) {
         const char* base = static_cast<const char*>(shared.iov[i].iov_base);
@@ -156,24 +155,37 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
     if (!spec.path.empty() && !sip::isHeaderValue(spec.path)) {
         return fail(mc, 500, "Server Internal Error");
     }
-    std::string_view requestLine = reusableStartLine(msg, spec.uri);
-    if (requestLine.empty()) {
-        const std::string_view uri = sip::cleanRequestUri(spec.uri);
-        if (uri.empty()) return fail(mc, 500, "Bad Request-URI");
-        requestLine = sip::joinText(
-            msg.arena, {msg.start.methodText, " ", uri, " ", msg.start.version, "\r\n"});
-    }
+    const std::string_view reused = reusableStartLine(msg, spec.uri);
+    const std::string_view uri = reused.empty() ? sip::cleanRequestUri(spec.uri) : "";
+    if (reused.empty() && uri.empty()) return fail(mc, 500, "Bad Request-URI");
+    const bool newLine = reused.empty();
     const bool route = !spec.path.empty();
-    const std::string_view head = sip::joinText(
-        msg.arena, {requestLine, lines, route ? "Route: " : "", spec.path, route ? "\r\n" : ""});
-    const std::string_view via = sip::joinText(msg.arena, {out->out->viaPrefix, viaBranch, "\r\n"});
+    // Usually the received top Via is the first line of the shared part: then our Via simply
+    // ends the head, one block, one span.
+    const sip::HeaderField* top = sip::findHeader(msg, sip::HeaderKind::Via);
+    const char* topVia = top != nullptr ? msg.data.data() + top->start : nullptr;
+    const bool viaFirst = shared.count != 0 && shared.iov[0].iov_base == topVia;
+    const std::string_view head =
+        sip::joinText(msg.arena, {reused, newLine ? msg.start.methodText : "", newLine ? " " : "",
+                                  uri, newLine ? " " : "", newLine ? msg.start.version : "",
+                                  newLine ? "\r\n" : "", lines, route ? "Route: " : "", spec.path,
+                                  route ? "\r\n" : "", viaFirst ? out->out->viaPrefix : "",
+                                  viaFirst ? viaBranch : "", viaFirst ? "\r\n" : ""});
+    const std::string_view via =
+        viaFirst ? "" : sip::joinText(msg.arena, {out->out->viaPrefix, viaBranch, "\r\n"});
     auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 3)));
-    if (head.empty() || via.empty() || iov == nullptr) {
+    if (head.empty() || (!viaFirst && via.empty()) || iov == nullptr) {
         return fail(mc, 500, "Server Internal Error");
     }
     out->spans.iov = iov;
-    out->spans.count = placeVia(msg, head, via, shared, iov);
     out->spans.bytes = head.size() + via.size() + shared.bytes;
+    if (viaFirst) {
+        iov[0] = iovec{const_cast<char*>(head.data()), head.size()};
+        std::memcpy(iov + 1, shared.iov, sizeof(iovec) * shared.count);
+        out->spans.count = 1 + shared.count;
+    } else {
+        out->spans.count = placeVia(topVia, head, via, shared, iov);
+    }
     return true;
 }
 
