@@ -80,32 +80,31 @@ std::string_view reusableStartLine(const sip::SipMsg& msg, std::string_view uri)
     return msg.data.substr(msg.offsetOf(sl.text), end - msg.offsetOf(sl.text));
 }
 
-// Writes head, then the shared spans with via right before target, the received top Via line
-// (where the original text of that line starts; right after head when the script removed it
-// and target is in no span).
-// iov has room for shared.count + 3 spans; returns how many were written.
-uint32_t placeVia(const char* target, std::string_view head, std::string_view via,
-                  const sip::OutSpans& shared, iovec* iov) {
-    auto span = [](std::string_view s) { return iovec{const_cast<char*>(s.data()), s.size()}; };
-    uint32_t n = 0;
-    iov[n++] = span(head);
+// Appends the shared spans to iov[0, n) with via right before topVia, the received top Via
+// line (where the original text of that line starts; right after iov[0, n) when the script
+// removed it and no span holds it). iov has room for n + shared.count + 2 spans; returns the
+// new count.
+uint32_t placeVia(const char* topVia, uint32_t n, std::string_view via, const sip::OutSpans& shared,
+                  iovec* iov) {
+    const uint32_t first = n;
+    const iovec ours{const_cast<char*>(via.data()), via.size()};
     bool placed = false;
     for (uint32_t i = 0; i < shared.count; ++i) {
         const char* base = static_cast<const char*>(shared.iov[i].iov_base);
         const size_t len = shared.iov[i].iov_len;
-        // Edit texts live in the arena, so a span holding the target is original text.
-        if (!placed && target != nullptr && base <= target && target < base + len) {
-            if (target > base) iov[n++] = iovec{const_cast<char*>(base), size_t(target - base)};
-            iov[n++] = span(via);
-            iov[n++] = iovec{const_cast<char*>(target), size_t(base + len - target)};
+        // Edit texts live in the arena, so a span holding topVia is original text.
+        if (!placed && topVia != nullptr && base <= topVia && topVia < base + len) {
+            if (topVia > base) iov[n++] = iovec{const_cast<char*>(base), size_t(topVia - base)};
+            iov[n++] = ours;
+            iov[n++] = iovec{const_cast<char*>(topVia), size_t(base + len - topVia)};
             placed = true;
             continue;
         }
         iov[n++] = shared.iov[i];
     }
-    if (!placed) {  // no received Via left in the copy: ours goes right after head
-        for (uint32_t i = n; i > 1; --i) iov[i] = iov[i - 1];
-        iov[1] = span(via);
+    if (!placed) {
+        for (uint32_t i = n; i > first; --i) iov[i] = iov[i - 1];
+        iov[first] = ours;
         ++n;
     }
     return n;
@@ -155,37 +154,41 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
     if (!spec.path.empty() && !sip::isHeaderValue(spec.path)) {
         return fail(mc, 500, "Server Internal Error");
     }
-    const std::string_view reused = reusableStartLine(msg, spec.uri);
-    const std::string_view uri = reused.empty() ? sip::cleanRequestUri(spec.uri) : "";
-    if (reused.empty() && uri.empty()) return fail(mc, 500, "Bad Request-URI");
-    const bool newLine = reused.empty();
-    const bool route = !spec.path.empty();
+    std::string_view requestLine = reusableStartLine(msg, spec.uri);  // no copy when it fits
+    if (requestLine.empty()) {
+        const std::string_view uri = sip::cleanRequestUri(spec.uri);
+        if (uri.empty()) return fail(mc, 500, "Bad Request-URI");
+        requestLine = sip::joinText(
+            msg.arena, {msg.start.methodText, " ", uri, " ", msg.start.version, "\r\n"});
+    }
     // Usually the received top Via is the first line of the shared part: then our Via simply
-    // ends the head, one block, one span.
+    // ends the block of this copy's lines, and no span is split.
     const sip::HeaderField* top = sip::findHeader(msg, sip::HeaderKind::Via);
     const char* topVia = top != nullptr ? msg.data.data() + top->start : nullptr;
     const bool viaFirst = shared.count != 0 && shared.iov[0].iov_base == topVia;
-    const std::string_view head =
-        sip::joinText(msg.arena, {reused, newLine ? msg.start.methodText : "", newLine ? " " : "",
-                                  uri, newLine ? " " : "", newLine ? msg.start.version : "",
-                                  newLine ? "\r\n" : "", lines, route ? "Route: " : "", spec.path,
-                                  route ? "\r\n" : "", viaFirst ? out->out->viaPrefix : "",
-                                  viaFirst ? viaBranch : "", viaFirst ? "\r\n" : ""});
+    const bool route = !spec.path.empty();
+    const std::string_view own =
+        sip::joinText(msg.arena, {lines, route ? "Route: " : "", spec.path, route ? "\r\n" : "",
+                                  viaFirst ? out->out->viaPrefix : "", viaFirst ? viaBranch : "",
+                                  viaFirst ? "\r\n" : ""});
     const std::string_view via =
         viaFirst ? "" : sip::joinText(msg.arena, {out->out->viaPrefix, viaBranch, "\r\n"});
-    auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 3)));
-    if (head.empty() || (!viaFirst && via.empty()) || iov == nullptr) {
+    auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 4)));
+    if (requestLine.empty() || (viaFirst ? own.empty() : via.empty()) || iov == nullptr) {
         return fail(mc, 500, "Server Internal Error");
     }
-    out->spans.iov = iov;
-    out->spans.bytes = head.size() + via.size() + shared.bytes;
+    uint32_t n = 0;
+    iov[n++] = iovec{const_cast<char*>(requestLine.data()), requestLine.size()};
+    if (!own.empty()) iov[n++] = iovec{const_cast<char*>(own.data()), own.size()};
     if (viaFirst) {
-        iov[0] = iovec{const_cast<char*>(head.data()), head.size()};
-        std::memcpy(iov + 1, shared.iov, sizeof(iovec) * shared.count);
-        out->spans.count = 1 + shared.count;
+        std::memcpy(iov + n, shared.iov, sizeof(iovec) * shared.count);
+        n += shared.count;
     } else {
-        out->spans.count = placeVia(topVia, head, via, shared, iov);
+        n = placeVia(topVia, n, via, shared, iov);
     }
+    out->spans.iov = iov;
+    out->spans.count = n;
+    out->spans.bytes = requestLine.size() + own.size() + via.size() + shared.bytes;
     return true;
 }
 
