@@ -216,6 +216,9 @@ $(BUILD)/test/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard
 endef
 $(foreach m,$(TEST_MODULES),$(eval $(call test_module_rule,$(m))))
 $(filter $(BUILD)/test/unit/module_%,$(UNIT_BIN)): | $(TEST_MODULE_SO)
+# testmod_idle carries the test worker (test/support/idle_worker.h) the process tests run.
+$(BUILD)/test/modules/testmod_idle/testmod_idle.so: $(BUILD)/pic/test/support/idle_worker.o \
+                                                    $(BUILD)/pic/test/support/heap_selftest.o
 
 # Unit tests link only the layers they test, so work in progress elsewhere cannot break them:
 # mem_* and lock_* tests link mem/ only; sip_* tests link core/sip/ and mem/.
@@ -275,8 +278,8 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_L
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
 
-# Integration tests start the real binary and its modules.
-$(INTEG_BIN): | $(OSPREY) $(MODULE_SO)
+# Integration tests start the real binary and its modules (the process tests also testmod_idle).
+$(INTEG_BIN): | $(OSPREY) $(MODULE_SO) $(TEST_MODULE_SO)
 
 # Script tests (test/scripts/*_test.sh) check the build and tooling themselves; run-tests.sh
 # counts each as one test.

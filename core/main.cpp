@@ -1,5 +1,5 @@
 // osprey: the master process's start-up sequence (docs/design.md §2). Each step that belongs to a
-// subsystem runs through the start-up hooks (core/app/hooks.h), so this stays a list.
+// subsystem is a step in the start-up list (core/app/startup.cpp), so this stays short.
 #include <unistd.h>
 #include <cerrno>
 #include <cstdio>
@@ -15,7 +15,6 @@
 #include "core/config/config.h"
 #include "core/log/log.h"
 #include "core/proc/crash_handler.h"
-#include "core/proc/idle_worker.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/supervisor.h"
 #include "mem/pkg.h"
@@ -59,10 +58,6 @@ bool loadConfig(const app::Options& opts, config::Config& cfg) {
 }
 
 int startServer(const app::Options& opts, const config::Config& cfg) {
-    // SIP workers idle until a transport declares its own SipWorker main.
-    proc::declareProcesses(proc::ProcessKind{proc::Rank::SipWorker, cfg.children,
-                                             proc::idleWorkerMain, proc::OnExit::Restart, "sip",
-                                             true});
     int notifyFd = -1;
     if (!opts.foreground && !app::daemonize(opts.logStderr, &notifyFd)) return 1;
 

@@ -1,7 +1,6 @@
-// Start-up and shutdown stages other parts of the core plug into, so main.cpp stays a short
-// list of steps and a new subsystem (module loader, Lua engine, transports) adds itself
-// without editing it. Register with a static HookRegistrar in the subsystem's .cpp (the
-// binary links core with --whole-archive, so those initializers always run).
+// The stages of start-up and shutdown, and running one of them. The steps of every stage, in
+// the order they run, are one list in core/app/startup.cpp: a reader sees the whole sequence
+// there, and a new subsystem adds its steps to that list.
 //
 //   Check       master, config loaded, no shm yet; also runs for `osprey -c`
 //               (modules found, parameters valid, script compiles).
@@ -11,9 +10,10 @@
 //   ChildExit   each child on a clean stop, before it exits.
 //   MasterExit  master after every child was reaped, before shm is released.
 //
-// Hooks of a stage run by ascending order; exit stages run in descending order. A Check,
-// MasterInit or ChildInit hook returns false after logging why: start-up stops there.
+// A Check, MasterInit or ChildInit step returns false after logging why: start-up stops
+// there. Exit stages run every step.
 #pragma once
+#include <span>
 
 #include "core/config/config.h"
 #include "core/proc/process_kind.h"
@@ -30,19 +30,16 @@ struct HookContext {
 
 using HookFn = bool (*)(const HookContext& ctx);
 
-// Well-known orders, so related hooks sort predictably.
-inline constexpr int kOrderModules = 100;
-inline constexpr int kOrderScript = 200;
-inline constexpr int kOrderTransport = 300;
-
-void addHook(Stage stage, int order, const char* name, HookFn fn);
-// Runs the stage's hooks; false as soon as one fails (exit stages run all and return true).
-bool runHooks(Stage stage, const HookContext& ctx);
-
-struct HookRegistrar {
-    HookRegistrar(Stage stage, int order, const char* name, HookFn fn) {
-        addHook(stage, order, name, fn);
-    }
+struct StartupStep {
+    Stage stage;
+    const char* name;  // for logs: "open UDP sockets"
+    HookFn fn;
 };
+
+// Every step of every stage, in the order they run (core/app/startup.cpp).
+std::span<const StartupStep> startupSteps();
+
+// Runs the stage's steps; false as soon as one fails (exit stages run all and return true).
+bool runHooks(Stage stage, const HookContext& ctx);
 
 }  // namespace osprey::app

@@ -7,7 +7,7 @@
 namespace osprey::module {
 
 // Bump on any change to ModuleExport, ParamSpec, FunctionSpec, CallState or Ctx layout.
-inline constexpr uint32_t kAbiVersion = 2;
+inline constexpr uint32_t kAbiVersion = 3;
 
 #ifndef OSPREY_MEMMNG_NAME
 #define OSPREY_MEMMNG_NAME "unknown"

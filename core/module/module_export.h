@@ -19,6 +19,10 @@
 #include "core/module/param_spec.h"
 #include "core/proc/rank.h"
 
+namespace osprey::route {
+struct MsgExtension;
+}
+
 namespace osprey::module {
 
 // An RPC method (the control socket comes later; the slot keeps the description complete).
@@ -38,6 +42,9 @@ struct ModuleExport {
     std::span<const lua::FunctionSpec> functions = {};
     std::span<const RpcSpec> rpc = {};
     const void* api = nullptr;                // for other modules, through the module's api.h
+    // What the module plugs into every message: per-message data, a reply handler
+    // (core/route/msg_extension.h).
+    const route::MsgExtension* msgExtension = nullptr;
     bool (*init)() = nullptr;                 // master, after params, before fork
     bool (*childInit)(proc::Rank) = nullptr;  // every process, after fork
     void (*destroy)() = nullptr;              // master at shutdown, reverse dependency order

@@ -34,7 +34,6 @@ void reportReady();
 // Exit statuses a child uses for start-up failures, so the master's log says what failed.
 inline constexpr int kExitHeapInit = 70;
 inline constexpr int kExitHookFailed = 71;
-inline constexpr int kExitSelfTest = 72;
 inline constexpr int kExitNoMain = 73;
 
 namespace detail {

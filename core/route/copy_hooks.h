@@ -5,27 +5,21 @@
 // the request came in on — neither is known when the script calls record_route().
 //
 // A hook is a plain function plus an argument (usually state in the message's arena); up to
-// kMaxCopyHooks per message, none allocated. Every forwarder (stateless forward, tm's
-// branches) calls applyCopyHooks on the built copy before sending it; a message without hooks
-// costs one comparison.
+// kMaxCopyHooks per message, none allocated. route::buildRequest (out_request.h), which builds
+// every copy the router sends, puts their lines right after the request line; a message
+// without hooks costs one comparison.
 //
 //     bool myLines(MsgContext& mc, const CopyTarget& t, void* arg, std::string_view* lines);
 //     addCopyHook(mc, &myLines, state);                  // from a KSR function
-//     ... forwarder: applyCopyHooks(mc, target, built, &withLines)   // spans
-//                or copyLines(mc, target, &lines)                    // its own buffer
-// Forwarders also pick the socket with MsgContext::forceSocket as the preferred one (rr's
-// loose_route sets it for double Record-Route).
+// The socket is chosen with MsgContext::forceSocket as the preferred one (rr's loose_route
+// sets it for double Record-Route).
 #pragma once
 #include <string_view>
 
 #include "core/net/endpoint.h"
-#include "core/sip/builder_output.h"
 
 namespace osprey::net {
 struct ListenSocket;
-}
-namespace osprey::sip {
-struct SipMsg;
 }
 
 namespace osprey::route {
@@ -55,18 +49,7 @@ bool addCopyHook(MsgContext& mc, CopyLinesFn fn, void* arg);
 void* findCopyHook(const MsgContext& mc, CopyLinesFn fn);
 
 // Runs the message's hooks for this copy: *lines = their lines joined (in msg.arena; empty
-// when none), for forwarders that write the copy out themselves (tm's branches: put them
-// right after the request line). False when a hook failed or out of memory.
+// when none). False when a hook failed or out of memory.
 bool copyLines(MsgContext& mc, const CopyTarget& t, std::string_view* lines);
-
-// Runs the message's hooks for this copy and puts their lines right after the start line
-// (above every header, so a Record-Route lands above those of earlier hops). With no hooks,
-// *out = built. False when a hook failed or out of memory.
-bool applyCopyHooks(MsgContext& mc, const CopyTarget& t, const sip::OutSpans& built,
-                    sip::OutSpans* out);
-
-// The splice itself: text inserted after the start line's terminator in `built`.
-bool spliceAfterStartLine(sip::SipMsg& msg, const sip::OutSpans& built, std::string_view text,
-                          sip::OutSpans* out);
 
 }  // namespace osprey::route

@@ -46,7 +46,6 @@ private:
 };
 
 Pool g_pool;
-ReplyHandler g_replyHandler = nullptr;
 DispatchStats g_stats;
 
 // RFC 5626 §4.4.1 keep-alives (CRLF) and stray blank datagrams: nothing to route.
@@ -114,7 +113,9 @@ void routeReply(MsgContext& mc) {
         }
         if (mc.lua.dropped) return;
     }
-    if (g_replyHandler != nullptr && g_replyHandler(mc)) return;
+    for (const MsgExtension* ext : msgExtensions()) {
+        if (ext->onReply != nullptr && ext->onReply(mc)) return;
+    }
     forwardReply(mc);
 }
 
@@ -142,10 +143,6 @@ void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
 
 void releaseMessages() noexcept {
     g_pool.releaseAll();
-}
-
-void setReplyHandler(ReplyHandler handler) {
-    g_replyHandler = handler;
 }
 
 const DispatchStats& dispatchStats() {

@@ -5,8 +5,8 @@
 //   status and reason phrase (400 "Bad CSeq: ...", 416, 505) when a reply can be routed,
 //   else it is dropped; a response that fails is dropped → ksr_request_route /
 //   ksr_reply_route in this process's Lua engine (a Lua error drops the message, as Kamailio
-//   does for stateless handling) → responses not dropped by the script go to the reply
-//   handler (tm, when loaded) and otherwise are forwarded statelessly → everything the
+//   does for stateless handling) → responses not dropped by the script go to the modules'
+//   reply handlers (msg_extension.h: tm's) and otherwise are forwarded statelessly → everything the
 //   message used in pkg is freed at once.
 //
 // Requests are acted on from the script (KSR.forward, KSR.sl.*, tm later); a request the
@@ -27,11 +27,6 @@ struct MsgContext;
 
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept;
 void releaseMessages() noexcept;
-
-// Where responses go before stateless forwarding (the seam tm plugs into): returns true when
-// it took the response (matched a transaction), false to let it be forwarded statelessly.
-using ReplyHandler = bool (*)(MsgContext& mc);
-void setReplyHandler(ReplyHandler handler);
 
 // Counters of this process.
 struct DispatchStats {

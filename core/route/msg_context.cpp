@@ -19,19 +19,19 @@ void MsgContext::start(const net::RecvInfo& info) {
     recv = info;
 }
 
-namespace {
-TmRelease g_tmRelease = nullptr;
-}  // namespace
-
-void setTmRelease(TmRelease fn) {
-    g_tmRelease = fn;
+bool MsgContext::setExtData(const MsgExtension& ext, void* data) {
+    if (data == nullptr || extCount_ == kMaxMsgExtensions || extData<void>(ext) != nullptr) {
+        return false;
+    }
+    ext_[extCount_++] = ExtSlot{&ext, data};
+    return true;
 }
 
 void MsgContext::reset() {
-    if (tm != nullptr) {
-        if (g_tmRelease != nullptr) g_tmRelease(*this);
-        tm = nullptr;
+    for (uint8_t i = 0; i < extCount_; ++i) {
+        if (ext_[i].ext->release != nullptr) ext_[i].ext->release(*this, ext_[i].data);
     }
+    extCount_ = 0;
     builder_.reset();  // its edits live in msg.arena, released next
     msg.reset();
     lua.flags = 0;
@@ -39,10 +39,7 @@ void MsgContext::reset() {
     dstUri = {};
     newRuri = {};
     ruriPath = {};
-    ruriPathApplied = false;
     forceRport = false;
-    viaFixed = false;
-    ruriApplied = false;
     replied = false;
     forwards = 0;
     forceSocket = -1;

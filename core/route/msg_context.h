@@ -19,8 +19,9 @@
 
 #include "core/lua/ctx.h"
 #include "core/net/endpoint.h"
-#include "core/route/copy_hooks.h"
 #include "core/route/branch_set.h"
+#include "core/route/copy_hooks.h"
+#include "core/route/msg_extension.h"
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
 
@@ -64,10 +65,17 @@ struct MsgContext {
                       std::string_view path = {}, int q = -1);
     void clearBranches() { branches_.clear(); }
 
-    // tm's per-message state (the transaction this message belongs to, routes chosen before
-    // t_relay), allocated in msg.arena. Opaque to the core: reset() hands it to the function
-    // tm registered with setTmRelease, so tm can drop the transaction reference it holds.
-    void* tm = nullptr;
+    // A module's data for this message (msg_extension.h), in msg.arena; nullptr when none.
+    template <class T>
+    T* extData(const MsgExtension& ext) const {
+        for (uint8_t i = 0; i < extCount_; ++i) {
+            if (ext_[i].ext == &ext) return static_cast<T*>(ext_[i].data);
+        }
+        return nullptr;
+    }
+    // Attaches data (non-null) for ext; reset() hands it to ext.release. False when a
+    // module's data is there already or kMaxMsgExtensions modules attached some.
+    bool setExtData(const MsgExtension& ext, void* data);
 
     uint64_t id = 0;  // per process, new for every message (Kamailio's msg->id)
     net::RecvInfo recv;
@@ -78,27 +86,27 @@ struct MsgContext {
     std::string_view newRuri;  // in msg.arena
     // The Request-URI's Path (RFC 3327, registrar lookup), comma separated: the Route set of
     // that destination only (tm's first branch, a stateless forward), not of appended branches.
-    std::string_view ruriPath;     // in msg.arena
-    bool ruriPathApplied = false;  // ruriPath handed to the builder (stateless forward)
-    bool forceRport = false;   // KSR.force_rport(): reply to the source port, rport on the Via
-    bool viaFixed = false;     // received/rport edits made on the top Via (once per message)
-    bool ruriApplied = false;  // newRuri handed to the builder
-    bool replied = false;      // a local reply was sent
-    uint32_t forwards = 0;     // copies sent on
-    int forceSocket = -1;      // listen socket index copies should leave from (-1: chosen per copy)
+    std::string_view ruriPath;  // in msg.arena
+    bool forceRport = false;    // KSR.force_rport(): reply to the source port, rport on the Via
+    bool replied = false;       // a local reply was sent
+    uint32_t forwards = 0;      // copies sent on
+    int forceSocket = -1;  // listen socket index copies should leave from (-1: chosen per copy)
     CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
     uint8_t copyHookCount = 0;
     int errorStatus = 500;
     std::string_view errorReason = "Server Internal Error";  // static text or in msg.arena
 
 private:
+    struct ExtSlot {
+        const MsgExtension* ext;
+        void* data;
+    };
+    ExtSlot ext_[kMaxMsgExtensions];
+    uint8_t extCount_ = 0;
     std::optional<sip::MsgBuilder> builder_;
     BranchSet branches_;
     char srcIpText_[48];
     uint8_t srcIpLen_ = 0;
 };
-
-using TmRelease = void (*)(MsgContext& mc);
-void setTmRelease(TmRelease fn);
 
 }  // namespace osprey::route

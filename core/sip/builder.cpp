@@ -168,6 +168,14 @@ BuildError MsgBuilder::finishContentLength(uint32_t bodyEnd) {
 }
 
 BuildError MsgBuilder::build(OutSpans& out) {
+    return buildFrom(out, true);
+}
+
+BuildError MsgBuilder::buildHeaders(OutSpans& out) {
+    return buildFrom(out, false);
+}
+
+BuildError MsgBuilder::buildFrom(OutSpans& out, bool startLine) {
     out = OutSpans{};
     // The whole header section and the body bounds are needed to place and check edits.
     if (!scanAllHeaders(msg_)) return BuildError::Unparsed;
@@ -176,21 +184,26 @@ BuildError MsgBuilder::build(OutSpans& out) {
 
     if (!finished_) {
         finished_ = true;
-        BuildError e = BuildError::Ok;
-        if (msg_.isRequest()) e = finishRequestLine();
-        if (e == BuildError::Ok) e = repairDisplayNames();
+        BuildError e = repairDisplayNames();
         if (e == BuildError::Ok) e = finishContentLength(bodyEnd);
         if (e != BuildError::Ok) {
             finished_ = false;
             return e;
         }
     }
+    if (startLine && !lineFinished_ && msg_.isRequest()) {
+        BuildError e = finishRequestLine();
+        if (e != BuildError::Ok) return e;
+        lineFinished_ = true;
+    }
 
     auto* iov = static_cast<iovec*>(msg_.arena.alloc(sizeof(iovec) * (2 * count_ + 1)));
     if (iov == nullptr) return BuildError::OutOfMemory;
     uint32_t n = 0;
     size_t bytes = 0;
-    uint32_t pos = msg_.offsetOf(msg_.start.text);  // CRLFs before the start line stay behind
+    // CRLFs before the start line stay behind; without the start line, output begins at the
+    // first header (edits to the start line are skipped, insertions right there are kept).
+    uint32_t pos = startLine ? msg_.offsetOf(msg_.start.text) : startLineEnd(msg_);
     auto emit = [&](const char* p, size_t len) {
         if (len == 0) return;
         iov[n].iov_base = const_cast<char*>(p);
@@ -198,7 +211,14 @@ BuildError MsgBuilder::build(OutSpans& out) {
         ++n;
         bytes += len;
     };
-    for (uint32_t i = 0; i < count_; ++i) {
+    uint32_t i = 0;
+    if (!startLine) {
+        while (i < count_ && edits_[i].start < pos) {
+            if (edits_[i].end > pos) return BuildError::BadRange;
+            ++i;
+        }
+    }
+    for (; i < count_; ++i) {
         const Edit& e = edits_[i];
         if (e.end > bodyEnd || e.start < pos) return BuildError::BadRange;
         if (e.start > pos) emit(msg_.data.data() + pos, e.start - pos);

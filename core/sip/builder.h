@@ -72,6 +72,12 @@ public:
 
     // Applies every edit. Spans (and edit text) live in msg.arena until msg.reset().
     BuildError build(OutSpans& out);
+    // The same from the first header on: the start line (and edits to it) is left out, for
+    // forwarders that write a request line per copy (route::buildRequest).
+    BuildError buildHeaders(OutSpans& out);
+    // True once a build added the finishing edits (Content-Length, display names): edits a
+    // caller wants made once per message, before that, go in while this is false.
+    bool finished() const { return finished_; }
 
     uint32_t editCount() const { return count_; }
 
@@ -89,6 +95,7 @@ private:
     BuildError insertHeaderAt(uint32_t pos, std::string_view name, std::string_view value);
     const char* copyText(std::string_view text);
     uint32_t headersEnd();  // where appended headers go
+    BuildError buildFrom(OutSpans& out, bool startLine);
     BuildError finishRequestLine();
     BuildError finishContentLength(uint32_t bodyEnd);
     BuildError repairDisplayNames();
@@ -104,7 +111,8 @@ private:
     std::string_view newRuri_;
     bool ruriSet_ = false;
     bool bodySet_ = false;
-    bool finished_ = false;  // build() added its own edits
+    bool finished_ = false;      // build() added its own edits
+    bool lineFinished_ = false;  // the request line was made canonical (build() only)
     std::string_view newBody_;
 };
 

@@ -119,7 +119,7 @@ BuildError MsgBuilder::removeListValue(const HeaderField& h, std::string_view va
 BuildError MsgBuilder::setRequestUri(std::string_view uri) {
     if (!msg_.isRequest()) return BuildError::NotARequest;
     // The request line is rewritten once, at build(); before that a second call simply wins.
-    if (finished_) return BuildError::Overlap;
+    if (lineFinished_) return BuildError::Overlap;
     SipUri parsed;
     if (uri.empty() || parseUri(uri, parsed) != UriError::Ok) return BuildError::BadUri;
     std::string_view clean = uriWithoutHeaders(parsed);

@@ -54,4 +54,19 @@ std::string_view flattenSpans(const OutSpans& out, MsgArena& arena) {
     return std::string_view(p, flattenSpans(out, p, out.bytes));
 }
 
+std::string_view joinText(MsgArena& arena, std::initializer_list<std::string_view> parts) {
+    size_t total = 0;
+    for (std::string_view s : parts) total += s.size();
+    if (total == 0) return {};
+    char* p = static_cast<char*>(arena.alloc(total));
+    if (p == nullptr) return {};
+    char* w = p;
+    for (std::string_view s : parts) {
+        if (s.empty()) continue;  // an empty view may have no data pointer
+        std::memcpy(w, s.data(), s.size());
+        w += s.size();
+    }
+    return {p, total};
+}
+
 }  // namespace osprey::sip

@@ -6,6 +6,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <initializer_list>
 #include <string_view>
 
 namespace osprey::sip {
@@ -41,5 +42,9 @@ size_t flattenSpans(const OutSpans& out, char* buf, size_t cap);
 
 // Copies the spans into one block from the arena; the view is empty when out of memory.
 std::string_view flattenSpans(const OutSpans& out, MsgArena& arena);
+
+// The parts written one after the other into one block from the arena (its length is the sum
+// of theirs); empty when out of memory or when every part is empty.
+std::string_view joinText(MsgArena& arena, std::initializer_list<std::string_view> parts);
 
 }  // namespace osprey::sip

@@ -45,8 +45,6 @@ struct Branch {
     uint32_t retrInterval = 0;
     uint32_t cancelInterval = 0;  // timer E of the CANCEL; 0: no more retransmissions
     uint32_t cancelLeft = 0;      // ms until its timer F (64*T1 after it was sent)
-    Piece ruri;   // in the request as sent
-    Piece via;    // our Via line, CRLF included
     uint16_t status = 0;  // last status received; 408 for a local timeout
     uint8_t index = 0;
     bool final = false;
@@ -57,7 +55,6 @@ struct Branch {
 
     char* data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view request() { return {data(), reqLen}; }
-    std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
 };
 
 enum Flags : uint16_t {

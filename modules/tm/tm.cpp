@@ -39,12 +39,17 @@ timer::TimerWheel& wheel() {
     return *timer::sharedWheel();
 }
 
-void releaseMsgState(route::MsgContext& mc) {
-    auto* st = static_cast<MsgState*>(mc.tm);
+void releaseMsgState(route::MsgContext&, void* data) {
+    auto* st = static_cast<MsgState*>(data);
     if (st->cell != nullptr) unref(st->cell);
     if (st->precheckClaimed) releasePrecheck(st->precheckKey);
     st->cell = nullptr;
 }
+
+const route::MsgExtension kMsgExtension = {
+    .onReply = &onReply,
+    .release = &releaseMsgState,
+};
 
 }  // namespace osprey::tm
 
@@ -290,8 +295,6 @@ bool modInit() {
         wheel().arm(*new (p) timer::TimerNode(),
                     static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
     }
-    route::setReplyHandler(&onReply);
-    route::setTmRelease(&releaseMsgState);
     return true;
 }
 
@@ -339,5 +342,6 @@ OSPREY_MODULE_EXPORT = {
     .params = kParams,
     .functions = kFunctions,
     .api = &kApi,
+    .msgExtension = &kMsgExtension,
     .init = &modInit,
 };

@@ -29,7 +29,8 @@
 
 namespace osprey::route {
 struct MsgContext;
-}
+struct MsgExtension;
+}  // namespace osprey::route
 namespace osprey::sip {
 struct SipMsg;
 struct OutSpans;
@@ -55,7 +56,8 @@ private:
 };
 bool lockedHere(const Cell* c);
 
-// tm's state of one message (route::MsgContext::tm), in the message's arena.
+// tm's state of one message (its data in route::MsgContext, kMsgExtension), in the message's
+// arena.
 struct MsgState {
     Cell* cell = nullptr;  // a reference is held while set
     uint32_t frInv = 0;    // t_set_fr before the transaction exists
@@ -67,7 +69,10 @@ struct MsgState {
     uint64_t precheckKey = 0;
 };
 MsgState* msgState(route::MsgContext& mc, bool create);
-void releaseMsgState(route::MsgContext& mc);  // MsgContext::reset's hook
+void releaseMsgState(route::MsgContext& mc, void* data);  // MsgContext::reset's hook
+// What tm plugs into every message (core/route/msg_extension.h): its per-message state and
+// the reply handler (onReply).
+extern const route::MsgExtension kMsgExtension;
 
 // Timers: an armed timer holds a reference on its cell. Cell lock held.
 void armTimer(Cell* c, timer::TimerNode& n, uint32_t ms, timer::TimerHandler h);
@@ -106,7 +111,7 @@ void sendAck(Branch* b, sip::SipMsg& reply);
 void cancelBranches(Cell* c, int except);
 
 // --- replies (reply.cpp) ---
-bool onReply(route::MsgContext& mc);  // route::setReplyHandler
+bool onReply(route::MsgContext& mc);  // kMsgExtension.onReply
 // Cell lock held: when no branch is pending, the failure route or the best final reply.
 void branchesDone(Cell* c);
 

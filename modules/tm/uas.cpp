@@ -41,11 +41,12 @@ void sendFlat(const net::Destination& d, std::string_view flat) {
 }  // namespace
 
 MsgState* msgState(route::MsgContext& mc, bool create) {
-    if (mc.tm != nullptr || !create) return static_cast<MsgState*>(mc.tm);
+    MsgState* st = mc.extData<MsgState>(kMsgExtension);
+    if (st != nullptr || !create) return st;
     void* p = mc.msg.arena.alloc(sizeof(MsgState));
     if (p == nullptr) return nullptr;
-    mc.tm = new (p) MsgState();
-    return static_cast<MsgState*>(mc.tm);
+    st = new (p) MsgState();
+    return mc.setExtData(kMsgExtension, st) ? st : nullptr;
 }
 
 void armTimer(Cell* c, timer::TimerNode& n, uint32_t ms, timer::TimerHandler h) {

@@ -15,7 +15,7 @@
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
-#include "core/proc/idle_worker.h"
+#include "test/support/idle_worker.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/supervisor.h"
 #include "mem/pkg.h"
@@ -122,7 +122,7 @@ int ignoresSigterm(const ChildContext&) {
 }
 
 ProcessKind workers(unsigned n) {
-    return ProcessKind{Rank::SipWorker, n, idleWorkerMain, OnExit::Restart, "sip", true};
+    return ProcessKind{Rank::SipWorker, n, testsupport::idleWorkerMain, OnExit::Restart, "sip", true};
 }
 
 void expectAllGone(const std::string& log) {

@@ -318,7 +318,9 @@ RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs,
 
 std::string minimalConfig(unsigned children, const char* logLevel) {
     return "children = " + std::to_string(children) +
-           ";\nshm_size = 16;\npkg_size = 4;\nlog_level = \"" + logLevel + "\";\n";
+           ";\nshm_size = 16;\npkg_size = 4;\nlog_level = \"" + logLevel +
+           "\";\nmodules_path = \"" OSPREY_BUILD_DIR
+           "/test/modules\";\nmodules = ( { name = \"testmod_idle\"; } );\n";
 }
 
 uint16_t freePort(int sockType) {

@@ -84,7 +84,8 @@ RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs = 10000,
                     const std::string& binary = "");
 
 // A small config for process tests: no listeners, little memory, verbose enough to see
-// per-process start-up lines. Append more settings to the returned text as needed.
+// per-process start-up lines, and `children` test workers (idle_worker.h) from the test-only
+// module testmod_idle. Append more settings (but `modules`) to the returned text as needed.
 std::string minimalConfig(unsigned children, const char* logLevel = "info");
 
 // A port that was free on 127.0.0.1 for the given socket type (SOCK_DGRAM / SOCK_STREAM)

@@ -1,19 +1,22 @@
-#include "core/proc/idle_worker.h"
+// The test worker (idle_worker.h).
+#include "test/support/idle_worker.h"
 
 #include <poll.h>
 
 #include "core/app/heap_report.h"
-#include "core/app/heap_selftest.h"
 #include "core/log/log.h"
 #include "core/proc/child.h"
 #include "core/proc/process_table.h"
+#include "test/support/heap_selftest.h"
 
-namespace osprey::proc {
+namespace osprey::testsupport {
+
+using namespace proc;
 
 int idleWorkerMain(const ChildContext& self) {
     const ProcessTable* table = processTable();
     unsigned sharers = table ? table->used.load() : 1;
-    app::SelfTestResult r = app::runHeapSelfTest(self.slot, sharers);
+    SelfTestResult r = runHeapSelfTest(self.slot, sharers);
     if (!r.ok) {
         LM_ERR("heap self-test failed: %s", r.error);
         return kExitSelfTest;
@@ -30,4 +33,4 @@ int idleWorkerMain(const ChildContext& self) {
     return 0;
 }
 
-}  // namespace osprey::proc
+}  // namespace osprey::testsupport

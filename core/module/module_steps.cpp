@@ -1,13 +1,14 @@
-// Wires the module set into start-up (core/app/hooks.h): load and check parameters in the
-// Check stage (so `osprey -c` reports unknown modules and bad parameters), init in the master
-// before fork, childInit in every child, destroy in the master at shutdown.
-#include "core/app/hooks.h"
+// The module set's start-up steps: load and check parameters in the Check stage (so
+// `osprey -c` reports unknown modules and bad parameters), init in the master before fork and
+// then collect what modules plug into every message, childInit in every child, destroy in the
+// master at shutdown.
+#include "core/module/module_steps.h"
+
 #include "core/log/log.h"
 #include "core/module/module_set.h"
+#include "core/route/msg_extension.h"
 
 namespace osprey::module {
-
-namespace {
 
 bool loadModules(const app::HookContext& ctx) {
     std::vector<std::string> errors;
@@ -28,6 +29,17 @@ bool initModules(const app::HookContext&) {
     return false;
 }
 
+bool installMsgExtensions(const app::HookContext&) {
+    // Inherited by the processes forked after this.
+    std::vector<const route::MsgExtension*> ext;
+    for (const LoadedModule& m : loadedModules().modules()) {
+        if (m.desc->msgExtension != nullptr) ext.push_back(m.desc->msgExtension);
+    }
+    if (route::installMsgExtensions(ext)) return true;
+    LM_ERR("more than %u modules with per-message extensions", route::kMaxMsgExtensions);
+    return false;
+}
+
 bool childInitModules(const app::HookContext& ctx) {
     std::string error;
     if (ctx.child == nullptr || loadedModules().childInitAll(ctx.child->rank, &error)) return true;
@@ -39,15 +51,5 @@ bool destroyModules(const app::HookContext&) {
     loadedModules().destroyAll();
     return true;
 }
-
-const app::HookRegistrar kLoad(app::Stage::Check, app::kOrderModules, "load modules", loadModules);
-const app::HookRegistrar kInit(app::Stage::MasterInit, app::kOrderModules, "init modules",
-                               initModules);
-const app::HookRegistrar kChild(app::Stage::ChildInit, app::kOrderModules, "child-init modules",
-                                childInitModules);
-const app::HookRegistrar kDestroy(app::Stage::MasterExit, app::kOrderModules, "destroy modules",
-                                  destroyModules);
-
-}  // namespace
 
 }  // namespace osprey::module

@@ -1,9 +1,10 @@
-// Wires the routing script into start-up (core/app/hooks.h): in the Check stage the script is
-// compiled and then loaded once into a throw-away engine with the real KSR table (so `osprey -c`
-// reports syntax errors, top-level errors and a missing ksr_request_route with file:line);
-// every process that routes messages creates its own engine in its child init.
-// Settings: lua_memory_limit (MiB per process, 0 = none), lua_jit (default true).
-#include "core/app/hooks.h"
+// The routing script's start-up steps: in the Check stage the script is compiled and then loaded
+// once into a throw-away engine with the real KSR table (so `osprey -c` reports syntax errors,
+// top-level errors and a missing ksr_request_route with file:line); every process that routes
+// messages creates its own engine in its child init. Settings: lua_memory_limit (MiB per process, 0
+// = none), lua_jit (default true).
+#include "core/lua/script_steps.h"
+
 #include "core/log/log.h"
 #include "core/lua/builtin_exports.h"
 #include "core/lua/process_engine.h"
@@ -42,7 +43,9 @@ bool routesMessages(proc::Rank r) {
     return r == proc::Rank::SipWorker || r == proc::Rank::TcpWorker || r == proc::Rank::Timer;
 }
 
-bool checkScript(const app::HookContext& ctx) {
+}  // namespace
+
+bool checkScriptStep(const app::HookContext& ctx) {
     if (ctx.cfg.script.empty()) {
         LM_WARN("no Lua script configured ('script'): requests will be dropped");
         return true;
@@ -64,7 +67,7 @@ bool checkScript(const app::HookContext& ctx) {
     return true;
 }
 
-bool startEngine(const app::HookContext& ctx) {
+bool startEngineStep(const app::HookContext& ctx) {
     if (ctx.child == nullptr || !routesMessages(ctx.child->rank) || ctx.cfg.script.empty()) {
         return true;
     }
@@ -77,18 +80,9 @@ bool startEngine(const app::HookContext& ctx) {
     return false;
 }
 
-bool stopEngine(const app::HookContext&) {
+bool stopEngineStep(const app::HookContext&) {
     stopProcessEngine();
     return true;
 }
-
-const app::HookRegistrar kCheck(app::Stage::Check, app::kOrderScript, "check Lua script",
-                                checkScript);
-const app::HookRegistrar kStart(app::Stage::ChildInit, app::kOrderScript, "start Lua engine",
-                                startEngine);
-const app::HookRegistrar kStop(app::Stage::ChildExit, app::kOrderScript, "stop Lua engine",
-                               stopEngine);
-
-}  // namespace
 
 }  // namespace osprey::lua

@@ -1,9 +1,10 @@
-// Wires the TCP transport into start-up (core/app/hooks.h). In the master before fork, when
-// the config has `tcp:` listeners: read the settings, raise the open files limit, open the
+// The TCP transport's start-up steps. In the master before fork, when the config has `tcp:`
+// listeners: read the settings, raise the open files limit, open the
 // listeners, create the connection table (shm) and the workers' command channels, register
 // the stream sender and declare tcp-main and the TCP workers. Without TCP listeners nothing
 // is set up and sending over TCP fails with a log line.
-#include "core/app/hooks.h"
+#include "core/net/tcp_steps.h"
+
 #include "core/log/log.h"
 #include "core/net/send.h"
 #include "core/net/tcp_acceptor.h"
@@ -33,13 +34,16 @@ bool hasTcpListener(const config::Config& cfg) {
     return false;
 }
 
-bool checkSettings(const app::HookContext& ctx) {
+}  // namespace
+
+bool checkTcpSettings(const app::HookContext& ctx) {
     // A listener that would silently not listen is worse than a refusal to start.
     for (const config::ListenAddr& la : ctx.cfg.listen) {
         if (la.proto == Proto::Tls) {
-            LM_ERR("%s: listen '%s': TLS is not available yet (no TLS transport); use udp: or "
-                   "tcp:",
-                   ctx.cfg.where("listen").text().c_str(), la.text().c_str());
+            LM_ERR(
+                "%s: listen '%s': TLS is not available yet (no TLS transport); use udp: or "
+                "tcp:",
+                ctx.cfg.where("listen").text().c_str(), la.text().c_str());
             return false;
         }
     }
@@ -53,7 +57,7 @@ bool checkSettings(const app::HookContext& ctx) {
     return true;
 }
 
-bool startTcp(const app::HookContext& ctx) {
+bool startTcpStep(const app::HookContext& ctx) {
     if (!hasTcpListener(ctx.cfg)) return true;
     TcpSettings s;
     std::string error;
@@ -87,19 +91,10 @@ bool startTcp(const app::HookContext& ctx) {
     return true;
 }
 
-bool stopTcp(const app::HookContext&) {
+bool stopTcpStep(const app::HookContext&) {
     closeTcpChannels();
     TcpConnTable::destroy();
     return true;
 }
-
-const app::HookRegistrar kCheck(app::Stage::Check, app::kOrderTransport, "check TCP settings",
-                                checkSettings);
-const app::HookRegistrar kStart(app::Stage::MasterInit, app::kOrderTransport + 10,
-                                "open TCP listeners", startTcp);
-const app::HookRegistrar kStop(app::Stage::MasterExit, app::kOrderTransport + 10,
-                               "close TCP transport", stopTcp);
-
-}  // namespace
 
 }  // namespace osprey::net

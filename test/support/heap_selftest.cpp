@@ -1,4 +1,5 @@
-#include "core/app/heap_selftest.h"
+// The heap self-test of the test workers (heap_selftest.h).
+#include "test/support/heap_selftest.h"
 
 #include <cstdint>
 #include <cstdio>
@@ -7,7 +8,7 @@
 #include "mem/pkg.h"
 #include "mem/shm.h"
 
-namespace osprey::app {
+namespace osprey::testsupport {
 
 namespace {
 
@@ -139,4 +140,4 @@ SelfTestResult runHeapSelfTest(unsigned seed, unsigned sharers, unsigned rounds)
     return r;
 }
 
-}  // namespace osprey::app
+}  // namespace osprey::testsupport

@@ -1,8 +1,8 @@
 // A short allocate/verify/free exercise of this process's pkg heap and the shared heap, run
-// by each worker at start-up: it proves the heaps work after fork before the process serves.
+// by the test workers (idle_worker.h) at start-up: it proves the heaps work after fork.
 #pragma once
 
-namespace osprey::app {
+namespace osprey::testsupport {
 
 struct SelfTestResult {
     bool ok = true;
@@ -15,4 +15,4 @@ struct SelfTestResult {
 // the shared heap at once (sizes shrink so they all fit). Leaves both heaps as it found them.
 SelfTestResult runHeapSelfTest(unsigned seed, unsigned sharers, unsigned rounds = 4);
 
-}  // namespace osprey::app
+}  // namespace osprey::testsupport

@@ -1,0 +1,46 @@
+// The start-up and shutdown sequence of the server: every step of every stage (hooks.h), in
+// the order it runs. main.cpp, the supervisor and each child run a stage with runHooks.
+#include "core/app/hooks.h"
+#include "core/lua/script_steps.h"
+#include "core/module/module_steps.h"
+#include "core/net/tcp_steps.h"
+#include "core/net/udp_steps.h"
+#include "core/route/route_steps.h"
+
+namespace osprey::app {
+
+namespace {
+
+constexpr StartupStep kSteps[] = {
+    // Master, config loaded, no shm yet (and `osprey -c`).
+    {Stage::Check, "load modules", module::loadModules},
+    {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
+    {Stage::Check, "check TCP settings", net::checkTcpSettings},
+
+    // Master, shm and pkg ready, before fork.
+    {Stage::MasterInit, "init modules", module::initModules},
+    {Stage::MasterInit, "install message extensions", module::installMsgExtensions},
+    {Stage::MasterInit, "open UDP sockets", net::openUdpStep},
+    {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
+    {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
+
+    // Each child after fork, before its main.
+    {Stage::ChildInit, "child-init modules", module::childInitModules},
+    {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
+
+    // Each child on a clean stop.
+    {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},
+
+    // Master, every child reaped, before shm is released: the reverse of MasterInit.
+    {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
+    {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
+    {Stage::MasterExit, "destroy modules", module::destroyModules},
+};
+
+}  // namespace
+
+std::span<const StartupStep> startupSteps() {
+    return kSteps;
+}
+
+}  // namespace osprey::app
