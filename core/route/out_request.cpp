@@ -166,13 +166,17 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
     const sip::HeaderField* top = sip::findHeader(msg, sip::HeaderKind::Via);
     const char* topVia = top != nullptr ? msg.data.data() + top->start : nullptr;
     const bool viaFirst = shared.count != 0 && shared.iov[0].iov_base == topVia;
+    // Every operand a string_view: a conditional between the socket's std::string and a
+    // literal would copy the string (a system allocation per copy).
+    using sv = std::string_view;
     const bool route = !spec.path.empty();
+    const sv viaPrefix = out->out->viaPrefix;
     const std::string_view own =
-        sip::joinText(msg.arena, {lines, route ? "Route: " : "", spec.path, route ? "\r\n" : "",
-                                  viaFirst ? out->out->viaPrefix : "", viaFirst ? viaBranch : "",
-                                  viaFirst ? "\r\n" : ""});
+        sip::joinText(msg.arena, {lines, route ? sv("Route: ") : sv(), spec.path,
+                                  route ? sv("\r\n") : sv(), viaFirst ? viaPrefix : sv(),
+                                  viaFirst ? viaBranch : sv(), viaFirst ? sv("\r\n") : sv()});
     const std::string_view via =
-        viaFirst ? "" : sip::joinText(msg.arena, {out->out->viaPrefix, viaBranch, "\r\n"});
+        viaFirst ? sv() : sip::joinText(msg.arena, {viaPrefix, viaBranch, "\r\n"});
     auto* iov = static_cast<iovec*>(msg.arena.alloc(sizeof(iovec) * (shared.count + 4)));
     if (requestLine.empty() || (viaFirst ? own.empty() : via.empty()) || iov == nullptr) {
         return fail(mc, 500, "Server Internal Error");

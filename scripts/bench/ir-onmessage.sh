@@ -5,16 +5,17 @@
 # --toggle-collect, so start-up, idle loops, timers and shutdown do not enter and the load of
 # the machine cannot move the figure (as long as no request fails: check fail= and timeout=).
 # CMD runs the router in the foreground (listening on 127.0.0.1:$ROUTER_PORT, relaying to
-# sipload's UAS on 127.0.0.1:$UAS_PORT) under valgrind with every child traced. It gets N
+# osprey-load's UAS on 127.0.0.1:$UAS_PORT) under valgrind with every child traced. It gets N
 # requests at RATE/s; for `lookup`, 1000 registrations first, not counted.
-#   SIPLOAD   the sipload load generator binary (required)
+#   SIPLOAD   the load tool [build/release-fm/bench/osprey-load, built by make]
 #   ROUTER_PORT, UAS_PORT   default 5070 and 5090 (scripts/bench/*.cfg and *.lua use those)
-# Prints: onmessage_ir_per_req=X and sipload's RESULT line.
-# Example: SIPLOAD=~/sipload scripts/bench/ir-onmessage.sh options 1000 50 \
+# Prints: onmessage_ir_per_req=X and the load tool's RESULT line.
+# Example: scripts/bench/ir-onmessage.sh options 1000 50 \
 #              build/release-fm/osprey -D -E -f scripts/bench/stateless.cfg
 set -u
 [ $# -ge 4 ] || { sed -n '2,14p' "$0"; exit 2; }
-[ -x "${SIPLOAD:-}" ] || { echo "set SIPLOAD to the sipload binary"; exit 2; }
+SIPLOAD=${SIPLOAD:-$(cd "$(dirname "$0")/../.." && pwd)/build/release-fm/bench/osprey-load}
+[ -x "$SIPLOAD" ] || { echo "no load tool at $SIPLOAD (make, or set SIPLOAD)"; exit 2; }
 command -v valgrind >/dev/null || { echo "valgrind is needed"; exit 2; }
 scen=$1 n=$2 rate=$3; shift 3
 rport=${ROUTER_PORT:-5070} uport=${UAS_PORT:-5090}

@@ -15,6 +15,7 @@
 #include "core/route/out_request.h"
 #include "core/sip/builder.h"
 #include "mem/pkg.h"
+#include "test/support/system_alloc_count.h"
 
 namespace osprey::route {
 namespace {
@@ -84,6 +85,21 @@ TEST(OutRequest, UnchangedRequestGetsOurViaOnTop) {
         << "sent-by equals the source: the previous hop's Via stays as it was";
     EXPECT_EQ(out.dest.addr.port(), 5060);
     EXPECT_EQ(out.dest.socket, testSocket());
+}
+
+TEST(OutRequest, BuildingCopiesMakesNoSystemAllocation) {
+    ASSERT_TRUE(kPkg);
+    Received r(kInvite);
+    ASSERT_TRUE(r.ok);
+    r.mc.ruriPath = "<sip:edge.example.net;lr>";
+    OutRequest first;
+    ASSERT_TRUE(buildRequest(r.mc, mainBranch(r.mc), "z9hG4bKone", &first));  // the builder exists
+    const long before = testsupport::systemAllocs();
+    for (int i = 0; i < 8; ++i) {
+        OutRequest out;
+        ASSERT_TRUE(buildRequest(r.mc, mainBranch(r.mc), "z9hG4bKtwo", &out));
+    }
+    EXPECT_EQ(testsupport::systemAllocs() - before, 0) << "per-copy work stays in the arena";
 }
 
 TEST(OutRequest, RewrittenRequestUriAndDestination) {
