@@ -18,6 +18,20 @@ bool isQopAuthInt(std::string_view qop) {
 
 }  // namespace
 
+DigestInput digestInput(const sip::AuthBody& b, const AlgorithmName& alg, std::string_view method) {
+    DigestInput in;
+    in.alg = alg;
+    in.username = b.username;
+    in.realm = b.realm;
+    in.nonce = b.nonce;
+    in.uri = b.uri;
+    in.cnonce = b.cnonce;
+    in.nc = b.nc;
+    in.qop = b.qop;
+    in.method = method;
+    return in;
+}
+
 size_t computeHa1(Hasher& h, const DigestInput& in, std::string_view password, char* out) {
     if (!h.begin(in.alg.alg)) return 0;
     h.updateUnquoted(in.username);

@@ -5,6 +5,7 @@
 #pragma once
 #include <string_view>
 
+#include "core/sip/digest.h"
 #include "modules/auth/digest_hash.h"
 
 namespace osprey::auth {
@@ -15,6 +16,10 @@ struct DigestInput {
     std::string_view method;
     std::string_view body;  // qop=auth-int only
 };
+
+// The input for credentials b (their algorithm as validateCredentials read it) on a request
+// with this method; the body is the caller's to add for qop=auth-int.
+DigestInput digestInput(const sip::AuthBody& b, const AlgorithmName& alg, std::string_view method);
 
 // HA1 = H(unq(username) ":" unq(realm) ":" passwd), lower-case hex; returns its length.
 size_t computeHa1(Hasher& h, const DigestInput& in, std::string_view password, char* out);

@@ -44,16 +44,7 @@ int authenticate(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::st
     Validated val;
     if (!validateCredentials(b, val)) return logged(kAuthError, val.problem, realm);
 
-    DigestInput in;
-    in.alg = val.alg;
-    in.username = b.username;
-    in.realm = b.realm;
-    in.nonce = b.nonce;
-    in.uri = b.uri;
-    in.cnonce = b.cnonce;
-    in.nc = b.nc;
-    in.qop = b.qop;
-    in.method = method;
+    DigestInput in = digestInput(b, val.alg, method);
     if (!findBodyForAuthInt(msg, b.qop)) return logged(kAuthError, "body not found", realm);
     in.body = msg.body;
 

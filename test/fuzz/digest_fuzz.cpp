@@ -71,16 +71,7 @@ void credentials(Fixture& fx, const sip::AuthBody& b, std::string_view realm, st
         failIf(v.problem == nullptr, "rejected credentials without a reason", in);
         return;
     }
-    auth::DigestInput d;
-    d.alg = v.alg;
-    d.username = b.username;
-    d.realm = b.realm;
-    d.nonce = b.nonce;
-    d.uri = b.uri;
-    d.cnonce = b.cnonce;
-    d.nc = b.nc;
-    d.qop = b.qop;
-    d.method = "INVITE";
+    auth::DigestInput d = auth::digestInput(b, v.alg, "INVITE");
     d.body = "v=0\r\n";
     auth::Hasher& h = auth::Hasher::local();
     char ha1[auth::kMaxHexLen], resp[auth::kMaxHexLen];
