@@ -38,35 +38,7 @@ shift 3
 command -v valgrind >/dev/null || { echo "valgrind is needed (scripts/deps.sh --bench)" >&2; exit 2; }
 mkdir -p "$OUT"
 
-port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
-# Port $1 is held by process $2 or its children, and by nobody else: two UDP sockets with
-# SO_REUSEADDR can share a port, and then another benchmark would take part of our load.
-owns_port() {
-    local holders mine p
-    holders=$(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
-    [ -n "$holders" ] || return 1
-    mine=" $(ps -e -o pid=,ppid= | awk -v root="$2" '
-        { parent[$1] = $2 }
-        END { keep[root] = 1; changed = 1
-              while (changed) { changed = 0
-                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
-              for (p in keep) printf "%s ", p }') "
-    for p in $holders; do [[ $mine == *" $p "* ]] || return 1; done
-    return 0
-}
-# On a shared machine another benchmark may hold the ports for a while.
-ports_free() {
-    local waited=0
-    while port_busy $PROXY_PORT || port_busy $UAS_PORT; do
-        if [ $waited -ge $((PORT_WAIT * 5)) ]; then
-            echo "UDP port $PROXY_PORT or $UAS_PORT still in use after ${PORT_WAIT}s; refusing to start" >&2
-            return 1
-        fi
-        [ $waited = 0 ] && echo "waiting for UDP ports $PROXY_PORT/$UAS_PORT to be free..." >&2
-        waited=$((waited + 1))
-        sleep 0.2
-    done
-}
+. "$root/scripts/bench/router-setup.sh"  # port_busy, owns_port, ports_free
 
 router_pid="" uas_pid=""
 stop_all() {

@@ -1,9 +1,45 @@
-# router-setup.sh: sourced by the router benchmark scripts (run-anchor.sh, ir-table.sh).
+# router-setup.sh: sourced by the router benchmark scripts (run-anchor.sh, ir-table.sh, ir-per-req.sh).
 # The configs in scripts/bench/ listen on UDP 127.0.0.1:5070 and relay to the UAS on
 # 127.0.0.1:5090. On a shared machine another benchmark may be using those ports, and a router
 # that receives someone else's load measures garbage. So each run picks two free ports and runs
 # copies of the configs (and Lua scripts) with the ports replaced. The ports have four digits
 # like 5070 and 5090, so every message keeps its length and instructions per request compare.
+
+# Someone listens on UDP port $1.
+port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
+# Port $1 is held by process $2 or its children, and by nobody else: two UDP sockets with
+# SO_REUSEADDR can share a port, and then another benchmark would take part of our load.
+owns_port() {
+    local holders mine p
+    holders=$(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
+    [ -n "$holders" ] || return 1
+    mine=" $(tree_of "$2") "
+    for p in $holders; do [[ $mine == *" $p "* ]] || return 1; done
+    return 0
+}
+# Process $1 and all its descendants, space separated.
+tree_of() {
+    ps -e -o pid=,ppid= | awk -v root="$1" '
+        { parent[$1] = $2 }
+        END { keep[root] = 1; changed = 1
+              while (changed) { changed = 0
+                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
+              for (p in keep) printf "%s ", p }'
+}
+# Waits (PORT_WAIT seconds at most) until nobody listens on PROXY_PORT and UAS_PORT: on a shared
+# machine another benchmark may hold them for a while. False, with a message, when they stay taken.
+ports_free() {
+    local waited=0
+    while port_busy $PROXY_PORT || port_busy $UAS_PORT; do
+        if [ $waited -ge $((PORT_WAIT * 5)) ]; then
+            echo "UDP port $PROXY_PORT or $UAS_PORT still in use after ${PORT_WAIT}s; refusing to start" >&2
+            return 1
+        fi
+        [ $waited = 0 ] && echo "waiting for UDP ports $PROXY_PORT/$UAS_PORT to be free..." >&2
+        waited=$((waited + 1))
+        sleep 0.2
+    done
+}
 
 # Sets PROXY_PORT and UAS_PORT to two free UDP ports in 5100-9899, unless both are set already.
 bench_pick_ports() {
@@ -12,7 +48,7 @@ bench_pick_ports() {
     for _ in $(seq 1 200); do
         p=$((5100 + RANDOM % 4800)) u=$((5100 + RANDOM % 4800))
         [ "$p" = "$u" ] && continue
-        ss -Hlun "sport = :$p or sport = :$u" 2>/dev/null | grep -q . && continue
+        port_busy $p || port_busy $u && continue
         PROXY_PORT=$p UAS_PORT=$u
         return 0
     done

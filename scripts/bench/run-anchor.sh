@@ -86,41 +86,10 @@ PROXY=127.0.0.1:$PROXY_PORT
 UAS=127.0.0.1:$UAS_PORT
 printf '%q ' "${router_cmd[@]}" >"$OUT/router.cmd"
 
-port_busy() { ss -Hlun "sport = :$1" 2>/dev/null | grep -q .; }
-# Port $1 is held by process $2 or its children, and by nobody else: two UDP sockets with
-# SO_REUSEADDR can share a port, and then another benchmark would take part of our load.
-owns_port() {
-    local holders mine p
-    holders=$(ss -Hlunp "sport = :$1" 2>/dev/null | grep -o 'pid=[0-9]*' | cut -d= -f2 | sort -u)
-    [ -n "$holders" ] || return 1
-    mine=" $(ps -e -o pid=,ppid= | awk -v root="$2" '
-        { parent[$1] = $2 }
-        END { keep[root] = 1; changed = 1
-              while (changed) { changed = 0
-                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
-              for (p in keep) printf "%s ", p }') "
-    for p in $holders; do [[ $mine == *" $p "* ]] || return 1; done
-    return 0
-}
 # Given ports (ROUTER_CMD) may be held by another benchmark for a while.
-for _ in $(seq 1 $((PORT_WAIT * 5))); do
-    port_busy $PROXY_PORT || port_busy $UAS_PORT || break
-    sleep 0.2
-done
-for p in $PROXY_PORT $UAS_PORT; do
-    if port_busy $p; then echo "UDP port $p still in use after ${PORT_WAIT}s; refusing to start" >&2; exit 1; fi
-done
+ports_free || exit 1
 
 # ---- /proc sampling
-# the pid and all its descendants
-tree_of() {
-    ps -e -o pid=,ppid= | awk -v root="$1" '
-        { parent[$1] = $2 }
-        END { keep[root] = 1; changed = 1
-              while (changed) { changed = 0
-                  for (p in parent) if (!(p in keep) && (parent[p] in keep)) { keep[p] = 1; changed = 1 } }
-              for (p in keep) printf "%s ", p }'
-}
 # utime + stime clock ticks of a list of pids
 cpu_ticks() {
     local p t=0 f
