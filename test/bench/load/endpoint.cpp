@@ -2,7 +2,10 @@
 
 #include <arpa/inet.h>
 #include <fcntl.h>
+#include <sys/time.h>
 #include <unistd.h>
+#include <cerrno>
+#include <cstdio>
 #include <cstdlib>
 #include <cstring>
 
@@ -93,6 +96,18 @@ int openUdpSocket(const Endpoint& local, bool nonBlocking) {
         return -1;
     }
     if (nonBlocking) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) | O_NONBLOCK);
+    return fd;
+}
+
+int openServingSocket(const Endpoint& listen, const char* mode) {
+    const int fd = openUdpSocket(listen, false);
+    if (fd < 0) {
+        std::fprintf(stderr, "%s: cannot bind %s: %s\n", mode, listen.uriHostPort().c_str(),
+                     std::strerror(errno));
+        return -1;
+    }
+    timeval tv{0, 200000};
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
     return fd;
 }
 

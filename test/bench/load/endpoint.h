@@ -34,6 +34,10 @@ Endpoint withPort(const Endpoint& e, int port);
 // A UDP socket bound to `local`, with large kernel buffers so a burst of a full window is not
 // dropped by the kernel before the tool reads it; -1 on failure (errno set).
 int openUdpSocket(const Endpoint& local, bool nonBlocking);
+// The listening socket of a serving mode (uas, relay): bound to `listen`, its blocking receive
+// wakes at least every 200 ms so the mode can look at the clock; on failure says so, naming
+// `mode`, and returns -1.
+int openServingSocket(const Endpoint& listen, const char* mode);
 
 // The port the socket is bound to (after binding port 0).
 int boundPort(int fd);

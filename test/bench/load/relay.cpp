@@ -25,14 +25,8 @@ bool sameAddress(const sockaddr_storage& a, const Endpoint& e) {
 }  // namespace
 
 int runRelay(const RelayOptions& opts) {
-    int fd = openUdpSocket(opts.listen, false);
-    if (fd < 0) {
-        std::fprintf(stderr, "relay: cannot bind %s: %s\n", opts.listen.uriHostPort().c_str(),
-                     std::strerror(errno));
-        return 1;
-    }
-    timeval tv{0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    const int fd = openServingSocket(opts.listen, "relay");
+    if (fd < 0) return 1;
     installStopSignals();
 
     static RecvBatch in;

@@ -13,15 +13,8 @@
 namespace osprey::load {
 
 int runUas(const UasOptions& opts) {
-    int fd = openUdpSocket(opts.listen, false);
-    if (fd < 0) {
-        std::fprintf(stderr, "uas: cannot bind %s: %s\n", opts.listen.uriHostPort().c_str(),
-                     std::strerror(errno));
-        return 1;
-    }
-    // A blocking receive that wakes at least every 200 ms to look at the clock.
-    timeval tv{0, 200000};
-    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
+    const int fd = openServingSocket(opts.listen, "uas");
+    if (fd < 0) return 1;
     installStopSignals();
 
     static RecvBatch in;
