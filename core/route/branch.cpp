@@ -9,6 +9,7 @@
 #include "core/sip/cseq.h"
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
+#include "core/sip/text.h"
 #include "core/sip/text_header.h"
 #include "core/sip/via.h"
 
@@ -48,9 +49,8 @@ uint64_t finish(uint64_t h) {
 }
 
 void hex(uint64_t v, unsigned digits, char* out) {
-    static constexpr char kHex[] = "0123456789abcdef";
     for (unsigned i = digits; i-- > 0;) {
-        out[i] = kHex[v & 15];
+        out[i] = sip::kHexDigits[v & 15];
         v >>= 4;
     }
 }

@@ -22,6 +22,7 @@
 #include "core/sip/builder.h"
 #include "core/sip/msg.h"
 #include "core/sip/sip_lex.h"
+#include "core/sip/text.h"
 #include "core/sip/uri_chars.h"
 
 namespace osprey::route {
@@ -34,12 +35,6 @@ struct Line {
     std::string_view name;
     std::string_view value;
 };
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t')) s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t')) s.remove_suffix(1);
-    return s;
-}
 
 // Splits "A: 1\r\nB: 2\r\n" into lines; false on an empty text, a line without a colon, a
 // bad name or too many lines (values are checked by the builder).
@@ -56,7 +51,7 @@ bool splitLines(std::string_view text, Line* out, int* count) {
         }
         const size_t colon = line.find(':');
         if (colon == std::string_view::npos || *count == kMaxLines) return false;
-        Line l{trim(line.substr(0, colon)), trim(line.substr(colon + 1))};
+        Line l{sip::trim(line.substr(0, colon)), sip::trim(line.substr(colon + 1))};
         if (!sip::uri_chars::isToken(l.name)) return false;
         out[(*count)++] = l;
     }
