@@ -13,9 +13,10 @@
 // not the expiry timer has removed them yet.
 #pragma once
 #include <cstdint>
-#include <ctime>
 #include <span>
 #include <string_view>
+
+#include "core/timer/clock.h"
 
 namespace osprey::usrloc {
 
@@ -97,9 +98,7 @@ struct Api {
 
 // Wall-clock time as usrloc stores it (absolute, so a restart keeps the remaining expiry).
 inline int64_t nowMillis() {
-    timespec ts;
-    clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-    return int64_t{ts.tv_sec} * 1000 + ts.tv_nsec / 1000000;
+    return timer::wallMs();
 }
 inline int64_t nowSeconds() {
     return nowMillis() / 1000;
