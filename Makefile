@@ -89,8 +89,8 @@ endif
 
 # Package flags come from build/config.mk (above), never from pkg-config at parse time: on a
 # fresh machine that would run before scripts/deps.sh and find nothing.
-LIBS_CORE := -lconfig++ $(LUAJIT_LIBS) -lssl -lcrypto -lsqlite3 -lunwind -ldl
-CPPFLAGS  += $(LUAJIT_CFLAGS)
+LIBS_CORE := -lconfig++ $(LUAJIT_LIBS) $(CARES_LIBS) -lssl -lcrypto -lsqlite3 -lunwind -ldl
+CPPFLAGS  += $(LUAJIT_CFLAGS) $(CARES_CFLAGS)
 LIBS_MEM  := -lunwind
 GTEST_LIBS := -lgtest -lgtest_main
 BENCH_LIBS := -lbenchmark
@@ -133,7 +133,9 @@ $(DEPS_STAMP): $(DEPS_SCRIPT)
 $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
-	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; } >$@.tmp
+	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
+	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)

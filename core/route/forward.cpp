@@ -1,10 +1,12 @@
 // Stateless forwarding of requests and replies.
 #include "core/route/forward.h"
 
+#include "core/dns/dns_settings.h"
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
+#include "core/proc/child.h"
 #include "core/route/branch.h"
 #include "core/route/msg_context.h"
 #include "core/route/myself.h"
@@ -40,6 +42,12 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     BranchSpec spec = mainBranch(mc);
     if (!uri.empty()) spec.dstUri = uri;
 
+    // A name not in the cache: wait a little for the DNS process, outside every lock, in a
+    // worker only (a timer process holds a transaction lock while a failure route runs).
+    const proc::Rank rank = proc::self().rank;
+    if (rank == proc::Rank::SipWorker || rank == proc::Rank::TcpWorker) {
+        awaitNextHop(spec.nextHopUri(), dns::settings().statelessWaitMs);
+    }
     char branch[kStatelessBranchLen];
     OutRequest out;
     if (!buildRequest(mc, spec, statelessBranch(msg, spec.nextHopUri(), branch), &out)) {

@@ -14,6 +14,7 @@ struct Stats {
     std::atomic<uint64_t> retransmitted{0};    // our own retransmissions (timers A/E/G)
     std::atomic<uint64_t> branches{0};         // branches sent
     std::atomic<uint64_t> canceled{0};         // transactions canceled by a CANCEL
+    std::atomic<uint64_t> dnsFailovers{0};     // branches to a name's next target (503, timeout)
     std::atomic<uint64_t> outOfMemory{0};
     std::atomic<int64_t> shmBytes{0};  // bytes tm holds in shm for transactions (requested sizes)
 };

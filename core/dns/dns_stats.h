@@ -1,0 +1,25 @@
+// The resolver's counters in shm, updated with relaxed atomics by every process. The first two
+// carry Kamailio's names (dns:failed_dns_request, dns:slow_dns_request); the rest say how the
+// cache does.
+#pragma once
+#include <atomic>
+#include <cstdint>
+
+namespace osprey::dns {
+
+struct Stats {
+    std::atomic<uint64_t> failedDnsRequest{0};  // resolutions that ended without an address
+    std::atomic<uint64_t> slowDnsRequest{0};    // resolutions slower than dns_slow_query_ms
+    std::atomic<uint64_t> hits{0};              // lookups answered from the cache
+    std::atomic<uint64_t> misses{0};            // lookups that queued a resolution
+    std::atomic<uint64_t> resolutions{0};       // resolutions the DNS process finished
+    std::atomic<uint64_t> evictions{0};         // entries dropped to make room
+    std::atomic<int64_t> entries{0};            // entries in the cache now
+};
+
+// The counters (zeros in a process-local block until the cache exists).
+const Stats& stats();
+// The same block for the processes that count (the DNS process, lookups).
+Stats& statsForUpdate();
+
+}  // namespace osprey::dns
