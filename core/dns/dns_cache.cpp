@@ -130,8 +130,9 @@ bool makeRoom(Bucket& own) {
         return true;
     }
     for (unsigned i = 0; i < kEvictScan; ++i) {
-        Bucket& b = g_shared->buckets[g_shared->hand.fetch_add(1, std::memory_order_relaxed) &
-                                      g_shared->mask];
+        Bucket& b =
+            g_shared
+                ->buckets[g_shared->hand.fetch_add(1, std::memory_order_relaxed) & g_shared->mask];
         if (&b == &own) continue;
         mem::UniqueGuard<mem::FutexMutex> g(b.lock, mem::tryToLock);
         if (!g.ownsLock()) continue;
@@ -236,6 +237,7 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
             e->nameLen = static_cast<uint8_t>(q.name.size());
             for (size_t i = 0; i < q.name.size(); ++i) e->name[i] = lower(q.name[i]);
             e->name[q.name.size()] = '\0';
+            e->state = State::Negative;  // made pending just below
             e->next = b.head;
             b.head = e;
             g_shared->stats.entries.fetch_add(1, std::memory_order_relaxed);
@@ -249,7 +251,11 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
             g_shared->stats.misses.fetch_add(1, std::memory_order_relaxed);
         }
         attach(e, w, onDone);
-        if (queue) enqueue(e);  // queue lock inside the bucket lock: the one allowed order
+        if (queue) enqueue(e);
+        LM_DBG(
+            "dns: %.*s (%s) pending%s", static_cast<int>(q.name.size()), q.name.data(),
+            queryKindName(q.kind),
+            queue ? ", queued" : "");  // queue lock inside the bucket lock: the one allowed order
     }
     return LookupResult::Pending;
 }
@@ -295,8 +301,7 @@ bool takeQuery(PendingQuery* out) {
 
 void complete(Entry* e, const Answer& a, uint32_t ttlSec) {
     const Settings& s = settings();
-    const uint32_t ttl =
-        a.count == 0 ? s.negativeTtl : std::clamp(ttlSec, s.minTtl, s.maxTtl);
+    const uint32_t ttl = a.count == 0 ? s.negativeTtl : std::clamp(ttlSec, s.minTtl, s.maxTtl);
     Waiter* waiters;
     const uint32_t h = e->hash;
     {

@@ -22,8 +22,8 @@ namespace osprey::dns {
 
 namespace {
 
-constexpr int kMaxPoll = 18;         // c-ares sockets + eventfd + signalfd
-constexpr int kIdleWakeMs = 1000;    // upper bound on one sleep
+constexpr int kMaxPoll = 18;            // c-ares sockets + eventfd + signalfd
+constexpr int kIdleWakeMs = 1000;       // upper bound on one sleep
 constexpr unsigned kMaxInFlight = 256;  // resolutions started and not finished
 
 void drainEventFd(int fd) {
@@ -82,8 +82,8 @@ bool startDnsStep(const app::HookContext& ctx) {
     // Without a routing script nothing forwards, so nothing resolves: no process either.
     if (ctx.cfg.script.empty()) return true;
     if (!createCache(s.cacheSize) || !timer::startTimers()) return false;
-    proc::declareProcesses(proc::ProcessKind{proc::Rank::Dns, 1, dnsMain, proc::OnExit::Restart,
-                                             "dns", true});
+    proc::declareProcesses(
+        proc::ProcessKind{proc::Rank::Dns, 1, dnsMain, proc::OnExit::Restart, "dns", true});
     return true;
 }
 

@@ -22,8 +22,8 @@ struct Declare {
 
 Settings g_settings;
 
-bool intSetting(const config::Config& cfg, const char* name, int64_t lo, int64_t hi,
-                uint32_t* out, std::string* error) {
+bool intSetting(const config::Config& cfg, const char* name, int64_t lo, int64_t hi, uint32_t* out,
+                std::string* error) {
     const config::Param* p = cfg.setting(name);
     if (p == nullptr) return true;
     const int64_t v = std::get<int64_t>(p->value);
@@ -44,7 +44,8 @@ void boolSetting(const config::Config& cfg, const char* name, bool* out) {
 
 bool loadSettings(const config::Config& cfg, Settings* out, std::string* error) {
     Settings s;
-    if (const config::Param* p = cfg.setting("dns_servers")) s.servers = std::get<std::string>(p->value);
+    if (const config::Param* p = cfg.setting("dns_servers"))
+        s.servers = std::get<std::string>(p->value);
     boolSetting(cfg, "dns_try_naptr", &s.tryNaptr);
     boolSetting(cfg, "dns_try_ipv6", &s.tryIpv6);
     boolSetting(cfg, "dns_srv_lb", &s.srvLb);

@@ -30,7 +30,9 @@ uint16_t defaultPort(net::Proto p) {
 }
 
 const char* srvPrefix(net::Proto p) {
-    return p == net::Proto::Udp ? "_sip._udp." : p == net::Proto::Tcp ? "_sip._tcp." : "_sips._tcp.";
+    return p == net::Proto::Udp   ? "_sip._udp."
+           : p == net::Proto::Tcp ? "_sip._tcp."
+                                  : "_sips._tcp.";
 }
 
 // One name whose addresses are wanted: the URI's host, or an SRV record's target.
@@ -60,9 +62,9 @@ struct Resolver::Job {
     ares_channel ch() const { return static_cast<ares_channel>(owner->channel_); }
     void noteTtl(uint32_t t) { ttl = std::min(ttl, t); }
     void noteFailure(int status) {
-        Failure f = status == ARES_ETIMEOUT ? Failure::Timeout
+        Failure f = status == ARES_ETIMEOUT                                ? Failure::Timeout
                     : (status == ARES_ENOTFOUND || status == ARES_ENODATA) ? Failure::NoName
-                                                                         : Failure::Error;
+                                                                           : Failure::Error;
         if (failure == Failure::None || f == Failure::Timeout) failure = f;
     }
     void release();
@@ -127,7 +129,8 @@ void onSrv(void* arg, int status, int, unsigned char* abuf, int alen) {
         job->anySrv = true;
         for (ares_srv_reply* s = srv; s != nullptr && job->recs.size() < kMaxTargets; s = s->next) {
             // RFC 2782: a target of "." means the service is decidedly not available.
-            if (s->host == nullptr || s->host[0] == '\0' || std::strcmp(s->host, ".") == 0) continue;
+            if (s->host == nullptr || s->host[0] == '\0' || std::strcmp(s->host, ".") == 0)
+                continue;
             Rec r;
             r.host = s->host;
             r.proto = c.proto;
@@ -273,19 +276,23 @@ void Resolver::Job::finish() {
     }
     // The cache keeps the deterministic order; load balancing draws per request.
     orderTargets(a.targets, a.count, false, nullptr);
-    a.failure = a.count == 0 ? (failure == Failure::None ? Failure::NoName : failure)
-                             : Failure::None;
+    a.failure =
+        a.count == 0 ? (failure == Failure::None ? Failure::NoName : failure) : Failure::None;
     Stats& st = statsForUpdate();
     const int64_t took = timer::nowMs() - q.sinceMs;
     if (a.count == 0) {
         st.failedDnsRequest.fetch_add(1, std::memory_order_relaxed);
         LM_INFO("dns: %s (%s) did not resolve: %s", q.name, queryKindName(q.kind),
-                a.failure == Failure::Timeout ? "timeout" : a.failure == Failure::NoName ? "no such name" : "error");
+                a.failure == Failure::Timeout  ? "timeout"
+                : a.failure == Failure::NoName ? "no such name"
+                                               : "error");
     }
     if (took > static_cast<int64_t>(settings().slowQueryMs)) {
         st.slowDnsRequest.fetch_add(1, std::memory_order_relaxed);
     }
     st.resolutions.fetch_add(1, std::memory_order_relaxed);
+    LM_DBG("dns: %s (%s): %u targets, ttl %u s, %ld ms", q.name, queryKindName(q.kind), a.count,
+           ttl == UINT32_MAX ? 0 : ttl, static_cast<long>(took));
     // TTLs below a second count as one: the waiters read the entry right after.
     complete(q.entry, a, std::max<uint32_t>(ttl == UINT32_MAX ? 0 : ttl, 1));
     --owner->jobs_;
@@ -333,7 +340,8 @@ bool Resolver::start(const Settings& s, std::string* error) {
         ares_library_cleanup();
         return false;
     }
-    if (!s.servers.empty() && (rc = ares_set_servers_ports_csv(ch, s.servers.c_str())) != ARES_SUCCESS) {
+    if (!s.servers.empty() &&
+        (rc = ares_set_servers_ports_csv(ch, s.servers.c_str())) != ARES_SUCCESS) {
         *error = std::string("dns_servers: ") + ares_strerror(rc);
         ares_destroy(ch);
         ares_library_cleanup();
@@ -344,6 +352,7 @@ bool Resolver::start(const Settings& s, std::string* error) {
 }
 
 void Resolver::resolve(const PendingQuery& q) {
+    LM_DBG("dns: resolving %s (%s)", q.name, queryKindName(q.kind));
     auto* job = new Job(this, q);
     ++jobs_;
     switch (q.kind) {

@@ -29,7 +29,8 @@ void orderTargets(Target* t, unsigned n, bool lb, RandomFn random) {
             ++groups[ng - 1].count;
             continue;
         }
-        groups[ng++] = Group{t[i].group, t[i].set, t[i].priority, t[i].weight, static_cast<uint8_t>(i), 1};
+        groups[ng++] =
+            Group{t[i].group, t[i].set, t[i].priority, t[i].weight, static_cast<uint8_t>(i), 1};
     }
     // Priority ascending; within one, weight 0 first (the RFC's arrangement before the draw)
     // when balancing, else the higher weight first. Stable: equal records keep their order.

@@ -17,7 +17,8 @@ namespace osprey::dns {
 // Returns a random number in [0, bound) (bound > 0); the resolver passes its generator.
 using RandomFn = uint32_t (*)(uint32_t bound);
 
-// Reorders t[0, n) in place, keeping NAPTR sets (Target::set) in their order. With random == nullptr (or lb false) the order is deterministic.
+// Reorders t[0, n) in place, keeping NAPTR sets (Target::set) in their order. With random ==
+// nullptr (or lb false) the order is deterministic.
 void orderTargets(Target* t, unsigned n, bool lb, RandomFn random);
 
 // The process's own generator (xorshift, seeded per process): RandomFn for the router.

@@ -154,8 +154,7 @@ const char* nextHopErrorText(NextHopError e) {
     return "?";
 }
 
-NextHopError nextHopFromUri(std::string_view uri, net::Destination* out,
-                            const NextHopDns* dnsOpt) {
+NextHopError nextHopFromUri(std::string_view uri, net::Destination* out, const NextHopDns* dnsOpt) {
     if (g_lastUri.matches(uri)) {
         *out = g_lastUri.dest;
         return NextHopError::Ok;

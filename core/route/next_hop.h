@@ -22,11 +22,11 @@ namespace osprey::route {
 
 enum class NextHopError : uint8_t {
     Ok,
-    BadUri,         // not a sip:/sips: URI that parses
-    BadTransport,   // a transport parameter or Via protocol we cannot send over
-    Unresolvable,   // the host has no address (NXDOMAIN, no records: 478)
-    DnsPending,     // the name's resolution is under way; out->proto is set, out->addr not
-    DnsFailed,      // no answer (timeout, server failure, no room in the cache: 503)
+    BadUri,        // not a sip:/sips: URI that parses
+    BadTransport,  // a transport parameter or Via protocol we cannot send over
+    Unresolvable,  // the host has no address (NXDOMAIN, no records: 478)
+    DnsPending,    // the name's resolution is under way; out->proto is set, out->addr not
+    DnsFailed,     // no answer (timeout, server failure, no room in the cache: 503)
 };
 
 // What a request to a name wants from the DNS besides the first target.

@@ -3,12 +3,12 @@
 
 #include <cstring>
 
+#include "core/dns/target.h"
 #include "core/net/listen_socket.h"
 #include "core/route/branch_set.h"
 #include "core/route/copy_hooks.h"
 #include "core/route/msg_context.h"
 #include "core/route/next_hop.h"
-#include "core/dns/target.h"
 #include "core/sip/builder.h"
 #include "core/sip/builder_sanitize.h"
 #include "core/sip/builder_via.h"

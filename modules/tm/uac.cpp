@@ -36,9 +36,8 @@ bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
         return false;
     }
     const std::string_view hop = out.dnsPending ? spec.nextHopUri() : std::string_view();
-    Branch* b = hop.size() <= UINT16_MAX
-                    ? newBranch(c, static_cast<uint32_t>(out.spans.bytes), hop)
-                    : nullptr;
+    Branch* b = hop.size() <= UINT16_MAX ? newBranch(c, static_cast<uint32_t>(out.spans.bytes), hop)
+                                         : nullptr;
     if (b == nullptr) {
         mc.setError(500, "No shared memory");
         return false;
@@ -77,7 +76,8 @@ void sendBranchRequest(Branch* b, std::string_view method, std::string_view toLi
 }  // namespace
 
 bool sendBranch(Cell* c, Branch* b, bool deferred, bool armFr) {
-    const bool sent = deferred ? net::sendDeferred(b->dest, &b->iov, 1) : net::send(b->dest, &b->iov, 1);
+    const bool sent =
+        deferred ? net::sendDeferred(b->dest, &b->iov, 1) : net::send(b->dest, &b->iov, 1);
     if (!sent) {
         b->final = true;
         b->status = 500;
