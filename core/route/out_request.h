@@ -47,7 +47,7 @@ BranchSpec mainBranch(const MsgContext& mc);
 BranchSpec branchSpec(const Branch& b);
 
 struct OutRequest {
-    net::Destination dest;  // where it goes (socket chosen)
+    net::Destination dest;                   // where it goes (socket chosen)
     // The next hop is a name still being resolved (only when the caller accepts that): the
     // copy is built for dest.proto and dest.socket, dest.addr is not set yet.
     bool dnsPending = false;

@@ -25,8 +25,8 @@ namespace {
 int rank(const Branch* b) {
     const int cls = b->status / 100;
     int r = cls == 6 ? 0 : cls * 10;
-    if (cls == 4 && (b->status == 401 || b->status == 407 || b->status == 415 || b->status == 420 ||
-                     b->status == 484)) {
+    if (cls == 4 && (b->status == 401 || b->status == 407 || b->status == 415 ||
+                     b->status == 420 || b->status == 484)) {
         r -= 5;
     }
     if (b->localTimeout) r += 1;
@@ -58,9 +58,8 @@ void sendBest(Cell* c) {
         return;
     }
     if (best->reply == nullptr) {
-        sendLocalReply(
-            c, nullptr, best->status,
-            best->status == 408 ? std::string_view("Request Timeout") : std::string_view());
+        sendLocalReply(c, nullptr, best->status,
+                       best->status == 408 ? std::string_view("Request Timeout") : std::string_view());
         return;
     }
     // The stored reply (our Via already removed) moves to the server side.

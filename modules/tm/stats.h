@@ -6,9 +6,9 @@
 namespace osprey::tm {
 
 struct Stats {
-    std::atomic<uint64_t> created{0};          // transactions created (total)
-    std::atomic<int64_t> current{0};           // transactions alive now
-    std::atomic<uint64_t> replied[7];          // final replies sent upstream, by class (index 1..6)
+    std::atomic<uint64_t> created{0};   // transactions created (total)
+    std::atomic<int64_t> current{0};    // transactions alive now
+    std::atomic<uint64_t> replied[7];   // final replies sent upstream, by class (index 1..6)
     std::atomic<uint64_t> localReplies{0};     // of those, generated here (t_reply, 408, ...)
     std::atomic<uint64_t> retransmissions{0};  // request retransmissions absorbed
     std::atomic<uint64_t> retransmitted{0};    // our own retransmissions (timers A/E/G)

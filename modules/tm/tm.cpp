@@ -223,8 +223,7 @@ int tIsCanceled(lua::Ctx& ctx) noexcept {
 int tCheckStatus(lua::Ctx& ctx, std::string_view re) noexcept {
     int status = routeReplyStatus();
     if (status == 0 && ctx.route != nullptr) {
-        if (Cell* c = currentCell(*ctx.route))
-            status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
+        if (Cell* c = currentCell(*ctx.route)) status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
     }
     if (status == 0) return -1;
     // One compiled pattern per process: scripts use one or two fixed ones.
@@ -293,8 +292,8 @@ bool modInit() {
     if (g_params.statsLogInterval > 0) {
         void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
         if (p == nullptr) return false;
-        wheel().arm(*new (p) timer::TimerNode(), static_cast<uint64_t>(g_params.statsLogInterval),
-                    onStatsTimer);
+        wheel().arm(*new (p) timer::TimerNode(),
+                    static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
     }
     return true;
 }

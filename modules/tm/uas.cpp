@@ -114,10 +114,10 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
     CellLock lk(c);
     // A transaction the script never answers still ends (max_inv/noninv_lifetime); a final
     // reply moves this timer to the wait state's length.
-    armTimer(
-        c, c->wait,
-        static_cast<uint32_t>(c->isInvite() ? g_params.maxInvLifetime : g_params.maxNoninvLifetime),
-        onWait);
+    armTimer(c, c->wait,
+             static_cast<uint32_t>(c->isInvite() ? g_params.maxInvLifetime
+                                                 : g_params.maxNoninvLifetime),
+             onWait);
     if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
         sendLocalReply(c, &mc.msg, 100, "Trying");
     }
