@@ -16,7 +16,7 @@ enum class Rank : uint8_t {
     Custom,     // a process a module forks for itself
 };
 
-const char* rankName(
-    Rank r);  // "master", "sip", "tcp-main", "tcp", "timer", "ctl", "dns", "custom"
+// "master", "sip", "tcp-main", "tcp", "timer", "ctl", "dns", "custom"
+const char* rankName(Rank r);
 
 }  // namespace osprey::proc
