@@ -97,6 +97,7 @@ bool Dnsmasq::start() {
                                      "--port=" + std::to_string(port_),
                                      "--listen-address=127.0.0.1",
                                      "--bind-interfaces",
+                                     "--local=/test/",  // authoritative: NXDOMAIN, not REFUSED
                                      "--log-queries",
                                      "--log-facility=-",
                                      "--local-ttl=" + std::to_string(localTtl_),
