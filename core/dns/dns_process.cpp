@@ -40,6 +40,8 @@ int dnsMain(const proc::ChildContext&) {
         return 1;
     }
     requeueOrphans();
+    LM_INFO("dns: resolver started (servers: %s)",
+            settings().servers.empty() ? "/etc/resolv.conf" : settings().servers.c_str());
     proc::reportReady();
     const int qfd = queueFd();
     while (!proc::stopRequested()) {

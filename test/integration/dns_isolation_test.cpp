@@ -6,11 +6,14 @@
 // fails fast with sl_reply_error's 503.
 #include <gtest/gtest.h>
 
+#include <signal.h>
+
 #include <chrono>
 #include <string>
 #include <vector>
 
 #include "test/support/dns_servers.h"
+#include "test/support/proc_info.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 
@@ -195,6 +198,79 @@ TEST(DnsIsolation, DeadServerEndsTheNamedBranchAndNobodyWaits) {
     EXPECT_EQ(final->status(), 500);
     EXPECT_GE(msSince(bSent), 900);
     EXPECT_FALSE(uas.receiveCall(b.callId, 200)) << "a branch to a dead name was sent";
+}
+
+TEST(DnsIsolation, ACancelEndsATransactionWaitingForDns) {
+    DeadDns dead;
+    ASSERT_TRUE(dead.ok());
+    SipPeer uac, uas;
+    SipRouter router(script(uas.port()),
+                     options(dead.server(), "dns_retr_time = 10;\ndns_retr_no = 1;\n"));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipRequest inv = request("INVITE", "named");
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, inv), router.port()));
+    auto trying = uac.receiveCall(inv.callId, 1000);
+    ASSERT_TRUE(trying) << router.log();
+    EXPECT_EQ(trying->status(), 100);
+
+    SipRequest cancel = inv;
+    cancel.method = "CANCEL";
+    cancel.cseqMethod = "";
+    const Clock::time_point sent = Clock::now();
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, cancel), router.port()));
+    bool canceling = false;
+    int inviteFinal = 0;
+    while (!(canceling && inviteFinal != 0)) {  // in either order
+        auto m = uac.receiveCall(inv.callId, 2000);
+        if (!m) break;
+        if (m->header("CSeq").find("CANCEL") != std::string::npos) {
+            canceling = m->status() == 200;
+        } else if (m->status() >= 200) {
+            inviteFinal = m->status();
+        }
+    }
+    EXPECT_TRUE(canceling) << router.log();
+    EXPECT_EQ(inviteFinal, 487) << router.log();
+    EXPECT_LT(msSince(sent), 1000) << "the CANCEL waited for DNS";
+    EXPECT_FALSE(uas.receiveCall(inv.callId, 200));
+}
+
+// The DNS process dies with a query in hand: the master forks a new one, which takes the
+// query over; the parked transaction still goes out.
+TEST(DnsIsolation, ARestartedDnsProcessFinishesWhatTheDeadOneTook) {
+    Dnsmasq dns({"--host-record=uas.test,127.0.0.1"});
+    ASSERT_TRUE(dns.start()) << dns.log();
+    SlowDns slow(dns.port(), 1500);
+    ASSERT_TRUE(slow.ok());
+    SipPeer uac, uas;
+    SipRouter router(script(uas.port()),
+                     options(slow.server(), "dns_retr_time = 5;\ndns_retr_no = 1;\n"));
+    ASSERT_TRUE(router.start()) << router.log();
+    const std::string log = router.log();
+    const size_t at = log.find("dns: resolver started");
+    ASSERT_NE(at, std::string::npos) << log;
+    const size_t open = log.rfind("dns#0[", at);
+    ASSERT_NE(open, std::string::npos);
+    const int dnsPid = std::stoi(log.substr(open + 6));
+    ASSERT_TRUE(processAlive(dnsPid));
+
+    SipRequest inv = request("INVITE", "named");
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, inv), router.port()));
+    auto trying = uac.receiveCall(inv.callId, 1000);
+    ASSERT_TRUE(trying) << router.log();
+    ASSERT_TRUE(pollUntil([&] { return slow.received() > 0; }, 2000)) << "never asked";
+    ASSERT_EQ(kill(dnsPid, SIGKILL), 0);
+    ASSERT_NE(router.process().waitForLog("is ready again", 5000), std::string::npos)
+        << router.log();
+
+    auto req = uas.receiveCall(inv.callId, 8000);
+    ASSERT_TRUE(req) << router.log();
+    EXPECT_EQ(req->method(), "INVITE");
+    ASSERT_TRUE(uas.sendBack(buildResponse(*req, 486, "Busy Here"), *req));
+    auto busy = uac.receiveCall(inv.callId, 2000);
+    while (busy && busy->status() < 200) busy = uac.receiveCall(inv.callId, 2000);
+    ASSERT_TRUE(busy) << router.log();
+    EXPECT_EQ(busy->status(), 486);
 }
 
 }  // namespace
