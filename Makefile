@@ -12,6 +12,7 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
@@ -122,7 +123,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools bench-registrar-db clean deps fuzz format
+        bench-ir bench-tools bench-registrar-db bench-dns clean deps fuzz format
 all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -298,7 +299,7 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth bench-registrar-db bench-ir
+bench: bench-mem bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -311,6 +312,10 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-dns: $(BUILD)/bench/dns_bench
+	@$(BUILD)/bench/dns_bench
+	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)

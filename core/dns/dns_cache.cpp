@@ -22,6 +22,10 @@ namespace osprey::dns {
 
 enum class State : uint8_t { Pending, Positive, Negative };
 
+namespace {
+constexpr size_t kNameBytes = (kMaxName + 1 + 7) / 8 * 8;
+}
+
 struct Entry {
     Entry* next = nullptr;       // bucket chain
     Entry* queueNext = nullptr;  // request queue (while queued)
@@ -35,7 +39,8 @@ struct Entry {
     bool queued = false;  // on the request queue (guarded by the queue lock)
     uint8_t nameLen = 0;
     uint8_t count = 0;
-    char name[kMaxName + 1];
+    // Lower-cased, zero-padded to whole words (compared a word at a time); NUL-terminated.
+    alignas(8) char name[kNameBytes];
     Target targets[kMaxTargets];
 };
 
@@ -64,21 +69,50 @@ Stats g_localStats;
 
 constexpr unsigned kEvictScan = 8;  // buckets the sweep looks at per insertion
 
-char lower(char c) {
-    return c >= 'A' && c <= 'Z' ? static_cast<char>(c + 32) : c;
+constexpr uint64_t kOnes = 0x0101010101010101ull;
+
+// Eight name octets lower-cased at once: ASCII A-Z get 0x20, every other octet (including
+// those >= 0x80) stays.
+uint64_t lowerWord(uint64_t w) {
+    const uint64_t low7 = w & (0x7F * kOnes);
+    const uint64_t geA = low7 + (0x80 - 'A') * kOnes;      // bit 7: octet >= 'A'
+    const uint64_t gtZ = low7 + (0x80 - 'Z' - 1) * kOnes;  // bit 7: octet > 'Z'
+    const uint64_t upper = geA & ~gtZ & ~w & (0x80 * kOnes);
+    return w | (upper >> 2);
 }
 
-// FNV-1a over the lower-cased name, then the kind.
-uint32_t hashOf(std::string_view name, QueryKind kind) {
-    uint32_t h = 2166136261u;
-    for (char c : name) h = (h ^ static_cast<uint8_t>(lower(c))) * 16777619u;
-    return (h ^ static_cast<uint8_t>(kind)) * 16777619u;
+// A lookup's key: the name lower-cased in whole words (zero-padded), and its hash. Built once
+// per lookup; the hit path then compares words, not characters.
+struct Key {
+    uint64_t words[kNameBytes / 8];
+    unsigned nWords;
+    uint32_t hash;
+};
+
+void makeKey(std::string_view name, QueryKind kind, Key* k) {
+    k->nWords = static_cast<unsigned>((name.size() + 7) / 8);
+    uint64_t h = 0xcbf29ce484222325ull ^ static_cast<uint64_t>(kind);
+    const unsigned full = static_cast<unsigned>(name.size() / 8);
+    for (unsigned i = 0; i < k->nWords; ++i) {
+        uint64_t w = 0;
+        if (i < full) {
+            std::memcpy(&w, name.data() + size_t{i} * 8, 8);  // one load
+        } else {
+            std::memcpy(&w, name.data() + size_t{i} * 8, name.size() % 8);
+        }
+        w = lowerWord(w);
+        k->words[i] = w;
+        h = (h ^ w) * 0x100000001b3ull;
+        h ^= h >> 29;
+    }
+    k->hash = static_cast<uint32_t>(h ^ (h >> 32));
 }
 
-bool sameName(const Entry& e, std::string_view name) {
-    if (e.nameLen != name.size()) return false;
-    for (size_t i = 0; i < name.size(); ++i) {
-        if (e.name[i] != lower(name[i])) return false;
+bool sameName(const Entry& e, size_t len, const Key& k) {
+    if (e.nameLen != len) return false;
+    const auto* words = reinterpret_cast<const uint64_t*>(e.name);
+    for (unsigned i = 0; i < k.nWords; ++i) {
+        if (words[i] != k.words[i]) return false;
     }
     return true;
 }
@@ -212,7 +246,9 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
     if (g_shared == nullptr || q.name.empty() || q.name.size() > kMaxName) {
         return LookupResult::Unavailable;
     }
-    const uint32_t h = hashOf(q.name, q.kind);
+    Key key;
+    makeKey(q.name, q.kind, &key);
+    const uint32_t h = key.hash;
     Bucket& b = g_shared->buckets[h & g_shared->mask];
     const int64_t now = timer::coarseNowMs();
     Entry* e = nullptr;
@@ -220,11 +256,10 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
     {
         mem::LockGuard g(b.lock);
         for (e = b.head; e != nullptr; e = e->next) {
-            if (e->hash == h && e->kind == q.kind && sameName(*e, q.name)) break;
+            if (e->hash == h && e->kind == q.kind && sameName(*e, q.name.size(), key)) break;
         }
         if (e != nullptr && e->state != State::Pending && e->expiresMs > now) {
             copyOut(*e, out);
-            g_shared->stats.hits.fetch_add(1, std::memory_order_relaxed);
             return e->state == State::Positive ? LookupResult::Hit : LookupResult::Failed;
         }
         if (e == nullptr) {
@@ -235,8 +270,8 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
             e->hash = h;
             e->kind = q.kind;
             e->nameLen = static_cast<uint8_t>(q.name.size());
-            for (size_t i = 0; i < q.name.size(); ++i) e->name[i] = lower(q.name[i]);
-            e->name[q.name.size()] = '\0';
+            std::memset(e->name, 0, sizeof e->name);
+            std::memcpy(e->name, key.words, size_t{key.nWords} * 8);
             e->state = State::Negative;  // made pending just below
             e->next = b.head;
             b.head = e;

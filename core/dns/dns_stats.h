@@ -1,6 +1,7 @@
 // The resolver's counters in shm, updated with relaxed atomics by every process. The first two
 // carry Kamailio's names (dns:failed_dns_request, dns:slow_dns_request); the rest say how the
-// cache does.
+// cache does. Hits are not counted: a shared counter written on every hit would move its
+// cache line between every worker's core.
 #pragma once
 #include <atomic>
 #include <cstdint>
@@ -10,7 +11,6 @@ namespace osprey::dns {
 struct Stats {
     std::atomic<uint64_t> failedDnsRequest{0};  // resolutions that ended without an address
     std::atomic<uint64_t> slowDnsRequest{0};    // resolutions slower than dns_slow_query_ms
-    std::atomic<uint64_t> hits{0};              // lookups answered from the cache
     std::atomic<uint64_t> misses{0};            // lookups that queued a resolution
     std::atomic<uint64_t> resolutions{0};       // resolutions the DNS process finished
     std::atomic<uint64_t> evictions{0};         // entries dropped to make room
