@@ -352,6 +352,7 @@ FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp
                            nonce.cpp nonce_state.cpp response.cpp)
 FUZZ_LIBS_digest      := -lcrypto
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
+FUZZ_EXTRA_dns_answer := core/dns/answer_ttl.cpp
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
         $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(FUZZ_EXTRA_$(1)))
