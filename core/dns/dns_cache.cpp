@@ -36,7 +36,8 @@ struct Entry {
     State state = State::Pending;
     QueryKind kind = QueryKind::Addr;
     Failure failure = Failure::None;
-    bool queued = false;  // on the request queue (guarded by the queue lock)
+    bool queued = false;      // on the request queue (guarded by the queue lock)
+    bool refreshing = false;  // Positive but expired: served while the DNS process re-asks
     uint8_t nameLen = 0;
     uint8_t count = 0;
     // Lower-cased, zero-padded to whole words (compared a word at a time); NUL-terminated.
@@ -140,7 +141,7 @@ Entry* oldestFinished(Bucket& b, Entry** prevOut) {
     Entry* best = nullptr;
     Entry* prev = nullptr;
     for (Entry* e = b.head; e != nullptr; prev = e, e = e->next) {
-        if (e->state == State::Pending) continue;
+        if (e->state == State::Pending || e->refreshing) continue;  // the DNS process has it
         if (best == nullptr || e->expiresMs < best->expiresMs) {
             best = e;
             *prevOut = prev;
@@ -262,6 +263,18 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
             copyOut(*e, out);
             return e->state == State::Positive ? LookupResult::Hit : LookupResult::Failed;
         }
+        if (e != nullptr && e->state == State::Positive) {
+            // Expired: the old answer keeps serving while the DNS process asks again (once),
+            // so a name in use never makes its requests wait at TTL expiry.
+            if (!e->refreshing) {
+                e->refreshing = true;
+                e->sinceMs = now;
+                g_shared->stats.misses.fetch_add(1, std::memory_order_relaxed);
+                enqueue(e);
+            }
+            copyOut(*e, out);
+            return LookupResult::Hit;
+        }
         if (e == nullptr) {
             if (!makeRoom(b)) return LookupResult::Unavailable;
             void* p = mem::shmAlloc(sizeof(Entry));
@@ -342,7 +355,8 @@ void complete(Entry* e, const Answer& a, uint32_t ttlSec) {
     {
         Bucket& b = g_shared->buckets[h & g_shared->mask];
         mem::LockGuard g(b.lock);
-        if (e->state != State::Pending) return;  // completed twice (a restarted process)
+        if (e->state != State::Pending && !e->refreshing) return;  // completed twice (restart)
+        e->refreshing = false;
         e->count = std::min<uint8_t>(a.count, kMaxTargets);
         std::copy(a.targets, a.targets + e->count, e->targets);
         e->failure = a.count == 0 ? (a.failure == Failure::None ? Failure::NoName : a.failure)
@@ -368,7 +382,7 @@ void requeueOrphans() {
         Bucket& b = g_shared->buckets[i];
         mem::LockGuard g(b.lock);
         for (Entry* e = b.head; e != nullptr; e = e->next) {
-            if (e->state == State::Pending) enqueue(e);
+            if (e->state == State::Pending || e->refreshing) enqueue(e);
         }
     }
 }

@@ -8,10 +8,13 @@
 // so the requester's handler runs in the timer process (which may run Lua and send), never in
 // the DNS process. A waiter must stay valid until its handler ran.
 //
+// An expired positive entry keeps answering (a hit) while the DNS process asks again, once; the
+// new answer replaces it. Expired negative entries are resolved again like a miss.
+//
 // Concurrency: one FutexMutex per bucket guards its chain and its entries; the queue has its
-// own lock, always taken after a bucket lock, never before. Pending entries are never evicted
-// or expired (their waiters hang on them). Critical sections copy a few targets at most; the
-// DNS process holds a bucket lock only to store an answer.
+// own lock, always taken after a bucket lock, never before. Pending and refreshing entries are
+// never evicted (waiters hang on them, the DNS process holds them). Critical sections copy a few
+// targets at most; the DNS process holds a bucket lock only to store an answer.
 #pragma once
 #include <cstdint>
 

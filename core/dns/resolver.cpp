@@ -265,6 +265,7 @@ void Resolver::Job::finish() {
         for (const net::SockAddr& addr : r.addrs) {
             if (a.count == kMaxTargets) break;
             Target& t = a.targets[a.count++];
+            t = Target{};
             t.addr = addr;
             t.proto = r.proto;
             t.set = r.set;

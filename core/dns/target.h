@@ -47,10 +47,29 @@ enum class Failure : uint8_t {
     Error,    // server failure, refused, a malformed answer, out of memory
 };
 
+// Only targets[0, count) are ever set or read: the array is left unconstructed, so an Answer
+// on the stack of a request that never needs one (an IP destination) costs nothing to make.
 struct Answer {
     uint8_t count = 0;
     Failure failure = Failure::None;
-    Target targets[kMaxTargets];
+    union {
+        Target targets[kMaxTargets];
+    };
+
+    Answer() {}
+    Answer(const Answer& o) : count(o.count), failure(o.failure) { copyTargets(o); }
+    Answer& operator=(const Answer& o) {
+        count = o.count;
+        failure = o.failure;
+        copyTargets(o);
+        return *this;
+    }
+    ~Answer() {}
+
+private:
+    void copyTargets(const Answer& o) {
+        for (unsigned i = 0; i < o.count && i < kMaxTargets; ++i) targets[i] = o.targets[i];
+    }
 };
 
 }  // namespace osprey::dns

@@ -32,6 +32,7 @@ void fill(const dns::Query& q, unsigned targets) {
     a = dns::Answer{};
     a.count = static_cast<uint8_t>(targets);
     for (unsigned i = 0; i < targets; ++i) {
+        a.targets[i] = dns::Target{};
         net::parseIp("192.0.2.1", static_cast<uint16_t>(5060 + i), a.targets[i].addr);
         a.targets[i].group = static_cast<uint8_t>(i);
         a.targets[i].priority = static_cast<uint16_t>(10 * i);

@@ -37,6 +37,7 @@ protected:
 Answer oneTarget(const char* ip, uint16_t port) {
     Answer a;
     a.count = 1;
+    a.targets[0] = Target{};
     net::parseIp(ip, port, a.targets[0].addr);
     return a;
 }
