@@ -198,6 +198,9 @@ TEST(DnsIsolation, DeadServerEndsTheNamedBranchAndNobodyWaits) {
     EXPECT_EQ(final->status(), 500);
     EXPECT_GE(msSince(bSent), 900);
     EXPECT_FALSE(uas.receiveCall(b.callId, 200)) << "a branch to a dead name was sent";
+    EXPECT_NE(router.process().waitForLog("uas.test (A/AAAA) did not resolve: timeout", 2000),
+              std::string::npos)
+        << router.log();
 }
 
 TEST(DnsIsolation, ACancelEndsATransactionWaitingForDns) {

@@ -145,5 +145,34 @@ TEST(DnsSelection, TmFailsOverToTheNextTargetOn503) {
     EXPECT_EQ(ack->method(), "ACK");
 }
 
+TEST(DnsSelection, TmFailsOverWhenATargetNeverAnswers) {
+    SipPeer uac, silent, second;
+    Dnsmasq dns({srv("_sip._udp.quiet.test", "one.test", silent.port(), 10, 5),
+                 srv("_sip._udp.quiet.test", "two.test", second.port(), 20, 5),
+                 "--host-record=one.test,127.0.0.1", "--host-record=two.test,127.0.0.1"});
+    ASSERT_TRUE(dns.start()) << dns.log();
+    SipRouterOptions o = options(dns, "use_dns_failover = true;\n");
+    o.modules =
+        "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"pv\"; }, "
+        "{ name = \"tm\"; params = { fr_timer = 1000; }; }";
+    SipRouter router(kScript, o);
+    ASSERT_TRUE(router.start()) << router.log();
+
+    SipRequest msg;
+    msg.method = "MESSAGE";
+    msg.ruri = "sip:bob@quiet.test";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, msg), router.port()));
+    auto toSilent = silent.receiveCall(msg.callId, 3000);
+    ASSERT_TRUE(toSilent) << router.log();
+    // No answer: after fr_timer the next target gets it, with a branch of its own.
+    auto toSecond = second.receiveCall(msg.callId, 4000);
+    ASSERT_TRUE(toSecond) << router.log();
+    EXPECT_NE(toSecond->topBranch(), toSilent->topBranch());
+    ASSERT_TRUE(second.sendBack(buildResponse(*toSecond, 200, "OK"), *toSecond));
+    auto ok = uac.receiveCall(msg.callId, 3000);
+    ASSERT_TRUE(ok) << router.log();
+    EXPECT_EQ(ok->status(), 200) << "not the silent target's 408";
+}
+
 }  // namespace
 }  // namespace osprey::testsupport

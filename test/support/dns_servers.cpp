@@ -86,7 +86,16 @@ Dnsmasq::~Dnsmasq() {
 }
 
 bool Dnsmasq::start() {
-    port_ = freePort(SOCK_DGRAM);
+    // dnsmasq listens on UDP and TCP: a port free for UDP may be taken for TCP (or taken by
+    // someone else before dnsmasq binds it), so a start that fails to bind tries another.
+    for (int attempt = 0; attempt < 5; ++attempt) {
+        if (startOn(freePort(SOCK_DGRAM))) return true;
+    }
+    return false;
+}
+
+bool Dnsmasq::startOn(uint16_t port) {
+    port_ = port;
     if (port_ == 0) return false;
     std::vector<std::string> args = {"/usr/sbin/dnsmasq",
                                      "--no-daemon",
@@ -127,6 +136,7 @@ bool Dnsmasq::start() {
         }
         if (answers(port_, 100)) return true;
     }
+    stop();
     return false;
 }
 

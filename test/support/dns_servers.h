@@ -36,6 +36,8 @@ public:
     size_t queries(std::string_view name) const;
 
 private:
+    bool startOn(uint16_t port);
+
     std::vector<std::string> records_;
     unsigned localTtl_;
     TempDir dir_;
