@@ -129,15 +129,15 @@ Branch* copyForIndex(Cell* c, Branch* b, unsigned index) {
 
 bool parkBranch(Cell* c, Branch* b, route::MsgContext* mc) {
     b->resolving = true;
+    // fr_timer counts from now, DNS time included (as when a lookup blocks); sendBranch does
+    // not arm it again.
+    armTimer(c, b->fr, frTimeout(c), onBranchFr);
     ref(c);  // the waiter's
     dns::Answer a;
     net::Destination dest;
     const route::NextHopDns d{&b->dnsWait, &onBranchResolved, &a};
     const route::NextHopError e = route::nextHopFromUri(b->hopUri(), &dest, &d);
-    if (e == route::NextHopError::DnsPending) {
-        armTimer(c, b->fr, frTimeout(c), onBranchFr);
-        return true;
-    }
+    if (e == route::NextHopError::DnsPending) return true;
     unref(c);  // answered in between: no waiter (the caller holds its own reference)
     if (resume(c, b, e, a, true)) return true;
     if (mc != nullptr) {
