@@ -42,15 +42,20 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     BranchSpec spec = mainBranch(mc);
     if (!uri.empty()) spec.dstUri = uri;
 
-    // A name not in the cache: wait a little for the DNS process, outside every lock, in a
-    // worker only (a timer process holds a transaction lock while a failure route runs).
-    const proc::Rank rank = proc::self().rank;
-    if (rank == proc::Rank::SipWorker || rank == proc::Rank::TcpWorker) {
-        awaitNextHop(spec.nextHopUri(), dns::settings().statelessWaitMs);
-    }
     char branch[kStatelessBranchLen];
+    const std::string_view viaBranch = statelessBranch(msg, spec.nextHopUri(), branch);
     OutRequest out;
-    if (!buildRequest(mc, spec, statelessBranch(msg, spec.nextHopUri(), branch), &out)) {
+    bool built = buildRequest(mc, spec, viaBranch, &out);
+    // A name not in the cache yet: wait a little for the DNS process, outside every lock, in a
+    // worker only (a timer process holds a transaction lock while a failure route runs), then
+    // build again. Numeric next hops never get here.
+    const proc::Rank rank = proc::self().rank;
+    if (!built && out.dnsPending &&
+        (rank == proc::Rank::SipWorker || rank == proc::Rank::TcpWorker)) {
+        awaitNextHop(spec.nextHopUri(), dns::settings().statelessWaitMs);
+        built = buildRequest(mc, spec, viaBranch, &out);
+    }
+    if (!built) {
         logDrop(mc, "a request", mc.errorReason);
         return false;
     }

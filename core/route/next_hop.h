@@ -46,8 +46,8 @@ const char* nextHopErrorText(NextHopError e);
 NextHopError nextHopFromUri(std::string_view uri, net::Destination* out,
                             const NextHopDns* dns = nullptr);
 
-// Stateless forwarding, outside every lock: when uri's host is a name not in the cache, waits
-// up to waitMs for the DNS process's answer, so that nextHopFromUri then finds it.
+// Stateless forwarding, outside every lock, after a build found the name not resolved yet:
+// waits up to waitMs for the DNS process's answer, so that nextHopFromUri then finds it.
 void awaitNextHop(std::string_view uri, uint32_t waitMs);
 
 // Whether a target can be used by a copy built for `proto` and a socket of `family` (tm: the

@@ -135,6 +135,7 @@ bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBr
     if (he == NextHopError::Unresolvable) return fail(mc, 478, "Unresolvable destination");
     if (he == NextHopError::DnsFailed) return fail(mc, 503, "Service Unavailable");
     if (he == NextHopError::DnsPending && targets == nullptr) {
+        out->dnsPending = true;  // the caller may wait for the answer and build again
         return fail(mc, 503, "Service Unavailable");
     }
     if (he != NextHopError::Ok && he != NextHopError::DnsPending) {

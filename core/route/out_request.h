@@ -48,8 +48,9 @@ BranchSpec branchSpec(const Branch& b);
 
 struct OutRequest {
     net::Destination dest;                   // where it goes (socket chosen)
-    // The next hop is a name still being resolved (only when the caller accepts that): the
-    // copy is built for dest.proto and dest.socket, dest.addr is not set yet.
+    // The next hop is a name still being resolved. With `targets` given to buildRequest the
+    // copy is built for dest.proto and dest.socket and dest.addr is not set yet; without, the
+    // build failed (503) and may be tried again once the answer is in.
     bool dnsPending = false;
     const net::ListenSocket* out = nullptr;  // the socket it leaves from
     sip::OutSpans spans;                     // the copy; spans.bytes is its length
