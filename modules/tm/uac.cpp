@@ -28,6 +28,10 @@ namespace {
 // (dns_branch.cpp).
 bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
     const unsigned idx = c->nBranches;
+    if (idx >= kMaxBranches) {  // failover branches took the room forwardBranches counted on
+        mc.setError(500, "Too many branches");
+        return false;
+    }
     char branchId[kBranchMax];
     const size_t branchLen = formatBranch(c->bucket, c->label, idx, branchId);
     route::OutRequest out;
