@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/net/tcp_wq_budget.h"
 #include "mem/shm.h"
 
 namespace osprey::net {
@@ -124,6 +125,9 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
         c.wakePending.store(0, std::memory_order_relaxed);
         c.closeRequested.store(0, std::memory_order_relaxed);
         c.peer = peer;
+        SockAddr ip = peer;
+        ip.setPort(0);
+        c.ipHash = addrHash(ip);
         c.freeNext = 0;
         c.queue = WriteQueue{};
         c.addrNext = b.head;
@@ -202,6 +206,7 @@ void TcpConnTable::release(TcpConn* c) {
         c->id.store(0);
         c->state = ConnState::Free;
         c->addrNext = 0;
+        giveQueueBytes(c->ipHash, c->queue.charged);
         c->queue.clear();
     }
     perWorker_[owner].fetch_sub(1, std::memory_order_relaxed);
