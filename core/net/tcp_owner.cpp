@@ -139,6 +139,11 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.writeArmed = connecting;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
     active_.push_back(slot);
+    if (settings_.sendBuffer != 0) {
+        // Bounds what a peer that stops reading pins in the kernel (which the kernel otherwise
+        // grows to tcp_wmem's maximum, megabytes, per connection).
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &settings_.sendBuffer, sizeof settings_.sendBuffer);
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (connecting ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = slot;

@@ -10,7 +10,8 @@ struct Declare {
         for (const char* name :
              {"tcp_max_connections", "tcp_max_msg_size", "tcp_connection_lifetime",
               "tcp_connect_timeout", "tcp_send_timeout", "tcp_send_min_progress", "tcp_conn_wq_max",
-              "tcp_wq_max", "tcp_wq_max_per_ip", "tcp_worker_partial_max"}) {
+              "tcp_wq_max", "tcp_wq_max_per_ip", "tcp_worker_partial_max",
+              "tcp_send_buffer_size"}) {
             config::declareSetting(name, config::ParamType::Int);
         }
     }
@@ -94,6 +95,13 @@ bool loadTcpSettings(const config::Config& cfg, TcpSettings* out, std::string* e
                     error))
         return false;
     s.partialMax = static_cast<size_t>(v);
+    if (!intSetting(cfg, "tcp_send_buffer_size", 0, 64 << 20, 0, &v, error)) return false;
+    if (v != 0 && v < 4096) {
+        *error = cfg.where("tcp_send_buffer_size").text() +
+                 ": tcp_send_buffer_size must be 0 (the kernel's choice) or at least 4096";
+        return false;
+    }
+    s.sendBuffer = static_cast<int>(v);
     *out = s;
     return true;
 }

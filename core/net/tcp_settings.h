@@ -14,6 +14,7 @@
 //   tcp_wq_max               bytes of shm all TCP write queues may hold; shm_size / 8
 //   tcp_wq_max_per_ip        bytes of shm the write queues to one peer IP may hold;
 //                            tcp_wq_max / 4
+//   tcp_send_buffer_size     SO_SNDBUF of every connection, bytes; 0 (the kernel's autotuning)
 //   tcp_worker_partial_max   bytes of unfinished messages one TCP worker keeps (pkg);
 //                            pkg_size / 4
 // README.md "TCP limits" says why the defaults are what they are.
@@ -38,6 +39,7 @@ struct TcpSettings {
     size_t wqMax = 8u << 20;       // shm_size / 8 with the default 64 MiB
     size_t wqMaxPerIp = 2u << 20;  // wqMax / 4
     size_t partialMax = 2u << 20;  // pkg_size / 4 with the default 8 MiB
+    int sendBuffer = 0;            // 0: leave SO_SNDBUF to the kernel
 };
 
 // Reads and checks the settings; false with *error ("file:line: tcp_max_msg_size ...").
