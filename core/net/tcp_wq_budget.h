@@ -7,7 +7,8 @@
 // Counted in shm atomics: a sender takes the chunk's size before queuing it (take), the owner
 // gives back what it wrote out or dropped (give). take never lets the count pass a limit: it
 // adds, checks, and undoes when over. Per-IP counts live in a fixed array indexed by a hash
-// of the address; two addresses that share a slot share a budget (only ever stricter).
+// of the address; two addresses that share a slot share a budget (only ever stricter), and
+// a cut for it may hit either.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -32,6 +33,10 @@ public:
     size_t used() const { return used_.load(std::memory_order_relaxed); }
     size_t usedByIp(uint32_t ipHash) const {
         return perIpUsed_[ipHash & mask_].load(std::memory_order_relaxed);
+    }
+    // Whether two peers share a per-IP count (the same address, or a hash collision).
+    bool sameIpSlot(uint32_t ipHashA, uint32_t ipHashB) const {
+        return ((ipHashA ^ ipHashB) & mask_) == 0;
     }
     size_t total() const { return total_; }
     size_t perIp() const { return perIp_; }

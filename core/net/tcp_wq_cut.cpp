@@ -23,10 +23,11 @@ struct Candidate {
     size_t charged = 0;
 };
 
-// Called with c locked: is c a better victim than *best?
-void consider(TcpConn& c, const TcpConn& self, bool sameIpOnly, Candidate* best) {
+// Called with c locked: is c a better victim than *best? For the per-IP budget only the
+// connections counted in self's per-IP slot are candidates.
+void consider(TcpConn& c, const TcpConn& self, const WqBudget* ipSlotOf, Candidate* best) {
     if (c.state == ConnState::Free || c.queue.charged == 0) return;
-    if (sameIpOnly && !c.peer.sameIp(self.peer)) return;
+    if (ipSlotOf != nullptr && !ipSlotOf->sameIpSlot(c.ipHash, self.ipHash)) return;
     const int64_t since = c.queue.stalledSinceMs;
     if (best->conn != nullptr &&
         (since > best->since || (since == best->since && c.queue.charged <= best->charged)))
@@ -57,15 +58,16 @@ enum class Cut : uint8_t { None, Self, Other, Busy };
 // Cuts the stalled queue that holds the budget longest: self or another connection; None
 // when no connection has a queue to cut; Busy when the chosen one was locked just then.
 Cut cutOne(TcpConnTable& t, TcpConn& self, bool sameIpOnly) {
+    const WqBudget* ipSlotOf = sameIpOnly ? WqBudget::get() : nullptr;
     Candidate best;
     for (uint32_t i = 0; i < t.capacity(); ++i) {
         TcpConn* c = t.slot(i);
         if (c == &self) {
-            consider(*c, self, sameIpOnly, &best);
+            consider(*c, self, ipSlotOf, &best);
             continue;
         }
         if (!c->lock.tryLock()) continue;
-        consider(*c, self, sameIpOnly, &best);
+        consider(*c, self, ipSlotOf, &best);
         c->lock.unlock();
     }
     const char* budget = sameIpOnly ? "tcp_wq_max_per_ip" : "tcp_wq_max";

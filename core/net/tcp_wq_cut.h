@@ -1,9 +1,9 @@
 // Making room in the write-queue budget (tcp_wq_budget.h) by cutting the connection that
 // holds it longest without progress: when a queue would pass tcp_wq_max or
-// tcp_wq_max_per_ip, the victim is the connection (to the same IP for the per-IP budget)
-// whose queue has waited longest since it last moved, the largest among equals — a peer that
-// stopped reading, not the sender of the message at hand. Its queue is freed at once (the
-// budget gets its bytes back before this returns) and its owner is asked to close it
+// tcp_wq_max_per_ip, the victim is the connection (for the per-IP budget, one counted in the
+// same per-IP slot) whose queue has waited longest since it last moved, the largest among
+// equals: a peer that stopped reading, not the sender of the message at hand. Its queue is freed at
+// once (the budget gets its bytes back before this returns) and its owner is asked to close it
 // (TcpConn::closeRequested, then a wake-up), so well-behaved traffic keeps flowing.
 //
 // Called with the connection the caller queues for locked; other connections are only
