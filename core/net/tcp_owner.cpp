@@ -95,6 +95,7 @@ bool TcpOwner::init(unsigned worker, int epollFd, const TcpSettings& settings) {
     conns_.reset(new OwnedConn[capacity_]);
     active_.reserve(capacity_);
     scratch_.resize(kScratchBytes);
+    if (TcpStats* st = tcpStats()) st->partialBytes[worker_].store(0, std::memory_order_relaxed);
     return true;
 }
 
@@ -303,10 +304,10 @@ void TcpOwner::notePartial(OwnedConn& oc, bool framed) {
     const size_t held = oc.input.held();
     // The age of the message now pending: a connection that completes messages is not slow.
     if (oc.partialCharged == 0 || framed) oc.partialSinceMs = timer::coarseNowMs();
-    const int64_t delta = static_cast<int64_t>(held) - static_cast<int64_t>(oc.partialCharged);
     partialBytes_ = partialBytes_ + held - oc.partialCharged;
     oc.partialCharged = held;
-    if (TcpStats* st = tcpStats()) st->partialBytes.fetch_add(delta, std::memory_order_relaxed);
+    if (TcpStats* st = tcpStats())
+        st->partialBytes[worker_].store(partialBytes_, std::memory_order_relaxed);
     if (partialBytes_ > settings_.partialMax) cutPartials();
 }
 
@@ -446,8 +447,7 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     if (oc.partialCharged != 0) {
         partialBytes_ -= oc.partialCharged;
         if (TcpStats* st = tcpStats())
-            st->partialBytes.fetch_sub(static_cast<int64_t>(oc.partialCharged),
-                                       std::memory_order_relaxed);
+            st->partialBytes[worker_].store(partialBytes_, std::memory_order_relaxed);
         oc.partialCharged = 0;
     }
     oc.input.reset(settings_.maxMessage);

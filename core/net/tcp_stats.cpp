@@ -18,6 +18,7 @@ bool createTcpStats() {
     void* p = mem::shmAllocZero(sizeof(TcpStats));
     if (p == nullptr) return false;
     g_stats = new (p) TcpStats;
+    for (auto& w : g_stats->partialBytes) w.store(0, std::memory_order_relaxed);
     return true;
 }
 
@@ -38,7 +39,8 @@ size_t readTcpStats(TcpStatValue* out, size_t n) {
     const auto get = [](const std::atomic<uint64_t>& a) {
         return a.load(std::memory_order_relaxed);
     };
-    const int64_t partial = s->partialBytes.load(std::memory_order_relaxed);
+    uint64_t partial = 0;
+    for (const auto& w : s->partialBytes) partial += get(w);
     const TcpStatValue all[kTcpStatCount] = {
         {"current_opened_connections", t != nullptr ? t->used() : 0},
         {"current_write_queue_size", b != nullptr ? b->used() : 0},
@@ -49,7 +51,7 @@ size_t readTcpStats(TcpStatValue* out, size_t n) {
         {"wq_ip_budget_cut", get(s->wqIpCut)},
         {"wq_budget_refused", get(s->wqRefused)},
         {"partial_budget_cut", get(s->partialCut)},
-        {"partial_bytes", partial > 0 ? static_cast<uint64_t>(partial) : 0},
+        {"partial_bytes", partial},
     };
     size_t k = 0;
     for (; k < n && k < kTcpStatCount; ++k) out[k] = all[k];

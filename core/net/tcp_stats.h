@@ -11,6 +11,8 @@
 #include <cstddef>
 #include <cstdint>
 
+#include "core/net/tcp_conn_table.h"
+
 namespace osprey::net {
 
 struct TcpStats {
@@ -21,7 +23,9 @@ struct TcpStats {
     std::atomic<uint64_t> wqIpCut{0};      // cut to keep within tcp_wq_max_per_ip
     std::atomic<uint64_t> wqRefused{0};    // sends refused: no room could be made
     std::atomic<uint64_t> partialCut{0};   // cut to keep within tcp_worker_partial_max
-    std::atomic<int64_t> partialBytes{0};  // kept for unfinished messages, all workers (pkg)
+    // Kept for unfinished messages, per TCP worker (pkg): a worker's successor after a crash
+    // starts its own count again from 0.
+    std::atomic<uint64_t> partialBytes[kMaxTcpWorkers];
 };
 
 // Master, before fork (in shm); false when shm is short. destroy after every child is gone.
