@@ -433,6 +433,8 @@ bool TcpOwner::sendTimedOut(OwnedConn& oc, TcpConn* c, int64_t now) {
         oc.progress.stillIdle(now);
         return false;
     }
+    if (oc.progress.checkedRecently(now, SendProgress::checkInterval(settings_.sendTimeoutMs)))
+        return false;
     const KernelSendState k = kernelSendState(oc.fd);
     if (!k.ok) return queued && now - queuedSince > settings_.sendTimeoutMs;
     return oc.progress.check(now, queued, k, settings_.minSendProgress, settings_.sendTimeoutMs);

@@ -141,7 +141,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     const Queued q = enqueue(*t, c, iov, count, written, total, now);
     if (q != Queued::Yes) {
         // Over a limit, or part of the message went out already: the stream cannot go on.
-        if (q == Queued::Overflow) countTcp(&TcpStats::sendqFull);
+        if (q != Queued::NoMemory) countTcp(&TcpStats::sendqFull);
         const bool closing = q == Queued::Overflow || q == Queued::Cut || written != 0;
         if (closing) c.closeRequested.store(1, std::memory_order_relaxed);
         ref.guard.unlock();

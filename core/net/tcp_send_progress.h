@@ -9,7 +9,9 @@
 // a peer that takes a SIP message's worth of data per timeout keeps its connection.
 //
 // The owner checks at its periodic sweep (every kTcpSweepMs), and only connections that
-// wrote since the kernel was last seen empty cost a system call.
+// wrote since the kernel was last seen empty cost system calls, at most once per
+// checkInterval (a quarter of the timeout, 100 ms to 1 s): a cut comes between
+// tcp_send_timeout and a quarter later.
 #pragma once
 #include <cstddef>
 #include <cstdint>
@@ -29,7 +31,16 @@ public:
     // A new connection: nothing unsent.
     void reset(int64_t nowMs) {
         sinceMs_ = idleSeenMs_ = nowMs;
+        checkedMs_ = INT64_MIN / 2;
         ackedMark_ = 0;
+    }
+    static int64_t checkInterval(int64_t timeoutMs) {
+        const int64_t q = timeoutMs / 4;
+        return q < 100 ? 100 : q > 1000 ? 1000 : q;
+    }
+    // Whether the kernel was asked less than intervalMs ago (then the sweep skips it).
+    bool checkedRecently(int64_t nowMs, int64_t intervalMs) const {
+        return nowMs - checkedMs_ < intervalMs;
     }
     // Whether the kernel must be asked: data is queued, or the socket was written to since
     // the kernel was last seen empty (lastWriteMs: the owner's last write, or later).
@@ -42,6 +53,7 @@ public:
     // than timeoutMs, cut the connection.
     bool check(int64_t nowMs, bool queued, const KernelSendState& k, size_t minProgress,
                int64_t timeoutMs) {
+        checkedMs_ = nowMs;
         if (!k.ok) {
             // Without the kernel's view only our queue counts (its age is timed by the owner).
             sinceMs_ = nowMs;
@@ -64,6 +76,7 @@ public:
 private:
     int64_t sinceMs_ = 0;     // last progress (or last time nothing was unsent)
     int64_t idleSeenMs_ = 0;  // last time nothing was unsent
+    int64_t checkedMs_ = 0;   // last time the kernel was asked
     uint64_t ackedMark_ = 0;  // tcpi_bytes_acked at the last progress
 };
 

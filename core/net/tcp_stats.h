@@ -18,7 +18,7 @@ namespace osprey::net {
 struct TcpStats {
     std::atomic<uint64_t> conTimeout{0};   // closed after tcp_connection_lifetime idle
     std::atomic<uint64_t> sendTimeout{0};  // closed by tcp_send_timeout (no progress)
-    std::atomic<uint64_t> sendqFull{0};    // closed by tcp_conn_wq_max
+    std::atomic<uint64_t> sendqFull{0};    // sends refused by any write-queue limit
     std::atomic<uint64_t> wqCut{0};        // cut to keep within tcp_wq_max
     std::atomic<uint64_t> wqIpCut{0};      // cut to keep within tcp_wq_max_per_ip
     std::atomic<uint64_t> wqRefused{0};    // sends refused: no room could be made

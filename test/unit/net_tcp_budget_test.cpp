@@ -214,6 +214,18 @@ TEST(SendProgress, IdleTimeDoesNotCountAgainstTheNextSend) {
     EXPECT_TRUE(p.check(61100, true, kernel(5000, 0), 4096, 1000));
 }
 
+TEST(SendProgress, TheKernelIsAskedAtMostEveryQuarterTimeout) {
+    EXPECT_EQ(SendProgress::checkInterval(10000), 1000);
+    EXPECT_EQ(SendProgress::checkInterval(2000), 500);
+    EXPECT_EQ(SendProgress::checkInterval(200), 100);
+    SendProgress p;
+    p.reset(0);
+    EXPECT_FALSE(p.checkedRecently(0, 1000)) << "a new connection may be asked at once";
+    p.check(50, true, kernel(100, 0), 4096, 10000);
+    EXPECT_TRUE(p.checkedRecently(500, 1000));
+    EXPECT_FALSE(p.checkedRecently(1050, 1000));
+}
+
 TEST(SendProgress, KernelStateOfARealSocket) {
     int sv[2];
     ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
