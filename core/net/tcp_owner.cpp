@@ -135,7 +135,7 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.connectStartMs = oc.lastActivityMs;
     oc.progress.reset(oc.lastActivityMs);
     oc.partialCharged = 0;
-    oc.partialSinceMs = 0;
+    oc.partialSince = 0;
     oc.connecting = connecting;
     oc.writeArmed = connecting;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
@@ -303,7 +303,7 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
 void TcpOwner::notePartial(OwnedConn& oc, bool framed) {
     const size_t held = oc.input.held();
     // The age of the message now pending: a connection that completes messages is not slow.
-    if (oc.partialCharged == 0 || framed) oc.partialSinceMs = timer::coarseNowMs();
+    if (oc.partialCharged == 0 || framed) oc.partialSince = ++partialSeq_;
     partialBytes_ = partialBytes_ + held - oc.partialCharged;
     oc.partialCharged = held;
     if (TcpStats* st = tcpStats())
@@ -319,10 +319,7 @@ void TcpOwner::cutPartials() {
             if (oc.partialCharged == 0) continue;
             if (victim != UINT32_MAX) {
                 const OwnedConn& best = conns_[victim];
-                if (oc.partialSinceMs > best.partialSinceMs ||
-                    (oc.partialSinceMs == best.partialSinceMs &&
-                     oc.partialCharged <= best.partialCharged))
-                    continue;
+                if (oc.partialSince > best.partialSince) continue;
             }
             victim = slot;
         }

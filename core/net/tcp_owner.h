@@ -7,9 +7,8 @@
 //
 // Partial messages (TcpInput's kept buffers, in this worker's pkg heap) are counted across the
 // worker's connections; past tcp_worker_partial_max the connection whose unfinished message
-// is oldest (the largest among equals) is closed until the worker is back within it, so a
-// flood of slow, never-finished messages costs the offenders their connections, not the next
-// client its message.
+// is oldest is closed until the worker is back within it, so a flood of slow, never-finished
+// messages costs the offenders their connections, not the next client its message.
 //
 // Closing happens only here, between events, never inside the send path: a sender that finds
 // a connection broken sets TcpConn::closeRequested and the owner closes it at the next safe
@@ -39,8 +38,8 @@ struct OwnedConn {
     int64_t lastActivityMs = 0;
     int64_t connectStartMs = 0;
     SendProgress progress;
-    size_t partialCharged = 0;   // input.held() as counted in TcpOwner::partialBytes_
-    int64_t partialSinceMs = 0;  // since when the unfinished message has waited
+    size_t partialCharged = 0;  // input.held() as counted in TcpOwner::partialBytes_
+    uint64_t partialSince = 0;  // TcpOwner::partialSeq_ when the pending message began
     bool connecting = false;
     bool writeArmed = false;
     uint32_t activeIndex = 0;  // position in TcpOwner::active_
@@ -92,6 +91,7 @@ private:
     std::vector<uint32_t> active_;  // slots owned now
     std::vector<char> scratch_;     // every read without a pending message lands here
     size_t partialBytes_ = 0;       // sum of partialCharged over the owned connections
+    uint64_t partialSeq_ = 0;       // orders partial messages by age (a clock has ties)
 };
 
 // This process's owner (TCP workers), or nullptr.

@@ -298,6 +298,11 @@ TEST(TcpLimits, SlowPartialMessagesAreCutOldestFirstAndOthersAreServed) {
         EXPECT_EQ(resp->status(), 200);
     }
     EXPECT_FALSE(client.closedByPeer());
+    // Oldest first: the first slow connections are gone, the newest are still there.
+    EXPECT_TRUE(slow.front()->waitClosed(3000));
+    char byte;
+    EXPECT_EQ(recv(slow.back()->fd(), &byte, 1, MSG_DONTWAIT), -1) << "the newest was closed\n" << router.log();
+    EXPECT_EQ(errno, EAGAIN);
     router.process().stop();
     const std::string log = router.log();
     EXPECT_EQ(log.find("no memory for a partial message"), std::string::npos) << log;
