@@ -301,7 +301,8 @@ TEST(TcpLimits, SlowPartialMessagesAreCutOldestFirstAndOthersAreServed) {
     // Oldest first: the first slow connections are gone, the newest are still there.
     EXPECT_TRUE(slow.front()->waitClosed(3000));
     char byte;
-    EXPECT_EQ(recv(slow.back()->fd(), &byte, 1, MSG_DONTWAIT), -1) << "the newest was closed\n" << router.log();
+    EXPECT_EQ(recv(slow.back()->fd(), &byte, 1, MSG_DONTWAIT), -1) << "the newest was closed\n"
+                                                                   << router.log();
     EXPECT_EQ(errno, EAGAIN);
     router.process().stop();
     const std::string log = router.log();
