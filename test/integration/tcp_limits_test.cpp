@@ -4,7 +4,8 @@
 //    well-behaved client keep succeeding, the non-readers are cut and counted, shm never runs
 //    out;
 //  - answers stuck in the kernel's send buffer (our queue empty) and a peer that reads a few
-//    bytes a second are both cut by tcp_send_timeout;
+//    bytes a second are both cut by tcp_send_timeout, while a slow reader that takes more
+//    than tcp_send_min_progress per timeout keeps its connection;
 //  - 200 connections per worker holding slow, unfinished messages: the per-worker partial
 //    budget cuts the oldest, and a client splitting its messages on another connection is
 //    served.
@@ -163,6 +164,40 @@ TEST(TcpLimits, TrickleReaderIsCutBySendTimeout) {
     EXPECT_GT(taken, 0u);
     router.process().stop();
     EXPECT_GE(tcpStat(router.log(), "send_timeout"), 1) << router.log();
+}
+
+TEST(TcpLimits, SlowButSteadyReaderKeepsItsConnection) {
+    SipRouterOptions o;
+    o.tcp = true;
+    o.extra = "tcp_send_timeout = 1;\n";
+    SipRouter router(kReplyScript, o);
+    ASSERT_TRUE(router.start()) << router.log();
+    RawConn c("127.0.0.1", router.tcpPort(), 4096);
+    ASSERT_TRUE(c.ok());
+    constexpr int kAnswers = 12;
+    for (int i = 0; i < kAnswers; ++i)
+        ASSERT_TRUE(c.sendSome(bigOptions(c.hostPort(), i, 4000, "sip:x@127.0.0.1")));
+    // 2000 octets every 100 ms (20 KB/s): five times tcp_send_min_progress per second.
+    std::unique_ptr<SipTcpConn> reader = SipTcpConn::adopt(dup(c.fd()));
+    std::string got;
+    const int64_t end = timer::nowMs() + 20000;
+    int answers = 0;
+    while (answers < kAnswers && timer::nowMs() < end) {
+        poll(nullptr, 0, 100);  // the pace of the reader under test, not a synchronisation
+        char buf[2000];
+        const ssize_t n = recv(c.fd(), buf, sizeof buf, MSG_DONTWAIT);
+        if (n == 0) break;
+        if (n > 0) got.append(buf, static_cast<size_t>(n));
+        answers = 0;  // complete answers: each ends with the blank line (no body)
+        for (size_t at = got.find("\r\n\r\n"); at != std::string::npos;
+             at = got.find("\r\n\r\n", at + 4))
+            ++answers;
+    }
+    EXPECT_EQ(answers, kAnswers) << router.log();
+    EXPECT_EQ(router.process().countInLog("tcp_send_timeout"), 0u) << router.log();
+    // Still open: one more request is answered.
+    ASSERT_TRUE(c.sendSome(bigOptions(c.hostPort(), 99, 600, "sip:x@127.0.0.1")));
+    EXPECT_TRUE(reader->receiveCall("h99-" + c.hostPort(), 3000)) << router.log();
 }
 
 // --- write-queue budgets --------------------------------------------------------------------
