@@ -201,6 +201,7 @@ void TcpOwner::startConnect(ConnId id) {
             LM_NOTICE("cannot connect to %s over TCP: %s (%lu more not logged)",
                       toString(peer).c_str(), strerror(err), static_cast<unsigned long>(skipped));
         }
+        countTcp(&TcpStats::connectFailed);
         t->release(c);
         return;
     }
@@ -229,6 +230,7 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
     if (getsockopt(oc.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err == EINPROGRESS || err == EALREADY) return;
     if (err != 0) {
+        countTcp(&TcpStats::connectFailed);
         char why[96];
         snprintf(why, sizeof why, "connect failed: %s", strerror(err));
         close(slot, why, kNotice);
@@ -239,6 +241,8 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
         if (ref) ref.conn->state = ConnState::Open;
     }
     oc.connecting = false;
+    countTcp(&TcpStats::connectSuccess);
+    countTcp(&TcpStats::established);
     oc.lastActivityMs = timer::coarseNowMs();
     LM_DBG("TCP connection %llu to %s: connected", static_cast<unsigned long long>(oc.id),
            toString(oc.peer).c_str());
@@ -255,6 +259,7 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
         } while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n < 0 && errno == ECONNRESET) {
+            countTcp(&TcpStats::conReset);
             close(slot, "reset by the peer", kDebug);
             return;
         }
@@ -400,8 +405,10 @@ void TcpOwner::sweep(int64_t now) {
         TcpConn* c = t->slot(slot);
         if (closeWanted(slot)) continue;
         if (oc.connecting) {
-            if (now - oc.connectStartMs > settings_.connectTimeoutMs)
+            if (now - oc.connectStartMs > settings_.connectTimeoutMs) {
+                countTcp(&TcpStats::connectFailed);
                 close(slot, "connect timed out (tcp_connect_timeout)", kNotice);
+            }
             continue;
         }
         if (c->wakePending.load(std::memory_order_relaxed) != 0) flush(slot, oc);

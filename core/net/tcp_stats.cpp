@@ -44,6 +44,12 @@ size_t readTcpStats(TcpStatValue* out, size_t n) {
     const TcpStatValue all[kTcpStatCount] = {
         {"current_opened_connections", t != nullptr ? t->used() : 0},
         {"current_write_queue_size", b != nullptr ? b->used() : 0},
+        {"established", get(s->established)},
+        {"passive_open", get(s->passiveOpen)},
+        {"connect_success", get(s->connectSuccess)},
+        {"connect_failed", get(s->connectFailed)},
+        {"local_reject", get(s->localReject)},
+        {"con_reset", get(s->conReset)},
         {"con_timeout", get(s->conTimeout)},
         {"send_timeout", get(s->sendTimeout)},
         {"sendq_full", get(s->sendqFull)},

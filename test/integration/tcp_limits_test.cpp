@@ -289,6 +289,9 @@ TEST(TcpLimits, NonReadingPeersCannotStarveRegistrationsAndCalls) {
     const std::string stats = log.substr(log.rfind("TCP statistics:"));
     EXPECT_GE(tcpStat(log, "wq_budget_cut"), 100) << stats;
     EXPECT_GE(tcpStat(log, "wq_ip_budget_cut"), 100) << stats;
+    EXPECT_GE(tcpStat(log, "passive_open"), kHostile + 1) << stats;
+    EXPECT_GE(tcpStat(log, "established"), kHostile + 1) << stats;
+    EXPECT_EQ(tcpStat(log, "local_reject"), 0) << stats;
     std::printf("%s\n", stats.c_str());
 }
 

@@ -6,6 +6,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <map>
 #include <string>
 
 #include "core/net/sock_addr.h"
@@ -159,6 +160,28 @@ TEST_F(Budget, FlushGivesBackWhatWasWritten) {
     EXPECT_EQ(b->used(), 0u);
     close(sv[0]);
     close(sv[1]);
+}
+
+TEST_F(Budget, CountersUnderKamailiosNames) {
+    budget(100 * kCharge, 100 * kCharge);
+    countTcp(&TcpStats::conTimeout);
+    countTcp(&TcpStats::sendqFull);
+    countTcp(&TcpStats::sendqFull);
+    TcpConn* c = t->alloc(addr("192.0.2.1", 1), 0, 0, ConnState::Open, false);
+    queue(c, 1);
+    TcpStatValue v[kTcpStatCount];
+    ASSERT_EQ(readTcpStats(v, kTcpStatCount), kTcpStatCount);
+    std::map<std::string, uint64_t> byName;
+    for (const TcpStatValue& s : v) byName[s.name] = s.value;
+    EXPECT_EQ(byName.size(), kTcpStatCount) << "names are unique";
+    EXPECT_EQ(byName["con_timeout"], 1u);
+    EXPECT_EQ(byName["sendq_full"], 2u);
+    EXPECT_EQ(byName["current_opened_connections"], 1u);
+    EXPECT_EQ(byName["current_write_queue_size"], kCharge);
+    for (const char* name : {"established", "passive_open", "connect_success", "connect_failed",
+                             "local_reject", "con_reset", "send_timeout"})
+        EXPECT_EQ(byName.count(name), 1u) << name;
+    EXPECT_EQ(readTcpStats(v, 3), 3u) << "no more than asked";
 }
 
 // --- the send-progress rule -----------------------------------------------------------------
