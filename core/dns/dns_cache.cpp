@@ -180,20 +180,22 @@ bool makeRoom(Bucket& own) {
     return false;
 }
 
-// Queue lock not held: puts e on the request queue unless it is there already.
+// Queue lock not held: puts e on the request queue unless it is there already. The DNS
+// process is woken by wakeDnsProcess(), called after the bucket lock is released.
 void enqueue(Entry* e) {
-    {
-        mem::LockGuard g(g_shared->queueLock);
-        if (e->queued) return;
-        e->queued = true;
-        e->queueNext = nullptr;
-        if (g_shared->queueTail != nullptr) {
-            g_shared->queueTail->queueNext = e;
-        } else {
-            g_shared->queueHead = e;
-        }
-        g_shared->queueTail = e;
+    mem::LockGuard g(g_shared->queueLock);
+    if (e->queued) return;
+    e->queued = true;
+    e->queueNext = nullptr;
+    if (g_shared->queueTail != nullptr) {
+        g_shared->queueTail->queueNext = e;
+    } else {
+        g_shared->queueHead = e;
     }
+    g_shared->queueTail = e;
+}
+
+void wakeDnsProcess() {
     const uint64_t one = 1;
     [[maybe_unused]] ssize_t n = write(g_shared->eventFd, &one, sizeof one);
 }
@@ -252,12 +254,14 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
     const uint32_t h = key.hash;
     Bucket& b = g_shared->buckets[h & g_shared->mask];
     const int64_t now = timer::coarseNowMs();
-    Entry* e = nullptr;
-    bool queue = false;
+    LookupResult result = LookupResult::Pending;
+    bool queued = false;  // this lookup queued a resolution: wake the DNS process
     {
         mem::LockGuard g(b.lock);
-        for (e = b.head; e != nullptr; e = e->next) {
-            if (e->hash == h && e->kind == q.kind && sameName(*e, q.name.size(), key)) break;
+        Entry* e = b.head;
+        while (e != nullptr &&
+               !(e->hash == h && e->kind == q.kind && sameName(*e, q.name.size(), key))) {
+            e = e->next;
         }
         if (e != nullptr && e->state != State::Pending && e->expiresMs > now) {
             copyOut(*e, out);
@@ -269,43 +273,45 @@ LookupResult lookup(const Query& q, Answer* out, Waiter* w, timer::TimerHandler 
             if (!e->refreshing) {
                 e->refreshing = true;
                 e->sinceMs = now;
-                g_shared->stats.misses.fetch_add(1, std::memory_order_relaxed);
-                enqueue(e);
+                queued = true;
             }
             copyOut(*e, out);
-            return LookupResult::Hit;
+            result = LookupResult::Hit;
+        } else {
+            if (e == nullptr) {
+                if (!makeRoom(b)) return LookupResult::Unavailable;
+                void* p = mem::shmAlloc(sizeof(Entry));
+                if (p == nullptr) return LookupResult::Unavailable;
+                e = new (p) Entry();
+                e->hash = h;
+                e->kind = q.kind;
+                e->nameLen = static_cast<uint8_t>(q.name.size());
+                std::memset(e->name, 0, sizeof e->name);
+                std::memcpy(e->name, key.words, size_t{key.nWords} * 8);
+                e->state = State::Negative;  // made pending just below
+                e->next = b.head;
+                b.head = e;
+                g_shared->stats.entries.fetch_add(1, std::memory_order_relaxed);
+            }
+            if (e->state != State::Pending) {  // new, or expired: resolve (again)
+                e->state = State::Pending;
+                e->sinceMs = now;
+                e->count = 0;
+                e->failure = Failure::None;
+                queued = true;
+            }
+            attach(e, w, onDone);
         }
-        if (e == nullptr) {
-            if (!makeRoom(b)) return LookupResult::Unavailable;
-            void* p = mem::shmAlloc(sizeof(Entry));
-            if (p == nullptr) return LookupResult::Unavailable;
-            e = new (p) Entry();
-            e->hash = h;
-            e->kind = q.kind;
-            e->nameLen = static_cast<uint8_t>(q.name.size());
-            std::memset(e->name, 0, sizeof e->name);
-            std::memcpy(e->name, key.words, size_t{key.nWords} * 8);
-            e->state = State::Negative;  // made pending just below
-            e->next = b.head;
-            b.head = e;
-            g_shared->stats.entries.fetch_add(1, std::memory_order_relaxed);
-        }
-        if (e->state != State::Pending) {  // new, or expired: resolve (again)
-            e->state = State::Pending;
-            e->sinceMs = now;
-            e->count = 0;
-            e->failure = Failure::None;
-            queue = true;
-            g_shared->stats.misses.fetch_add(1, std::memory_order_relaxed);
-        }
-        attach(e, w, onDone);
-        if (queue) enqueue(e);
-        LM_DBG(
-            "dns: %.*s (%s) pending%s", static_cast<int>(q.name.size()), q.name.data(),
-            queryKindName(q.kind),
-            queue ? ", queued" : "");  // queue lock inside the bucket lock: the one allowed order
+        // The queue lock inside a bucket lock: the one order the two are taken in.
+        if (queued) enqueue(e);
     }
-    return LookupResult::Pending;
+    if (queued) {
+        g_shared->stats.misses.fetch_add(1, std::memory_order_relaxed);
+        wakeDnsProcess();
+        LM_DBG("dns: %.*s (%s) queued", static_cast<int>(q.name.size()), q.name.data(),
+               queryKindName(q.kind));
+    }
+    return result;
 }
 
 LookupResult lookupWait(const Query& q, Answer* out, uint32_t waitMs) {
@@ -385,6 +391,7 @@ void requeueOrphans() {
             if (e->state == State::Pending || e->refreshing) enqueue(e);
         }
     }
+    wakeDnsProcess();
 }
 
 }  // namespace osprey::dns

@@ -6,7 +6,8 @@
 // network. A requester that wants to hear about the answer passes a Waiter: when the DNS
 // process completes the entry it arms the waiter's timer node with 0 ms in the shared wheel,
 // so the requester's handler runs in the timer process (which may run Lua and send), never in
-// the DNS process. A waiter must stay valid until its handler ran.
+// the DNS process. A waiter must stay valid until its handler ran, and a requester that uses
+// waiters starts the timer wheel (timer::startTimers(), as tm does in its init).
 //
 // An expired positive entry keeps answering (a hit) while the DNS process asks again, once; the
 // new answer replaces it. Expired negative entries are resolved again like a miss.

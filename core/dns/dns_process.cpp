@@ -16,7 +16,6 @@
 #include "core/log/log.h"
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
-#include "core/timer/timer_process.h"
 
 namespace osprey::dns {
 
@@ -83,7 +82,7 @@ bool startDnsStep(const app::HookContext& ctx) {
     setSettings(s);
     // Without a routing script nothing forwards, so nothing resolves: no process either.
     if (ctx.cfg.script.empty()) return true;
-    if (!createCache(s.cacheSize) || !timer::startTimers()) return false;
+    if (!createCache(s.cacheSize)) return false;
     proc::declareProcesses(
         proc::ProcessKind{proc::Rank::Dns, 1, dnsMain, proc::OnExit::Restart, "dns", true});
     return true;
