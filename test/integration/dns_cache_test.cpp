@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <string>
+#include <thread>
 
 #include "test/support/dns_servers.h"
 #include "test/support/sip_client.h"
@@ -69,6 +70,24 @@ TEST(DnsCache, AnAnswerIsReusedUntilItsTtlRunsOut) {
     }
     ASSERT_GE(askedAgainAfter, 0) << "never asked again\n" << dns.log();
     EXPECT_GE(askedAgainAfter, 1900) << "asked again before the TTL ran out";
+}
+
+// Past its TTL an answer still serves while the name is asked again: with the server gone,
+// the request goes to the old address at once instead of waiting for a query that fails.
+TEST(DnsCache, AnExpiredAnswerServesWhileItIsAskedAgain) {
+    SipPeer uac, uas;
+    Dnsmasq dns({"--host-record=stale.test,127.0.0.1"}, 1);  // TTL 1 s
+    ASSERT_TRUE(dns.start()) << dns.log();
+    SipRouter router(kScript, options(dns, "dns_retr_time = 3;\ndns_retr_no = 1;\n"));
+    ASSERT_TRUE(router.start()) << router.log();
+    const std::string uri = "sip:bob@stale.test:" + std::to_string(uas.port());
+    ASSERT_EQ(send(uac, router.port(), uri, uas), 1) << router.log();
+    dns.stop();
+    // Not a synchronisation: the TTL has to run out.
+    std::this_thread::sleep_for(std::chrono::milliseconds(1300));
+    const Clock::time_point sent = Clock::now();
+    EXPECT_EQ(send(uac, router.port(), uri, uas), 1) << router.log();
+    EXPECT_LT(msSince(sent), 400) << "waited for the refresh";
 }
 
 TEST(DnsCache, NoSuchNameIsAnswered478FromTheCacheForTheNegativeTtl) {
