@@ -23,6 +23,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open UDP sockets", net::openUdpStep},
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
+    {Stage::MasterInit, "publish Lua script", lua::publishScriptStep},  // generation 1
 
     // Each child after fork, before its main.
     {Stage::ChildInit, "child-init modules", module::childInitModules},
@@ -32,6 +33,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},
 
     // Master, every child reaped, before shm is released: the reverse of MasterInit.
+    {Stage::MasterExit, "unpublish Lua script", lua::unpublishScriptStep},
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
     {Stage::MasterExit, "destroy modules", module::destroyModules},
