@@ -1,6 +1,7 @@
 // The start-up and shutdown sequence of the server: every step of every stage (hooks.h), in
 // the order it runs. main.cpp, the supervisor and each child run a stage with runHooks.
 #include "core/app/hooks.h"
+#include "core/app/log_settings.h"
 #include "core/lua/script_steps.h"
 #include "core/module/module_steps.h"
 #include "core/net/tcp_steps.h"
@@ -13,6 +14,7 @@ namespace {
 
 constexpr StartupStep kSteps[] = {
     // Master, config loaded, no shm yet (and `osprey -c`).
+    {Stage::Check, "configure logging", configureLogging},  // log_format, log_prefix
     {Stage::Check, "load modules", module::loadModules},
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
