@@ -51,9 +51,10 @@ std::string forwardingScript(const SipPeer& uas, const std::string& gen, bool se
 
 class ReloadTest : public ::testing::Test {
 protected:
-    void startRouter(unsigned children = 2) {
+    void startRouter(unsigned children = 2, bool tcp = false) {
         SipRouterOptions o;
         o.children = children;
+        o.tcp = tcp;  // TCP workers run Lua too
         router_ = std::make_unique<SipRouter>(forwardingScript(uas_, "1", true), o);
         ASSERT_TRUE(router_->start()) << router_->log();
         processes_ = router_->process().countInLog("lua: running script generation 1\n");
@@ -129,7 +130,8 @@ TEST_F(ReloadTest, BrokenScriptIsRefusedWithFileAndLineAndTheOldOneKeepsServing)
 }
 
 TEST_F(ReloadTest, GoodScriptReachesEveryProcessInAFreshStateWithinASecond) {
-    startRouter(3);
+    startRouter(3, true);
+    ASSERT_GE(processes_, 4u) << "SIP and TCP workers";
     ASSERT_EQ(probe().second, "from-generation-1");
 
     const size_t from = reloadWith(forwardingScript(uas_, "2", false));
