@@ -54,7 +54,9 @@ int buildProtected(lua_State* L) {
     return 0;
 }
 
-bool readFile(const std::string& path, std::string* out, std::string* error) {
+}  // namespace
+
+bool readScriptFile(const std::string& path, std::string* out, std::string* error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         *error = "cannot open Lua script " + path + ": " + std::strerror(errno);
@@ -69,8 +71,6 @@ bool readFile(const std::string& path, std::string* out, std::string* error) {
     *out = ss.str();
     return true;
 }
-
-}  // namespace
 
 const char* routeStatusName(RouteStatus s) {
     switch (s) {
@@ -92,7 +92,7 @@ std::unique_ptr<Engine> Engine::create(const EngineOptions& options,
                                        std::span<const module::ModuleExport* const> exports,
                                        std::string* error) {
     std::string text;
-    if (!readFile(options.scriptPath, &text, error)) return nullptr;
+    if (!readScriptFile(options.scriptPath, &text, error)) return nullptr;
     return createFromText(options, std::move(text), exports, error);
 }
 
@@ -202,7 +202,7 @@ bool Engine::build(const std::string& path, const std::string& text, std::string
 
 bool Engine::reload(std::string* error) {
     std::string text;
-    if (!readFile(options_.scriptPath, &text, error)) return false;
+    if (!readScriptFile(options_.scriptPath, &text, error)) return false;
     return replaceScript(options_.scriptPath, std::move(text), error);
 }
 

@@ -35,6 +35,9 @@ enum class RouteStatus : uint8_t {
 
 const char* routeStatusName(RouteStatus s);
 
+// The whole script file; false with *error = "cannot open/read Lua script <path>: why".
+bool readScriptFile(const std::string& path, std::string* text, std::string* error);
+
 inline constexpr size_t kDefaultMemoryLimit = 64u << 20;
 
 struct EngineOptions {

@@ -2,9 +2,7 @@
 #include "core/lua/script_reload.h"
 
 #include <csignal>
-#include <fstream>
 #include <new>
-#include <sstream>
 
 #include <unistd.h>
 
@@ -29,22 +27,6 @@ uint64_t g_running = 0;
 uint64_t g_failedGeneration = 0;
 uint32_t g_failures = 0;
 int64_t g_nextRetryMs = 0;  // CLOCK_MONOTONIC
-
-bool readScript(const std::string& path, std::string* text, std::string* error) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        *error = "cannot open Lua script " + path;
-        return false;
-    }
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    if (in.bad()) {
-        *error = "cannot read Lua script " + path;
-        return false;
-    }
-    *text = ss.str();
-    return true;
-}
 
 // "path:line: message" without the traceback the engine appends for the log.
 std::string firstLine(const std::string& text) {
@@ -95,7 +77,7 @@ ReloadResult reloadChecked(std::string_view requested) {
     }
     options.scriptPath = path;
     std::string text, error;
-    if (!readScript(path, &text, &error) || !checkScriptText(options, text, &error)) {
+    if (!readScriptFile(path, &text, &error) || !checkScriptText(options, text, &error)) {
         r.error = firstLine(error);
         recordRefusedReload(r.error);
         LM_ERR("lua: reload refused, generation %lu keeps running: %s",

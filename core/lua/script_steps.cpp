@@ -6,9 +6,6 @@
 // lua_memory_limit (MiB per process, 0 = none), lua_jit (default true).
 #include "core/lua/script_steps.h"
 
-#include <fstream>
-#include <sstream>
-
 #include "core/log/log.h"
 #include "core/lua/builtin_exports.h"
 #include "core/lua/process_engine.h"
@@ -31,15 +28,6 @@ struct DeclareSettings {
 
 // The text the Check stage accepted: the master publishes exactly this, not a second read.
 std::string g_checkedText;
-
-bool readText(const std::string& path, std::string* out) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) return false;
-    std::ostringstream ss;
-    ss << in.rdbuf();
-    *out = ss.str();
-    return !in.bad();
-}
 
 // Processes that run routes: SIP and TCP workers, and the timer process (failure routes on
 // transaction timeouts).
@@ -80,8 +68,8 @@ bool checkScriptStep(const app::HookContext& ctx) {
         LM_ERR("%s", error.c_str());
         return false;
     }
-    if (!readText(options.scriptPath, &g_checkedText)) {
-        LM_ERR("cannot read Lua script %s", options.scriptPath.c_str());
+    if (!readScriptFile(options.scriptPath, &g_checkedText, &error)) {
+        LM_ERR("%s", error.c_str());
         return false;
     }
     if (!checkScriptText(options, g_checkedText, &error)) {
