@@ -5,7 +5,9 @@
 #include <atomic>
 #include <cstring>
 #include <new>
+#include <utility>
 
+#include "core/proc/process_table.h"
 #include "core/timer/clock.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
@@ -183,9 +185,24 @@ ScriptStatus scriptStatus() {
     for (unsigned slot = 0; slot < mem::kMaxProcesses; ++slot) {
         const ProcessRow& r = g_release->rows[slot];
         if (r.generation == 0 && r.failures == 0) continue;
-        s.processes.push_back(ScriptStatus::Process{slot, r.generation, r.failedGeneration,
-                                                    r.failures, r.changedMs, r.nextRetryMs,
-                                                    r.error});
+        ScriptStatus::Process p;
+        p.slot = slot;
+        p.generation = r.generation;
+        p.failedGeneration = r.failedGeneration;
+        p.failures = r.failures;
+        p.changedMs = r.changedMs;
+        p.nextRetryMs = r.nextRetryMs;
+        p.error = r.error;
+        s.processes.push_back(std::move(p));
+    }
+    if (const proc::ProcessTable* table = proc::processTable()) {
+        for (ScriptStatus::Process& p : s.processes) {
+            if (p.slot >= table->used) continue;
+            const proc::ProcessEntry& e = table->entries[p.slot];
+            p.pid = e.pid.load(std::memory_order_relaxed);
+            p.name = e.name;
+            p.rank = e.rank;
+        }
     }
     return s;
 }

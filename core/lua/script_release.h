@@ -12,13 +12,18 @@
 #include <string_view>
 #include <vector>
 
+#include "core/proc/rank.h"
+
 namespace osprey::lua {
 
 // A consistent snapshot of the published script and of every process that runs Lua, for the
-// RPC methods (app_lua.list, core.psx) and logs. Slots are core/proc/process_table.h's.
+// RPC methods (app_lua.list, core.psx) and logs.
 struct ScriptStatus {
     struct Process {
-        unsigned slot = 0;
+        unsigned slot = 0;  // core/proc/process_table.h's slot ...
+        int pid = 0;        // ... and what the process table says of it
+        std::string name;   // "sip#0"
+        proc::Rank rank = proc::Rank::Master;
         uint64_t generation = 0;        // running
         uint64_t failedGeneration = 0;  // the newer one it could not load yet; 0 = none
         uint32_t failures = 0;          // failed attempts at failedGeneration so far

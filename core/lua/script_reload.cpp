@@ -12,7 +12,6 @@
 #include "core/lua/script_check.h"
 #include "core/lua/script_steps.h"
 #include "core/proc/child.h"
-#include "core/proc/process_table.h"
 #include "core/timer/clock.h"
 
 namespace osprey::lua {
@@ -45,13 +44,9 @@ std::string resolve(std::string_view path, const std::string& current) {
 // Wakes every other process that runs Lua, so the idle ones switch now rather than at their
 // next timed look. SIGHUP is one of the control signals a child takes through its signalfd.
 void nudgeProcesses(const ScriptStatus& status) {
-    const proc::ProcessTable* table = proc::processTable();
-    if (table == nullptr) return;
     const int self = getpid();
     for (const ScriptStatus::Process& p : status.processes) {
-        if (p.slot == 0 || p.slot >= table->used) continue;
-        const int pid = table->entries[p.slot].pid.load(std::memory_order_relaxed);
-        if (pid > 0 && pid != self) kill(pid, SIGHUP);
+        if (p.slot != 0 && p.pid > 0 && p.pid != self) kill(p.pid, SIGHUP);
     }
 }
 
