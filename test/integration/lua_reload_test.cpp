@@ -15,7 +15,6 @@
 
 #include <chrono>
 #include <cstdio>
-#include <regex>
 #include <string>
 #include <thread>
 #include <vector>
@@ -237,10 +236,14 @@ private:
     pid_t pid_ = -1;
 };
 
+// The number after " name=" in osprey-load's RESULT line; UINT64_MAX when absent.
 uint64_t resultField(const std::string& out, const std::string& name) {
-    std::smatch m;
-    if (!std::regex_search(out, m, std::regex(" " + name + "=([0-9]+)"))) return UINT64_MAX;
-    return std::stoull(m[1]);
+    const size_t at = out.find(" " + name + "=");
+    if (at == std::string::npos) return UINT64_MAX;
+    const size_t from = at + name.size() + 2;
+    const size_t end = out.find_first_not_of("0123456789", from);
+    if (end == from) return UINT64_MAX;
+    return std::stoull(out.substr(from, end - from));
 }
 
 // The benchmark's stateful script shape (scripts/bench/stateful.lua) with a generation marker
