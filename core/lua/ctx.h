@@ -17,8 +17,8 @@ namespace osprey::lua {
 
 struct Ctx {
     sip::SipMsg* msg = nullptr;
-    uint64_t flags = 0;                  // KSR.setflag / resetflag / isflagset (flags 0..63)
-    bool dropped = false;                // KSR.x.drop(): nothing may be sent for this message
+    uint64_t flags = 0;    // KSR.setflag / resetflag / isflagset (flags 0..63)
+    bool dropped = false;  // KSR.x.drop(): nothing may be sent for this message
     route::MsgContext* route = nullptr;  // the router's per-message state, if any
 };
 
