@@ -138,7 +138,15 @@ public:
         return over ? Push::KeptTrim : Push::Kept;
     }
 
-    bool overHighWater(unsigned c) const { return slot_->lists[c].count > 2 * batchFor(c); }
+    // Read inside an operation, so a reclaimer cannot be emptying the list at the same time;
+    // false when bypassed.
+    bool overHighWater(unsigned c) const {
+        CacheSlot& s = *slot_;
+        if (!enter(s)) return false;
+        bool over = s.lists[c].count > 2 * batchFor(c);
+        leave(s);
+        return over;
+    }
 
     // Removes up to max blocks of class c (to be returned to the heap); returns how many.
     unsigned take(unsigned c, unsigned max, void** out);
