@@ -160,9 +160,10 @@ void logOutOfMemory(size_t n, AllocSite site) {
 bool plausibleBlock(const void* p) {
     return g.heap->owns(p) && reinterpret_cast<uintptr_t>(p) % alignof(CacheLink) == 0;
 }
+// The caller holds the heap lock.
 void giveToHeap(void* p) {
     g.heap->free(p);
-}  // the caller holds the heap lock
+}
 
 // A reclaimer that died holding reclaimLock may have left give-back requests behind; clearing
 // them is always safe (the owners just resume using their lists). Blocks it had detached but
