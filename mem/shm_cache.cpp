@@ -22,8 +22,7 @@ unsigned ProcessCache::take(unsigned c, unsigned max, void** out) {
     while (n < max && l.head) {
         CacheLink* b = l.head;
         l.head = b->next;
-        std::atomic_signal_fence(std::memory_order_seq_cst);  // as in pop
-        b->tag = 0;
+        clearTag(b);
         out[n++] = b;
     }
     l.count -= n;

@@ -27,6 +27,7 @@
 // block (a store the owner did not finish).
 #pragma once
 #include <algorithm>
+#include <array>
 #include <atomic>
 #include <cstddef>
 #include <cstdint>
@@ -73,6 +74,14 @@ constexpr unsigned batchFor(unsigned c) {
 }
 inline constexpr unsigned kMaxBatch = 64;
 
+// classSize() as a table, for the byte count that every pop and push keeps: one load instead
+// of the shifts and multiply of the formula.
+inline constexpr auto kClassBytes = [] {
+    std::array<uint32_t, kClassCount> t{};
+    for (unsigned c = 0; c < kClassCount; ++c) t[c] = static_cast<uint32_t>(classSize(c));
+    return t;
+}();
+
 enum class Push : uint8_t {
     Kept,        // in the cache
     KeptTrim,    // in the cache, which is now over a high-water mark or the cap: trim it
@@ -108,13 +117,10 @@ public:
         CacheLink* b = l.head;
         if (b) [[likely]] {
             l.head = b->next;
-            // The head moves before the tag is cleared: a walk of a dead owner's list never
-            // meets a block that was already handed out.
-            std::atomic_signal_fence(std::memory_order_seq_cst);
-            b->tag = 0;
+            clearTag(b);
             --l.count;
             add(s.cachedBlocks, -1);
-            add(s.cachedBytes, -classSize(c));
+            add(s.cachedBytes, -uint64_t{kClassBytes[c]});
             add(s.handedOut, 1);
         }
         leave(s);
@@ -173,16 +179,22 @@ private:
         return false;
     }
     static void leave(CacheSlot& s) { s.inOp.store(0, std::memory_order_release); }
+    // After the head has moved past b: a walk of a dead owner's list never meets a block that
+    // was already handed out.
+    static void clearTag(CacheLink* b) {
+        std::atomic_ref<uintptr_t>(b->tag).store(0, std::memory_order_release);
+    }
     static void link(CacheSlot& s, unsigned c, CacheLink* b) {
         ClassList& l = s.lists[c];
         b->next = l.head;
         b->tag = cacheTag(b);
-        // The block is complete before it becomes the head (see pop).
-        std::atomic_signal_fence(std::memory_order_seq_cst);
-        l.head = b;
+        // The block is complete before it becomes the head: a walk of a dead owner's list
+        // never meets a half-linked block. (Release costs no instruction on x86; it only keeps
+        // the compiler from reordering the stores.)
+        std::atomic_ref<CacheLink*>(l.head).store(b, std::memory_order_release);
         ++l.count;
         add(s.cachedBlocks, 1);
-        add(s.cachedBytes, classSize(c));
+        add(s.cachedBytes, kClassBytes[c]);
     }
 
     CacheSlot* slot_ = nullptr;
