@@ -18,7 +18,7 @@ bool equalsNoCase(std::string_view a, std::string_view b) {
     return true;
 }
 
-// Decimal number of at most maxDigits digits, no sign; false if anything else or above max.
+// Decimal number of at most 10 digits, no sign; false if anything else or above max.
 bool parseDecimal(std::string_view t, uint64_t max, uint64_t& out) {
     if (t.empty() || t.size() > 10) return false;
     uint64_t v = 0;
@@ -42,12 +42,15 @@ std::string_view nextField(std::string_view& rest) {
     return f;
 }
 
+// An IP4 or IP6 connection address is a literal of its family or a domain name (RFC 8866
+// §5.7, §9 unicast-address); other address types are only checked for printable octets.
 bool addressCharsOk(std::string_view a, SdpAddrFamily f) {
+    const bool ip6Literal = f == SdpAddrFamily::Ip6 && a.find(':') != std::string_view::npos;
     for (char c : a) {
         bool ok;
-        if (f == SdpAddrFamily::Ip6)
+        if (ip6Literal)
             ok = isDigit(c) || (lower(c) >= 'a' && lower(c) <= 'f') || c == ':' || c == '.';
-        else if (f == SdpAddrFamily::Ip4)  // dotted quad or a domain name (§5.7)
+        else if (f != SdpAddrFamily::Other)  // dotted quad or domain name
             ok = isDigit(c) || (lower(c) >= 'a' && lower(c) <= 'z') || c == '.' || c == '-';
         else
             ok = static_cast<unsigned char>(c) > ' ' && c != 0x7f;

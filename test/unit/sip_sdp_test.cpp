@@ -103,7 +103,9 @@ constexpr std::string_view kIpv6Offer =
     "m=audio 49170 RTP/AVP 0\n"
     "a=rtcp:49171 IN IP6 2001:db8::10\n"
     "m=audio 49180 RTP/AVP 8\n"
-    "c=IN IP6 ::ffff:192.0.2.1\n";
+    "c=IN IP6 ::ffff:192.0.2.1\n"
+    "m=audio 49190 RTP/AVP 8\n"
+    "c=IN IP6 media6.example.com\n";
 
 }  // namespace
 
@@ -226,11 +228,13 @@ TEST(SipSdp, Ipv6SessionAndMediaConnections) {
     EXPECT_EQ(s.origin.family, SdpAddrFamily::Ip6);
     EXPECT_EQ(s.connection.family, SdpAddrFamily::Ip6);
     EXPECT_EQ(s.connection.address, "2001:db8::10");
-    ASSERT_EQ(s.mediaCount, 2u);
+    ASSERT_EQ(s.mediaCount, 3u);
     EXPECT_EQ(s.connectionOf(s.media[0]).address, "2001:db8::10");
     EXPECT_EQ(s.media[0].rtcp.connection.family, SdpAddrFamily::Ip6);
     EXPECT_EQ(s.media[0].rtcp.connection.address, "2001:db8::10");
     EXPECT_EQ(s.connectionOf(s.media[1]).address, "::ffff:192.0.2.1");
+    EXPECT_EQ(s.connectionOf(s.media[2]).address, "media6.example.com");  // a domain name
+    EXPECT_EQ(s.connectionOf(s.media[2]).family, SdpAddrFamily::Ip6);
 }
 
 TEST(SipSdp, AnswerHoldsAudioAndRejectsVideo) {
@@ -315,6 +319,7 @@ TEST(SipSdp, BadLinesSayWhatAndWhere) {
         {"v=0\r\nc=IN IP4 1.2.3.4 extra\r\n", SdpErrc::BadConnection, "c="},
         {"v=0\r\nc=IN IP4 1.2.3.4//3\r\n", SdpErrc::BadConnection, "c="},
         {"v=0\r\nc=IN IP6 2001:db8::g\r\n", SdpErrc::BadConnection, "c="},
+        {"v=0\r\nc=IN IP4 1.2.3.4:5\r\n", SdpErrc::BadConnection, "c="},
         {"v=0\r\nm=audio\r\n", SdpErrc::BadMedia, "m="},
         {"v=0\r\nm=audio 4000 RTP/AVP\r\n", SdpErrc::BadMedia, "m="},
         {"v=0\r\nm=audio port RTP/AVP 0\r\n", SdpErrc::BadPort, "m="},
