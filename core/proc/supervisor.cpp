@@ -271,6 +271,9 @@ void Supervisor::reapChildren() {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        // Whatever the dead process kept in its shm cache goes back to the heap before a
+        // replacement starts (one that exited cleanly has flushed it already).
+        mem::shmReclaimDeadProcess(pid);
         bool known = false;
         for (unsigned s = 1; s < table_->used && !known; ++s) {
             if (table_->entries[s].pid == pid) {
