@@ -17,6 +17,7 @@
 #include "core/net/tcp_channel.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/proc/child.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::net {
 
@@ -116,11 +117,13 @@ private:
         if (c == nullptr) {
             static LogLimit limit;
             logLimited(limit, "refused a TCP connection: tcp_max_connections reached", &peer, 0);
+            stats::countCore(stats::core::kTcpLocalReject);
             close(fd);
             return;
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
+        stats::countCore(stats::core::kTcpPassiveOpen);
         const ConnId id = c->id.load();
         if (!sendTcpCommand(owner, TcpCommand{TcpCmd::Adopt, id}, fd, true)) {
             static LogLimit limit;

@@ -17,6 +17,7 @@
 #include "core/net/tcp_conn_table.h"
 #include "core/route/dispatch.h"
 #include "core/timer/clock.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::net {
 
@@ -132,6 +133,7 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.writeArmed = connecting;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
     active_.push_back(slot);
+    stats::addCore(stats::core::kTcpCurrentOpened, 1);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (connecting ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = slot;
@@ -181,6 +183,7 @@ void TcpOwner::startConnect(ConnId id) {
     }
     if (err != 0) {
         if (fd >= 0) ::close(fd);
+        stats::countCore(stats::core::kTcpConnectFailed);
         ref.guard.unlock();
         static LogLimit limit;
         uint64_t skipped = 0;
@@ -218,6 +221,7 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
     if (err != 0) {
         char why[96];
         snprintf(why, sizeof why, "connect failed: %s", strerror(err));
+        stats::countCore(stats::core::kTcpConnectFailed);
         close(slot, why, kNotice);
         return;
     }
@@ -226,6 +230,7 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
         if (ref) ref.conn->state = ConnState::Open;
     }
     oc.connecting = false;
+    stats::countCore(stats::core::kTcpConnectSuccess);
     oc.lastActivityMs = timer::coarseNowMs();
     LM_DBG("TCP connection %llu to %s: connected", static_cast<unsigned long long>(oc.id),
            toString(oc.peer).c_str());
@@ -242,6 +247,7 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
         } while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n < 0 && errno == ECONNRESET) {
+            stats::countCore(stats::core::kTcpConReset);
             close(slot, "reset by the peer", kDebug);
             return;
         }
@@ -346,8 +352,10 @@ void TcpOwner::sweep(int64_t now) {
         TcpConn* c = t->slot(slot);
         if (closeWanted(slot)) continue;
         if (oc.connecting) {
-            if (now - oc.connectStartMs > settings_.connectTimeoutMs)
+            if (now - oc.connectStartMs > settings_.connectTimeoutMs) {
+                stats::countCore(stats::core::kTcpConnectFailed);
                 close(slot, "connect timed out (tcp_connect_timeout)", kNotice);
+            }
             continue;
         }
         if (c->wakePending.load(std::memory_order_relaxed) != 0) flush(slot, oc);
@@ -358,8 +366,10 @@ void TcpOwner::sweep(int64_t now) {
             stalled = !c->queue.empty() && now - c->queue.stalledSinceMs > settings_.sendTimeoutMs;
         }
         if (stalled) {
+            stats::countCore(stats::core::kTcpSendTimeout);
             close(slot, "the peer took no data for tcp_send_timeout", kNotice);
         } else if (now - oc.lastActivityMs > settings_.lifetimeMs) {
+            stats::countCore(stats::core::kTcpConTimeout);
             close(slot, "idle for tcp_connection_lifetime", kInfo);
         }
     }
@@ -376,6 +386,7 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     active_[oc.activeIndex] = last;
     conns_[last].activeIndex = oc.activeIndex;
     active_.pop_back();
+    stats::addCore(stats::core::kTcpCurrentOpened, -1);
     // Released before the log line: whoever reads the line finds the connection gone.
     TcpConnTable::get()->release(TcpConnTable::get()->slot(slot));
     logClose(level, oc, why);

@@ -14,6 +14,7 @@
 #include "core/net/tcp_owner.h"
 #include "core/net/tcp_settings.h"
 #include "core/timer/clock.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::net {
 
@@ -105,6 +106,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     if (overflow || !c.queue.append(iov, count, written, now)) {
         // Over the limit, or part of the message went out already: the stream cannot go on.
         if (overflow || written != 0) c.closeRequested.store(1, std::memory_order_relaxed);
+        if (overflow) stats::countCore(stats::core::kTcpSendqFull);
         ref.guard.unlock();
         if (created) {
             t->release(&c);  // nobody else knows it yet

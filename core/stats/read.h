@@ -1,0 +1,69 @@
+// Reading statistics: values, Kamailio's selectors, snapshots and reset. This is the API the
+// RPC layer wires into stats.get_statistics, stats.fetch, stats.reset_statistics and
+// GET /metrics (docs/stats.md shows the wiring and the answers Kamailio gives):
+//
+//     for (const stats::Sample& s : stats::select(arg))          // stats.get_statistics
+//         reply.add(stats::kamailioLine(s));                      //   "core:rcv_requests = 12"
+//     for (const stats::Sample& s : stats::select(arg))          // stats.fetch
+//         st.add(stats::fetchKey(s), std::to_string(s.value));    //   {"core.rcv_requests": "12"}
+//     stats::reset(arg);                                          // stats.reset_statistics
+//     body = stats::formatPrometheus(stats::select("all"));      // GET /metrics (prometheus.h)
+//
+// Selectors (Kamailio's): "all"; "group:" (every statistic of the group); a name alone
+// ("rcv_requests", the first statistic of that name in any group); "group:name" or
+// "group.name". An unknown name selects nothing (Kamailio answers nothing for it either).
+//
+// Reads run in any process (the control process); they sum every process's row, so a
+// value is a moment's total, not a consistent cut across statistics.
+#pragma once
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "core/stats/registry.h"
+
+namespace osprey::stats {
+
+// A PerProcess statistic's value in one process slot.
+struct ProcessValue {
+    unsigned slot = 0;
+    int pid = 0;
+    std::string name;  // "sip#0", "master"
+    int64_t value = 0;
+};
+
+// One statistic as read now. Strings are copies: a snapshot outlives nothing it points into.
+struct Sample {
+    std::string group;
+    std::string name;
+    std::string help;
+    Kind kind = Kind::Counter;
+    bool resettable = false;
+    int64_t value = 0;
+    std::vector<ProcessValue> perProcess;  // PerProcess only: the live processes' values
+};
+using Snapshot = std::vector<Sample>;
+
+// The current value of one statistic (sum over processes minus the reset base, the level,
+// or the function's result).
+int64_t value(uint16_t id);
+inline int64_t value(Counter c) {
+    return value(c.id);
+}
+inline int64_t value(Gauge g) {
+    return value(g.id);
+}
+
+// The statistics a selector names, read now, in declaration order.
+Snapshot select(std::string_view selector);
+// Resets the resettable counters a selector names (others keep their value, as Kamailio's
+// kNoReset ones do); returns how many were reset.
+unsigned reset(std::string_view selector);
+
+// "group:name = value": one line of stats.get_statistics.
+std::string kamailioLine(const Sample& s);
+// "group.name": the key of stats.fetch's answer.
+std::string fetchKey(const Sample& s);
+
+}  // namespace osprey::stats
