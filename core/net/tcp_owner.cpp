@@ -16,8 +16,8 @@
 #include "core/net/send.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/route/dispatch.h"
-#include "core/timer/clock.h"
 #include "core/stats/core_stats.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 

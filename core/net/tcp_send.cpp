@@ -13,8 +13,8 @@
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_owner.h"
 #include "core/net/tcp_settings.h"
-#include "core/timer/clock.h"
 #include "core/stats/core_stats.h"
+#include "core/timer/clock.h"
 
 namespace osprey::net {
 

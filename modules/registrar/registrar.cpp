@@ -43,8 +43,7 @@ const stats::Def kStats[] = {
     gaugeDef("default_expire", &g_st.defaultExpire, "default_expires setting", stats::Kind::Level),
     gaugeDef("default_expires_range", &g_st.defaultExpiresRange, "Always 0 (no such setting)",
              stats::Kind::Level),
-    gaugeDef("expires_range", &g_st.expiresRange, "Always 0 (no such setting)",
-             stats::Kind::Level),
+    gaugeDef("expires_range", &g_st.expiresRange, "Always 0 (no such setting)", stats::Kind::Level),
     counterDef("accepted_regs", &g_st.accepted, "REGISTER requests saved"),
     counterDef("rejected_regs", &g_st.rejected, "REGISTER requests save refused"),
 };

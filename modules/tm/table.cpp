@@ -4,10 +4,10 @@
 #include <new>
 
 #include "core/log/log.h"
+#include "core/stats/read.h"
 #include "mem/lock/test_die.h"
 #include "mem/shm.h"
 #include "modules/tm/cell_mem.h"
-#include "core/stats/read.h"
 #include "modules/tm/stats.h"
 
 namespace osprey::tm {

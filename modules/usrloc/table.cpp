@@ -7,11 +7,11 @@
 
 #include "core/log/log.h"
 #include "core/net/log_limit.h"
+#include "core/stats/counter.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
 #include "mem/lock/test_die.h"
 #include "mem/shm.h"
-#include "core/stats/counter.h"
 #include "modules/usrloc/change_ring.h"
 
 namespace osprey::usrloc {

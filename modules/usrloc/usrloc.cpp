@@ -125,8 +125,7 @@ bool declareTableStats(Table* t, const std::string& name) {
     TableStats ts;
     ts.users = stats::declareGauge("usrloc", name + "-users", "Address-of-records in the table");
     ts.contacts = stats::declareGauge("usrloc", name + "-contacts", "Contacts in the table");
-    ts.expires =
-        stats::declareCounter("usrloc", name + "-expires", "Contacts removed by expiry");
+    ts.expires = stats::declareCounter("usrloc", name + "-expires", "Contacts removed by expiry");
     if (ts.users.id == 0 || ts.contacts.id == 0 || ts.expires.id == 0) return false;
     setTableStats(t, ts);
     g_userGauges.push_back(ts.users);

@@ -101,7 +101,7 @@ TEST_F(TmTableOwnerDeath, HalfLinkedTransactionIsDroppedAndTheChainRepaired) {
     ASSERT_TRUE(mem::testDieConfigure(nullptr));
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
     EXPECT_EQ(stats::value(counters().inuse), before + 1);  // the half-linked one exists
-    EXPECT_NE(b->prev, nullptr);                    // and the old head points back to it
+    EXPECT_NE(b->prev, nullptr);                            // and the old head points back to it
 
     {
         BucketGuard g = table_->lock(0);
