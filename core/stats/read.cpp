@@ -115,6 +115,10 @@ int64_t value(uint16_t id) {
     return 0;
 }
 
+int64_t total(Counter c) {
+    return c.id == 0 ? 0 : rowSum(c.id);
+}
+
 Snapshot select(std::string_view selector) {
     Snapshot out;
     forEachSelected(selector, [&](uint16_t id) { out.push_back(sampleOf(id)); });

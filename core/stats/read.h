@@ -54,6 +54,9 @@ inline int64_t value(Counter c) {
 inline int64_t value(Gauge g) {
     return value(g.id);
 }
+// A counter's total since start, ignoring resets: for gauges derived from counters that must
+// not jump when someone resets the counters.
+int64_t total(Counter c);
 
 // The statistics a selector names, read now, in declaration order.
 Snapshot select(std::string_view selector);

@@ -2,7 +2,6 @@
 #include "core/stats/registry.h"
 
 #include <cstring>
-#include <new>
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
@@ -159,14 +158,11 @@ bool createTable(unsigned rows) {
     }
     g_block = p;
     const uintptr_t aligned = (reinterpret_cast<uintptr_t>(p) + 63) & ~uintptr_t{63};
-    g_rows = new (reinterpret_cast<void*>(aligned)) Cell[kMaxStats * (rows + 1)];
+    g_rows = reinterpret_cast<Cell*>(aligned);  // zeroed by shmAllocZero
     g_nRows = rows;
     // What the master counted before (module init loading registrations) moves into its row.
     Cell* master = row(0);
-    for (unsigned i = 0; i < kMaxStats; ++i) {
-        master[i].store(detail::g_privateRow[i].load(std::memory_order_relaxed),
-                        std::memory_order_relaxed);
-    }
+    for (unsigned i = 0; i < kMaxStats; ++i) detail::store(master[i], detail::g_privateRow[i]);
     detail::g_ownRow = master;
     detail::g_masterRow = master;
     return true;
@@ -209,23 +205,23 @@ unsigned tableRows() {
 
 int64_t rowValue(unsigned r, uint16_t id) {
     const Cell* cells = g_rows != nullptr ? row(r) : detail::g_privateRow;
-    return cells[id].load(std::memory_order_relaxed);
+    return detail::load(cells[id]);
 }
 
 // Reset keeps a base per statistic instead of zeroing other processes' cells: a cell has one
 // writer (its process), so the reader never stores into it and no increment is lost.
 int64_t resetBase(uint16_t id) {
     if (g_rows == nullptr) return 0;
-    return row(g_nRows)[id].load(std::memory_order_relaxed);
+    return detail::load(row(g_nRows)[id]);
 }
 
 void setResetBase(uint16_t id, int64_t v) {
     if (g_rows == nullptr) {
         // No table (unit tests): this process is the only writer, zero the private row.
-        detail::g_privateRow[id].store(0, std::memory_order_relaxed);
+        detail::store(detail::g_privateRow[id], 0);
         return;
     }
-    row(g_nRows)[id].store(v, std::memory_order_relaxed);
+    detail::store(row(g_nRows)[id], v);
 }
 
 }  // namespace osprey::stats

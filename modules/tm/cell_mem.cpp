@@ -75,7 +75,6 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
     c->viaText = pieceOf(msg, via.text);
     stats::inc(counters().uas);
     stats::inc(counters().inuse);
-    stats::inc(counters().active);
     return c;
 }
 
@@ -100,7 +99,7 @@ void unref(Cell* c) {
     c->~Cell();
     mem::shmFree(c);
     stats::dec(counters().inuse);
-    if (!uasFinal) stats::dec(counters().active);  // else sendUpstream counted it down
+    if (!uasFinal) stats::inc(counters().unanswered);
 }
 
 Branch* newBranch(Cell* c, uint32_t reqLen) {

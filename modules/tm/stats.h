@@ -3,7 +3,9 @@
 // active_transactions, rpl_received, rpl_absorbed, rpl_generated, rpl_relayed, rpl_sent) and
 // tm's own in group tm (retransmissions absorbed and sent, branches, CANCELs, shm use). tm
 // declares them all, so they exist whether or not tmx is loaded. Each process counts in its
-// own row; stats::value(counters().inuse) reads the total.
+// own row; stats::value(counters().inuse) reads the total. Computed when read rather than
+// counted per message: tmx:active_transactions (created - completed - unanswered),
+// tmx:rpl_sent (generated + relayed), tmx:rpl_absorbed (received - relayed).
 #pragma once
 #include "core/stats/counter.h"
 
@@ -14,11 +16,10 @@ struct Stats {
     stats::Counter uac;              // tmx:UAC_transactions: locally initiated (none yet)
     stats::Counter replied[7];       // tmx:<n>xx_transactions: final reply sent upstream, [2..6]
     stats::Gauge inuse;              // tmx:inuse_transactions: alive now
-    stats::Gauge active;             // tmx:active_transactions: alive and without a final reply
+    stats::Counter unanswered;       // tm:unanswered_transactions: freed without a final reply
     stats::Counter rplReceived;      // tmx:rpl_received: replies matched to a transaction
     stats::Counter rplGenerated;     // tmx:rpl_generated: replies tm built here (t_reply, 408 ...)
     stats::Counter rplRelayed;       // tmx:rpl_relayed: received replies relayed upstream
-    stats::Counter rplSent;          // tmx:rpl_sent: generated + relayed
     stats::Counter retransmissions;  // tm:retransmissions_absorbed: request retransmissions
     stats::Counter retransmitted;    // tm:retransmissions_sent: ours (timers A/E/G)
     stats::Counter branches;         // tm:branches_sent
@@ -27,8 +28,12 @@ struct Stats {
     stats::Gauge shmBytes;           // tm:shm_bytes: held for transactions (requested sizes)
 };
 
-// The handles (valid in every process: declared in the master before fork).
-const Stats& counters();
+// The handles (valid in every process: declared in the master before fork). Inline: the hot
+// path reads a handle without a call.
+extern Stats g_counters;
+inline const Stats& counters() {
+    return g_counters;
+}
 // Declares the counters (idempotent). False when the statistics table is full.
 bool initStats();
 // One line with every counter (and shm bytes per live transaction), at NOTICE.

@@ -166,15 +166,11 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
         storeCopy(&c->uasReply, &c->uasReplyLen, flat);
         __atomic_store_n(&c->uasStatus, static_cast<uint16_t>(status), __ATOMIC_RELEASE);
     }
-    if (sent) {
-        stats::inc(counters().rplSent);
-        stats::inc(local ? counters().rplGenerated : counters().rplRelayed);
-    }
+    if (sent) stats::inc(local ? counters().rplGenerated : counters().rplRelayed);
     if (status < 200 || wasFinal) return sent;
 
     c->flags |= kUasFinal;
     stats::inc(counters().replied[status / 100]);
-    stats::dec(counters().active);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {
