@@ -133,7 +133,6 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.writeArmed = connecting;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
     active_.push_back(slot);
-    stats::addCore(stats::core::kTcpCurrentOpened, 1);
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (connecting ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = slot;
@@ -386,7 +385,6 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     active_[oc.activeIndex] = last;
     conns_[last].activeIndex = oc.activeIndex;
     active_.pop_back();
-    stats::addCore(stats::core::kTcpCurrentOpened, -1);
     // Released before the log line: whoever reads the line finds the connection gone.
     TcpConnTable::get()->release(TcpConnTable::get()->slot(slot));
     logClose(level, oc, why);

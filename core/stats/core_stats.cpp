@@ -7,6 +7,7 @@
 #include "core/log/log.h"
 #include "core/lua/engine.h"
 #include "core/lua/process_engine.h"
+#include "core/net/tcp_conn_table.h"
 #include "core/sip/cseq.h"
 #include "core/sip/msg.h"
 #include "core/stats/read.h"
@@ -95,6 +96,12 @@ int64_t shmValue(uintptr_t which) {
         default:
             return static_cast<int64_t>(st.freeFragments);
     }
+}
+
+// The connection table's count: right even after a TCP worker died with its connections.
+int64_t tcpOpen(uintptr_t) {
+    const net::TcpConnTable* t = net::TcpConnTable::get();
+    return t != nullptr ? static_cast<int64_t>(t->used()) : 0;
 }
 
 // Kamailio's tcp:established: accepted plus connected.
@@ -186,8 +193,10 @@ void declareCoreStats() {
     counter("tcp", "con_reset", kTcpConReset, "TCP connections reset by the peer");
     counter("tcp", "send_timeout", kTcpSendTimeout, "TCP sends that timed out");
     counter("tcp", "sendq_full", kTcpSendqFull, "TCP sends refused: write queue full");
-    gauge("tcp", "current_opened_connections", kTcpCurrentOpened, "TCP connections open now",
-          Kind::Gauge);
+    expect(
+        declareFunc("tcp", "current_opened_connections", "TCP connections open now", &tcpOpen).id,
+        kTcpCurrentOpened);
+    // Fed by the TCP write queues' accounting (addCore(kTcpCurrentWriteQueue, +/- bytes)).
     gauge("tcp", "current_write_queue_size", kTcpCurrentWriteQueue,
           "Bytes queued for sending on all TCP connections", Kind::Gauge);
 

@@ -13,6 +13,7 @@
 #include "test/support/proc_info.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/sip_tcp_peer.h"
 #include "test/support/stats_reader.h"
 
 namespace osprey::testsupport {
@@ -185,6 +186,36 @@ TEST(Stats, AKilledWorkersCountsStayInTheTotalsAfterItsRestart) {
     });
     EXPECT_EQ(StatsReader::get(v, "core:rcv_requests"), 7) << router.log();
     EXPECT_EQ(StatsReader::get(v, "sl:200_replies"), 7);
+}
+
+TEST(Stats, TcpConnectionsAreCounted) {
+    StatsReader stats;
+    SipRouterOptions o;
+    o.tcp = true;
+    SipRouter router(R"(function ksr_request_route() KSR.sl.sl_send_reply(200, "OK") end)", o);
+    ASSERT_TRUE(router.start()) << router.log();
+    {
+        SipTcpConn c(router.tcpPort());
+        ASSERT_TRUE(c.ok());
+        SipRequest r;
+        r.ruri = "sip:bob@127.0.0.1";
+        ASSERT_TRUE(c.send(buildTcpRequest(c, r)));
+        auto resp = c.receiveCall(r.callId);
+        ASSERT_TRUE(resp) << router.log();
+        const Values v = stats.waitFor(router.process(), [](const Values& x) {
+            return StatsReader::get(x, "tcp:current_opened_connections") == 1;
+        });
+        EXPECT_EQ(StatsReader::get(v, "tcp:passive_open"), 1) << router.log();
+        EXPECT_EQ(StatsReader::get(v, "tcp:established"), 1);
+        EXPECT_EQ(StatsReader::get(v, "tcp:current_opened_connections"), 1);
+        EXPECT_EQ(StatsReader::get(v, "core:rcv_requests_options"), 1);
+    }
+    // Closed by us: the router lets it go.
+    const Values v = stats.waitFor(router.process(), [](const Values& x) {
+        return StatsReader::get(x, "tcp:current_opened_connections") == 0;
+    });
+    EXPECT_EQ(StatsReader::get(v, "tcp:current_opened_connections"), 0);
+    EXPECT_EQ(StatsReader::get(v, "tcp:passive_open"), 1);
 }
 
 }  // namespace
