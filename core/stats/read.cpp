@@ -143,4 +143,31 @@ std::string fetchKey(const Sample& s) {
     return s.group + "." + s.name;
 }
 
+std::vector<std::string> getStatistics(std::span<const std::string_view> selectors) {
+    std::vector<std::string> lines;
+    for (std::string_view sel : selectors) {
+        for (const Sample& s : select(sel)) lines.push_back(kamailioLine(s));
+    }
+    return lines;
+}
+
+std::vector<std::pair<std::string, int64_t>> fetch(std::span<const std::string_view> selectors) {
+    std::vector<std::pair<std::string, int64_t>> members;
+    for (std::string_view sel : selectors) {
+        for (const Sample& s : select(sel)) {
+            std::string key = fetchKey(s);
+            bool seen = false;
+            for (const auto& m : members) seen = seen || m.first == key;
+            if (!seen) members.emplace_back(std::move(key), s.value);
+        }
+    }
+    return members;
+}
+
+unsigned resetStatistics(std::span<const std::string_view> selectors) {
+    unsigned n = 0;
+    for (std::string_view sel : selectors) n += reset(sel);
+    return n;
+}
+
 }  // namespace osprey::stats

@@ -2,11 +2,11 @@
 // RPC layer wires into stats.get_statistics, stats.fetch, stats.reset_statistics and
 // GET /metrics (docs/stats.md shows the wiring and the answers Kamailio gives):
 //
-//     for (const stats::Sample& s : stats::select(arg))          // stats.get_statistics
-//         reply.add(stats::kamailioLine(s));                      //   "core:rcv_requests = 12"
-//     for (const stats::Sample& s : stats::select(arg))          // stats.fetch
-//         st.add(stats::fetchKey(s), std::to_string(s.value));    //   {"core.rcv_requests": "12"}
-//     stats::reset(arg);                                          // stats.reset_statistics
+//     for (const std::string& l : stats::getStatistics(args))    // stats.get_statistics
+//         reply.add(l);                                           //   "core:rcv_requests = 12"
+//     for (const auto& [key, v] : stats::fetch(args))            // stats.fetch
+//         st.add(key, std::to_string(v));                         //   {"core.rcv_requests": "12"}
+//     stats::resetStatistics(args);                               // stats.reset_statistics
 //     body = stats::formatPrometheus(stats::select("all"));      // GET /metrics (prometheus.h)
 //
 // Selectors (Kamailio's): "all"; "group:" (every statistic of the group); a name alone
@@ -17,8 +17,10 @@
 // value is a moment's total, not a consistent cut across statistics.
 #pragma once
 #include <cstdint>
+#include <span>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "core/stats/registry.h"
@@ -68,5 +70,15 @@ unsigned reset(std::string_view selector);
 std::string kamailioLine(const Sample& s);
 // "group.name": the key of stats.fetch's answer.
 std::string fetchKey(const Sample& s);
+
+// Whole answers, for RPC handlers that only copy them out (the selectors one after the other,
+// as Kamailio answers several arguments):
+// stats.get_statistics: the lines.
+std::vector<std::string> getStatistics(std::span<const std::string_view> selectors);
+// stats.fetch / stats.fetchn: the members of the answer's struct, "group.name" and the value
+// (fetch sends it as a string, fetchn as a number). A statistic two selectors name appears once.
+std::vector<std::pair<std::string, int64_t>> fetch(std::span<const std::string_view> selectors);
+// stats.reset_statistics: every selector reset; returns how many statistics were.
+unsigned resetStatistics(std::span<const std::string_view> selectors);
 
 }  // namespace osprey::stats

@@ -184,6 +184,28 @@ TEST_F(StatsFramework, KamailioSelectors) {
     EXPECT_TRUE(select("nogroup:").empty());
 }
 
+TEST_F(StatsFramework, RpcAnswersAsKamailioGivesThem) {
+    const Counter a = declareCounter("rpc", "a_total", "a");
+    const Counter b = declareCounter("rpc", "b_total", "b");
+    add(a, 3);
+    add(b, 4);
+    const std::string_view args[] = {"rpc:", "rpc.a_total", "missing"};
+    const std::vector<std::string> lines = getStatistics(args);
+    ASSERT_EQ(lines.size(), 3u);  // the group, then a again: get_statistics repeats it
+    EXPECT_EQ(lines[0], "rpc:a_total = 3");
+    EXPECT_EQ(lines[1], "rpc:b_total = 4");
+    EXPECT_EQ(lines[2], "rpc:a_total = 3");
+    const auto members = fetch(args);  // a struct: each member once
+    ASSERT_EQ(members.size(), 2u);
+    EXPECT_EQ(members[0].first, "rpc.a_total");
+    EXPECT_EQ(members[0].second, 3);
+    EXPECT_EQ(members[1].first, "rpc.b_total");
+    const std::string_view resetArgs[] = {"rpc.b_total"};
+    EXPECT_EQ(resetStatistics(resetArgs), 1u);
+    EXPECT_EQ(value(b), 0);
+    EXPECT_EQ(value(a), 3);
+}
+
 TEST_F(StatsFramework, DeclarationsAreIdempotentAndChecked) {
     const Counter a = declareCounter("dup", "same", "first");
     EXPECT_EQ(declareCounter("dup", "same", "again").id, a.id);
