@@ -16,8 +16,8 @@
 #include "core/net/log_limit.h"
 #include "core/net/tcp_channel.h"
 #include "core/net/tcp_conn_table.h"
+#include "core/net/tcp_stats.h"
 #include "core/proc/child.h"
-#include "core/stats/core_stats.h"
 
 namespace osprey::net {
 
@@ -101,6 +101,7 @@ private:
                 }
                 return;
             }
+            countTcp(&TcpStats::passiveOpen);
             SockAddr peer;
             if (!peer.assign(reinterpret_cast<sockaddr*>(&ss), sl)) {
                 close(fd);
@@ -115,21 +116,22 @@ private:
         const unsigned owner = t->leastLoadedWorker();
         TcpConn* c = t->alloc(peer, index, owner, ConnState::Handoff, false);
         if (c == nullptr) {
+            countTcp(&TcpStats::localReject);
             static LogLimit limit;
             logLimited(limit, "refused a TCP connection: tcp_max_connections reached", &peer, 0);
-            stats::countCore(stats::core::kTcpLocalReject);
             close(fd);
             return;
         }
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-        stats::countCore(stats::core::kTcpPassiveOpen);
         const ConnId id = c->id.load();
         if (!sendTcpCommand(owner, TcpCommand{TcpCmd::Adopt, id}, fd, true)) {
             static LogLimit limit;
             logLimited(limit, "dropped a TCP connection: its worker does not take it", &peer,
                        errno);
             t->release(c);
+        } else {
+            countTcp(&TcpStats::established);
         }
         close(fd);  // the worker has its own descriptor now
     }

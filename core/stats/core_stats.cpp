@@ -7,7 +7,7 @@
 #include "core/log/log.h"
 #include "core/lua/engine.h"
 #include "core/lua/process_engine.h"
-#include "core/net/tcp_conn_table.h"
+#include "core/net/tcp_stats.h"
 #include "core/sip/cseq.h"
 #include "core/sip/msg.h"
 #include "core/stats/read.h"
@@ -98,15 +98,11 @@ int64_t shmValue(uintptr_t which) {
     }
 }
 
-// The connection table's count: right even after a TCP worker died with its connections.
-int64_t tcpOpen(uintptr_t) {
-    const net::TcpConnTable* t = net::TcpConnTable::get();
-    return t != nullptr ? static_cast<int64_t>(t->used()) : 0;
-}
-
-// Kamailio's tcp:established: accepted plus connected.
-int64_t tcpEstablished(uintptr_t) {
-    return stats::value(core::kTcpPassiveOpen) + stats::value(core::kTcpConnectSuccess);
+// One of the TCP transport's values, by its index in readTcpStats' list.
+int64_t tcpValue(uintptr_t index) {
+    net::TcpStatValue v[net::kTcpStatCount];
+    const size_t n = net::readTcpStats(v, net::kTcpStatCount);
+    return index < n ? static_cast<int64_t>(v[index].value) : 0;
 }
 
 void expect(uint16_t got, uint16_t want) {
@@ -181,25 +177,6 @@ void declareCoreStats() {
     for (const Func& f : kShm)
         expect(declareFunc("shmem", f.name, f.help, &shmValue, f.id).id, f.id);
 
-    expect(declareFunc("tcp", "established", "TCP connections established (both directions)",
-                       &tcpEstablished)
-               .id,
-           kTcpEstablished);
-    counter("tcp", "passive_open", kTcpPassiveOpen, "TCP connections accepted");
-    counter("tcp", "connect_success", kTcpConnectSuccess, "Outgoing TCP connects that succeeded");
-    counter("tcp", "connect_failed", kTcpConnectFailed, "Outgoing TCP connects that failed");
-    counter("tcp", "local_reject", kTcpLocalReject, "Incoming TCP connections refused here");
-    counter("tcp", "con_timeout", kTcpConTimeout, "TCP connections closed for being idle");
-    counter("tcp", "con_reset", kTcpConReset, "TCP connections reset by the peer");
-    counter("tcp", "send_timeout", kTcpSendTimeout, "TCP sends that timed out");
-    counter("tcp", "sendq_full", kTcpSendqFull, "TCP sends refused: write queue full");
-    expect(
-        declareFunc("tcp", "current_opened_connections", "TCP connections open now", &tcpOpen).id,
-        kTcpCurrentOpened);
-    // Fed by the TCP write queues' accounting (addCore(kTcpCurrentWriteQueue, +/- bytes)).
-    gauge("tcp", "current_write_queue_size", kTcpCurrentWriteQueue,
-          "Bytes queued for sending on all TCP connections", Kind::Gauge);
-
     gauge("osprey", "pkg_used_size", kPkgUsed, "Private heap handed out, per process",
           Kind::PerProcess);
     gauge("osprey", "pkg_real_used_size", kPkgRealUsed,
@@ -212,6 +189,14 @@ void declareCoreStats() {
     counter("osprey", "sent_messages", kSentMessages, "SIP messages handed to the kernel");
     counter("osprey", "send_failures", kSendFailures, "SIP messages that could not be sent");
     counter("osprey", "send_batches", kSendBatches, "sendmmsg calls (batched UDP sends)");
+}
+
+void declareTcpStats() {
+    net::TcpStatValue v[net::kTcpStatCount];
+    const size_t n = net::readTcpStats(v, net::kTcpStatCount);
+    for (size_t i = 0; i < n; ++i) {
+        declareFunc("tcp", v[i].name, "TCP transport (core/net/tcp_stats.h)", &tcpValue, i);
+    }
 }
 
 void countRequest(const sip::SipMsg& msg) noexcept {

@@ -1,8 +1,8 @@
 // The core's statistics (Kamailio's names): groups core (messages received, forwarded,
-// dropped, malformed), shmem (the shared heap), tcp (connections) and osprey (this server's
-// own: per-process heap and Lua memory, script generation, sends). They take the first ids,
-// in the order below, so the core's hot path uses compile-time ids; the list of names is
-// core_stats.cpp's declareCoreStats.
+// dropped, malformed), shmem (the shared heap), osprey (this server's own: per-process heap and
+// Lua memory, script generation, sends), and tcp (the TCP transport's own counters). The first
+// three take the first ids, in the order below, so the core's hot path uses compile-time ids;
+// the list of names is core_stats.cpp's declareCoreStats.
 #pragma once
 #include <cstdint>
 
@@ -55,18 +55,6 @@ enum : uint16_t {
     kShmMaxUsed,
     kShmFree,
     kShmFragments,
-    // tcp
-    kTcpEstablished,
-    kTcpPassiveOpen,
-    kTcpConnectSuccess,
-    kTcpConnectFailed,
-    kTcpLocalReject,
-    kTcpConTimeout,
-    kTcpConReset,
-    kTcpSendTimeout,
-    kTcpSendqFull,
-    kTcpCurrentOpened,
-    kTcpCurrentWriteQueue,
     // osprey
     kPkgUsed,
     kPkgRealUsed,
@@ -88,17 +76,13 @@ constexpr Gauge coreGauge(uint16_t id) {
     return Gauge{id};
 }
 
-// The core's own counters and gauges by id, for one-line hooks: countCore(core::kTcpConReset).
-inline void countCore(uint16_t id) noexcept {
-    inc(coreCounter(id));
-}
-inline void addCore(uint16_t id, int64_t delta) noexcept {
-    add(coreGauge(id), delta);
-}
-
 // Declares the core's statistics (first, so their ids are the ones above). The registry calls
 // it before any other declaration.
 void declareCoreStats();
+// The TCP transport's counters (core/net/tcp_stats.h) as the tcp group, read from there when
+// asked. Declared once the transport exists (the MasterInit step that opens TCP listeners
+// makes them); without TCP listeners there is no tcp group.
+void declareTcpStats();
 
 // A request / reply that passed parsing and the basic checks, about to be routed:
 // rcv_requests and its method's counter (unsupported_methods for an extension method);

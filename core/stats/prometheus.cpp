@@ -15,10 +15,10 @@ enum class Type { Counter, Gauge };
 // A statistic that also appears as one sample of a labelled family.
 struct Labelled {
     const char* group;
-    const char* name;  // the statistic; "*" with a suffix match below
-    const char* family;
+    const char* name;        // the statistic
+    const char* family;      // nullptr: the statistic stays flat only
     const char* label;       // label name, nullptr for a family without labels
-    const char* labelValue;  // nullptr: derived from the name (see suffixOf)
+    const char* labelValue;  // the label's value for this statistic
     Type type;
     const char* help;
 };
@@ -76,6 +76,8 @@ constexpr Labelled kFixed[] = {
      "Opened TCP connections"},
     {"tcp", "current_write_queue_size", "kamailio_tcp_writequeue", nullptr, nullptr, Type::Gauge,
      "TCP write queue size"},
+    // A gauge among the tcp counters: flat only (its flat name is kamailio_tcp_partial_bytes).
+    {"tcp", "partial_bytes", nullptr, nullptr, nullptr, Type::Gauge, nullptr},
     {"tmx", "UAC_transactions", "kamailio_tmx_type_total", "type", "uac", Type::Counter,
      kTmxTypeHelp},
     {"tmx", "UAS_transactions", "kamailio_tmx_type_total", "type", "uas", Type::Counter,
@@ -211,6 +213,7 @@ std::string label(const char* key, std::string_view value) {
 bool addFixed(Families& fams, const Sample& s) {
     for (const Labelled& m : kFixed) {
         if (s.group != m.group || s.name != m.name) continue;
+        if (m.family == nullptr) return true;  // no labelled sample
         Family& f = fams.get(m.family, m.help, m.type);
         addSample(f, m.label != nullptr ? label(m.label, m.labelValue) : std::string(), s.value);
         return true;

@@ -7,6 +7,7 @@
 namespace osprey::stats {
 
 bool createTableStep(const app::HookContext&) {
+    declareTcpStats();  // the TCP transport's counters exist by now
     return createTable(rowsForDeclaredProcesses());
 }
 

@@ -216,6 +216,11 @@ TEST(Stats, TcpConnectionsAreCounted) {
     });
     EXPECT_EQ(StatsReader::get(v, "tcp:current_opened_connections"), 0);
     EXPECT_EQ(StatsReader::get(v, "tcp:passive_open"), 1);
+    const std::string& prom = stats.prometheus();
+    EXPECT_NE(prom.find("\nkamailio_tcp_total{type=\"passive_open\"} 1\n"), std::string::npos)
+        << prom;
+    const LintResult lint = promtoolCheckMetrics(prom);
+    EXPECT_EQ(lint.exitCode, 0) << lint.output;
 }
 
 }  // namespace

@@ -224,7 +224,6 @@ TEST_F(StatsFramework, CoreStatisticsHaveTheirFixedIdsAndKamailioNames) {
     EXPECT_EQ(findStat("core", "rcv_replies_404"), core::kRcvRepliesCode + 4);
     EXPECT_EQ(findStat("core", "rcv_replies_2xx_reg"), core::kRcvRepliesMethodClass + 3 * 6 + 1);
     EXPECT_EQ(findStat("shmem", "real_used_size"), core::kShmRealUsed);
-    EXPECT_EQ(findStat("tcp", "current_opened_connections"), core::kTcpCurrentOpened);
     EXPECT_EQ(findStat("osprey", "send_batches"), core::kSendBatches);
     EXPECT_EQ(statCount() >= core::kCoreEnd - 1, true);
     EXPECT_GT(value(core::kShmTotal), 0);
