@@ -58,15 +58,13 @@ const stats::Def kTm[] = {
                "Retransmissions sent by tm's timers (A, E, G)"),
     counterDef("branches_sent", &g_stats.branches, "Branches sent downstream"),
     counterDef("canceled_transactions", &g_stats.canceled, "Transactions canceled by a CANCEL"),
+    counterDef("dns_failovers", &g_stats.dnsFailovers,
+               "Branches sent to the next target of a name (after a 503 or a timeout)"),
     counterDef("out_of_shm", &g_stats.outOfMemory, "Allocations refused for lack of shm"),
     counterDef("unanswered_transactions", &g_stats.unanswered,
                "Transactions freed without a final reply upstream"),
     gaugeDef("shm_bytes", &g_stats.shmBytes, "Shared memory held for transactions, in bytes"),
 };
-
-unsigned long val(stats::Counter c) {
-    return static_cast<unsigned long>(stats::value(c));
-}
 
 }  // namespace
 
@@ -75,18 +73,39 @@ bool initStats() {
     return stats::declareGroup("tm", kTm) && tmx;
 }
 
-void logStats() {
+Totals totals() {
     const Stats& s = g_stats;
-    const int64_t cur = stats::value(s.inuse);
-    const int64_t bytes = stats::value(s.shmBytes);
+    Totals t;
+    t.current = stats::value(s.inuse);
+    t.created = stats::value(s.uas);
+    for (int cls = 2; cls <= 6; ++cls) t.replied[cls] = stats::value(s.replied[cls]);
+    t.rplReceived = stats::value(s.rplReceived);
+    t.rplGenerated = stats::value(s.rplGenerated);
+    t.rplRelayed = stats::value(s.rplRelayed);
+    t.retransmissions = stats::value(s.retransmissions);
+    t.retransmitted = stats::value(s.retransmitted);
+    t.branches = stats::value(s.branches);
+    t.canceled = stats::value(s.canceled);
+    t.dnsFailovers = stats::value(s.dnsFailovers);
+    t.outOfMemory = stats::value(s.outOfMemory);
+    t.shmBytes = stats::value(s.shmBytes);
+    return t;
+}
+
+void logStats() {
+    const Totals t = totals();
     LM_NOTICE(
-        "tm stats: current %ld total %lu replied 2xx %lu 3xx %lu 4xx %lu 5xx %lu 6xx %lu "
-        "local %lu retransmissions %lu retransmitted %lu branches %lu canceled %lu "
-        "no_shm %lu shm_bytes %ld bytes_per_transaction %ld",
-        static_cast<long>(cur), val(s.uas), val(s.replied[2]), val(s.replied[3]), val(s.replied[4]),
-        val(s.replied[5]), val(s.replied[6]), val(s.rplGenerated), val(s.retransmissions),
-        val(s.retransmitted), val(s.branches), val(s.canceled), val(s.outOfMemory),
-        static_cast<long>(bytes), static_cast<long>(cur > 0 ? bytes / cur : 0));
+        "tm stats: current %ld total %ld replied 2xx %ld 3xx %ld 4xx %ld 5xx %ld 6xx %ld "
+        "local %ld retransmissions %ld retransmitted %ld branches %ld canceled %ld "
+        "dns_failovers %ld no_shm %ld shm_bytes %ld bytes_per_transaction %ld",
+        static_cast<long>(t.current), static_cast<long>(t.created), static_cast<long>(t.replied[2]),
+        static_cast<long>(t.replied[3]), static_cast<long>(t.replied[4]),
+        static_cast<long>(t.replied[5]), static_cast<long>(t.replied[6]),
+        static_cast<long>(t.rplGenerated), static_cast<long>(t.retransmissions),
+        static_cast<long>(t.retransmitted), static_cast<long>(t.branches),
+        static_cast<long>(t.canceled), static_cast<long>(t.dnsFailovers),
+        static_cast<long>(t.outOfMemory), static_cast<long>(t.shmBytes),
+        static_cast<long>(t.current > 0 ? t.shmBytes / t.current : 0));
 }
 
 }  // namespace osprey::tm

@@ -24,6 +24,7 @@ struct Stats {
     stats::Counter retransmitted;    // tm:retransmissions_sent: ours (timers A/E/G)
     stats::Counter branches;         // tm:branches_sent
     stats::Counter canceled;         // tm:canceled_transactions: canceled by a CANCEL
+    stats::Counter dnsFailovers;     // tm:dns_failovers: branches to a name's next target
     stats::Counter outOfMemory;      // tm:out_of_shm
     stats::Gauge shmBytes;           // tm:shm_bytes: held for transactions (requested sizes)
 };
@@ -36,6 +37,17 @@ inline const Stats& counters() {
 }
 // Declares the counters (idempotent). False when the statistics table is full.
 bool initStats();
+
+// Every counter's value now, summed over the processes (tm.stats RPC, the log line).
+struct Totals {
+    int64_t current = 0;  // inuse
+    int64_t created = 0;  // uas
+    int64_t replied[7] = {};
+    int64_t rplReceived = 0, rplGenerated = 0, rplRelayed = 0;
+    int64_t retransmissions = 0, retransmitted = 0, branches = 0, canceled = 0;
+    int64_t dnsFailovers = 0, outOfMemory = 0, shmBytes = 0;
+};
+Totals totals();
 // One line with every counter (and shm bytes per live transaction), at NOTICE.
 void logStats();
 
