@@ -3,12 +3,12 @@
 // Every process owns one row of values in shm (its process slot's row, cache-line aligned,
 // never shared with another writer), so an increment is a plain add to the process's own cell:
 // no lock, no locked read-modify-write, no cache line bouncing between workers. Readers sum
-// the rows. Until the table exists (the master before
-// stats::createTable, unit tests) the row is a private one; createTable moves what it holds
-// into the master's shm row.
+// the rows. Until the table exists (the master before stats::createTable, unit tests) the row
+// is a private one; createTable moves what it holds into the master's shm row.
 //
-//     stats::Counter g_accepted = stats::declareCounter("registrar", "accepted_regs", "...");
-//     stats::inc(g_accepted);
+//     stats::Counter g_accepted;   // module init: g_accepted = stats::declareCounter(
+//                                  //     "registrar", "accepted_regs", "REGISTER requests saved");
+//     stats::inc(g_accepted);      // per message
 //
 // A handle that was never declared (or whose declaration failed) is id 0: a sink row entry
 // nobody reads, so an increment never needs a branch.

@@ -19,7 +19,7 @@
 // A module declares a group from one table:
 //
 //     stats::Counter g_accepted;
-//     constexpr stats::Def kStats[] = {
+//     const stats::Def kStats[] = {
 //         stats::counterDef("accepted_regs", &g_accepted, "REGISTER requests accepted"),
 //         stats::funcDef("registered_users", &registeredUsers, "address-of-records now"),
 //     };
