@@ -19,6 +19,7 @@
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
+#include "core/stats/dump.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
 
@@ -306,6 +307,7 @@ void Supervisor::onSignals() {
                 // The allocator's own walk (every fragment and guard in qm / MEMDBG=1
                 // builds), e.g. after a process died holding the allocator lock.
                 LM_NOTICE("shm: heap check: %s", mem::shmCheck() ? "consistent" : "CORRUPT");
+                stats::dumpOnSignal();  // OSPREY_STATS_DUMP (until RPC serves them)
                 for (unsigned s = 1; s < table_->used; ++s)
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;
