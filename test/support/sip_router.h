@@ -20,9 +20,10 @@ struct SipRouterOptions {
     bool ipv6 = false;  // a listener on [::1] (same port number when free)
     bool tcp = false;   // TCP listeners too, on ports of their own (tcpPort(), tcpPort6())
     std::string modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }";
-    std::string extra;  // more config lines
+    unsigned shmMiB = 16;  // shm_size
+    unsigned pkgMiB = 4;   // pkg_size
+    std::string extra;     // more config lines
     std::string logLevel = "info";
-    unsigned shmMiB = 16;
 };
 
 class SipRouter {
