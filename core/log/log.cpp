@@ -296,6 +296,10 @@ void clearMessagePrefix() {
     g_msgPrefixLen = 0;
 }
 
+bool hasMessagePrefix() {
+    return g_msgPrefixLen != 0;
+}
+
 void vwrite(Level l, const char* fmt, va_list ap) {
     vwriteAt(l, nullptr, 0, fmt, ap);
 }

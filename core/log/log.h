@@ -54,6 +54,7 @@ void setOutputFd(int fd);
 // message loop sets it once per message and clears it when the message is done.
 void setMessagePrefix(const char* text, size_t len);
 void clearMessagePrefix();
+bool hasMessagePrefix();
 
 void write(Level l, const char* fmt, ...) __attribute__((format(printf, 2, 3)));
 void vwrite(Level l, const char* fmt, va_list ap);

@@ -117,6 +117,10 @@ void applyLogPrefix(MsgContext& mc) noexcept {
     log::setMessagePrefix(buf, pos);
 }
 
+bool prefixSet() noexcept {
+    return log::hasMessagePrefix();
+}
+
 void clearLogPrefix() noexcept {
     log::clearMessagePrefix();
 }

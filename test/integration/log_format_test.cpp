@@ -189,6 +189,35 @@ TEST(LogPrefix, EveryLineAboutAMessageStartsWithItsCallIdAndMethod) {
     }
 }
 
+TEST(LogPrefix, AFailureRouteTheTimerRunsCarriesTheRequestsPrefix) {
+    SipPeer uac, silentUas;  // the UAS never answers: fr_timer ends the transaction
+    SipRouterOptions o;
+    o.modules = "{ name = \"sl\"; }, { name = \"tm\"; params = { fr_timer = 300; }; }";
+    o.extra = "log_prefix = \"{$rm $ci} \";\n";
+    SipRouter router(
+        "function ksr_request_route()\n"
+        "    KSR.tm.t_on_failure('on_fail')\n"
+        "    KSR.setdsturi('sip:127.0.0.1:" +
+            std::to_string(silentUas.port()) +
+            "')\n"
+            "    KSR.tm.t_relay()\n"
+            "end\n"
+            "function on_fail() KSR.info('failure route ran') end\n",
+        o);
+    ASSERT_TRUE(router.start()) << router.log();
+    SipRequest r;
+    r.ruri = "sip:bob@example.com";
+    r.callId = "timed-out-call";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, r), router.port()));
+    ASSERT_NE(router.process().waitForLog("failure route ran", 5000), std::string::npos)
+        << router.log();
+    const std::string log = router.log();
+    const size_t at = log.find("failure route ran");
+    const std::string line = log.substr(log.rfind('\n', at) + 1, at - log.rfind('\n', at) - 1);
+    EXPECT_NE(line.find("timer"), std::string::npos) << line;
+    EXPECT_NE(line.find(": {OPTIONS timed-out-call} "), std::string::npos) << line;
+}
+
 TEST(LogPrefix, JsonRecordsCarryItAsAField) {
     SipRouterOptions o;
     o.extra = "log_format = \"json\";\nlog_prefix = \"$ci\";\n";
