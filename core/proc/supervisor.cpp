@@ -27,6 +27,8 @@ namespace osprey::proc {
 
 namespace {
 
+void (*g_hangupAction)() = nullptr;
+
 void masterSignals(sigset_t* set) {
     sigemptyset(set);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP}) sigaddset(set, s);
@@ -312,7 +314,12 @@ void Supervisor::onSignals() {
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;
             case SIGHUP:
-                LM_NOTICE("SIGHUP ignored: reload the script through RPC");
+                if (g_hangupAction != nullptr) {
+                    LM_NOTICE("SIGHUP received: reloading the routing script");
+                    g_hangupAction();
+                } else {
+                    LM_NOTICE("SIGHUP ignored: nothing to reload");
+                }
                 break;
             default:
                 break;
@@ -377,6 +384,10 @@ int Supervisor::run() {
 }
 
 }  // namespace
+
+void setHangupAction(void (*action)()) {
+    g_hangupAction = action;
+}
 
 void blockMasterSignals() {
     sigset_t set;
