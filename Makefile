@@ -9,6 +9,7 @@
 #   make run                  build osprey and modules, start it in the foreground with
 #                             etc/osprey.cfg (proxy + registrar, registrations in data/)
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
+#   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
@@ -123,7 +124,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools bench-registrar-db bench-dns clean deps fuzz format
+        bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns clean deps fuzz format
 all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -299,10 +300,13 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
+
+bench-shm-reclaim: $(BUILD)/bench/shm_reclaim_bench
+	@$(BUILD)/bench/shm_reclaim_bench
 
 bench-parser: $(BUILD)/bench/parser_bench
 	@$(BUILD)/bench/parser_bench
@@ -319,6 +323,8 @@ bench-dns: $(BUILD)/bench/dns_bench
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
+# The reload test drives osprey with the load tool.
+$(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
 # Instructions per request under callgrind, Osprey and (when installed) Kamailio, five
 # scenarios: scripts/bench/ir-table.sh.

@@ -9,6 +9,7 @@ required=(
     libconfig++-dev libluajit-5.1-dev luajit libssl-dev libunwind-dev libsqlite3-dev
     libgtest-dev googletest libbenchmark-dev
     sip-tester clang libclang-rt-14-dev
+    prometheus  # promtool: the statistics tests lint the /metrics text with it
     libc-ares-dev dnsmasq-base
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.

@@ -1,12 +1,14 @@
 // The start-up and shutdown sequence of the server: every step of every stage (hooks.h), in
 // the order it runs. main.cpp, the supervisor and each child run a stage with runHooks.
 #include "core/app/hooks.h"
+#include "core/app/log_settings.h"
 #include "core/dns/dns_steps.h"
 #include "core/lua/script_steps.h"
 #include "core/module/module_steps.h"
 #include "core/net/tcp_steps.h"
 #include "core/net/udp_steps.h"
 #include "core/route/route_steps.h"
+#include "core/stats/stats_steps.h"
 
 namespace osprey::app {
 
@@ -14,6 +16,7 @@ namespace {
 
 constexpr StartupStep kSteps[] = {
     // Master, config loaded, no shm yet (and `osprey -c`).
+    {Stage::Check, "configure logging", configureLogging},  // log_format, log_prefix
     {Stage::Check, "load modules", module::loadModules},
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
@@ -26,8 +29,12 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open UDP sockets", net::openUdpStep},
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
+    {Stage::MasterInit, "publish Lua script", lua::publishScriptStep},  // generation 1
+    // Last: every statistic and process kind is declared by now.
+    {Stage::MasterInit, "create the statistics table", stats::createTableStep},
 
     // Each child after fork, before its main.
+    {Stage::ChildInit, "attach statistics row", stats::attachStep},  // before anything counts
     {Stage::ChildInit, "child-init modules", module::childInitModules},
     {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
 
@@ -35,9 +42,11 @@ constexpr StartupStep kSteps[] = {
     {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},
 
     // Master, every child reaped, before shm is released: the reverse of MasterInit.
+    {Stage::MasterExit, "unpublish Lua script", lua::unpublishScriptStep},
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
     {Stage::MasterExit, "destroy modules", module::destroyModules},
+    {Stage::MasterExit, "release the statistics table", stats::detachStep},
 };
 
 }  // namespace

@@ -10,6 +10,7 @@
 #include "core/app/heap_report.h"
 #include "core/app/hooks.h"
 #include "core/log/log.h"
+#include "core/stats/core_stats.h"
 #include "mem/lock/test_die.h"
 #include "mem/pkg.h"
 #include "mem/shm.h"
@@ -23,6 +24,7 @@ int g_signalFd = -1;
 int g_readyFd = -1;
 int g_masterPid = 0;
 bool g_stop = false;
+void (*g_wakeWork)() noexcept = nullptr;
 
 void controlSignals(sigset_t* set) {
     sigemptyset(set);
@@ -62,15 +64,21 @@ bool handleSignals() {
                     app::logHeapStats(log::Level::Notice);
                     break;
                 default:
-                    break;  // SIGHUP: nothing to reload in a child yet
+                    break;  // SIGHUP: a nudge to look at the reloaded script (wake work)
             }
         }
     }
+    stats::publishProcessGauges();  // pkg heap and Lua memory, now and then
     if (!isMaster() && getppid() != g_masterPid) {
         if (!g_stop) LM_WARN("master %d is gone, stopping", g_masterPid);
         g_stop = true;
     }
+    if (!g_stop && g_wakeWork != nullptr) g_wakeWork();
     return !g_stop;
+}
+
+void setWakeWork(void (*work)() noexcept) {
+    g_wakeWork = work;
 }
 
 void reportReady() {

@@ -19,12 +19,15 @@
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
+#include "core/stats/dump.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
 
 namespace osprey::proc {
 
 namespace {
+
+void (*g_hangupAction)() = nullptr;
 
 void masterSignals(sigset_t* set) {
     sigemptyset(set);
@@ -271,6 +274,9 @@ void Supervisor::reapChildren() {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        // Whatever the dead process kept in its shm cache goes back to the heap before a
+        // replacement starts (one that exited cleanly has flushed it already).
+        mem::shmReclaimDeadProcess(pid);
         bool known = false;
         for (unsigned s = 1; s < table_->used && !known; ++s) {
             if (table_->entries[s].pid == pid) {
@@ -303,11 +309,17 @@ void Supervisor::onSignals() {
                 // The allocator's own walk (every fragment and guard in qm / MEMDBG=1
                 // builds), e.g. after a process died holding the allocator lock.
                 LM_NOTICE("shm: heap check: %s", mem::shmCheck() ? "consistent" : "CORRUPT");
+                stats::dumpOnSignal();  // OSPREY_STATS_DUMP (until RPC serves them)
                 for (unsigned s = 1; s < table_->used; ++s)
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;
             case SIGHUP:
-                LM_NOTICE("SIGHUP ignored: reload the script through RPC");
+                if (g_hangupAction != nullptr) {
+                    LM_NOTICE("SIGHUP received: reloading the routing script");
+                    g_hangupAction();
+                } else {
+                    LM_NOTICE("SIGHUP ignored: nothing to reload");
+                }
                 break;
             default:
                 break;
@@ -372,6 +384,10 @@ int Supervisor::run() {
 }
 
 }  // namespace
+
+void setHangupAction(void (*action)()) {
+    g_hangupAction = action;
+}
 
 void blockMasterSignals() {
     sigset_t set;

@@ -13,6 +13,7 @@
 #include "core/route/next_hop.h"
 #include "core/route/out_request.h"
 #include "core/sip/via.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::route {
 
@@ -57,13 +58,16 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     }
     if (!built) {
         logDrop(mc, "a request", mc.errorReason);
+        stats::inc(stats::coreCounter(stats::core::kDropRequests));
         return false;
     }
     if (!net::sendDeferred(out.dest, out.spans.iov, out.spans.count)) {
         mc.setError(477, "Unfortunately error on sending to next hop occurred");
+        stats::inc(stats::coreCounter(stats::core::kDropRequests));
         return false;
     }
     ++mc.forwards;
+    stats::inc(stats::coreCounter(stats::core::kFwdRequests));
     return true;
 }
 
@@ -98,6 +102,7 @@ bool forwardReply(MsgContext& mc) {
         return fail(mc, 500, "Server Internal Error", sip::buildErrorText(e));
     if (!net::sendDeferred(dest, built.iov, built.count)) return false;
     ++mc.forwards;
+    stats::inc(stats::coreCounter(stats::core::kFwdReplies));
     return true;
 }
 

@@ -166,7 +166,7 @@ bool tryFailover(Cell* c, Branch* b) {
     c->branches[idx] = nb;
     c->nBranches = static_cast<uint8_t>(idx + 1);
     nb->iov = iovec{nb->data(), nb->reqLen};
-    stats().dnsFailovers.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().dnsFailovers);
     if (sendBranch(c, nb, false, true)) return true;
     return tryFailover(c, nb);
 }

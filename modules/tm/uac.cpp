@@ -89,7 +89,7 @@ bool sendBranch(Cell* c, Branch* b, bool deferred, bool armFr) {
         disarmTimer(c, b->fr);
         return false;
     }
-    stats().branches.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().branches);
     if (b->dest.proto == net::Proto::Udp) {
         b->retrInterval = static_cast<uint32_t>(g_params.t1);
         armTimer(c, b->retr, b->retrInterval, onBranchRetr);
