@@ -11,6 +11,7 @@
 
 #include "core/dns/dns_cache.h"
 #include "core/dns/dns_settings.h"
+#include "core/dns/dns_stats.h"
 #include "core/dns/dns_steps.h"
 #include "core/dns/resolver.h"
 #include "core/log/log.h"
@@ -80,6 +81,7 @@ bool startDnsStep(const app::HookContext& ctx) {
         return false;
     }
     setSettings(s);
+    if (!declareStats()) return false;
     // Without a routing script nothing forwards, so nothing resolves: no process either.
     if (ctx.cfg.script.empty()) return true;
     if (!createCache(s.cacheSize)) return false;

@@ -22,4 +22,8 @@ const Stats& stats();
 // The same block for the processes that count (the DNS process, lookups).
 Stats& statsForUpdate();
 
+// Master, before the statistics table is made: the counters above as group "dns" of the
+// statistics framework (dns:failed_dns_request, ...), read from this block.
+bool declareStats();
+
 }  // namespace osprey::dns

@@ -16,6 +16,7 @@
 #include "test/support/proc_info.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/stats_reader.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -79,6 +80,7 @@ SipRequest request(const std::string& method, const std::string& user) {
 }
 
 TEST(DnsIsolation, SlowServerDelaysNeitherTimersNorOtherMessages) {
+    StatsReader stats;
     Dnsmasq dns({"--host-record=uas.test,127.0.0.1"});
     ASSERT_TRUE(dns.start()) << dns.log();
     SlowDns slow(dns.port(), 5000);
@@ -154,10 +156,17 @@ TEST(DnsIsolation, SlowServerDelaysNeitherTimersNorOtherMessages) {
     while (busy && busy->status() < 200) busy = uac.receiveCall(b.callId, 2000);
     ASSERT_TRUE(busy) << router.log();
     EXPECT_EQ(busy->status(), 486);
-    EXPECT_EQ(slow.received() > 0, true);
+    EXPECT_GT(slow.received(), 0u);
+    // Kamailio's dns:slow_dns_request counts it (dns_slow_query_ms: 1000 by default).
+    const StatsReader::Values v = stats.waitFor(router.process(), [](const auto& v) {
+        return StatsReader::get(v, "dns:slow_dns_request") >= 1;
+    });
+    EXPECT_EQ(StatsReader::get(v, "dns:slow_dns_request"), 1);
+    EXPECT_EQ(StatsReader::get(v, "dns:failed_dns_request"), 0);
 }
 
 TEST(DnsIsolation, DeadServerEndsTheNamedBranchAndNobodyWaits) {
+    StatsReader stats;
     DeadDns dead;
     ASSERT_TRUE(dead.ok());
     SipPeer uac, uas;
@@ -201,6 +210,10 @@ TEST(DnsIsolation, DeadServerEndsTheNamedBranchAndNobodyWaits) {
     EXPECT_NE(router.process().waitForLog("uas.test (A/AAAA) did not resolve: timeout", 2000),
               std::string::npos)
         << router.log();
+    const StatsReader::Values v = stats.waitFor(router.process(), [](const auto& v) {
+        return StatsReader::get(v, "dns:failed_dns_request") >= 1;
+    });
+    EXPECT_EQ(StatsReader::get(v, "dns:failed_dns_request"), 1) << "one resolution, failed";
 }
 
 TEST(DnsIsolation, ACancelEndsATransactionWaitingForDns) {
