@@ -13,6 +13,7 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
@@ -90,8 +91,8 @@ endif
 
 # Package flags come from build/config.mk (above), never from pkg-config at parse time: on a
 # fresh machine that would run before scripts/deps.sh and find nothing.
-LIBS_CORE := -lconfig++ $(LUAJIT_LIBS) -lssl -lcrypto -lsqlite3 -lunwind -ldl
-CPPFLAGS  += $(LUAJIT_CFLAGS)
+LIBS_CORE := -lconfig++ $(LUAJIT_LIBS) $(CARES_LIBS) -lssl -lcrypto -lsqlite3 -lunwind -ldl
+CPPFLAGS  += $(LUAJIT_CFLAGS) $(CARES_CFLAGS)
 LIBS_MEM  := -lunwind
 GTEST_LIBS := -lgtest -lgtest_main
 BENCH_LIBS := -lbenchmark
@@ -123,7 +124,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools bench-registrar-db bench-shm-reclaim clean deps fuzz format
+        bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns clean deps fuzz format
 all: osprey modules tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -134,7 +135,9 @@ $(DEPS_STAMP): $(DEPS_SCRIPT)
 $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@mkdir -p $(dir $@)
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
-	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; } >$@.tmp
+	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
+	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)
@@ -297,7 +300,7 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-registrar-db bench-ir
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -313,6 +316,10 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-dns: $(BUILD)/bench/dns_bench
+	@$(BUILD)/bench/dns_bench
+	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
@@ -351,6 +358,7 @@ FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp
                            nonce.cpp nonce_state.cpp response.cpp)
 FUZZ_LIBS_digest      := -lcrypto
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
+FUZZ_EXTRA_dns_answer := core/dns/answer_ttl.cpp
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
         $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(FUZZ_EXTRA_$(1)))

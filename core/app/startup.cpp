@@ -2,6 +2,7 @@
 // the order it runs. main.cpp, the supervisor and each child run a stage with runHooks.
 #include "core/app/hooks.h"
 #include "core/app/log_settings.h"
+#include "core/dns/dns_steps.h"
 #include "core/lua/script_steps.h"
 #include "core/module/module_steps.h"
 #include "core/net/tcp_steps.h"
@@ -19,8 +20,10 @@ constexpr StartupStep kSteps[] = {
     {Stage::Check, "load modules", module::loadModules},
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
+    {Stage::Check, "check DNS settings", dns::checkDnsSettings},
 
     // Master, shm and pkg ready, before fork.
+    {Stage::MasterInit, "start DNS resolver", dns::startDnsStep},  // modules may resolve
     {Stage::MasterInit, "init modules", module::initModules},
     {Stage::MasterInit, "install message extensions", module::installMsgExtensions},
     {Stage::MasterInit, "open UDP sockets", net::openUdpStep},

@@ -1,6 +1,7 @@
-// Host text to a socket address: numeric IPv4/IPv6 at once, names through the system resolver
-// (getaddrinfo: /etc/hosts and A/AAAA; no SRV/NAPTR yet). A name lookup blocks the calling
-// worker, so a route that sends to names pays for it on every message.
+// Host text to a socket address for start-up (listen addresses, in the master): numeric
+// IPv4/IPv6 at once, names through the system resolver (getaddrinfo, blocking). The message
+// path never uses it: next hops that are names go through the asynchronous resolver and its
+// shared cache (core/dns/, core/route/next_hop.h).
 #pragma once
 #include <cstdint>
 #include <string_view>

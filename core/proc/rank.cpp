@@ -16,6 +16,8 @@ const char* rankName(Rank r) {
             return "timer";
         case Rank::Control:
             return "ctl";
+        case Rank::Dns:
+            return "dns";
         case Rank::Custom:
             return "custom";
     }

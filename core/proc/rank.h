@@ -12,9 +12,11 @@ enum class Rank : uint8_t {
     TcpWorker,  // reads and routes messages of the connections it owns
     Timer,      // transaction and registration timers
     Control,    // the RPC socket
+    Dns,        // asynchronous DNS resolution into the shared cache (core/dns/)
     Custom,     // a process a module forks for itself
 };
 
-const char* rankName(Rank r);  // "master", "sip", "tcp-main", "tcp", "timer", "ctl", "custom"
+// "master", "sip", "tcp-main", "tcp", "timer", "ctl", "dns", "custom"
+const char* rankName(Rank r);
 
 }  // namespace osprey::proc

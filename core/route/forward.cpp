@@ -1,10 +1,12 @@
 // Stateless forwarding of requests and replies.
 #include "core/route/forward.h"
 
+#include "core/dns/dns_settings.h"
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
+#include "core/proc/child.h"
 #include "core/route/branch.h"
 #include "core/route/msg_context.h"
 #include "core/route/myself.h"
@@ -42,8 +44,19 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     if (!uri.empty()) spec.dstUri = uri;
 
     char branch[kStatelessBranchLen];
+    const std::string_view viaBranch = statelessBranch(msg, spec.nextHopUri(), branch);
     OutRequest out;
-    if (!buildRequest(mc, spec, statelessBranch(msg, spec.nextHopUri(), branch), &out)) {
+    bool built = buildRequest(mc, spec, viaBranch, &out);
+    // A name not in the cache yet: wait a little for the DNS process, outside every lock, in a
+    // worker only (a timer process holds a transaction lock while a failure route runs), then
+    // build again. Numeric next hops never get here.
+    const proc::Rank rank = proc::self().rank;
+    if (!built && out.dnsPending &&
+        (rank == proc::Rank::SipWorker || rank == proc::Rank::TcpWorker)) {
+        awaitNextHop(spec.nextHopUri(), dns::settings().statelessWaitMs);
+        built = buildRequest(mc, spec, viaBranch, &out);
+    }
+    if (!built) {
         logDrop(mc, "a request", mc.errorReason);
         stats::inc(stats::coreCounter(stats::core::kDropRequests));
         return false;

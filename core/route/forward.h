@@ -17,7 +17,9 @@ namespace osprey::route {
 struct MsgContext;
 
 // True when sent (handed to the transport). On failure records the error for
-// sl_reply_error (478 unresolvable destination, 477 send failure, 500 otherwise).
+// sl_reply_error (478 unresolvable destination, 503 no DNS answer within dns_stateless_wait,
+// 477 send failure, 500 otherwise). A next hop that is a name not in the DNS cache is waited
+// for up to dns_stateless_wait ms (in a SIP worker, no lock held); the cache answers repeats.
 bool forwardRequest(MsgContext& mc, std::string_view uri = {});
 bool forwardReply(MsgContext& mc);
 

@@ -3,7 +3,9 @@
 
 #include <cstring>
 
-#include "core/net/resolve.h"
+#include "core/dns/dns_settings.h"
+#include "core/dns/srv_order.h"
+#include "core/net/listen_socket.h"
 #include "core/sip/params.h"
 #include "core/sip/sip_lex.h"
 #include "core/sip/uri.h"
@@ -61,7 +63,71 @@ struct LastUri {
 
 LastUri g_lastUri;
 
+struct UriHop {
+    std::string_view host;
+    net::Proto proto = net::Proto::Udp;
+    uint16_t port = 0;  // explicit or the transport's default
+    bool numeric = false;
+    dns::Query query;  // for a name
+};
+
+NextHopError parseHop(std::string_view uri, UriHop* hop) {
+    sip::SipUri u;
+    if (sip::parseUri(uri, u) != sip::UriError::Ok || u.scheme == sip::UriScheme::Tel ||
+        u.host.empty()) {
+        return NextHopError::BadUri;
+    }
+    net::Proto proto = net::Proto::Udp;
+    if (!transportFromParam(u.transport, &proto)) return NextHopError::BadTransport;
+    // RFC 3261 §26.2: sips means TLS all the way (udp is not allowed with it).
+    if (u.scheme == sip::UriScheme::Sips && proto != net::Proto::Tls) {
+        if (proto == net::Proto::Udp && !u.transport.empty()) return NextHopError::BadTransport;
+        proto = net::Proto::Tls;
+    }
+    // maddr is ignored, as Kamailio does by default: a URI from the network must not steer
+    // the proxy's traffic anywhere it likes.
+    hop->host = u.host;
+    hop->proto = proto;
+    hop->port = u.hasPort ? u.port : (proto == net::Proto::Tls ? kSipsPort : kSipPort);
+    hop->numeric = u.hostKind == sip::HostKind::Ipv4 || u.hostKind == sip::HostKind::Ipv6;
+    if (hop->numeric) return NextHopError::Ok;
+    // RFC 3263 §4.1, §4.2: which lookups the URI asks for.
+    std::string_view name = u.host;
+    if (!name.empty() && name.back() == '.') name.remove_suffix(1);
+    hop->query.name = name;
+    if (u.hasPort) {
+        hop->query.kind = dns::QueryKind::Addr;
+    } else if (!u.transport.empty() || u.scheme == sip::UriScheme::Sips) {
+        hop->query.kind = proto == net::Proto::Udp   ? dns::QueryKind::SrvUdp
+                          : proto == net::Proto::Tcp ? dns::QueryKind::SrvTcp
+                                                     : dns::QueryKind::SrvTls;
+    } else {
+        hop->query.kind = dns::settings().tryNaptr ? dns::QueryKind::Naptr : dns::QueryKind::SrvUdp;
+    }
+    return NextHopError::Ok;
+}
+
+NextHopError dnsError(const dns::Answer& a) {
+    return a.failure == dns::Failure::NoName ? NextHopError::Unresolvable : NextHopError::DnsFailed;
+}
+
+bool canSend(const dns::Target& t) {
+    return net::chooseSocket(t.proto, t.addr.family(), -1) >= 0;
+}
+
 }  // namespace
+
+bool targetFits(const dns::Target& t, net::Proto proto, int family) {
+    return t.proto == proto && t.addr.family() == family;
+}
+
+void awaitNextHop(std::string_view uri, uint32_t waitMs) {
+    if (g_lastUri.matches(uri)) return;
+    UriHop hop;
+    if (parseHop(uri, &hop) != NextHopError::Ok || hop.numeric) return;
+    dns::Answer a;
+    dns::lookupWait(hop.query, &a, waitMs);
+}
 
 bool isSipUri(std::string_view uri) {
     if (g_lastUri.matches(uri)) return true;
@@ -80,37 +146,54 @@ const char* nextHopErrorText(NextHopError e) {
             return "unsupported transport";
         case NextHopError::Unresolvable:
             return "unresolvable destination";
+        case NextHopError::DnsPending:
+            return "DNS resolution pending";
+        case NextHopError::DnsFailed:
+            return "DNS resolution failed";
     }
     return "?";
 }
 
-NextHopError nextHopFromUri(std::string_view uri, net::Destination* out) {
+NextHopError nextHopFromUri(std::string_view uri, net::Destination* out, const NextHopDns* dnsOpt) {
     if (g_lastUri.matches(uri)) {
         *out = g_lastUri.dest;
         return NextHopError::Ok;
     }
-    sip::SipUri u;
-    if (sip::parseUri(uri, u) != sip::UriError::Ok || u.scheme == sip::UriScheme::Tel ||
-        u.host.empty()) {
-        return NextHopError::BadUri;
-    }
-    net::Proto proto = net::Proto::Udp;
-    if (!transportFromParam(u.transport, &proto)) return NextHopError::BadTransport;
-    // RFC 3261 §26.2: sips means TLS all the way (udp is not allowed with it).
-    if (u.scheme == sip::UriScheme::Sips && proto != net::Proto::Tls) {
-        if (proto == net::Proto::Udp && !u.transport.empty()) return NextHopError::BadTransport;
-        proto = net::Proto::Tls;
-    }
-    // maddr is ignored, as Kamailio does by default: a URI from the network must not steer
-    // the proxy's traffic anywhere it likes.
-    std::string_view host = u.host;
-    const uint16_t port = u.hasPort ? u.port : (proto == net::Proto::Tls ? kSipsPort : kSipPort);
+    UriHop hop;
+    const NextHopError pe = parseHop(uri, &hop);
+    if (pe != NextHopError::Ok) return pe;
     *out = net::Destination{};
-    out->proto = proto;
-    if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
-    if (u.hostKind == sip::HostKind::Ipv4 || u.hostKind == sip::HostKind::Ipv6) {
+    out->proto = hop.proto;
+    if (hop.numeric) {
+        if (!net::parseIp(hop.host, hop.port, out->addr)) return NextHopError::Unresolvable;
         g_lastUri.remember(uri, *out);
+        return NextHopError::Ok;
     }
+    dns::Answer local;
+    dns::Answer& a = dnsOpt != nullptr && dnsOpt->answer != nullptr ? *dnsOpt->answer : local;
+    const dns::LookupResult r =
+        dns::lookup(hop.query, &a, dnsOpt != nullptr ? dnsOpt->waiter : nullptr,
+                    dnsOpt != nullptr ? dnsOpt->onDone : nullptr);
+    switch (r) {
+        case dns::LookupResult::Hit:
+            break;
+        case dns::LookupResult::Pending:
+            return NextHopError::DnsPending;
+        case dns::LookupResult::Failed:
+            return dnsError(a);
+        case dns::LookupResult::Unavailable:
+            return NextHopError::DnsFailed;
+    }
+    if (dns::settings().srvLb) dns::orderTargets(a.targets, a.count, true, dns::processRandom);
+    // An A/AAAA answer's port is the URI's (explicit) one.
+    for (unsigned i = 0; i < a.count; ++i) {
+        if (a.targets[i].addr.port() == 0) a.targets[i].addr.setPort(hop.port);
+    }
+    unsigned pick = 0;
+    while (pick < a.count && !canSend(a.targets[pick])) ++pick;
+    if (pick == a.count) pick = 0;  // none fits: the send reports it
+    out->proto = a.targets[pick].proto;
+    out->addr = a.targets[pick].addr;
     return NextHopError::Ok;
 }
 
@@ -148,7 +231,14 @@ NextHopError nextHopFromVia(const sip::ViaBody& via, net::Destination* out) {
     }
     // Without rport the port is the sent-by's, not necessarily the connection's.
     out->connPortKnown = rport != 0;
-    if (!net::resolveHost(host, port, AF_UNSPEC, &out->addr)) return NextHopError::Unresolvable;
+    if (net::parseIp(host, port, out->addr)) return NextHopError::Ok;
+    // A name: the cache only (a reply is not worth waiting for; its retransmission may find
+    // the answer).
+    dns::Answer a;
+    const dns::LookupResult r = dns::lookup(dns::Query{host, dns::QueryKind::Addr}, &a);
+    if (r != dns::LookupResult::Hit || a.count == 0) return NextHopError::Unresolvable;
+    out->addr = a.targets[0].addr;
+    out->addr.setPort(port);
     return NextHopError::Ok;
 }
 

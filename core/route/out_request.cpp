@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/dns/target.h"
 #include "core/net/listen_socket.h"
 #include "core/route/branch_set.h"
 #include "core/route/copy_hooks.h"
@@ -121,19 +122,37 @@ BranchSpec branchSpec(const Branch& b) {
 }
 
 bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBranch,
-                  OutRequest* out) {
+                  OutRequest* out, dns::Answer* targets) {
     sip::SipMsg& msg = mc.msg;
     if (!msg.isRequest()) return fail(mc, 500, "Server Internal Error");
 
     // 1. Next hop and the socket the copy leaves from.
     *out = OutRequest{};
-    const NextHopError he = nextHopFromUri(spec.nextHopUri(), &out->dest);
+    NextHopDns dns;
+    dns.answer = targets;
+    if (targets != nullptr) targets->count = 0;
+    const NextHopError he = nextHopFromUri(spec.nextHopUri(), &out->dest, &dns);
     if (he == NextHopError::Unresolvable) return fail(mc, 478, "Unresolvable destination");
-    if (he != NextHopError::Ok) return fail(mc, 500, "Bad destination");
+    if (he == NextHopError::DnsFailed) return fail(mc, 503, "Service Unavailable");
+    if (he == NextHopError::DnsPending && targets == nullptr) {
+        out->dnsPending = true;  // the caller may wait for the answer and build again
+        return fail(mc, 503, "Service Unavailable");
+    }
+    if (he != NextHopError::Ok && he != NextHopError::DnsPending) {
+        return fail(mc, 500, "Bad destination");
+    }
     const int preferred = spec.forceSocket >= 0 ? spec.forceSocket
                           : mc.forceSocket >= 0 ? mc.forceSocket
                                                 : mc.recv.socket;
-    out->dest.socket = net::chooseSocket(out->dest.proto, out->dest.addr.family(), preferred);
+    if (he == NextHopError::DnsPending) {
+        out->dnsPending = true;
+        out->dest.socket = net::chooseSocket(out->dest.proto, AF_INET, preferred);
+        if (out->dest.socket < 0) {
+            out->dest.socket = net::chooseSocket(out->dest.proto, AF_INET6, preferred);
+        }
+    } else {
+        out->dest.socket = net::chooseSocket(out->dest.proto, out->dest.addr.family(), preferred);
+    }
     out->out = net::listenSocket(out->dest.socket);
     if (out->out == nullptr) return fail(mc, 500, "No suitable socket");
 

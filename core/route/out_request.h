@@ -21,6 +21,9 @@
 namespace osprey::net {
 struct ListenSocket;
 }
+namespace osprey::dns {
+struct Answer;
+}
 
 namespace osprey::route {
 
@@ -45,15 +48,22 @@ BranchSpec branchSpec(const Branch& b);
 
 struct OutRequest {
     net::Destination dest;                   // where it goes (socket chosen)
+    // The next hop is a name still being resolved. With `targets` given to buildRequest the
+    // copy is built for dest.proto and dest.socket and dest.addr is not set yet; without, the
+    // build failed (503) and may be tried again once the answer is in.
+    bool dnsPending = false;
     const net::ListenSocket* out = nullptr;  // the socket it leaves from
     sip::OutSpans spans;                     // the copy; spans.bytes is its length
 };
 
 // Builds the copy of mc's request for branch `spec` with our Via carrying `viaBranch`.
 // False when it cannot be sent; the reason is recorded for sl_reply_error (mc.setError):
-// 478 unresolvable destination, 500 a bad next hop, no socket or a build failure.
-// The spans live in mc.msg.arena until the message is reset.
+// 478 unresolvable destination, 503 no DNS answer (yet), 500 a bad next hop, no socket or a
+// build failure. The spans live in mc.msg.arena until the message is reset.
+// With `targets` (tm) a name not resolved yet is no failure: the copy is built for the URI's
+// transport over an IPv4 socket when there is one (else IPv6) and out->dnsPending is set; for
+// a resolved name *targets receives every target in the order to try them.
 bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBranch,
-                  OutRequest* out);
+                  OutRequest* out, dns::Answer* targets = nullptr);
 
 }  // namespace osprey::route

@@ -14,6 +14,7 @@
 #include <cstdint>
 #include <string_view>
 
+#include "core/dns/dns_cache.h"
 #include "core/net/endpoint.h"
 #include "core/sip/method.h"
 #include "core/timer/timer_wheel.h"
@@ -52,9 +53,18 @@ struct Branch {
     bool cancelSent = false;
     bool cancelAnswered = false;  // a response to our CANCEL came
     bool localTimeout = false;
+    // DNS (dns_branch.cpp): a branch to a name not resolved yet waits on dnsWait with the copy
+    // built and dest.proto/socket chosen; dest.addr is set when the answer comes. `targets`
+    // (shm, use_dns_failover) keeps the resolution's targets for the next branch to try.
+    bool resolving = false;
+    uint8_t targetIdx = 0;   // the target of `targets` this branch went to
+    uint16_t hopUriLen = 0;  // the next-hop URI, stored after the request while resolving
+    dns::Waiter dnsWait;
+    dns::Answer* targets = nullptr;
 
     char* data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view request() { return {data(), reqLen}; }
+    std::string_view hopUri() { return {data() + reqLen, hopUriLen}; }
 };
 
 enum Flags : uint16_t {

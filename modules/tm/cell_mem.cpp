@@ -2,6 +2,7 @@
 // reply.
 #include "modules/tm/cell_mem.h"
 
+#include <algorithm>
 #include <cstring>
 #include <new>
 
@@ -87,7 +88,11 @@ void unref(Cell* c) {
             account(-static_cast<int64_t>(b->replyLen));
             mem::shmFree(b->reply);
         }
-        account(-static_cast<int64_t>(sizeof(Branch) + b->reqLen));
+        if (b->targets != nullptr) {
+            account(-static_cast<int64_t>(sizeof(dns::Answer)));
+            mem::shmFree(b->targets);
+        }
+        account(-static_cast<int64_t>(sizeof(Branch) + b->reqLen + b->hopUriLen));
         mem::shmFree(b);
     }
     if (c->uasReply != nullptr) {
@@ -102,8 +107,8 @@ void unref(Cell* c) {
     if (!uasFinal) stats::inc(counters().unanswered);
 }
 
-Branch* newBranch(Cell* c, uint32_t reqLen) {
-    const size_t bytes = sizeof(Branch) + reqLen;
+Branch* newBranch(Cell* c, uint32_t reqLen, std::string_view hopUri) {
+    const size_t bytes = sizeof(Branch) + reqLen + hopUri.size();
     void* p = mem::shmAlloc(bytes);
     if (p == nullptr) {
         logNoMemory("a branch", bytes);
@@ -114,7 +119,26 @@ Branch* newBranch(Cell* c, uint32_t reqLen) {
     Branch* b = new (p) Branch();
     b->cell = c;
     b->reqLen = reqLen;
+    b->hopUriLen = static_cast<uint16_t>(hopUri.size());
+    hopUri.copy(b->data() + reqLen, hopUri.size());
     return b;
+}
+
+bool keepTargets(Branch* b, const dns::Answer& a, unsigned used) {
+    if (b->targets == nullptr) {
+        void* p = mem::shmAlloc(sizeof(dns::Answer));
+        if (p == nullptr) {
+            logNoMemory("DNS targets", sizeof(dns::Answer));
+            return false;
+        }
+        account(static_cast<int64_t>(sizeof(dns::Answer)));
+        b->targets = new (p) dns::Answer();
+    }
+    b->targets->count = a.count;
+    b->targets->failure = a.failure;
+    std::copy(a.targets, a.targets + a.count, b->targets->targets);
+    b->targetIdx = static_cast<uint8_t>(used);
+    return true;
 }
 
 void freeCopy(char* p, uint32_t len) {

@@ -22,8 +22,11 @@ inline void ref(Cell* c) {
 // Frees the cell, its branches and stored replies when the last reference goes.
 void unref(Cell* c);
 
-// A branch block: header + `reqLen` octets for the request as sent.
-Branch* newBranch(Cell* c, uint32_t reqLen);
+// A branch block: header + `reqLen` octets for the request as sent + `hopUri` (kept while
+// the next hop's name resolves; may be empty).
+Branch* newBranch(Cell* c, uint32_t reqLen, std::string_view hopUri = {});
+// A shm copy of a resolution's targets for b (use_dns_failover); false when out of shm.
+bool keepTargets(Branch* b, const dns::Answer& a, unsigned used);
 
 // Replaces *slot with a shm copy of text (nullptr + false when out of shm; the old one is
 // freed either way).

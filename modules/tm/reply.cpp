@@ -138,6 +138,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
     std::string_view flat;
     if (buildRelayed(mc, &out, &flat)) storeCopy(&b->reply, &b->replyLen, flat);
     if (status >= 600) cancelBranches(c, b->index);
+    if (status == 503) tryFailover(c, b);  // RFC 3263 §4.3: the next target of the name
     branchesDone(c);
 }
 

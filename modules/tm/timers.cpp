@@ -49,10 +49,13 @@ void onBranchFr(timer::TimerNode* n) {
         CellLock lk(c);
         if (!c->has(kDeleted) && !b->final) {
             if (c->isInvite() && b->status >= 100) sendCancel(b);
+            const bool silent = b->status < 100 && !b->resolving;  // no response at all
+            b->resolving = false;
             b->final = true;
             b->status = 408;
             b->localTimeout = true;
             disarmTimer(c, b->retr);
+            if (silent) tryFailover(c, b);  // RFC 3263 §4.3: the next target of the name
             branchesDone(c);
         }
     }

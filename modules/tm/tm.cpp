@@ -85,7 +85,7 @@ int relayCancel(route::MsgContext& mc) {
         if (!c->has(kUasFinal) && !c->has(kDeleted) && !c->has(kCanceled)) {
             c->flags |= kCanceled;
             stats::inc(counters().canceled);
-            cancelBranches(c, -1);
+            if (cancelBranches(c, -1)) branchesDone(c);
         }
     }
     unref(c);

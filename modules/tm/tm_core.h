@@ -107,8 +107,24 @@ int forwardBranches(Cell* c, route::MsgContext& mc);
 void sendCancel(Branch* b);
 void resendCancel(Branch* b);  // timer E of our CANCEL
 void sendAck(Branch* b, sip::SipMsg& reply);
-// CANCELs every branch still pending (but `except`), now or at its first provisional.
-void cancelBranches(Cell* c, int except);
+// CANCELs every branch still pending (but `except`), now or at its first provisional; a
+// branch still waiting for DNS ends at once. True when such a branch ended (the caller runs
+// branchesDone unless it does anyway).
+bool cancelBranches(Cell* c, int except);
+
+// Cell lock held. Sends branch b (dest set) and arms its timers (fr only when armFr: a branch
+// that waited for DNS has it armed already). False when the send failed: the branch is then
+// final (a local 500).
+bool sendBranch(Cell* c, Branch* b, bool deferred, bool armFr);
+
+// --- branches to names (dns_branch.cpp, docs/dns.md) ---
+// Cell lock held. A new branch whose next hop is still resolving: the waiter is attached (with
+// a reference on the cell) and fr_timer armed; the timer process sends it when the answer
+// comes. Returns false when the branch ended at once (mc's error set for sl_reply_error).
+bool parkBranch(Cell* c, Branch* b, route::MsgContext* mc);
+// Cell lock held. use_dns_failover: a new branch (new Via branch id) to b's next target, sent.
+// False when there is none (or failover is off).
+bool tryFailover(Cell* c, Branch* b);
 
 // --- replies (reply.cpp) ---
 bool onReply(route::MsgContext& mc);  // kMsgExtension.onReply

@@ -5,6 +5,7 @@
 // Request-URI, Via, From, Call-ID, CSeq number and Route set (§9.1, §17.1.1.3).
 #include <string_view>
 
+#include "core/dns/dns_settings.h"
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
 #include "core/net/send.h"
@@ -23,16 +24,24 @@ namespace osprey::tm {
 namespace {
 
 // One branch: built by the core's forwarding pipeline (route::buildRequest), copied once into
-// the branch's shm block and sent from there.
+// the branch's shm block and sent from there; a next hop still resolving parks it
+// (dns_branch.cpp).
 bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
     const unsigned idx = c->nBranches;
+    if (idx >= kMaxBranches) {  // failover branches took the room forwardBranches counted on
+        mc.setError(500, "Too many branches");
+        return false;
+    }
     char branchId[kBranchMax];
     const size_t branchLen = formatBranch(c->bucket, c->label, idx, branchId);
     route::OutRequest out;
-    if (!route::buildRequest(mc, spec, std::string_view(branchId, branchLen), &out)) {
+    dns::Answer targets;
+    if (!route::buildRequest(mc, spec, std::string_view(branchId, branchLen), &out, &targets)) {
         return false;
     }
-    Branch* b = newBranch(c, static_cast<uint32_t>(out.spans.bytes));
+    const std::string_view hop = out.dnsPending ? spec.nextHopUri() : std::string_view();
+    Branch* b = hop.size() <= UINT16_MAX ? newBranch(c, static_cast<uint32_t>(out.spans.bytes), hop)
+                                         : nullptr;
     if (b == nullptr) {
         mc.setError(500, "No shared memory");
         return false;
@@ -42,23 +51,18 @@ bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
     b->index = static_cast<uint8_t>(idx);
     c->branches[idx] = b;
     c->nBranches = static_cast<uint8_t>(idx + 1);
-
     // The block lives as long as the cell, which outlives the send batch.
     b->iov = iovec{b->data(), b->reqLen};
-    if (!net::sendDeferred(b->dest, &b->iov, 1)) {
-        b->final = true;
-        b->status = 500;
-        b->localTimeout = true;
-        mc.setError(477, "Unfortunately error on sending to next hop occurred");
-        return false;
+    if (out.dnsPending) return parkBranch(c, b, &mc);
+    if (targets.count > 1 && dns::settings().failover) {
+        // Failover goes on from the target buildRequest chose.
+        unsigned used = 0;
+        while (used < targets.count && !(targets.targets[used].addr == b->dest.addr)) ++used;
+        if (used < targets.count) keepTargets(b, targets, used);
     }
-    stats::inc(counters().branches);
-    if (b->dest.proto == net::Proto::Udp) {
-        b->retrInterval = static_cast<uint32_t>(g_params.t1);
-        armTimer(c, b->retr, b->retrInterval, onBranchRetr);
-    }
-    armTimer(c, b->fr, frTimeout(c), onBranchFr);
-    return true;
+    if (sendBranch(c, b, true, true) || tryFailover(c, b)) return true;
+    mc.setError(477, "Unfortunately error on sending to next hop occurred");
+    return false;
 }
 
 // CANCEL or ACK for branch b, built by the core from the request as sent (hop_request.h).
@@ -74,6 +78,25 @@ void sendBranchRequest(Branch* b, std::string_view method, std::string_view toLi
 }
 
 }  // namespace
+
+bool sendBranch(Cell* c, Branch* b, bool deferred, bool armFr) {
+    const bool sent =
+        deferred ? net::sendDeferred(b->dest, &b->iov, 1) : net::send(b->dest, &b->iov, 1);
+    if (!sent) {
+        b->final = true;
+        b->status = 500;
+        b->localTimeout = true;
+        disarmTimer(c, b->fr);
+        return false;
+    }
+    stats::inc(counters().branches);
+    if (b->dest.proto == net::Proto::Udp) {
+        b->retrInterval = static_cast<uint32_t>(g_params.t1);
+        armTimer(c, b->retr, b->retrInterval, onBranchRetr);
+    }
+    if (armFr) armTimer(c, b->fr, frTimeout(c), onBranchFr);
+    return true;
+}
 
 int forwardBranches(Cell* c, route::MsgContext& mc) {
     if (c->has(kDeleted) || c->has(kUasFinal)) return 0;
@@ -127,11 +150,22 @@ void sendAck(Branch* b, sip::SipMsg& reply) {
         sendBranchRequest(b, "ACK", reply.data.substr(to->start, to->end - to->start));
 }
 
-void cancelBranches(Cell* c, int except) {
-    if (!c->isInvite()) return;
+bool cancelBranches(Cell* c, int except) {
+    if (!c->isInvite()) return false;
+    bool ended = false;
     for (unsigned i = 0; i < c->nBranches; ++i) {
         Branch* b = c->branches[i];
         if (static_cast<int>(i) == except || b->final || b->cancelSent) continue;
+        if (b->resolving) {
+            // Never sent: nothing to CANCEL downstream; the branch ends here (a local 487).
+            b->resolving = false;
+            b->final = true;
+            b->status = 487;
+            b->localTimeout = true;
+            disarmTimer(c, b->fr);
+            ended = true;
+            continue;
+        }
         // RFC 3261 §9.1: no CANCEL before a provisional response; it goes when one comes.
         if (b->status >= 100) {
             sendCancel(b);
@@ -139,6 +173,7 @@ void cancelBranches(Cell* c, int except) {
             b->cancelPending = true;
         }
     }
+    return ended;
 }
 
 }  // namespace osprey::tm

@@ -25,6 +25,7 @@
 // The module, compiled in (it is a .so in the server).
 #include "modules/tm/cell_lock.cpp"
 #include "modules/tm/cell_mem.cpp"
+#include "modules/tm/dns_branch.cpp"
 #include "modules/tm/match.cpp"
 #include "modules/tm/precheck.cpp"
 #include "modules/tm/reply.cpp"
