@@ -6,6 +6,7 @@
 #include "core/net/tcp_steps.h"
 #include "core/net/udp_steps.h"
 #include "core/route/route_steps.h"
+#include "core/rpc/rpc_steps.h"
 
 namespace osprey::app {
 
@@ -16,6 +17,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::Check, "load modules", module::loadModules},
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
+    {Stage::Check, "check RPC settings", rpc::checkRpcSettings},
 
     // Master, shm and pkg ready, before fork.
     {Stage::MasterInit, "init modules", module::initModules},
@@ -23,6 +25,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open UDP sockets", net::openUdpStep},
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
+    {Stage::MasterInit, "start control plane", rpc::startRpcStep},      // modules' methods known
 
     // Each child after fork, before its main.
     {Stage::ChildInit, "child-init modules", module::childInitModules},
@@ -32,6 +35,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},
 
     // Master, every child reaped, before shm is released: the reverse of MasterInit.
+    {Stage::MasterExit, "close control sockets", rpc::stopRpcStep},
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
     {Stage::MasterExit, "destroy modules", module::destroyModules},

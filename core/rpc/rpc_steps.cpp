@@ -1,0 +1,54 @@
+#include "core/rpc/rpc_steps.h"
+
+#include "core/log/log.h"
+#include "core/module/module_set.h"
+#include "core/rpc/control_process.h"
+#include "core/rpc/core_methods.h"
+#include "core/rpc/listeners.h"
+#include "core/rpc/registry.h"
+
+namespace osprey::rpc {
+
+bool checkRpcSettings(const app::HookContext& ctx) {
+    RpcSettings s;
+    std::string error;
+    if (loadRpcSettings(ctx.cfg, &s, &error)) return true;
+    LM_ERR("%s", error.c_str());
+    return false;
+}
+
+bool startRpcStep(const app::HookContext& ctx) {
+    RpcSettings s;
+    std::string error;
+    if (!loadRpcSettings(ctx.cfg, &s, &error)) {
+        LM_ERR("%s", error.c_str());
+        return false;
+    }
+    clearMethods();
+    bool ok = addMethods(coreMethods(), "core", &error);
+    for (const module::LoadedModule& m : module::loadedModules().modules()) {
+        if (ok) ok = addMethods(m.desc->rpc, m.desc->name, &error);
+    }
+    if (!ok) {
+        LM_ERR("%s", error.c_str());
+        return false;
+    }
+    if (!openListeners(s, &error)) {
+        LM_ERR("rpc: %s", error.c_str());
+        return false;
+    }
+    if (listeners().empty()) {
+        LM_NOTICE("rpc: no control socket configured; the control process is not started");
+        return true;
+    }
+    for (const Listener& l : listeners()) LM_INFO("rpc: listening on %s", l.name.c_str());
+    declareControlProcess(s);
+    return true;
+}
+
+bool stopRpcStep(const app::HookContext&) {
+    closeListeners();
+    return true;
+}
+
+}  // namespace osprey::rpc
