@@ -354,6 +354,8 @@ FUZZ_EXTRA_tcp_stream := core/net/tcp_input.cpp
 FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp digest_hash.cpp \
                            nonce.cpp nonce_state.cpp response.cpp)
 FUZZ_LIBS_digest      := -lcrypto
+FUZZ_EXTRA_rpc_json   := core/rpc/value.cpp core/rpc/json_reader.cpp core/rpc/json_writer.cpp
+FUZZ_EXTRA_rpc_binrpc := core/rpc/value.cpp core/rpc/binrpc_codec.cpp core/rpc/json_writer.cpp
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \

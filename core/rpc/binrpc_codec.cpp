@@ -42,7 +42,8 @@ void putInt(int32_t i, std::string* out) {
 void putDouble(double d, std::string* out) {
     const double scaled = d * 1000;
     int64_t fixed = 0;
-    if (std::isfinite(scaled) && std::fabs(scaled) < 9.2e18) fixed = static_cast<int64_t>(scaled);
+    // Rounded, not truncated: 0.009 * 1000 is 8.99999..., and must go out as 9.
+    if (std::isfinite(scaled) && std::fabs(scaled) < 9.2e18) fixed = std::llround(scaled);
     const uint64_t u = static_cast<uint64_t>(fixed);
     const unsigned n =
         intLen(u);  // up to 8: the size nibble of a double is never a length-of-length

@@ -1,6 +1,7 @@
 // The JSON writer: compact output, strings escaped per RFC 8259 §7.
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 
 #include "core/rpc/json.h"
 
@@ -97,6 +98,8 @@ void writeJson(const Value& v, std::string* out) {
             char buf[64];
             snprintf(buf, sizeof buf, "%.17g", v.asDouble());
             out->append(buf);
+            // A double stays a double when read back ("-0" would come back as the integer 0).
+            if (strpbrk(buf, ".eE") == nullptr) out->append(".0");
             return;
         }
         case Value::Type::String:
