@@ -30,6 +30,7 @@
 #include "modules/tm/precheck.h"
 #include "modules/tm/stats.h"
 #include "modules/tm/tm_core.h"
+#include "modules/tm/tm_rpc.h"
 
 namespace osprey::tm {
 
@@ -223,7 +224,8 @@ int tIsCanceled(lua::Ctx& ctx) noexcept {
 int tCheckStatus(lua::Ctx& ctx, std::string_view re) noexcept {
     int status = routeReplyStatus();
     if (status == 0 && ctx.route != nullptr) {
-        if (Cell* c = currentCell(*ctx.route)) status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
+        if (Cell* c = currentCell(*ctx.route))
+            status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
     }
     if (status == 0) return -1;
     // One compiled pattern per process: scripts use one or two fixed ones.
@@ -292,8 +294,8 @@ bool modInit() {
     if (g_params.statsLogInterval > 0) {
         void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
         if (p == nullptr) return false;
-        wheel().arm(*new (p) timer::TimerNode(),
-                    static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
+        wheel().arm(*new (p) timer::TimerNode(), static_cast<uint64_t>(g_params.statsLogInterval),
+                    onStatsTimer);
     }
     return true;
 }
@@ -341,6 +343,7 @@ OSPREY_MODULE_EXPORT = {
     .version = OSPREY_VERSION,
     .params = kParams,
     .functions = kFunctions,
+    .rpc = osprey::tm::rpcMethods(),
     .api = &kApi,
     .msgExtension = &kMsgExtension,
     .init = &modInit,
