@@ -2,6 +2,7 @@
 
 #include "core/log/log.h"
 #include "core/module/module_set.h"
+#include "core/rpc/cfg_methods.h"
 #include "core/rpc/control_process.h"
 #include "core/rpc/core_methods.h"
 #include "core/rpc/listeners.h"
@@ -24,8 +25,12 @@ bool startRpcStep(const app::HookContext& ctx) {
         LM_ERR("%s", error.c_str());
         return false;
     }
+    if (!shareCoreSettings()) {
+        LM_ERR("rpc: out of shared memory for the run-time settings");
+        return false;
+    }
     clearMethods();
-    bool ok = addMethods(coreMethods(), "core", &error);
+    bool ok = addMethods(coreMethods(), "core", &error) && addMethods(cfgMethods(), "core", &error);
     for (const module::LoadedModule& m : module::loadedModules().modules()) {
         if (ok) ok = addMethods(m.desc->rpc, m.desc->name, &error);
     }
@@ -48,6 +53,7 @@ bool startRpcStep(const app::HookContext& ctx) {
 
 bool stopRpcStep(const app::HookContext&) {
     closeListeners();
+    unshareCoreSettings();
     return true;
 }
 

@@ -12,6 +12,7 @@
 
 #include "core/log/log.h"
 #include "core/lua/export.h"
+#include "core/module/live_params.h"
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
 #include "core/route/msg_context.h"
@@ -24,7 +25,10 @@ namespace osprey::registrar {
 namespace {
 
 Settings g_settings;
+Settings* g_live = &g_settings;  // the shm copy after init: cfg.set registrar ... changes it
 const usrloc::Api* g_ul = nullptr;
+
+bool shareLiveParams();
 
 int kSave(lua::Ctx& ctx, std::string_view table, int flags) noexcept {
     return ctx.route != nullptr ? save(*ctx.route, table, flags) : -1;
@@ -50,7 +54,7 @@ bool modInit() {
                g_settings.maxExpires);
         return false;
     }
-    return true;
+    return shareLiveParams();
 }
 
 constexpr const char* kDeps[] = {"usrloc"};
@@ -69,6 +73,15 @@ constexpr module::ParamSpec kParams[] = {
                      "best binding rewrites the R-URI"),
 };
 
+bool shareLiveParams() {
+    Settings* p = module::shareParams(
+        "registrar", g_settings, kParams,
+        {"default_expires", "min_expires", "max_expires", "max_contacts", "append_branches"});
+    if (p == nullptr) return false;
+    g_live = p;
+    return true;
+}
+
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&kSave>("save"),
     lua::fn<&kLookup>("lookup"),
@@ -78,8 +91,15 @@ constexpr lua::FunctionSpec kFunctions[] = {
 
 }  // namespace
 
-Settings& settings() {
-    return g_settings;
+Settings settings() {
+    const Settings& l = *g_live;
+    Settings s;
+    s.defaultExpires = module::liveRead(l.defaultExpires);
+    s.minExpires = module::liveRead(l.minExpires);
+    s.maxExpires = module::liveRead(l.maxExpires);
+    s.maxContacts = module::liveRead(l.maxContacts);
+    s.appendBranches = module::liveRead(l.appendBranches);
+    return s;
 }
 const usrloc::Api* ul() {
     return g_ul;

@@ -35,6 +35,7 @@
 namespace osprey::tm {
 
 Params g_params;
+Params* g_live = &g_params;
 
 timer::TimerWheel& wheel() {
     return *timer::sharedWheel();
@@ -279,7 +280,10 @@ void onStatsTimer(timer::TimerNode* n) {
     wheel().arm(*n, static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
 }
 
+bool shareLiveParams();
+
 bool modInit() {
+    if (!shareLiveParams()) return false;
     const int n = g_params.hashSize;
     if ((n & (n - 1)) != 0) {
         LM_ERR("tm: hash_size must be a power of two (got %d)", n);
@@ -322,6 +326,16 @@ constexpr module::ParamSpec kParams[] = {
     module::intParam("hash_size", &g_params.hashSize, kDefaultParams.hashSize, 16, 1 << 24,
                      "transaction table buckets (a power of two)"),
 };
+
+// The timers every process reads at each use, so cfg.set changes them for new timers at once.
+bool shareLiveParams() {
+    Params* p = module::shareParams("tm", g_params, kParams,
+                                    {"retr_timer1", "retr_timer2", "fr_timer", "fr_inv_timer",
+                                     "wt_timer", "max_inv_lifetime", "max_noninv_lifetime"});
+    if (p == nullptr) return false;
+    g_live = p;
+    return true;
+}
 
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&tRelay>("t_relay"),
