@@ -30,6 +30,7 @@ constexpr StartupStep kSteps[] = {
     // Each child after fork, before its main.
     {Stage::ChildInit, "child-init modules", module::childInitModules},
     {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
+    {Stage::ChildInit, "publish pkg stats", rpc::publishPkgStep},
 
     // Each child on a clean stop.
     {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},

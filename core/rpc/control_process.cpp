@@ -15,6 +15,7 @@
 #include "core/log/log.h"
 #include "core/net/log_limit.h"
 #include "core/proc/child.h"
+#include "core/proc/pkg_publish.h"
 #include "core/rpc/listeners.h"
 #include "core/rpc/session.h"
 #include "core/timer/clock.h"
@@ -72,6 +73,7 @@ public:
                 }
             }
             sweep();
+            proc::publishPkgStats();
         }
     }
 

@@ -130,6 +130,37 @@ Result coreShmmem(std::optional<std::string_view> unit) noexcept {
     return s;
 }
 
+// Kamailio's pkg.stats [index|pid|rank value]: each process's own heap, as it last published
+// it (at most a second old while it works; core/proc/pkg_publish.h).
+Result pkgStats(std::optional<std::string_view> mode, std::optional<int64_t> value) noexcept {
+    if (mode && *mode != "index" && *mode != "pid" && *mode != "rank")
+        return Result::fault(kBadRequest, "filter must be index, pid or rank");
+    if (mode && !value) return Result::fault(kBadRequest, "the filter needs a value");
+    Value out = Value::array();
+    forEachProcess([&](uint32_t slot, const proc::ProcessEntry& e) {
+        const int pid = e.pid.load();
+        if (mode) {
+            const int64_t key = *mode == "index" ? int64_t{slot}
+                                : *mode == "pid" ? int64_t{pid}
+                                                 : static_cast<int64_t>(e.rank);
+            if (key != *value) return;
+        }
+        const proc::PkgCounters& c = e.pkg;
+        Value p = Value::structure();
+        p.add("entry", static_cast<int64_t>(slot));
+        p.add("pid", static_cast<int64_t>(pid));
+        p.add("rank", static_cast<int64_t>(e.rank));
+        p.add("used", static_cast<int64_t>(c.used.load(std::memory_order_relaxed)));
+        p.add("free", static_cast<int64_t>(c.free.load(std::memory_order_relaxed)));
+        p.add("real_used", static_cast<int64_t>(c.realUsed.load(std::memory_order_relaxed)));
+        p.add("total_size", static_cast<int64_t>(c.total.load(std::memory_order_relaxed)));
+        p.add("total_frags", static_cast<int64_t>(c.fragments.load(std::memory_order_relaxed)));
+        p.add("desc", describe(e));
+        out.push(std::move(p));
+    });
+    return out;
+}
+
 Result coreTcpInfo() noexcept {
     net::TcpConnTable* t = net::TcpConnTable::get();
     if (t == nullptr) return Result::fault(kInternal, "tcp support disabled");
@@ -192,6 +223,10 @@ constexpr Method kMethods[] = {
     method<&coreShmmem>("core.shmmem", "unit",
                         "Returns shared memory info. The optional parameter is the measuring "
                         "unit: b - bytes (default), k or kb, m or mb, g or gb."),
+    method<&pkgStats>("pkg.stats", "filter value",
+                      "Private memory (pkg) of each process; optional filter: index, pid or "
+                      "rank, and its value.",
+                      kReturnsArray),
     method<&coreTcpInfo>("core.tcp_info", "", "Returns tcp related info."),
     method<&coreSocketsList>("core.sockets_list", "", "Returns the list of listening sockets."),
 };

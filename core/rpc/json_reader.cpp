@@ -221,9 +221,10 @@ private:
                     if (cp < 0) return false;
                     if (cp >= 0xD800 && cp < 0xDC00) {
                         // A high surrogate must be followed by "\u" and a low one.
-                        if (pos_ + 2 > t_.size()) return incomplete();
-                        if (t_[pos_] != '\\' || t_[pos_ + 1] != 'u')
+                        if (pos_ < t_.size() && t_[pos_] != '\\') return fail("unpaired surrogate");
+                        if (pos_ + 1 < t_.size() && t_[pos_ + 1] != 'u')
                             return fail("unpaired surrogate");
+                        if (pos_ + 2 > t_.size()) return incomplete();
                         pos_ += 2;
                         long lo = hex4();
                         if (lo < 0) return false;

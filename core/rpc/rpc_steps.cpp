@@ -2,10 +2,12 @@
 
 #include "core/log/log.h"
 #include "core/module/module_set.h"
+#include "core/proc/pkg_publish.h"
 #include "core/rpc/cfg_methods.h"
 #include "core/rpc/control_process.h"
 #include "core/rpc/core_methods.h"
 #include "core/rpc/listeners.h"
+#include "core/rpc/mod_stats.h"
 #include "core/rpc/registry.h"
 
 namespace osprey::rpc {
@@ -30,7 +32,9 @@ bool startRpcStep(const app::HookContext& ctx) {
         return false;
     }
     clearMethods();
-    bool ok = addMethods(coreMethods(), "core", &error) && addMethods(cfgMethods(), "core", &error);
+    bool ok = addMethods(coreMethods(), "core", &error) &&
+              addMethods(cfgMethods(), "core", &error) &&
+              addMethods(modStatsMethods(), "core", &error);
     for (const module::LoadedModule& m : module::loadedModules().modules()) {
         if (ok) ok = addMethods(m.desc->rpc, m.desc->name, &error);
     }
@@ -48,6 +52,11 @@ bool startRpcStep(const app::HookContext& ctx) {
     }
     for (const Listener& l : listeners()) LM_INFO("rpc: listening on %s", l.name.c_str());
     declareControlProcess(s);
+    return true;
+}
+
+bool publishPkgStep(const app::HookContext&) {
+    proc::publishPkgStats(true);
     return true;
 }
 

@@ -10,6 +10,8 @@ bool checkRpcSettings(const app::HookContext& ctx);
 // MasterInit, after the modules' init: registers the core's and the modules' methods, opens
 // the listeners and declares the control process.
 bool startRpcStep(const app::HookContext& ctx);
+// ChildInit: the child's first pkg heap counters for pkg.stats (core/proc/pkg_publish.h).
+bool publishPkgStep(const app::HookContext& ctx);
 // MasterExit: closes the listeners (removing unix socket files).
 bool stopRpcStep(const app::HookContext& ctx);
 

@@ -7,6 +7,7 @@
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
+#include "core/proc/pkg_publish.h"
 #include "core/proc/process_kind.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
@@ -23,6 +24,7 @@ int timerMain(const proc::ChildContext&) {
         pollfd p{proc::signalFd(), POLLIN, 0};
         if (poll(&p, 1, kTickMs) > 0) proc::handleSignals();
         g_wheel->advance(static_cast<uint64_t>(nowMs()));
+        proc::publishPkgStats();
     }
     return 0;
 }

@@ -189,5 +189,43 @@ TEST_F(RpcControlTest, JsonRpcUnixSocketTakesPipelinedRequests) {
               "{\"jsonrpc\":\"2.0\",\"result\":{\"n\":2,\"s\":\"b\"},\"id\":2}\n");
 }
 
+TEST_F(RpcControlTest, PkgStatsReportsEveryProcessHeap) {
+    rpc::Value psx = parseJsonOutput(router.ctl({"-j", "core.psx"}).output);
+    rpc::Value pkg = parseJsonOutput(router.ctl({"-j", "pkg.stats"}).output);
+    ASSERT_TRUE(pkg.isArray());
+    ASSERT_EQ(pkg.items().size(), psx.items().size());
+    for (const rpc::Value& p : pkg.items()) {
+        // pkg_size = 4 (MiB): every process published its own heap at start.
+        EXPECT_GT(p.find("total_size")->asInt(), 3 * 1024 * 1024) << p.find("desc")->asString();
+        EXPECT_LE(p.find("total_size")->asInt(), 4 * 1024 * 1024);
+        EXPECT_GT(p.find("real_used")->asInt(), 0) << p.find("desc")->asString();
+    }
+    const std::string pid = std::to_string(router.process().pid());
+    rpc::Value one = parseJsonOutput(router.ctl({"-j", "pkg.stats", "pid", pid}).output);
+    ASSERT_TRUE(one.isArray());
+    ASSERT_EQ(one.items().size(), 1u);
+    EXPECT_EQ(one.items()[0].find("desc")->asString(), "master (master)");
+}
+
+TEST_F(RpcControlTest, ModStatsNeedsTheAllocatorsRecords) {
+    RunResult r = router.ctl({"-j", "mod.stats", "all", "shm"});
+#if OSPREY_MEMDBG || defined(OSPREY_MEMMNG_qm)
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    rpc::Value v = parseJsonOutput(r.output);
+    ASSERT_TRUE(v.isArray()) << r.output;
+    bool core = false;
+    for (const rpc::Value& m : v.items()) {
+        if (m.find("Module")->asString() == "core") {
+            core = true;
+            EXPECT_GT(m.find("shm")->find("Total")->asInt(), 0);
+        }
+    }
+    EXPECT_TRUE(core) << r.output;
+#else
+    EXPECT_EQ(r.exitCode, 1);
+    EXPECT_NE(r.output.find("needs a debug allocator"), std::string::npos) << r.output;
+#endif
+}
+
 }  // namespace
 }  // namespace osprey::testsupport
