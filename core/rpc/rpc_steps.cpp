@@ -12,6 +12,23 @@
 
 namespace osprey::rpc {
 
+namespace {
+
+// The core's method tables, registered before the modules' and listed in this order by
+// system.listMethods. A part of the core with methods of its own (statistics: stats.*; the
+// Lua engine: app_lua.*) adds its table here, declared with rpc::method<&f> like these.
+struct CoreTable {
+    std::span<const Method> (*methods)();
+    const char* owner;
+};
+constexpr CoreTable kCoreTables[] = {
+    {coreMethods, "core"},
+    {cfgMethods, "cfg"},
+    {modStatsMethods, "mod"},
+};
+
+}  // namespace
+
 bool checkRpcSettings(const app::HookContext& ctx) {
     RpcSettings s;
     std::string error;
@@ -32,9 +49,10 @@ bool startRpcStep(const app::HookContext& ctx) {
         return false;
     }
     clearMethods();
-    bool ok = addMethods(coreMethods(), "core", &error) &&
-              addMethods(cfgMethods(), "core", &error) &&
-              addMethods(modStatsMethods(), "core", &error);
+    bool ok = true;
+    for (const CoreTable& t : kCoreTables) {
+        if (ok) ok = addMethods(t.methods(), t.owner, &error);
+    }
     for (const module::LoadedModule& m : module::loadedModules().modules()) {
         if (ok) ok = addMethods(m.desc->rpc, m.desc->name, &error);
     }
