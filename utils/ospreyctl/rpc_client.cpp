@@ -102,18 +102,11 @@ CallResult call(const Target& t, const std::string& method, const std::vector<rp
     }
     using Clock = std::chrono::steady_clock;
     const auto deadline = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    // The server ends every JSON-RPC reply with a newline (its JSON has none inside), so the
+    // reply is read up to it and parsed once, however large it is.
     std::string in;
-    rpc::Value doc;
     for (;;) {
-        rpc::JsonParse p = rpc::parseJson(in, &doc);
-        if (p.status == rpc::JsonStatus::Ok) break;
-        if (p.status == rpc::JsonStatus::Invalid) {
-            close(fd);
-            CallResult r;
-            r.status = CallStatus::NoConnection;
-            r.message = "bad reply from " + t.text + ": " + p.error;
-            return r;
-        }
+        if (!in.empty() && in.back() == '\n') break;
         auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - Clock::now());
         pollfd pfd{fd, POLLIN, 0};
         if (left.count() <= 0 || poll(&pfd, 1, static_cast<int>(left.count())) == 0) {
@@ -124,6 +117,7 @@ CallResult call(const Target& t, const std::string& method, const std::vector<rp
         char buf[65536];
         ssize_t n = read(fd, buf, sizeof buf);
         if (n < 0 && errno == EINTR) continue;
+        if (n == 0 && !in.empty()) break;  // closed after a reply without its newline
         if (n <= 0) {
             if (n == 0) errno = ECONNRESET;
             CallResult r = noConnection(t, "read the reply from");
@@ -131,6 +125,15 @@ CallResult call(const Target& t, const std::string& method, const std::vector<rp
             return r;
         }
         in.append(buf, static_cast<size_t>(n));
+    }
+    rpc::Value doc;
+    rpc::JsonParse p = rpc::parseJson(in, &doc);
+    if (p.status != rpc::JsonStatus::Ok) {
+        close(fd);
+        CallResult r;
+        r.status = CallStatus::NoConnection;
+        r.message = "bad reply from " + t.text + ": " + p.error;
+        return r;
     }
     close(fd);
     CallResult r;
