@@ -227,5 +227,35 @@ TEST_F(RpcControlTest, ModStatsNeedsTheAllocatorsRecords) {
 #endif
 }
 
+TEST(RpcControlTcp, BinrpcAndJsonRpcOverATcpControlSocket) {
+    const uint16_t port = freePort(SOCK_STREAM);
+    RpcRouterOptions o;
+    o.extra = "ctl_socket = \"tcp:127.0.0.1:" + std::to_string(port) + "\";\n";
+    RpcRouter router(o);
+    ASSERT_TRUE(router.start()) << router.log();
+    const std::string target = "tcp:127.0.0.1:" + std::to_string(port);
+    RunResult k = runOsprey({"-s", target, "core.version"}, 10000, kKamcmd);
+    EXPECT_EQ(k.exitCode, 0) << k.output;
+    EXPECT_EQ(k.output.rfind("osprey 0.", 0), 0u) << k.output;
+    RunResult c = runOsprey({"-s", target, "core.version"}, 10000, ospreyctlBinary());
+    EXPECT_EQ(c.exitCode, 0) << c.output;
+    EXPECT_EQ(c.output, k.output);
+    // ospreyctl finds the same socket through the config.
+    EXPECT_EQ(router.ctl({"core.version"}).output, k.output);
+}
+
+TEST_F(RpcControlTest, LargeHttpBodiesGoThroughExpectContinue) {
+    // With "Expect: 100-continue" curl waits for the interim answer before the body.
+    std::string big(3000, 'x');
+    RunResult r = router.curl(
+        {"-v", "-H", "Expect: 100-continue", "--expect100-timeout", "5", "-d",
+         R"({"jsonrpc":"2.0","method":"testmod.echo","params":[1,")" + big + R"("],"id":9})",
+         router.httpUrl("/RPC")});
+    EXPECT_EQ(r.exitCode, 0) << r.output;
+    EXPECT_NE(r.output.find("< HTTP/1.1 100 Continue"), std::string::npos) << r.output;
+    EXPECT_NE(r.output.find(R"({"jsonrpc":"2.0","result":{"n":1,"s":")" + big + R"("},"id":9})"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace osprey::testsupport
