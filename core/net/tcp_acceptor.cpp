@@ -16,6 +16,7 @@
 #include "core/net/log_limit.h"
 #include "core/net/tcp_channel.h"
 #include "core/net/tcp_conn_table.h"
+#include "core/net/tcp_stats.h"
 #include "core/proc/child.h"
 
 namespace osprey::net {
@@ -100,6 +101,7 @@ private:
                 }
                 return;
             }
+            countTcp(&TcpStats::passiveOpen);
             SockAddr peer;
             if (!peer.assign(reinterpret_cast<sockaddr*>(&ss), sl)) {
                 close(fd);
@@ -114,6 +116,7 @@ private:
         const unsigned owner = t->leastLoadedWorker();
         TcpConn* c = t->alloc(peer, index, owner, ConnState::Handoff, false);
         if (c == nullptr) {
+            countTcp(&TcpStats::localReject);
             static LogLimit limit;
             logLimited(limit, "refused a TCP connection: tcp_max_connections reached", &peer, 0);
             close(fd);
@@ -127,6 +130,8 @@ private:
             logLimited(limit, "dropped a TCP connection: its worker does not take it", &peer,
                        errno);
             t->release(c);
+        } else {
+            countTcp(&TcpStats::established);
         }
         close(fd);  // the worker has its own descriptor now
     }

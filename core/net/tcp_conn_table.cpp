@@ -4,6 +4,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/net/tcp_wq_budget.h"
 #include "mem/shm.h"
 
 namespace osprey::net {
@@ -18,6 +19,20 @@ uint32_t mix(uint32_t h, uint32_t v) {
     h ^= v;
     h *= 0x9e3779b1u;
     return h ^ (h >> 15);
+}
+
+// The per-IP budget's key (tcp_wq_budget.h): the address without the port, with every input
+// bit spread over the low bits that index the counters (addrHash's last multiply leaves the
+// top octet of an IPv4 address out of them).
+uint32_t ipHashOf(const SockAddr& peer) {
+    SockAddr ip = peer;
+    ip.setPort(0);
+    uint32_t h = addrHash(ip);
+    h ^= h >> 16;
+    h *= 0x85ebca6bu;
+    h ^= h >> 13;
+    h *= 0xc2b2ae35u;
+    return h ^ (h >> 16);
 }
 
 }  // namespace
@@ -124,6 +139,7 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
         c.wakePending.store(0, std::memory_order_relaxed);
         c.closeRequested.store(0, std::memory_order_relaxed);
         c.peer = peer;
+        c.ipHash = ipHashOf(peer);
         c.freeNext = 0;
         c.queue = WriteQueue{};
         c.addrNext = b.head;
@@ -202,6 +218,7 @@ void TcpConnTable::release(TcpConn* c) {
         c->id.store(0);
         c->state = ConnState::Free;
         c->addrNext = 0;
+        giveQueueBytes(c->ipHash, c->queue.charged);
         c->queue.clear();
     }
     perWorker_[owner].fetch_sub(1, std::memory_order_relaxed);

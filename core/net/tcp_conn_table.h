@@ -51,6 +51,7 @@ struct TcpConn {
     std::atomic<uint8_t> wakePending{0};     // a wake-up is on its way to the owner
     std::atomic<uint8_t> closeRequested{0};  // someone asked the owner to close it
     SockAddr peer;                           // fixed while the connection is in use
+    uint32_t ipHash = 0;    // addrHash of the peer's address without the port (tcp_wq_budget.h)
     uint32_t addrNext = 0;  // slot + 1 of the next connection in the same bucket, 0 at the end
     uint32_t freeNext = 0;
     WriteQueue queue;
@@ -99,7 +100,8 @@ public:
     // lockById, and the connection's peer must be `peer`: the same address, and the same port
     // unless portKnown is false (the caller has only the address, e.g. a Via without rport).
     ConnRef lockByIdFrom(ConnId id, const SockAddr& peer, bool portKnown);
-    // Unlinks the connection, drops its queue and returns the slot. By the owner (or by the
+    // Unlinks the connection, drops its queue (giving its bytes back to the write-queue
+    // budget) and returns the slot. By the owner (or by the
     // process that allocated it, while no owner has seen it yet).
     void release(TcpConn* c);
 

@@ -51,6 +51,7 @@ public:
 
     const sip::ParseError& error() const { return error_; }
     size_t pending() const { return len_; }  // octets kept for the next read
+    size_t held() const { return cap_; }     // pkg octets the kept buffer takes
 
 private:
     bool keep(const char* data, size_t len);  // the unframed tail of a scratch read

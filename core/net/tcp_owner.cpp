@@ -15,6 +15,8 @@
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
 #include "core/net/tcp_conn_table.h"
+#include "core/net/tcp_stats.h"
+#include "core/net/tcp_wq_budget.h"
 #include "core/route/dispatch.h"
 #include "core/timer/clock.h"
 
@@ -32,6 +34,7 @@ struct RouteSink {
     TcpOwner* owner;
     OwnedConn* oc;
     TcpConn* shared;
+    unsigned framed = 0;
 
     bool alive() const { return shared->closeRequested.load(std::memory_order_relaxed) == 0; }
     bool onMessage(char* data, size_t len) {
@@ -40,6 +43,7 @@ struct RouteSink {
         info.src = oc->peer;
         info.socket = oc->socket;
         info.connId = oc->id;
+        ++framed;
         route::onMessage(info, data, len);
         return alive();
     }
@@ -91,6 +95,7 @@ bool TcpOwner::init(unsigned worker, int epollFd, const TcpSettings& settings) {
     conns_.reset(new OwnedConn[capacity_]);
     active_.reserve(capacity_);
     scratch_.resize(kScratchBytes);
+    if (TcpStats* st = tcpStats()) st->partialBytes[worker_].store(0, std::memory_order_relaxed);
     return true;
 }
 
@@ -128,10 +133,18 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.input.reset(settings_.maxMessage);
     oc.lastActivityMs = timer::coarseNowMs();
     oc.connectStartMs = oc.lastActivityMs;
+    oc.progress.reset(oc.lastActivityMs);
+    oc.partialCharged = 0;
+    oc.partialSince = 0;
     oc.connecting = connecting;
     oc.writeArmed = connecting;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
     active_.push_back(slot);
+    if (settings_.sendBuffer != 0) {
+        // Bounds what a peer that stops reading pins in the kernel (which the kernel otherwise
+        // grows to tcp_wmem's maximum, megabytes, per connection).
+        setsockopt(fd, SOL_SOCKET, SO_SNDBUF, &settings_.sendBuffer, sizeof settings_.sendBuffer);
+    }
     epoll_event ev{};
     ev.events = EPOLLIN | EPOLLRDHUP | (connecting ? uint32_t{EPOLLOUT} : 0u);
     ev.data.u64 = slot;
@@ -188,6 +201,7 @@ void TcpOwner::startConnect(ConnId id) {
             LM_NOTICE("cannot connect to %s over TCP: %s (%lu more not logged)",
                       toString(peer).c_str(), strerror(err), static_cast<unsigned long>(skipped));
         }
+        countTcp(&TcpStats::connectFailed);
         t->release(c);
         return;
     }
@@ -216,6 +230,7 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
     if (getsockopt(oc.fd, SOL_SOCKET, SO_ERROR, &err, &len) != 0) err = errno;
     if (err == EINPROGRESS || err == EALREADY) return;
     if (err != 0) {
+        countTcp(&TcpStats::connectFailed);
         char why[96];
         snprintf(why, sizeof why, "connect failed: %s", strerror(err));
         close(slot, why, kNotice);
@@ -226,6 +241,8 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
         if (ref) ref.conn->state = ConnState::Open;
     }
     oc.connecting = false;
+    countTcp(&TcpStats::connectSuccess);
+    countTcp(&TcpStats::established);
     oc.lastActivityMs = timer::coarseNowMs();
     LM_DBG("TCP connection %llu to %s: connected", static_cast<unsigned long long>(oc.id),
            toString(oc.peer).c_str());
@@ -242,6 +259,7 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
         } while (n < 0 && errno == EINTR);
         if (n < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) return;
         if (n < 0 && errno == ECONNRESET) {
+            countTcp(&TcpStats::conReset);
             close(slot, "reset by the peer", kDebug);
             return;
         }
@@ -258,7 +276,11 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
         oc.lastActivityMs = timer::coarseNowMs();
     }
     RouteSink sink{this, &oc, shared};
-    switch (oc.input.commit(static_cast<size_t>(n), sink)) {
+    const InputStatus status = oc.input.commit(static_cast<size_t>(n), sink);
+    // Most reads hold whole messages and keep nothing: one comparison.
+    if (oc.input.held() != oc.partialCharged || (sink.framed != 0 && oc.partialCharged != 0))
+        notePartial(oc, sink.framed != 0);
+    switch (status) {
         case InputStatus::Ok:
         case InputStatus::Closed:
             return;  // a close request is seen by the caller
@@ -283,6 +305,38 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
     }
 }
 
+void TcpOwner::notePartial(OwnedConn& oc, bool framed) {
+    const size_t held = oc.input.held();
+    // The age of the message now pending: a connection that completes messages is not slow.
+    if (oc.partialCharged == 0 || framed) oc.partialSince = ++partialSeq_;
+    partialBytes_ = partialBytes_ + held - oc.partialCharged;
+    oc.partialCharged = held;
+    if (TcpStats* st = tcpStats())
+        st->partialBytes[worker_].store(partialBytes_, std::memory_order_relaxed);
+    if (partialBytes_ > settings_.partialMax) cutPartials();
+}
+
+void TcpOwner::cutPartials() {
+    while (partialBytes_ > settings_.partialMax) {
+        uint32_t victim = UINT32_MAX;
+        for (uint32_t slot : active_) {
+            const OwnedConn& oc = conns_[slot];
+            if (oc.partialCharged == 0) continue;
+            if (victim != UINT32_MAX) {
+                const OwnedConn& best = conns_[victim];
+                if (oc.partialSince > best.partialSince) continue;
+            }
+            victim = slot;
+        }
+        if (victim == UINT32_MAX) return;
+        countTcp(&TcpStats::partialCut);
+        close(victim,
+              "its unfinished message is the oldest and the worker's partial messages passed "
+              "tcp_worker_partial_max",
+              kNotice);
+    }
+}
+
 void TcpOwner::onWritable(uint32_t slot, OwnedConn& oc) {
     flush(slot, oc);
 }
@@ -296,8 +350,10 @@ void TcpOwner::flush(uint32_t slot, OwnedConn& oc) {
         mem::LockGuard g(c->lock);
         if (c->id.load(std::memory_order_relaxed) != oc.id) return;
         const size_t before = c->queue.bytes;
+        const size_t charged = c->queue.charged;
         r = c->queue.flush(oc.fd, timer::coarseNowMs(), &err);
         if (c->queue.bytes != before) oc.lastActivityMs = timer::coarseNowMs();
+        giveQueueBytes(c->ipHash, charged - c->queue.charged);
     }
     if (r == FlushResult::Error) {
         char why[96];
@@ -333,7 +389,10 @@ void TcpOwner::onWake(ConnId id) {
 bool TcpOwner::closeWanted(uint32_t slot) {
     TcpConn* c = TcpConnTable::get()->slot(slot);
     if (c->closeRequested.load(std::memory_order_relaxed) == 0) return false;
-    close(slot, "a sender gave up on it (write queue full or write failed)", kNotice);
+    close(slot,
+          "a sender gave up on it (write queue full, cut for the write-queue budget, or write "
+          "failed)",
+          kNotice);
     return true;
 }
 
@@ -346,23 +405,43 @@ void TcpOwner::sweep(int64_t now) {
         TcpConn* c = t->slot(slot);
         if (closeWanted(slot)) continue;
         if (oc.connecting) {
-            if (now - oc.connectStartMs > settings_.connectTimeoutMs)
+            if (now - oc.connectStartMs > settings_.connectTimeoutMs) {
+                countTcp(&TcpStats::connectFailed);
                 close(slot, "connect timed out (tcp_connect_timeout)", kNotice);
+            }
             continue;
         }
         if (c->wakePending.load(std::memory_order_relaxed) != 0) flush(slot, oc);
         if (oc.fd < 0) continue;
-        bool stalled;
-        {
-            mem::LockGuard g(c->lock);
-            stalled = !c->queue.empty() && now - c->queue.stalledSinceMs > settings_.sendTimeoutMs;
-        }
-        if (stalled) {
-            close(slot, "the peer took no data for tcp_send_timeout", kNotice);
+        if (sendTimedOut(oc, c, now)) {
+            countTcp(&TcpStats::sendTimeout);
+            close(slot,
+                  "the peer took too little data for tcp_send_timeout (tcp_send_min_progress)",
+                  kNotice);
         } else if (now - oc.lastActivityMs > settings_.lifetimeMs) {
+            countTcp(&TcpStats::conTimeout);
             close(slot, "idle for tcp_connection_lifetime", kInfo);
         }
     }
+}
+
+bool TcpOwner::sendTimedOut(OwnedConn& oc, TcpConn* c, int64_t now) {
+    bool queued;
+    int64_t queuedSince;
+    {
+        mem::LockGuard g(c->lock);
+        queued = !c->queue.empty();
+        queuedSince = c->queue.stalledSinceMs;
+    }
+    if (!oc.progress.mustCheck(queued, oc.lastActivityMs)) {
+        oc.progress.stillIdle(now);
+        return false;
+    }
+    if (oc.progress.checkedRecently(now, SendProgress::checkInterval(settings_.sendTimeoutMs)))
+        return false;
+    const KernelSendState k = kernelSendState(oc.fd);
+    if (!k.ok) return queued && now - queuedSince > settings_.sendTimeoutMs;
+    return oc.progress.check(now, queued, k, settings_.minSendProgress, settings_.sendTimeoutMs);
 }
 
 void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
@@ -371,6 +450,12 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     epoll_ctl(epollFd_, EPOLL_CTL_DEL, oc.fd, nullptr);
     ::close(oc.fd);
     oc.fd = -1;
+    if (oc.partialCharged != 0) {
+        partialBytes_ -= oc.partialCharged;
+        if (TcpStats* st = tcpStats())
+            st->partialBytes[worker_].store(partialBytes_, std::memory_order_relaxed);
+        oc.partialCharged = 0;
+    }
     oc.input.reset(settings_.maxMessage);
     const uint32_t last = active_.back();
     active_[oc.activeIndex] = last;

@@ -2,7 +2,13 @@
 // input buffer, timers) and everything only an owner does with them: adopt an accepted
 // socket, connect an outgoing one, read and route its messages in order, write its queue,
 // and close it (peer closed, framing error, message too large, idle for
-// tcp_connection_lifetime, connect or send timeout, queue overflow, shutdown).
+// tcp_connection_lifetime, connect or send timeout (tcp_send_progress.h), queue overflow or
+// budget cut (tcp_wq_cut.h), too many partial messages, shutdown).
+//
+// Partial messages (TcpInput's kept buffers, in this worker's pkg heap) are counted across the
+// worker's connections; past tcp_worker_partial_max the connection whose unfinished message
+// is oldest is closed until the worker is back within it, so a flood of slow, never-finished
+// messages costs the offenders their connections, not the next client its message.
 //
 // Closing happens only here, between events, never inside the send path: a sender that finds
 // a connection broken sets TcpConn::closeRequested and the owner closes it at the next safe
@@ -16,6 +22,7 @@
 #include "core/net/endpoint.h"
 #include "core/net/sock_addr.h"
 #include "core/net/tcp_input.h"
+#include "core/net/tcp_send_progress.h"
 #include "core/net/tcp_settings.h"
 
 namespace osprey::net {
@@ -30,6 +37,9 @@ struct OwnedConn {
     TcpInput input;
     int64_t lastActivityMs = 0;
     int64_t connectStartMs = 0;
+    SendProgress progress;
+    size_t partialCharged = 0;  // input.held() as counted in TcpOwner::partialBytes_
+    uint64_t partialSince = 0;  // TcpOwner::partialSeq_ when the pending message began
     bool connecting = false;
     bool writeArmed = false;
     uint32_t activeIndex = 0;  // position in TcpOwner::active_
@@ -55,6 +65,7 @@ public:
     // The send path, in this process, queued bytes for an owned connection.
     void wantWrite(OwnedConn& oc);
     size_t count() const { return active_.size(); }
+    size_t partialBytes() const { return partialBytes_; }
 
     // Frees what a previous incarnation of this worker left in the table (after a crash).
     void releaseStale();
@@ -66,6 +77,9 @@ private:
     void flush(uint32_t slot, OwnedConn& oc);
     void finishConnect(uint32_t slot, OwnedConn& oc);
     void setWriteInterest(uint32_t slot, OwnedConn& oc, bool on);
+    void notePartial(OwnedConn& oc, bool framed);
+    void cutPartials();
+    bool sendTimedOut(OwnedConn& oc, TcpConn* c, int64_t now);
     void close(uint32_t slot, const char* why, log::Level level);
     bool closeWanted(uint32_t slot);
 
@@ -76,6 +90,8 @@ private:
     uint32_t capacity_ = 0;
     std::vector<uint32_t> active_;  // slots owned now
     std::vector<char> scratch_;     // every read without a pending message lands here
+    size_t partialBytes_ = 0;       // sum of partialCharged over the owned connections
+    uint64_t partialSeq_ = 0;       // orders partial messages by age (a clock has ties)
 };
 
 // This process's owner (TCP workers), or nullptr.

@@ -13,6 +13,9 @@
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_owner.h"
 #include "core/net/tcp_settings.h"
+#include "core/net/tcp_stats.h"
+#include "core/net/tcp_wq_budget.h"
+#include "core/net/tcp_wq_cut.h"
 #include "core/timer/clock.h"
 
 namespace osprey::net {
@@ -28,12 +31,6 @@ bool fail(const SockAddr& to, const char* why, int err = 0) {
                   static_cast<unsigned long>(skipped));
     }
     return false;
-}
-
-void wakeOwner(TcpConn& c, unsigned owner, ConnId id) {
-    if (c.wakePending.exchange(1, std::memory_order_acq_rel) != 0) return;
-    // A full channel leaves the flag set; the owner's sweep finds it.
-    sendTcpCommand(owner, TcpCommand{TcpCmd::Wake, id});
 }
 
 // The connection to use: dest.connId when it is live, not being closed, and its peer is
@@ -52,6 +49,46 @@ ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) 
     const int socket = chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket);
     const ConnId id = t.findByAddr(dest.addr, socket >= 0, socket, created);
     return id != 0 ? t.lockById(id) : ConnRef{};
+}
+
+enum class Queued : uint8_t { Yes, Overflow, Cut, NoRoom, NoMemory };
+
+// Queues what the direct write left (all of the message after its first `written` octets)
+// within tcp_conn_wq_max and the write-queue budget; c is locked.
+Queued enqueue(TcpConnTable& t, TcpConn& c, const iovec* iov, unsigned count, size_t written,
+               size_t total, int64_t now) {
+    const size_t rest = total - written;
+    if (c.queue.bytes + rest > tcpSettings().queueMax) return Queued::Overflow;
+    const size_t charge = WriteQueue::chargeFor(rest);
+    switch (takeQueueRoom(t, c, charge)) {
+        case QueueRoom::Ok:
+            break;
+        case QueueRoom::SelfCut:
+            return Queued::Cut;
+        case QueueRoom::NoRoom:
+            return Queued::NoRoom;
+    }
+    if (!c.queue.append(iov, count, written, now)) {
+        giveQueueBytes(c.ipHash, charge);
+        return Queued::NoMemory;
+    }
+    return Queued::Yes;
+}
+
+const char* whyNotQueued(Queued q) {
+    switch (q) {
+        case Queued::Overflow:
+            return "write queue full (tcp_conn_wq_max), closing the connection";
+        case Queued::Cut:
+            return "write queue budget full (tcp_wq_max or tcp_wq_max_per_ip) and this "
+                   "connection waited longest, closing it";
+        case Queued::NoRoom:
+            return "write queue budget full (tcp_wq_max or tcp_wq_max_per_ip)";
+        case Queued::NoMemory:
+        case Queued::Yes:
+            break;
+    }
+    return "out of shared memory for the write queue";
 }
 
 }  // namespace
@@ -101,18 +138,19 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
         }
         if (written == total) return true;
     }
-    const bool overflow = c.queue.bytes + (total - written) > tcpSettings().queueMax;
-    if (overflow || !c.queue.append(iov, count, written, now)) {
-        // Over the limit, or part of the message went out already: the stream cannot go on.
-        if (overflow || written != 0) c.closeRequested.store(1, std::memory_order_relaxed);
+    const Queued q = enqueue(*t, c, iov, count, written, total, now);
+    if (q != Queued::Yes) {
+        // Over a limit, or part of the message went out already: the stream cannot go on.
+        if (q != Queued::NoMemory) countTcp(&TcpStats::sendqFull);
+        const bool closing = q == Queued::Overflow || q == Queued::Cut || written != 0;
+        if (closing) c.closeRequested.store(1, std::memory_order_relaxed);
         ref.guard.unlock();
         if (created) {
             t->release(&c);  // nobody else knows it yet
-        } else if (overflow && oc == nullptr) {
-            wakeOwner(c, owner, id);
+        } else if (closing && oc == nullptr) {
+            wakeConnOwner(c, owner, id);
         }
-        return fail(peer, overflow ? "write queue full (tcp_conn_wq_max), closing the connection"
-                                   : "out of shared memory for the write queue");
+        return fail(peer, whyNotQueued(q));
     }
     ref.guard.unlock();
     if (created) {
@@ -130,7 +168,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     if (oc != nullptr) {
         self->wantWrite(*oc);
     } else {
-        wakeOwner(c, owner, id);
+        wakeConnOwner(c, owner, id);
     }
     return true;
 }

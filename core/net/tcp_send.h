@@ -6,7 +6,9 @@
 // The owner of a connection writes at once when nothing is queued before the message; any
 // other process copies the message into the connection's queue in shm and wakes the owner.
 // A queue that would grow past tcp_conn_wq_max gets the connection closed (logged), so a
-// peer that does not read cannot hold a worker or unbounded memory.
+// peer that does not read cannot hold a worker or unbounded memory; all queues together stay
+// within tcp_wq_max and tcp_wq_max_per_ip by cutting the queue that waited longest
+// (tcp_wq_cut.h).
 #pragma once
 #include <sys/uio.h>
 

@@ -9,7 +9,9 @@ struct Declare {
     Declare() {
         for (const char* name :
              {"tcp_max_connections", "tcp_max_msg_size", "tcp_connection_lifetime",
-              "tcp_connect_timeout", "tcp_send_timeout", "tcp_conn_wq_max"}) {
+              "tcp_connect_timeout", "tcp_send_timeout", "tcp_send_min_progress", "tcp_conn_wq_max",
+              "tcp_wq_max", "tcp_wq_max_per_ip", "tcp_worker_partial_max",
+              "tcp_send_buffer_size"}) {
             config::declareSetting(name, config::ParamType::Int);
         }
     }
@@ -71,6 +73,35 @@ bool loadTcpSettings(const config::Config& cfg, TcpSettings* out, std::string* e
                     error))
         return false;
     s.queueMax = static_cast<size_t>(v);
+    if (!intSetting(cfg, "tcp_send_min_progress", 1, 1 << 20,
+                    static_cast<int64_t>(s.minSendProgress), &v, error))
+        return false;
+    s.minSendProgress = static_cast<size_t>(v);
+    // The write queues are transient; an eighth of the segment leaves the rest for what must
+    // not fail (transactions, registrations, dialogs) however many peers stop reading.
+    const int64_t wqDefault = static_cast<int64_t>((cfg.shmMiB << 20) / 8);
+    if (!intSetting(cfg, "tcp_wq_max", 65536, int64_t{1} << 40, wqDefault, &v, error)) return false;
+    s.wqMax = static_cast<size_t>(v);
+    // One address (one host, or one NAT) gets at most a quarter, so it cannot use up the
+    // budget of everyone else on its own.
+    if (!intSetting(cfg, "tcp_wq_max_per_ip", 4096, int64_t{1} << 40,
+                    static_cast<int64_t>(s.wqMax / 4), &v, error))
+        return false;
+    s.wqMaxPerIp = static_cast<size_t>(v);
+    // Partial messages live in a worker's private heap, which also holds every message being
+    // routed and the script's state: a quarter of it at most.
+    const int64_t partialDefault = static_cast<int64_t>((cfg.pkgMiB << 20) / 4);
+    if (!intSetting(cfg, "tcp_worker_partial_max", 65536, int64_t{1} << 40, partialDefault, &v,
+                    error))
+        return false;
+    s.partialMax = static_cast<size_t>(v);
+    if (!intSetting(cfg, "tcp_send_buffer_size", 0, 64 << 20, 0, &v, error)) return false;
+    if (v != 0 && v < 4096) {
+        *error = cfg.where("tcp_send_buffer_size").text() +
+                 ": tcp_send_buffer_size must be 0 (the kernel's choice) or at least 4096";
+        return false;
+    }
+    s.sendBuffer = static_cast<int>(v);
     *out = s;
     return true;
 }

@@ -14,7 +14,9 @@
 #include "core/net/tcp_listener.h"
 #include "core/net/tcp_send.h"
 #include "core/net/tcp_settings.h"
+#include "core/net/tcp_stats.h"
 #include "core/net/tcp_worker.h"
+#include "core/net/tcp_wq_budget.h"
 #include "core/proc/process_kind.h"
 
 #include <cerrno>
@@ -77,6 +79,11 @@ bool startTcpStep(const app::HookContext& ctx) {
                s.maxConnections);
         return false;
     }
+    // Per-IP slots: twice the connections, so that peers rarely share one.
+    if (!createTcpStats() || !WqBudget::create(s.wqMax, s.wqMaxPerIp, 2 * s.maxConnections)) {
+        LM_ERR("cannot allocate the TCP counters and write-queue budget in shm");
+        return false;
+    }
     if (!createTcpChannels(s.workers)) {
         LM_ERR("cannot create the TCP workers' channels: %s", strerror(errno));
         return false;
@@ -86,14 +93,31 @@ bool startTcpStep(const app::HookContext& ctx) {
                                              proc::OnExit::Restart, "tcp-main", true});
     proc::declareProcesses(proc::ProcessKind{proc::Rank::TcpWorker, s.workers, tcpWorkerMain,
                                              proc::OnExit::Restart, "tcp", true});
-    LM_INFO("TCP: %u workers, up to %u connections, messages up to %zu octets", s.workers,
-            s.maxConnections, s.maxMessage);
+    LM_INFO(
+        "TCP: %u workers, up to %u connections, messages up to %zu octets; write queues up to "
+        "%zu octets (%zu per peer IP, %zu per connection), partial messages up to %zu octets "
+        "per worker",
+        s.workers, s.maxConnections, s.maxMessage, s.wqMax, s.wqMaxPerIp, s.queueMax, s.partialMax);
     return true;
 }
 
 bool stopTcpStep(const app::HookContext&) {
     closeTcpChannels();
+    if (tcpStats() != nullptr) {
+        // The counters of the whole run, for the log (and tests) until a statistics layer
+        // reads them.
+        TcpStatValue v[kTcpStatCount];
+        const size_t n = readTcpStats(v, kTcpStatCount);
+        std::string line;
+        for (size_t i = 0; i < n; ++i) {
+            line += (i == 0 ? "tcp:" : " tcp:") + std::string(v[i].name) + "=" +
+                    std::to_string(v[i].value);
+        }
+        LM_INFO("TCP statistics: %s", line.c_str());
+    }
     TcpConnTable::destroy();
+    WqBudget::destroy();
+    destroyTcpStats();
     return true;
 }
 

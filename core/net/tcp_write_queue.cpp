@@ -46,6 +46,7 @@ bool WriteQueue::append(const iovec* iov, unsigned count, size_t skip, int64_t n
     }
     tail = c;
     bytes += len;
+    charged += chargeFor(len);
     return true;
 }
 
@@ -82,6 +83,7 @@ FlushResult WriteQueue::flush(int fd, int64_t nowMs, int* err) {
             }
             left -= rest;
             head = c->next;
+            charged -= chargeFor(c->len);
             mem::shmFree(c);
         }
         if (head == nullptr) tail = nullptr;
@@ -98,6 +100,7 @@ void WriteQueue::clear() {
     }
     tail = nullptr;
     bytes = 0;
+    charged = 0;
 }
 
 }  // namespace osprey::net

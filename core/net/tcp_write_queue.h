@@ -6,6 +6,10 @@
 // One chunk per queued message (the spans are gathered into it), so a partly written message
 // stays in front of everything queued after it and messages never interleave on the wire.
 // Callers hold the connection's lock (TcpConn::lock) around every call.
+//
+// `charged` is what the queue holds in shm (chunk headers included): the caller takes it from
+// the write-queue budget (tcp_wq_budget.h) before append and gives back what flush and clear
+// freed (the difference of `charged` before and after).
 #pragma once
 #include <sys/uio.h>
 
@@ -31,9 +35,11 @@ struct WriteQueue {
     WqChunk* head = nullptr;
     WqChunk* tail = nullptr;
     size_t bytes = 0;            // octets not yet written
+    size_t charged = 0;          // shm held by the chunks: sum of chargeFor(chunk length)
     int64_t stalledSinceMs = 0;  // when the queue last went from empty to not, or last progress
 
     bool empty() const { return head == nullptr; }
+    static constexpr size_t chargeFor(size_t len) { return sizeof(WqChunk) + len; }
 
     // Copies the spans (after their first `skip` octets) into a new chunk at the tail.
     // False when shm is exhausted (nothing queued).

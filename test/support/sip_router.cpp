@@ -55,7 +55,8 @@ bool SipRouter::start() {
     }
     std::string cfg = "listen = ( " + listen + " );\n";
     cfg += "children = " + std::to_string(opts_.children) + ";\n";
-    cfg += "shm_size = 16;\npkg_size = 4;\n";
+    cfg += "shm_size = " + std::to_string(opts_.shmMiB) +
+           ";\npkg_size = " + std::to_string(opts_.pkgMiB) + ";\n";
     cfg += "log_level = \"" + opts_.logLevel + "\";\n";
     cfg += "script = \"route.lua\";\n";
     cfg += "modules = ( " + opts_.modules + " );\n";

@@ -20,7 +20,9 @@ struct SipRouterOptions {
     bool ipv6 = false;  // a listener on [::1] (same port number when free)
     bool tcp = false;   // TCP listeners too, on ports of their own (tcpPort(), tcpPort6())
     std::string modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }";
-    std::string extra;  // more config lines
+    unsigned shmMiB = 16;  // shm_size
+    unsigned pkgMiB = 4;   // pkg_size
+    std::string extra;     // more config lines
     // The control socket (ctl_socket's default, next to the config). Off by default, so the
     // children are the SIP workers only; the RPC tests use their own router.
     bool controlSocket = false;

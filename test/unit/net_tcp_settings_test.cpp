@@ -51,6 +51,38 @@ TEST(TcpSettings, ExplicitValuesInTheirUnits) {
     EXPECT_EQ(s.queueMax, 8192u);
 }
 
+TEST(TcpSettings, BudgetsFollowTheHeaps) {
+    TcpSettings s;
+    std::string error;
+    ASSERT_TRUE(load("children = 1;\n", &s, &error)) << error;
+    EXPECT_EQ(s.wqMax, 8u << 20) << "an eighth of the default 64 MiB segment";
+    EXPECT_EQ(s.wqMaxPerIp, 2u << 20) << "a quarter of tcp_wq_max";
+    EXPECT_EQ(s.partialMax, 2u << 20) << "a quarter of the default 8 MiB pkg heap";
+    EXPECT_EQ(s.minSendProgress, 4096u);
+    EXPECT_EQ(s.sendBuffer, 0);
+    ASSERT_TRUE(load("shm_size = 256;\npkg_size = 16;\n", &s, &error)) << error;
+    EXPECT_EQ(s.wqMax, 32u << 20);
+    EXPECT_EQ(s.wqMaxPerIp, 8u << 20);
+    EXPECT_EQ(s.partialMax, 4u << 20);
+    ASSERT_TRUE(
+        load("tcp_wq_max = 1048576;\ntcp_wq_max_per_ip = 65536;\n"
+             "tcp_worker_partial_max = 131072;\ntcp_send_min_progress = 100;\n"
+             "tcp_send_buffer_size = 65536;\n",
+             &s, &error))
+        << error;
+    EXPECT_EQ(s.wqMax, 1u << 20);
+    EXPECT_EQ(s.wqMaxPerIp, 65536u);
+    EXPECT_EQ(s.partialMax, 131072u);
+    EXPECT_EQ(s.minSendProgress, 100u);
+    EXPECT_EQ(s.sendBuffer, 65536);
+    ASSERT_TRUE(load("tcp_wq_max = 1048576;\n", &s, &error)) << error;
+    EXPECT_EQ(s.wqMaxPerIp, 262144u) << "the per-IP default follows an explicit tcp_wq_max";
+    EXPECT_FALSE(load("\ntcp_send_buffer_size = 100;\n", &s, &error));
+    EXPECT_EQ(error.find("test.cfg:2: tcp_send_buffer_size must be 0"), 0u) << error;
+    EXPECT_FALSE(load("tcp_wq_max = 10;\n", &s, &error));
+    EXPECT_EQ(error.find("test.cfg:1: tcp_wq_max = 10 is out of range"), 0u) << error;
+}
+
 TEST(TcpSettings, ErrorsNameTheLine) {
     TcpSettings s;
     std::string error;
