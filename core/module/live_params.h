@@ -16,6 +16,7 @@
 #include <span>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include "core/module/param_spec.h"
@@ -57,6 +58,7 @@ void* shareParamBlock(std::string_view group, const void* local, size_t bytes,
 template <class S>
 S* shareParams(std::string_view group, const S& local, std::span<const ParamSpec> specs,
                std::initializer_list<const char*> live) {
+    static_assert(std::is_trivially_copyable_v<S>, "a parameter block in shm is plain data");
     return static_cast<S*>(shareParamBlock(group, &local, sizeof(S), specs, live));
 }
 

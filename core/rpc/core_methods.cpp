@@ -10,6 +10,7 @@
 #include "core/net/listen_socket.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_settings.h"
+#include "core/net/tcp_wq_budget.h"
 #include "core/proc/process_table.h"
 #include "core/rpc/registry.h"
 #include "core/timer/clock.h"
@@ -170,7 +171,8 @@ Result coreTcpInfo() noexcept {
     s.add("max_tls_connections", int64_t{0});
     s.add("opened_connections", static_cast<int64_t>(t->used()));
     s.add("opened_tls_connections", int64_t{0});
-    s.add("write_queued_bytes", int64_t{0});
+    const net::WqBudget* wq = net::WqBudget::get();
+    s.add("write_queued_bytes", static_cast<int64_t>(wq != nullptr ? wq->used() : 0));
     return s;
 }
 

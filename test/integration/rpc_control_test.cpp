@@ -244,6 +244,34 @@ TEST(RpcControlTcp, BinrpcAndJsonRpcOverATcpControlSocket) {
     EXPECT_EQ(router.ctl({"core.version"}).output, k.output);
 }
 
+TEST_F(RpcControlTest, TcpInfoWithoutTcpIsAFault) {
+    RunResult r = router.kamcmd({"core.tcp_info"});
+    EXPECT_NE(r.output.find("error: 500 - tcp support disabled"), std::string::npos) << r.output;
+}
+
+TEST(RpcControlTcpInfo, CountsTheOpenConnections) {
+    RpcRouterOptions o;
+    o.tcp = true;
+    RpcRouter router(o);
+    ASSERT_TRUE(router.start()) << router.log();
+    rpc::Value before = parseJsonOutput(router.ctl({"-j", "core.tcp_info"}).output);
+    ASSERT_TRUE(before.isStruct());
+    EXPECT_EQ(before.find("readers")->asInt(), 2);  // tcp_children defaults to children
+    EXPECT_EQ(before.find("max_connections")->asInt(), 4096);
+    EXPECT_EQ(before.find("opened_connections")->asInt(), 0);
+    int fd = connectTcp(router.tcpPort());
+    ASSERT_GE(fd, 0);
+    int64_t opened = 0;
+    for (int i = 0; i < 50 && opened == 0; ++i) {
+        rpc::Value now = parseJsonOutput(router.ctl({"-j", "core.tcp_info"}).output);
+        opened = now.isStruct() ? now.find("opened_connections")->asInt() : 0;
+    }
+    close(fd);
+    EXPECT_EQ(opened, 1);
+    RunResult socks = router.ctl({"core.sockets_list"});
+    EXPECT_NE(socks.output.find("proto: tcp"), std::string::npos) << socks.output;
+}
+
 TEST_F(RpcControlTest, LargeHttpBodiesGoThroughExpectContinue) {
     // With "Expect: 100-continue" curl waits for the interim answer before the body.
     std::string big(3000, 'x');

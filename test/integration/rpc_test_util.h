@@ -35,6 +35,7 @@ struct RpcRouterOptions {
     std::string extra;    // more settings
     unsigned maxConnections = 64;
     unsigned idleTimeoutS = 10;
+    bool tcp = false;  // a SIP TCP listener too (tcpPort())
     std::string script =
         "function ksr_request_route()\n"
         "    if KSR.is_OPTIONS() then KSR.sl.sl_send_reply(200, \"OK\") return end\n"
@@ -59,7 +60,12 @@ public:
             return false;
         sipPort_ = freePort(SOCK_DGRAM);
         httpPort_ = freePort(SOCK_STREAM);
-        std::string cfg = "listen = ( \"udp:127.0.0.1:" + std::to_string(sipPort_) + "\" );\n";
+        std::string listen = "\"udp:127.0.0.1:" + std::to_string(sipPort_) + "\"";
+        if (opts_.tcp) {
+            tcpPort_ = freePort(SOCK_STREAM);
+            listen += ", \"tcp:127.0.0.1:" + std::to_string(tcpPort_) + "\"";
+        }
+        std::string cfg = "listen = ( " + listen + " );\n";
         cfg += "children = 2;\nshm_size = 16;\npkg_size = 4;\nlog_level = \"info\";\n";
         cfg += "script = \"route.lua\";\nmodules_path = \"" + mods + "\";\n";
         cfg += "jsonrpc_socket = \"osprey_rpc.sock\";\n";
@@ -80,6 +86,7 @@ public:
     std::string log() const { return proc_ ? proc_->log() : std::string(); }
     uint16_t sipPort() const { return sipPort_; }
     uint16_t httpPort() const { return httpPort_; }
+    uint16_t tcpPort() const { return tcpPort_; }
     std::string ctlSocket() const { return proc_->dir().file("osprey_ctl"); }
     std::string jsonSocket() const { return proc_->dir().file("osprey_rpc.sock"); }
     std::string configFile() const { return proc_->dir().file("osprey.cfg"); }
@@ -118,6 +125,7 @@ private:
     TempDir modsDir_;
     uint16_t sipPort_ = 0;
     uint16_t httpPort_ = 0;
+    uint16_t tcpPort_ = 0;
     std::unique_ptr<OspreyProcess> proc_;
 };
 
