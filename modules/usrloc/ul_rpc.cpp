@@ -98,24 +98,32 @@ void dumpBinding(void* user, std::string_view aor, const ContactData& c) {
     if (!d->brief) d->contacts->push(contactValue(c, d->now));
 }
 
-rpc::Result ulDump(std::optional<std::string_view> brief) noexcept {
-    if (brief && *brief != "brief")
-        return rpc::Result::fault(rpc::kBadRequest, "the optional parameter must be 'brief'");
+// ul.dump [brief|full] [first_slot] [slots]: Kamailio's ul.dump, plus a page of slots so a
+// table of millions of bindings can be read in parts (Stats: Next-Slot says where to go on).
+rpc::Result ulDump(std::optional<std::string_view> mode, std::optional<int64_t> firstSlot,
+                   std::optional<int64_t> slots) noexcept {
+    if (mode && *mode != "brief" && *mode != "full")
+        return rpc::Result::fault(rpc::kBadRequest, "the mode must be 'brief' or 'full'");
+    if (firstSlot.value_or(0) < 0 || slots.value_or(1) < 1)
+        return rpc::Result::fault(rpc::kBadRequest, "bad slot range");
     State& st = state();
     rpc::Value domains = rpc::Value::array();
     for (size_t i = 0; i < st.names.size(); ++i) {
         Table* t = st.tables[i];
+        const size_t total = slotCount(t);
+        const size_t first = std::min(static_cast<size_t>(firstSlot.value_or(0)), total);
+        const size_t end = slots ? std::min(total, first + static_cast<size_t>(*slots)) : total;
         rpc::Value dom = rpc::Value::structure();
         dom.add("Domain", st.names[i]);
-        dom.add("Size", static_cast<int64_t>(slotCount(t)));
+        dom.add("Size", static_cast<int64_t>(total));
         rpc::Value& aors = dom.add("AoRs", rpc::Value::array());
         DumpState d;
         d.aors = &aors;
-        d.brief = brief.has_value();
+        d.brief = mode && *mode == "brief";
         d.now = nowSeconds();
         size_t maxSlot = 0;
         // One slot locked at a time: SIP workers wait at most one slot's worth of copying.
-        for (size_t s = 0; s < slotCount(t); ++s) {
+        for (size_t s = first; s < end; ++s) {
             const size_t before = d.records;
             d.contacts = nullptr;
             tableVisitSlot(t, s, d.now, &dumpBinding, &d);
@@ -124,6 +132,7 @@ rpc::Result ulDump(std::optional<std::string_view> brief) noexcept {
         rpc::Value stats = rpc::Value::structure();
         stats.add("Records", static_cast<int64_t>(d.records));
         stats.add("Max-Slots", static_cast<int64_t>(maxSlot));
+        if (end < total) stats.add("Next-Slot", static_cast<int64_t>(end));
         dom.add("Stats", std::move(stats));
         rpc::Value wrap = rpc::Value::structure();
         wrap.add("Domain", std::move(dom));
@@ -249,8 +258,10 @@ rpc::Result ulFlush() noexcept {
 }
 
 constexpr rpc::Method kMethods[] = {
-    rpc::method<&ulDump>("ul.dump", "brief",
-                         "Dump user location tables; with 'brief' only the AORs."),
+    rpc::method<&ulDump>("ul.dump", "mode first_slot slots",
+                         "Dump user location tables; mode 'brief' lists only the AORs; "
+                         "first_slot and slots dump a page of the hash slots (Stats: "
+                         "Next-Slot)."),
     rpc::method<&ulLookup>("ul.lookup", "table aor", "Dump the contacts of an AOR."),
     rpc::method<&ulRm>("ul.rm", "table aor", "Delete an AOR from a usrloc table."),
     rpc::method<&ulRmContact>("ul.rm_contact", "table aor contact",

@@ -81,6 +81,21 @@ TEST_F(RpcUsrlocTest, LookupAndDumpShowWhatARegisterStored) {
     EXPECT_NE(brief.output.find("\"AoRs\":[{\"AoR\":\"alice\"}]"), std::string::npos)
         << brief.output;
 
+    // A page of slots: the one alice is in, found by walking pages of 256.
+    size_t seen = 0;
+    int64_t next = 0;
+    for (int page = 0; page < 10 && next >= 0; ++page) {
+        rpc::Value p = parseJsonOutput(
+            router.ctl({"-j", "ul.dump", "brief", std::to_string(next), "256"}).output);
+        ASSERT_TRUE(p.isStruct());
+        const rpc::Value& d = p.find("Domains")->items().at(0).members().at(0).second;
+        seen += d.find("AoRs")->items().size();
+        const rpc::Value* n = d.find("Stats")->find("Next-Slot");
+        next = n != nullptr ? n->asInt() : -1;
+    }
+    EXPECT_EQ(seen, 1u);
+    EXPECT_EQ(next, -1) << "1024 slots (hash_size 10) are 4 pages";
+
     RunResult nobody = router.ctl({"ul", "show", "bob@example.com"});
     EXPECT_EQ(nobody.exitCode, 1);
     EXPECT_NE(nobody.output.find("error: 404 AOR not found"), std::string::npos) << nobody.output;
