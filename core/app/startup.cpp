@@ -28,6 +28,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "start control plane", rpc::startRpcStep},      // modules' methods known
 
     // Each child after fork, before its main.
+    {Stage::ChildInit, "close control sockets", rpc::childRpcStep},  // kept by ctl only
     {Stage::ChildInit, "child-init modules", module::childInitModules},
     {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
     {Stage::ChildInit, "publish pkg stats", rpc::publishPkgStep},

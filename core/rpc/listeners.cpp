@@ -11,6 +11,8 @@
 #include <cstring>
 #include <vector>
 
+#include "core/log/log.h"
+
 namespace osprey::rpc {
 
 namespace {
@@ -23,8 +25,9 @@ std::string errnoText(const std::string& what, const std::string& name) {
     return "cannot " + what + " " + name + ": " + strerror(errno);
 }
 
-// A stale socket file (no server behind it) is removed; a live one means another server owns
-// the path, and taking it over would leave that one deaf.
+// A socket file left by an earlier run is replaced, as Kamailio's ctl does: a server restarted
+// right after a crash must get its socket back even while a dying child of the old one still
+// holds it. When a server still answers there, the takeover is logged.
 bool clearUnixPath(const std::string& path, const std::string& name, std::string* error) {
     struct stat st;
     if (lstat(path.c_str(), &st) != 0) return true;
@@ -33,15 +36,14 @@ bool clearUnixPath(const std::string& path, const std::string& name, std::string
         return false;
     }
     int fd = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd < 0) return true;
-    sockaddr_un a{};
-    a.sun_family = AF_UNIX;
-    memcpy(a.sun_path, path.c_str(), path.size() + 1);
-    const bool live = connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0;
-    close(fd);
-    if (live) {
-        *error = name + ": another running server answers on this socket";
-        return false;
+    if (fd >= 0) {
+        sockaddr_un a{};
+        a.sun_family = AF_UNIX;
+        memcpy(a.sun_path, path.c_str(), path.size() + 1);
+        if (connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0)
+            LM_WARN("rpc: %s: another process answered on this socket; taking it over",
+                    name.c_str());
+        close(fd);
     }
     unlink(path.c_str());
     return true;
@@ -107,6 +109,8 @@ bool openOne(const RpcEndpoint& ep, Front front, std::string* error) {
     if (ep.kind == RpcEndpoint::Kind::Unix) {
         l.fd = openUnix(ep.path, l.name, error);
         l.unixPath = ep.path;
+        struct stat st;
+        if (l.fd >= 0 && stat(ep.path.c_str(), &st) == 0) l.inode = st.st_ino;
     } else {
         l.fd = openTcp(ep, l.name, error);
     }
@@ -125,10 +129,18 @@ bool openListeners(const RpcSettings& s, std::string* error) {
     return false;
 }
 
+void dropListenersInChild() {
+    for (const Listener& l : g_listeners) close(l.fd);
+    g_listeners.clear();
+}
+
 void closeListeners() {
     for (const Listener& l : g_listeners) {
         close(l.fd);
-        if (!l.unixPath.empty()) unlink(l.unixPath.c_str());
+        // Another server may have taken the path over since: leave its socket alone.
+        struct stat st;
+        if (!l.unixPath.empty() && stat(l.unixPath.c_str(), &st) == 0 && st.st_ino == l.inode)
+            unlink(l.unixPath.c_str());
     }
     g_listeners.clear();
 }

@@ -73,6 +73,11 @@ bool startRpcStep(const app::HookContext& ctx) {
     return true;
 }
 
+bool childRpcStep(const app::HookContext& ctx) {
+    if (ctx.child != nullptr && ctx.child->rank != proc::Rank::Control) dropListenersInChild();
+    return true;
+}
+
 bool publishPkgStep(const app::HookContext&) {
     proc::publishPkgStats(true);
     return true;
