@@ -42,6 +42,12 @@ TEST_F(RpcCfgTest, ListGetAndRangeChecks) {
     EXPECT_EQ(router.ctl({"cfg.get", "core", "debug"}).output, "2\n");  // log_level "info"
     EXPECT_EQ(router.ctl({"cfg.get", "tm", "fr_timer"}).output, "30000\n");
 
+    RunResult help = router.ctl({"cfg.help", "tm", "fr_timer"});
+    EXPECT_EQ(help.exitCode, 0) << help.output;
+    EXPECT_NE(help.output.find("desc: final reply timeout (ms)\n"), std::string::npos)
+        << help.output;
+    EXPECT_NE(help.output.find("max: 3600000\n"), std::string::npos) << help.output;
+
     RunResult range = router.ctl({"cfg.set", "tm", "fr_timer", "1"});
     EXPECT_EQ(range.exitCode, 1);
     EXPECT_NE(range.output.find("tm.fr_timer must be 10..3600000"), std::string::npos)

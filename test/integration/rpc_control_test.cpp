@@ -78,6 +78,13 @@ TEST_F(RpcControlTest, OspreyctlPrintsTreesJsonAndExitCodes) {
               std::string::npos)
         << ps.output;
 
+    RunResult cps = router.ctl({"core.ps"});
+    EXPECT_EQ(cps.exitCode, 0) << cps.output;
+    EXPECT_NE(
+        cps.output.find("- " + std::to_string(router.process().pid()) + "\n- master (master)\n"),
+        std::string::npos)
+        << cps.output;
+
     RunResult j = router.ctl({"-j", "core.shmmem", "k"});
     EXPECT_EQ(j.exitCode, 0) << j.output;
     rpc::Value shm = parseJsonOutput(j.output);

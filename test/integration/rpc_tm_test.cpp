@@ -57,6 +57,10 @@ TEST(RpcTmTest, ListStatsAndCancelAPendingInvite) {
     EXPECT_NE(none.output.find("error: 400 - Transaction not found"), std::string::npos)
         << none.output;
 
+    RunResult noneCtl = router.ctl({"tm.cancel", "no-such-call", "1"});
+    EXPECT_EQ(noneCtl.exitCode, 1);
+    EXPECT_NE(noneCtl.output.find("error: 400 Transaction not found"), std::string::npos);
+
     RunResult cancel = router.kamcmd({"tm.cancel", inv.callId, "1"});
     EXPECT_EQ(cancel.exitCode, 0) << cancel.output;
     EXPECT_NE(cancel.output.find("branches remaining"), std::string::npos) << cancel.output;
