@@ -356,6 +356,9 @@ FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp
 FUZZ_LIBS_digest      := -lcrypto
 FUZZ_EXTRA_rpc_json   := core/rpc/value.cpp core/rpc/json_reader.cpp core/rpc/json_writer.cpp
 FUZZ_EXTRA_rpc_binrpc := core/rpc/value.cpp core/rpc/binrpc_codec.cpp core/rpc/json_writer.cpp
+FUZZ_EXTRA_rpc_session := $(addprefix core/rpc/,value.cpp json_reader.cpp json_writer.cpp \
+                           binrpc_codec.cpp registry.cpp jsonrpc.cpp http_request.cpp http_get.cpp \
+                           session.cpp)
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
