@@ -98,6 +98,14 @@ int openTcp(const RpcEndpoint& ep, const std::string& name, std::string* error) 
         close(fd);
         return -1;
     }
+    // There is no authentication: every method (ul.rm, cfg.set, ...) is open to whoever
+    // reaches the port.
+    const bool loopback = v6 ? ep.host == "::1" : ep.host.rfind("127.", 0) == 0;
+    if (!loopback)
+        LM_WARN(
+            "rpc: %s is not a loopback address: anyone who reaches it can run every RPC "
+            "method",
+            name.c_str());
     return fd;
 }
 
