@@ -9,6 +9,7 @@
 #   make run                  build osprey and modules, start it in the foreground with
 #                             etc/osprey.cfg (proxy + registrar, registrations in data/)
 #   make bench                all benchmarks (bench-mem, bench-parser, ...)
+#   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
@@ -121,8 +122,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools bench-registrar-db clean deps fuzz format
+.PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim clean deps fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -306,10 +307,13 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-parser bench-pv bench-auth bench-registrar-db bench-ir
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-registrar-db bench-ir
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
+
+bench-shm-reclaim: $(BUILD)/bench/shm_reclaim_bench
+	@$(BUILD)/bench/shm_reclaim_bench
 
 bench-parser: $(BUILD)/bench/parser_bench
 	@$(BUILD)/bench/parser_bench

@@ -1,6 +1,8 @@
 // The shared-memory heap (shm.h): one MAP_SHARED segment holding a control header and the
 // selected allocator; a process-shared lock around the allocator and a per-process cache
-// (shm_cache.h) in front of it for sizes up to 16 KiB.
+// (shm_cache.h) in front of it for sizes up to 16 KiB. An allocation the heap refuses first
+// takes back what every process's cache holds (reclaimOtherCaches), and the master gives a
+// dead process's cache back to the heap (shmReclaimDeadProcess); docs/shm-cache.md.
 //
 // Segment layout: [ShmHeader | SelectedHeap control block and blocks ...]. Everything in it
 // holds only pointers into the segment, which is mapped at the same address in every process
@@ -48,12 +50,17 @@ struct ShmHeader {
     size_t mapBytes = 0;
     SelectedHeap* heap = nullptr;
     alignas(64) FutexMutex lock;
+    // One reclaimer at a time takes other processes' caches back (never held by an owner in
+    // a cache operation; taken before the heap lock).
+    alignas(64) FutexMutex reclaimLock;
     // Bumped by a process that ran out of memory: every process returns its whole cache to
-    // the heap at its next refill or trim, so memory parked in other caches becomes usable.
+    // the heap at its next refill or trim. Only matters where reclaiming could not take a
+    // cache (no membarrier in the kernel, an owner descheduled for the whole wait).
     alignas(64) std::atomic<uint32_t> flushEpoch{0};
     RateLimit oomLog;
     RateLimit misuseLog;
-    SlotCounters slots[kMaxProcesses];
+    RateLimit reclaimLog;
+    CacheSlot slots[kMaxProcesses];
 };
 
 struct Segment {
@@ -82,16 +89,13 @@ void returnWholeCacheLocked(SelectedHeap* heap);
 // the only record of what is free), so this runs the allocator's own consistency walk, which
 // also logs what it finds, and says once per recovery how it came out. A consistent heap
 // serves on; a corrupt one is logged at LOG_CRIT for the operator to restart the server.
-// Blocks the dead process kept in its private cache (shm_cache.h) stay allocated: bounded by
-// the per-process cache cap, logged here as lost.
+// Blocks the dead process kept in its cache (shm_cache.h) go back to the heap when the master
+// notices the death (shmReclaimDeadProcess) or the next allocation fails.
 void recoverFromDeadHolder(uint32_t deadPid) {
     const bool ok = heapConsistent(*g.heap);
     memLog(ok ? LOG_WARNING : LOG_CRIT,
            "shm: recovered the allocator lock from dead process %u; heap check: %s%s", deadPid,
-           ok ? "consistent" : "CORRUPT",
-           !ok             ? ", restart the server"
-           : kCacheEnabled ? " (blocks in its private cache are lost)"
-                           : "");
+           ok ? "consistent" : "CORRUPT", ok ? "" : ", restart the server");
 }
 
 // The heap with the segment lock held; a previous holder that died mid-operation is recovered
@@ -153,9 +157,87 @@ void logOutOfMemory(size_t n, AllocSite site) {
            st.freeBytes, st.total, st.largestFree, static_cast<unsigned long long>(dropped));
 }
 
-// Second chance after the heap refused n bytes: give this process's cache back, ask the
-// other processes to do the same at their next slow path, and retry once.
+bool plausibleBlock(const void* p) {
+    return g.heap->owns(p) && reinterpret_cast<uintptr_t>(p) % alignof(CacheLink) == 0;
+}
+// The caller holds the heap lock.
+void giveToHeap(void* p) {
+    g.heap->free(p);
+}
+
+// A reclaimer that died holding reclaimLock may have left give-back requests behind; clearing
+// them is always safe (the owners just resume using their lists). Blocks it had detached but
+// not yet freed are lost, at most one cache.
+void recoverFromDeadReclaimer(uint32_t deadPid) {
+    for (CacheSlot& s : g.hdr->slots) s.stealReq.store(0, std::memory_order_release);
+    memLog(LOG_WARNING, "shm: recovered the cache reclaim lock from dead process %u", deadPid);
+}
+
+// Gives the lists of a slot whose owner is excluded (or dead) back to the heap.
+Drained drainSlot(CacheSlot& s) {
+    LockedHeap heap;
+    return drainLists(s, plausibleBlock, giveToHeap);
+}
+
+void logDeadDrain(int32_t pid, const Drained& d) {
+    memLog(d.dropped ? LOG_WARNING : LOG_NOTICE,
+           "shm: gave back %llu bytes (%llu blocks) cached by dead process %d%s",
+           static_cast<unsigned long long>(d.bytes), static_cast<unsigned long long>(d.blocks),
+           static_cast<int>(pid), d.dropped ? "; it died changing its cache, a few are lost" : "");
+}
+
+// How long a reclaimer waits for one owner descheduled inside a cache operation.
+constexpr uint32_t kOwnerWaitMs = 20;
+
+// Takes back what every other process's cache holds, without their cooperation (the handshake
+// of shm_cache.h). Called without the heap lock; returns the bytes given back to the heap.
+uint64_t reclaimOtherCaches() {
+    if (!kCacheEnabled) return 0;
+    LockGuard<FutexMutex> guard(g.hdr->reclaimLock);
+    if (guard.ownerDied()) [[unlikely]]
+        recoverFromDeadReclaimer(guard.deadOwner());
+    const CacheSlot* mine = t_useCache ? g_cache.slot() : nullptr;
+    bool asked[kMaxProcesses] = {};
+    bool any = false, expedited = true;
+    for (unsigned i = 0; i < kMaxProcesses; ++i) {
+        CacheSlot& s = g.hdr->slots[i];
+        // The count is the owner's, read racily: only a hint of whom to ask.
+        if (&s == mine || s.cachedBlocks.load(std::memory_order_relaxed) == 0) continue;
+        s.stealReq.store(1, std::memory_order_relaxed);
+        asked[i] = any = true;
+        expedited = expedited && s.fenced.load(std::memory_order_relaxed) != 0;
+    }
+    if (!any) return 0;
+    const bool fenced = asymmetricHeavyFence(expedited);
+    uint64_t bytes = 0;
+    unsigned busy = 0;
+    for (unsigned i = 0; i < kMaxProcesses; ++i) {
+        if (!asked[i]) continue;
+        CacheSlot& s = g.hdr->slots[i];
+        Quiet q = fenced ? waitOwnerQuiet(s, kOwnerWaitMs) : Quiet::Busy;
+        if (q != Quiet::Busy) {
+            Drained d = drainSlot(s);
+            bytes += d.bytes;
+            if (q == Quiet::OwnerDead) logDeadDrain(s.ownerPid.load(), d);
+        } else {
+            ++busy;
+        }
+        s.stealReq.store(0, std::memory_order_release);
+    }
+    uint64_t dropped = 0;
+    if (busy && g.hdr->reclaimLog.allow(&dropped))
+        memLog(LOG_WARNING,
+               "shm: could not take back %u process cache(s)%s (%llu similar suppressed)", busy,
+               fenced ? ": owner busy" : ": no membarrier",
+               static_cast<unsigned long long>(dropped));
+    return bytes;
+}
+
+// Second chance after the heap refused n bytes: give this process's cache back, take back
+// every other process's cache, and retry once. Processes whose cache could not be taken
+// return it themselves at their next refill or trim (flushEpoch).
 void* allocAfterFailure(size_t n, AllocSite site) {
+    reclaimOtherCaches();
     void* p;
     {
         LockedHeap heap;
@@ -179,6 +261,7 @@ void* allocLocked(size_t n, AllocSite site) {
 
 // The class list is empty: take a batch of blocks from the heap under one lock acquisition.
 [[gnu::noinline]] void* refill(unsigned c, size_t n, AllocSite site) {
+    if (g_cache.bypassed()) return allocLocked(n, site);  // a reclaimer holds the lists
     void* blocks[kMaxBatch];
     unsigned want = batchFor(c), got = 0;
     {
@@ -189,8 +272,12 @@ void* allocLocked(size_t n, AllocSite site) {
         }
     }
     if (got == 0) return allocAfterFailure(n, site);
+    if (!g_cache.addFromHeap(c, blocks + 1, got - 1)) {
+        LockedHeap heap;  // a reclaimer took the lists meanwhile: keep one block only
+        for (unsigned i = 1; i < got; ++i) heap->free(blocks[i]);
+        got = 1;
+    }
     g_cache.countFromHeap(got);
-    g_cache.addFromHeap(c, blocks + 1, got - 1);
     g_cache.countHandedOut();
     return blocks[0];
 }
@@ -212,7 +299,7 @@ void logMisuse(const char* what, const void* p, AllocSite site) {
                static_cast<unsigned long long>(dropped));
 }
 
-} // namespace
+}  // namespace
 
 bool shmInit(size_t bytes) {
     if (g.base) {
@@ -242,7 +329,8 @@ bool shmInit(size_t bytes) {
     g = Segment{static_cast<char*>(base), hdr, hdr->heap};
 
     static bool atforkRegistered = false;
-    if (!atforkRegistered) atforkRegistered = pthread_atfork(nullptr, nullptr, forgetCacheInChild) == 0;
+    if (!atforkRegistered)
+        atforkRegistered = pthread_atfork(nullptr, nullptr, forgetCacheInChild) == 0;
     shmChildInit(0);  // the creating process caches through slot 0
     return true;
 }
@@ -255,9 +343,13 @@ void shmDestroy() {
     g = Segment{};
 }
 
-bool shmReady() { return g.heap != nullptr; }
+bool shmReady() {
+    return g.heap != nullptr;
+}
 
-bool shmCaching() { return t_useCache; }
+bool shmCaching() {
+    return t_useCache;
+}
 
 void shmChildInit(unsigned slot) {
     if (!ready("shmChildInit")) return;
@@ -269,15 +361,34 @@ void shmChildInit(unsigned slot) {
         return;
     }
     if (!kCacheEnabled) return;
-    SlotCounters& counters = g.hdr->slots[slot];
+    CacheSlot& s = g.hdr->slots[slot];
     int32_t self = static_cast<int32_t>(getpid());
-    int32_t prev = counters.ownerPid.exchange(self, std::memory_order_relaxed);
-    if (prev != 0 && prev != self && !threadGone(static_cast<uint32_t>(prev)))
-        memLog(LOG_WARNING, "shm: process slot %u is also used by live process %d; the cache "
-               "figures in shm stats will be off", slot, prev);
+    {
+        LockGuard<FutexMutex> guard(g.hdr->reclaimLock);
+        if (guard.ownerDied()) [[unlikely]]
+            recoverFromDeadReclaimer(guard.deadOwner());
+        int32_t prev = s.ownerPid.load(std::memory_order_relaxed);
+        if (prev != 0 && prev != self) {
+            if (!threadGone(static_cast<uint32_t>(prev))) {
+                // Two owners of one slot would corrupt its lists.
+                memLog(LOG_WARNING,
+                       "shm: process slot %u is also used by live process %d; "
+                       "this process runs uncached",
+                       slot, prev);
+                return;
+            }
+            // The master gives a dead process's cache back when it reaps it; this covers a
+            // process that was not reaped through it.
+            Drained d = drainSlot(s);
+            if (d.blocks || d.dropped) logDeadDrain(prev, d);
+        }
+        s.ownerPid.store(self, std::memory_order_relaxed);
+        s.inOp.store(0, std::memory_order_relaxed);
+        s.fenced.store(registerAsymmetricFence() ? 1 : 0, std::memory_order_relaxed);
+    }
     // Cap per process: 1/64 of the segment, between 256 KiB and 4 MiB.
     size_t cap = std::clamp<size_t>(g.hdr->mapBytes / 64, size_t{256} << 10, size_t{4} << 20);
-    g_cache.attach(&counters, cap);
+    g_cache.attach(&s, cap);
     g_seenEpoch = g.hdr->flushEpoch.load(std::memory_order_relaxed);
     t_useCache = true;
 }
@@ -307,13 +418,18 @@ void shmFree(void* p, AllocSite site) {
     if (t_useCache && g.heap->owns(p)) [[likely]] {
         unsigned c = classForBlock(g.heap->usableSize(p));
         if (c != kNoClass) [[likely]] {
-            if (!g_cache.push(c, p)) [[unlikely]] {
-                logMisuse("double free of", p, site);
-                return;
+            switch (g_cache.push(c, p)) {
+                case Push::Kept:
+                    return;
+                case Push::KeptTrim:
+                    trim(c);
+                    return;
+                case Push::DoubleFree:
+                    logMisuse("double free of", p, site);
+                    return;
+                case Push::Bypass:
+                    break;  // a reclaimer holds the lists: to the heap
             }
-            if (g_cache.overHighWater(c) || g_cache.overCap()) [[unlikely]]
-                trim(c);
-            return;
         }
     }
     LockedHeap heap;
@@ -345,8 +461,9 @@ void* shmRealloc(void* p, size_t n, AllocSite site) {
         q = heap->realloc(p, n, site);
     }
     if (q || !g.heap->owns(p)) return q;
+    reclaimOtherCaches();
     {
-        // As allocAfterFailure: give the cache back and retry once.
+        // As allocAfterFailure: give the caches back and retry once.
         LockedHeap heap;
         returnWholeCacheLocked(g.heap);
         g.hdr->flushEpoch.fetch_add(1, std::memory_order_relaxed);
@@ -357,7 +474,9 @@ void* shmRealloc(void* p, size_t n, AllocSite site) {
     return q;
 }
 
-bool shmOwns(const void* p) { return g.heap && g.heap->owns(p); }
+bool shmOwns(const void* p) {
+    return g.heap && g.heap->owns(p);
+}
 
 void shmFlushCache() {
     if (!g.heap || !t_useCache || g_cache.bytes() == 0) return;
@@ -373,7 +492,7 @@ HeapStats shmStats() {
         heap->stats(st);
     }
     uint64_t bytes = 0, blocks = 0, handedOut = 0, takenBack = 0, fromHeap = 0, toHeap = 0;
-    for (const SlotCounters& s : g.hdr->slots) {
+    for (const CacheSlot& s : g.hdr->slots) {
         bytes += s.cachedBytes.load(std::memory_order_relaxed);
         blocks += s.cachedBlocks.load(std::memory_order_relaxed);
         handedOut += s.handedOut.load(std::memory_order_relaxed);
@@ -393,6 +512,50 @@ HeapStats shmStats() {
     return st;
 }
 
+size_t shmCachedBytes() {
+    uint64_t bytes = 0;
+    if (g.heap)
+        for (const CacheSlot& s : g.hdr->slots)
+            bytes += s.cachedBytes.load(std::memory_order_relaxed);
+    return bytes;
+}
+
+size_t shmReclaimAllCaches() {
+    if (!g.heap || !kCacheEnabled) return 0;
+    uint64_t bytes = reclaimOtherCaches();
+    if (t_useCache) {
+        bytes += g_cache.bytes();
+        LockedHeap heap;
+        returnWholeCacheLocked(g.heap);
+    }
+    return bytes;
+}
+
+void shmTestHoldCacheOp(bool inside) {
+    if (t_useCache) g_cache.slot()->inOp.store(inside ? 1 : 0, std::memory_order_release);
+}
+
+size_t shmReclaimDeadProcess(int pid) {
+    if (!g.heap || !kCacheEnabled || pid <= 0) return 0;
+    if (!threadGone(static_cast<uint32_t>(pid))) {
+        memLog(LOG_ERR, "shm: not reclaiming the cache of live process %d", pid);
+        return 0;
+    }
+    LockGuard<FutexMutex> guard(g.hdr->reclaimLock);
+    if (guard.ownerDied()) [[unlikely]]
+        recoverFromDeadReclaimer(guard.deadOwner());
+    uint64_t bytes = 0;
+    for (CacheSlot& s : g.hdr->slots) {
+        if (s.ownerPid.load(std::memory_order_relaxed) != pid) continue;
+        Drained d = drainSlot(s);
+        if (d.blocks || d.dropped) logDeadDrain(pid, d);
+        bytes += d.bytes;
+        s.inOp.store(0, std::memory_order_relaxed);
+        s.ownerPid.store(0, std::memory_order_relaxed);
+    }
+    return bytes;
+}
+
 bool shmCheck() {
     if (!ready("shmCheck")) return false;
     LockedHeap heap;
@@ -405,4 +568,4 @@ size_t shmReportLive(int fd) {
     return heapReportLive(*g.heap, fd, "shm");
 }
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

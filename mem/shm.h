@@ -38,6 +38,22 @@ bool shmCaching();
 // allocation fails so cached memory can be reused for another size).
 void shmFlushCache();
 
+// Master, after reaping a child: gives the blocks cached by the dead process `pid` back to the
+// heap (a live process's cache is left alone). Returns the bytes given back. An allocation that
+// fails also takes back every other process's cache, dead or alive (docs/shm-cache.md).
+size_t shmReclaimDeadProcess(int pid);
+
+// Takes back every process's cache now, as a failed allocation does. Returns the bytes given
+// back to the heap.
+size_t shmReclaimAllCaches();
+
+// Tests only: marks this process as inside (or out of) a cache operation, as if it had been
+// stopped or killed in one, to prove that reclaiming neither waits forever nor corrupts.
+void shmTestHoldCacheOp(bool inside);
+
+// Bytes sitting in all per-process caches now (shmStats counts them as free).
+size_t shmCachedBytes();
+
 // Stats of the shared heap, with blocks sitting in per-process caches counted as free.
 HeapStats shmStats();
 // Runs the allocator's consistency walk under the lock (qm and MEMDBG=1 builds walk every
@@ -47,4 +63,4 @@ bool shmCheck();
 // builds write one line saying the report needs them). Returns the number of live fragments.
 size_t shmReportLive(int fd);
 
-} // namespace osprey::mem
+}  // namespace osprey::mem

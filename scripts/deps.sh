@@ -10,6 +10,7 @@ required=(
     libgtest-dev googletest libbenchmark-dev
     sip-tester clang libclang-rt-14-dev
     kamailio curl  # the RPC tests drive the control plane with the real kamcmd and curl
+    prometheus  # promtool: the statistics tests lint the /metrics text with it
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
 bench=(kamailio kamailio-lua-modules valgrind)

@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Runs each libFuzzer binary given (make fuzz builds them) for FUZZ_SECONDS (default 60) on its
 # seed corpus test/fuzz/corpus/<name>/ (the RFC 4475 messages and more, URIs, streams, digest
-# headers, messages with edit programs; sanity shares sip_msg's). New
+# headers, messages with edit programs, session descriptions; sanity shares sip_msg's). New
 # inputs go to $FUZZ_DIR/corpus/<name>/, crashes to $FUZZ_DIR/artifacts/. Exits non-zero if
 # any target finds a crash, and names the reproducer.
 set -u

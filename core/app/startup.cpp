@@ -7,6 +7,7 @@
 #include "core/net/udp_steps.h"
 #include "core/route/route_steps.h"
 #include "core/rpc/rpc_steps.h"
+#include "core/stats/stats_steps.h"
 
 namespace osprey::app {
 
@@ -26,8 +27,11 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
     {Stage::MasterInit, "start control plane", rpc::startRpcStep},      // modules' methods known
+    // Last: every statistic and process kind is declared by now.
+    {Stage::MasterInit, "create the statistics table", stats::createTableStep},
 
     // Each child after fork, before its main.
+    {Stage::ChildInit, "attach statistics row", stats::attachStep},  // before anything counts
     {Stage::ChildInit, "close control sockets", rpc::childRpcStep},  // kept by ctl only
     {Stage::ChildInit, "child-init modules", module::childInitModules},
     {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
@@ -41,6 +45,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
     {Stage::MasterExit, "destroy modules", module::destroyModules},
+    {Stage::MasterExit, "release the statistics table", stats::detachStep},
 };
 
 }  // namespace

@@ -9,6 +9,7 @@
 #include "core/log/log.h"
 #include "core/net/listen_socket.h"
 #include "core/net/log_limit.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::net {
 
@@ -25,7 +26,6 @@ struct Batch {
 };
 
 Batch g_batch;
-SendStats g_stats;
 StreamSender g_streamSender = nullptr;
 
 void logSendError(const SockAddr& to, const char* what, int err) {
@@ -51,12 +51,12 @@ int udpFd(const Destination& dest) {
 
 bool sendStream(const Destination& dest, const iovec* iov, unsigned count) {
     if (g_streamSender == nullptr) {
-        ++g_stats.failed;
+        stats::inc(stats::coreCounter(stats::core::kSendFailures));
         logSendError(dest.addr, config::protoName(dest.proto), ENOPROTOOPT);
         return false;
     }
     const bool ok = g_streamSender(dest, iov, count);
-    ++(ok ? g_stats.sent : g_stats.failed);
+    stats::inc(stats::coreCounter(ok ? stats::core::kSentMessages : stats::core::kSendFailures));
     return ok;
 }
 
@@ -66,7 +66,7 @@ bool send(const Destination& dest, const iovec* iov, unsigned count) {
     if (dest.proto != Proto::Udp) return sendStream(dest, iov, count);
     const int fd = udpFd(dest);
     if (fd < 0) {
-        ++g_stats.failed;
+        stats::inc(stats::coreCounter(stats::core::kSendFailures));
         return false;
     }
     msghdr mh{};
@@ -81,11 +81,11 @@ bool send(const Destination& dest, const iovec* iov, unsigned count) {
         n = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
     } while (n < 0 && errno == EINTR);
     if (n < 0) {
-        ++g_stats.failed;
+        stats::inc(stats::coreCounter(stats::core::kSendFailures));
         logSendError(dest.addr, "sendmsg", errno);
         return false;
     }
-    ++g_stats.sent;
+    stats::inc(stats::coreCounter(stats::core::kSentMessages));
     return true;
 }
 
@@ -93,7 +93,7 @@ bool sendDeferred(const Destination& dest, const iovec* iov, unsigned count) {
     if (!g_batch.open || dest.proto != Proto::Udp) return send(dest, iov, count);
     const int fd = udpFd(dest);
     if (fd < 0) {
-        ++g_stats.failed;
+        stats::inc(stats::coreCounter(stats::core::kSendFailures));
         return false;
     }
     if (g_batch.count == kMaxQueued) flushBatch();
@@ -127,15 +127,15 @@ void flushBatch() {
         do {
             n = sendmmsg(g_batch.fds[i], &g_batch.msgs[i], run, MSG_DONTWAIT | MSG_NOSIGNAL);
         } while (n < 0 && errno == EINTR);
-        ++g_stats.batches;
+        stats::inc(stats::coreCounter(stats::core::kSendBatches));
         if (n <= 0) {
             // The first message failed: count it and go on with the rest of the run.
-            ++g_stats.failed;
+            stats::inc(stats::coreCounter(stats::core::kSendFailures));
             logSendError(g_batch.to[i], "sendmmsg", errno);
             ++i;
             continue;
         }
-        g_stats.sent += static_cast<unsigned>(n);
+        stats::add(stats::coreCounter(stats::core::kSentMessages), static_cast<unsigned>(n));
         i += static_cast<unsigned>(n);
     }
     g_batch.count = 0;
@@ -150,8 +150,5 @@ void setStreamSender(StreamSender sender) {
     g_streamSender = sender;
 }
 
-const SendStats& sendStats() {
-    return g_stats;
-}
 
 }  // namespace osprey::net

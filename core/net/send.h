@@ -31,12 +31,7 @@ bool batchOpen();
 using StreamSender = bool (*)(const Destination& dest, const iovec* iov, unsigned count);
 void setStreamSender(StreamSender sender);
 
-// Counters of this process (for RPC statistics later, and tests).
-struct SendStats {
-    uint64_t sent = 0;
-    uint64_t failed = 0;
-    uint64_t batches = 0;  // sendmmsg calls
-};
-const SendStats& sendStats();
+// Counted in the statistics framework: osprey:sent_messages, send_failures, send_batches
+// (core/stats/core_stats.h).
 
 }  // namespace osprey::net

@@ -10,6 +10,7 @@
 #include "core/app/heap_report.h"
 #include "core/app/hooks.h"
 #include "core/log/log.h"
+#include "core/stats/core_stats.h"
 #include "mem/lock/test_die.h"
 #include "mem/pkg.h"
 #include "mem/shm.h"
@@ -66,6 +67,7 @@ bool handleSignals() {
             }
         }
     }
+    stats::publishProcessGauges();  // pkg heap and Lua memory, now and then
     if (!isMaster() && getppid() != g_masterPid) {
         if (!g_stop) LM_WARN("master %d is gone, stopping", g_masterPid);
         g_stop = true;

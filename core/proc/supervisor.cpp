@@ -20,6 +20,7 @@
 #include "core/proc/pkg_publish.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
+#include "core/stats/dump.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
 
@@ -273,6 +274,9 @@ void Supervisor::reapChildren() {
     int status;
     pid_t pid;
     while ((pid = waitpid(-1, &status, WNOHANG)) > 0) {
+        // Whatever the dead process kept in its shm cache goes back to the heap before a
+        // replacement starts (one that exited cleanly has flushed it already).
+        mem::shmReclaimDeadProcess(pid);
         bool known = false;
         for (unsigned s = 1; s < table_->used && !known; ++s) {
             if (table_->entries[s].pid == pid) {
@@ -305,6 +309,7 @@ void Supervisor::onSignals() {
                 // The allocator's own walk (every fragment and guard in qm / MEMDBG=1
                 // builds), e.g. after a process died holding the allocator lock.
                 LM_NOTICE("shm: heap check: %s", mem::shmCheck() ? "consistent" : "CORRUPT");
+                stats::dumpOnSignal();  // OSPREY_STATS_DUMP (until RPC serves them)
                 for (unsigned s = 1; s < table_->used; ++s)
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;

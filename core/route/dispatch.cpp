@@ -14,6 +14,7 @@
 #include "core/route/forward.h"
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::route {
 
@@ -47,7 +48,6 @@ private:
 };
 
 Pool g_pool;
-DispatchStats g_stats;
 
 // RFC 5626 §4.4.1 keep-alives (CRLF) and stray blank datagrams: nothing to route.
 bool isBlank(const char* buf, size_t len) {
@@ -73,13 +73,12 @@ void logBad(MsgContext& mc, const char* action) {
 // when their Via allows one; the rest is dropped.
 void reject(MsgContext& mc) {
     sip::SipMsg& msg = mc.msg;
+    stats::countMalformed(msg.isRequest(), msg.error);
     if (msg.isRequest() && msg.method() != sip::Method::Ack &&
         sendReply(mc, msg.errorStatus(), msg.reasonPhrase())) {
-        ++g_stats.rejected;
         logBad(mc, "rejected");
         return;
     }
-    ++g_stats.dropped;
     logBad(mc, "dropped");
 }
 
@@ -91,33 +90,38 @@ void warnNoEngine() {
     }
 }
 
+void countDrop(uint16_t which, bool scriptError) {
+    if (scriptError) stats::inc(stats::coreCounter(stats::core::kScriptErrors));
+    stats::inc(stats::coreCounter(which));
+}
+
 void routeRequest(MsgContext& mc) {
-    ++g_stats.requests;
+    stats::countRequest(mc.msg);
     lua::Engine* engine = lua::processEngine();
     if (engine == nullptr) {
         warnNoEngine();
         return;
     }
     // Error: logged with script:line by the engine; the request is dropped (stateless).
-    if (engine->run("ksr_request_route", mc.lua) == lua::RouteStatus::Error) ++g_stats.scriptErrors;
+    const bool error = engine->run("ksr_request_route", mc.lua) == lua::RouteStatus::Error;
+    if (error || mc.lua.dropped) countDrop(stats::core::kDropRequests, error);
 }
 
 void routeReply(MsgContext& mc) {
-    ++g_stats.replies;
+    stats::countReply(mc.msg);
     if (lua::Engine* engine = lua::processEngine(); engine != nullptr) {
         // KSR.x.exit() in a reply route ends the script, not the reply's way on; only drop()
         // (ctx.dropped) or an error stops it.
         const lua::RouteStatus st = engine->run("ksr_reply_route", mc.lua);
-        if (st == lua::RouteStatus::Error) {
-            ++g_stats.scriptErrors;
+        if (st == lua::RouteStatus::Error || mc.lua.dropped) {
+            countDrop(stats::core::kDropReplies, st == lua::RouteStatus::Error);
             return;
         }
-        if (mc.lua.dropped) return;
     }
     for (const MsgExtension* ext : msgExtensions()) {
         if (ext->onReply != nullptr && ext->onReply(mc)) return;
     }
-    forwardReply(mc);
+    if (!forwardReply(mc)) countDrop(stats::core::kDropReplies, false);
 }
 
 }  // namespace
@@ -125,10 +129,7 @@ void routeReply(MsgContext& mc) {
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
     if (isBlank(buf, len)) return;
     MsgContext* slot = g_pool.acquire();
-    if (slot == nullptr) {
-        ++g_stats.dropped;
-        return;
-    }
+    if (slot == nullptr) return;  // out of memory for the first contexts
     MsgContext& mc = *slot;
     mc.start(info);
     sip::SipMsg& msg = mc.msg;
@@ -145,10 +146,6 @@ void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
 
 void releaseMessages() noexcept {
     g_pool.releaseAll();
-}
-
-const DispatchStats& dispatchStats() {
-    return g_stats;
 }
 
 }  // namespace osprey::route

@@ -28,14 +28,8 @@ struct MsgContext;
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept;
 void releaseMessages() noexcept;
 
-// Counters of this process.
-struct DispatchStats {
-    uint64_t requests = 0;
-    uint64_t replies = 0;
-    uint64_t rejected = 0;  // failed the checks and answered with an error
-    uint64_t dropped = 0;   // failed the checks and could not be answered, or not ours
-    uint64_t scriptErrors = 0;
-};
-const DispatchStats& dispatchStats();
+// Counted in the statistics framework (core/stats/core_stats.h): core:rcv_requests,
+// rcv_replies (and by method / code), err_*, drop_*, bad_URIs_rcvd, bad_msg_hdr,
+// osprey:script_errors.
 
 }  // namespace osprey::route

@@ -11,6 +11,7 @@
 #include "core/route/next_hop.h"
 #include "core/route/out_request.h"
 #include "core/sip/via.h"
+#include "core/stats/core_stats.h"
 
 namespace osprey::route {
 
@@ -44,13 +45,16 @@ bool forwardRequest(MsgContext& mc, std::string_view uri) {
     OutRequest out;
     if (!buildRequest(mc, spec, statelessBranch(msg, spec.nextHopUri(), branch), &out)) {
         logDrop(mc, "a request", mc.errorReason);
+        stats::inc(stats::coreCounter(stats::core::kDropRequests));
         return false;
     }
     if (!net::sendDeferred(out.dest, out.spans.iov, out.spans.count)) {
         mc.setError(477, "Unfortunately error on sending to next hop occurred");
+        stats::inc(stats::coreCounter(stats::core::kDropRequests));
         return false;
     }
     ++mc.forwards;
+    stats::inc(stats::coreCounter(stats::core::kFwdRequests));
     return true;
 }
 
@@ -85,6 +89,7 @@ bool forwardReply(MsgContext& mc) {
         return fail(mc, 500, "Server Internal Error", sip::buildErrorText(e));
     if (!net::sendDeferred(dest, built.iov, built.count)) return false;
     ++mc.forwards;
+    stats::inc(stats::coreCounter(stats::core::kFwdReplies));
     return true;
 }
 

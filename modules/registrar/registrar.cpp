@@ -8,6 +8,8 @@
 // Parameters: default_expires (3600), min_expires (1; shorter is 423 Interval Too Brief),
 // max_expires (3600; longer is lowered, 0 = no limit), max_contacts (0 = no limit; more is
 // 503 like Kamailio), append_branches (1). Documented in modules/registrar/README.md.
+// Statistics (Kamailio's): accepted_regs, rejected_regs (save's outcome), and the settings
+// max_expires, max_contacts, default_expire, default_expires_range, expires_range.
 #include <string_view>
 
 #include "core/log/log.h"
@@ -16,6 +18,7 @@
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
 #include "core/route/msg_context.h"
+#include "core/stats/registry.h"
 #include "modules/registrar/lookup.h"
 #include "modules/registrar/registrar_state.h"
 #include "modules/registrar/save.h"
@@ -29,9 +32,29 @@ Settings* g_live = &g_settings;  // the shm copy after init: cfg.set registrar .
 const usrloc::Api* g_ul = nullptr;
 
 bool shareLiveParams();
+struct RegStats {
+    stats::Counter accepted, rejected;
+    stats::Gauge maxExpires, maxContacts, defaultExpire, defaultExpiresRange, expiresRange;
+};
+RegStats g_st;
+
+using stats::counterDef;
+using stats::gaugeDef;
+const stats::Def kStats[] = {
+    gaugeDef("max_expires", &g_st.maxExpires, "max_expires setting", stats::Kind::Level),
+    gaugeDef("max_contacts", &g_st.maxContacts, "max_contacts setting", stats::Kind::Level),
+    gaugeDef("default_expire", &g_st.defaultExpire, "default_expires setting", stats::Kind::Level),
+    gaugeDef("default_expires_range", &g_st.defaultExpiresRange, "Always 0 (no such setting)",
+             stats::Kind::Level),
+    gaugeDef("expires_range", &g_st.expiresRange, "Always 0 (no such setting)", stats::Kind::Level),
+    counterDef("accepted_regs", &g_st.accepted, "REGISTER requests saved"),
+    counterDef("rejected_regs", &g_st.rejected, "REGISTER requests save refused"),
+};
 
 int kSave(lua::Ctx& ctx, std::string_view table, int flags) noexcept {
-    return ctx.route != nullptr ? save(*ctx.route, table, flags) : -1;
+    const int rc = ctx.route != nullptr ? save(*ctx.route, table, flags) : -1;
+    stats::inc(rc > 0 ? g_st.accepted : g_st.rejected);
+    return rc;
 }
 int kLookup(lua::Ctx& ctx, std::string_view table) noexcept {
     return ctx.route != nullptr ? lookup(*ctx.route, table) : -3;
@@ -54,6 +77,10 @@ bool modInit() {
                g_settings.maxExpires);
         return false;
     }
+    if (!stats::declareGroup("registrar", kStats)) return false;
+    stats::setLevel(g_st.maxExpires, g_settings.maxExpires);
+    stats::setLevel(g_st.maxContacts, g_settings.maxContacts);
+    stats::setLevel(g_st.defaultExpire, g_settings.defaultExpires);
     return shareLiveParams();
 }
 

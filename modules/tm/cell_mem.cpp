@@ -28,7 +28,7 @@ void logNoMemory(const char* what, size_t bytes) {
 }
 
 void account(int64_t bytes) {
-    stats().shmBytes.fetch_add(bytes, std::memory_order_relaxed);
+    stats::add(counters().shmBytes, bytes);
 }
 
 Piece pieceOf(const sip::SipMsg& msg, std::string_view v) {
@@ -52,7 +52,7 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
     void* p = mem::shmAlloc(bytes);
     if (p == nullptr) {
         logNoMemory("a transaction", bytes);
-        stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
+        stats::inc(counters().outOfMemory);
         return nullptr;
     }
     account(static_cast<int64_t>(bytes));
@@ -73,8 +73,8 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
     c->sentBy = pieceOf(msg, via.host);
     c->sentByPort = via.hasPort ? via.port : 0;
     c->viaText = pieceOf(msg, via.text);
-    stats().created.fetch_add(1, std::memory_order_relaxed);
-    stats().current.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().uas);
+    stats::inc(counters().inuse);
     return c;
 }
 
@@ -95,9 +95,11 @@ void unref(Cell* c) {
         mem::shmFree(c->uasReply);
     }
     account(-static_cast<int64_t>(sizeof(Cell) + c->reqLen));
+    const bool uasFinal = c->has(kUasFinal);
     c->~Cell();
     mem::shmFree(c);
-    stats().current.fetch_sub(1, std::memory_order_relaxed);
+    stats::dec(counters().inuse);
+    if (!uasFinal) stats::inc(counters().unanswered);
 }
 
 Branch* newBranch(Cell* c, uint32_t reqLen) {
@@ -105,7 +107,7 @@ Branch* newBranch(Cell* c, uint32_t reqLen) {
     void* p = mem::shmAlloc(bytes);
     if (p == nullptr) {
         logNoMemory("a branch", bytes);
-        stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
+        stats::inc(counters().outOfMemory);
         return nullptr;
     }
     account(static_cast<int64_t>(bytes));
@@ -131,7 +133,7 @@ bool storeCopy(char** slot, uint32_t* len, std::string_view text) {
     char* p = static_cast<char*>(mem::shmAlloc(text.size()));
     if (p == nullptr) {
         logNoMemory("a reply", text.size());
-        stats().outOfMemory.fetch_add(1, std::memory_order_relaxed);
+        stats::inc(counters().outOfMemory);
         return false;
     }
     account(static_cast<int64_t>(text.size()));

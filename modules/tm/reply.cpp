@@ -190,6 +190,7 @@ bool onReply(route::MsgContext& mc) {
         }
     }
     if (c == nullptr) return true;  // its transaction is gone: drop, as Kamailio does
+    stats::inc(counters().rplReceived);
     {
         CellLock lk(c);
         if (!c->has(kDeleted) && index < c->nBranches) {

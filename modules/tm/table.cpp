@@ -4,6 +4,7 @@
 #include <new>
 
 #include "core/log/log.h"
+#include "core/stats/read.h"
 #include "mem/lock/test_die.h"
 #include "mem/shm.h"
 #include "modules/tm/cell_mem.h"
@@ -94,7 +95,7 @@ bool plausible(const Cell* c, uint32_t bucket) {
 //    the dead process itself held are lost with it: that cell stays allocated (logged).
 void Table::repair(uint32_t index, uint32_t deadPid) {
     Bucket& b = buckets_[index];
-    const int64_t live = stats().current.load(std::memory_order_relaxed);
+    const int64_t live = stats::value(counters().inuse);
     const uint64_t maxSteps = live > 0 ? static_cast<uint64_t>(live) + 1 : 1;
     unsigned relinked = 0;
     bool truncated = false;

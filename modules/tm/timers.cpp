@@ -20,7 +20,7 @@ T* owner(timer::TimerNode* n, size_t offset) {
 void resend(const net::Destination& d, char* data, size_t len) {
     iovec iov{data, len};
     net::send(d, &iov, 1);
-    stats().retransmitted.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().retransmitted);
 }
 
 }  // namespace
@@ -85,7 +85,7 @@ void onCancelTimer(timer::TimerNode* n) {
                 }
             } else if (b->cancelInterval != 0) {
                 resendCancel(b);
-                stats().retransmitted.fetch_add(1, std::memory_order_relaxed);
+                stats::inc(counters().retransmitted);
                 b->cancelInterval =
                     std::min(b->cancelInterval * 2, static_cast<uint32_t>(param(&Params::t2)));
                 armTimer(c, b->cancelTimer, std::min(b->cancelInterval, b->cancelLeft),

@@ -86,7 +86,7 @@ int relayCancel(route::MsgContext& mc) {
         CellLock lk(c);
         if (!c->has(kUasFinal) && !c->has(kDeleted) && !c->has(kCanceled)) {
             c->flags |= kCanceled;
-            stats().canceled.fetch_add(1, std::memory_order_relaxed);
+            stats::inc(counters().canceled);
             cancelBranches(c, -1);
         }
     }
@@ -267,7 +267,7 @@ int tSetFr(lua::Ctx& ctx, int frInv, int fr) noexcept {
 }
 
 const Stats& statsAccessor() {
-    return stats();
+    return counters();
 }
 
 const TmApi kApi = {

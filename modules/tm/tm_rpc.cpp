@@ -13,30 +13,26 @@ namespace osprey::tm {
 
 namespace {
 
-int64_t count(const std::atomic<uint64_t>& a) {
-    return static_cast<int64_t>(a.load(std::memory_order_relaxed));
-}
-
 rpc::Result tmStats() noexcept {
-    Stats& s = stats();
+    const Totals t = totals();
     rpc::Value v = rpc::Value::structure();
-    uint64_t sent = 0;
-    for (int i = 1; i <= 6; ++i) sent += s.replied[i].load(std::memory_order_relaxed);
-    v.add("current", static_cast<int64_t>(s.current.load(std::memory_order_relaxed)));
-    v.add("total", count(s.created));
-    v.add("rpl_generated", count(s.localReplies));
-    v.add("rpl_sent", static_cast<int64_t>(sent));
-    v.add("6xx", count(s.replied[6]));
-    v.add("5xx", count(s.replied[5]));
-    v.add("4xx", count(s.replied[4]));
-    v.add("3xx", count(s.replied[3]));
-    v.add("2xx", count(s.replied[2]));
-    v.add("retransmissions", count(s.retransmissions));
-    v.add("retransmitted", count(s.retransmitted));
-    v.add("branches", count(s.branches));
-    v.add("canceled", count(s.canceled));
-    v.add("no_shm", count(s.outOfMemory));
-    v.add("shm_bytes", static_cast<int64_t>(s.shmBytes.load(std::memory_order_relaxed)));
+    v.add("current", t.current);
+    v.add("total", t.created);
+    v.add("total_local", int64_t{0});  // no locally initiated transactions yet
+    v.add("rpl_received", t.rplReceived);
+    v.add("rpl_generated", t.rplGenerated);
+    v.add("rpl_sent", t.rplGenerated + t.rplRelayed);
+    v.add("6xx", t.replied[6]);
+    v.add("5xx", t.replied[5]);
+    v.add("4xx", t.replied[4]);
+    v.add("3xx", t.replied[3]);
+    v.add("2xx", t.replied[2]);
+    v.add("retransmissions", t.retransmissions);
+    v.add("retransmitted", t.retransmitted);
+    v.add("branches", t.branches);
+    v.add("canceled", t.canceled);
+    v.add("no_shm", t.outOfMemory);
+    v.add("shm_bytes", t.shmBytes);
     return v;
 }
 

@@ -52,7 +52,7 @@ bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
         mc.setError(477, "Unfortunately error on sending to next hop occurred");
         return false;
     }
-    stats().branches.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().branches);
     if (b->dest.proto == net::Proto::Udp) {
         b->retrInterval = static_cast<uint32_t>(param(&Params::t1));
         armTimer(c, b->retr, b->retrInterval, onBranchRetr);

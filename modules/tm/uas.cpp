@@ -126,7 +126,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
 }
 
 void absorbRetransmission(Cell* c) {
-    stats().retransmissions.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().retransmissions);
     CellLock lk(c);
     if (c->uasReply != nullptr && !c->has(kDeleted)) {
         sendFlat(c->replyDest, std::string_view(c->uasReply, c->uasReplyLen));
@@ -167,11 +167,11 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
         storeCopy(&c->uasReply, &c->uasReplyLen, flat);
         __atomic_store_n(&c->uasStatus, static_cast<uint16_t>(status), __ATOMIC_RELEASE);
     }
+    if (sent) stats::inc(local ? counters().rplGenerated : counters().rplRelayed);
     if (status < 200 || wasFinal) return sent;
 
     c->flags |= kUasFinal;
-    stats().replied[status / 100].fetch_add(1, std::memory_order_relaxed);
-    if (local) stats().localReplies.fetch_add(1, std::memory_order_relaxed);
+    stats::inc(counters().replied[status / 100]);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {

@@ -7,6 +7,7 @@
 
 #include "core/log/log.h"
 #include "core/net/log_limit.h"
+#include "core/stats/counter.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
 #include "mem/lock/test_die.h"
@@ -184,6 +185,7 @@ struct Table {
     uint8_t index;
     uint32_t mask;
     ChangeRing* ring;
+    TableStats stats;  // ids only: valid in every process
     Slot slots[];
 
     Slot& slotFor(uint64_t hash) { return slots[hash & mask]; }
@@ -336,6 +338,18 @@ void queueFull(std::string_view aor) {
 }
 
 // Both return false when the change could not be queued (it will not reach the database).
+// What a change did to the table's statistics (under the slot lock, in the changing process).
+void counted(Table* t, int records, int contacts) {
+    if (records != 0) stats::add(t->stats.users, records);
+    if (contacts != 0) stats::add(t->stats.contacts, contacts);
+}
+
+void expired(Table* t, size_t contacts) {
+    if (contacts == 0) return;
+    stats::add(t->stats.contacts, -static_cast<int64_t>(contacts));
+    stats::add(t->stats.expires, contacts);
+}
+
 bool recordDelete(Table* t, bool persist, std::string_view aor, std::string_view uri) {
     if (!persist || t->ring == nullptr) return true;
     if (t->ring->pushDelete(t->index, aor, uri)) return true;
@@ -417,6 +431,10 @@ uint8_t tableIndex(const Table* t) {
 size_t slotCount(const Table* t) {
     return size_t{t->mask} + 1;
 }
+void setTableStats(Table* t, const TableStats& st) {
+    t->stats = st;
+}
+
 void setChangeRing(Table* t, ChangeRing* ring) {
     t->ring = ring;
 }
@@ -429,7 +447,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
     Slot& s = t->slotFor(h);
     SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
-    if (r != nullptr) dropExpired(r, nowSec);
+    if (r != nullptr) expired(t, dropExpired(r, nowSec));
     bool lost = false;
 
     if (removeAll) {
@@ -438,9 +456,11 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
                 Contact* nc = c->next;
                 lost |= !recordDelete(t, persist, aor, c->field(kUri));
                 mem::shmFree(c);
+                counted(t, 0, -1);
                 c = nc;
             }
             unlinkRecord(s, r);
+            counted(t, -1, 0);
         }
         noteDurability(t, persist, lost, dur);
         return SaveStatus::Ok;
@@ -485,6 +505,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
             *m = old->next;
             lost |= !recordDelete(t, persist, aor, old->field(kUri));
             mem::shmFree(old);
+            counted(t, 0, -1);
             continue;
         }
         if (r == nullptr) {
@@ -494,6 +515,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
                 break;
             }
             insertRecord(s, r);
+            counted(t, 1, 0);
             mem::testDiePoint(mem::DieSite::UsrlocSlot);  // a record with no contact yet
         }
         Contact* c = newContact(u);
@@ -506,6 +528,8 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
             *m = old->next;
             if (old->field(kUri) != u.uri) lost |= !recordDelete(t, persist, aor, old->field(kUri));
             mem::shmFree(old);
+        } else {
+            counted(t, 0, 1);
         }
         // The list stays ordered most recent first, which breaks ties of equal q on lookup
         // even within one clock tick.
@@ -516,6 +540,7 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
     noteDurability(t, persist, lost, dur);
     if (r != nullptr && r->contacts == nullptr) {
         unlinkRecord(s, r);
+        counted(t, -1, 0);
         r = nullptr;
     }
     if (r != nullptr && fn != nullptr)
@@ -562,8 +587,12 @@ int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t no
         if (c->expires > nowSec) ++n;
         lost |= !recordDelete(t, true, aor, c->field(kUri));
         mem::shmFree(c);
+        counted(t, 0, -1);
     }
-    if (r->contacts == nullptr) unlinkRecord(s, r);
+    if (r->contacts == nullptr) {
+        unlinkRecord(s, r);
+        counted(t, -1, 0);
+    }
     noteDurability(t, true, lost, dur);
     return n;
 }
@@ -578,11 +607,13 @@ bool tableLoad(Table* t, std::string_view aor, const ContactData& d) {
         r = newRecord(aor, hash);
         if (r == nullptr) return false;
         insertRecord(s, r);
+        counted(t, 1, 0);
     }
     Contact* c = newContact(d);
     if (c == nullptr) return false;
     c->next = r->contacts;
     r->contacts = c;
+    counted(t, 0, 1);
     return true;
 }
 
@@ -594,10 +625,13 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
         forEachBucket(s, [&](Record** b) {
             for (Record** pp = b; *pp != nullptr;) {
                 Record* r = *pp;
-                removed += dropExpired(r, nowSec);
+                const size_t gone = dropExpired(r, nowSec);
+                expired(t, gone);
+                removed += gone;
                 if (r->contacts == nullptr) {
                     *pp = r->next;
                     --s.count;
+                    counted(t, -1, 0);
                     mem::shmFree(r);
                 } else {
                     pp = &r->next;

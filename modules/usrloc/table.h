@@ -12,6 +12,7 @@
 #include <span>
 #include <string_view>
 
+#include "core/stats/counter.h"
 #include "modules/usrloc/api.h"
 
 namespace osprey::usrloc {
@@ -29,6 +30,16 @@ size_t slotCount(const Table* t);
 
 // The ring changes go to (nullptr: memory only). Set once, before fork.
 void setChangeRing(Table* t, ChangeRing* ring);
+
+// The table's statistics (Kamailio's per-domain usrloc:<table>-users, -contacts, -expires):
+// records and contacts held now, contacts removed by expiry. Set once, before fork; until
+// then the table counts nowhere.
+struct TableStats {
+    stats::Gauge users;
+    stats::Gauge contacts;
+    stats::Counter expires;
+};
+void setTableStats(Table* t, const TableStats& st);
 
 // What a write-through caller waits for once the slot is unlocked (db_mode 1; commit_wait.h).
 struct Durability {

@@ -21,6 +21,8 @@
 #include "core/net/log_limit.h"
 #include "core/proc/child.h"
 #include "core/proc/process_kind.h"
+#include "core/stats/read.h"
+#include "core/stats/registry.h"
 #include "mem/shm.h"
 #include "modules/usrloc/api.h"
 #include "modules/usrloc/db_writer.h"
@@ -110,6 +112,27 @@ void loadFromDatabase(State& st) {
     }
 }
 
+// Kamailio's usrloc statistics: registered_users (every table's records) and per table
+// <table>-users, <table>-contacts, <table>-expires (e.g. location-users).
+std::vector<stats::Gauge> g_userGauges;
+
+int64_t registeredUsers(uintptr_t) {
+    int64_t n = 0;
+    for (stats::Gauge g : g_userGauges) n += stats::value(g);
+    return n;
+}
+
+bool declareTableStats(Table* t, const std::string& name) {
+    TableStats ts;
+    ts.users = stats::declareGauge("usrloc", name + "-users", "Address-of-records in the table");
+    ts.contacts = stats::declareGauge("usrloc", name + "-contacts", "Contacts in the table");
+    ts.expires = stats::declareCounter("usrloc", name + "-expires", "Contacts removed by expiry");
+    if (ts.users.id == 0 || ts.contacts.id == 0 || ts.expires.id == 0) return false;
+    setTableStats(t, ts);
+    g_userGauges.push_back(ts.users);
+    return true;
+}
+
 bool modInit() {
     Settings& s = settings();
     State& st = state();
@@ -154,6 +177,13 @@ bool modInit() {
         }
         setChangeRing(t, st.ring);
         st.tables.push_back(t);
+        if (!declareTableStats(t, st.names[i])) return false;
+    }
+    g_userGauges.shrink_to_fit();
+    if (stats::declareFunc("usrloc", "registered_users", "Address-of-records in every table",
+                           &registeredUsers)
+            .id == 0) {
+        return false;
     }
     if (s.dbMode != 0) loadFromDatabase(st);
     proc::declareProcesses(proc::ProcessKind{proc::Rank::Custom, 1, usrlocProcessMain,

@@ -11,6 +11,8 @@
 #include <string>
 
 #include "core/sip/msg.h"
+#include "core/stats/read.h"
+#include "core/stats/registry.h"
 #include "mem/lock/test_die.h"
 #include "mem/shm.h"
 #include "modules/tm/cell_mem.h"
@@ -27,7 +29,10 @@ protected:
         if (!mem::shmReady()) {
             ASSERT_TRUE(mem::shmInit(64u << 20));
         }
-        ASSERT_TRUE(initStats());  // counters in shm: the parent sees the child's
+        ASSERT_TRUE(initStats());
+        // One row in shm, shared with the forked child (it does not attach its own): the
+        // parent sees the child's counts.
+        ASSERT_TRUE(stats::createTable(1));
     }
     void SetUp() override {
         table_ = Table::create(1);  // one bucket: every transaction shares the chain
@@ -82,7 +87,7 @@ TEST_F(TmTableOwnerDeath, HalfLinkedTransactionIsDroppedAndTheChainRepaired) {
     Cell* b = newLinkedCell("b");
     ASSERT_NE(a, nullptr);
     ASSERT_NE(b, nullptr);
-    const int64_t before = stats().current.load();
+    const int64_t before = stats::value(counters().inuse);
 
     ASSERT_TRUE(mem::testDieConfigure("tm_bucket"));
     pid_t pid = fork();
@@ -95,8 +100,8 @@ TEST_F(TmTableOwnerDeath, HalfLinkedTransactionIsDroppedAndTheChainRepaired) {
     ASSERT_EQ(waitpid(pid, &status, 0), pid);
     ASSERT_TRUE(mem::testDieConfigure(nullptr));
     ASSERT_TRUE(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL) << status;
-    EXPECT_EQ(stats().current.load(), before + 1);  // the half-linked one exists
-    EXPECT_NE(b->prev, nullptr);                    // and the old head points back to it
+    EXPECT_EQ(stats::value(counters().inuse), before + 1);  // the half-linked one exists
+    EXPECT_NE(b->prev, nullptr);                            // and the old head points back to it
 
     {
         BucketGuard g = table_->lock(0);
@@ -110,7 +115,7 @@ TEST_F(TmTableOwnerDeath, HalfLinkedTransactionIsDroppedAndTheChainRepaired) {
         EXPECT_EQ(a->next, nullptr);
         EXPECT_EQ(bucket.pending, nullptr);
     }
-    EXPECT_EQ(stats().current.load(), before);  // freed: nobody else held it
+    EXPECT_EQ(stats::value(counters().inuse), before);  // freed: nobody else held it
     release(b);
     release(a);
     BucketGuard g = table_->lock(0);

@@ -2,7 +2,7 @@
 // this test drives the whole module with the router core.)
 // tm's state machines with a fake clock: the module's own code (compiled into this test) with
 // the shared timer wheel advanced by hand, real UDP sockets on loopback for the UAC and UAS
-// sides, and the counters in tm::stats(). Checked: timers E/F (non-INVITE retransmissions,
+// sides, and the counters in tm::counters(). Checked: timers E/F (non-INVITE retransmissions,
 // 408 at fr_timer, deletion after wt_timer), timers A/B, G/H/I (a negative final to an
 // INVITE resent until the ACK, then gone after T4), a reply that arrives after the branch
 // timed out (no second final upstream), the hash table's matching (retransmission, CANCEL,
@@ -174,12 +174,12 @@ protected:
 Udp* TmTransaction::proxy_ = nullptr;
 
 TEST_F(TmTransaction, NonInviteRetransmitsUntilFrTimerThen408AndDeletion) {
-    const int64_t before = stats().current.load();
-    const uint64_t timeouts = stats().replied[4].load();
+    const int64_t before = stats::value(counters().inuse);
+    const uint64_t timeouts = stats::value(counters().replied[4]);
     ASSERT_EQ(relay(request("OPTIONS", "c-nonin")), 1);
     const std::string sent = uas_.recv();
     ASSERT_NE(sent.find("OPTIONS sip:bob@example.com"), std::string::npos);
-    EXPECT_EQ(stats().current.load(), before + 1);
+    EXPECT_EQ(stats::value(counters().inuse), before + 1);
     at(499);
     EXPECT_TRUE(uas_.recv(50).empty()) << "timer E fired early";
     at(500);
@@ -194,17 +194,17 @@ TEST_F(TmTransaction, NonInviteRetransmitsUntilFrTimerThen408AndDeletion) {
     at(3000);  // fr_timer: 408 upstream
     const std::string timeout = uac_.recv();
     EXPECT_EQ(timeout.rfind("SIP/2.0 408", 0), 0u) << timeout;
-    EXPECT_EQ(stats().replied[4].load(), timeouts + 1);
+    EXPECT_EQ(stats::value(counters().replied[4]), timeouts + 1);
     // The retransmitted request gets the 408 again, without forwarding.
     EXPECT_EQ(checkTrans(request("OPTIONS", "c-nonin")), 0);
     EXPECT_EQ(uac_.recv(), timeout);
     at(3000 + 5000);  // wt_timer
-    EXPECT_EQ(stats().current.load(), before);
+    EXPECT_EQ(stats::value(counters().inuse), before);
     EXPECT_EQ(checkTrans(request("OPTIONS", "c-nonin")), -1) << "the transaction is gone";
 }
 
 TEST_F(TmTransaction, NegativeFinalToInviteIsResentUntilTheAck) {
-    const int64_t before = stats().current.load();
+    const int64_t before = stats::value(counters().inuse);
     ASSERT_EQ(relay(request("INVITE", "c-inv")), 1);
     EXPECT_EQ(uac_.recv().rfind("SIP/2.0 100", 0), 0u) << "100 Trying at once";
     const std::string inv = uas_.recv();
@@ -222,11 +222,11 @@ TEST_F(TmTransaction, NegativeFinalToInviteIsResentUntilTheAck) {
     at(3500);
     EXPECT_TRUE(uac_.recv(50).empty()) << "G went on after the ACK";
     at(1500 + 5000);
-    EXPECT_EQ(stats().current.load(), before);
+    EXPECT_EQ(stats::value(counters().inuse), before);
 }
 
 TEST_F(TmTransaction, InviteBranchTimesOutThenALateReplyChangesNothing) {
-    const int64_t before = stats().current.load();
+    const int64_t before = stats::value(counters().inuse);
     ASSERT_EQ(relay(request("INVITE", "c-late")), 1);
     uac_.drain();
     const std::string inv = uas_.recv();
@@ -243,7 +243,7 @@ TEST_F(TmTransaction, InviteBranchTimesOutThenALateReplyChangesNothing) {
     while (!(got = uac_.recv(50)).empty()) EXPECT_NE(got.rfind("SIP/2.0 486", 0), 0u) << got;
     EXPECT_EQ(checkTrans(request("ACK", "c-late")), 0);
     at(3000 + 64 * 500 + 5000);
-    EXPECT_EQ(stats().current.load(), before);
+    EXPECT_EQ(stats::value(counters().inuse), before);
 }
 
 TEST_F(TmTransaction, MatchingRetransmissionCancelAndAck) {
