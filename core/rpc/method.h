@@ -8,7 +8,8 @@
 //     };
 //
 // Parameter types: int64_t, double, std::string_view, and std::optional<> of these for
-// trailing optional parameters. The registry checks the count and types of what a client sent
+// trailing optional parameters; or a single rpc::Args, which takes whatever was sent, unchecked
+// (variadic methods). The registry checks the count and types of what a client sent
 // against the declaration before the handler runs (an error names the parameter), converting
 // where Kamailio's front ends do (a numeric string for an integer, a number for a string).
 #pragma once
@@ -33,7 +34,8 @@ inline constexpr uint8_t kReturnsArray = 1;  // several values: binrpc sends eac
 struct Method {
     const char* name;    // Kamailio's name, e.g. "ul.dump"
     const char* params;  // parameter names, space separated: "table aor"
-    const char* types;   // one code per parameter: i int, d double, s string; upper case optional
+    const char* types;   // one code per parameter: i int, d double, s string; upper case
+                         // optional; "*": any number of any values (the handler takes Args)
     const char* help;
     Handler call;  // generated: converts the checked arguments and calls the handler
     uint8_t flags = 0;
@@ -70,6 +72,15 @@ struct ArgCode<std::optional<T>> {
 template <auto Fn>
 struct Trampoline;
 
+// A handler that takes the arguments as sent, any number of any type (Kamailio's
+// stats.get_statistics sel [sel ...]): declared with one parameter name, types "*".
+template <Result (*Fn)(Args) noexcept>
+struct Trampoline<Fn> {
+    static constexpr char codes[] = "*";
+    static constexpr size_t arity = 1;
+    static Result call(Args args) { return Fn(args); }
+};
+
 template <class... A, Result (*Fn)(A...) noexcept>
 struct Trampoline<Fn> {
     static constexpr char codes[] = {ArgCode<std::remove_cvref_t<A>>::code..., '\0'};
@@ -100,7 +111,7 @@ consteval size_t countWords(const char* s) {
 
 consteval bool optionalsTrail(const char* codes) {
     bool optional = false;
-    for (; *codes; ++codes) {
+    for (; *codes && *codes != '*'; ++codes) {
         bool o = *codes >= 'A' && *codes <= 'Z';
         if (optional && !o) return false;
         optional = o;

@@ -138,6 +138,7 @@ std::span<const Method* const> allMethods() {
 
 bool checkArgs(const Method& m, std::vector<Value>& args, Error* error) {
     const std::string_view codes = m.types;
+    if (codes == "*") return true;  // the handler checks what it was sent
     if (args.size() > codes.size()) {
         *error =
             Error{kBadRequest, "invalid parameters: " + std::to_string(args.size()) + " given, " +

@@ -6,9 +6,11 @@
 #include "core/rpc/cfg_methods.h"
 #include "core/rpc/control_process.h"
 #include "core/rpc/core_methods.h"
+#include "core/rpc/http_get.h"
 #include "core/rpc/listeners.h"
 #include "core/rpc/mod_stats.h"
 #include "core/rpc/registry.h"
+#include "core/rpc/stats_methods.h"
 
 namespace osprey::rpc {
 
@@ -25,6 +27,7 @@ constexpr CoreTable kCoreTables[] = {
     {coreMethods, "core"},
     {cfgMethods, "cfg"},
     {modStatsMethods, "mod"},
+    {statsMethods, "stats"},
 };
 
 }  // namespace
@@ -58,6 +61,11 @@ bool startRpcStep(const app::HookContext& ctx) {
     }
     if (!ok) {
         LM_ERR("%s", error.c_str());
+        return false;
+    }
+    // A module may have registered its own /metrics (tests do); the statistics' is the default.
+    if (httpGetHandler("/metrics") == nullptr && !registerMetricsPage()) {
+        LM_ERR("rpc: cannot register the /metrics page");
         return false;
     }
     if (!openListeners(s, &error)) {

@@ -35,7 +35,8 @@ struct RpcRouterOptions {
     std::string extra;    // more settings
     unsigned maxConnections = 64;
     unsigned idleTimeoutS = 10;
-    bool tcp = false;  // a SIP TCP listener too (tcpPort())
+    bool tcp = false;        // a SIP TCP listener too (tcpPort())
+    bool testModule = true;  // testmod_rpc (its methods and a dummy /metrics page)
     std::string script =
         "function ksr_request_route()\n"
         "    if KSR.is_OPTIONS() then KSR.sl.sl_send_reply(200, \"OK\") return end\n"
@@ -73,7 +74,8 @@ public:
         cfg += "rpc_max_connections = " + std::to_string(opts_.maxConnections) + ";\n";
         cfg += "rpc_idle_timeout = " + std::to_string(opts_.idleTimeoutS) + ";\n";
         cfg += opts_.extra;
-        cfg += "modules = ( { name = \"sl\"; }, { name = \"testmod_rpc\"; }" +
+        cfg += std::string("modules = ( { name = \"sl\"; }") +
+               (opts_.testModule ? ", { name = \"testmod_rpc\"; }" : "") +
                (opts_.modules.empty() ? std::string() : ", " + opts_.modules) + " );\n";
         StartOptions so;
         so.config = cfg;

@@ -153,6 +153,17 @@ TEST(RpcRegistry, ArgumentsAreCheckedAndConvertedBeforeTheHandler) {
     EXPECT_STREQ(kEcho.types, "isD");
 }
 
+Result count(Args args) noexcept {
+    return Value(static_cast<int64_t>(args.size()));
+}
+constexpr Method kCount = method<&count>("t.count", "value...", "variadic");
+
+TEST(RpcRegistry, AVariadicMethodTakesWhateverWasSent) {
+    EXPECT_STREQ(kCount.types, "*");
+    EXPECT_EQ(invoke(kCount, {}).value().asInt(), 0);
+    EXPECT_EQ(invoke(kCount, {Value(1), Value("a"), Value::array()}).value().asInt(), 3);
+}
+
 TEST(RpcModStats, LiveReportLinesBecomeModuleSites) {
     std::vector<SiteBytes> sites;
     std::string why;
