@@ -326,6 +326,8 @@ bench-auth: $(BUILD)/bench/auth_bench
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
+# The reload test drives osprey with the load tool.
+$(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
 # Instructions per request under callgrind, Osprey and (when installed) Kamailio, five
 # scenarios: scripts/bench/ir-table.sh.

@@ -21,9 +21,9 @@ void logHeapStats(log::Level level) {
     if (!log::enabled(level)) return;
     char buf[400];
     if (mem::pkgReady())
-        log::write(level, "%s", formatHeapStats("pkg", mem::pkgStats(), buf, sizeof buf));
+        LM_LOG(level, "%s", formatHeapStats("pkg", mem::pkgStats(), buf, sizeof buf));
     if (mem::shmReady())
-        log::write(level, "%s", formatHeapStats("shm", mem::shmStats(), buf, sizeof buf));
+        LM_LOG(level, "%s", formatHeapStats("shm", mem::shmStats(), buf, sizeof buf));
 }
 
 }  // namespace osprey::app

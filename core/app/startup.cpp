@@ -1,6 +1,7 @@
 // The start-up and shutdown sequence of the server: every step of every stage (hooks.h), in
 // the order it runs. main.cpp, the supervisor and each child run a stage with runHooks.
 #include "core/app/hooks.h"
+#include "core/app/log_settings.h"
 #include "core/lua/script_steps.h"
 #include "core/module/module_steps.h"
 #include "core/net/tcp_steps.h"
@@ -15,6 +16,7 @@ namespace {
 
 constexpr StartupStep kSteps[] = {
     // Master, config loaded, no shm yet (and `osprey -c`).
+    {Stage::Check, "configure logging", configureLogging},  // log_format, log_prefix
     {Stage::Check, "load modules", module::loadModules},
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
@@ -26,6 +28,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open UDP sockets", net::openUdpStep},
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
+    {Stage::MasterInit, "publish Lua script", lua::publishScriptStep},  // generation 1
     {Stage::MasterInit, "start control plane", rpc::startRpcStep},      // modules' methods known
     // Last: every statistic and process kind is declared by now.
     {Stage::MasterInit, "create the statistics table", stats::createTableStep},
@@ -42,6 +45,7 @@ constexpr StartupStep kSteps[] = {
 
     // Master, every child reaped, before shm is released: the reverse of MasterInit.
     {Stage::MasterExit, "close control sockets", rpc::stopRpcStep},
+    {Stage::MasterExit, "unpublish Lua script", lua::unpublishScriptStep},
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},
     {Stage::MasterExit, "destroy modules", module::destroyModules},

@@ -6,6 +6,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/log/json_record.h"
 #include "core/log/syslog_socket.h"
 #include "mem/mem_log.h"
 
@@ -19,9 +20,14 @@ std::atomic<int>* g_level = &g_ownLevel;
 namespace {
 
 constexpr size_t kLineMax = 2048;
-constexpr int kFacility = 3 << 3;  // LOG_DAEMON
+constexpr size_t kPrefixMax = 256;   // log_prefix text per message
+constexpr size_t kRecordMax = 4096;  // PIPE_BUF: one write() of a record is atomic on a pipe
+constexpr int kFacility = 3 << 3;    // LOG_DAEMON
 
 Target g_target = Target::Stderr;
+Format g_format = Format::Text;
+char g_msgPrefix[kPrefixMax];
+size_t g_msgPrefixLen = 0;
 int g_fd = 2;
 SyslogSocket g_syslog;
 char g_ident[32] = "osprey";
@@ -105,33 +111,60 @@ size_t appendTime(char* dst, size_t pos, size_t cap, bool useLocaltime) {
 }
 
 // Emits one finished message body (level + prefix + text) to the current target.
-void emit(Level l, const char* text, size_t len, bool signalSafe) {
-    char line[kLineMax + 160];
+void emit(Level l, const char* text, size_t len, bool signalSafe, const char* file, int line) {
+    char buf[kRecordMax];
+    const bool syslog = g_target == Target::Syslog && g_syslog.isOpen();
     size_t pos = 0;
-    const size_t cap = sizeof line - 1;  // room for the newline
-    if (g_target == Target::Syslog && g_syslog.isOpen()) {
+    const size_t cap = sizeof buf - 1;  // room for the newline
+    if (syslog) {
         // RFC 3164 without a timestamp: the daemon stamps the reception time.
-        pos = append(line, pos, cap, "<", 1);
-        pos = appendUInt(line, pos, cap, static_cast<unsigned>(kFacility | levelIndex(l)));
-        pos = append(line, pos, cap, ">", 1);
-        pos = appendStr(line, pos, cap, g_ident);
-        pos = append(line, pos, cap, ": ", 2);
-        pos = appendStr(line, pos, cap, kUpperNames[levelIndex(l)]);
-        pos = append(line, pos, cap, " ", 1);
-        pos = append(line, pos, cap, g_prefix, g_prefixLen);
-        pos = append(line, pos, cap, ": ", 2);
-        pos = append(line, pos, cap, text, len);
-        if (g_syslog.send(line, pos)) return;
+        pos = append(buf, pos, cap, "<", 1);
+        pos = appendUInt(buf, pos, cap, static_cast<unsigned>(kFacility | levelIndex(l)));
+        pos = append(buf, pos, cap, ">", 1);
+        pos = appendStr(buf, pos, cap, g_ident);
+        pos = append(buf, pos, cap, ": ", 2);
+    }
+    const size_t head = pos;
+    if (g_format == Format::Json) {
+        RecordFields f{};
+        clock_gettime(CLOCK_REALTIME, &f.time);
+        f.level = levelName(l);
+        f.pid = g_pid;
+        f.process = g_name;
+        f.file = file;
+        f.line = line;
+        f.message = text;
+        f.messageLen = len;
+        f.prefix = g_msgPrefix;
+        f.prefixLen = g_msgPrefixLen;
+        pos += formatJsonRecord(f, buf + pos, sizeof buf - pos);
+        if (syslog) {
+            if (g_syslog.send(buf, pos - 1)) return;  // without the newline
+            memmove(buf, buf + head, pos - head);
+            pos -= head;
+        }
+        writeAll(g_fd, buf, pos);
+        return;
+    }
+    if (syslog) {
+        pos = appendStr(buf, pos, cap, kUpperNames[levelIndex(l)]);
+        pos = append(buf, pos, cap, " ", 1);
+        pos = append(buf, pos, cap, g_prefix, g_prefixLen);
+        pos = append(buf, pos, cap, ": ", 2);
+        pos = append(buf, pos, cap, g_msgPrefix, g_msgPrefixLen);
+        pos = append(buf, pos, cap, text, len);
+        if (g_syslog.send(buf, pos)) return;
         pos = 0;  // fall back to stderr below
     }
-    pos = appendTime(line, pos, cap, !signalSafe);
-    pos = appendStr(line, pos, cap, kUpperNames[levelIndex(l)]);
-    pos = append(line, pos, cap, " ", 1);
-    pos = append(line, pos, cap, g_prefix, g_prefixLen);
-    pos = append(line, pos, cap, ": ", 2);
-    pos = append(line, pos, cap, text, len);
-    line[pos++] = '\n';
-    writeAll(g_fd, line, pos);
+    pos = appendTime(buf, pos, cap, !signalSafe);
+    pos = appendStr(buf, pos, cap, kUpperNames[levelIndex(l)]);
+    pos = append(buf, pos, cap, " ", 1);
+    pos = append(buf, pos, cap, g_prefix, g_prefixLen);
+    pos = append(buf, pos, cap, ": ", 2);
+    pos = append(buf, pos, cap, g_msgPrefix, g_msgPrefixLen);
+    pos = append(buf, pos, cap, text, len);
+    buf[pos++] = '\n';
+    writeAll(g_fd, buf, pos);
 }
 
 void memSink(int level, const char* text) {
@@ -245,7 +278,45 @@ void setOutputFd(int fd) {
     g_fd = fd;
 }
 
+void setFormat(Format f) {
+    g_format = f;
+}
+
+Format format() {
+    return g_format;
+}
+
+bool parseFormat(std::string_view text, Format& out) {
+    if (text == "text") {
+        out = Format::Text;
+        return true;
+    }
+    if (text == "json") {
+        out = Format::Json;
+        return true;
+    }
+    return false;
+}
+
+void setMessagePrefix(const char* text, size_t len) {
+    if (len > sizeof g_msgPrefix) len = sizeof g_msgPrefix;
+    memcpy(g_msgPrefix, text, len);
+    g_msgPrefixLen = len;
+}
+
+void clearMessagePrefix() {
+    g_msgPrefixLen = 0;
+}
+
+bool hasMessagePrefix() {
+    return g_msgPrefixLen != 0;
+}
+
 void vwrite(Level l, const char* fmt, va_list ap) {
+    vwriteAt(l, nullptr, 0, fmt, ap);
+}
+
+void vwriteAt(Level l, const char* file, int line, const char* fmt, va_list ap) {
     char text[kLineMax];
     int n = vsnprintf(text, sizeof text, fmt, ap);
     if (n < 0) return;
@@ -254,7 +325,14 @@ void vwrite(Level l, const char* fmt, va_list ap) {
         len = sizeof text - 1;
         memcpy(text + len - 3, "...", 3);  // say it was cut
     }
-    emit(l, text, len, false);
+    emit(l, text, len, false, file, line);
+}
+
+void writeAt(Level l, const char* file, int line, const char* fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vwriteAt(l, file, line, fmt, ap);
+    va_end(ap);
 }
 
 void write(Level l, const char* fmt, ...) {
@@ -266,7 +344,7 @@ void write(Level l, const char* fmt, ...) {
 
 void writeRaw(Level l, const char* text, size_t len) {
     if (len > kLineMax) len = kLineMax;
-    emit(l, text, len, true);
+    emit(l, text, len, true, nullptr, 0);
 }
 
 }  // namespace osprey::log

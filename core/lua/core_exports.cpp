@@ -1,8 +1,12 @@
 // KSR.info/err/warn/notice/dbg/crit/log, KSR.x.exit/drop, KSR.setflag/resetflag/isflagset.
 #include "core/lua/core_exports.h"
 
+#include <cstdlib>
+#include <cstring>
+
 #include "core/log/log.h"
 #include "core/lua/export.h"
+#include "core/lua/script_location.h"
 #include "core/module/module_export.h"
 
 namespace osprey::lua {
@@ -15,7 +19,15 @@ using log::Level;
 void logText(Level level, std::string_view text) noexcept {
     if (!log::enabled(level)) return;
     if (!text.empty() && text.back() == '\n') text.remove_suffix(1);
-    log::write(level, "%.*s", static_cast<int>(text.size()), text.data());
+    // The script's position is the line's origin ("route.lua:12" -> file and line).
+    char where[256];
+    scriptLocation(where, sizeof where);
+    int line = 0;
+    if (char* colon = std::strrchr(where, ':'); colon != nullptr) {
+        *colon = '\0';
+        line = std::atoi(colon + 1);
+    }
+    log::writeAt(level, where, line, "%.*s", static_cast<int>(text.size()), text.data());
 }
 
 void ksrDbg(std::string_view t) noexcept {

@@ -54,7 +54,9 @@ int buildProtected(lua_State* L) {
     return 0;
 }
 
-bool readFile(const std::string& path, std::string* out, std::string* error) {
+}  // namespace
+
+bool readScriptFile(const std::string& path, std::string* out, std::string* error) {
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         *error = "cannot open Lua script " + path + ": " + std::strerror(errno);
@@ -69,8 +71,6 @@ bool readFile(const std::string& path, std::string* out, std::string* error) {
     *out = ss.str();
     return true;
 }
-
-}  // namespace
 
 const char* routeStatusName(RouteStatus s) {
     switch (s) {
@@ -91,12 +91,18 @@ const char* routeStatusName(RouteStatus s) {
 std::unique_ptr<Engine> Engine::create(const EngineOptions& options,
                                        std::span<const module::ModuleExport* const> exports,
                                        std::string* error) {
+    std::string text;
+    if (!readScriptFile(options.scriptPath, &text, error)) return nullptr;
+    return createFromText(options, std::move(text), exports, error);
+}
+
+std::unique_ptr<Engine> Engine::createFromText(const EngineOptions& options, std::string text,
+                                               std::span<const module::ModuleExport* const> exports,
+                                               std::string* error) {
     std::unique_ptr<Engine> e(new Engine());
     e->options_ = options;
     e->exports_.assign(exports.begin(), exports.end());
-    std::string text;
-    if (!readFile(options.scriptPath, &text, error)) return nullptr;
-    if (!e->build(text, error)) return nullptr;
+    if (!e->build(options.scriptPath, text, error)) return nullptr;
     e->script_ = std::move(text);
     return e;
 }
@@ -124,7 +130,7 @@ void closeNew(lua_State* L, LuaMemory& m) {
 
 }  // namespace
 
-bool Engine::build(const std::string& text, std::string* error) {
+bool Engine::build(const std::string& path, const std::string& text, std::string* error) {
     auto mem = std::make_unique<LuaMemory>();
     mem->limit = options_.memoryLimit;
     lua_State* L = lua_newstate(cappedAlloc, mem.get());
@@ -154,14 +160,14 @@ bool Engine::build(const std::string& text, std::string* error) {
     // After luaL_openlibs: opening the jit library switches the JIT on.
     if (!options_.jit) luaJIT_setmode(L, 0, LUAJIT_MODE_ENGINE | LUAJIT_MODE_OFF);
 
-    const std::string chunkName = "@" + options_.scriptPath;
+    const std::string chunkName = "@" + path;
     mem->enforce = true;
     rc = luaL_loadbuffer(L, text.data(), text.size(), chunkName.c_str());
     if (rc == 0) rc = lua_pcall(L, 0, 0, 1);  // the script's top level defines the routes
     mem->enforce = false;
     if (settleAfterCall(*mem) || rc == LUA_ERRMEM) {
-        *error = "Lua script " + options_.scriptPath + ": memory limit of " +
-                 std::to_string(mem->limit >> 10) + " KiB reached while loading";
+        *error = "Lua script " + path + ": memory limit of " + std::to_string(mem->limit >> 10) +
+                 " KiB reached while loading";
         closeNew(L, *mem);
         return false;
     }
@@ -177,7 +183,7 @@ bool Engine::build(const std::string& text, std::string* error) {
         const bool defined = lua_isfunction(L, -1);
         lua_settop(L, 1);
         if (!defined) {
-            *error = "Lua script " + options_.scriptPath + " defines no function ksr_request_route";
+            *error = "Lua script " + path + " defines no function ksr_request_route";
             closeNew(L, *mem);
             return false;
         }
@@ -195,13 +201,18 @@ bool Engine::build(const std::string& text, std::string* error) {
 }
 
 bool Engine::reload(std::string* error) {
+    std::string text;
+    if (!readScriptFile(options_.scriptPath, &text, error)) return false;
+    return replaceScript(options_.scriptPath, std::move(text), error);
+}
+
+bool Engine::replaceScript(const std::string& path, std::string text, std::string* error) {
     if (callState_.current != nullptr) {
         *error = "cannot reload the Lua script from inside a route";
         return false;
     }
-    std::string text;
-    if (!readFile(options_.scriptPath, &text, error)) return false;
-    if (!build(text, error)) return false;
+    if (!build(path, text, error)) return false;
+    options_.scriptPath = path;
     script_ = std::move(text);
     ++reloads_;
     return true;
@@ -269,7 +280,7 @@ RouteStatus Engine::run(const char* function, Ctx& ctx) noexcept {
         closeState();
         try {
             std::string err;
-            if (!build(script_, &err)) {
+            if (!build(options_.scriptPath, script_, &err)) {
                 LM_ERR("lua: rebuilding the Lua state failed: %s", err.c_str());
             }
         } catch (...) {  // bad_alloc from the private heap: keep the worker alive, stateless

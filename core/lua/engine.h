@@ -35,6 +35,9 @@ enum class RouteStatus : uint8_t {
 
 const char* routeStatusName(RouteStatus s);
 
+// The whole script file; false with *error = "cannot open/read Lua script <path>: why".
+bool readScriptFile(const std::string& path, std::string* text, std::string* error);
+
 inline constexpr size_t kDefaultMemoryLimit = 64u << 20;
 
 struct EngineOptions {
@@ -51,6 +54,11 @@ public:
     static std::unique_ptr<Engine> create(const EngineOptions& options,
                                           std::span<const module::ModuleExport* const> exports,
                                           std::string* error);
+    // The same from script text already in hand (a published generation, core/lua/
+    // script_reload.h); options.scriptPath names the chunk in errors ("path:line: ...").
+    static std::unique_ptr<Engine> createFromText(
+        const EngineOptions& options, std::string text,
+        std::span<const module::ModuleExport* const> exports, std::string* error);
     ~Engine();
     Engine(const Engine&) = delete;
     Engine& operator=(const Engine&) = delete;
@@ -68,6 +76,11 @@ public:
     // until the new one has loaded, and stays if loading fails (app_lua.reload). Not from
     // inside a route.
     bool reload(std::string* error);
+    // Loads `text` (named `path`) into a brand-new state and, only when that succeeded, closes
+    // the old one: nothing of the old script (globals, upvalues, loaded chunks) survives, and a
+    // failure leaves the old state serving. Not from inside a route.
+    bool replaceScript(const std::string& path, std::string text, std::string* error);
+    const std::string& scriptPath() const noexcept { return options_.scriptPath; }
 
     // The last runtime error (message and traceback), empty if none yet.
     std::string_view lastError() const noexcept { return {lastError_, lastErrorLen_}; }
@@ -80,7 +93,7 @@ public:
 private:
     Engine() = default;
     // Loads text into a fresh state and, on success, replaces the current one with it.
-    bool build(const std::string& text, std::string* error);
+    bool build(const std::string& path, const std::string& text, std::string* error);
     void closeState() noexcept;
     void setLastError(std::string_view text) noexcept;
 

@@ -22,6 +22,16 @@ bool startProcessEngine(const EngineOptions& options,
     return true;
 }
 
+bool startProcessEngine(const EngineOptions& options, std::string text,
+                        std::span<const module::ModuleExport* const> modules, std::string* error) {
+    std::vector<const module::ModuleExport*> all(builtinExports().begin(), builtinExports().end());
+    all.insert(all.end(), modules.begin(), modules.end());
+    auto e = Engine::createFromText(options, std::move(text), all, error);
+    if (!e) return false;
+    g_engine = std::move(e);
+    return true;
+}
+
 Engine* processEngine() {
     return g_engine.get();
 }

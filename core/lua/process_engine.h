@@ -13,6 +13,9 @@ namespace osprey::lua {
 // modules' (module::loadedModules().exports()).
 bool startProcessEngine(const EngineOptions& options,
                         std::span<const module::ModuleExport* const> modules, std::string* error);
+// The same from script text in hand (the published generation); options.scriptPath names it.
+bool startProcessEngine(const EngineOptions& options, std::string text,
+                        std::span<const module::ModuleExport* const> modules, std::string* error);
 Engine* processEngine();  // nullptr before start / after stop
 void stopProcessEngine();
 

@@ -1,7 +1,12 @@
-// Lua syntax check: compile the chunk, never run it.
+// Script checks: compile only (syntax), or load into a throw-away engine.
 #include "core/lua/script_check.h"
 
+#include <vector>
+
 #include <lua.hpp>
+
+#include "core/lua/builtin_exports.h"
+#include "core/module/module_set.h"
 
 namespace osprey::lua {
 
@@ -19,6 +24,14 @@ bool checkScriptSyntax(const std::string& path, std::string* error) {
     }
     lua_close(L);
     return rc == 0;
+}
+
+bool checkScriptText(const EngineOptions& options, const std::string& text, std::string* error) {
+    std::vector<const module::ModuleExport*> exports(builtinExports().begin(),
+                                                     builtinExports().end());
+    for (const module::ModuleExport* m : module::loadedModules().exports()) exports.push_back(m);
+    // The engine compiles before it runs the top level, so a syntax error is reported as such.
+    return Engine::createFromText(options, text, exports, error) != nullptr;
 }
 
 }  // namespace osprey::lua

@@ -24,6 +24,7 @@ int g_signalFd = -1;
 int g_readyFd = -1;
 int g_masterPid = 0;
 bool g_stop = false;
+void (*g_wakeWork)() noexcept = nullptr;
 
 void controlSignals(sigset_t* set) {
     sigemptyset(set);
@@ -63,7 +64,7 @@ bool handleSignals() {
                     app::logHeapStats(log::Level::Notice);
                     break;
                 default:
-                    break;  // SIGHUP: nothing to reload in a child yet
+                    break;  // SIGHUP: a nudge to look at the reloaded script (wake work)
             }
         }
     }
@@ -72,7 +73,12 @@ bool handleSignals() {
         if (!g_stop) LM_WARN("master %d is gone, stopping", g_masterPid);
         g_stop = true;
     }
+    if (!g_stop && g_wakeWork != nullptr) g_wakeWork();
     return !g_stop;
+}
+
+void setWakeWork(void (*work)() noexcept) {
+    g_wakeWork = work;
 }
 
 void reportReady() {

@@ -26,6 +26,10 @@ int signalFd();
 // Drains pending control signals: SIGTERM/SIGINT request a stop, SIGUSR1 logs this process's
 // heap stats. Also requests a stop when the master is gone. Returns !stopRequested().
 bool handleSignals();
+// Work done at the end of every handleSignals() that does not end in a stop, i.e. between
+// messages, at least every receive timeout whether busy or idle (the Lua script's switch to a
+// reloaded generation: core/lua/script_reload.h). nullptr for none.
+void setWakeWork(void (*work)() noexcept);
 bool stopRequested();
 void requestStop();
 // Tells the master this child can serve (once; later calls do nothing).

@@ -28,6 +28,8 @@ namespace osprey::proc {
 
 namespace {
 
+void (*g_hangupAction)() = nullptr;
+
 void masterSignals(sigset_t* set) {
     sigemptyset(set);
     for (int s : {SIGCHLD, SIGTERM, SIGINT, SIGQUIT, SIGUSR1, SIGHUP}) sigaddset(set, s);
@@ -314,7 +316,12 @@ void Supervisor::onSignals() {
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;
             case SIGHUP:
-                LM_NOTICE("SIGHUP ignored: reload the script through RPC");
+                if (g_hangupAction != nullptr) {
+                    LM_NOTICE("SIGHUP received: reloading the routing script");
+                    g_hangupAction();
+                } else {
+                    LM_NOTICE("SIGHUP ignored: nothing to reload");
+                }
                 break;
             default:
                 break;
@@ -379,6 +386,10 @@ int Supervisor::run() {
 }
 
 }  // namespace
+
+void setHangupAction(void (*action)()) {
+    g_hangupAction = action;
+}
 
 void blockMasterSignals() {
     sigset_t set;

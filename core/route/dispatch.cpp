@@ -12,6 +12,7 @@
 #include "core/proc/pkg_publish.h"
 #include "core/route/basic_check.h"
 #include "core/route/forward.h"
+#include "core/route/log_prefix.h"
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
 #include "core/stats/core_stats.h"
@@ -135,10 +136,13 @@ void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
     sip::SipMsg& msg = mc.msg;
     if (!sip::parseMsg(msg, std::string_view(buf, len)) || !basicCheck(msg)) {
         reject(mc);
-    } else if (msg.isRequest()) {
-        routeRequest(mc);
     } else {
-        routeReply(mc);
+        const MessageLogPrefix prefix(mc);  // log_prefix on every line about this message
+        if (msg.isRequest()) {
+            routeRequest(mc);
+        } else {
+            routeReply(mc);
+        }
     }
     if (!net::batchOpen()) g_pool.releaseLast();
     proc::publishPkgStats();

@@ -8,6 +8,7 @@
 #include "core/rpc/core_methods.h"
 #include "core/rpc/http_get.h"
 #include "core/rpc/listeners.h"
+#include "core/rpc/lua_methods.h"
 #include "core/rpc/mod_stats.h"
 #include "core/rpc/registry.h"
 #include "core/rpc/stats_methods.h"
@@ -24,10 +25,8 @@ struct CoreTable {
     const char* owner;
 };
 constexpr CoreTable kCoreTables[] = {
-    {coreMethods, "core"},
-    {cfgMethods, "cfg"},
-    {modStatsMethods, "mod"},
-    {statsMethods, "stats"},
+    {coreMethods, "core"},   {cfgMethods, "cfg"},     {modStatsMethods, "mod"},
+    {statsMethods, "stats"}, {luaMethods, "app_lua"},
 };
 
 }  // namespace

@@ -18,11 +18,20 @@ namespace {
 
 TimerWheel* g_wheel = nullptr;
 
+// How often the loop looks at its signals (and wake work: a reloaded script) without one.
+constexpr int64_t kLookMs = 100;
+
 int timerMain(const proc::ChildContext&) {
     proc::reportReady();
+    int64_t lastLook = nowMs();
     while (!proc::stopRequested()) {
         pollfd p{proc::signalFd(), POLLIN, 0};
-        if (poll(&p, 1, kTickMs) > 0) proc::handleSignals();
+        const bool signalled = poll(&p, 1, kTickMs) > 0;
+        const int64_t now = nowMs();
+        if (signalled || now - lastLook >= kLookMs) {
+            lastLook = now;
+            proc::handleSignals();
+        }
         g_wheel->advance(static_cast<uint64_t>(nowMs()));
         proc::publishPkgStats();
     }
@@ -39,8 +48,8 @@ bool startTimers() {
         return false;
     }
     g_wheel = new (p) TimerWheel(static_cast<uint64_t>(nowMs()));
-    proc::declareProcesses(proc::ProcessKind{proc::Rank::Timer, 1, timerMain,
-                                             proc::OnExit::Shutdown, "timer", true});
+    proc::declareProcesses(
+        proc::ProcessKind{proc::Rank::Timer, 1, timerMain, proc::OnExit::Shutdown, "timer", true});
     return true;
 }
 

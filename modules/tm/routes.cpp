@@ -9,6 +9,7 @@
 
 #include "core/log/log.h"
 #include "core/lua/process_engine.h"
+#include "core/route/log_prefix.h"
 #include "core/route/msg_context.h"
 #include "core/sip/msg.h"
 #include "mem/lock/lock_guard.h"
@@ -88,6 +89,7 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     st->cell = c;
     g_failureCell = c;
     g_replyStatus = status;
+    const route::MessageLogPrefix prefix(mc);  // log_prefix, unless a reply's is already set
     const lua::RouteStatus rs = engine->run(name, mc.lua);
     if (rs == lua::RouteStatus::NoRoute) LM_ERR("tm: failure route %s() is not defined", name);
     g_replyStatus = 0;

@@ -11,6 +11,7 @@
 
 #include "core/log/log.h"
 #include "core/lua/script_check.h"
+#include "core/lua/script_reload.h"
 #include "test/unit/lua_test_script.h"
 
 namespace osprey::lua {
@@ -276,6 +277,41 @@ TEST(LuaEngine, ReloadSwapsTheScriptAndKeepsTheOldOneOnError) {
     EXPECT_EQ(e->reloads(), 1u);
     ASSERT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok) << "the old script still runs";
     EXPECT_EQ(globalText(*e, "seen"), "20");
+}
+
+TEST(LuaEngine, ReplaceScriptStartsFromAFreshStateUnderTheNewName) {
+    TempScript script("OLD = 'old'\nfunction ksr_request_route() seen = OLD end\n");
+    std::string err;
+    auto e = makeEngine(script, &err);
+    ASSERT_TRUE(e) << err;
+    Ctx ctx;
+    lua_State* before = e->state();
+    ASSERT_TRUE(e->replaceScript("/nowhere/next.lua",
+                                 "function ksr_request_route() seen = tostring(OLD) end\n", &err))
+        << err;
+    EXPECT_NE(e->state(), before);
+    EXPECT_EQ(e->scriptPath(), "/nowhere/next.lua");
+    ASSERT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok);
+    EXPECT_EQ(globalText(*e, "seen"), "nil") << "a global of the old script survived";
+
+    // A failing text names the new path and leaves the running state alone.
+    lua_State* running = e->state();
+    EXPECT_FALSE(e->replaceScript("/nowhere/bad.lua", "x = 1\nerror('boom')\n", &err));
+    EXPECT_NE(err.find("/nowhere/bad.lua:2: boom"), std::string::npos) << err;
+    EXPECT_FALSE(e->replaceScript("/nowhere/bad.lua", "x = 1\n", &err));
+    EXPECT_NE(err.find("defines no function ksr_request_route"), std::string::npos) << err;
+    EXPECT_EQ(e->state(), running);
+    EXPECT_EQ(e->scriptPath(), "/nowhere/next.lua");
+    EXPECT_EQ(e->run("ksr_request_route", ctx), RouteStatus::Ok);
+}
+
+TEST(LuaScriptReload, RetriesBackOffToAMinute) {
+    EXPECT_EQ(reloadRetryDelayMs(1), 1000);
+    EXPECT_EQ(reloadRetryDelayMs(2), 2000);
+    EXPECT_EQ(reloadRetryDelayMs(3), 4000);
+    EXPECT_EQ(reloadRetryDelayMs(6), 32000);
+    EXPECT_EQ(reloadRetryDelayMs(7), 60000);
+    EXPECT_EQ(reloadRetryDelayMs(1000), 60000);
 }
 
 TEST(LuaScriptCheck, SyntaxErrorGivesFileAndLine) {
