@@ -1,5 +1,5 @@
 # Osprey top-level build.
-#   make                      build osprey, modules and tests (release, MEMMNG=fm)
+#   make                      build osprey, modules, ospreyctl and tests (release, MEMMNG=fm)
 #   make MEMMNG=fm|qm|tlsf    shm and pkg heap allocator (Kamailio spelling 0|1|2 too)
 #   make MEMDBG=1             per-fragment debug records + leak report
 #   make MODE=release|debug|asan
@@ -123,9 +123,10 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 # Objects are kept (not deleted as intermediates), so relinking a test never recompiles it.
 .SECONDARY:
 
-.PHONY: all osprey modules tests test test-mem run bench bench-mem bench-parser bench-pv bench-auth \
-        bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns clean deps fuzz format
-all: osprey modules tests bench-tools
+.PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns clean deps \
+        fuzz format
+all: osprey modules ospreyctl tests bench-tools
 
 deps: $(DEPS_STAMP)
 $(DEPS_STAMP): $(DEPS_SCRIPT)
@@ -179,6 +180,16 @@ $(SUPPORT_LIB): $(call obj,$(SUPPORT_SRC))
 $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
 	$(Q_LD)$(CXX) $(LDFLAGS) -rdynamic -o $@ $< -Wl,--whole-archive $(CORE_LIB) $(MEM_LIB) \
 	    -Wl,--no-whole-archive $(LIBS_CORE)
+
+# The operator's client (utils/ospreyctl/): it talks to a running osprey over the control socket
+# and shares only the RPC value tree and its JSON codec (plain C++, no server code) with core/.
+OSPREYCTL := $(BUILD)/ospreyctl
+OSPREYCTL_SRC := $(wildcard utils/ospreyctl/*.cpp) core/rpc/value.cpp core/rpc/json_reader.cpp \
+                 core/rpc/json_writer.cpp
+$(BUILD)/obj/utils/%.o: CPPFLAGS += $(PATH_DEFS)
+$(OSPREYCTL): $(call obj,$(OSPREYCTL_SRC))
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++
+ospreyctl: $(OSPREYCTL)
 
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
 # MODULE_LIBS_<name>.
@@ -283,7 +294,7 @@ $(BUILD)/bench/%: $(BUILD)/obj/test/bench/%.o $(SUPPORT_LIB) $(CORE_LIB) $(MEM_L
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $< $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB) $(LIBS_CORE) $(BENCH_LIBS)
 
 # Integration tests start the real binary and its modules (the process tests also testmod_idle).
-$(INTEG_BIN): | $(OSPREY) $(MODULE_SO) $(TEST_MODULE_SO)
+$(INTEG_BIN): | $(OSPREY) $(MODULE_SO) $(TEST_MODULE_SO) $(OSPREYCTL)
 
 # Script tests (test/scripts/*_test.sh) check the build and tooling themselves; run-tests.sh
 # counts each as one test.
@@ -357,6 +368,11 @@ FUZZ_EXTRA_tcp_stream := core/net/tcp_input.cpp
 FUZZ_EXTRA_digest     := $(addprefix modules/auth/,challenge.cpp credentials.cpp digest_hash.cpp \
                            nonce.cpp nonce_state.cpp response.cpp)
 FUZZ_LIBS_digest      := -lcrypto
+FUZZ_EXTRA_rpc_json   := core/rpc/value.cpp core/rpc/json_reader.cpp core/rpc/json_writer.cpp
+FUZZ_EXTRA_rpc_binrpc := core/rpc/value.cpp core/rpc/binrpc_codec.cpp core/rpc/json_writer.cpp
+FUZZ_EXTRA_rpc_session := $(addprefix core/rpc/,value.cpp json_reader.cpp json_writer.cpp \
+                           binrpc_codec.cpp registry.cpp jsonrpc.cpp http_request.cpp http_get.cpp \
+                           session.cpp)
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
 FUZZ_EXTRA_dns_answer := core/dns/answer_ttl.cpp
 define fuzz_rule

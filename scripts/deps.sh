@@ -9,6 +9,7 @@ required=(
     libconfig++-dev libluajit-5.1-dev luajit libssl-dev libunwind-dev libsqlite3-dev
     libgtest-dev googletest libbenchmark-dev
     sip-tester clang libclang-rt-14-dev
+    kamailio curl  # the RPC tests drive the control plane with the real kamcmd and curl
     prometheus  # promtool: the statistics tests lint the /metrics text with it
     libc-ares-dev dnsmasq-base
 )

@@ -8,6 +8,7 @@
 #include "core/net/tcp_steps.h"
 #include "core/net/udp_steps.h"
 #include "core/route/route_steps.h"
+#include "core/rpc/rpc_steps.h"
 #include "core/stats/stats_steps.h"
 
 namespace osprey::app {
@@ -21,6 +22,7 @@ constexpr StartupStep kSteps[] = {
     {Stage::Check, "check Lua script", lua::checkScriptStep},  // needs the modules' functions
     {Stage::Check, "check TCP settings", net::checkTcpSettings},
     {Stage::Check, "check DNS settings", dns::checkDnsSettings},
+    {Stage::Check, "check RPC settings", rpc::checkRpcSettings},
 
     // Master, shm and pkg ready, before fork.
     {Stage::MasterInit, "start DNS resolver", dns::startDnsStep},  // modules may resolve
@@ -30,18 +32,22 @@ constexpr StartupStep kSteps[] = {
     {Stage::MasterInit, "open TCP listeners", net::startTcpStep},
     {Stage::MasterInit, "collect local addresses", route::initMyself},  // sockets' ports known
     {Stage::MasterInit, "publish Lua script", lua::publishScriptStep},  // generation 1
+    {Stage::MasterInit, "start control plane", rpc::startRpcStep},      // modules' methods known
     // Last: every statistic and process kind is declared by now.
     {Stage::MasterInit, "create the statistics table", stats::createTableStep},
 
     // Each child after fork, before its main.
     {Stage::ChildInit, "attach statistics row", stats::attachStep},  // before anything counts
+    {Stage::ChildInit, "close control sockets", rpc::childRpcStep},  // kept by ctl only
     {Stage::ChildInit, "child-init modules", module::childInitModules},
     {Stage::ChildInit, "start Lua engine", lua::startEngineStep},  // modules ready for Lua
+    {Stage::ChildInit, "publish pkg stats", rpc::publishPkgStep},
 
     // Each child on a clean stop.
     {Stage::ChildExit, "stop Lua engine", lua::stopEngineStep},
 
     // Master, every child reaped, before shm is released: the reverse of MasterInit.
+    {Stage::MasterExit, "close control sockets", rpc::stopRpcStep},
     {Stage::MasterExit, "unpublish Lua script", lua::unpublishScriptStep},
     {Stage::MasterExit, "close TCP transport", net::stopTcpStep},
     {Stage::MasterExit, "close UDP sockets", net::closeUdpStep},

@@ -13,8 +13,9 @@
 namespace osprey::log {
 
 namespace detail {
-std::atomic<int> g_level{static_cast<int>(Level::Notice)};
-}
+std::atomic<int> g_ownLevel{static_cast<int>(Level::Notice)};
+std::atomic<int>* g_level = &g_ownLevel;
+}  // namespace detail
 
 namespace {
 
@@ -240,11 +241,22 @@ void init(Target target, Level level, const char* ident) {
 }
 
 void setLevel(Level l) {
-    detail::g_level.store(static_cast<int>(l), std::memory_order_relaxed);
+    detail::g_level->store(static_cast<int>(l), std::memory_order_relaxed);
 }
 
 Level level() {
-    return static_cast<Level>(detail::g_level.load(std::memory_order_relaxed));
+    return static_cast<Level>(detail::g_level->load(std::memory_order_relaxed));
+}
+
+void shareLevel(std::atomic<int>* slot) {
+    slot->store(detail::g_level->load(std::memory_order_relaxed), std::memory_order_relaxed);
+    detail::g_level = slot;
+}
+
+void unshareLevel() {
+    detail::g_ownLevel.store(detail::g_level->load(std::memory_order_relaxed),
+                             std::memory_order_relaxed);
+    detail::g_level = &detail::g_ownLevel;
 }
 
 Target target() {

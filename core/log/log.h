@@ -20,11 +20,12 @@ enum class Target { Stderr, Syslog };
 enum class Format { Text, Json };
 
 namespace detail {
-extern std::atomic<int> g_level;
-}
+// The level every LM_* checks: this process's own until shareLevel() points it into shm.
+extern std::atomic<int>* g_level;
+}  // namespace detail
 
 inline bool enabled(Level l) {
-    return static_cast<int>(l) <= detail::g_level.load(std::memory_order_relaxed);
+    return static_cast<int>(l) <= detail::g_level->load(std::memory_order_relaxed);
 }
 
 const char* levelName(Level l);  // "err", "warn", "notice", "info", "debug"
@@ -36,6 +37,11 @@ bool parseLevel(std::string_view text, Level& out);
 void init(Target target, Level level, const char* ident = "osprey");
 void setLevel(Level l);
 Level level();
+// Master, before fork: the level lives in `slot` (in shm, set to the current level) from now
+// on, so a change one process makes (RPC cfg.set core debug) holds for every process.
+void shareLevel(std::atomic<int>* slot);
+// Back to this process's own level (with the shared value), before the shm slot goes away.
+void unshareLevel();
 Target target();
 void setFormat(Format f);
 Format format();

@@ -5,6 +5,7 @@
 //         .name = "maxfwd",
 //         .params = kParams,          // constexpr module::ParamSpec[]
 //         .functions = kFunctions,    // constexpr lua::FunctionSpec[] (lua::fn<&f>("f"))
+//         .rpc = kRpc,                // constexpr rpc::Method[] (rpc::method<&f>("m.f", ...))
 //         .init = &modInit,
 //     };
 //
@@ -18,19 +19,13 @@
 #include "core/module/abi.h"
 #include "core/module/param_spec.h"
 #include "core/proc/rank.h"
+#include "core/rpc/method.h"
 
 namespace osprey::route {
 struct MsgExtension;
 }
 
 namespace osprey::module {
-
-// An RPC method (the control socket comes later; the slot keeps the description complete).
-struct RpcSpec {
-    const char* name;     // Kamailio's name, e.g. "ul.dump"
-    const void* handler;  // typed when the RPC core lands
-    const char* doc;
-};
 
 struct ModuleExport {
     uint32_t abi = kAbiVersion;           // filled in the module's own build
@@ -40,8 +35,8 @@ struct ModuleExport {
     std::span<const char* const> deps = {};  // modules that must be loaded (and init) first
     std::span<const ParamSpec> params = {};
     std::span<const lua::FunctionSpec> functions = {};
-    std::span<const RpcSpec> rpc = {};
-    const void* api = nullptr;                // for other modules, through the module's api.h
+    std::span<const rpc::Method> rpc = {};  // rpc::method<&f>(...) (core/rpc/method.h)
+    const void* api = nullptr;              // for other modules, through the module's api.h
     // What the module plugs into every message: per-message data, a reply handler
     // (core/route/msg_extension.h).
     const route::MsgExtension* msgExtension = nullptr;

@@ -11,6 +11,16 @@ namespace osprey::proc {
 
 enum class ProcState : uint8_t { Free, Starting, Ready, Stopping };
 
+// A process's own pkg heap as it last published it (core/proc/pkg_publish.h).
+struct PkgCounters {
+    std::atomic<uint64_t> total{0};
+    std::atomic<uint64_t> used{0};
+    std::atomic<uint64_t> realUsed{0};
+    std::atomic<uint64_t> free{0};
+    std::atomic<uint64_t> fragments{0};
+    std::atomic<int64_t> updatedMs{0};  // 0: not yet published
+};
+
 struct ProcessEntry {
     std::atomic<int32_t> pid{0};
     std::atomic<ProcState> state{ProcState::Free};
@@ -20,6 +30,7 @@ struct ProcessEntry {
     uint32_t restarts = 0;  // how many times this slot was re-forked
     int64_t startedMs = 0;  // CLOCK_REALTIME of the last fork
     char name[32] = {};     // log prefix, e.g. "sip#2"
+    PkgCounters pkg;        // written by the process itself
 };
 
 struct ProcessTable {

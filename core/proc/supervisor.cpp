@@ -17,6 +17,7 @@
 #include "core/app/pid_file.h"
 #include "core/log/log.h"
 #include "core/proc/child.h"
+#include "core/proc/pkg_publish.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
 #include "core/stats/dump.h"
@@ -111,6 +112,7 @@ bool Supervisor::setup() {
     master.state = ProcState::Ready;
     master.startedMs = timer::wallMs();
     snprintf(master.name, sizeof master.name, "master");
+    publishPkgStats(true);  // the master's heap barely changes after this (pkg.stats)
 
     unsigned slot = 1;
     const auto& kinds = declaredProcesses();

@@ -9,6 +9,7 @@
 #include "core/lua/process_engine.h"
 #include "core/net/log_limit.h"
 #include "core/net/send.h"
+#include "core/proc/pkg_publish.h"
 #include "core/route/basic_check.h"
 #include "core/route/forward.h"
 #include "core/route/log_prefix.h"
@@ -144,6 +145,7 @@ void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
         }
     }
     if (!net::batchOpen()) g_pool.releaseLast();
+    proc::publishPkgStats();
 }
 
 void releaseMessages() noexcept {

@@ -7,6 +7,7 @@
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
+#include "core/proc/pkg_publish.h"
 #include "core/proc/process_kind.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
@@ -32,6 +33,7 @@ int timerMain(const proc::ChildContext&) {
             proc::handleSignals();
         }
         g_wheel->advance(static_cast<uint64_t>(nowMs()));
+        proc::publishPkgStats();
     }
     return 0;
 }

@@ -14,6 +14,7 @@
 
 #include "core/log/log.h"
 #include "core/lua/export.h"
+#include "core/module/live_params.h"
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
 #include "core/route/msg_context.h"
@@ -27,8 +28,10 @@ namespace osprey::registrar {
 namespace {
 
 Settings g_settings;
+Settings* g_live = &g_settings;  // the shm copy after init: cfg.set registrar ... changes it
 const usrloc::Api* g_ul = nullptr;
 
+bool shareLiveParams();
 struct RegStats {
     stats::Counter accepted, rejected;
     stats::Gauge maxExpires, maxContacts, defaultExpire, defaultExpiresRange, expiresRange;
@@ -78,7 +81,7 @@ bool modInit() {
     stats::setLevel(g_st.maxExpires, g_settings.maxExpires);
     stats::setLevel(g_st.maxContacts, g_settings.maxContacts);
     stats::setLevel(g_st.defaultExpire, g_settings.defaultExpires);
-    return true;
+    return shareLiveParams();
 }
 
 constexpr const char* kDeps[] = {"usrloc"};
@@ -97,6 +100,15 @@ constexpr module::ParamSpec kParams[] = {
                      "best binding rewrites the R-URI"),
 };
 
+bool shareLiveParams() {
+    Settings* p = module::shareParams(
+        "registrar", g_settings, kParams,
+        {"default_expires", "min_expires", "max_expires", "max_contacts", "append_branches"});
+    if (p == nullptr) return false;
+    g_live = p;
+    return true;
+}
+
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&kSave>("save"),
     lua::fn<&kLookup>("lookup"),
@@ -106,8 +118,15 @@ constexpr lua::FunctionSpec kFunctions[] = {
 
 }  // namespace
 
-Settings& settings() {
-    return g_settings;
+Settings settings() {
+    const Settings& l = *g_live;
+    Settings s;
+    s.defaultExpires = module::liveRead(l.defaultExpires);
+    s.minExpires = module::liveRead(l.minExpires);
+    s.maxExpires = module::liveRead(l.maxExpires);
+    s.maxContacts = module::liveRead(l.maxContacts);
+    s.appendBranches = module::liveRead(l.appendBranches);
+    return s;
 }
 const usrloc::Api* ul() {
     return g_ul;

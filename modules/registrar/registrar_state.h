@@ -12,7 +12,9 @@ struct Settings {
     int appendBranches = 1;  // lookup: 1 the other bindings become branches, 0 R-URI only
 };
 
-Settings& settings();
+// A snapshot of the parameters as every process sees them now (they can change at run time:
+// cfg.set registrar max_contacts 5).
+Settings settings();
 const usrloc::Api* ul();  // set by the module's init (usrloc is a dependency)
 
 }  // namespace osprey::registrar

@@ -21,7 +21,7 @@ void recoverCell(Cell* c, uint32_t deadPid) {
     c->flags |= kDamaged;
     if (!wasFinal && !sendLocalReply(c, nullptr, 500, "Server Internal Error"))
         c->flags |= kUasFinal;  // no reply could be built: still, nothing more is sent upstream
-    armTimer(c, c->wait, static_cast<uint32_t>(g_params.wtTimer), onWait);
+    armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::wtTimer)), onWait);
     const std::string_view callId = c->piece(c->callId);
     LM_WARN("tm: recovered transaction %p (Call-ID %.*s) from dead process %u: ended%s", c,
             static_cast<int>(callId.size()), callId.data(), deadPid,

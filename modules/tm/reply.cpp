@@ -25,8 +25,8 @@ namespace {
 int rank(const Branch* b) {
     const int cls = b->status / 100;
     int r = cls == 6 ? 0 : cls * 10;
-    if (cls == 4 && (b->status == 401 || b->status == 407 || b->status == 415 ||
-                     b->status == 420 || b->status == 484)) {
+    if (cls == 4 && (b->status == 401 || b->status == 407 || b->status == 415 || b->status == 420 ||
+                     b->status == 484)) {
         r -= 5;
     }
     if (b->localTimeout) r += 1;
@@ -58,8 +58,9 @@ void sendBest(Cell* c) {
         return;
     }
     if (best->reply == nullptr) {
-        sendLocalReply(c, nullptr, best->status,
-                       best->status == 408 ? std::string_view("Request Timeout") : std::string_view());
+        sendLocalReply(
+            c, nullptr, best->status,
+            best->status == 408 ? std::string_view("Request Timeout") : std::string_view());
         return;
     }
     // The stored reply (our Via already removed) moves to the server side.
@@ -113,7 +114,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
             if (first) armTimer(c, b->fr, frInvTimeout(c), onBranchFr);  // timer C
             if (b->cancelPending) sendCancel(b);
         } else {
-            b->retrInterval = static_cast<uint32_t>(g_params.t2);  // E continues at T2
+            b->retrInterval = static_cast<uint32_t>(param(&Params::t2));  // E continues at T2
         }
         if (c->onReply != 0 && !runOnReply(c, c->onReply, mc)) return;
         if (status > 100 && !c->has(kUasFinal)) relay(c, mc, status);

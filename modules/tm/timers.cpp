@@ -33,7 +33,8 @@ void onBranchRetr(timer::TimerNode* n) {
         CellLock lk(c);
         if (!c->has(kDeleted) && !b->final && !(c->isInvite() && b->status >= 100)) {
             resend(b->dest, b->data(), b->reqLen);
-            b->retrInterval = std::min(b->retrInterval * 2, static_cast<uint32_t>(g_params.t2));
+            b->retrInterval =
+                std::min(b->retrInterval * 2, static_cast<uint32_t>(param(&Params::t2)));
             armTimer(c, b->retr, b->retrInterval, onBranchRetr);
         }
     }
@@ -89,7 +90,7 @@ void onCancelTimer(timer::TimerNode* n) {
                 resendCancel(b);
                 stats::inc(counters().retransmitted);
                 b->cancelInterval =
-                    std::min(b->cancelInterval * 2, static_cast<uint32_t>(g_params.t2));
+                    std::min(b->cancelInterval * 2, static_cast<uint32_t>(param(&Params::t2)));
                 armTimer(c, b->cancelTimer, std::min(b->cancelInterval, b->cancelLeft),
                          onCancelTimer);
             } else if (!b->final) {
@@ -108,7 +109,7 @@ void onUasRetr(timer::TimerNode* n) {
         if (!c->has(kDeleted) && !c->has(kAckSeen) && c->uasReply != nullptr) {
             resend(c->replyDest, c->uasReply, c->uasReplyLen);
             c->uasRetrInterval =
-                std::min(c->uasRetrInterval * 2, static_cast<uint32_t>(g_params.t2));
+                std::min(c->uasRetrInterval * 2, static_cast<uint32_t>(param(&Params::t2)));
             armTimer(c, c->uasRetr, c->uasRetrInterval, onUasRetr);
         }
     }

@@ -30,10 +30,12 @@
 #include "modules/tm/precheck.h"
 #include "modules/tm/stats.h"
 #include "modules/tm/tm_core.h"
+#include "modules/tm/tm_rpc.h"
 
 namespace osprey::tm {
 
 Params g_params;
+Params* g_live = &g_params;
 
 timer::TimerWheel& wheel() {
     return *timer::sharedWheel();
@@ -223,7 +225,8 @@ int tIsCanceled(lua::Ctx& ctx) noexcept {
 int tCheckStatus(lua::Ctx& ctx, std::string_view re) noexcept {
     int status = routeReplyStatus();
     if (status == 0 && ctx.route != nullptr) {
-        if (Cell* c = currentCell(*ctx.route)) status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
+        if (Cell* c = currentCell(*ctx.route))
+            status = __atomic_load_n(&c->uasStatus, __ATOMIC_ACQUIRE);
     }
     if (status == 0) return -1;
     // One compiled pattern per process: scripts use one or two fixed ones.
@@ -277,7 +280,10 @@ void onStatsTimer(timer::TimerNode* n) {
     wheel().arm(*n, static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
 }
 
+bool shareLiveParams();
+
 bool modInit() {
+    if (!shareLiveParams()) return false;
     const int n = g_params.hashSize;
     if ((n & (n - 1)) != 0) {
         LM_ERR("tm: hash_size must be a power of two (got %d)", n);
@@ -292,8 +298,8 @@ bool modInit() {
     if (g_params.statsLogInterval > 0) {
         void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
         if (p == nullptr) return false;
-        wheel().arm(*new (p) timer::TimerNode(),
-                    static_cast<uint64_t>(g_params.statsLogInterval), onStatsTimer);
+        wheel().arm(*new (p) timer::TimerNode(), static_cast<uint64_t>(g_params.statsLogInterval),
+                    onStatsTimer);
     }
     return true;
 }
@@ -321,6 +327,16 @@ constexpr module::ParamSpec kParams[] = {
                      "transaction table buckets (a power of two)"),
 };
 
+// The timers every process reads at each use, so cfg.set changes them for new timers at once.
+bool shareLiveParams() {
+    Params* p = module::shareParams("tm", g_params, kParams,
+                                    {"retr_timer1", "retr_timer2", "fr_timer", "fr_inv_timer",
+                                     "wt_timer", "max_inv_lifetime", "max_noninv_lifetime"});
+    if (p == nullptr) return false;
+    g_live = p;
+    return true;
+}
+
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&tRelay>("t_relay"),
     lua::fn<&tCheckTrans>("t_check_trans"),
@@ -341,6 +357,7 @@ OSPREY_MODULE_EXPORT = {
     .version = OSPREY_VERSION,
     .params = kParams,
     .functions = kFunctions,
+    .rpc = osprey::tm::rpcMethods(),
     .api = &kApi,
     .msgExtension = &kMsgExtension,
     .init = &modInit,

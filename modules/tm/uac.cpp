@@ -91,7 +91,7 @@ bool sendBranch(Cell* c, Branch* b, bool deferred, bool armFr) {
     }
     stats::inc(counters().branches);
     if (b->dest.proto == net::Proto::Udp) {
-        b->retrInterval = static_cast<uint32_t>(g_params.t1);
+        b->retrInterval = static_cast<uint32_t>(param(&Params::t1));
         armTimer(c, b->retr, b->retrInterval, onBranchRetr);
     }
     if (armFr) armTimer(c, b->fr, frTimeout(c), onBranchFr);
@@ -134,8 +134,9 @@ void sendCancel(Branch* b) {
     // A non-INVITE client transaction of its own (§9.1, §17.1.2.2): E over UDP until a
     // response, and 64*T1 for the INVITE branch to end before it is given up.
     Cell* c = b->cell;
-    b->cancelLeft = 64 * static_cast<uint32_t>(g_params.t1);
-    b->cancelInterval = b->dest.proto == net::Proto::Udp ? static_cast<uint32_t>(g_params.t1) : 0;
+    b->cancelLeft = 64 * static_cast<uint32_t>(param(&Params::t1));
+    b->cancelInterval =
+        b->dest.proto == net::Proto::Udp ? static_cast<uint32_t>(param(&Params::t1)) : 0;
     armTimer(c, b->cancelTimer, b->cancelInterval != 0 ? b->cancelInterval : b->cancelLeft,
              onCancelTimer);
 }

@@ -60,11 +60,12 @@ void disarmTimer(Cell* c, timer::TimerNode& n) {
 }
 
 uint32_t frTimeout(const Cell* c) {
-    return c->frTimeout != 0 ? c->frTimeout : static_cast<uint32_t>(g_params.frTimer);
+    return c->frTimeout != 0 ? c->frTimeout : static_cast<uint32_t>(param(&Params::frTimer));
 }
 
 uint32_t frInvTimeout(const Cell* c) {
-    return c->frInvTimeout != 0 ? c->frInvTimeout : static_cast<uint32_t>(g_params.frInvTimer);
+    return c->frInvTimeout != 0 ? c->frInvTimeout
+                                : static_cast<uint32_t>(param(&Params::frInvTimer));
 }
 
 int newTransaction(route::MsgContext& mc, Cell** out) {
@@ -115,8 +116,8 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
     // A transaction the script never answers still ends (max_inv/noninv_lifetime); a final
     // reply moves this timer to the wait state's length.
     armTimer(c, c->wait,
-             static_cast<uint32_t>(c->isInvite() ? g_params.maxInvLifetime
-                                                 : g_params.maxNoninvLifetime),
+             static_cast<uint32_t>(c->isInvite() ? param(&Params::maxInvLifetime)
+                                                 : param(&Params::maxNoninvLifetime)),
              onWait);
     if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
         sendLocalReply(c, &mc.msg, 100, "Trying");
@@ -174,12 +175,12 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {
-            c->uasRetrInterval = static_cast<uint32_t>(g_params.t1);
+            c->uasRetrInterval = static_cast<uint32_t>(param(&Params::t1));
             armTimer(c, c->uasRetr, c->uasRetrInterval, onUasRetr);  // G
         }
-        armTimer(c, c->wait, 64 * static_cast<uint32_t>(g_params.t1), onWait);  // H
+        armTimer(c, c->wait, 64 * static_cast<uint32_t>(param(&Params::t1)), onWait);  // H
     } else {
-        armTimer(c, c->wait, static_cast<uint32_t>(g_params.wtTimer), onWait);
+        armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::wtTimer)), onWait);
     }
     return sent;
 }
@@ -189,7 +190,7 @@ void ackReceived(Cell* c) {
     c->flags |= kAckSeen;
     disarmTimer(c, c->uasRetr);
     // Timer I: stay a while to absorb ACK retransmissions.
-    armTimer(c, c->wait, static_cast<uint32_t>(g_params.t4), onWait);
+    armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::t4)), onWait);
 }
 
 void deleteCell(Cell* c) {

@@ -66,8 +66,16 @@ public:
     uint64_t drainedThrough() const { return drained_.load(std::memory_order_acquire); }
     CommitWait& commits() { return commits_; }
     size_t capacity() const { return cap_; }
+    // Asks the writer to write what is queued now rather than at its next interval (ul.flush);
+    // the writer takes the request with takeFlushRequest().
+    void requestFlush() {
+        flushRequested_.store(true, std::memory_order_release);
+        wake();
+    }
+    bool takeFlushRequest() { return flushRequested_.exchange(false, std::memory_order_acq_rel); }
 
 private:
+    std::atomic<bool> flushRequested_{false};
     bool push(const char* rec, uint32_t len);
     void wake();
 

@@ -281,8 +281,8 @@ private:
         LM_WARN(
             "usrloc: recovered slot %zu of table %s from dead process %u: %u record(s) kept, %u "
             "empty dropped, %u list(s) and %u contact list(s) cut at a damaged entry",
-            static_cast<size_t>(&s - t->slots), t->name, g_.deadOwner(), r.records,
-            r.droppedEmpty, r.cutLists, r.cutContacts);
+            static_cast<size_t>(&s - t->slots), t->name, g_.deadOwner(), r.records, r.droppedEmpty,
+            r.cutLists, r.cutContacts);
     }
 
     mem::LockGuard<mem::FutexMutex> g_;
@@ -640,6 +640,23 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
         });
     }
     return removed;
+}
+
+size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user) {
+    if (slot > t->mask) return 0;
+    size_t n = 0;
+    Slot& s = t->slots[slot];
+    SlotGuard g(t, s);
+    forEachBucket(s, [&](Record** b) {
+        for (const Record* r = *b; r != nullptr; r = r->next) {
+            for (const Contact* c = r->contacts; c != nullptr; c = c->next) {
+                if (c->expires <= nowSec) continue;
+                ++n;
+                fn(user, r->key(), view(c));
+            }
+        }
+    });
+    return n;
 }
 
 TableCounts tableCounts(Table* t) {

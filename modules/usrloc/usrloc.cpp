@@ -27,6 +27,7 @@
 #include "modules/usrloc/api.h"
 #include "modules/usrloc/db_writer.h"
 #include "modules/usrloc/sqlite_store.h"
+#include "modules/usrloc/ul_rpc.h"
 #include "modules/usrloc/usrloc_state.h"
 
 namespace osprey::usrloc {
@@ -264,7 +265,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
         int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - now));
         if (db) {
             writer.openIfDue(now, reopenMs);
-            if (s.dbMode == 1 || now >= nextFlush) {
+            if (s.dbMode == 1 || now >= nextFlush || st.ring->takeFlushRequest()) {
                 writer.flush();
                 if (now >= nextFlush) nextFlush = now + intervalMs;
             }
@@ -394,6 +395,14 @@ int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
 const Api kApi = {apiTable,       apiUseDomain, apiSave,  apiReplyWhenWritten,
                   apiWaitWritten, apiGet,       apiRemove};
 
+}  // namespace
+
+const Api& api() {
+    return kApi;
+}
+
+namespace {
+
 constexpr module::ParamSpec kParams[] = {
     module::intParam("hash_size", &g_settings.hashSize, 10, 1, 24,
                      "the tables have 2^hash_size slots, each with its own lock"),
@@ -422,6 +431,7 @@ OSPREY_MODULE_EXPORT = {
     .name = "usrloc",
     .version = OSPREY_VERSION,
     .params = osprey::usrloc::kParams,
+    .rpc = osprey::usrloc::rpcMethods(),
     .api = &osprey::usrloc::kApi,
     .init = &osprey::usrloc::modInit,
     .destroy = &osprey::usrloc::modDestroy,

@@ -33,6 +33,8 @@ struct State {
 
 Settings& settings();
 State& state();
+// The API other modules get (usrloc.cpp); ul.* RPC methods go through it too.
+const Api& api();
 
 // The usrloc process: expiry sweep and database writer (usrloc.cpp).
 int usrlocProcessMain(const proc::ChildContext& self);

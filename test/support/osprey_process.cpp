@@ -320,7 +320,8 @@ std::string minimalConfig(unsigned children, const char* logLevel) {
     return "children = " + std::to_string(children) +
            ";\nshm_size = 16;\npkg_size = 4;\nlog_level = \"" + logLevel +
            "\";\nmodules_path = \"" OSPREY_BUILD_DIR
-           "/test/modules\";\nmodules = ( { name = \"testmod_idle\"; } );\n";
+           "/test/modules\";\nmodules = ( { name = \"testmod_idle\"; } );\n"
+           "ctl_socket = \"\";\n";
 }
 
 uint16_t freePort(int sockType) {

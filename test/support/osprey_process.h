@@ -83,7 +83,8 @@ struct RunResult {
 RunResult runOsprey(const std::vector<std::string>& args, int timeoutMs = 10000,
                     const std::string& binary = "");
 
-// A small config for process tests: no listeners, little memory, verbose enough to see
+// A small config for process tests: no listeners (no control socket either, so the only
+// children are the test workers), little memory, verbose enough to see
 // per-process start-up lines, and `children` test workers (idle_worker.h) from the test-only
 // module testmod_idle. Append more settings (but `modules`) to the returned text as needed.
 std::string minimalConfig(unsigned children, const char* logLevel = "info");

@@ -60,6 +60,7 @@ bool SipRouter::start() {
     cfg += "log_level = \"" + opts_.logLevel + "\";\n";
     cfg += "script = \"route.lua\";\n";
     cfg += "modules = ( " + opts_.modules + " );\n";
+    if (!opts_.controlSocket) cfg += "ctl_socket = \"\";\n";
     cfg += opts_.extra;
     StartOptions so;
     so.config = cfg;

@@ -23,6 +23,9 @@ struct SipRouterOptions {
     unsigned shmMiB = 16;  // shm_size
     unsigned pkgMiB = 4;   // pkg_size
     std::string extra;     // more config lines
+    // The control socket (ctl_socket's default, next to the config). Off by default, so the
+    // children are the SIP workers only; the RPC tests use their own router.
+    bool controlSocket = false;
     std::string logLevel = "info";
 };
 
