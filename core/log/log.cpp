@@ -110,6 +110,16 @@ size_t appendTime(char* dst, size_t pos, size_t cap, bool useLocaltime) {
     return append(dst, pos, cap, stamp, sizeof stamp);
 }
 
+// "LEVEL process: <message prefix>text", the plain record after its time (or syslog head).
+size_t appendPlainRecord(char* buf, size_t pos, size_t cap, Level l, const char* text, size_t len) {
+    pos = appendStr(buf, pos, cap, kUpperNames[levelIndex(l)]);
+    pos = append(buf, pos, cap, " ", 1);
+    pos = append(buf, pos, cap, g_prefix, g_prefixLen);
+    pos = append(buf, pos, cap, ": ", 2);
+    pos = append(buf, pos, cap, g_msgPrefix, g_msgPrefixLen);
+    return append(buf, pos, cap, text, len);
+}
+
 // Emits one finished message body (level + prefix + text) to the current target.
 void emit(Level l, const char* text, size_t len, bool signalSafe, const char* file, int line) {
     char buf[kRecordMax];
@@ -147,22 +157,12 @@ void emit(Level l, const char* text, size_t len, bool signalSafe, const char* fi
         return;
     }
     if (syslog) {
-        pos = appendStr(buf, pos, cap, kUpperNames[levelIndex(l)]);
-        pos = append(buf, pos, cap, " ", 1);
-        pos = append(buf, pos, cap, g_prefix, g_prefixLen);
-        pos = append(buf, pos, cap, ": ", 2);
-        pos = append(buf, pos, cap, g_msgPrefix, g_msgPrefixLen);
-        pos = append(buf, pos, cap, text, len);
+        pos = appendPlainRecord(buf, pos, cap, l, text, len);
         if (g_syslog.send(buf, pos)) return;
         pos = 0;  // fall back to stderr below
     }
     pos = appendTime(buf, pos, cap, !signalSafe);
-    pos = appendStr(buf, pos, cap, kUpperNames[levelIndex(l)]);
-    pos = append(buf, pos, cap, " ", 1);
-    pos = append(buf, pos, cap, g_prefix, g_prefixLen);
-    pos = append(buf, pos, cap, ": ", 2);
-    pos = append(buf, pos, cap, g_msgPrefix, g_msgPrefixLen);
-    pos = append(buf, pos, cap, text, len);
+    pos = appendPlainRecord(buf, pos, cap, l, text, len);
     buf[pos++] = '\n';
     writeAll(g_fd, buf, pos);
 }
