@@ -18,6 +18,7 @@
 #   DURATION [20] WARMUP [3] WINDOW [256] CHILDREN [1] FILL [10000] PAGE_SLOTS [16]
 #   DUMP_AORS [100000] DUMP_SLOTS [64] METRICS_GETS [200] ROUTER_CPU [0] LOAD_CPU [1]
 #   OUT [$TMPDIR/osprey-bench/rpc-<timestamp>-<pid>]
+#   CTL_CPU [unset]: pin the control process to this core instead of ROUTER_CPU
 # Everything started here is recorded by PID and stopped by PID.
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -57,6 +58,14 @@ free_tcp_port() {
         ss -Htln "sport = :$p" 2>/dev/null | grep -q . || { echo "$p"; return 0; }
     done
     return 1
+}
+# voluntary + involuntary context switches of a list of pids
+ctx_switches() {
+    local p t=0
+    for p in "$@"; do
+        t=$((t + $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+    done
+    echo $t
 }
 # utime + stime clock ticks of a list of pids
 cpu_ticks() {
@@ -128,6 +137,11 @@ EOF
             workers=$(rpc "$JSON_SOCK" core.psx | python3 -c '
 import json, sys
 print(" ".join(str(p["PID"]) for p in json.load(sys.stdin)["result"] if p["DSC"].endswith("(sip)")))')
+            ctl=$(rpc "$JSON_SOCK" core.psx | python3 -c '
+import json, sys
+print(" ".join(str(p["PID"]) for p in json.load(sys.stdin)["result"] if p["DSC"].endswith("(ctl)")))')
+            # CTL_CPU: the control process on another core (where does a slowdown come from?)
+            [ -n "${CTL_CPU:-}" ] && taskset -cp "$CTL_CPU" $ctl >/dev/null
             [ -n "$workers" ] && return 0
         fi
         sleep 0.2
@@ -140,7 +154,7 @@ print(" ".join(str(p["PID"]) for p in json.load(sys.stdin)["result"] if p["DSC"]
 
 # one_run LABEL on|off: prints "RUN label=... rpc=... cpu_us_per_req=... p99_us=... rps=..."
 one_run() {
-    local label=$1 with=$2 dir=$OUT/$1 w1 w2 r1 r2 res rps p99 fail
+    local label=$1 with=$2 dir=$OUT/$1 w1 w2 r1 r2 x1 x2 res rps p99 fail
     mkdir -p "$dir"
     start_router "$dir" || return 1
     taskset -c "$LOAD_CPU" python3 "$RPCLOAD" fill --json "$JSON_SOCK" --count "$FILL" \
@@ -156,9 +170,9 @@ one_run() {
         rpc_pid=$!
     fi
     sleep "$WARMUP"
-    w1=$(date +%s.%N); r1=$(cpu_ticks $workers)
+    w1=$(date +%s.%N); r1=$(cpu_ticks $workers); x1=$(ctx_switches $workers)
     sleep $((DURATION - 1))
-    w2=$(date +%s.%N); r2=$(cpu_ticks $workers)
+    w2=$(date +%s.%N); r2=$(cpu_ticks $workers); x2=$(ctx_switches $workers)
     wait "$uac_pid"; uac_pid=""
     [ -n "$rpc_pid" ] && { wait "$rpc_pid"; rpc_pid=""; }
     stop_all
@@ -169,9 +183,10 @@ one_run() {
     p99=$(echo "$res" | sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p')
     fail=$(echo "$res" | sed -n 's/.* fail=\([0-9]*\).*/\1/p')
     awk -v l="$label" -v w="$with" -v a="$w1" -v b="$w2" -v r1="$r1" -v r2="$r2" -v hz="$(getconf CLK_TCK)" \
-        -v rps="$rps" -v p99="$p99" -v fail="$fail" 'BEGIN {
+        -v rps="$rps" -v p99="$p99" -v fail="$fail" -v x="$((x2 - x1))" 'BEGIN {
         us = (r2 - r1) / hz * 1e6 / (rps * (b - a))
-        printf "RUN label=%s rpc=%s cpu_us_per_req=%.2f p99_us=%s rps=%s fail=%s\n", l, w, us, p99, rps, fail }'
+        printf "RUN label=%s rpc=%s cpu_us_per_req=%.2f p99_us=%s rps=%s fail=%s worker_cs_per_s=%.0f\n",
+               l, w, us, p99, rps, fail, x / (b - a) }'
     [ "$with" = on ] && sed 's/^/    /' "$dir/rpc.log"
     return 0
 }
