@@ -59,15 +59,17 @@ free_tcp_port() {
     done
     return 1
 }
-# voluntary + involuntary context switches of a list of pids
+# voluntary and involuntary context switches (two numbers) of a list of pids
 ctx_switches() {
-    local p t=0
+    local p v=0 n=0 a b
     for p in "$@"; do
-        t=$((t + $(awk '/ctxt_switches/ { s += $2 } END { print s + 0 }' "/proc/$p/status" 2>/dev/null || echo 0)))
+        read -r a b < <(awk '/^voluntary_ctxt/ { v = $2 } /^nonvoluntary_ctxt/ { n = $2 }
+                             END { print v + 0, n + 0 }' "/proc/$p/status" 2>/dev/null)
+        v=$((v + ${a:-0})) n=$((n + ${b:-0}))
     done
-    echo $t
+    echo "$v $n"
 }
-# utime + stime clock ticks of a list of pids
+# utime + stime clock ticks of a list of pids (0 for none)
 cpu_ticks() {
     local p t=0 f
     for p in "$@"; do
@@ -154,7 +156,7 @@ print(" ".join(str(p["PID"]) for p in json.load(sys.stdin)["result"] if p["DSC"]
 
 # one_run LABEL on|off: prints "RUN label=... rpc=... cpu_us_per_req=... p99_us=... rps=..."
 one_run() {
-    local label=$1 with=$2 dir=$OUT/$1 w1 w2 r1 r2 x1 x2 res rps p99 fail
+    local label=$1 with=$2 dir=$OUT/$1 w1 w2 r1 r2 v1 v2 n1 n2 c1 c2 k1 k2 res rps p99 fail
     mkdir -p "$dir"
     start_router "$dir" || return 1
     taskset -c "$LOAD_CPU" python3 "$RPCLOAD" fill --json "$JSON_SOCK" --count "$FILL" \
@@ -170,9 +172,11 @@ one_run() {
         rpc_pid=$!
     fi
     sleep "$WARMUP"
-    w1=$(date +%s.%N); r1=$(cpu_ticks $workers); x1=$(ctx_switches $workers)
+    w1=$(date +%s.%N); r1=$(cpu_ticks $workers); read -r v1 n1 < <(ctx_switches $workers)
+    c1=$(cpu_ticks $ctl); k1=$(cpu_ticks $rpc_pid)
     sleep $((DURATION - 1))
-    w2=$(date +%s.%N); r2=$(cpu_ticks $workers); x2=$(ctx_switches $workers)
+    w2=$(date +%s.%N); r2=$(cpu_ticks $workers); read -r v2 n2 < <(ctx_switches $workers)
+    c2=$(cpu_ticks $ctl); k2=$(cpu_ticks $rpc_pid)
     wait "$uac_pid"; uac_pid=""
     [ -n "$rpc_pid" ] && { wait "$rpc_pid"; rpc_pid=""; }
     stop_all
@@ -183,10 +187,12 @@ one_run() {
     p99=$(echo "$res" | sed -n 's/.* p99_us=\([0-9.]*\).*/\1/p')
     fail=$(echo "$res" | sed -n 's/.* fail=\([0-9]*\).*/\1/p')
     awk -v l="$label" -v w="$with" -v a="$w1" -v b="$w2" -v r1="$r1" -v r2="$r2" -v hz="$(getconf CLK_TCK)" \
-        -v rps="$rps" -v p99="$p99" -v fail="$fail" -v x="$((x2 - x1))" 'BEGIN {
+        -v rps="$rps" -v p99="$p99" -v fail="$fail" -v v="$((v2 - v1))" -v n="$((n2 - n1))" \
+        -v c="$((c2 - c1))" -v k="$((k2 - k1))" 'BEGIN {
         us = (r2 - r1) / hz * 1e6 / (rps * (b - a))
-        printf "RUN label=%s rpc=%s cpu_us_per_req=%.2f p99_us=%s rps=%s fail=%s worker_cs_per_s=%.0f\n",
-               l, w, us, p99, rps, fail, x / (b - a) }'
+        printf "RUN label=%s rpc=%s cpu_us_per_req=%.2f p99_us=%s rps=%s fail=%s", l, w, us, p99, rps, fail
+        printf " worker_vcs_per_s=%.0f worker_ivcs_per_s=%.0f ctl_cpu_pct=%.1f rpc_client_cpu_pct=%.1f\n",
+               v / (b - a), n / (b - a), 100 * c / hz / (b - a), 100 * k / hz / (b - a) }'
     [ "$with" = on ] && sed 's/^/    /' "$dir/rpc.log"
     return 0
 }
