@@ -8,7 +8,9 @@
 # over JSON-RPC on the unix socket, ul.dump brief pages of PAGE_SLOTS slots, GET /metrics over
 # HTTP), in alternating order (ABBA) since the machine is shared; RUNS pairs, medians printed.
 # Measured per run: CPU of the SIP worker processes (utime + stime from /proc/<pid>/stat, the
-# processes core.psx lists as "sip#N (sip)") per request, and the UAC's p99.
+# processes core.psx lists as "sip#N (sip)") per request, and the UAC's p99, with the workers'
+# voluntary and involuntary context switches per second, the control process's CPU and the
+# RPC client's (on the load core).
 #
 # Then, on a fresh router under the same SIP load: DUMP_AORS AoRs added with ul.add
 # (pipelined), a paged `ul.dump brief` of all of them (the longest slot visit, i.e. lock hold
