@@ -13,7 +13,7 @@
 # RPC client's (on the load core).
 #
 # Then, on a fresh router under the same SIP load: DUMP_AORS AoRs added with ul.add
-# (pipelined), a paged `ul.dump brief` of all of them (the longest slot visit, i.e. lock hold
+# (pipelined), a paged `ul.dump` of all of them (brief, then full) (the longest slot visit, i.e. lock hold
 # upper bound, is ul.dump's Stats: Max-Slot-Us), and METRICS_GETS sequential GET /metrics.
 #
 # Environment [default]: BUILD [build/release-fm] RUNS [3] RATE [15000] RPC_RATE [100]
@@ -232,7 +232,10 @@ taskset -c "$LOAD_CPU" "$LOAD" uac -t 127.0.0.1:$PROXY_PORT -s options -w "$WIND
     -d 600 -T 2000 -u 127.0.0.1:$UAS_PORT >"$dir/uac.log" 2>&1 &
 uac_pid=$!
 taskset -c "$LOAD_CPU" python3 "$RPCLOAD" fill --json "$JSON_SOCK" --count "$DUMP_AORS" | tee -a "$OUT/summary.txt"
-taskset -c "$LOAD_CPU" python3 "$RPCLOAD" dump --json "$JSON_SOCK" --slots "$DUMP_SLOTS" | tee -a "$OUT/summary.txt"
+for mode in brief full; do
+    taskset -c "$LOAD_CPU" python3 "$RPCLOAD" dump --json "$JSON_SOCK" --slots "$DUMP_SLOTS" \
+        --dump-mode $mode | tee -a "$OUT/summary.txt"
+done
 taskset -c "$LOAD_CPU" python3 "$RPCLOAD" metrics --http "$HTTP" --count "$METRICS_GETS" | tee -a "$OUT/summary.txt"
 stop_all
 trap - EXIT INT TERM

@@ -11,8 +11,8 @@ router's work and not connection set-up. Modes:
   fill  --json SOCK --count N
         N distinct AoRs through `ul.add`, pipelined 1,000 requests at a time.
         Prints FILL count=... errors=... seconds=...
-  dump  --json SOCK --slots K
-        a whole `ul.dump brief` in pages of K slots (following Stats: Next-Slot).
+  dump  --json SOCK --slots K [--dump-mode brief|full]
+        a whole `ul.dump` in pages of K slots (following Stats: Next-Slot).
         Prints DUMP records=... pages=... seconds=... page_max_ms=... max_slot_lock_us=...
   metrics --http HOST:PORT --count N
         N sequential GET /metrics. Prints METRICS count=... bytes=... p50_ms=... max_ms=...
@@ -74,9 +74,9 @@ def fmt(kind, lat, errors):
             f"p99_ms={pct(lat, 99):.3f} max_ms={max(lat) if lat else 0:.3f}")
 
 
-def dump_page(rpc, first, slots):
+def dump_page(rpc, first, slots, mode="brief"):
     """One page; (records, next slot or None, max slot lock us)."""
-    ans = rpc.call("ul.dump", ["brief", first, slots])
+    ans = rpc.call("ul.dump", [mode, first, slots])
     if "result" not in ans:
         raise RuntimeError(f"ul.dump answered {ans}")
     records, nxt, lock_us = 0, None, 0
@@ -154,12 +154,12 @@ def mode_dump(a):
     first, pages, records, page_max, lock_max = 0, 0, 0, 0.0, 0
     while first is not None:
         p0 = time.perf_counter()
-        n, first, lock_us = dump_page(rpc, first, a.slots)
+        n, first, lock_us = dump_page(rpc, first, a.slots, a.mode_dump)
         page_max = max(page_max, (time.perf_counter() - p0) * 1000)
         records += n
         pages += 1
         lock_max = max(lock_max, lock_us)
-    print(f"DUMP records={records} pages={pages} slots_per_page={a.slots} "
+    print(f"DUMP mode={a.mode_dump} records={records} pages={pages} slots_per_page={a.slots} "
           f"seconds={time.perf_counter() - t0:.3f} page_max_ms={page_max:.3f} "
           f"max_slot_lock_us={lock_max}")
 
@@ -191,6 +191,7 @@ def main():
     ap.add_argument("--duration", type=float, default=20)
     ap.add_argument("--slots", type=int, default=16)
     ap.add_argument("--count", type=int, default=100)
+    ap.add_argument("--dump-mode", dest="mode_dump", choices=["brief", "full"], default="brief")
     a = ap.parse_args()
     {"mix": mode_mix, "fill": mode_fill, "dump": mode_dump, "metrics": mode_metrics}[a.mode](a)
 
