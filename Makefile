@@ -16,6 +16,8 @@
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
+#   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
+#                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -124,7 +126,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns clean deps \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -311,7 +313,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
+       bench-rpc
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -341,6 +344,11 @@ $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 # scenarios: scripts/bench/ir-table.sh.
 bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/ir-table.sh
+
+# Starts the real osprey (scripts/bench/stateful.cfg with the control plane on) and drives
+# SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
+bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

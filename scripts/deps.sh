@@ -12,6 +12,7 @@ required=(
     kamailio curl  # the RPC tests drive the control plane with the real kamcmd and curl
     prometheus  # promtool: the statistics tests lint the /metrics text with it
     libc-ares-dev dnsmasq-base
+    python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
 bench=(kamailio kamailio-lua-modules valgrind)

@@ -20,7 +20,7 @@
 #include "core/proc/pkg_publish.h"
 #include "core/proc/process_kind.h"
 #include "core/proc/process_table.h"
-#include "core/stats/dump.h"
+#include "core/stats/core_stats.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
 
@@ -112,7 +112,8 @@ bool Supervisor::setup() {
     master.state = ProcState::Ready;
     master.startedMs = timer::wallMs();
     snprintf(master.name, sizeof master.name, "master");
-    publishPkgStats(true);  // the master's heap barely changes after this (pkg.stats)
+    publishPkgStats(true);          // the master's heap barely changes after this (pkg.stats)
+    stats::publishProcessGauges();  // likewise its osprey:pkg_used_size row
 
     unsigned slot = 1;
     const auto& kinds = declaredProcesses();
@@ -311,7 +312,6 @@ void Supervisor::onSignals() {
                 // The allocator's own walk (every fragment and guard in qm / MEMDBG=1
                 // builds), e.g. after a process died holding the allocator lock.
                 LM_NOTICE("shm: heap check: %s", mem::shmCheck() ? "consistent" : "CORRUPT");
-                stats::dumpOnSignal();  // OSPREY_STATS_DUMP (until RPC serves them)
                 for (unsigned s = 1; s < table_->used; ++s)
                     if (table_->entries[s].pid != 0) kill(table_->entries[s].pid, SIGUSR1);
                 break;

@@ -7,6 +7,7 @@
 #include <ctime>
 
 #include "core/app/version.h"
+#include "core/lua/script_release.h"
 #include "core/net/listen_socket.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_settings.h"
@@ -77,13 +78,20 @@ Result corePs() noexcept {
     return out;
 }
 
+// Kamailio's IDX, PID, DSC, and for a process that runs the script the generation it runs
+// (GEN; app_lua.status has the details): after a reload, who has not switched yet shows here.
 Result corePsx() noexcept {
+    const lua::ScriptStatus script = lua::scriptStatus();
     Value out = Value::array();
     forEachProcess([&](uint32_t slot, const proc::ProcessEntry& e) {
         Value p = Value::structure();
         p.add("IDX", static_cast<int64_t>(slot));
         p.add("PID", static_cast<int64_t>(e.pid.load()));
         p.add("DSC", describe(e));
+        for (const lua::ScriptStatus::Process& sp : script.processes) {
+            if (sp.slot == slot && sp.pid == e.pid.load())
+                p.add("GEN", static_cast<int64_t>(sp.generation));
+        }
         out.push(std::move(p));
     });
     return out;

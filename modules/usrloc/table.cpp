@@ -2,6 +2,7 @@
 #include "modules/usrloc/table.h"
 
 #include <algorithm>
+#include <chrono>
 #include <cstring>
 #include <new>
 
@@ -642,11 +643,14 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
     return removed;
 }
 
-size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user) {
+size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user,
+                      int64_t* heldNs) {
     if (slot > t->mask) return 0;
     size_t n = 0;
     Slot& s = t->slots[slot];
     SlotGuard g(t, s);
+    const auto acquired = heldNs != nullptr ? std::chrono::steady_clock::now()
+                                            : std::chrono::steady_clock::time_point();
     forEachBucket(s, [&](Record** b) {
         for (const Record* r = *b; r != nullptr; r = r->next) {
             for (const Contact* c = r->contacts; c != nullptr; c = c->next) {
@@ -656,6 +660,10 @@ size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, v
             }
         }
     });
+    if (heldNs != nullptr)
+        *heldNs = std::chrono::duration_cast<std::chrono::nanoseconds>(
+                      std::chrono::steady_clock::now() - acquired)
+                      .count();
     return n;
 }
 

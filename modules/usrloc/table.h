@@ -59,8 +59,11 @@ int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t no
 // Visits the unexpired bindings of every record in slot `slot` (locked for the call only, so a
 // dump of a large table holds each lock for one slot's worth of records); returns how many.
 // A record's bindings come one after another with the same aor.
+// heldNs, when given, gets how long the lock was held (from acquired to the last binding):
+// what a SIP worker wanting that slot could have waited.
 using SlotBindingFn = void (*)(void* user, std::string_view aor, const ContactData& c);
-size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user);
+size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user,
+                      int64_t* heldNs = nullptr);
 
 // Start-up load: adds a binding as stored (no change record). False when out of memory.
 bool tableLoad(Table* t, std::string_view aor, const ContactData& c);

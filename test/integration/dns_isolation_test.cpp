@@ -69,6 +69,7 @@ SipRouterOptions options(const std::string& server, const std::string& dnsExtra)
         "{ "
         "retr_timer1 = 500; retr_timer2 = 4000; fr_timer = 20000; fr_inv_timer = 20000; }; }";
     o.extra = "dns_servers = \"" + server + "\";\n" + dnsExtra;
+    o.controlSocket = true;  // StatsReader asks stats.get_statistics
     return o;
 }
 

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "test/integration/rpc_test_util.h"
+#include "test/support/proc_info.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -46,6 +47,27 @@ TEST(RpcLuaTest, ReloadThroughOspreyctl) {
     EXPECT_EQ(reload.exitCode, 0) << reload.output;
     EXPECT_EQ(reload.output, "generation: 2\n");
     EXPECT_TRUE(answersWith(router, "Second"));
+
+    // core.psx (ospreyctl ps) shows the generation each script process runs: both SIP
+    // workers switch to 2 within their next wake-up.
+    int sipOnTwo = 0;
+    EXPECT_TRUE(pollUntil(
+        [&] {
+            rpc::Value psx = parseJsonOutput(router.ctl({"-j", "core.psx"}).output);
+            sipOnTwo = 0;
+            for (const rpc::Value& p : psx.items()) {
+                const rpc::Value* dsc = p.find("DSC");
+                const rpc::Value* gen = p.find("GEN");
+                if (dsc != nullptr && dsc->asString().rfind("sip#", 0) == 0 && gen != nullptr &&
+                    gen->asInt() == 2)
+                    ++sipOnTwo;
+            }
+            return sipOnTwo == 2;
+        },
+        5000, 50));
+    EXPECT_EQ(sipOnTwo, 2);
+    RunResult ps = router.ctl({"ps"});
+    EXPECT_NE(ps.output.find("GEN: 2"), std::string::npos) << ps.output;
 
     router.process().dir().write("route.lua", "function ksr_request_route(\n");
     RunResult broken = router.kamcmd({"app_lua.reload"});

@@ -1,8 +1,8 @@
-// Statistics of the real osprey after known SIP traffic, read through OSPREY_STATS_DUMP
-// (core/stats/dump.h): OPTIONS answered by sl, a REGISTER saved, an INVITE relayed through tm
-// to a registered UA and answered, a malformed request; Kamailio's names and values, the
-// Prometheus text of the same dump linted by promtool; a killed worker's counts survive its
-// restart.
+// Statistics of the real osprey after known SIP traffic, read as an operator does
+// (test/support/stats_reader.h: stats.get_statistics on the control socket, GET /metrics):
+// OPTIONS answered by sl, a REGISTER saved, an INVITE relayed through tm to a registered UA
+// and answered, a malformed request; Kamailio's names and values, the Prometheus text linted
+// by promtool; a killed worker's counts survive its restart.
 #include <gtest/gtest.h>
 #include <signal.h>
 
@@ -24,10 +24,12 @@ using Values = StatsReader::Values;
 SipRouterOptions options() {
     SipRouterOptions o =
         tmRouterOptions("fr_timer = 2000; fr_inv_timer = 3000; wt_timer = 200;", 2, true);
+    o.controlSocket = true;
+    o.rpcHttp = true;
     return o;
 }
 
-// What the dump says for each name, as a readable failure message.
+// What the statistics say for each name, as a readable failure message.
 std::string show(const Values& v, std::initializer_list<const char*> names) {
     std::string s;
     for (const char* n : names)
@@ -134,7 +136,7 @@ TEST(Stats, KnownTrafficShowsInKamailiosCountersAndInPrometheus) {
     EXPECT_GE(StatsReader::get(v, "osprey:sent_messages"), 8);
     EXPECT_GT(StatsReader::get(v, "shmem:used_size"), 0);
 
-    const std::string& prom = stats.prometheus();
+    const std::string prom = fetchMetrics(router.httpPort());
     EXPECT_NE(prom.find("\nkamailio_core_rcv_request_total{method=\"invite\"} 1\n"),
               std::string::npos)
         << prom;
@@ -151,6 +153,7 @@ TEST(Stats, AKilledWorkersCountsStayInTheTotalsAfterItsRestart) {
     SipPeer uac;
     SipRouterOptions o;
     o.children = 1;  // one worker gets every request
+    o.controlSocket = true;
     SipRouter router(R"(function ksr_request_route() KSR.sl.sl_send_reply(200, "OK") end)", o);
     ASSERT_TRUE(router.start()) << router.log();
     auto ask = [&](int n) {
@@ -168,8 +171,7 @@ TEST(Stats, AKilledWorkersCountsStayInTheTotalsAfterItsRestart) {
     });
     ASSERT_EQ(StatsReader::get(v, "core:rcv_requests"), 5);
 
-    // The SIP worker's pid, from its log prefix "sip#0[pid]:" (it logs its heaps on the
-    // SIGUSR1 of each dump).
+    // The SIP worker's pid, from its log prefix "sip#0[pid]:" (it logs its heaps at start-up).
     ASSERT_NE(router.process().waitForLog("sip#0[", 3000), std::string::npos) << router.log();
     const std::string log = router.log();
     const size_t at = log.rfind("sip#0[");
@@ -192,6 +194,8 @@ TEST(Stats, TcpConnectionsAreCounted) {
     StatsReader stats;
     SipRouterOptions o;
     o.tcp = true;
+    o.controlSocket = true;
+    o.rpcHttp = true;
     SipRouter router(R"(function ksr_request_route() KSR.sl.sl_send_reply(200, "OK") end)", o);
     ASSERT_TRUE(router.start()) << router.log();
     {
@@ -216,7 +220,7 @@ TEST(Stats, TcpConnectionsAreCounted) {
     });
     EXPECT_EQ(StatsReader::get(v, "tcp:current_opened_connections"), 0);
     EXPECT_EQ(StatsReader::get(v, "tcp:passive_open"), 1);
-    const std::string& prom = stats.prometheus();
+    const std::string prom = fetchMetrics(router.httpPort());
     EXPECT_NE(prom.find("\nkamailio_tcp_total{type=\"passive_open\"} 1\n"), std::string::npos)
         << prom;
     const LintResult lint = promtoolCheckMetrics(prom);

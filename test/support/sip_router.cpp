@@ -60,7 +60,12 @@ bool SipRouter::start() {
     cfg += "log_level = \"" + opts_.logLevel + "\";\n";
     cfg += "script = \"route.lua\";\n";
     cfg += "modules = ( " + opts_.modules + " );\n";
-    if (!opts_.controlSocket) cfg += "ctl_socket = \"\";\n";
+    // Named explicitly: the default is /run/osprey/osprey_ctl where that directory exists.
+    cfg += opts_.controlSocket ? "ctl_socket = \"osprey_ctl\";\n" : "ctl_socket = \"\";\n";
+    if (opts_.rpcHttp) {
+        httpPort_ = freePort(SOCK_STREAM);
+        cfg += "rpc_http_listen = \"127.0.0.1:" + std::to_string(httpPort_) + "\";\n";
+    }
     cfg += opts_.extra;
     StartOptions so;
     so.config = cfg;

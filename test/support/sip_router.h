@@ -23,9 +23,11 @@ struct SipRouterOptions {
     unsigned shmMiB = 16;  // shm_size
     unsigned pkgMiB = 4;   // pkg_size
     std::string extra;     // more config lines
-    // The control socket (ctl_socket's default, next to the config). Off by default, so the
-    // children are the SIP workers only; the RPC tests use their own router.
+    // The control socket (osprey_ctl next to the config; StatsReader reads through it). Off
+    // by default, so the children are the SIP workers only; the RPC tests use their own router.
     bool controlSocket = false;
+    // rpc_http_listen on a free loopback port (httpPort(): GET /metrics, POST /RPC).
+    bool rpcHttp = false;
     std::string logLevel = "info";
 };
 
@@ -39,6 +41,7 @@ public:
     uint16_t port6() const { return port6_; }
     uint16_t tcpPort() const { return tcpPort_; }
     uint16_t tcpPort6() const { return tcpPort6_; }
+    uint16_t httpPort() const { return httpPort_; }
     std::string uri() const { return "sip:127.0.0.1:" + std::to_string(port_); }
     std::string log() const { return proc_ ? proc_->log() : std::string(); }
     OspreyProcess& process() { return *proc_; }
@@ -51,6 +54,7 @@ private:
     uint16_t port6_ = 0;
     uint16_t tcpPort_ = 0;
     uint16_t tcpPort6_ = 0;
+    uint16_t httpPort_ = 0;
     std::unique_ptr<OspreyProcess> proc_;
 };
 

@@ -1,9 +1,12 @@
-// Reads a running osprey's statistics for integration tests, through the master's
-// OSPREY_STATS_DUMP files (core/stats/dump.h): SIGUSR1, then the new dump is parsed. And
-// promtool's lint of a Prometheus text, so a test fails on what Prometheus would reject.
+// Reads a running osprey's statistics for integration tests the way an operator does: the
+// JSON-RPC `stats.get_statistics all` on the control socket (a SipRouter started with
+// SipRouterOptions::controlSocket), and `GET /metrics` on rpc_http_listen
+// (SipRouterOptions::rpcHttp). And promtool's lint of a Prometheus text, so a test fails on
+// what Prometheus would reject.
 //
-//   StatsReader stats;                     // before the router starts: sets the environment
-//   SipRouter router(...); router.start();
+//   SipRouterOptions o; o.controlSocket = true;
+//   SipRouter router(..., o); router.start();
+//   StatsReader stats;
 //   auto v = stats.waitFor(router.process(), [](const StatsReader::Values& v) {
 //       return StatsReader::get(v, "core:rcv_requests") >= 3; });
 #pragma once
@@ -13,7 +16,6 @@
 #include <string>
 
 #include "test/support/osprey_process.h"
-#include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
 
@@ -21,29 +23,20 @@ class StatsReader {
 public:
     using Values = std::map<std::string, int64_t>;  // "group:name" -> value
 
-    // Sets OSPREY_STATS_DUMP in this process's environment (an osprey started afterwards
-    // inherits it); the destructor removes it.
-    StatsReader();
-    ~StatsReader();
-    StatsReader(const StatsReader&) = delete;
-    StatsReader& operator=(const StatsReader&) = delete;
-
-    // One dump: SIGUSR1 to the master, then waits (bounded) for the files. Empty on timeout.
+    // One `stats.get_statistics all` on the control socket next to the config (osprey_ctl in
+    // the process's directory), bounded. Empty when nothing answered.
     Values read(OspreyProcess& osprey);
-    // Dumps until done(values) holds or the time is up; returns the last values read.
+    // Reads until done(values) holds or the time is up; returns the last values read.
     Values waitFor(OspreyProcess& osprey, const std::function<bool(const Values&)>& done,
                    int timeoutMs = 5000);
-    // The Prometheus text of the last dump.
-    const std::string& prometheus() const { return prom_; }
 
     // The value, or -1 when the statistic is absent.
     static int64_t get(const Values& v, const std::string& name);
-
-private:
-    TempDir dir_;
-    std::string path_;
-    std::string prom_;
 };
+
+// The body of `GET /metrics` from rpc_http_listen on 127.0.0.1:port; empty unless the answer
+// was 200 (bounded).
+std::string fetchMetrics(uint16_t port);
 
 struct LintResult {
     int exitCode = -1;   // promtool's; 0 = no problem
