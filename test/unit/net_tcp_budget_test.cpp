@@ -134,6 +134,17 @@ TEST_F(Budget, AQueueThatOnlyWaitsForItsOwnerIsNotCut) {
     close(sv[1]);
 }
 
+TEST_F(Budget, AQueueWaitingForAnOutgoingConnectCanBeCut) {
+    budget(2 * kCharge, 100 * kCharge);
+    TcpConn* connecting = t->alloc(addr("192.0.2.1", 1), 0, 0, ConnState::Connecting, true);
+    TcpConn* sender = t->alloc(addr("192.0.2.2", 1), 0, 1, ConnState::Open, false);
+    queue(connecting, 100, false);
+    queue(connecting, 100, false);
+    queue(sender, 200);
+    EXPECT_EQ(connecting->closeRequested.load(), 1);
+    EXPECT_EQ(sender->closeRequested.load(), 0);
+}
+
 TEST_F(Budget, PerIpBudgetCutsWithinThatAddress) {
     budget(100 * kCharge, 2 * kCharge);
     TcpConn* a1 = t->alloc(addr("192.0.2.1", 1), 0, 0, ConnState::Open, false);
