@@ -122,6 +122,10 @@ private:
             close(fd);
             return;
         }
+        // Counted before the hand-off, as Kamailio's tcp_main does: once the worker has the
+        // descriptor it may answer the first request before this process runs again, and a
+        // statistics read after that answer must find the connection counted.
+        countTcp(&TcpStats::established);
         int on = 1;
         setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
         const ConnId id = c->id.load();
@@ -130,8 +134,6 @@ private:
             logLimited(limit, "dropped a TCP connection: its worker does not take it", &peer,
                        errno);
             t->release(c);
-        } else {
-            countTcp(&TcpStats::established);
         }
         close(fd);  // the worker has its own descriptor now
     }

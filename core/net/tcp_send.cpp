@@ -54,9 +54,10 @@ ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) 
 enum class Queued : uint8_t { Yes, Overflow, Cut, NoRoom, NoMemory };
 
 // Queues what the direct write left (all of the message after its first `written` octets)
-// within tcp_conn_wq_max and the write-queue budget; c is locked.
+// within tcp_conn_wq_max and the write-queue budget; c is locked. socketFull: the owner's
+// direct write found the socket full (the queue is then blocked, tcp_write_queue.h).
 Queued enqueue(TcpConnTable& t, TcpConn& c, const iovec* iov, unsigned count, size_t written,
-               size_t total, int64_t now) {
+               size_t total, int64_t now, bool socketFull) {
     const size_t rest = total - written;
     if (c.queue.bytes + rest > tcpSettings().queueMax) return Queued::Overflow;
     const size_t charge = WriteQueue::chargeFor(rest);
@@ -72,6 +73,7 @@ Queued enqueue(TcpConnTable& t, TcpConn& c, const iovec* iov, unsigned count, si
         giveQueueBytes(c.ipHash, charge);
         return Queued::NoMemory;
     }
+    if (socketFull) c.queue.blocked = true;  // the owner's own write just found it full
     return Queued::Yes;
 }
 
@@ -119,7 +121,9 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     TcpOwner* self = tcpOwner();
     OwnedConn* oc = self != nullptr && self->worker() == owner ? self->find(id) : nullptr;
     size_t written = 0;
+    bool tried = false;  // the direct write ran and the socket did not take everything
     if (oc != nullptr && !oc->connecting && c.state == ConnState::Open && c.queue.empty()) {
+        tried = true;
         msghdr mh{};
         mh.msg_iov = const_cast<iovec*>(iov);
         mh.msg_iovlen = count;
@@ -138,7 +142,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
         }
         if (written == total) return true;
     }
-    const Queued q = enqueue(*t, c, iov, count, written, total, now);
+    const Queued q = enqueue(*t, c, iov, count, written, total, now, tried);
     if (q != Queued::Yes) {
         // Over a limit, or part of the message went out already: the stream cannot go on.
         if (q != Queued::NoMemory) countTcp(&TcpStats::sendqFull);

@@ -26,7 +26,11 @@ struct Candidate {
 // Called with c locked: is c a better victim than *best? For the per-IP budget only the
 // connections counted in self's per-IP slot are candidates.
 void consider(TcpConn& c, const TcpConn& self, const WqBudget* ipSlotOf, Candidate* best) {
+    // Only a queue its owner found the socket full for, or one waiting for the peer to finish
+    // the handshake: one that merely waits for a busy owner (a reply queued by another process
+    // a moment ago) belongs to a peer that may be reading.
     if (c.state == ConnState::Free || c.queue.charged == 0) return;
+    if (!c.queue.blocked && c.state != ConnState::Connecting) return;
     if (ipSlotOf != nullptr && !ipSlotOf->sameIpSlot(c.ipHash, self.ipHash)) return;
     const int64_t since = c.queue.stalledSinceMs;
     if (best->conn != nullptr &&

@@ -41,6 +41,7 @@ bool WriteQueue::append(const iovec* iov, unsigned count, size_t skip, int64_t n
     if (head == nullptr) {
         head = c;
         stalledSinceMs = nowMs;
+        blocked = false;
     } else {
         tail->next = c;
     }
@@ -67,7 +68,10 @@ FlushResult WriteQueue::flush(int fd, int64_t nowMs, int* err) {
             w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
         } while (w < 0 && errno == EINTR);
         if (w < 0) {
-            if (errno == EAGAIN || errno == EWOULDBLOCK) return FlushResult::Blocked;
+            if (errno == EAGAIN || errno == EWOULDBLOCK) {
+                blocked = true;
+                return FlushResult::Blocked;
+            }
             *err = errno;
             return FlushResult::Error;
         }
@@ -87,8 +91,12 @@ FlushResult WriteQueue::flush(int fd, int64_t nowMs, int* err) {
             mem::shmFree(c);
         }
         if (head == nullptr) tail = nullptr;
-        if (static_cast<size_t>(w) < want) return FlushResult::Blocked;  // the socket is full
+        if (static_cast<size_t>(w) < want) {  // the socket is full
+            blocked = true;
+            return FlushResult::Blocked;
+        }
     }
+    blocked = false;
     return FlushResult::Empty;
 }
 
@@ -101,6 +109,7 @@ void WriteQueue::clear() {
     tail = nullptr;
     bytes = 0;
     charged = 0;
+    blocked = false;
 }
 
 }  // namespace osprey::net

@@ -37,6 +37,10 @@ struct WriteQueue {
     size_t bytes = 0;            // octets not yet written
     size_t charged = 0;          // shm held by the chunks: sum of chargeFor(chunk length)
     int64_t stalledSinceMs = 0;  // when the queue last went from empty to not, or last progress
+    // The owner's last write found the socket full: the peer is not taking data. Until the
+    // owner has tried, a queue only waits for its owner (busy with other connections), which
+    // says nothing about the peer; the write-queue budget cuts only blocked queues.
+    bool blocked = false;
 
     bool empty() const { return head == nullptr; }
     static constexpr size_t chargeFor(size_t len) { return sizeof(WqChunk) + len; }

@@ -9,7 +9,8 @@
 //  - 200 connections per worker holding slow, unfinished messages: the per-worker partial
 //    budget cuts the oldest, and a client splitting its messages on another connection is
 //    served.
-// The counters are read from the "TCP statistics:" line the master logs when it stops.
+// The counters are read from the "TCP statistics:" line the master logs when it stops (and,
+// to wait for every connection to be accepted, from the statistics dump).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -27,6 +28,7 @@
 #include "test/integration/tm_test_util.h"
 #include "test/support/sip_router.h"
 #include "test/support/sip_tcp_peer.h"
+#include "test/support/stats_reader.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -215,6 +217,7 @@ std::string hostileIp(int i) {
 TEST(TcpLimits, NonReadingPeersCannotStarveRegistrationsAndCalls) {
     ASSERT_GE(raiseOpenFiles(kHostile + 512), static_cast<uint64_t>(kHostile + 512))
         << "the test needs its own open files limit raised";
+    StatsReader dump;  // before the router starts: it passes the dump path on
     SipPeer uas;
     SipRouterOptions o = tmRouterOptions("", 2, true);
     o.tcp = true;
@@ -282,6 +285,16 @@ TEST(TcpLimits, NonReadingPeersCannotStarveRegistrationsAndCalls) {
         if (HasFatalFailure()) return;
     }
     EXPECT_EQ(calls, 1 + kHostile / kBatch + 3);
+    // Every non-reader's connect() has returned, but the router takes connections from its
+    // listen backlog at its own pace (one that found the backlog full waits for a retransmitted
+    // SYN-ACK): the calls above can end before the last ones are accepted. Wait for them.
+    const StatsReader::Values accepted = dump.waitFor(
+        router.process(),
+        [](const StatsReader::Values& v) {
+            return StatsReader::get(v, "tcp:passive_open") >= kHostile + 1;
+        },
+        10000);
+    EXPECT_GE(StatsReader::get(accepted, "tcp:passive_open"), kHostile + 1);
     router.process().stop();
     const std::string log = router.log();
     EXPECT_EQ(log.find("out of memory"), std::string::npos) << log;

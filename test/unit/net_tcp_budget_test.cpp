@@ -1,6 +1,7 @@
 // The TCP limits' pieces on a real shm segment: the write-queue budget's arithmetic
 // (core/net/tcp_wq_budget.h), which queue is cut to make room (tcp_wq_cut.h: the longest
-// stalled, within the peer IP for the per-IP budget, never one without a queue), the bytes
+// stalled, within the peer IP for the per-IP budget, never one without a queue or one its
+// owner has not found blocked), the bytes
 // given back by flush and release, and the send-progress rule (tcp_send_progress.h).
 #include <gtest/gtest.h>
 #include <sys/socket.h>
@@ -47,13 +48,15 @@ protected:
         ASSERT_TRUE(WqBudget::create(total, perIp, 16));
         b = WqBudget::get();
     }
-    // Queues one message as tcpSend does: budget first, then the chunk.
-    void queue(TcpConn* c, int64_t now) {
+    // Queues one message as tcpSend does: budget first, then the chunk. blocked: the owner
+    // found the peer's socket full (a non-reader); false: the queue waits for its owner.
+    void queue(TcpConn* c, int64_t now, bool blocked = true) {
         std::string text(kMsg, 'x');
         iovec iov{text.data(), text.size()};
         mem::LockGuard g(c->lock);
         ASSERT_EQ(takeQueueRoom(*t, *c, kCharge), QueueRoom::Ok);
         ASSERT_TRUE(c->queue.append(&iov, 1, 0, now));
+        if (blocked) c->queue.blocked = true;
     }
     TcpConnTable* t = nullptr;
     WqBudget* b = nullptr;
@@ -92,6 +95,54 @@ TEST_F(Budget, CutsTheLongestStalledQueueNotTheSender) {
     // release gives back what a queue still holds.
     t->release(young);
     EXPECT_EQ(b->used(), kCharge);
+}
+
+TEST_F(Budget, AQueueThatOnlyWaitsForItsOwnerIsNotCut) {
+    budget(3 * kCharge, 100 * kCharge);
+    // A reader's reply, queued by another process and not yet written by its busy owner: the
+    // oldest queue, but nothing says its peer stopped reading.
+    TcpConn* waiting = t->alloc(addr("192.0.2.1", 1), 0, 0, ConnState::Open, false);
+    TcpConn* stalled = t->alloc(addr("192.0.2.2", 1), 0, 1, ConnState::Open, false);
+    TcpConn* sender = t->alloc(addr("192.0.2.3", 1), 0, 1, ConnState::Open, false);
+    queue(waiting, 100, false);
+    queue(stalled, 200);
+    queue(stalled, 200);
+    queue(sender, 300);
+    EXPECT_EQ(waiting->closeRequested.load(), 0);
+    EXPECT_FALSE(waiting->queue.empty());
+    EXPECT_EQ(stalled->closeRequested.load(), 1);
+    // Its owner writes part of it and finds the socket full: from then on it can be cut.
+    int sv[2];
+    ASSERT_EQ(socketpair(AF_UNIX, SOCK_STREAM, 0, sv), 0);
+    const int small = 1;
+    setsockopt(sv[0], SOL_SOCKET, SO_SNDBUF, &small, sizeof small);
+    {
+        mem::LockGuard g(waiting->lock);
+        int err = 0;
+        std::string fill(1 << 20, 'f');
+        while (send(sv[0], fill.data(), fill.size(), MSG_DONTWAIT) > 0) {
+        }
+        const size_t before = waiting->queue.charged;
+        EXPECT_EQ(waiting->queue.flush(sv[0], 400, &err), FlushResult::Blocked);
+        giveQueueBytes(waiting->ipHash, before - waiting->queue.charged);
+        EXPECT_TRUE(waiting->queue.blocked);
+    }
+    queue(sender, 500);
+    queue(sender, 500);
+    EXPECT_EQ(waiting->closeRequested.load(), 1);
+    close(sv[0]);
+    close(sv[1]);
+}
+
+TEST_F(Budget, AQueueWaitingForAnOutgoingConnectCanBeCut) {
+    budget(2 * kCharge, 100 * kCharge);
+    TcpConn* connecting = t->alloc(addr("192.0.2.1", 1), 0, 0, ConnState::Connecting, true);
+    TcpConn* sender = t->alloc(addr("192.0.2.2", 1), 0, 1, ConnState::Open, false);
+    queue(connecting, 100, false);
+    queue(connecting, 100, false);
+    queue(sender, 200);
+    EXPECT_EQ(connecting->closeRequested.load(), 1);
+    EXPECT_EQ(sender->closeRequested.load(), 0);
 }
 
 TEST_F(Budget, PerIpBudgetCutsWithinThatAddress) {
@@ -157,6 +208,7 @@ TEST_F(Budget, FlushGivesBackWhatWasWritten) {
         giveQueueBytes(c->ipHash, before - c->queue.charged);
     }
     EXPECT_EQ(c->queue.charged, 0u);
+    EXPECT_FALSE(c->queue.blocked) << "an emptied queue is not blocked";
     EXPECT_EQ(b->used(), 0u);
     close(sv[0]);
     close(sv[1]);
