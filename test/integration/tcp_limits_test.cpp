@@ -10,7 +10,7 @@
 //    budget cuts the oldest, and a client splitting its messages on another connection is
 //    served.
 // The counters are read from the "TCP statistics:" line the master logs when it stops (and,
-// to wait for every connection to be accepted, from the statistics dump).
+// to wait for every connection to be accepted, from the statistics read over RPC).
 #include <arpa/inet.h>
 #include <gtest/gtest.h>
 #include <netinet/in.h>
@@ -217,12 +217,13 @@ std::string hostileIp(int i) {
 TEST(TcpLimits, NonReadingPeersCannotStarveRegistrationsAndCalls) {
     ASSERT_GE(raiseOpenFiles(kHostile + 512), static_cast<uint64_t>(kHostile + 512))
         << "the test needs its own open files limit raised";
-    StatsReader dump;  // before the router starts: it passes the dump path on
+    StatsReader reader;
     SipPeer uas;
     SipRouterOptions o = tmRouterOptions("", 2, true);
     o.tcp = true;
     o.shmMiB = 64;  // the default segment, with the default budgets
     o.pkgMiB = 8;
+    o.controlSocket = true;  // the statistics are read over RPC
     // A small kernel send buffer makes non-readers reach the shm queues after a few answers
     // instead of megabytes (the kernel's autotuned default), so the test stays short.
     o.extra = "tcp_children = 2;\ntcp_max_connections = 4200;\ntcp_send_buffer_size = 4096;\n";
@@ -288,7 +289,7 @@ TEST(TcpLimits, NonReadingPeersCannotStarveRegistrationsAndCalls) {
     // Every non-reader's connect() has returned, but the router takes connections from its
     // listen backlog at its own pace (one that found the backlog full waits for a retransmitted
     // SYN-ACK): the calls above can end before the last ones are accepted. Wait for them.
-    const StatsReader::Values accepted = dump.waitFor(
+    const StatsReader::Values accepted = reader.waitFor(
         router.process(),
         [](const StatsReader::Values& v) {
             return StatsReader::get(v, "tcp:passive_open") >= kHostile + 1;
