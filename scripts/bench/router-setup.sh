@@ -1,4 +1,5 @@
-# router-setup.sh: sourced by the router benchmark scripts (run-anchor.sh, ir-table.sh, ir-per-req.sh).
+# router-setup.sh: sourced by the router benchmark scripts (run-anchor.sh, ir-table.sh,
+# ir-per-req.sh, rpc-disturb.sh).
 # The configs in scripts/bench/ listen on UDP 127.0.0.1:5070 and relay to the UAS on
 # 127.0.0.1:5090. On a shared machine another benchmark may be using those ports, and a router
 # that receives someone else's load measures garbage. So each run picks two free ports and runs
@@ -89,4 +90,16 @@ bench_router_cmd() {
             fi ;;
         *) echo "unknown router '$router'" >&2; return 1 ;;
     esac
+}
+
+# utime + stime clock ticks of a list of pids (0 for none), from /proc/<pid>/stat
+cpu_ticks() {
+    local p t=0 f
+    for p in "$@"; do
+        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
+        f=${f##*) }
+        set -- $f
+        t=$((t + ${12} + ${13}))
+    done
+    echo $t
 }

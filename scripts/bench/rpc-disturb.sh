@@ -71,17 +71,6 @@ ctx_switches() {
     done
     echo "$v $n"
 }
-# utime + stime clock ticks of a list of pids (0 for none)
-cpu_ticks() {
-    local p t=0 f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        set -- $f
-        t=$((t + ${12} + ${13}))
-    done
-    echo $t
-}
 rpc() { python3 -c '
 import json, socket, sys
 s = socket.socket(socket.AF_UNIX); s.settimeout(10); s.connect(sys.argv[1])

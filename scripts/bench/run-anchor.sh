@@ -90,17 +90,6 @@ printf '%q ' "${router_cmd[@]}" >"$OUT/router.cmd"
 ports_free || exit 1
 
 # ---- /proc sampling
-# utime + stime clock ticks of a list of pids
-cpu_ticks() {
-    local p t=0 f
-    for p in "$@"; do
-        f=$(cat "/proc/$p/stat" 2>/dev/null) || continue
-        f=${f##*) }
-        set -- $f
-        t=$((t + ${12} + ${13}))
-    done
-    echo $t
-}
 # busy and total jiffies of one core
 core_jiffies() {
     awk -v c="cpu$1" '$1 == c { idle = $5 + $6; t = 0; for (i = 2; i <= NF; i++) t += $i; print t - idle, t }' /proc/stat
