@@ -21,13 +21,9 @@ uint32_t mix(uint32_t h, uint32_t v) {
     return h ^ (h >> 15);
 }
 
-// The per-IP budget's key (tcp_wq_budget.h): the address without the port, with every input
-// bit spread over the low bits that index the counters (addrHash's last multiply leaves the
-// top octet of an IPv4 address out of them).
-uint32_t ipHashOf(const SockAddr& peer) {
-    SockAddr ip = peer;
-    ip.setPort(0);
-    uint32_t h = addrHash(ip);
+// Spreads every input bit over the low bits that index buckets and counters: mix()'s
+// multiply alone leaves the top octet of an IPv4 address (its last dotted octet) out of them.
+uint32_t finish(uint32_t h) {
     h ^= h >> 16;
     h *= 0x85ebca6bu;
     h ^= h >> 13;
@@ -35,18 +31,25 @@ uint32_t ipHashOf(const SockAddr& peer) {
     return h ^ (h >> 16);
 }
 
+// The per-IP budget's key (tcp_wq_budget.h): the address without the port.
+uint32_t ipHashOf(const SockAddr& peer) {
+    SockAddr ip = peer;
+    ip.setPort(0);
+    return addrHash(ip);
+}
+
 }  // namespace
 
 uint32_t addrHash(const SockAddr& a) {
     uint32_t h = mix(0x811c9dc5u, a.port());
-    if (a.family() == AF_INET) return mix(h, a.u.v4.sin_addr.s_addr);
-    if (a.family() != AF_INET6) return h;
+    if (a.family() == AF_INET) return finish(mix(h, a.u.v4.sin_addr.s_addr));
+    if (a.family() != AF_INET6) return finish(h);
     const in6_addr& v6 = a.u.v6.sin6_addr;
     uint32_t words[4];
     std::memcpy(words, v6.s6_addr, sizeof words);
-    if (IN6_IS_ADDR_V4MAPPED(&v6)) return mix(h, words[3]);
+    if (IN6_IS_ADDR_V4MAPPED(&v6)) return finish(mix(h, words[3]));
     for (uint32_t w : words) h = mix(h, w);
-    return h;
+    return finish(h);
 }
 
 bool TcpConnTable::create(uint32_t capacity, unsigned workers) {

@@ -345,5 +345,17 @@ TEST_F(ConnTable, AnotherProcessQueuesForTheOwner) {
     close(sv[1]);
 }
 
+// Peers behind one /24 differ only in the last octet (the top byte of s_addr): the bucket
+// index must still tell them apart, or they all land in a few buckets.
+TEST(TcpConnTable, AddrHashSpreadsTheLastOctet) {
+    std::set<uint32_t> buckets;
+    for (int i = 0; i < 256; ++i) {
+        SockAddr a;
+        ASSERT_TRUE(parseIp("127.0.1." + std::to_string(i), 5060, a));
+        buckets.insert(addrHash(a) & 0xfff);
+    }
+    EXPECT_GT(buckets.size(), 200u);  // 256 random draws from 4096 give about 248
+}
+
 }  // namespace
 }  // namespace osprey::net
