@@ -103,3 +103,13 @@ cpu_ticks() {
     done
     echo $t
 }
+
+# stop_tree PID [TREE...]: TERM to the router, up to 5 s for it to exit, then KILL whatever is
+# left of the process tree tree_of listed while it ran (workers it could not reap).
+stop_tree() {
+    local pid=$1 p
+    shift
+    kill -TERM "$pid" 2>/dev/null
+    for _ in $(seq 1 50); do kill -0 "$pid" 2>/dev/null || break; sleep 0.1; done
+    for p in "$@"; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
+}

@@ -109,13 +109,10 @@ pct() { awk -v a="$1" -v b="$2" -v s="$3" 'BEGIN { if (s <= 0) print 0; else pri
 
 router_pid="" uas_pid="" uac_pid="" tree=""
 stop_all() {
-    local p
     [ -n "$uac_pid" ] && kill -TERM "$uac_pid" 2>/dev/null
     if [ -n "$router_pid" ]; then
         [ -z "$tree" ] && tree=$(tree_of "$router_pid")
-        kill -TERM "$router_pid" 2>/dev/null
-        for _ in $(seq 1 50); do kill -0 "$router_pid" 2>/dev/null || break; sleep 0.1; done
-        for p in $tree; do kill -0 "$p" 2>/dev/null && kill -KILL "$p" 2>/dev/null; done
+        stop_tree "$router_pid" $tree
     fi
     [ -n "$uas_pid" ] && kill -TERM "$uas_pid" 2>/dev/null
     wait 2>/dev/null
