@@ -175,11 +175,5 @@ TEST_F(UsrlocStore, CorruptFileIsAnError) {
     EXPECT_EQ(readFile(path), std::string(8192, '\x5a'));
 }
 
-TEST_F(UsrlocStore, SqlitePathFromDbUrl) {
-    EXPECT_EQ(sqlitePath("sqlite:///var/lib/osprey/ul.db"), "/var/lib/osprey/ul.db");
-    EXPECT_EQ(sqlitePath("mysql://u:p@h/db"), "");
-    EXPECT_EQ(sqlitePath(""), "");
-}
-
 }  // namespace
 }  // namespace osprey::usrloc
