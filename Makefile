@@ -14,6 +14,8 @@
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
+#   make bench-pike           pike check: ns and instructions per request (callgrind)
+#   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
@@ -126,7 +128,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
+        bench-pike bench-flood clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -278,6 +281,12 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The pike benchmark measures the module's own table, linking its archive as auth_bench does.
+$(BUILD)/bench/pike_bench: $(BUILD)/obj/test/bench/pike_bench.o $(BUILD)/lib/libosprey_mod_pike.a \
+                           $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -314,7 +323,7 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+       bench-rpc bench-pike bench-flood
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -330,6 +339,10 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-pike: $(BUILD)/bench/pike_bench
+	@$(BUILD)/bench/pike_bench
+	@BUILD=$(BUILD) scripts/bench/pike-ir.sh
 
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench

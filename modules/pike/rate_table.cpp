@@ -25,7 +25,7 @@ SourceKey keyOf(const net::SockAddr& a) {
 }
 
 RateTable* RateTable::create(unsigned buckets, const RateLimits& limits) {
-    if (buckets == 0 || (buckets & (buckets - 1)) != 0) return nullptr;
+    if (buckets < 2 || (buckets & (buckets - 1)) != 0) return nullptr;
     void* mem = mem::shmAllocZero(sizeof(RateTable));
     void* rows = mem::shmAllocZero(sizeof(Bucket) * buckets);
     if (mem == nullptr || rows == nullptr) {
@@ -36,6 +36,7 @@ RateTable* RateTable::create(unsigned buckets, const RateLimits& limits) {
     auto* t = new (mem) RateTable();
     t->limits_ = limits;
     t->mask_ = buckets - 1;
+    t->shift_ = 64 - static_cast<uint32_t>(__builtin_ctz(buckets));
     t->buckets_ = new (rows) Bucket[buckets];
     return t;
 }
@@ -48,11 +49,14 @@ void RateTable::destroy(RateTable* t) {
 }
 
 Bucket& RateTable::bucketOf(const SourceKey& k) noexcept {
-    // Both halves multiplied by odd constants and folded: the low bits of an IPv4 address
-    // (the last octet, what differs between neighbours) reach the index bits.
-    uint64_t h = k.lo * 0x9E3779B97F4A7C15ull ^ k.hi * 0xC2B2AE3D27D4EB4Full;
-    h ^= h >> 29;
-    return buckets_[static_cast<uint32_t>(h) & mask_];
+    // An IPv4 address sits in the top half of `lo` (bytes 12..15, little-endian), with its
+    // last octets -- what differs between neighbours -- in the very top bits: fold the halves
+    // together, then take the top bits of a multiplication (Fibonacci hashing), which depend
+    // on every input bit.
+    uint64_t x = k.hi * 0xC2B2AE3D27D4EB4Full + k.lo;
+    x ^= x >> 32;
+    x *= 0x9E3779B97F4A7C15ull;
+    return buckets_[x >> shift_];
 }
 
 // Moves the window to the unit of `now` (Kamailio's swap at the end of every unit, done when

@@ -82,7 +82,7 @@ struct TableCounters {
 
 class RateTable {
 public:
-    // `buckets` must be a power of two. nullptr when shm is exhausted.
+    // `buckets` must be a power of two, at least 2. nullptr when shm is exhausted.
     static RateTable* create(unsigned buckets, const RateLimits& limits);
     static void destroy(RateTable* t);
 
@@ -115,6 +115,7 @@ private:
 
     RateLimits limits_;
     uint32_t mask_ = 0;
+    uint32_t shift_ = 63;  // 64 - log2(buckets)
     std::atomic<uint64_t> evicted_{0};
     Bucket* buckets_ = nullptr;
 };

@@ -3,6 +3,8 @@
 // remove_latency, IPv4/IPv6 keys, and bounded memory under a million distinct addresses.
 #include <gtest/gtest.h>
 
+#include <string>
+
 #include "core/net/sock_addr.h"
 #include "mem/shm.h"
 #include "modules/pike/rate_table.h"
@@ -58,9 +60,9 @@ TEST_F(RateTableTest, StaysBlockedWhileTheUnitJustEndedWasHotThenUnblocks) {
     EXPECT_EQ(t->hit(k, kT0 + 4), Verdict::Ok);
 }
 
-TEST_F(RateTableTest, AverageOfTwoUnitsCounts) {
-    // Kamailio's third rule: (prev + curr) / 2 >= limit. With limit 10, 9 then 9 is not enough
-    // on either unit alone, and the average 9 is not either; 9 then 10 is (curr reaches it).
+TEST_F(RateTableTest, EachUnitCountsAfresh) {
+    // 9 in one unit and 9 in the next stay below a limit of 10 (neither unit, nor their
+    // average, reaches it); the 10th of the second unit does.
     const SourceKey k = key("2001:db8::1");
     for (int i = 0; i < 9; ++i) EXPECT_EQ(t->hit(k, kT0), Verdict::Ok);
     for (int i = 0; i < 9; ++i) EXPECT_EQ(t->hit(k, kT0 + 2), Verdict::Ok);
@@ -88,6 +90,16 @@ TEST_F(RateTableTest, Ipv4AndItsMappedFormAreOneAddressAndIpv6IsAnother) {
     for (int i = 0; i < 9; ++i) (void)t->hit(key("127.0.0.1"), kT0);
     EXPECT_EQ(t->hit(key("::ffff:127.0.0.1"), kT0), Verdict::NewlyBlocked);
     EXPECT_EQ(t->hit(key("::1"), kT0), Verdict::Ok);
+}
+
+TEST_F(RateTableTest, NeighbouringAddressesSpreadOverTheBuckets) {
+    // 16 buckets of 7: 100 addresses of one /24 (they differ only in the last octet) fit
+    // without pushing each other out, which they would if the last octet missed the index.
+    for (int i = 1; i <= 100; ++i) {
+        const std::string ip = "10.1.2." + std::to_string(i);
+        (void)t->hit(key(ip.c_str()), kT0);
+    }
+    EXPECT_LE(t->evicted(), 10u);
 }
 
 TEST_F(RateTableTest, AMillionAddressesStayInTheFixedTableAndKeepAFlooderBlocked) {
