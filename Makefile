@@ -294,6 +294,12 @@ $(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
+# The flood benchmark's sender (test/bench/flood/): one socket, sendmmsg as fast as it can.
+FLOOD_TOOL := $(BUILD)/bench/osprey-flood
+$(FLOOD_TOOL): $(call obj,test/bench/flood/main.cpp)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
 # Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
 $(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
                            $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
@@ -349,7 +355,7 @@ bench-dns: $(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL)
+bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -362,6 +368,11 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# One UDP flooder against a legitimate client with retransmissions, Osprey (pike, early_drop)
+# and Kamailio (pike + htable ban) running the same Lua script (docs/benchmarks.md, "Flood").
+bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
+	@BUILD=$(BUILD) scripts/bench/flood.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
