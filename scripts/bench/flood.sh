@@ -43,8 +43,8 @@ counter() {
 d=json.load(sys.stdin); v=d[0] if isinstance(d,list) else d
 print(int(str(v).split("=")[-1].strip()) if not isinstance(v,dict) else int(list(v.values())[0]))' 2>/dev/null || echo 0 ;;
         kamailio)
-            kamcmd -s "unix:$work/kamailio/ctl" stats.get_statistics "$2" 2>/dev/null |
-                awk -F'= ' '{print $2; exit}' ;;
+            kamcmd -s "unix:$work/kamailio/ctl" stats.get_statistics all 2>/dev/null |
+                awk -F' = ' -v n="$2" '$1 == n {print $2; exit}' ;;
     esac
 }
 
@@ -102,6 +102,7 @@ run_router() {
     d1=0; [ "$router" = osprey ] && d1=$(counter osprey pike:early_dropped)
     wait "$cpid"
     client=$(cat "$dir/client")
+    echo "   (counters: rcv_requests $c0 -> $c1, early_dropped $d0 -> $d1)" >&2
     got=$(( (c1 - c0) + (d1 - d0) ))
     per_flood=$(python3 -c "print(f'{($f1-$f0)/$hz*1e6/max(1,$got):.2f}')")
     echo "== $router"
