@@ -1,7 +1,6 @@
 // The address table (address_table.h).
 #include "modules/permissions/address_table.h"
 
-#include <arpa/inet.h>
 #include <endian.h>
 
 #include <algorithm>
@@ -15,7 +14,7 @@ namespace osprey::permissions {
 
 namespace {
 
-IpKey keyFromBytes(const unsigned char b[16]) {
+IpKey keyFromBytes(const uint8_t b[16]) {
     IpKey k;
     memcpy(&k.hi, b, 8);
     memcpy(&k.lo, b + 8, 8);
@@ -47,30 +46,24 @@ bool keyLess(const IpKey& a, const IpKey& b) {
 }  // namespace
 
 IpKey ipKeyOf(const net::SockAddr& a) {
-    unsigned char b[16] = {};
-    if (a.family() == AF_INET) {
-        b[10] = 0xff;
-        b[11] = 0xff;
-        memcpy(b + 12, &a.u.v4.sin_addr, 4);
-    } else if (a.family() == AF_INET6) {
-        memcpy(b, &a.u.v6.sin6_addr, 16);
-    }
+    uint8_t b[16];
+    net::ipBytes16(a, b);
     return keyFromBytes(b);
 }
 
 std::string ipText(const IpKey& k, bool v4) {
-    unsigned char b[16];
+    uint8_t b[16];
     const uint64_t hi = htobe64(k.hi);
     const uint64_t lo = htobe64(k.lo);
     memcpy(b, &hi, 8);
     memcpy(b + 8, &lo, 8);
-    char out[INET6_ADDRSTRLEN] = {};
-    if (v4) {
-        inet_ntop(AF_INET, b + 12, out, sizeof out);
-    } else {
-        inet_ntop(AF_INET6, b, out, sizeof out);
+    if (v4) {  // a network's key is masked: make sure it reads as the IPv4 it is
+        b[10] = 0xff;
+        b[11] = 0xff;
     }
-    return out;
+    char out[net::kIpTextMax];
+    const size_t n = net::formatIp(net::fromIpBytes16(b), out, sizeof out);
+    return std::string(out, n);
 }
 
 AddressTable* AddressTable::build(const std::vector<AddressRow>& rows, unsigned maxSubnets,

@@ -5,13 +5,13 @@
 // The table is walked one bucket lock at a time (docs/rpc.md).
 #include "modules/pike/pike_rpc.h"
 
-#include <arpa/inet.h>
 #include <strings.h>
 
 #include <cstring>
 #include <optional>
 #include <string>
 
+#include "core/net/sock_addr.h"
 #include "modules/pike/pike_state.h"
 
 namespace osprey::pike {
@@ -19,17 +19,12 @@ namespace osprey::pike {
 namespace {
 
 std::string addrText(const SourceKey& k) {
-    unsigned char b[16];
+    uint8_t b[16];
     memcpy(b, &k.hi, 8);
     memcpy(b + 8, &k.lo, 8);
-    char out[INET6_ADDRSTRLEN] = {};
-    static constexpr unsigned char kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
-    if (memcmp(b, kMapped, sizeof kMapped) == 0) {
-        inet_ntop(AF_INET, b + 12, out, sizeof out);
-    } else {
-        inet_ntop(AF_INET6, b, out, sizeof out);
-    }
-    return out;
+    char out[net::kIpTextMax];
+    const size_t n = net::formatIp(net::fromIpBytes16(b), out, sizeof out);
+    return std::string(out, n);
 }
 
 enum class Filter { Hot, Warm, All };

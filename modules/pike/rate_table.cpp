@@ -10,15 +10,9 @@
 namespace osprey::pike {
 
 SourceKey keyOf(const net::SockAddr& a) {
+    uint8_t b[16];
+    net::ipBytes16(a, b);
     SourceKey k;
-    unsigned char b[16] = {};
-    if (a.family() == AF_INET) {
-        b[10] = 0xff;
-        b[11] = 0xff;
-        memcpy(b + 12, &a.u.v4.sin_addr, 4);
-    } else if (a.family() == AF_INET6) {
-        memcpy(b, &a.u.v6.sin6_addr, 16);
-    }
     memcpy(&k.hi, b, 8);
     memcpy(&k.lo, b + 8, 8);
     return k;
