@@ -31,7 +31,9 @@ int checkAddr(const net::SockAddr& src) noexcept {
     const Verdict v = t->hit(keyOf(src), nowSec());
     if (v == Verdict::NewlyBlocked) {
         stats::inc(counters().blocked);
-        LM_WARN("PIKE - BLOCKing ip %s", net::toString(src).c_str());
+        char ip[net::kIpTextMax];
+        net::formatIp(src, ip, sizeof ip);
+        LM_WARN("PIKE - BLOCKing ip %s", ip);
     }
     return static_cast<int>(v);
 }

@@ -67,7 +67,7 @@ TEST(PikeTest, FloodingSourceIsBlockedAtTheLimitOthersPass) {
     EXPECT_EQ(ask(flooder, router.port()), "503 Blocked -1");
     EXPECT_EQ(ask(flooder, router.port()), "503 Blocked -1");
     for (int i = 0; i < 4; ++i) EXPECT_EQ(ask(normal, router.port()), "200 OK 1") << i;
-    EXPECT_NE(router.log().find("PIKE - BLOCKing ip 127.0.0.9"), std::string::npos) << router.log();
+    EXPECT_NE(router.log().find("PIKE - BLOCKing ip 127.0.0.9\n"), std::string::npos) << router.log();
 
     // Kamailio's answer shape: the blocked address is HOT, the other is not listed as HOT.
     rpc::Value top = pikeTop(router, "HOT");
