@@ -43,7 +43,7 @@ int pikeCheckReq(lua::Ctx& ctx) noexcept {
     return checkAddr(ctx.route->recv.src);
 }
 
-int pikeCheckIp(lua::Ctx&, std::string_view ip) noexcept {
+int pikeCheckIp(std::string_view ip) noexcept {
     net::SockAddr a;
     if (!net::parseIp(ip, 0, a)) {
         LM_ERR("pike: failed to parse ip address: %.*s", static_cast<int>(ip.size()), ip.data());
