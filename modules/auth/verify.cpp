@@ -124,7 +124,12 @@ int checkIdentity(sip::SipMsg& msg, const sip::AuthBody& cred, bool useDomain) {
         msg.method() == sip::Method::Register || msg.method() == sip::Method::Publish;
     const sip::SipUri* to = toSide ? uriOf(sip::getTo(msg)) : nullptr;
     if (toSide && to == nullptr) return kAuthError;
-    if (!unquotedEquals(cred.username, toSide ? to->user : from->user)) return kAuthUserMismatch;
+    // A username "user@domain" (some user agents send one) names its user part (Kamailio's
+    // digest username.user).
+    std::string_view credUser = cred.username;
+    if (const size_t at = credUser.find('@'); at != std::string_view::npos)
+        credUser = credUser.substr(0, at);
+    if (!unquotedEquals(credUser, toSide ? to->user : from->user)) return kAuthUserMismatch;
     if (toSide) {
         if (from->user != to->user) return kAuthUserMismatch;
         if (useDomain && from->host != to->host) return kAuthUserMismatch;
