@@ -184,13 +184,15 @@ $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
 	    -Wl,--no-whole-archive $(LIBS_CORE)
 
 # The operator's client (utils/ospreyctl/): it talks to a running osprey over the control socket
-# and shares only the RPC value tree and its JSON codec (plain C++, no server code) with core/.
+# and shares only the RPC value tree, its JSON codec and the SQLite layer (plain C++, no server
+# code) with core/.
 OSPREYCTL := $(BUILD)/ospreyctl
 OSPREYCTL_SRC := $(wildcard utils/ospreyctl/*.cpp) core/rpc/value.cpp core/rpc/json_reader.cpp \
-                 core/rpc/json_writer.cpp
+                 core/rpc/json_writer.cpp core/db/db_url.cpp core/db/sqlite_conn.cpp \
+                 core/db/sqlite_stmt.cpp
 $(BUILD)/obj/utils/%.o: CPPFLAGS += $(PATH_DEFS)
 $(OSPREYCTL): $(call obj,$(OSPREYCTL_SRC))
-	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++ -lsqlite3 -lcrypto
 ospreyctl: $(OSPREYCTL)
 
 # Libraries a module needs itself (the binary keeps only the libraries it uses):

@@ -10,6 +10,7 @@
 
 #include "core/db/sqlite_conn.h"
 #include "test/integration/auth_test_util.h"
+#include "test/integration/rpc_test_util.h"
 #include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
@@ -260,6 +261,90 @@ TEST_F(AuthDb, CorruptDatabaseAnswers500AndRoutingGoesOn) {
     auto ping = ua.send("OPTIONS", "", "X-Ping: 1\r\n");
     ASSERT_TRUE(ping);
     EXPECT_EQ(ping->status(), 200);
+}
+
+// The operator's tool writes the rows auth_db reads, on the same file, while osprey runs.
+TEST_F(AuthDb, OspreyctlAddsChangesAndRemovesSubscribers) {
+    SipRouter router(kScript, options(""));  // ha1 mode: ospreyctl computes ha1 and ha1b
+    ASSERT_TRUE(router.start()) << router.log();
+    const std::string url = "sqlite://" + dbPath();
+    auto ctl = [&](std::vector<std::string> args) {
+        args.insert(args.begin(), {"-d", url});
+        return runOsprey(args, 10000, ospreyctlBinary());
+    };
+    RunResult add = ctl({"subscriber", "add", "alice@example.com", "secret"});
+    ASSERT_EQ(add.exitCode, 0) << add.output;
+    RunResult dup = ctl({"subscriber", "add", "alice@example.com", "other"});
+    EXPECT_EQ(dup.exitCode, 1) << "a subscriber is added once: " << dup.output;
+    RunResult show = ctl({"subscriber", "show"});
+    EXPECT_EQ(show.exitCode, 0);
+    EXPECT_NE(
+        show.output.find("alice@example.com ha1=" + hexDigest("MD5", "alice:example.com:secret") +
+                         " ha1b=" + hexDigest("MD5", "alice@example.com:example.com:secret")),
+        std::string::npos)
+        << show.output;
+
+    Ua ua(router);
+    const std::string nonce = ua.challenge("REGISTER");
+    ASSERT_FALSE(nonce.empty()) << router.log();
+    Creds c;
+    auto ok = ua.send("REGISTER", c.value("REGISTER", nonce, 1), "X-Report: 1\r\n");
+    ASSERT_TRUE(ok);
+    EXPECT_EQ(ok->reason(), "rc=1") << router.log();
+
+    ASSERT_EQ(ctl({"subscriber", "passwd", "alice@example.com", "new-secret"}).exitCode, 0);
+    auto old = ua.send("REGISTER", c.value("REGISTER", nonce, 2), "X-Report: 1\r\n");
+    ASSERT_TRUE(old);
+    EXPECT_EQ(old->reason(), "rc=-2") << "the old password no longer works";
+    c.password = "new-secret";
+    const std::string nonce2 = ua.challenge("REGISTER");  // the failed attempt spent the first
+    auto changed = ua.send("REGISTER", c.value("REGISTER", nonce2, 1), "X-Report: 1\r\n");
+    ASSERT_TRUE(changed);
+    EXPECT_EQ(changed->reason(), "rc=1");
+
+    ASSERT_EQ(ctl({"subscriber", "rm", "alice@example.com"}).exitCode, 0);
+    EXPECT_EQ(ctl({"subscriber", "rm", "alice@example.com"}).exitCode, 1);
+    auto gone = ua.send("REGISTER", c.value("REGISTER", nonce2, 2), "X-Report: 1\r\n");
+    ASSERT_TRUE(gone);
+    EXPECT_EQ(gone->reason(), "rc=-3");
+    EXPECT_EQ(ctl({"subscriber", "add", "no-domain", "pw"}).exitCode, 2);
+}
+
+TEST(OspreyctlAddress, AddsShowsAndRemovesAddressRows) {
+    TempDir tmp;
+    const std::string url = "sqlite://" + tmp.file("perm.db");
+    auto ctl = [&](std::vector<std::string> args) {
+        // No server: the reload is skipped with a note, the table is still changed.
+        args.insert(args.begin(), {"-s", tmp.file("no-such-socket"), "-d", url});
+        return runOsprey(args, 10000, ospreyctlBinary());
+    };
+    RunResult add = ctl({"address", "add", "1", "192.0.2.0", "24", "5060", "gw1"});
+    ASSERT_EQ(add.exitCode, 0) << add.output;
+    EXPECT_NE(add.output.find("permissions.addressReload not done"), std::string::npos);
+    ASSERT_EQ(ctl({"address", "add", "2", "127.0.0.1", "32", "0"}).exitCode, 0);
+    EXPECT_EQ(ctl({"address", "add", "x", "127.0.0.1", "32", "0"}).exitCode, 2);
+    RunResult show = ctl({"address", "show"});
+    EXPECT_NE(show.output.find("grp=1 ip_addr=192.0.2.0 mask=24 port=5060 tag=gw1"),
+              std::string::npos)
+        << show.output;
+    EXPECT_NE(show.output.find("grp=2 ip_addr=127.0.0.1 mask=32 port=0 tag="), std::string::npos);
+    // Kamailio's column names, so permissions (and Kamailio) read the table as is.
+    db::SqliteConn c;
+    std::string error;
+    ASSERT_TRUE(c.open(url, db::OpenOptions{}, &error)) << error;
+    db::SqliteStmt st =
+        c.prepare("SELECT grp, ip_addr, mask, port, tag FROM address WHERE id = 1", &error);
+    ASSERT_TRUE(st) << error;
+    ASSERT_EQ(st.step(), db::Step::Row);
+    EXPECT_EQ(st.integer(0), 1);
+    EXPECT_EQ(st.text(1), "192.0.2.0");
+    EXPECT_EQ(st.integer(2), 24);
+    EXPECT_EQ(st.integer(3), 5060);
+    EXPECT_EQ(st.text(4), "gw1");
+    st = {};
+    ASSERT_EQ(ctl({"address", "rm", "1", "192.0.2.0"}).exitCode, 0);
+    EXPECT_EQ(ctl({"address", "rm", "1", "192.0.2.0"}).exitCode, 1);
+    EXPECT_EQ(ctl({"address", "show"}).output.find("192.0.2.0"), std::string::npos);
 }
 
 }  // namespace
