@@ -104,9 +104,9 @@ protected:
         return r;
     }
 
-    bool waitLog(const std::string& needle) {
-        return pollUntil([&] { return router_->log().find(needle) != std::string::npos; }, 3000,
-                         10);
+    bool waitLog(const std::string& needle, int timeoutMs = 3000) {
+        return pollUntil([&] { return router_->log().find(needle) != std::string::npos; },
+                         timeoutMs, 10);
     }
 
     TempDir tmp_;
@@ -208,6 +208,38 @@ TEST_F(Acc, RequestAccountingFromTheScript) {
     ASSERT_EQ(r.size(), 1u) << router_->log();
     EXPECT_EQ(r[0].substr(0, 8), "MESSAGE|");
     EXPECT_NE(r[0].find("|202|Manual entry|alice|127.0.0.1|bob"), std::string::npos) << r[0];
+}
+
+// The database held exclusively by another process: calls are answered as usual (a worker never
+// waits for it), the writer reports the records it could not write, and once the lock is gone
+// the next records are written.
+TEST_F(Acc, LockedDatabaseNeverDelaysCalls) {
+    start();
+    SipRequest first = invite();
+    ASSERT_TRUE(call(first, 200, "OK"));
+    ASSERT_EQ(waitRows("acc", first.callId).size(), 1u) << router_->log();
+    {
+        db::SqliteConn holder;
+        std::string error;
+        db::OpenOptions o;
+        o.wal = false;
+        ASSERT_TRUE(holder.open(tmp_.file("acc.db"), o, &error)) << error;
+        // Another writer holds the write lock (readers go on in WAL; the acc writer's
+        // transactions fail after its busy timeout).
+        ASSERT_TRUE(holder.exec("BEGIN IMMEDIATE; UPDATE acc SET method = method;", &error))
+            << error;
+        for (int i = 0; i < 3; ++i) {
+            SipRequest inv = invite();
+            auto fin = call(inv, 200, "OK");
+            ASSERT_TRUE(fin) << "answered while the database is locked: " << router_->log();
+            EXPECT_EQ(fin->status(), 200);
+        }
+        EXPECT_TRUE(waitLog("acc: writing ", 10000)) << router_->log();
+        ASSERT_TRUE(holder.exec("ROLLBACK", &error)) << error;
+    }
+    SipRequest after = invite();
+    ASSERT_TRUE(call(after, 200, "OK"));
+    EXPECT_EQ(waitRows("acc", after.callId).size(), 1u) << router_->log();
 }
 
 }  // namespace
