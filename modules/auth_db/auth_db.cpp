@@ -61,8 +61,14 @@ constexpr int kSubsUseDomain = 1;
 struct LookupCtx {
     std::string_view table;
     bool dbError = false;
-    SubscriberRow row;
 };
+
+// The row just read, per process: its strings keep their capacity, so a lookup allocates
+// nothing once they have grown to the longest secret.
+SubscriberRow& rowBuffer() {
+    static SubscriberRow row;
+    return row;
+}
 
 // RFC 3261 quoted-string content with quoted-pairs undone; false when it does not fit.
 bool unquote(std::string_view q, char* out, size_t cap, size_t* len) {
@@ -94,7 +100,8 @@ auth::Secret lookupSecret(void* user, const sip::AuthBody& cred, std::string_vie
                                     : userDomain.empty() ? realm
                                                          : userDomain;
     std::string error;
-    switch (g_db.find(lc->table, name, domain, lc->row, &error)) {
+    SubscriberRow& row = rowBuffer();
+    switch (g_db.find(lc->table, name, domain, row, &error)) {
         case Lookup::NotFound:
             return {auth::Secret::UnknownUser, {}};
         case Lookup::Error:
@@ -106,9 +113,9 @@ auth::Secret lookupSecret(void* user, const sip::AuthBody& cred, std::string_vie
         case Lookup::Found:
             break;
     }
-    if (g_calculateHa1) return {auth::Secret::Password, lc->row.password};
+    if (g_calculateHa1) return {auth::Secret::Password, row.password};
     // Precomputed HA1: ha1b covers a username with "@domain" in it, ha1 one without.
-    return {auth::Secret::Ha1, userDomain.empty() ? lc->row.password : lc->row.password2};
+    return {auth::Secret::Ha1, userDomain.empty() ? row.password : row.password2};
 }
 
 // A database failure: one 500, nothing else sent for this message.
@@ -172,10 +179,9 @@ int isSubscriber(lua::Ctx&, std::string_view uri, std::string_view table, int fl
                static_cast<int>(uri.size() > 128 ? 128 : uri.size()), uri.data());
         return -1;
     }
-    static SubscriberRow row;  // per process: its buffers are reused
     std::string error;
-    switch (g_db.find(table, u.user, (flags & kSubsUseDomain) ? u.host : std::string_view(), row,
-                      &error)) {
+    switch (g_db.find(table, u.user, (flags & kSubsUseDomain) ? u.host : std::string_view(),
+                      rowBuffer(), &error)) {
         case Lookup::Found:
             return 1;
         case Lookup::NotFound:
