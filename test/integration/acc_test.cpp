@@ -34,7 +34,11 @@ function ksr_request_route()
     end
     if KSR.is_INVITE() then
         KSR.setflag(FLT_ACC)
-        KSR.setflag(FLT_ACCMISSED)
+        if KSR.hdr.is_present("X-Failure-Route") > 0 then
+            KSR.tm.t_on_failure("acc_failure")
+        else
+            KSR.setflag(FLT_ACCMISSED)
+        end
     end
     if KSR.is_BYE() then
         KSR.setflag(FLT_ACC)
@@ -43,6 +47,13 @@ function ksr_request_route()
     KSR.setdsturi("sip:127.0.0.1:)" +
            std::to_string(uasPort) + R"(")
     KSR.tm.t_relay()
+end
+
+-- Sees the flags the request set and sets the missed-call flag itself.
+function acc_failure()
+    if KSR.isflagset(FLT_ACC) and not KSR.isflagset(FLT_ACCMISSED) then
+        KSR.setflag(FLT_ACCMISSED)
+    end
 end
 )";
 }
@@ -208,6 +219,21 @@ TEST_F(Acc, RequestAccountingFromTheScript) {
     ASSERT_EQ(r.size(), 1u) << router_->log();
     EXPECT_EQ(r[0].substr(0, 8), "MESSAGE|");
     EXPECT_NE(r[0].find("|202|Manual entry|alice|127.0.0.1|bob"), std::string::npos) << r[0];
+}
+
+// A failure route sees the transaction's flags and its changes count (Kamailio's semantics).
+TEST_F(Acc, FlagsSetInAFailureRouteCount) {
+    start();
+    SipRequest inv = invite("sip:dave@example.com");
+    inv.extraHeaders = "X-Failure-Route: 1\r\n";
+    auto fin = call(inv, 480, "Temporarily Unavailable");
+    ASSERT_TRUE(fin) << router_->log();
+    EXPECT_EQ(fin->status(), 480);
+    const auto missed = waitRows("missed_calls", inv.callId);
+    ASSERT_EQ(missed.size(), 1u) << router_->log();
+    EXPECT_NE(missed[0].find("|480|Temporarily Unavailable|alice|127.0.0.1|dave"),
+              std::string::npos)
+        << missed[0];
 }
 
 // The database held exclusively by another process: calls are answered as usual (a worker never
