@@ -4,22 +4,13 @@
 #include <ctime>
 
 #include "core/db/record_ring.h"
+#include "core/db/sql_name.h"
 #include "core/db/transaction.h"
 #include "modules/acc/acc_record.h"
 
 namespace osprey::acc {
 
 namespace {
-
-bool isIdentifier(std::string_view s) {
-    if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
-    for (char c : s) {
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_'))
-            return false;
-    }
-    return true;
-}
 
 // Kamailio writes `time` as a DATETIME in local time.
 std::string_view datetime(std::string_view epochText, char (&buf)[32]) {
@@ -38,7 +29,7 @@ std::string_view datetime(std::string_view epochText, char (&buf)[32]) {
 
 bool ensureAccTable(db::SqliteConn& conn, std::string_view table,
                     const std::vector<std::string>& extras, std::string* error) {
-    if (!isIdentifier(table)) {
+    if (!db::isSqlName(table)) {
         *error = "'" + std::string(table) + "' is not a table name";
         return false;
     }

@@ -3,37 +3,17 @@
 
 #include <cstdio>
 
+#include "core/db/sql_name.h"
 #include "core/pv/pv_access.h"
+#include "core/sip/text.h"
 
 namespace osprey::acc {
-
-namespace {
-
-std::string_view trim(std::string_view s) {
-    while (!s.empty() && (s.front() == ' ' || s.front() == '\t' || s.front() == '\n'))
-        s.remove_prefix(1);
-    while (!s.empty() && (s.back() == ' ' || s.back() == '\t' || s.back() == '\n'))
-        s.remove_suffix(1);
-    return s;
-}
-
-bool isIdentifier(std::string_view s) {
-    if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
-    for (char c : s) {
-        if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-              c == '_'))
-            return false;
-    }
-    return true;
-}
-
-}  // namespace
 
 bool parseExtras(std::string_view def, std::vector<Extra>& out, std::string* error) {
     out.clear();
     while (!def.empty()) {
         const size_t semi = def.find(';');
-        const std::string_view item = trim(def.substr(0, semi));
+        const std::string_view item = sip::trim(def.substr(0, semi));
         def = semi == std::string_view::npos ? std::string_view() : def.substr(semi + 1);
         if (item.empty()) continue;
         const size_t eq = item.find('=');
@@ -42,9 +22,9 @@ bool parseExtras(std::string_view def, std::vector<Extra>& out, std::string* err
             return false;
         }
         Extra e;
-        e.name = std::string(trim(item.substr(0, eq)));
-        e.pv = std::string(trim(item.substr(eq + 1)));
-        if (!isIdentifier(e.name)) {
+        e.name = std::string(sip::trim(item.substr(0, eq)));
+        e.pv = std::string(sip::trim(item.substr(eq + 1)));
+        if (!db::isSqlName(e.name)) {
             *error = "'" + e.name + "' is not a plain name (it becomes a column)";
             return false;
         }

@@ -21,6 +21,7 @@
 #include <string>
 #include <string_view>
 
+#include "core/db/sql_name.h"
 #include "core/db/sqlite_conn.h"
 #include "core/log/log.h"
 #include "core/lua/export.h"
@@ -211,7 +212,7 @@ bool modInit() {
     cols.password = g_passwordColumn;
     cols.password2 = g_passwordColumn2;
     for (const std::string* c : {&cols.user, &cols.domain, &cols.password, &cols.password2}) {
-        if (!isIdentifier(*c)) {
+        if (!db::isSqlName(*c)) {
             LM_ERR("auth_db: '%s' is not a column name", c->c_str());
             return false;
         }

@@ -1,23 +1,15 @@
 // SubscriberDb: per-process subscriber lookups on SQLite.
 #include "modules/auth_db/subscriber_db.h"
 
-namespace osprey::authdb {
+#include "core/db/sql_name.h"
 
-bool isIdentifier(std::string_view s) {
-    if (s.empty() || s.size() > 64 || (s[0] >= '0' && s[0] <= '9')) return false;
-    for (char c : s) {
-        const bool ok =
-            (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_';
-        if (!ok) return false;
-    }
-    return true;
-}
+namespace osprey::authdb {
 
 bool createSubscriberTable(db::SqliteConn& conn, std::string_view table, const Columns& cols,
                            std::string* error) {
     for (std::string_view n : {table, std::string_view(cols.user), std::string_view(cols.domain),
                                std::string_view(cols.password), std::string_view(cols.password2)}) {
-        if (!isIdentifier(n)) {
+        if (!db::isSqlName(n)) {
             *error = "'" + std::string(n) + "' is not a table or column name";
             return false;
         }
@@ -47,7 +39,7 @@ db::SqliteStmt* SubscriberDb::statement(std::string_view table, bool withDomain,
                                         std::string* error) {
     for (Prepared& p : prepared_)
         if (p.stmt && p.withDomain == withDomain && p.table == table) return &p.stmt;
-    if (!isIdentifier(table)) {
+    if (!db::isSqlName(table)) {
         *error = "'" + std::string(table) + "' is not a table name";
         return nullptr;
     }

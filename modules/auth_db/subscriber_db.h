@@ -26,9 +26,6 @@ struct Columns {
 bool createSubscriberTable(db::SqliteConn& conn, std::string_view table, const Columns& cols,
                            std::string* error);
 
-// Letters, digits and '_', not starting with a digit: safe to put into SQL text.
-bool isIdentifier(std::string_view s);
-
 enum class Lookup : uint8_t { Found, NotFound, Error };
 
 struct SubscriberRow {
