@@ -365,5 +365,42 @@ TEST(OspreyctlAddress, AddsShowsAndRemovesAddressRows) {
     EXPECT_EQ(ctl({"address", "show"}).output.find("192.0.2.0"), std::string::npos);
 }
 
+// Without -d, the database is the one the config gives auth_db (subscriber) or permissions
+// (address).
+TEST(OspreyctlAddress, FindsTheDatabaseInTheConfig) {
+    TempDir tmp;
+    const std::string cfg =
+        tmp.write("osprey.cfg",
+                  "modules = ( { name = \"auth\"; }, { name = \"auth_db\"; params = { "
+                  "db_url = \"sqlite://" +
+                      tmp.file("subs.db") +
+                      "\"; }; }, { name = \"permissions\"; params = { db_url = \"sqlite://" +
+                      tmp.file("perm.db") + "\"; }; } );\n");
+    RunResult add = runOsprey({"-c", cfg, "subscriber", "add", "bob@example.org", "pw"}, 10000,
+                              ospreyctlBinary());
+    ASSERT_EQ(add.exitCode, 0) << add.output;
+    RunResult addr = runOsprey(
+        {"-c", cfg, "-s", tmp.file("no-socket"), "address", "add", "3", "10.1.2.3", "32", "0"},
+        10000, ospreyctlBinary());
+    ASSERT_EQ(addr.exitCode, 0) << addr.output;
+    db::SqliteConn subs, perm;
+    std::string error;
+    ASSERT_TRUE(subs.open(tmp.file("subs.db"), db::OpenOptions{}, &error)) << error;
+    ASSERT_TRUE(perm.open(tmp.file("perm.db"), db::OpenOptions{}, &error)) << error;
+    db::SqliteStmt s1 = subs.prepare(
+        "SELECT domain, password FROM subscriber WHERE username = "
+        "'bob'",
+        &error);
+    ASSERT_TRUE(s1) << error;
+    ASSERT_EQ(s1.step(), db::Step::Row);
+    EXPECT_EQ(s1.text(0), "example.org");
+    EXPECT_EQ(s1.text(1), "pw");
+    db::SqliteStmt s2 = perm.prepare("SELECT grp, ip_addr FROM address", &error);
+    ASSERT_TRUE(s2) << error;
+    ASSERT_EQ(s2.step(), db::Step::Row);
+    EXPECT_EQ(s2.integer(0), 3);
+    EXPECT_EQ(s2.text(1), "10.1.2.3");
+}
+
 }  // namespace
 }  // namespace osprey::testsupport
