@@ -16,8 +16,9 @@
 namespace osprey::testsupport {
 namespace {
 
-// "X-Report" answers auth_check's code in the reason phrase; "X-Ping" skips authentication;
-// "X-Subscriber" answers is_subscriber for the R-URI.
+// "X-Anonymous-Ok" calls auth_check with flags 3 instead of 1; "X-Report" answers auth_check's code
+// in the reason phrase; "X-Ping" skips authentication; "X-Subscriber" answers is_subscriber for the
+// R-URI.
 const char* kScript = R"(
 function ksr_request_route()
     if KSR.hdr.is_present("X-Ping") > 0 then
@@ -28,7 +29,8 @@ function ksr_request_route()
         KSR.sl.send_reply(200, "sub=" .. KSR.auth_db.is_subscriber(KSR.pv.get("$ru"), "subscriber", 1))
         return
     end
-    local rc = KSR.auth_db.auth_check("example.com", "subscriber", 1)
+    local flags = KSR.hdr.is_present("X-Anonymous-Ok") > 0 and 3 or 1
+    local rc = KSR.auth_db.auth_check("example.com", "subscriber", flags)
     if KSR.hdr.is_present("X-Report") > 0 then
         KSR.sl.send_reply(rc > 0 and 200 or 403, "rc=" .. rc)
         return
@@ -157,6 +159,36 @@ TEST_F(AuthDb, WrongPasswordUnknownUserAndMismatchHaveKamailiosCodes) {
     auto none = ua.send("REGISTER", "", "X-Report: 1\r\n");
     ASSERT_TRUE(none);
     EXPECT_EQ(none->reason(), "rc=-5");
+}
+
+// Flag 2: an INVITE (BYE, PRACK, UPDATE, MESSAGE) may come from an anonymous From; the
+// credentials still have to be right.
+TEST_F(AuthDb, Flag2SkipsTheIdentityCheckForCalls) {
+    SipRouter router(kScript, options(kPasswordMode));
+    ASSERT_TRUE(router.start()) << router.log();
+    exec(
+        "INSERT INTO subscriber (username, domain, password) VALUES "
+        "('carol', 'example.com', 'pw')");
+    Ua ua(router);  // its INVITEs come From alice
+    const std::string nonce = ua.challenge("INVITE");
+    ASSERT_FALSE(nonce.empty()) << router.log();
+    Creds carol;
+    carol.user = "carol";
+    carol.password = "pw";
+    carol.uri = "sip:bob@example.com";
+    auto strict = ua.send("INVITE", carol.value("INVITE", nonce, 1), "X-Report: 1\r\n");
+    ASSERT_TRUE(strict);
+    EXPECT_EQ(strict->reason(), "rc=-8");
+    const std::string nonce2 = ua.challenge("INVITE");
+    auto anon =
+        ua.send("INVITE", carol.value("INVITE", nonce2, 1), "X-Report: 1\r\nX-Anonymous-Ok: 1\r\n");
+    ASSERT_TRUE(anon);
+    EXPECT_EQ(anon->reason(), "rc=1") << router.log();
+    carol.password = "wrong";
+    auto wrong =
+        ua.send("INVITE", carol.value("INVITE", nonce2, 2), "X-Report: 1\r\nX-Anonymous-Ok: 1\r\n");
+    ASSERT_TRUE(wrong);
+    EXPECT_EQ(wrong->reason(), "rc=-2");
 }
 
 TEST_F(AuthDb, UseDomainLooksUpUserAndDomain) {
