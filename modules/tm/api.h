@@ -17,8 +17,8 @@ struct Stats;
 
 // A transaction's first final reply, as it goes upstream (relayed or generated here).
 struct FinalReply {
-    std::string_view request;  // the request as received (the transaction's copy)
-    std::string_view reply;    // the reply as sent
+    std::string_view request;             // the request as received (the transaction's copy)
+    std::string_view reply;               // the reply as sent
     const net::RecvInfo* recv = nullptr;  // where the request came from
     int status = 0;
     uint64_t flags = 0;  // the message flags (KSR.setflag) as of the last t_relay / failure route
