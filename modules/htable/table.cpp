@@ -596,6 +596,19 @@ void tableUnlockKey(Table* t, std::string_view key) {
     if (b.lock.heldByCaller()) b.lock.unlock();
 }
 
+void tableSwapContents(Table* dst, Table* src) {
+    const size_t n = std::min(tableBuckets(dst), tableBuckets(src));
+    for (size_t i = 0; i < n; ++i) {
+        Bucket& d = dst->buckets[i];
+        Bucket& s = src->buckets[i];
+        BucketGuard gd(d);
+        BucketGuard gs(s);
+        std::swap(d.head, s.head);
+        std::swap(d.count, s.count);
+        for (Cell* c = d.head; c != nullptr; c = c->next) markWheel(dst, i, c->expire);
+    }
+}
+
 TableStats tableStats(Table* t) {
     TableStats s;
     s.min = SIZE_MAX;

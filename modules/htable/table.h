@@ -134,3 +134,11 @@ TableStats tableStats(Table* t);
 uint64_t tableExpiredCount(const Table* t);
 
 }  // namespace osprey::htable
+
+namespace osprey::htable {
+
+// Reload: moves every cell of `src` (a scratch table of the same size) into `dst`, one bucket
+// at a time, and leaves dst's old cells in src for the caller to destroy.
+void tableSwapContents(Table* dst, Table* src);
+
+}  // namespace osprey::htable
