@@ -29,6 +29,7 @@ struct Settings {
 };
 
 Settings& settings();
+extern Settings g_settings;  // the same object; the parameter table takes its members' addresses
 
 // Tables in definition order.
 std::vector<Table*>& tables();

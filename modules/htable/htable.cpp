@@ -25,8 +25,7 @@ namespace osprey::htable {
 
 namespace {
 
-Settings g_settings;
-std::vector<Table*> g_tables;
+std::vector<Table*>& g_tables = tables();
 
 constexpr int kNoIntVal = -255;  // Kamailio's KSR_HT_KEMI_NOINTVAL
 
@@ -397,21 +396,6 @@ constexpr module::ParamSpec kParams[] = {
 };
 
 }  // namespace
-
-Settings& settings() {
-    return g_settings;
-}
-
-std::vector<Table*>& tables() {
-    return g_tables;
-}
-
-Table* findTable(std::string_view name) {
-    for (Table* t : g_tables) {
-        if (tableName(t) == name) return t;
-    }
-    return nullptr;
-}
 
 }  // namespace osprey::htable
 
