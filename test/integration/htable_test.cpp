@@ -8,6 +8,7 @@
 #include <sqlite3.h>
 
 #include <chrono>
+#include <cstdio>
 #include <string>
 #include <thread>
 
@@ -76,6 +77,18 @@ tests.iterate = function()
     KSR.htable.sht_iterator_end("i1")
     return seen .. " " .. sum .. " " .. tostring(KSR.htable.sht_get("it", "k3")) .. " " ..
         KSR.htable.sht_iterator_next("i1")
+end
+
+tests.fill = function()
+    local big = string.rep("x", 256 * 1024)
+    local ok, fail = 0, 0
+    for i = 1, 200 do
+        if KSR.htable.sht_sets("t", "big" .. i, big) == 1 then ok = ok + 1 else fail = fail + 1 end
+    end
+    return ok .. " " .. fail
+end
+tests.small = function()
+    return tostring(KSR.htable.sht_sets("t", "small", "v"))
 end
 
 tests.setshort = function()
@@ -294,6 +307,21 @@ TEST(Htable, SqliteLoadAndDbmodeSaveAcrossARestart) {
     ASSERT_TRUE(again.start()) << again.log();
     // Saved array elements come back as plain keys (Kamailio saves key_type 0 too).
     EXPECT_EQ(run(again, "getpersist"), "alice 42 a1 2 by-script") << again.log();
+}
+
+TEST(Htable, FullSharedMemoryFailsTheWriteNotTheRouter) {
+    SipRouter r(kScript, htableOptions(kTables));  // 16 MiB of shm: 50 MiB do not fit
+    ASSERT_TRUE(r.start()) << r.log();
+    const std::string res = run(r, "fill", 10000);
+    int ok = -1, fail = -1;
+    ASSERT_EQ(sscanf(res.c_str(), "%d %d", &ok, &fail), 2) << res << r.log();
+    EXPECT_GT(ok, 0);
+    EXPECT_GT(fail, 0);               // refused with -1 once shm was full
+    EXPECT_EQ(run(r, "none"), "OK");  // the router goes on answering
+    EXPECT_NE(r.log().find("out of shared memory"), std::string::npos);
+    EXPECT_NE(kamcmd(r, {"htable.flush", "t"}).output.find("Ok. Htable flushed."),
+              std::string::npos);
+    EXPECT_EQ(run(r, "small"), "1");  // the memory came back
 }
 
 TEST(Htable, BadDefinitionStopsTheStart) {
