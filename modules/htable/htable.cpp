@@ -137,6 +137,7 @@ int shtRm(std::string_view ht, std::string_view key) noexcept {
 }
 
 int removeMatching(Table* t, MatchField f, MatchOp op, std::string_view pattern) {
+    if (pattern.empty()) return -1;  // an empty prefix would match (and remove) everything
     Matcher* m = matcherCreate(op, pattern);
     if (m == nullptr) {
         LM_ERR("htable: bad regular expression '%.*s'", static_cast<int>(pattern.size()),

@@ -58,6 +58,8 @@ tests.kemi = function()
     add(KSR.htable.sht_setxs("t", "tmp", "x", 100))
     add(KSR.htable.sht_setxi("t", "tmp2", 5, 100))  -- 0, Kamailio's quirk
     add(KSR.htable.sht_rm_name_re("t", "^tmp"))
+    add(KSR.htable.sht_rm_name("t", "sw", ""))      -- -1: would match everything
+    add(KSR.htable.sht_rm_value("t", "eq", "x"))    -- -1: removal takes re or sw only
     add(KSR.htable.sht_get("t", "tmp2"))
     add(KSR.htable.sht_rm("t", "name"))
     add(KSR.htable.sht_get("t", "name"))
@@ -170,7 +172,7 @@ TEST(Htable, KemiFunctionsAndShtWithKamailioReturnCodes) {
     ASSERT_TRUE(r.start()) << r.log();
     EXPECT_EQ(run(r, "kemi"),
               "1 alice 1 42 41 -255 nil true <<null>> 1 -1 2 -2 0 1 1 -1 1 1 1 pv-set 1 7 nil 1 "
-              "0 1 nil 1 nil")
+              "0 1 -1 -1 nil 1 nil")
         << r.log();
     // The workers' writes are in shm: the control process sees them.
     RunResult got = kamcmd(r, {"htable.get", "t", "n"});
