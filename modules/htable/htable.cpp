@@ -194,6 +194,9 @@ int matchItems(std::string_view ht, std::string_view op, std::string_view val, M
     Table* t = need(ht);
     MatchOp mop;
     if (t == nullptr || val.empty() || !parseOp(op, false, &mop)) return -1;
+    // "Is there an item named val" is a lookup, not a scan: the ban check of Kamailio's
+    // reference script (sht_match_name("ipban", "eq", srcip)) runs on every request.
+    if (f == MatchField::Name && mop == MatchOp::Eq) return tableExists(t, val, nowSec()) ? 1 : -1;
     Matcher* m = matcherCreate(mop, val);
     if (m == nullptr) {
         LM_ERR("htable: bad regular expression '%.*s'", static_cast<int>(val.size()), val.data());

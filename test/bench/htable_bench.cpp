@@ -1,6 +1,7 @@
 // What htable costs per operation (make bench-htable), on a real shm segment with 10,000 keys
 // in 2^10 buckets: a read of an existing key (string and integer), a miss, an update in place,
-// sht_inc, an insert plus delete (one shm allocation and free), and $sht(t=>key) as KSR.pv.get
+// sht_inc, an insert plus delete (one shm allocation and free), sht_match_name as a scan of
+// every bucket (what the module avoids for "eq"), and $sht(t=>key) as KSR.pv.get
 // reaches it (name cache, then the module's class). The baseline in the same run is
 // std::unordered_map<std::string, int64_t>::find on the same keys in private memory, so the
 // ratio shows what shared memory, the bucket lock and copying the value out add.
@@ -111,6 +112,17 @@ void BM_InsertDelete(benchmark::State& state) {
     }
 }
 BENCHMARK(BM_InsertDelete);
+
+// What sht_match_name(t, "eq", ip) would cost as Kamailio does it, a walk of every bucket;
+// the module answers it with a lookup (BM_GetHit / BM_GetMiss) instead.
+void BM_MatchNameScan(benchmark::State& state) {
+    htable::Table* t = table();
+    htable::Matcher* m = htable::matcherCreate(htable::MatchOp::Eq, "198.51.100.1");
+    for (auto _ : state)
+        benchmark::DoNotOptimize(htable::tableAnyMatch(t, htable::MatchField::Name, *m, kNow));
+    htable::matcherDestroy(m);
+}
+BENCHMARK(BM_MatchNameScan);
 
 // KSR.pv.get("$sht(t=>192.0.2.42)") below the Lua boundary.
 void BM_ShtPvGet(benchmark::State& state) {
