@@ -471,9 +471,8 @@ namespace {
 // Unlinks the cells of one bucket the predicate selects into *out (freed by the caller after
 // the lock is released).
 template <class Pred>
-size_t unlinkIf(Bucket& b, Cell** out, Pred pred) {
+size_t unlinkLocked(Bucket& b, Cell** out, Pred pred) {
     size_t n = 0;
-    BucketGuard g(b);
     for (Cell** link = &b.head; *link != nullptr;) {
         Cell* c = *link;
         if (pred(c)) {
@@ -487,6 +486,12 @@ size_t unlinkIf(Bucket& b, Cell** out, Pred pred) {
         }
     }
     return n;
+}
+
+template <class Pred>
+size_t unlinkIf(Bucket& b, Cell** out, Pred pred) {
+    BucketGuard g(b);
+    return unlinkLocked(b, out, pred);
 }
 
 void freeList(Cell* c) {
@@ -566,9 +571,18 @@ size_t tableExpire(Table* t, int64_t now) {
                 const unsigned bit = static_cast<unsigned>(__builtin_ctzll(bits));
                 bits &= bits - 1;
                 const size_t bi = size_t{w} * 64 + bit;
+                Bucket& b = t->buckets[bi];
+                // The timer process never waits for a bucket: one a script holds with
+                // sht_lock (or a writer holds right now) is swept a second later.
+                if (!b.lock.tryLock()) {
+                    const uint64_t next = (slot + 1) % kWheelSlots;
+                    t->wheel[next * t->wheelWords + w].fetch_or(uint64_t{1} << bit,
+                                                                std::memory_order_relaxed);
+                    continue;
+                }
                 Cell* gone = nullptr;
                 bool again = false;
-                freed += unlinkIf(t->buckets[bi], &gone, [&](const Cell* c) {
+                freed += unlinkLocked(b, &gone, [&](const Cell* c) {
                     if (expiredAt(t, c, now)) return true;
                     // Due a whole wheel turn (or more) later: stays marked in this slot.
                     if (c->expire != 0 &&
@@ -576,6 +590,7 @@ size_t tableExpire(Table* t, int64_t now) {
                         again = true;
                     return false;
                 });
+                b.lock.unlock();
                 freeList(gone);
                 if (again) words[w].fetch_or(uint64_t{1} << bit, std::memory_order_relaxed);
             }

@@ -127,6 +127,16 @@ TEST_F(HtableTable, ExpiredCellsAreInvisibleThenSweptByTheWheel) {
     EXPECT_EQ(tableExpiredCount(t), 101u);
 }
 
+TEST_F(HtableTable, SweepSkipsALockedBucketAndComesBackForIt) {
+    Table* t = make(4, 1);
+    ASSERT_TRUE(tableSetInt(t, "held", 1, kNow));
+    tableExpire(t, kNow);
+    tableLockKey(t, "held");  // as a script's sht_lock: the sweep must not wait for it
+    EXPECT_EQ(tableExpire(t, kNow + 3), 0u);
+    tableUnlockKey(t, "held");
+    EXPECT_EQ(tableExpire(t, kNow + 4), 1u);
+}
+
 TEST_F(HtableTable, UpdateexpireRefreshesOnWrite) {
     Table* t = make(4, 10);
     ASSERT_TRUE(tableSetInt(t, "ip", 1, kNow));
