@@ -556,10 +556,11 @@ bool tableNext(Table* t, Cursor& cur, int64_t now, CellFn fn, void* user) {
 
 size_t tableExpire(Table* t, int64_t now) {
     if (t->wheel == nullptr) return 0;
-    // Slot s holds buckets with a cell that expires at s - 1: sweep through now - 1 (a cell
-    // with expire E is gone once E < now).
+    // Slot s holds buckets with a cell that expires at s - 1, which is gone once s <= now:
+    // sweep through now. (A write in this very second marks a later slot: its expiry is at
+    // least one second away.)
     int64_t from = t->lastSwept + 1;
-    const int64_t to = now - 1;
+    const int64_t to = now;
     if (t->lastSwept == 0 || to - from >= kWheelSlots) from = to - (kWheelSlots - 1);
     size_t freed = 0;
     for (int64_t s = from; s <= to; ++s) {

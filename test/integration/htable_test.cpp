@@ -9,6 +9,7 @@
 
 #include <chrono>
 #include <cstdio>
+#include <ctime>
 #include <string>
 #include <thread>
 
@@ -324,6 +325,52 @@ TEST(Htable, FullSharedMemoryFailsTheWriteNotTheRouter) {
     EXPECT_NE(kamcmd(r, {"htable.flush", "t"}).output.find("Ok. Htable flushed."),
               std::string::npos);
     EXPECT_EQ(run(r, "small"), "1");  // the memory came back
+}
+
+TEST(Htable, DbExpiresKeepsAnItemsExpiryAcrossARestart) {
+    TempDir data;
+    const std::string params = "db_url = \"sqlite://" + data.file("exp.db") +
+                               "\"; db_expires = 1; htable = \"e=>size=2;autoexpire=3600;"
+                               "dbtable=htexp;dbmode=1;\";";
+    // The expiry is set between t0 and t1 (seconds): its minute is one of theirs + 600 s.
+    auto minuteOf = [](time_t t) {
+        char buf[32];
+        tm parts{};
+        localtime_r(&t, &parts);
+        strftime(buf, sizeof buf, "%Y-%m-%d %H:%M", &parts);
+        return std::string(buf);
+    };
+    time_t t0 = 0, t1 = 0;
+    {
+        SipRouter r(kScript, htableOptions(params));
+        ASSERT_TRUE(r.start()) << r.log();
+        t0 = std::time(nullptr) + 600;
+        RunResult set = kamcmd(r, {"htable.setxi", "e", "k", "5", "600"});
+        t1 = std::time(nullptr) + 600;
+        EXPECT_NE(set.output.find("Ok. Key set to new value."), std::string::npos) << set.output;
+        rpc::Value v = parseJsonOutput(ctl(r, {"-j", "htable.get", "e", "k"}).output);
+        ASSERT_NE(v.find("item"), nullptr);
+        EXPECT_NE(v.find("item")->find("expire")->asString(), "NEVER");
+        EXPECT_EQ(r.process().stop(10000), 0) << r.log();
+    }
+    SipRouter again(kScript, htableOptions(params));
+    ASSERT_TRUE(again.start()) << again.log();
+    RunResult got = ctl(again, {"-j", "htable.get", "e", "k"});
+    rpc::Value v = parseJsonOutput(got.output);
+    ASSERT_NE(v.find("item"), nullptr) << got.output << again.log();
+    EXPECT_EQ(v.find("item")->find("value")->asInt(), 5);
+    // The stored absolute expiry came back (600 s from the first run, not autoexpire's 3600).
+    const std::string minute = v.find("item")->find("expire")->asString().substr(0, 16);
+    EXPECT_TRUE(minute == minuteOf(t0) || minute == minuteOf(t1)) << got.output;
+}
+
+TEST(Htable, CorruptDatabaseStopsTheStartNamingTheTable) {
+    TempDir data;
+    const std::string path = data.write("bad.db", std::string(4096, 'z'));
+    SipRouter r(kScript, htableOptions("db_url = \"sqlite://" + path +
+                                       "\"; htable = \"b=>size=2;dbtable=htable;\";"));
+    EXPECT_FALSE(r.start());
+    EXPECT_NE(r.log().find("loading table 'b'"), std::string::npos) << r.log();
 }
 
 TEST(Htable, BadDefinitionStopsTheStart) {

@@ -116,13 +116,13 @@ TEST_F(HtableTable, ExpiredCellsAreInvisibleThenSweptByTheWheel) {
     EXPECT_EQ(tableExpiresIn(t, "long", kNow), 1000);
 
     EXPECT_EQ(tableExpire(t, kNow), 0u);  // first sweep: nothing due
-    EXPECT_EQ(tableExpire(t, kNow + 11), 0u);
-    EXPECT_EQ(tableExpire(t, kNow + 12), 100u);
+    EXPECT_EQ(tableExpire(t, kNow + 10), 0u);
+    EXPECT_EQ(tableExpire(t, kNow + 11), 100u);  // the first second they are expired
     EXPECT_EQ(tableStats(t).all, 1u);
-    // The long one survives the turns before it and goes in the one after it expires.
-    for (int64_t s = kNow + 13; s <= kNow + 1001; s += 50) EXPECT_EQ(tableExpire(t, s), 0u);
-    EXPECT_EQ(tableExpire(t, kNow + 1001), 0u);
-    EXPECT_EQ(tableExpire(t, kNow + 1002), 1u);
+    // The long one survives the turns before it and goes in the second after it expires.
+    for (int64_t s = kNow + 12; s <= kNow + 1000; s += 50) EXPECT_EQ(tableExpire(t, s), 0u);
+    EXPECT_EQ(tableExpire(t, kNow + 1000), 0u);
+    EXPECT_EQ(tableExpire(t, kNow + 1001), 1u);
     EXPECT_EQ(tableStats(t).all, 0u);
     EXPECT_EQ(tableExpiredCount(t), 101u);
 }
