@@ -78,8 +78,22 @@ tests.iterate = function()
         if KSR.pv.get("$shtitkey(i1)") == "k3" then KSR.htable.sht_iterator_seti("i1", 30) end
     end
     KSR.htable.sht_iterator_end("i1")
-    return seen .. " " .. sum .. " " .. tostring(KSR.htable.sht_get("it", "k3")) .. " " ..
-        KSR.htable.sht_iterator_next("i1")
+    local after = KSR.htable.sht_iterator_next("i1")  -- ended: -1
+    local k3 = tostring(KSR.htable.sht_get("it", "k3"))
+    -- sht_iterator_rm: 1 while an item follows, -2 after the last one
+    local rms = {}
+    KSR.htable.sht_iterator_start("i2", "it")
+    KSR.htable.sht_iterator_next("i2")
+    for _ = 1, 5 do rms[#rms + 1] = KSR.htable.sht_iterator_rm("i2") end
+    KSR.htable.sht_iterator_end("i2")
+    return seen .. " " .. sum .. " " .. k3 .. " " .. after .. " " .. table.concat(rms, ",") .. " " .. tostring(KSR.htable.sht_get("it", "k1"))
+end
+
+tests.pvs = function()
+    KSR.htable.sht_setxi("e", "k", 1, 120)
+    return KSR.pv.get("$shtex(e=>k)") .. " " .. KSR.pv.get("$shtex(e=>none)") .. " " ..
+        KSR.pv.get("$shtinc(c=>hits)") .. " " .. KSR.pv.get("$shtinc(c=>hits)") .. " " ..
+        tostring(KSR.pv.get("$sht(nosuch=>k)"))
 end
 
 tests.fill = function()
@@ -143,7 +157,7 @@ SipRouterOptions htableOptions(const std::string& params, const std::string& ext
 
 constexpr const char* kTables =
     "htable = \"t=>size=4; c=>size=2;initval=0; it=>size=1; ipban=>size=8;autoexpire=300; "
-    "short=>size=4;autoexpire=1;\"; timer_interval = 1;";
+    "short=>size=4;autoexpire=1; e=>size=2;autoexpire=3600;\"; timer_interval = 1;";
 
 // Sends an OPTIONS with X-Test: name; the reason phrase of the answer, or "<none>".
 std::string run(SipRouter& r, const std::string& name, int waitMs = 3000) {
@@ -179,7 +193,9 @@ TEST(Htable, KemiFunctionsAndShtWithKamailioReturnCodes) {
     RunResult got = kamcmd(r, {"htable.get", "t", "n"});
     EXPECT_EQ(got.exitCode, 0) << got.output;
     EXPECT_NE(got.output.find("value: 41"), std::string::npos) << got.output;
-    EXPECT_EQ(run(r, "iterate"), "5 15 30 -1") << r.log();
+    EXPECT_EQ(run(r, "iterate"), "5 15 30 -1 1,1,1,1,-2 nil") << r.log();
+    const std::string pvs = run(r, "pvs");
+    EXPECT_TRUE(pvs == "120 0 1 2 nil" || pvs == "119 0 1 2 nil") << pvs;  // a second passed
 }
 
 TEST(Htable, ShortAutoexpireIsSweptByTheTimer) {

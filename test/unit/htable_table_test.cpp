@@ -3,6 +3,8 @@
 // turn later), regex and prefix removal, matching, the lock-free iterator, the definition
 // string parser, and an insert refused (not a crash) when shm is full.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <string>
@@ -189,6 +191,38 @@ TEST_F(HtableTable, IteratorVisitsEveryCellOnceAndSurvivesRemoval) {
     }
     EXPECT_EQ(seen, 50u);
     EXPECT_EQ(tableStats(t).all, 0u);
+}
+
+TEST_F(HtableTable, ProcessesIncrementingTheSameKeysLoseNoUpdate) {
+    Table* t = make(1, 0, true);  // 8 buckets: the children contend on every lock
+    constexpr int kChildren = 3;
+    constexpr int kIncrements = 20000;
+    pid_t pids[kChildren];
+    for (int c = 0; c < kChildren; ++c) {
+        pids[c] = fork();
+        if (pids[c] == 0) {
+            mem::shmChildInit(static_cast<unsigned>(c + 1));
+            int64_t r = 0;
+            bool ok = true;
+            for (int i = 0; i < kIncrements; ++i) {
+                ok = ok && tableAdd(t, "k" + std::to_string(i % 4), 1, kNow, &r);
+                // Writers and a remover on other keys of the same buckets meanwhile.
+                ok = ok && tableSetStr(t, "s" + std::to_string(c), std::to_string(i), kNow);
+                tableDel(t, "s" + std::to_string(c));
+            }
+            _exit(ok ? 0 : 1);
+        }
+        ASSERT_GT(pids[c], 0);
+    }
+    for (pid_t p : pids) {
+        int status = 0;
+        ASSERT_EQ(waitpid(p, &status, 0), p);
+        EXPECT_TRUE(WIFEXITED(status) && WEXITSTATUS(status) == 0);
+    }
+    int64_t total = 0;
+    for (int k = 0; k < 4; ++k) total += get(t, "k" + std::to_string(k)).v.num;
+    EXPECT_EQ(total, int64_t{kChildren} * kIncrements);
+    EXPECT_EQ(tableStats(t).all, 4u);
 }
 
 TEST_F(HtableTable, FullShmRefusesTheInsert) {
