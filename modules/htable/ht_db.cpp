@@ -3,6 +3,7 @@
 
 #include <charconv>
 #include <map>
+#include <vector>
 
 #include "core/db/db_url.h"
 #include "core/db/sqlite_conn.h"
@@ -122,41 +123,43 @@ bool dbSave(Table* t, std::string* error) {
     db::SqliteStmt ins = conn.prepare(
         "INSERT INTO " + table + " (" + columns() + ") VALUES (?1, 0, ?2, ?3, ?4)", error);
     if (!ins) return false;
-    struct Ctx {
-        db::SqliteStmt* ins;
-        bool expires;
-        bool failed = false;
-        size_t rows = 0;
-    } ctx{&ins, withExpires(t)};
+    // Each bucket is copied out under its lock and written after: no lock is held across a
+    // database call (htable.store runs while the workers use the table).
+    struct Row {
+        std::string key;
+        bool isStr;
+        std::string value;
+        int64_t expire;
+    };
+    std::vector<Row> rows;
+    const bool expires = withExpires(t);
     const int64_t now = nowSec();
-    for (size_t b = 0; b < tableBuckets(t) && !ctx.failed; ++b) {
-        // The statement runs under the bucket lock: this is shutdown or an operator's RPC,
-        // and SQLite has no network to wait for.
+    size_t written = 0;
+    for (size_t b = 0; b < tableBuckets(t); ++b) {
+        rows.clear();
         tableVisitBucket(
             t, b, now,
             [](void* u, const CellView& c) {
-                auto* x = static_cast<Ctx*>(u);
-                if (x->failed) return;
-                x->ins->reset();
-                x->ins->bindText(1, c.key);
-                x->ins->bindInt(2, c.isStr ? 0 : 1);
-                if (c.isStr) {
-                    x->ins->bindText(3, c.str);
-                } else {
-                    x->ins->bindText(3, std::to_string(c.num));
-                }
-                x->ins->bindInt(4, x->expires ? c.expire : 0);
-                if (!x->ins->run()) x->failed = true;
-                ++x->rows;
+                static_cast<std::vector<Row>*>(u)->push_back(
+                    Row{std::string(c.key), c.isStr,
+                        c.isStr ? std::string(c.str) : std::to_string(c.num), c.expire});
             },
-            &ctx);
-    }
-    if (ctx.failed) {
-        *error = conn.lastError();
-        return false;
+            &rows);
+        for (const Row& r : rows) {
+            ins.reset();
+            ins.bindText(1, r.key);
+            ins.bindInt(2, r.isStr ? 0 : 1);
+            ins.bindText(3, r.value);
+            ins.bindInt(4, expires ? r.expire : 0);
+            if (!ins.run()) {
+                *error = conn.lastError();
+                return false;
+            }
+            ++written;
+        }
     }
     if (!tx.commit(error)) return false;
-    LM_INFO("htable: saved %zu rows of table %s to %s", ctx.rows, std::string(tableName(t)).c_str(),
+    LM_INFO("htable: saved %zu rows of table %s to %s", written, std::string(tableName(t)).c_str(),
             table.c_str());
     return true;
 }

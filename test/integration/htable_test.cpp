@@ -305,6 +305,12 @@ TEST(Htable, SqliteLoadAndDbmodeSaveAcrossARestart) {
         EXPECT_NE(reload.output.find("Ok. Htable reloaded."), std::string::npos) << reload.output;
         EXPECT_EQ(run(r, "getpersist"), "alice 42 a1 2 nil");
         EXPECT_EQ(run(r, "setpersist"), "1");
+        RunResult store = kamcmd(r, {"htable.store", "persist"});
+        EXPECT_NE(store.output.find("Ok. Htable successfully stored to DB."), std::string::npos)
+            << store.output;
+        RunResult reread = kamcmd(r, {"htable.reload", "persist"});  // what store wrote
+        EXPECT_NE(reread.output.find("Ok. Htable reloaded."), std::string::npos);
+        EXPECT_EQ(run(r, "getpersist"), "alice 42 a1 2 by-script");
         EXPECT_EQ(r.process().stop(10000), 0) << r.log();  // dbmode=1: saved at shutdown
     }
     {
