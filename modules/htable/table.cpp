@@ -77,16 +77,19 @@ int compare(uint32_t h, std::string_view k, const Cell* c) {
 // Locks a bucket unless this process already holds it (sht_lock). A holder that died is
 // repaired here: every store into a chain writes a complete, linked cell, so the chain is
 // sound and only the count can be off.
+void lockBucket(Bucket& b) {
+    if (b.lock.lock() == mem::LockStatus::OwnerDied) [[unlikely]] {
+        uint32_t n = 0;
+        for (Cell* c = b.head; c != nullptr; c = c->next) ++n;
+        b.count = n;
+        LM_WARN("htable: recovered a bucket from a dead process (%u cells)", n);
+    }
+}
+
 class BucketGuard {
 public:
     explicit BucketGuard(Bucket& b) : b_(b), own_(!b.lock.heldByCaller()) {
-        if (!own_) return;
-        if (b.lock.lock() == mem::LockStatus::OwnerDied) [[unlikely]] {
-            uint32_t n = 0;
-            for (Cell* c = b.head; c != nullptr; c = c->next) ++n;
-            b.count = n;
-            LM_WARN("htable: recovered a bucket from a dead process (%u cells)", n);
-        }
+        if (own_) lockBucket(b);
     }
     ~BucketGuard() {
         if (own_) b_.lock.unlock();
@@ -604,7 +607,7 @@ size_t tableExpire(Table* t, int64_t now) {
 
 void tableLockKey(Table* t, std::string_view key) {
     Bucket& b = *slotOf(t, key).bucket;
-    if (!b.lock.heldByCaller()) (void)b.lock.lock();
+    if (!b.lock.heldByCaller()) lockBucket(b);
 }
 
 void tableUnlockKey(Table* t, std::string_view key) {
