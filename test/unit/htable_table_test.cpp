@@ -225,6 +225,23 @@ TEST_F(HtableTable, ProcessesIncrementingTheSameKeysLoseNoUpdate) {
     EXPECT_EQ(tableStats(t).all, 4u);
 }
 
+TEST_F(HtableTable, ABucketLeftLockedByADeadProcessIsTakenOver) {
+    Table* t = make(1);
+    ASSERT_TRUE(tableSetStr(t, "k", "v", kNow));
+    const pid_t pid = fork();
+    if (pid == 0) {
+        mem::shmChildInit(1);
+        tableLockKey(t, "k");  // sht_lock, then the process dies holding it
+        _exit(0);
+    }
+    ASSERT_GT(pid, 0);
+    int status = 0;
+    ASSERT_EQ(waitpid(pid, &status, 0), pid);
+    EXPECT_EQ(get(t, "k").text, "v");  // takes the lock over instead of waiting forever
+    ASSERT_TRUE(tableSetStr(t, "k", "w", kNow));
+    EXPECT_EQ(tableStats(t).all, 1u);
+}
+
 TEST_F(HtableTable, FullShmRefusesTheInsert) {
     Table* t = make();
     // Values of 1 MiB until the 64 MiB segment is full: every refusal is a false, not a crash.
