@@ -1,7 +1,8 @@
 // What htable costs per operation (make bench-htable), on a real shm segment with 10,000 keys
 // in 2^10 buckets: a read of an existing key (string and integer), a miss, an update in place,
 // sht_inc, an insert plus delete (one shm allocation and free), sht_match_name as a scan of
-// every bucket (what the module avoids for "eq"), and $sht(t=>key) as KSR.pv.get
+// every bucket (what the module avoids for "eq"), shm bytes per ban entry, and $sht(t=>key) as
+// KSR.pv.get
 // reaches it (name cache, then the module's class). The baseline in the same run is
 // std::unordered_map<std::string, int64_t>::find on the same keys in private memory, so the
 // ratio shows what shared memory, the bucket lock and copying the value out add.
@@ -132,6 +133,26 @@ void BM_ShtPvGet(benchmark::State& state) {
     for (auto _ : state) benchmark::DoNotOptimize(pv::pvGet(mc, pv::pvLookup(name).spec));
 }
 BENCHMARK(BM_ShtPvGet);
+
+// Shared memory per item of an ipban-like table (IPv4 key, integer value): realUsed (with the
+// allocator's per-block overhead) before and after 10,000 inserts, as a counter.
+void BM_ShmPerBanEntry(benchmark::State& state) {
+    htable::TableSpec s;
+    s.name = "ban";
+    s.sizeBits = 8;
+    s.autoexpire = 300;
+    for (auto _ : state) {
+        htable::Table* t = htable::tableCreate(s);
+        mem::shmFlushCache();
+        const size_t before = mem::shmStats().realUsed;
+        for (int i = 0; i < kKeys; ++i) htable::tableSetInt(t, keys()[i], 1, kNow);
+        mem::shmFlushCache();
+        const size_t after = mem::shmStats().realUsed;
+        state.counters["bytes_per_item"] = static_cast<double>(after - before) / kKeys;
+        htable::tableDestroy(t);
+    }
+}
+BENCHMARK(BM_ShmPerBanEntry)->Iterations(3);
 
 // Baseline: a private-heap hash map lookup of the same keys.
 void BM_BaselineUnorderedMapFind(benchmark::State& state) {
