@@ -2,8 +2,7 @@
 // in 2^10 buckets: a read of an existing key (string and integer), a miss, an update in place,
 // sht_inc, an insert plus delete (one shm allocation and free), sht_match_name as a scan of
 // every bucket (what the module avoids for "eq"), shm bytes per ban entry, and $sht(t=>key) as
-// KSR.pv.get
-// reaches it (name cache, then the module's class). The baseline in the same run is
+// KSR.pv.get reaches it (name cache, then the module's class). The baseline in the same run is
 // std::unordered_map<std::string, int64_t>::find on the same keys in private memory, so the
 // ratio shows what shared memory, the bucket lock and copying the value out add.
 #include <benchmark/benchmark.h>
