@@ -15,6 +15,7 @@
 #include "core/pv/pv_class.h"
 #include "core/timer/timer_process.h"
 #include "mem/shm.h"
+#include "modules/htable/api.h"
 #include "modules/htable/ht_db.h"
 #include "modules/htable/ht_rpc.h"
 #include "modules/htable/ht_script.h"
@@ -409,6 +410,7 @@ OSPREY_MODULE_EXPORT = {
     .params = osprey::htable::kParams,
     .functions = osprey::htable::kFunctions,
     .rpc = osprey::htable::rpcMethods(),
+    .api = &osprey::htable::api(),
     .init = &osprey::htable::modInit,
     .destroy = &osprey::htable::modDestroy,
 };

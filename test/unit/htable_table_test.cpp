@@ -11,6 +11,8 @@
 #include <vector>
 
 #include "mem/shm.h"
+#include "modules/htable/api.h"
+#include "modules/htable/ht_state.h"
 #include "modules/htable/table.h"
 #include "modules/htable/table_spec.h"
 
@@ -259,6 +261,29 @@ TEST_F(HtableTable, FullShmRefusesTheInsert) {
     EXPECT_EQ(tableStats(t).all, static_cast<size_t>(stored));
     tableFlush(t);
     EXPECT_TRUE(tableSetStr(t, "after", "ok", kNow));  // memory came back
+}
+
+TEST_F(HtableTable, ApiForOtherModules) {
+    TableSpec s;
+    s.name = "apiban";
+    s.autoexpire = 300;
+    Table* t = tableCreate(s);
+    ASSERT_NE(t, nullptr);
+    htable::tables().push_back(t);
+    const Api& a = api();
+    ASSERT_EQ(a.table("apiban"), t);
+    EXPECT_EQ(a.table("nosuch"), nullptr);
+    EXPECT_FALSE(a.exists(t, "192.0.2.9"));
+    ASSERT_TRUE(a.setInt(t, "192.0.2.9", 3));
+    int64_t v = 0;
+    EXPECT_TRUE(a.getInt(t, "192.0.2.9", &v));
+    EXPECT_EQ(v, 3);
+    ASSERT_TRUE(a.setStr(t, "s", "text"));
+    EXPECT_FALSE(a.getInt(t, "s", &v));  // a string is not an integer
+    EXPECT_EQ(a.remove(t, "192.0.2.9"), 1);
+    EXPECT_FALSE(a.exists(t, "192.0.2.9"));
+    htable::tables().clear();
+    tableDestroy(t);
 }
 
 TEST(HtableSpec, ParsesKamailioDefinitions) {
