@@ -55,10 +55,11 @@ enum class PvKind : uint8_t {
     Pid,
     TimeSec,
     // Class forms
-    Header,       // $hdr(Name): first value
-    Var,          // $var(name): per-process script variable
-    SharedVar,    // $shv(name): one value for every process (shared_vars.h)
-    ModuleClass,  // $name(inner) of a class a module registered (pv_class.h); slot: its index
+    Header,     // $hdr(Name): first value
+    Var,        // $var(name): per-process script variable
+    SharedVar,  // $shv(name): one value for every process (shared_vars.h)
+    // $name(inner) of a class a module registered (pv_class.h); slot: the class's index
+    ModuleClass,
 };
 
 struct PvSpec {
