@@ -392,8 +392,21 @@ int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
     return confirmWritten(aor, dur) ? n : -1;
 }
 
-const Api kApi = {apiTable,       apiUseDomain, apiSave,  apiReplyWhenWritten,
-                  apiWaitWritten, apiGet,       apiRemove};
+Table* apiTableAt(size_t index) {
+    State& st = state();
+    return index < st.tables.size() ? st.tables[index] : nullptr;
+}
+
+size_t apiVisitSlot(Table* t, size_t slot, SlotBindingFn fn, void* user) {
+    return tableVisitSlot(t, slot, nowSeconds(), fn, user);
+}
+
+bool apiKeepalive(Table* t, std::string_view aor, std::string_view uri) {
+    return tableKeepalive(t, aor, uri, nowSeconds());
+}
+
+const Api kApi = {apiTable,  apiUseDomain, apiSave,   apiReplyWhenWritten, apiWaitWritten, apiGet,
+                  apiRemove, apiTableAt,   slotCount, apiVisitSlot,        apiKeepalive};
 
 }  // namespace
 
