@@ -111,6 +111,8 @@ struct Api {
     // Records a sign of life of binding `uri` of aor (its lastKeepalive := now); false when there
     // is no such binding.
     bool (*keepalive)(Table* t, std::string_view aor, std::string_view uri);
+    // The nat_bflag parameter: the flag bit (0..31) of bindings behind a NAT, -1 when unset.
+    int (*natBflag)();
 };
 
 // Wall-clock time as usrloc stores it (absolute, so a restart keeps the remaining expiry).
