@@ -32,6 +32,7 @@ uint64_t g_counter = 0;
 
 constexpr std::string_view kTagPrefix = "nhp";
 constexpr std::string_view kCallIdPrefix = "nhping.";
+constexpr int64_t kMinTickMs = 10;
 
 // One binding copied out of its slot (offsets into Batch::bytes).
 struct Item {
@@ -220,8 +221,9 @@ int pingerMain(const proc::ChildContext& self) {
     const size_t slots = pingSlotCount();
     size_t next = g_index;
     int64_t roundStart = timer::nowMs();
-    LM_INFO("nathelper: pinging every %d s, slots %zu/%u of %zu per round", g_cfg.interval,
-            (slots + procs - 1 - g_index) / procs, procs, slots);
+    LM_INFO("nathelper: natping process %d pinging every %d s, %zu of %zu slots per round",
+            static_cast<int>(getpid()), g_cfg.interval, (slots + procs - 1 - g_index) / procs,
+            slots);
     while (!proc::stopRequested()) {
         const int64_t now = timer::nowMs();
         const int64_t wall = usrloc::nowSeconds();
@@ -236,7 +238,10 @@ int pingerMain(const proc::ChildContext& self) {
             if (roundStart + intervalMs < now) roundStart = now;  // fell a round behind
         }
         const int64_t due = roundStart + static_cast<int64_t>(next) * intervalMs / int64_t(slots);
-        const int timeout = static_cast<int>(std::clamp<int64_t>(due - timer::nowMs(), 0, 1000));
+        // At least kMinTickMs between wake-ups: a big table at a short interval is then served
+        // a few slots per wake-up instead of one wake-up per slot.
+        const int timeout =
+            static_cast<int>(std::clamp<int64_t>(due - timer::nowMs(), kMinTickMs, 1000));
         epoll_event evs[2];
         const int n = epoll_wait(ep, evs, 2, timeout);
         if (n > 0) proc::handleSignals();
