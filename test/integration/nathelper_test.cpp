@@ -8,6 +8,7 @@
 #include <chrono>
 #include <string>
 
+#include "test/support/osprey_process.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
 #include "test/support/stats_reader.h"
@@ -59,13 +60,15 @@ function ksr_request_route()
 end
 )";
 
-SipRouterOptions options(const std::string& nathelperParams = "") {
+SipRouterOptions options(const std::string& nathelperParams = "",
+                         const std::string& usrlocParams = "") {
     SipRouterOptions o;
     o.controlSocket = true;
-    o.modules =
-        "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"usrloc\"; }, "
-        "{ name = \"registrar\"; }, { name = \"nathelper\"; params = { " +
-        nathelperParams + " }; }";
+    o.modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"usrloc\"; params = { " +
+                usrlocParams +
+                " }; }, "
+                "{ name = \"registrar\"; }, { name = \"nathelper\"; params = { " +
+                nathelperParams + " }; }";
     return o;
 }
 
@@ -365,6 +368,41 @@ TEST(NathelperKeepalive, UdpPingWithoutSipFlag) {
     }
     ASSERT_TRUE(ping) << router.log();
     EXPECT_EQ(ping->text(), std::string(4, '\0'));
+}
+
+// ping_nated_only: only bindings with usrloc's nat_bflag are pinged, with OPTIONS when they also
+// carry the sipping_bflag, else 4 bytes. The flags are given through ul.add.
+TEST(NathelperKeepalive, FlagsChooseWhoIsPingedAndHow) {
+    SipRouter router(kScript, options("natping_interval = 1; ping_nated_only = 1; "
+                                      "sipping_bflag = 7; sipping_from = \"sip:p@example.com\";",
+                                      "nat_bflag = 6;"));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipPeer sipPinged, udpPinged, notPinged;
+    auto add = [&](const std::string& user, SipPeer& p, int flags) {
+        RunResult r =
+            runOsprey({"-c", router.process().dir().file("osprey.cfg"), "ul.add", "location", user,
+                       "sip:" + user + "@" + p.hostPort(), "300", "1", "", std::to_string(flags)},
+                      10000, OSPREY_BUILD_DIR "/ospreyctl");
+        return r.exitCode == 0 ? std::string() : r.output;
+    };
+    ASSERT_EQ(add("sipnat", sipPinged, (1 << 6) | (1 << 7)), "");
+    ASSERT_EQ(add("udpnat", udpPinged, 1 << 6), "");
+    ASSERT_EQ(add("direct", notPinged, 1 << 7), "");
+
+    auto first = [](SipPeer& p) {
+        for (int i = 0; i < 4; ++i)
+            if (auto m = p.receiveMsg(1000)) return m;
+        return std::unique_ptr<ReceivedMsg>();
+    };
+    auto sip = first(sipPinged);
+    ASSERT_TRUE(sip) << router.log();
+    EXPECT_EQ(sip->method(), "OPTIONS");
+    EXPECT_EQ(sip->requestUri(), "sip:sipnat@" + sipPinged.hostPort());
+    auto udp = first(udpPinged);
+    ASSERT_TRUE(udp) << router.log();
+    EXPECT_EQ(udp->text(), std::string(4, '\0'));
+    // Two more intervals: the binding without the NAT flag still got nothing.
+    EXPECT_FALSE(notPinged.receiveMsg(2000)) << "a binding without nat_bflag was pinged";
 }
 
 }  // namespace
