@@ -20,13 +20,6 @@ void bindText(sqlite3_stmt* st, int i, std::string_view s) {
 
 }  // namespace
 
-std::string sqlitePath(std::string_view dbUrl) {
-    constexpr std::string_view kScheme = "sqlite://";
-    if (dbUrl.substr(0, kScheme.size()) != kScheme) return {};
-    std::string path(dbUrl.substr(kScheme.size()));
-    return path;
-}
-
 SqliteStore::~SqliteStore() {
     close();
 }

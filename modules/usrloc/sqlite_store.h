@@ -25,9 +25,6 @@ struct sqlite3_stmt;
 
 namespace osprey::usrloc {
 
-// "sqlite:///var/lib/osprey/ul.db" -> "/var/lib/osprey/ul.db"; "" when not a sqlite URL.
-std::string sqlitePath(std::string_view dbUrl);
-
 class SqliteStore {
 public:
     SqliteStore() = default;

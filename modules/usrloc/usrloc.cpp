@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/db/db_url.h"
 #include "core/log/log.h"
 #include "core/module/module_export.h"
 #include "core/net/log_limit.h"
@@ -149,7 +150,7 @@ bool modInit() {
         }
     }
     if (s.dbMode != 0) {
-        st.dbPath = sqlitePath(s.dbUrl);
+        st.dbPath = db::sqlitePath(s.dbUrl);
         if (st.dbPath.empty()) {
             LM_ERR("usrloc: db_mode %d needs db_url \"sqlite:///path/to/file.db\" (got '%s')",
                    s.dbMode, s.dbUrl.c_str());

@@ -178,12 +178,6 @@ TEST_F(UsrlocStore, CorruptFileIsAnError) {
     EXPECT_EQ(readFile(path), std::string(8192, '\x5a'));
 }
 
-TEST_F(UsrlocStore, SqlitePathFromDbUrl) {
-    EXPECT_EQ(sqlitePath("sqlite:///var/lib/osprey/ul.db"), "/var/lib/osprey/ul.db");
-    EXPECT_EQ(sqlitePath("mysql://u:p@h/db"), "");
-    EXPECT_EQ(sqlitePath(""), "");
-}
-
 // A database from before bindings kept their socket gets the column; its rows load with none.
 TEST_F(UsrlocStore, OlderDatabaseGetsTheSocketColumn) {
     const std::string path = dir.file("old.db");
