@@ -14,8 +14,10 @@
 //   KSR.nathelper.handle_ruri_alias()          R-URI alias -> $du, alias removed (1, 2 none)
 //   KSR.nathelper.handle_ruri_alias_mode(mode) mode 1: the last alias parameter
 //   KSR.nathelper.add_rcv_param(flag)          ;received="sip:ip:port" on every Contact
-// NAT keepalives (natping_interval, sipping_bflag, ...): pinger.h. Documented in
+// NAT keepalives (natping_interval, sipping_bflag, ...): pinger.h; RPC nathelper.enable_ping.
+// Documented in
 // modules/nathelper/README.md.
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -26,6 +28,7 @@
 #include "core/proc/child.h"
 #include "core/route/msg_context.h"
 #include "core/route/msg_extension.h"
+#include "core/rpc/method.h"
 #include "core/stats/registry.h"
 #include "modules/nathelper/api.h"
 #include "modules/nathelper/contact_fix.h"
@@ -133,6 +136,17 @@ int addRcvParamK(lua::Ctx& ctx, int flag) noexcept {
     return ctx.route != nullptr ? addRcvParam(*ctx.route, flag != 0) : -1;
 }
 
+// Kamailio's nathelper.enable_ping <0|1>.
+rpc::Result enablePing(std::optional<int64_t> value) noexcept {
+    if (!value) return rpc::Result::fault(rpc::kInternal, "No parameter");
+    if (!setPingEnabled(*value != 0)) return rpc::Result::fault(rpc::kInternal, "NATping disabled");
+    return rpc::Result::empty();
+}
+
+constexpr rpc::Method kRpc[] = {
+    rpc::method<&enablePing>("nathelper.enable_ping", "value", "Set (enable/disable) nat ping"),
+};
+
 using stats::counterDef;
 const stats::Def kStats[] = {
     counterDef("natping_sent", &g_stats.sent, "NAT keepalives sent (OPTIONS and UDP pings)"),
@@ -177,7 +191,10 @@ bool modInit() {
         LM_ERR("nathelper: SIP pings (sipping_bflag) need sipping_from and sipping_method");
         return false;
     }
-    configurePinger(s, ul, &g_stats);
+    if (!configurePinger(s, ul, &g_stats)) {
+        LM_ERR("nathelper: out of shm");
+        return false;
+    }
     proc::declareProcesses(proc::ProcessKind{proc::Rank::Custom, static_cast<unsigned>(s.processes),
                                              &pingerMain, proc::OnExit::Restart, "natping", false});
     return true;
@@ -238,6 +255,7 @@ OSPREY_MODULE_EXPORT = {
     .deps = osprey::nathelper::kDeps,
     .params = osprey::nathelper::kParams,
     .functions = osprey::nathelper::kFunctions,
+    .rpc = osprey::nathelper::kRpc,
     .api = &osprey::nathelper::kApi,
     .msgExtension = &osprey::nathelper::kExt,
     .init = &osprey::nathelper::modInit,

@@ -18,6 +18,7 @@
 #include "core/sip/msg.h"
 #include "core/sip/uri.h"
 #include "core/timer/clock.h"
+#include "mem/shm.h"
 #include "modules/usrloc/api.h"
 
 namespace osprey::nathelper {
@@ -29,6 +30,7 @@ const usrloc::Api* g_ul = nullptr;
 PingStats* g_stats = nullptr;
 unsigned g_index = 0;  // this process among natping_processes
 uint64_t g_counter = 0;
+uint32_t* g_enabled = nullptr;  // in shm: nathelper.enable_ping
 
 constexpr std::string_view kTagPrefix = "nhp";
 constexpr std::string_view kCallIdPrefix = "nhping.";
@@ -138,10 +140,20 @@ Batch& batch() {
 
 }  // namespace
 
-void configurePinger(const PingSettings& s, const usrloc::Api* ul, PingStats* st) {
+bool configurePinger(const PingSettings& s, const usrloc::Api* ul, PingStats* st) {
     g_cfg = s;
     g_ul = ul;
     g_stats = st;
+    g_enabled = static_cast<uint32_t*>(mem::shmAlloc(sizeof(uint32_t)));
+    if (g_enabled == nullptr) return false;
+    *g_enabled = 1;
+    return true;
+}
+
+bool setPingEnabled(bool on) {
+    if (g_enabled == nullptr) return false;
+    __atomic_store_n(g_enabled, on ? 1u : 0u, __ATOMIC_RELAXED);
+    return true;
 }
 
 size_t pingSlotCount() {
@@ -229,7 +241,8 @@ int pingerMain(const proc::ChildContext& self) {
         const int64_t wall = usrloc::nowSeconds();
         while (next < slots &&
                roundStart + static_cast<int64_t>(next) * intervalMs / int64_t(slots) <= now) {
-            pingSlot(next, wall);
+            // Switched off (nathelper.enable_ping 0): the round goes on without sending.
+            if (__atomic_load_n(g_enabled, __ATOMIC_RELAXED) != 0) pingSlot(next, wall);
             next += procs;
         }
         if (next >= slots) {

@@ -46,8 +46,12 @@ struct PingStats {
     stats::Counter timeouts;  // bindings removed by keepalive_timeout
 };
 
-// Set once in the master before fork.
-void configurePinger(const PingSettings& s, const usrloc::Api* ul, PingStats* st);
+// Set once in the master before fork (false: no shm for the on/off switch).
+bool configurePinger(const PingSettings& s, const usrloc::Api* ul, PingStats* st);
+
+// nathelper.enable_ping: pinging on or off for every natping process (a word in shm). False
+// when pinging is not configured (natping_interval 0).
+bool setPingEnabled(bool on);
 
 // The natping process body (ProcessKind::main).
 int pingerMain(const proc::ChildContext& self);

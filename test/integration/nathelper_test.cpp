@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <string>
+#include <vector>
 
 #include "test/support/osprey_process.h"
 #include "test/support/sip_client.h"
@@ -405,6 +406,33 @@ TEST(NathelperKeepalive, FlagsChooseWhoIsPingedAndHow) {
     EXPECT_EQ(udp->text(), std::string(4, '\0'));
     // Two more intervals: the binding without the NAT flag still got nothing.
     EXPECT_FALSE(notPinged.receiveMsg(2000)) << "a binding without nat_bflag was pinged";
+}
+
+RunResult ctl(SipRouter& r, std::vector<std::string> args) {
+    args.insert(args.begin(), {"-c", r.process().dir().file("osprey.cfg")});
+    return runOsprey(args, 10000, OSPREY_BUILD_DIR "/ospreyctl");
+}
+
+// nathelper.enable_ping 0 stops the keepalives, 1 starts them again (Kamailio's RPC).
+TEST(NathelperKeepalive, EnablePingSwitch) {
+    SipRouter router(kScript, options("natping_interval = 1;"));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipPeer phone;
+    ASSERT_EQ(
+        ctl(router, {"ul.add", "location", "sw", "sip:sw@" + phone.hostPort(), "300"}).exitCode, 0);
+    ASSERT_TRUE(phone.receiveMsg(3000)) << router.log();
+    ASSERT_EQ(ctl(router, {"nathelper.enable_ping", "0"}).exitCode, 0);
+    while (phone.receiveMsg(300)) {
+    }  // one may have been on its way
+    EXPECT_FALSE(phone.receiveMsg(2500)) << "pinged while switched off";
+    ASSERT_EQ(ctl(router, {"nathelper.enable_ping", "1"}).exitCode, 0);
+    EXPECT_TRUE(phone.receiveMsg(3000)) << router.log();
+}
+
+TEST_F(NathelperTest, EnablePingWithoutPingingIsAFault) {
+    RunResult r = ctl(router, {"nathelper.enable_ping", "1"});
+    EXPECT_NE(r.exitCode, 0);
+    EXPECT_NE(r.output.find("NATping disabled"), std::string::npos) << r.output;
 }
 
 }  // namespace
