@@ -23,6 +23,10 @@ local function relay()
     if KSR.forward() < 0 then KSR.sl.sl_reply_error() end
 end
 
+function ksr_reply_route()
+    if KSR.hdr.get("X-Op-Reply") == "alias" then KSR.nathelper.set_contact_alias() end
+end
+
 function ksr_request_route()
     if KSR.is_REGISTER() then
         if KSR.nathelper.nat_uac_test(19) > 0 then KSR.nathelper.fix_nated_register() end
@@ -45,6 +49,9 @@ function ksr_request_route()
     elseif op == "setalias" then
         KSR.nathelper.set_contact_alias()
         relay()
+    elseif op == "stateful" then
+        KSR.setdsturi("sip:127.0.0.1:" .. KSR.hdr.get("X-Dst"))
+        if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
     elseif op == "rcv" then
         KSR.nathelper.add_rcv_param(0)
         relay()
@@ -222,6 +229,24 @@ TEST_F(NathelperTest, ContactAliasRoundTrip) {
     auto bye = uas.receiveCall(req.callId, 3000);
     ASSERT_TRUE(bye) << router.log();
     EXPECT_EQ(bye->requestUri(), "sip:bob@192.168.1.10:5060");
+}
+
+// A reply relayed by tm: set_contact_alias in the reply route reaches the caller, as the
+// reference script uses it for answers from NATed callees.
+TEST_F(NathelperTest, ContactAliasOnARelayedReply) {
+    auto inv = relayed(router, uac, uas, "stateful", "<sip:alice@" + uac.hostPort() + ">");
+    ASSERT_TRUE(inv) << router.log();
+    uas.sendBack(buildResponse(*inv, 200, "OK", "uas-tag",
+                               "Contact: <sip:bob@192.168.1.20:5060>\r\nX-Op-Reply: alias\r\n"),
+                 *inv);
+    std::unique_ptr<ReceivedMsg> ok;
+    for (int i = 0; i < 5 && !ok; ++i) {
+        auto m = uac.receiveCall(inv->header("Call-ID"), 2000);
+        if (m && m->status() == 200) ok = std::move(m);
+    }
+    ASSERT_TRUE(ok) << router.log();
+    EXPECT_EQ(ok->header("Contact"),
+              "<sip:bob@192.168.1.20:5060;alias=127.0.0.1~" + std::to_string(uas.port()) + "~1>");
 }
 
 TEST_F(NathelperTest, AddRcvParamNamesTheSource) {
