@@ -19,6 +19,7 @@
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
+#   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -127,7 +128,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-htable bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-htable bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns \
+        bench-rpc bench-natping clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -320,8 +322,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-htable bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-htable bench-dns \
+       bench-registrar-db bench-ir bench-rpc bench-natping
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -359,6 +361,11 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# Starts the real osprey with 100,000 pinged bindings and reads the natping process's CPU over
+# one natping_interval (docs/benchmarks.md, "NAT keepalives").
+bench-natping: $(OSPREY) $(MODULE_SO)
+	@BUILD=$(BUILD) scripts/bench/natping.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
