@@ -12,6 +12,7 @@
 #   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
@@ -127,8 +128,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
-        bench-natping clean deps \
+        bench-auth bench-htable bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns \
+        bench-rpc bench-natping clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -280,6 +281,12 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The htable benchmark links the module's archive, as the auth one does.
+$(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
+                             $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -315,8 +322,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc bench-natping
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-htable bench-dns \
+       bench-registrar-db bench-ir bench-rpc bench-natping
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -332,6 +339,9 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-htable: $(BUILD)/bench/htable_bench
+	@$(BUILD)/bench/htable_bench
 
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
