@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/db/record_ring.h"
+#include "core/db/sql_name.h"
 #include "core/db/sqlite_conn.h"
 #include "core/log/log.h"
 #include "core/lua/export.h"
@@ -239,7 +240,13 @@ int accLogRequest(lua::Ctx& ctx, std::string_view comment) noexcept {
 
 int accDbRequest(lua::Ctx& ctx, std::string_view comment, std::string_view table) noexcept {
     route::MsgContext* mc = ctx.route;
-    if (mc == nullptr || !mc->msg.isRequest() || g_ring == nullptr || table.empty()) return -1;
+    if (mc == nullptr || !mc->msg.isRequest() || g_ring == nullptr) return -1;
+    // Checked here: a name the writer cannot use would fail the whole batch it rides in.
+    if (!db::isSqlName(table)) {
+        LM_ERR("acc: acc_db_request: '%.*s' is not a table name",
+               static_cast<int>(table.size() > 64 ? 64 : table.size()), table.data());
+        return -1;
+    }
     queueEvent(table, requestEvent(*mc, comment), *mc);
     return 1;
 }

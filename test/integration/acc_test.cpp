@@ -25,6 +25,9 @@ function ksr_request_route()
     if KSR.hdr.is_present("X-AccReq") > 0 then
         KSR.acc.acc_log_request("202 Manual entry")
         KSR.acc.acc_db_request("202 Manual entry", "acc_manual")
+        if KSR.acc.acc_db_request("x", "acc; drop table acc") ~= -1 then
+            KSR.err("acc_db_request took a bad table name")
+        end
         KSR.sl.send_reply(202, "Accounted")
         return
     end
@@ -219,6 +222,8 @@ TEST_F(Acc, RequestAccountingFromTheScript) {
     ASSERT_EQ(r.size(), 1u) << router_->log();
     EXPECT_EQ(r[0].substr(0, 8), "MESSAGE|");
     EXPECT_NE(r[0].find("|202|Manual entry|alice|127.0.0.1|bob"), std::string::npos) << r[0];
+    EXPECT_NE(router_->log().find("is not a table name"), std::string::npos) << router_->log();
+    EXPECT_EQ(router_->log().find("took a bad table name"), std::string::npos) << router_->log();
 }
 
 // A failure route sees the transaction's flags and its changes count (Kamailio's semantics).
