@@ -65,8 +65,8 @@ constexpr const char* kExtras = "src_user=$fU;src_domain=$fd;src_ip=$si;dst_user
 
 class Acc : public ::testing::Test {
 protected:
-    void start() {
-        SipRouterOptions o = tmRouterOptions("");
+    void start(const std::string& tmParams = "") {
+        SipRouterOptions o = tmRouterOptions(tmParams);
         o.modules +=
             ", { name = \"pv\"; }, { name = \"acc\"; params = { log_flag = 1; "
             "log_missed_flag = 2; failed_transaction_flag = 3; db_flag = 1; "
@@ -224,6 +224,27 @@ TEST_F(Acc, RequestAccountingFromTheScript) {
     EXPECT_NE(r[0].find("|202|Manual entry|alice|127.0.0.1|bob"), std::string::npos) << r[0];
     EXPECT_NE(router_->log().find("is not a table name"), std::string::npos) << router_->log();
     EXPECT_EQ(router_->log().find("took a bad table name"), std::string::npos) << router_->log();
+}
+
+// No answer: tm's timer process sends the 408, and the missed call is accounted there.
+TEST_F(Acc, TimeoutIsAMissedCallAccountedByTheTimerProcess) {
+    start("fr_timer = 300; fr_inv_timer = 300;");
+    SipRequest inv = invite("sip:erin@example.com");
+    uac_.sendTo(buildRequest(uac_, inv), router_->port());
+    ASSERT_TRUE(waitFor(uas_, inv.callId, isMethod("INVITE"))) << router_->log();
+    auto fin = waitFor(uac_, inv.callId, isFinal(), 5000);
+    ASSERT_TRUE(fin) << router_->log();
+    EXPECT_EQ(fin->status(), 408);
+    const auto missed = waitRows("missed_calls", inv.callId);
+    ASSERT_EQ(missed.size(), 1u) << router_->log();
+    EXPECT_NE(missed[0].find("|408|"), std::string::npos) << missed[0];
+    EXPECT_NE(missed[0].find("|alice|127.0.0.1|erin"), std::string::npos) << missed[0];
+    ASSERT_TRUE(waitLog("ACC: call missed: ")) << router_->log();
+    const std::string log = router_->log();
+    const size_t at = log.find("ACC: call missed: ");
+    const size_t lineStart = log.rfind('\n', at);
+    EXPECT_NE(log.substr(lineStart, at - lineStart).find("timer#"), std::string::npos)
+        << "logged by the timer process: " << log.substr(lineStart, at - lineStart + 40);
 }
 
 // A failure route sees the transaction's flags and its changes count (Kamailio's semantics).
