@@ -11,6 +11,7 @@
 #include "core/db/sqlite_conn.h"
 #include "test/integration/tm_test_util.h"
 #include "test/support/proc_info.h"
+#include "test/support/stats_reader.h"
 #include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
@@ -67,6 +68,7 @@ class Acc : public ::testing::Test {
 protected:
     void start(const std::string& tmParams = "") {
         SipRouterOptions o = tmRouterOptions(tmParams);
+        o.controlSocket = true;  // the acc:* statistics
         o.modules +=
             ", { name = \"pv\"; }, { name = \"acc\"; params = { log_flag = 1; "
             "log_missed_flag = 2; failed_transaction_flag = 3; db_flag = 1; "
@@ -149,6 +151,15 @@ TEST_F(Acc, CompletedCallIsLoggedAndWrittenWithExtras) {
         << router_->log();
     EXPECT_TRUE(rows("missed_calls", inv.callId).empty());
     EXPECT_EQ(router_->log().find("ACC: call missed"), std::string::npos);
+    StatsReader stats;
+    auto v = stats.waitFor(router_->process(), [](const StatsReader::Values& v) {
+        return StatsReader::get(v, "acc:db_written") >= 1;
+    });
+    EXPECT_EQ(StatsReader::get(v, "acc:log_records"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queued"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_written"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_failed"), 0);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queue_full"), 0);
 }
 
 TEST_F(Acc, MissedCallGoesToMissedCallsOnly) {
@@ -292,6 +303,11 @@ TEST_F(Acc, LockedDatabaseNeverDelaysCalls) {
     SipRequest after = invite();
     ASSERT_TRUE(call(after, 200, "OK"));
     EXPECT_EQ(waitRows("acc", after.callId).size(), 1u) << router_->log();
+    StatsReader stats;
+    auto v = stats.read(router_->process());
+    EXPECT_GE(StatsReader::get(v, "acc:db_failed"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queued"),
+              StatsReader::get(v, "acc:db_written") + StatsReader::get(v, "acc:db_failed"));
 }
 
 }  // namespace
