@@ -123,6 +123,45 @@ TEST(PikeTest, CheckIpCountsTheAddressGiven) {
     EXPECT_EQ(top.find("list")->items().at(0).find("ip_addr")->asString(), "2001:db8::9");
 }
 
+// The reference script's flood handling (kamailio-basic-kemi-lua.lua): a banned source is
+// dropped at once, pike finds the flooder, the script bans it in the htable.
+TEST(PikeTest, ReferenceScriptBansTheFlooderInTheHtableAndDropsIt) {
+    constexpr const char* kReference = R"LUA(
+function ksr_request_route()
+    local srcip = KSR.pv.get("$si")
+    if KSR.htable.sht_match_name("ipban", "eq", srcip) > 0 then
+        KSR.x.exit()
+    end
+    if KSR.pike.pike_check_req() < 0 then
+        KSR.err("ALERT: pike blocking " .. KSR.pv.get("$rm") .. " (IP:" .. srcip .. ")\n")
+        KSR.htable.sht_seti("ipban", srcip, 1)
+        KSR.x.exit()
+    end
+    KSR.sl.sl_send_reply(200, "OK")
+end
+)LUA";
+    SipRouterOptions o = pikeOptions(false);
+    o.modules +=
+        ", { name = \"pv\"; }, { name = \"htable\"; params = { htable = "
+        "\"ipban=>size=8;autoexpire=300;\"; }; }";
+    SipRouter router(kReference, o);
+    ASSERT_TRUE(router.start()) << router.log();
+    SipPeer flooder("127.0.0.9");
+    SipPeer normal;
+    for (int i = 1; i <= 4; ++i) EXPECT_EQ(ask(flooder, router.port()), "200 OK") << i;
+    EXPECT_EQ(ask(flooder, router.port(), 300), "");  // the 5th: pike says -2, banned
+    RunResult get = runOsprey(
+        {"-c", router.process().dir().file("osprey.cfg"), "-j", "htable.get", "ipban", "127.0.0.9"},
+        10000, ospreyctlBinary());
+    rpc::Value item = parseJsonOutput(get.output);
+    ASSERT_TRUE(item.isStruct()) << get.output;
+    EXPECT_EQ(item.find("item")->find("value")->asInt(), 1) << get.output;
+    EXPECT_EQ(ask(flooder, router.port(), 300), "");  // dropped by the ban
+    EXPECT_EQ(ask(normal, router.port()), "200 OK");
+    EXPECT_NE(router.log().find("ALERT: pike blocking OPTIONS (IP:127.0.0.9)"), std::string::npos)
+        << router.log();
+}
+
 TEST(PikeTest, EarlyDropSilencesABlockedSourceAndKeepsCountingIt) {
     SipRouter router(kScript, pikeOptions(true));
     ASSERT_TRUE(router.start()) << router.log();
