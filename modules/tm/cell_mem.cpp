@@ -42,9 +42,7 @@ Piece pieceOf(const sip::SipMsg& msg, std::string_view v) {
 
 }  // namespace
 
-Cell* newCell(route::MsgContext& mc) {
-    sip::SipMsg& msg = mc.msg;
-    const net::RecvInfo& recv = mc.recv;
+Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv, const route::MsgContext* mc) {
     if (msg.data.size() > 0xFFFF || msg.topVia == nullptr) return nullptr;
     sip::parseHeaders(msg, sip::HDR_CALLID | sip::HDR_CSEQ | sip::HDR_FROM | sip::HDR_TO);
     sip::HeaderField* callId = sip::findHeader(msg, sip::HeaderKind::CallId);
@@ -55,7 +53,7 @@ Cell* newCell(route::MsgContext& mc) {
 
     const size_t txOff = (msg.data.size() + 7) & ~size_t{7};
     size_t txLen = 0;
-    mc.forEachExtData([&](const route::MsgExtension& ext, void* data) {
+    if (mc != nullptr) mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
         if (ext.txSize == nullptr || ext.txSave == nullptr) return;
         const uint32_t n = ext.txSize(data);
         if (n != 0) txLen += sizeof(TxRecord) + ((n + 7) & ~uint32_t{7});
@@ -90,7 +88,7 @@ Cell* newCell(route::MsgContext& mc) {
         c->txLen = static_cast<uint32_t>(txLen);
         char* out = c->data() + txOff;
         const auto all = route::msgExtensions();
-        mc.forEachExtData([&](const route::MsgExtension& ext, void* data) {
+        mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
             if (ext.txSize == nullptr || ext.txSave == nullptr) return;
             const uint32_t n = ext.txSize(data);
             if (n == 0) return;

@@ -5,17 +5,21 @@
 #include "core/net/endpoint.h"
 #include "modules/tm/cell.h"
 
+namespace osprey::sip {
+struct SipMsg;
+}
 namespace osprey::route {
 struct MsgContext;
 }
 
 namespace osprey::tm {
 
-// Copies the request (one block: Cell header + the message + the modules' transaction data,
-// route::MsgExtension::txSave) and records the offsets of its key fields; refs = 1 (the
-// caller's). nullptr when out of shm (logged) or the request is too big or lacks
-// Call-ID/CSeq/From/Via.
-Cell* newCell(route::MsgContext& mc);
+// Copies the request (one block: Cell header + the message + the transaction data of the
+// modules with data on `mc`, route::MsgExtension::txSave) and records the offsets of its key
+// fields; refs = 1 (the caller's). nullptr when out of shm (logged) or the request is too big
+// or lacks Call-ID/CSeq/From/Via.
+Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv,
+              const route::MsgContext* mc = nullptr);
 
 // Hands the modules' transaction data back to a failure route's message (txAttach).
 void attachTxData(Cell* c, route::MsgContext& mc);

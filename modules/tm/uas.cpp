@@ -95,7 +95,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
             unref(found);
             return 0;
         }
-        c = newCell(mc);
+        c = newCell(mc.msg, mc.recv, &mc);
         if (c == nullptr) {
             mc.setError(500, "No shared memory");
             return -1;
