@@ -17,6 +17,7 @@
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
+#   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
@@ -126,7 +127,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
+        bench-dispatcher clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -278,6 +280,13 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The dispatcher benchmark measures the module's selection code: it links the module's archive.
+$(BUILD)/bench/dispatcher_bench: $(BUILD)/obj/test/bench/dispatcher_bench.o \
+                                 $(BUILD)/lib/libosprey_mod_dispatcher.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                 $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -330,6 +339,13 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, then
+# stateful calls per second through ds_select_dst + t_relay against Kamailio.
+bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@$(BUILD)/bench/dispatcher_bench
+	@BUILD=$(BUILD) scripts/bench/dispatcher-ir.sh
+	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
 
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench

@@ -4,7 +4,6 @@
 #include <string>
 #include <vector>
 
-#include "core/config/config.h"
 #include "core/log/log.h"
 #include "core/module/module_export.h"
 #include "core/proc/process_kind.h"
@@ -14,13 +13,10 @@
 #include "modules/dispatcher/ds_module.h"
 #include "modules/dispatcher/ds_ping.h"
 #include "modules/dispatcher/ds_rpc.h"
-#include "modules/dispatcher/ds_source.h"
 
 namespace osprey::dispatcher {
 
 namespace {
-
-Settings g_settings;
 
 constexpr module::ParamSpec kParams[] = {
     module::stringParam("list_file", &g_settings.listFile, "dispatcher.list",
@@ -93,25 +89,6 @@ void modDestroy() {
 }
 
 }  // namespace
-
-const Settings& settings() {
-    return g_settings;
-}
-
-std::string listFilePath() {
-    const std::string& f = g_settings.listFile;
-    if (f.empty() || f[0] == '/') return f;
-    const std::string& dir = config::current().dir;
-    return dir.empty() ? f : dir + "/" + f;
-}
-
-bool reloadLists(std::string* error) {
-    std::vector<Row> rows;
-    const bool ok = g_settings.dbUrl.empty()
-                        ? readListFile(listFilePath(), &rows, error)
-                        : readListTable(g_settings.dbUrl, g_settings.tableName, &rows, error);
-    return ok && publishRows(rows, error);
-}
 
 }  // namespace osprey::dispatcher
 

@@ -51,7 +51,7 @@ uint32_t nowSec() {
 }
 
 void lower(int32_t slot) {
-    if (slot >= 0) g_calls->load[slot].fetch_sub(1, std::memory_order_relaxed);
+    if (slot >= 0 && slot != kZeroSlot) g_calls->load[slot].fetch_sub(1, std::memory_order_relaxed);
 }
 
 }  // namespace
@@ -80,25 +80,31 @@ void destroyCalls() {
 }
 
 int loadSlotFor(std::string_view duid) {
-    if (g_calls == nullptr || duid.empty() || duid.size() > kDuidMax) return -1;
+    if (g_calls == nullptr || duid.empty() || duid.size() > kDuidMax) return kZeroSlot;
     mem::LockGuard g(g_calls->namesLock);
     for (uint32_t i = 0; i < g_calls->nNames; ++i) {
         if (duid == g_calls->names[i]) return static_cast<int>(i);
     }
-    if (g_calls->nNames == kLoadSlots) return -1;
+    if (g_calls->nNames == kZeroSlot) return kZeroSlot;
     const uint32_t i = g_calls->nNames++;
     duid.copy(g_calls->names[i], duid.size());
     g_calls->names[i][duid.size()] = '\0';
     return static_cast<int>(i);
 }
 
+const std::atomic<int32_t>* loadCounters() {
+    return g_calls != nullptr ? g_calls->load : nullptr;
+}
+
 int32_t callLoad(int slot) {
-    if (g_calls == nullptr || slot < 0) return 0;
+    if (g_calls == nullptr || slot < 0 || slot == kZeroSlot) return 0;
     return g_calls->load[slot].load(std::memory_order_relaxed);
 }
 
 void loadAssign(uint64_t h, int slot) {
-    if (g_calls == nullptr || g_calls->buckets == nullptr || slot < 0) return;
+    if (g_calls == nullptr || g_calls->buckets == nullptr || slot < 0 || slot == kZeroSlot) {
+        return;
+    }
     if (h == 0) h = 1;
     Bucket& b = g_calls->buckets[h & g_calls->mask];
     mem::LockGuard g(b.lock);

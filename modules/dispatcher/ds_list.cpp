@@ -141,6 +141,12 @@ size_t alignUp(size_t n) {
 
 }  // namespace
 
+int32_t adjustedPriority(const Dest& d) {
+    if (d.priority <= 0) return d.priority;
+    return d.priority -
+           static_cast<int32_t>(d.latency.est.load(std::memory_order_relaxed)) / d.priority;
+}
+
 int sendSocketOf(const Dest& d) {
     if (d.socket.len == 0) return -1;
     config::ListenAddr a;
@@ -195,6 +201,27 @@ void rebuildRweights(const List& l, Set& s) {
     s.hasRweights.store(true, std::memory_order_release);
 }
 
+void rebuildLatencyTop(const List& l, Set& s) {
+    int32_t best = INT32_MIN;
+    for (uint32_t i = 0; i < s.count; ++i) {
+        const Dest& d = l.dest(s, i);
+        if (!usable(d.flags.load(std::memory_order_relaxed))) continue;
+        best = std::max(best, d.adjPriority.load(std::memory_order_relaxed));
+    }
+    // Concurrent rebuilds (keepalive process, a worker's ds_mark_dst) may interleave; every
+    // entry written is a valid destination of the set, and the next rebuild evens it out.
+    uint16_t* top = l.latencyTop + s.first;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < s.count; ++i) {
+        const Dest& d = l.dest(s, i);
+        if (usable(d.flags.load(std::memory_order_relaxed)) &&
+            d.adjPriority.load(std::memory_order_relaxed) == best) {
+            top[n++] = static_cast<uint16_t>(i);
+        }
+    }
+    s.topCount.store(n, std::memory_order_release);
+}
+
 List* buildList(const std::vector<Row>& rows, const List* previous, std::string* error) {
     // Order: set id ascending, then priority descending, then as written.
     std::vector<uint32_t> order(rows.size());
@@ -211,7 +238,8 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
         textBytes += r.uri.size() + r.attrs.size();
     }
     const size_t bytes = alignUp(sizeof(List)) + alignUp(nSets * sizeof(Set)) +
-                         alignUp(rows.size() * sizeof(Dest)) + textBytes;
+                         alignUp(rows.size() * sizeof(Dest)) +
+                         alignUp(rows.size() * sizeof(uint16_t)) + textBytes;
     char* block = static_cast<char*>(mem::shmAlloc(bytes));
     if (block == nullptr) {
         *error =
@@ -227,6 +255,8 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
     p += alignUp(nSets * sizeof(Set));
     l->dests = reinterpret_cast<Dest*>(p);
     p += alignUp(rows.size() * sizeof(Dest));
+    l->latencyTop = reinterpret_cast<uint16_t*>(p);
+    p += alignUp(rows.size() * sizeof(uint16_t));
     char* text = p;
     auto keep = [&text](std::string_view s) {
         Text t{text, static_cast<uint32_t>(s.size())};
@@ -266,6 +296,7 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
         d->pingFrom = within(d->attrs, attrs0, a.pingFrom);
         d->loadSlot = loadSlotFor(a.duid);
         d->priority = r.priority;
+        d->adjPriority.store(r.priority, std::memory_order_relaxed);
         d->weight = a.weight;
         d->rweight = a.rweight;
         d->maxload = a.maxload;
@@ -288,6 +319,7 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
             d->latency.max.store(old->latency.max.load());
             d->latency.timeout.store(old->latency.timeout.load());
             d->latency.count.store(old->latency.count.load());
+            d->adjPriority.store(adjustedPriority(*d), std::memory_order_relaxed);
         }
     }
     if (!ok) {
@@ -298,7 +330,7 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
         Set& s = l->sets[i];
         s.defaultIdx = s.count - 1;
         buildWeights(*l, s);
-        rebuildRweights(*l, s);
+        stateChanged(*l, s);
     }
     return l;
 }

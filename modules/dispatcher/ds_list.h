@@ -57,8 +57,10 @@ struct Dest {
     int32_t weight = 0;
     int32_t rweight = 0;
     int32_t maxload = 0;
-    int32_t loadSlot = -1;  // call-load counter (algorithm 10), by duid; -1: none
+    int32_t loadSlot = 1023;  // call-load counter (algorithm 10) by duid; kZeroSlot: none
     std::atomic<uint32_t> flags{0};
+    // priority - est/priority (algorithm 13), recomputed with each latency sample
+    std::atomic<int32_t> adjPriority{0};
     std::atomic<uint32_t> failures{0};   // consecutive failed pings / ds_mark_dst("t")
     std::atomic<uint32_t> successes{0};  // consecutive answered pings while inactive
     Latency latency;
@@ -76,6 +78,9 @@ struct Set {
     uint16_t rweights[kWeightSlots];  // the same for the active ones, algorithm 11
     bool hasWeights = false;
     std::atomic<bool> hasRweights{false};
+    // Algorithm 13: the usable destinations sharing the best latency-adjusted priority,
+    // (List::latencyTop + first)[0 .. topCount), recomputed when a state or latency changes.
+    std::atomic<uint32_t> topCount{0};
 };
 
 struct List {
@@ -84,6 +89,7 @@ struct List {
     uint32_t nDests = 0;
     Set* sets = nullptr;  // sorted by id
     Dest* dests = nullptr;
+    uint16_t* latencyTop = nullptr;  // nDests entries, a set's from its `first`
     size_t bytes = 0;
     // Transactions that keep a selection (failover) hold a reference, so a list replaced by a
     // reload stays until the last of them ends (ds_current.h).
@@ -112,6 +118,9 @@ struct Row {
 List* buildList(const std::vector<Row>& rows, const List* previous, std::string* error);
 void freeList(List* l);
 
+// Kamailio's latency-adjusted priority: priority - estimated latency (ms) / priority.
+int32_t adjustedPriority(const Dest& d);
+
 // The listen socket index the `socket` attribute names, -1 when none (chosen per send).
 int sendSocketOf(const Dest& d);
 
@@ -122,5 +131,12 @@ inline bool usable(uint32_t flags) {
 
 // Rebuilds a set's relative-weight table from the states now (after a state change).
 void rebuildRweights(const List& l, Set& s);
+// Rebuilds a set's best latency-adjusted group (algorithm 13) after a state or latency change.
+void rebuildLatencyTop(const List& l, Set& s);
+// Both, after a destination's state changed.
+inline void stateChanged(const List& l, Set& s) {
+    rebuildRweights(l, s);
+    rebuildLatencyTop(l, s);
+}
 
 }  // namespace osprey::dispatcher

@@ -31,6 +31,8 @@ struct Settings {
     int hashCheckInterval = 30;
 };
 
+// The loader writes the parameters into it (dispatcher.cpp) before init; read-only after.
+extern Settings g_settings;
 const Settings& settings();
 // The list file path as given, made absolute against the config file's directory.
 std::string listFilePath();

@@ -179,6 +179,10 @@ void finish(Pinger& p, size_t i, bool ok, int64_t rttUs) {
                 lat.max.store(static_cast<int32_t>(ms), std::memory_order_relaxed);
             }
             lat.count.store(n, std::memory_order_relaxed);
+            const int32_t adj = adjustedPriority(d);
+            if (d.adjPriority.exchange(adj, std::memory_order_relaxed) != adj) {
+                rebuildLatencyTop(l, l.sets[q.setIdx]);
+            }
         } else {
             lat.timeout.fetch_add(1, std::memory_order_relaxed);
         }

@@ -10,6 +10,8 @@ namespace osprey::dispatcher {
 
 namespace {
 
+constexpr uint32_t kMaxTies = 1024;
+
 uint64_t nextRandom() {
     static thread_local uint64_t s = 0x9e3779b97f4a7c15ull ^ reinterpret_cast<uintptr_t>(&s);
     s ^= s << 13;
@@ -40,52 +42,47 @@ int firstUsableFrom(const List& l, const Set& s, uint32_t pool, uint32_t start, 
     return -1;
 }
 
-// Algorithm 10: the usable destination with the fewest calls, below its maxload.
+// Algorithm 10: the usable destination with the fewest calls, below its maxload. One pass,
+// a handful of instructions per destination (the counters are read inline).
 int leastLoaded(const List& l, const Set& s, uint32_t pool) {
+    const std::atomic<int32_t>* counters = loadCounters();
     int best = -1;
     int32_t bestLoad = INT32_MAX;
-    for (uint32_t i = 0; i < pool; ++i) {
-        const Dest& d = l.dest(s, i);
-        if (!usable(d.flags.load(std::memory_order_relaxed))) continue;
-        const int32_t load = callLoad(d.loadSlot);
-        if (d.maxload > 0 && load >= d.maxload) continue;
-        if (load < bestLoad) {
-            bestLoad = load;
-            best = static_cast<int>(i);
-        }
+    const Dest* d = &l.dests[s.first];
+    for (uint32_t i = 0; i < pool; ++i, ++d) {
+        if (!usable(d->flags.load(std::memory_order_relaxed))) continue;
+        // A destination without duid reads the counter that is always 0 (ds_calls.h).
+        const int32_t load = counters[d->loadSlot].load(std::memory_order_relaxed);
+        if (load >= bestLoad || (d->maxload != 0 && load >= d->maxload)) continue;
+        bestLoad = load;
+        best = static_cast<int>(i);
+        if (load == 0) break;  // nothing beats an idle destination
     }
     return best;
 }
 
 // Algorithm 13: round robin over the usable destinations with the best priority adjusted by
-// the estimated ping latency (priority - est/priority, Kamailio's formula).
+// the estimated ping latency (Dest::adjPriority, kept by the keepalive process). One pass that
+// collects the ties.
 int lowestLatency(const List& l, Set& s, uint32_t pool) {
     int32_t best = INT32_MIN;
     uint32_t nBest = 0;
-    int32_t adj[256];
-    const uint32_t n = pool < 256 ? pool : 256;
-    for (uint32_t i = 0; i < n; ++i) {
-        const Dest& d = l.dest(s, i);
-        adj[i] = INT32_MIN;
-        if (!usable(d.flags.load(std::memory_order_relaxed))) continue;
-        int32_t a = d.priority;
-        if (d.priority > 0) {
-            a -= static_cast<int32_t>(d.latency.est.load(std::memory_order_relaxed)) / d.priority;
-        }
-        adj[i] = a;
+    uint16_t ties[kMaxTies];
+    // Sets larger than kMaxTies: only their first kMaxTies destinations compete.
+    const uint32_t n = pool < kMaxTies ? pool : kMaxTies;
+    const Dest* d = &l.dests[s.first];
+    for (uint32_t i = 0; i < n; ++i, ++d) {
+        if (!usable(d->flags.load(std::memory_order_relaxed))) continue;
+        const int32_t a = d->adjPriority.load(std::memory_order_relaxed);
+        if (a < best) continue;
         if (a > best) {
             best = a;
-            nBest = 1;
-        } else if (a == best) {
-            ++nBest;
+            nBest = 0;
         }
+        ties[nBest++] = static_cast<uint16_t>(i);
     }
     if (nBest == 0) return -1;
-    uint32_t pick = s.rr.fetch_add(1, std::memory_order_relaxed) % nBest;
-    for (uint32_t i = 0; i < n; ++i) {
-        if (adj[i] == best && pick-- == 0) return static_cast<int>(i);
-    }
-    return -1;
+    return ties[s.rr.fetch_add(1, std::memory_order_relaxed) % nBest];
 }
 
 }  // namespace
@@ -139,15 +136,27 @@ int selectFirst(List& l, uint32_t setIdx, int alg, uint64_t hash, bool useDefaul
             }
             break;
         case kCallLoad:
+            if (loadCounters() == nullptr) goto fallback;
             idx = leastLoaded(l, s, pool);
             if (idx < 0) goto fallback;
             start = static_cast<uint32_t>(idx);
             break;
-        case kLatency:
+        case kLatency: {
+            // The precomputed best group; a scan when it is empty or its pick went down since.
+            const uint32_t n = s.topCount.load(std::memory_order_acquire);
+            if (n != 0) {
+                const uint32_t i =
+                    l.latencyTop[s.first + s.rr.fetch_add(1, std::memory_order_relaxed) % n];
+                if (i < pool && usableAt(l, s, i)) {
+                    start = i;
+                    break;
+                }
+            }
             idx = lowestLatency(l, s, pool);
             if (idx < 0) goto fallback;
             start = static_cast<uint32_t>(idx);
             break;
+        }
         default:  // 8 (priority order: the set is sorted), 12 and unknown ones: the first
             start = 0;
             break;

@@ -21,7 +21,7 @@ uint32_t setBits(Dest& d, uint32_t bits) {
 void changed(List& l, Set& s, Dest& d, uint32_t old) {
     const uint32_t now = d.flags.load(std::memory_order_relaxed);
     if (usable(old) != usable(now)) {
-        rebuildRweights(l, s);
+        stateChanged(l, s);
         LM_NOTICE("dispatcher: destination %.*s (set %d) is now %s", static_cast<int>(d.uri.len),
                   d.uri.p, s.id, usable(now) ? "active" : "inactive");
     }
