@@ -340,11 +340,12 @@ bench-pv: $(BUILD)/bench/pv_bench
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
 
-# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, then
-# stateful calls per second through ds_select_dst + t_relay against Kamailio.
+# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, instructions
+# per call through ds_select_dst + t_relay, then calls per second, both against Kamailio.
 bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@$(BUILD)/bench/dispatcher_bench
 	@BUILD=$(BUILD) scripts/bench/dispatcher-ir.sh
+	@BUILD=$(BUILD) ONLY=dispatcher scripts/bench/ir-table.sh
 	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
 
 bench-dns: $(BUILD)/bench/dns_bench
