@@ -5,6 +5,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <cstdio>
 #include <thread>
 
 #include "core/db/sqlite_conn.h"
@@ -63,6 +64,13 @@ std::string bigList(Gateway& a, Gateway& b, Gateway& c, int prio) {
              std::to_string(i) + " weight=2;duid=spare" + std::to_string(i) + "\n";
     }
     return s;
+}
+
+// Replaces the file at once (write a copy, rename it), as an operator's tool would: a reload
+// running meanwhile reads the old or the new list, never half of one.
+void replaceFile(TempDir& dir, const std::string& name, const std::string& content) {
+    dir.write(name + ".new", content);
+    ASSERT_EQ(std::rename(dir.file(name + ".new").c_str(), dir.file(name).c_str()), 0);
 }
 
 TEST(DispatcherProbe, AStoppedGatewayGoesInactiveAndComesBack) {
@@ -130,17 +138,34 @@ TEST(DispatcherReload, FromFileWhileCallsRunNoFailedCallNoShmGrowth) {
     CallLoad load(r.port(), 2);
     ASSERT_TRUE(pollUntil([&] { return load.ok() >= 20; }, scaledMs(5000), 5));
     for (int i = 0; i < 10; ++i) {  // warm up every cache the reload path touches
-        dir.write("dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
+        replaceFile(dir, "dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
         ASSERT_TRUE(ctlCall(r.process(), "dispatcher.reload").find("result") != nullptr);
     }
     const int64_t before = shmUsed(r.process());
     ASSERT_GT(before, 0);
+    // Workers reload too (KSR.dispatcher.ds_reload()), at the same time as the RPC ones.
+    std::atomic<int> scriptReloads{0};
+    std::atomic<bool> stopReloads{false};
+    std::thread reloader([&] {
+        SipPeer peer;
+        while (!stopReloads) {
+            SipRequest req;
+            req.ruri = "sip:reload@example.com";
+            req.extraHeaders = "X-Test: reload\r\n";
+            if (!peer.sendTo(buildRequest(peer, req), r.port())) break;
+            auto m = peer.receiveCall(req.callId, 3000);
+            if (m && m->reason() == "Reload 1") ++scriptReloads;
+        }
+    });
     for (int i = 0; i < 100; ++i) {
-        dir.write("dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
+        replaceFile(dir, "dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
         const rpc::Value v = ctlCall(r.process(), "dispatcher.reload");
         ASSERT_TRUE(v.find("result") != nullptr) << r.log();
         EXPECT_EQ(v.find("result")->asString(), "Ok. Dispatcher successfully reloaded.");
     }
+    stopReloads = true;
+    reloader.join();
+    EXPECT_GT(scriptReloads.load(), 0);
     const int callsDuring = load.ok();
     load.stop();
     EXPECT_EQ(load.failed(), 0) << "last failure " << load.lastFailure();

@@ -190,6 +190,78 @@ TEST(DispatcherSelect, IsFromListAdmitsTheGatewaysOwnRequests) {
     EXPECT_EQ(m->status(), 403);
 }
 
+TEST(DispatcherSelect, SelectDomainRewritesTheRequestUriAndTheAttrsAreReadable) {
+    Three g;
+    TempDir dir;
+    const std::string list =
+        dir.write("dispatcher.list", listOf(g, "duid=ga;x=1", "duid=gb", "duid=gc"));
+    SipRouter r(kDispatcherScript, dispatcherOptions("list_file = \"" + list +
+                                                     "\"; dst_attrs_pvname = \"$var(dsattrs)\";"));
+    ASSERT_TRUE(r.start()) << r.log();
+    SipPeer uac;
+    EXPECT_EQ(call(uac, r.port(), "X-Alg: 8\r\nX-Domain: 1\r\n"), 200) << r.log();
+    ASSERT_EQ(g.a.invites(), 1);
+    ReceivedMsg got(g.a.lastRequest());
+    EXPECT_EQ(got.requestUri(), "sip:bob@127.0.0.1:" + std::to_string(g.a.port()));
+    EXPECT_EQ(got.header("X-Attrs"), "duid=ga;x=1");
+}
+
+TEST(DispatcherSelect, ParallelForksToEveryActiveGateway) {
+    Three g;
+    TempDir dir;
+    const std::string list = dir.write("dispatcher.list", listOf(g));
+    SipRouter r(kDispatcherScript, dispatcherOptions("list_file = \"" + list + "\";"));
+    ASSERT_TRUE(r.start()) << r.log();
+    ctlCall(r.process(), "dispatcher.set_state", "[\"d\", 1, \"" + g.b.uri() + "\"]");
+    SipPeer uac;
+    EXPECT_EQ(call(uac, r.port(), "X-Alg: 12\r\n"), 200) << r.log();
+    // The first 200 ends the call; the other branch's INVITE may still be on its way.
+    EXPECT_TRUE(
+        pollUntil([&] { return g.a.invites() == 1 && g.c.invites() == 1; }, scaledMs(3000), 5))
+        << g.a.invites() << " " << g.c.invites() << r.log();
+    EXPECT_EQ(g.b.invites(), 0);  // disabled
+}
+
+TEST(DispatcherSelect, CallLoadGoesToTheLeastLoadedAndTheByeTakesItOff) {
+    Three g;
+    TempDir dir;
+    const std::string list =
+        dir.write("dispatcher.list", listOf(g, "duid=ga", "duid=gb;maxload=1", "duid=gc"));
+    SipRouter r(kDispatcherScript,
+                dispatcherOptions("list_file = \"" + list + "\"; ds_hash_size = 6;"));
+    ASSERT_TRUE(r.start()) << r.log();
+    SipPeer uac;
+    std::vector<std::string> ids;
+    for (int i = 0; i < 5; ++i) {
+        SipRequest req;
+        req.method = "INVITE";
+        req.ruri = "sip:bob@example.com";
+        req.extraHeaders = "X-Alg: 10\r\n";
+        ASSERT_TRUE(uac.sendTo(buildRequest(uac, req), r.port()));
+        auto m = uac.receiveCall(req.callId, 3000);
+        while (m && m->status() < 200) m = uac.receiveCall(req.callId, 3000);
+        ASSERT_TRUE(m) << r.log();
+        EXPECT_EQ(m->status(), 200);
+        ids.push_back(req.callId);
+    }
+    // 1st a, 2nd b (reaches maxload 1), 3rd c, 4th a, 5th c: b stays at its limit.
+    EXPECT_EQ(g.a.invites(), 2);
+    EXPECT_EQ(g.b.invites(), 1);
+    EXPECT_EQ(g.c.invites(), 2);
+    // The BYE of b's call takes its load off: the next call may go there again.
+    SipRequest bye;
+    bye.method = "BYE";
+    bye.ruri = "sip:bob@example.com";
+    bye.callId = ids[1];
+    bye.to = "<sip:bob@example.com>;tag=uas-tag";
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, bye), r.port()));
+    auto m = uac.receiveCall(bye.callId, 3000);
+    ASSERT_TRUE(m);
+    EXPECT_EQ(m->reason(), "Load 1");
+    EXPECT_EQ(call(uac, r.port(), "X-Alg: 10\r\n"), 200);
+    EXPECT_EQ(g.b.invites(), 2);
+}
+
 TEST(DispatcherSelect, ListShowsKamailiosShape) {
     Three g;
     TempDir dir;

@@ -44,6 +44,11 @@ public:
         std::lock_guard<std::mutex> g(mu_);
         return callIds_;
     }
+    // The text of the last request it received (not OPTIONS).
+    std::string lastRequest() {
+        std::lock_guard<std::mutex> g(mu_);
+        return last_;
+    }
     SipPeer& peer() { return peer_; }  // for sending its own requests (after stopListening)
     void stopListening() {
         stop_ = true;
@@ -67,6 +72,7 @@ private:
             {
                 std::lock_guard<std::mutex> g(mu_);
                 callIds_.push_back(m->header("Call-ID"));
+                last_ = m->text();
             }
             if (method == "INVITE") ++invites_;
             if (!m->header("X-Stateless").empty()) continue;  // counted only
@@ -85,12 +91,15 @@ private:
     std::atomic<int> options_{0};
     std::mutex mu_;
     std::vector<std::string> callIds_;
+    std::string last_;
     std::thread thread_;
 };
 
-// X-Set / X-Alg pick the set and algorithm; X-Stateless forwards without tm; X-Test:
-// fromlist answers 200 when ds_is_from_list() admits the source, 403 otherwise. Stateful
-// calls fail over on 503 and 408 to the next destination of the selection.
+// X-Set / X-Alg pick the set and algorithm; X-Domain selects with ds_select_domain; the selected
+// destination's attrs (dst_attrs_pvname $var(dsattrs)) go along as X-Attrs; a BYE answers with
+// ds_load_update()'s result; X-Test: reload answers with ds_reload()'s; X-Stateless forwards
+// without tm; X-Test: fromlist answers 200 when ds_is_from_list() admits the source, 403 otherwise.
+// Stateful calls fail over on 503 and 408 to the next destination of the selection.
 inline const char* kDispatcherScript = R"lua(
 function ksr_request_route()
     if KSR.is_ACK() or KSR.is_CANCEL() then
@@ -104,12 +113,28 @@ function ksr_request_route()
         if ok > 0 then KSR.sl.sl_send_reply(200, "Known " .. KSR.pv.get("$var(dsset)")) else KSR.sl.sl_send_reply(403, "Unknown") end
         return 1
     end
+    if KSR.pv.get("$hdr(X-Test)") == "reload" then
+        KSR.sl.sl_send_reply(200, "Reload " .. KSR.dispatcher.ds_reload())
+        return 1
+    end
+    if KSR.is_BYE() then
+        KSR.sl.sl_send_reply(200, "Load " .. KSR.dispatcher.ds_load_update())
+        return 1
+    end
     local set = tonumber(KSR.pv.get("$hdr(X-Set)") or "1")
     local alg = tonumber(KSR.pv.get("$hdr(X-Alg)") or "4")
-    if KSR.dispatcher.ds_select_dst(set, alg) < 0 then
+    local rc
+    if KSR.pv.get("$hdr(X-Domain)") then
+        rc = KSR.dispatcher.ds_select_domain(set, alg)
+    else
+        rc = KSR.dispatcher.ds_select_dst(set, alg)
+    end
+    if rc < 0 then
         KSR.sl.sl_send_reply(503, "No Destination")
         return 1
     end
+    local attrs = KSR.pv.get("$var(dsattrs)")
+    if type(attrs) == "string" and attrs ~= "" then KSR.hdr.append("X-Attrs: " .. attrs .. "\r\n") end
     if KSR.pv.get("$hdr(X-Stateless)") then
         KSR.forward()
         return 1
