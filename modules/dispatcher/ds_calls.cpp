@@ -126,31 +126,30 @@ void loadAssign(uint64_t h, int slot) {
     g_calls->load[slot].fetch_add(1, std::memory_order_relaxed);
 }
 
-bool loadUnset(uint64_t h) {
+// Runs f on the call's entry under its bucket lock; false when the call is not tracked.
+template <class F>
+bool withCall(uint64_t h, F&& f) {
     if (g_calls == nullptr || g_calls->buckets == nullptr) return false;
     if (h == 0) h = 1;
     Bucket& b = g_calls->buckets[h & g_calls->mask];
     mem::LockGuard g(b.lock);
     for (CallEntry& e : b.e) {
         if (e.hash != h) continue;
-        lower(e.slot);
-        e = CallEntry{};
+        f(e);
         return true;
     }
     return false;
 }
 
+bool loadUnset(uint64_t h) {
+    return withCall(h, [](CallEntry& e) {
+        lower(e.slot);
+        e = CallEntry{};
+    });
+}
+
 bool loadConfirm(uint64_t h) {
-    if (g_calls == nullptr || g_calls->buckets == nullptr) return false;
-    if (h == 0) h = 1;
-    Bucket& b = g_calls->buckets[h & g_calls->mask];
-    mem::LockGuard g(b.lock);
-    for (CallEntry& e : b.e) {
-        if (e.hash != h) continue;
-        e.expires = nowSec() + g_calls->expire;
-        return true;
-    }
-    return false;
+    return withCall(h, [](CallEntry& e) { e.expires = nowSec() + g_calls->expire; });
 }
 
 void loadExpire() {

@@ -8,9 +8,12 @@
 // frees a list a transaction may still fail over in (ds_current.h).
 #include "modules/dispatcher/ds_kemi.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cstring>
 #include <new>
 #include <string>
+#include <variant>
 
 #include "core/log/log.h"
 #include "core/lua/export.h"
