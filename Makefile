@@ -12,6 +12,7 @@
 #   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
@@ -19,6 +20,7 @@
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
+#   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -127,8 +129,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
-        bench-dispatcher clean deps \
+        bench-auth bench-htable bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns \
+        bench-rpc bench-natping bench-dispatcher clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -287,6 +289,12 @@ $(BUILD)/bench/dispatcher_bench: $(BUILD)/obj/test/bench/dispatcher_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
+# The htable benchmark links the module's archive, as the auth one does.
+$(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
+                             $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -322,8 +330,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-htable bench-dns \
+       bench-registrar-db bench-ir bench-rpc bench-natping
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -348,6 +356,9 @@ bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_
 	@BUILD=$(BUILD) ONLY=dispatcher scripts/bench/ir-table.sh
 	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
 
+bench-htable: $(BUILD)/bench/htable_bench
+	@$(BUILD)/bench/htable_bench
+
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
@@ -366,6 +377,11 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# Starts the real osprey with 100,000 pinged bindings and reads the natping process's CPU over
+# one natping_interval (docs/benchmarks.md, "NAT keepalives").
+bench-natping: $(OSPREY) $(MODULE_SO)
+	@BUILD=$(BUILD) scripts/bench/natping.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

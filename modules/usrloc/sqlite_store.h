@@ -55,6 +55,7 @@ public:
 private:
     bool exec(const char* sql, std::string* error);
     bool stepOnce(sqlite3_stmt* st, std::string* error);  // a prepared statement without rows
+    bool addSocketColumn(const std::string& table, std::string* error);
     std::string lastError() const;
 
     sqlite3* db_ = nullptr;
