@@ -31,7 +31,8 @@ struct MsgExtension {
     // lets txSave write them into the transaction's block (8-byte aligned); what the saved
     // bytes own now belongs to the transaction. A failure route run for the transaction gets
     // them back through txAttach, writable in place (the transaction's lock is held while the
-    // route runs). txRelease is called once when the transaction is freed.
+    // route runs). txRelease is called once: when the final reply goes upstream (no failure
+    // route can run after it) or, failing that, when the transaction is freed.
     uint32_t (*txSize)(void* data) = nullptr;
     void (*txSave)(void* data, void* out) = nullptr;
     void (*txAttach)(MsgContext& mc, void* saved) = nullptr;

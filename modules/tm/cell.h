@@ -74,6 +74,7 @@ enum Flags : uint16_t {
     kUasFinal = 8,      // a final reply went upstream
     kAckSeen = 16,      // the ACK to a negative final arrived
     kDamaged = 32,      // a process died holding its lock; ended by the next taker (cell_lock.cpp)
+    kTxReleased = 64,   // the modules' transaction data was released (final reply upstream)
 };
 
 struct Cell {

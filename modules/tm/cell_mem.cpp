@@ -53,11 +53,12 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv, const route::MsgConte
 
     const size_t txOff = (msg.data.size() + 7) & ~size_t{7};
     size_t txLen = 0;
-    if (mc != nullptr) mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
-        if (ext.txSize == nullptr || ext.txSave == nullptr) return;
-        const uint32_t n = ext.txSize(data);
-        if (n != 0) txLen += sizeof(TxRecord) + ((n + 7) & ~uint32_t{7});
-    });
+    if (mc != nullptr)
+        mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
+            if (ext.txSize == nullptr || ext.txSave == nullptr) return;
+            const uint32_t n = ext.txSize(data);
+            if (n != 0) txLen += sizeof(TxRecord) + ((n + 7) & ~uint32_t{7});
+        });
     const size_t bytes = sizeof(Cell) + (txLen != 0 ? txOff + txLen : msg.data.size());
     void* p = mem::shmAlloc(bytes);
     if (p == nullptr) {
@@ -122,16 +123,23 @@ void forEachTxRecord(Cell* c, F&& f) {
 }  // namespace
 
 void attachTxData(Cell* c, route::MsgContext& mc) {
+    if (c->has(kTxReleased)) return;
     forEachTxRecord(c, [&](const route::MsgExtension& ext, void* bytes) {
         if (ext.txAttach != nullptr) ext.txAttach(mc, bytes);
     });
 }
 
-void unref(Cell* c) {
-    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+void releaseTxData(Cell* c) {
+    if (c->txLen == 0 || c->has(kTxReleased)) return;
+    c->flags |= kTxReleased;
     forEachTxRecord(c, [](const route::MsgExtension& ext, void* bytes) {
         if (ext.txRelease != nullptr) ext.txRelease(bytes);
     });
+}
+
+void unref(Cell* c) {
+    if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    releaseTxData(c);
     for (unsigned i = 0; i < c->nBranches; ++i) {
         Branch* b = c->branches[i];
         if (b == nullptr) continue;

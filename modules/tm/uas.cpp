@@ -171,6 +171,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     if (status < 200 || wasFinal) return sent;
 
     c->flags |= kUasFinal;
+    releaseTxData(c);  // no failure route can run any more
     stats::inc(counters().replied[status / 100]);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
     if (c->isInvite() && status >= 300) {

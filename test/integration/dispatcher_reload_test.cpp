@@ -54,6 +54,35 @@ private:
     std::vector<std::thread> workers_;
 };
 
+// Requests that make a worker reload (KSR.dispatcher.ds_reload()) in a loop until stopped;
+// counts the reloads that succeeded.
+class ScriptReloads {
+public:
+    explicit ScriptReloads(uint16_t port)
+        : thread_([this, port] {
+              SipPeer peer;
+              while (!stop_) {
+                  SipRequest req;
+                  req.ruri = "sip:reload@example.com";
+                  req.extraHeaders = "X-Test: reload\r\n";
+                  if (!peer.sendTo(buildRequest(peer, req), port)) break;
+                  auto m = peer.receiveCall(req.callId, 3000);
+                  if (m && m->reason() == "Reload 1") ++done_;
+              }
+          }) {}
+    ~ScriptReloads() { stop(); }
+    void stop() {
+        stop_ = true;
+        if (thread_.joinable()) thread_.join();
+    }
+    int done() const { return done_; }
+
+private:
+    std::atomic<bool> stop_{false};
+    std::atomic<int> done_{0};
+    std::thread thread_;
+};
+
 // Set 1: the three gateways (order by `prio`); set 9: 50 destinations nobody calls, so each
 // list is big enough that a leak of 100 of them would show in shm.
 std::string bigList(Gateway& a, Gateway& b, Gateway& c, int prio) {
@@ -144,28 +173,15 @@ TEST(DispatcherReload, FromFileWhileCallsRunNoFailedCallNoShmGrowth) {
     const int64_t before = shmUsed(r.process());
     ASSERT_GT(before, 0);
     // Workers reload too (KSR.dispatcher.ds_reload()), at the same time as the RPC ones.
-    std::atomic<int> scriptReloads{0};
-    std::atomic<bool> stopReloads{false};
-    std::thread reloader([&] {
-        SipPeer peer;
-        while (!stopReloads) {
-            SipRequest req;
-            req.ruri = "sip:reload@example.com";
-            req.extraHeaders = "X-Test: reload\r\n";
-            if (!peer.sendTo(buildRequest(peer, req), r.port())) break;
-            auto m = peer.receiveCall(req.callId, 3000);
-            if (m && m->reason() == "Reload 1") ++scriptReloads;
-        }
-    });
+    ScriptReloads scriptReloads(r.port());
     for (int i = 0; i < 100; ++i) {
         replaceFile(dir, "dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
         const rpc::Value v = ctlCall(r.process(), "dispatcher.reload");
         ASSERT_TRUE(v.find("result") != nullptr) << r.log();
         EXPECT_EQ(v.find("result")->asString(), "Ok. Dispatcher successfully reloaded.");
     }
-    stopReloads = true;
-    reloader.join();
-    EXPECT_GT(scriptReloads.load(), 0);
+    scriptReloads.stop();
+    EXPECT_GT(scriptReloads.done(), 0);
     const int callsDuring = load.ok();
     load.stop();
     EXPECT_EQ(load.failed(), 0) << "last failure " << load.lastFailure();
