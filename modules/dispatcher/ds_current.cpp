@@ -14,9 +14,13 @@ namespace osprey::dispatcher {
 
 namespace {
 
-struct alignas(64) ReaderSlot {
+// One per process, 64 bytes apart so no two processes write the same cache line. Padded, not
+// alignas(64): shm blocks are only 16-byte aligned.
+struct ReaderSlot {
     std::atomic<uint64_t> epoch{0};  // 0: not reading
+    char pad[56];
 };
+static_assert(sizeof(ReaderSlot) == 64);
 
 struct Shared {
     std::atomic<List*> current{nullptr};
