@@ -21,6 +21,7 @@
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
+#   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
@@ -132,7 +133,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-htable bench-ir bench-tools bench-registrar-db \
-        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood clean deps \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
+        bench-dispatcher clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -294,6 +296,13 @@ $(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The dispatcher benchmark measures the module's selection code: it links the module's archive.
+$(BUILD)/bench/dispatcher_bench: $(BUILD)/obj/test/bench/dispatcher_bench.o \
+                                 $(BUILD)/lib/libosprey_mod_dispatcher.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                 $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The htable benchmark links the module's archive, as the auth one does.
 $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
                              $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
@@ -348,7 +357,7 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-auth-db bench-htable bench-dns \
-       bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood
+       bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood bench-dispatcher
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -367,6 +376,14 @@ bench-auth: $(BUILD)/bench/auth_bench
 
 bench-auth-db: $(BUILD)/bench/auth_db_bench
 	@$(BUILD)/bench/auth_db_bench
+
+# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, instructions
+# per call through ds_select_dst + t_relay, then calls per second, both against Kamailio.
+bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@$(BUILD)/bench/dispatcher_bench
+	@BUILD=$(BUILD) scripts/bench/dispatcher-ir.sh
+	@BUILD=$(BUILD) ONLY=dispatcher scripts/bench/ir-table.sh
+	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
 
 bench-htable: $(BUILD)/bench/htable_bench
 	@$(BUILD)/bench/htable_bench

@@ -73,6 +73,11 @@ struct MsgContext {
         }
         return nullptr;
     }
+    // Calls f(const MsgExtension&, void* data) for every module's data on this message.
+    template <class F>
+    void forEachExtData(F&& f) const {
+        for (uint8_t i = 0; i < extCount_; ++i) f(*ext_[i].ext, ext_[i].data);
+    }
     // Attaches data (non-null) for ext; reset() hands it to ext.release. False when a
     // module's data is there already or kMaxMsgExtensions modules attached some.
     bool setExtData(const MsgExtension& ext, void* data);

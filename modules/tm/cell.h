@@ -74,6 +74,7 @@ enum Flags : uint16_t {
     kUasFinal = 8,      // a final reply went upstream
     kAckSeen = 16,      // the ACK to a negative final arrived
     kDamaged = 32,      // a process died holding its lock; ended by the next taker (cell_lock.cpp)
+    kTxReleased = 64,   // the modules' transaction data was released (final reply upstream)
 };
 
 struct Cell {
@@ -113,12 +114,21 @@ struct Cell {
 
     Branch* branches[kMaxBranches] = {};
     uint32_t reqLen = 0;
+    // Modules' per-transaction data (route::MsgExtension::txSave), after the request copy at
+    // an 8-byte aligned offset: records of TxRecord + bytes, each padded to 8.
+    uint32_t txOff = 0;
+    uint32_t txLen = 0;
 
     bool isInvite() const { return method == sip::Method::Invite; }
     bool has(uint16_t f) const { return (flags & f) != 0; }
     char* data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view request() { return {data(), reqLen}; }
     std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
+};
+
+struct TxRecord {
+    uint32_t ext = 0;  // index into route::msgExtensions()
+    uint32_t len = 0;  // bytes that follow
 };
 
 }  // namespace osprey::tm
