@@ -12,6 +12,7 @@
 #   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
@@ -126,7 +127,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-ksr-call bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -313,7 +314,7 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-dns bench-registrar-db bench-ir \
        bench-rpc
 
 bench-mem: | $(DEPS_STAMP)
@@ -327,6 +328,9 @@ bench-parser: $(BUILD)/bench/parser_bench
 
 bench-pv: $(BUILD)/bench/pv_bench
 	@$(BUILD)/bench/pv_bench
+
+bench-ksr-call: $(BUILD)/bench/ksr_call_bench
+	@$(BUILD)/bench/ksr_call_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
