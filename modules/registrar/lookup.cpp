@@ -20,6 +20,7 @@ struct Found {
     std::string_view path;
     int q;
     int64_t lastModified;
+    uint32_t bflags;  // the branch flags saved with the contact
 };
 
 struct Collector {
@@ -41,7 +42,7 @@ struct Collector {
     static void add(void* self, const usrloc::ContactData& c) {
         auto* col = static_cast<Collector*>(self);
         ++col->seen;
-        Found f{{}, {}, c.q, c.lastModified};
+        Found f{{}, {}, c.q, c.lastModified, c.flags};
         f.uri = col->copy(c.uri);
         f.path = col->copy(c.path);
         if (f.uri.empty() || f.path.size() != c.path.size()) return;
@@ -112,6 +113,9 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         mc.ruriPath = mc.keep(best.path);
         if (mc.ruriPath.empty() || !mc.setDstUri(firstPathUri(best.path))) return -3;
     }
+    // As Kamailio's lookup: branch 0 gets the contact's saved branch flags (NAT marks set when
+    // it registered) on top of its own; appended branches carry their contact's.
+    mc.lua.bflags |= best.bflags;
     LM_DBG("registrar: lookup %.*s: target 0 %.*s q=%d", static_cast<int>(aor.len), aor.text,
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
     // append_branches = 0 (Kamailio's meaning): the best binding only, no forking.
@@ -121,7 +125,7 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
                i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
         if (!mc.appendBranch(f.uri, f.path.empty() ? std::string_view() : firstPathUri(f.path),
-                             f.path, f.q)) {
+                             f.path, f.q, f.bflags)) {
             LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried", col.n - i,
                     static_cast<int>(aor.len), aor.text);
             break;

@@ -90,6 +90,7 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     g_failureCell = c;
     g_replyStatus = status;
     const route::MessageLogPrefix prefix(mc);  // log_prefix, unless a reply's is already set
+    mc.lua.routeType = lua::RouteType::Failure;
     const lua::RouteStatus rs = engine->run(name, mc.lua);
     if (rs == lua::RouteStatus::NoRoute) LM_ERR("tm: failure route %s() is not defined", name);
     g_replyStatus = 0;
@@ -103,7 +104,10 @@ bool runBranchRoute(uint8_t id, route::MsgContext& mc) {
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr) return true;
     const bool droppedBefore = mc.lua.dropped;
+    const lua::RouteType typeBefore = mc.lua.routeType;
+    mc.lua.routeType = lua::RouteType::Branch;
     const lua::RouteStatus rs = engine->runNested(name, mc.lua);
+    mc.lua.routeType = typeBefore;
     const bool dropped = mc.lua.dropped && !droppedBefore;
     mc.lua.dropped = droppedBefore;  // drop() in a branch route drops that branch only
     return !dropped && rs != lua::RouteStatus::Drop;
@@ -119,7 +123,10 @@ bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
         st->cell = c;
     }
     g_replyStatus = reply.msg.start.status;
+    const lua::RouteType typeBefore = reply.lua.routeType;
+    reply.lua.routeType = lua::RouteType::OnReply;
     const lua::RouteStatus rs = engine->run(name, reply.lua);
+    reply.lua.routeType = typeBefore;
     g_replyStatus = 0;
     return rs != lua::RouteStatus::Drop && !reply.lua.dropped;
 }
