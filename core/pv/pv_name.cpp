@@ -1,6 +1,8 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
+#include "core/pv/pv_provider.h"
+
 namespace osprey::pv {
 
 namespace {
@@ -48,12 +50,24 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
+        if (findPvProvider(name, false, &out.slot) != nullptr) {
+            out.kind = PvKind::Module;
+            return PvNameError::Ok;
+        }
+        out.slot = -1;
         return PvNameError::Unknown;
     }
     // $class(inner): the inner name is a token; no index or transformation forms.
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
+    // A module's class takes any inner text ($T_req($fu) holds a pseudo-variable name).
+    if (findPvProvider(cls, true, &out.slot) != nullptr) {
+        out.kind = PvKind::Module;
+        out.arg = inner;
+        return PvNameError::Ok;
+    }
+    out.slot = -1;
     for (char c : inner) {
         if (!isNameChar(c)) return PvNameError::BadClass;
     }

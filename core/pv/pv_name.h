@@ -60,11 +60,12 @@ enum class PvKind : uint8_t {
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
+    Module,     // provided by a loaded module (pv_provider.h): slot is the provider's index
 };
 
 struct PvSpec {
     PvKind kind = PvKind::Null;
-    std::string_view arg;  // $hdr/$var: the name inside the parentheses
+    std::string_view arg;  // $hdr/$var/module classes: the name inside the parentheses
     int32_t slot = -1;     // $var / $shv: the variable's slot once resolved
 };
 

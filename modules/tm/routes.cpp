@@ -31,6 +31,7 @@ struct RouteNames {
 
 RouteNames* g_names = nullptr;
 int g_replyStatus = 0;
+int g_branchIdx = -1;
 Cell* g_failureCell = nullptr;
 std::unique_ptr<route::MsgContext> g_failureCtx;
 
@@ -68,6 +69,10 @@ Cell* failureCell() {
     return g_failureCell;
 }
 
+int routeBranchIdx() {
+    return g_branchIdx;
+}
+
 bool runFailureRoute(Cell* c, uint8_t id, int status) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
@@ -99,21 +104,24 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     return rs != lua::RouteStatus::Error;
 }
 
-bool runBranchRoute(uint8_t id, route::MsgContext& mc) {
+bool runBranchRoute(uint8_t id, route::MsgContext& mc, int branchIdx) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr) return true;
     const bool droppedBefore = mc.lua.dropped;
     const lua::RouteType typeBefore = mc.lua.routeType;
     mc.lua.routeType = lua::RouteType::Branch;
+    const int idxBefore = g_branchIdx;
+    g_branchIdx = branchIdx;
     const lua::RouteStatus rs = engine->runNested(name, mc.lua);
+    g_branchIdx = idxBefore;
     mc.lua.routeType = typeBefore;
     const bool dropped = mc.lua.dropped && !droppedBefore;
     mc.lua.dropped = droppedBefore;  // drop() in a branch route drops that branch only
     return !dropped && rs != lua::RouteStatus::Drop;
 }
 
-bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
+bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply, int branchIdx) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr) return true;
@@ -125,7 +133,9 @@ bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
     g_replyStatus = reply.msg.start.status;
     const lua::RouteType typeBefore = reply.lua.routeType;
     reply.lua.routeType = lua::RouteType::OnReply;
+    g_branchIdx = branchIdx;
     const lua::RouteStatus rs = engine->run(name, reply.lua);
+    g_branchIdx = -1;
     reply.lua.routeType = typeBefore;
     g_replyStatus = 0;
     return rs != lua::RouteStatus::Drop && !reply.lua.dropped;

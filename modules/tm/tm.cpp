@@ -324,6 +324,11 @@ bool modInit() {
         LM_ERR("tm: out of shared memory at start-up");
         return false;
     }
+    if (!registerPvs()) {
+        LM_ERR("tm: cannot register the $T_* pseudo-variables");
+        LM_ERR("tm: out of shared memory at start-up");
+        return false;
+    }
     if (g_params.statsLogInterval > 0) {
         void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
         if (p == nullptr) return false;

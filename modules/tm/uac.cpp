@@ -114,7 +114,7 @@ int forwardBranches(Cell* c, route::MsgContext& mc) {
         // built after).
         for (unsigned i = 0; i < n; ++i) {
             route::BranchScope scope(mc, targets[i]);
-            drop[i] = !runBranchRoute(c->onBranch, mc);
+            drop[i] = !runBranchRoute(c->onBranch, mc, static_cast<int>(c->nBranches + i));
             targets[i] = scope.spec();
         }
     }

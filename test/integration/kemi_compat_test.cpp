@@ -1,8 +1,9 @@
 // Kamailio KEMI compatibility with the real osprey: KSR.is_method_in's letters, branch flags
 // (per branch, $bf, saved with a registered contact and restored by lookup), KSR.x.modf,
-// KSR.set_drop, the kx getters, corex's helpers, siputils.is_first_hop, tm's t_is_set and
-// tmx's route-type tests in each kind of route. What a function returned travels back in the
-// reply's reason phrase or in a log line, so every assertion is on what the script saw.
+// KSR.set_drop, the kx getters, corex's helpers, siputils.is_first_hop, tm's t_is_set, tmx's
+// route-type tests and the $T_* pseudo-variables in each kind of route. What a function returned
+// travels back in the reply's reason phrase or in a log line, so every assertion is on what the
+// script saw.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -231,11 +232,16 @@ end
 TEST(KemiCompat, TmRouteTypesAndTIsSet) {
     SipPeer uac, uas;
     SipRouterOptions o = tmRouterOptions("fr_timer = 2000;");
-    o.modules += ", { name = \"corex\"; }";
+    o.modules += ", { name = \"corex\"; }, { name = \"pv\"; }";
     SipRouter router(R"lua(
 local function flags()
     return KSR.tmx.t_is_request_route() .. KSR.tmx.t_is_branch_route()
         .. KSR.tmx.t_is_reply_route() .. KSR.tmx.t_is_failure_route()
+end
+local function tpv()
+    local function v(x) if x == nil then return "nil" end return tostring(x) end
+    return "idx=" .. v(KSR.pv.get("$T_branch_idx")) .. " code=" .. v(KSR.pv.get("$T_reply_code"))
+        .. " req=" .. v(KSR.pv.get("$T_req($fU)")) .. " rpl=" .. v(KSR.pv.get("$T_rpl($rr)"))
 end
 local function set()
     return KSR.tm.t_is_set("branch_route") .. KSR.tm.t_is_set("onreply_route")
@@ -246,7 +252,7 @@ function ksr_request_route()
         if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
         return
     end
-    KSR.info("request: " .. flags() .. " set " .. set())
+    KSR.info("request: " .. flags() .. " set " .. set() .. " " .. tpv())
     KSR.tm.t_on_branch("on_branch")
     KSR.info("after t_on_branch: set " .. set())
     KSR.tm.t_on_reply("on_reply")
@@ -257,10 +263,12 @@ function ksr_request_route()
                          R"lua(")
     KSR.tm.t_relay()
 end
-function on_branch() KSR.info("branch: " .. flags()) end
-function on_reply() KSR.info("onreply: " .. flags() .. " faked " .. KSR.corex.is_faked_msg()) end
+function on_branch() KSR.info("branch: " .. flags() .. " " .. tpv()) end
+function on_reply()
+    KSR.info("onreply: " .. flags() .. " faked " .. KSR.corex.is_faked_msg() .. " " .. tpv())
+end
 function on_failure()
-    KSR.info("failure: " .. flags() .. " faked " .. KSR.corex.is_faked_msg())
+    KSR.info("failure: " .. flags() .. " faked " .. KSR.corex.is_faked_msg() .. " " .. tpv())
 end
 function ksr_reply_route() KSR.info("core reply: " .. flags()) end
 )lua",
@@ -273,14 +281,15 @@ function ksr_reply_route() KSR.info("core reply: " .. flags()) end
     ASSERT_TRUE(uas.sendTo(buildResponse(*atUas, 486, "Busy Here"), router.port()));
     ASSERT_TRUE(waitFor(uac, inv.callId, isStatus(486))) << router.log();
     // Kamailio's values: 1 true, -1 false; the reply route checks count ksr_reply_route too.
+    // In the branch route $T_reply_code is the 100 Trying tm sent upstream for the INVITE.
     for (const char* line : {
-             "request: 1-1-1-1 set -1-1-1",
+             "request: 1-1-1-1 set -1-1-1 idx=0 code=0 req=alice rpl=nil",
              "after t_on_branch: set 1-1-1",
              "after all: set 111",
-             "branch: -11-1-1",
+             "branch: -11-1-1 idx=0 code=100 req=alice rpl=nil",
              "core reply: -1-11-1",
-             "onreply: -1-11-1 faked -1",
-             "failure: -1-1-11 faked 1",
+             "onreply: -1-11-1 faked -1 idx=0 code=486 req=alice rpl=Busy Here",
+             "failure: -1-1-11 faked 1 idx=1 code=486 req=alice rpl=Busy Here",
          }) {
         EXPECT_NE(router.process().waitForLog(line), std::string::npos) << line << "\n"
                                                                         << router.log();
