@@ -165,7 +165,7 @@ void branchesDone(Cell* c) {
                                ? 487
                                : (best != nullptr ? best->status : 500);
         c->flags |= kInFailure;
-        runFailureRoute(c, id, status);
+        runFailureRoute(c, id, status, best != nullptr ? best->bflags : 0);
         c->flags &= static_cast<uint16_t>(~kInFailure);
         if (c->has(kUasFinal)) return;
         for (unsigned i = 0; i < c->nBranches; ++i) {

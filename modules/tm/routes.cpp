@@ -73,7 +73,7 @@ int routeBranchIdx() {
     return g_branchIdx;
 }
 
-bool runFailureRoute(Cell* c, uint8_t id, int status) {
+bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr || g_failureCell != nullptr) return false;
@@ -96,6 +96,7 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     g_replyStatus = status;
     const route::MessageLogPrefix prefix(mc);  // log_prefix, unless a reply's is already set
     mc.lua.routeType = lua::RouteType::Failure;
+    mc.lua.bflags = bflags;
     const lua::RouteStatus rs = engine->run(name, mc.lua);
     if (rs == lua::RouteStatus::NoRoute) LM_ERR("tm: failure route %s() is not defined", name);
     g_replyStatus = 0;
@@ -133,6 +134,8 @@ bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply, int branchIdx) {
     g_replyStatus = reply.msg.start.status;
     const lua::RouteType typeBefore = reply.lua.routeType;
     reply.lua.routeType = lua::RouteType::OnReply;
+    if (branchIdx >= 0 && branchIdx < c->nBranches)
+        reply.lua.bflags = c->branches[branchIdx]->bflags;
     g_branchIdx = branchIdx;
     const lua::RouteStatus rs = engine->run(name, reply.lua);
     g_branchIdx = -1;

@@ -140,7 +140,8 @@ void onWait(timer::TimerNode* n);
 
 // --- script routes (routes.cpp) ---
 uint8_t routeId(std::string_view name);  // 0 when the registry is full or name empty
-bool runFailureRoute(Cell* c, uint8_t id, int status);
+// bflags: the winning branch's flags, branch 0's in the route.
+bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags);
 // Runs the branch route for one branch of mc (its R-URI and $du set for it); false when the
 // route dropped the branch.
 // branchIdx: the branch's index in the transaction ($T_branch_idx).

@@ -242,6 +242,7 @@ local function tpv()
     local function v(x) if x == nil then return "nil" end return tostring(x) end
     return "idx=" .. v(KSR.pv.get("$T_branch_idx")) .. " code=" .. v(KSR.pv.get("$T_reply_code"))
         .. " req=" .. v(KSR.pv.get("$T_req($fU)")) .. " rpl=" .. v(KSR.pv.get("$T_rpl($rr)"))
+        .. " bf4=" .. tostring(KSR.isbflagset(4))
 end
 local function set()
     return KSR.tm.t_is_set("branch_route") .. KSR.tm.t_is_set("onreply_route")
@@ -252,6 +253,7 @@ function ksr_request_route()
         if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
         return
     end
+    KSR.setbflag(4)
     KSR.info("request: " .. flags() .. " set " .. set() .. " " .. tpv())
     KSR.tm.t_on_branch("on_branch")
     KSR.info("after t_on_branch: set " .. set())
@@ -281,15 +283,16 @@ function ksr_reply_route() KSR.info("core reply: " .. flags()) end
     ASSERT_TRUE(uas.sendTo(buildResponse(*atUas, 486, "Busy Here"), router.port()));
     ASSERT_TRUE(waitFor(uac, inv.callId, isStatus(486))) << router.log();
     // Kamailio's values: 1 true, -1 false; the reply route checks count ksr_reply_route too.
-    // In the branch route $T_reply_code is the 100 Trying tm sent upstream for the INVITE.
+    // In the branch route $T_reply_code is the 100 Trying tm sent upstream for the INVITE. The
+    // branch flag set before t_relay goes with the branch into the onreply and failure routes.
     for (const char* line : {
-             "request: 1-1-1-1 set -1-1-1 idx=0 code=0 req=alice rpl=nil",
+             "request: 1-1-1-1 set -1-1-1 idx=0 code=0 req=alice rpl=nil bf4=true",
              "after t_on_branch: set 1-1-1",
              "after all: set 111",
-             "branch: -11-1-1 idx=0 code=100 req=alice rpl=nil",
+             "branch: -11-1-1 idx=0 code=100 req=alice rpl=nil bf4=true",
              "core reply: -1-11-1",
-             "onreply: -1-11-1 faked -1 idx=0 code=486 req=alice rpl=Busy Here",
-             "failure: -1-1-11 faked 1 idx=1 code=486 req=alice rpl=Busy Here",
+             "onreply: -1-11-1 faked -1 idx=0 code=486 req=alice rpl=Busy Here bf4=true",
+             "failure: -1-1-11 faked 1 idx=1 code=486 req=alice rpl=Busy Here bf4=true",
          }) {
         EXPECT_NE(router.process().waitForLog(line), std::string::npos) << line << "\n"
                                                                         << router.log();
