@@ -79,7 +79,11 @@ struct Call {
     template <auto F, size_t... I>
     static int invoke(lua_State* L, std::index_sequence<I...>) {
         constexpr int kArity = static_cast<int>(sizeof...(A));
-        if (lua_gettop(L) != kArity) [[unlikely]]
+        // KSR.x.exit()/drop() stop whatever they are given (app_lua's own functions ignore
+        // their arguments); every other call needs exactly its parameters.
+        constexpr bool kStops = kRet == 'x';
+        const int given = lua_gettop(L);
+        if (kStops ? given < kArity : given != kArity) [[unlikely]]
             return badArity(L, kArity);
         [[maybe_unused]] Ctx* ctx = nullptr;
         if constexpr (WithCtx) {

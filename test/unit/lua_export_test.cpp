@@ -270,6 +270,8 @@ TEST_F(LuaExport, ModfCallsAnExportByName) {
         << log.text();
     EXPECT_EQ(runCode("KSR.x.modf('exit'); result = 'after'"), RouteStatus::Exit)
         << "stopping through modf stops the route";
+    EXPECT_EQ(runCode("KSR.x.exit(0); result = 'after'"), RouteStatus::Exit)
+        << "exit ignores arguments, as app_lua's";
 }
 
 TEST(LuaExportTable, ContextFunctionsOutsideARouteFail) {
