@@ -12,6 +12,7 @@
 #   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
 #   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
@@ -19,6 +20,7 @@
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
+#   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -127,7 +129,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ksr-call bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -279,6 +282,12 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The htable benchmark links the module's archive, as the auth one does.
+$(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
+                             $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -314,8 +323,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-htable \
+       bench-dns bench-registrar-db bench-ir bench-rpc bench-natping
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -335,6 +344,9 @@ bench-ksr-call: $(BUILD)/bench/ksr_call_bench
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
 
+bench-htable: $(BUILD)/bench/htable_bench
+	@$(BUILD)/bench/htable_bench
+
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
@@ -353,6 +365,11 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# Starts the real osprey with 100,000 pinged bindings and reads the natping process's CPU over
+# one natping_interval (docs/benchmarks.md, "NAT keepalives").
+bench-natping: $(OSPREY) $(MODULE_SO)
+	@BUILD=$(BUILD) scripts/bench/natping.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

@@ -13,6 +13,7 @@ required=(
     prometheus  # promtool: the statistics tests lint the /metrics text with it
     libc-ares-dev dnsmasq-base
     python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
+    sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
 bench=(kamailio kamailio-lua-modules valgrind)

@@ -4,7 +4,7 @@
 
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
-#include "core/pv/pv_provider.h"
+#include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -234,9 +234,9 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return scriptVarGet(spec.slot);
         case PvKind::SharedVar:
             return sharedVarGet(spec.slot);
-        case PvKind::Module: {
-            const PvProvider* p = pvProviderAt(spec.slot);
-            return p != nullptr ? p->get(mc, spec.arg) : PvValue();
+        case PvKind::ModuleClass: {
+            const PvClass* c = pvClassAt(spec.slot);
+            return c != nullptr ? c->get(mc, spec.arg) : PvValue();
         }
     }
     return {};

@@ -103,7 +103,8 @@ bool ChangeRing::pushUpsert(uint8_t table, std::string_view aor, const ContactDa
     w.num(c.regId);
     w.num(static_cast<int32_t>(c.q));
     w.num(c.flags);
-    for (std::string_view s : {c.uri, c.callId, c.path, c.received, c.userAgent, c.instance})
+    for (std::string_view s :
+         {c.uri, c.callId, c.path, c.received, c.userAgent, c.instance, c.socket})
         w.text(s);
     if (!w.ok) return false;
     const auto len = static_cast<uint32_t>(w.p - rec - 4);
@@ -233,6 +234,7 @@ bool ChangeRing::next(std::string_view& in, Change& out) {
     out.c.received = r.text();
     out.c.userAgent = r.text();
     out.c.instance = r.text();
+    out.c.socket = r.text();
     return r.ok;
 }
 
