@@ -224,7 +224,7 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return static_cast<int64_t>(getpid());
         case PvKind::TimeSec:
             return static_cast<int64_t>(time(nullptr));
-        case PvKind::BranchFlags:
+        case PvKind::BFlags:
             return static_cast<int64_t>(mc.lua.bflags);
         case PvKind::Header: {
             sip::HeaderField* h = sip::findHeaderByName(mc.msg, spec.arg);

@@ -55,7 +55,7 @@ enum class PvKind : uint8_t {
     Pid,
     TimeSec,
     // Flags
-    BranchFlags,  // $bf: branch 0's flags as a number (settable)
+    BFlags,  // $bf: branch 0's flags as a number (settable)
     // Class forms
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
