@@ -224,6 +224,8 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return static_cast<int64_t>(getpid());
         case PvKind::TimeSec:
             return static_cast<int64_t>(time(nullptr));
+        case PvKind::BFlags:
+            return static_cast<int64_t>(mc.lua.bflags);
         case PvKind::Header: {
             sip::HeaderField* h = sip::findHeaderByName(mc.msg, spec.arg);
             return h != nullptr ? PvValue(h->value) : PvValue();

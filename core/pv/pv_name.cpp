@@ -28,7 +28,7 @@ constexpr Plain kPlain[] = {
     {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},     {"Rp", PvKind::RcvPort},
     {"pr", PvKind::Proto},     {"proto", PvKind::Proto},  {"pp", PvKind::Pid},
     {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri}, {"to", PvKind::ToUri},
-    {"ruri", PvKind::RUri},
+    {"ruri", PvKind::RUri},    {"bf", PvKind::BFlags},
 };
 
 bool isNameChar(char c) {
@@ -50,13 +50,18 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
+        if (const int32_t mc = findPvClass(name); mc >= 0 && pvClassAt(mc)->plain) {
+            out.kind = PvKind::ModuleClass;
+            out.slot = mc;
+            return PvNameError::Ok;
+        }
         return PvNameError::Unknown;
     }
     // $class(inner): the inner name is a token; no index or transformation forms.
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
-    if (const int32_t mc = findPvClass(cls); mc >= 0) {
+    if (const int32_t mc = findPvClass(cls); mc >= 0 && !pvClassAt(mc)->plain) {
         out.kind = PvKind::ModuleClass;
         out.slot = mc;
         out.arg = inner;
@@ -85,6 +90,7 @@ bool pvWritable(PvKind k) {
         case PvKind::RHost:
         case PvKind::RPort:
         case PvKind::DUri:
+        case PvKind::BFlags:
         case PvKind::Var:
         case PvKind::SharedVar:
         case PvKind::ModuleClass:

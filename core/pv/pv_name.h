@@ -54,6 +54,8 @@ enum class PvKind : uint8_t {
     // Process
     Pid,
     TimeSec,
+    // Flags
+    BFlags,  // $bf: branch 0's flags as a number (settable)
     // Class forms
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
@@ -73,7 +75,8 @@ enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
 // Parses a whole name; surrounding blanks are not accepted.
 PvNameError parsePvName(std::string_view name, PvSpec& out);
 
-// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...), $shv(...), module classes with a setter.
+// Settable ones: $ru, $rU, $rd, $rp, $du, $bf, $var(...), $shv(...), module classes with a
+// setter.
 bool pvWritable(PvKind k);
 
 const char* pvNameErrorText(PvNameError e);

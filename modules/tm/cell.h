@@ -48,6 +48,9 @@ struct Branch {
     uint32_t cancelLeft = 0;      // ms until its timer F (64*T1 after it was sent)
     uint16_t status = 0;  // last status received; 408 for a local timeout
     uint8_t index = 0;
+    // The branch's flags when it was sent (KSR.setbflag; a contact's saved flags): onreply and
+    // failure routes see them as branch 0's, as in Kamailio.
+    uint32_t bflags = 0;
     bool final = false;
     bool cancelPending = false;  // CANCEL to send when the first provisional arrives
     bool cancelSent = false;
