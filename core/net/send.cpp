@@ -150,5 +150,4 @@ void setStreamSender(StreamSender sender) {
     g_streamSender = sender;
 }
 
-
 }  // namespace osprey::net

@@ -54,6 +54,8 @@ bool checkTls(const config::Config& cfg, TlsSettings* s) {
         return false;
     }
     if (!hasListener(cfg, Proto::Tls) && !s->configured) return true;
+    // Without a `tls` group, a missing certificate is the listen entry's fault.
+    if (!s->configured) s->server.where = cfg.where("listen");
     TlsContexts check;
     if (!check.build(*s, hasListener(cfg, Proto::Tls), &error)) {
         LM_ERR("%s", error.c_str());

@@ -2,6 +2,7 @@
 #include "core/net/tls_context.h"
 
 #include <openssl/err.h>
+#include <openssl/pem.h>
 #include <openssl/rand.h>
 #include <unistd.h>
 
@@ -36,6 +37,14 @@ bool readable(const std::string& path, const config::SourceLoc& at, const char* 
     if (access(path.c_str(), R_OK) == 0) return true;
     *error = at.text() + ": tls: cannot read " + what + " '" + path + "': " + strerror(errno);
     return false;
+}
+
+EVP_PKEY* readKey(const std::string& path) {
+    FILE* f = fopen(path.c_str(), "r");
+    if (f == nullptr) return nullptr;
+    EVP_PKEY* k = PEM_read_PrivateKey(f, nullptr, nullptr, nullptr);
+    fclose(f);
+    return k;
 }
 
 int serverName(SSL* ssl, int*, void*) {
@@ -89,12 +98,19 @@ SSL_CTX* buildOne(const TlsProfile& p, const TlsSettings& s, std::string* error)
             SSL_CTX_free(ctx);
             return nullptr;
         }
-        if (SSL_CTX_use_PrivateKey_file(ctx, key.c_str(), SSL_FILETYPE_PEM) != 1)
+        EVP_PKEY* pkey = readKey(key);
+        if (pkey == nullptr)
             return fail(keyAt,
                         "private_key '" + key + "' is not a PEM private key: " + tlsErrors());
-        if (SSL_CTX_check_private_key(ctx) != 1)
+        const bool matches = X509_check_private_key(SSL_CTX_get0_certificate(ctx), pkey) == 1;
+        const bool used = matches && SSL_CTX_use_PrivateKey(ctx, pkey) == 1;
+        EVP_PKEY_free(pkey);
+        if (!matches) {
+            ERR_clear_error();
             return fail(keyAt, "private_key '" + key + "' does not match certificate '" +
                                    p.certificate + "'");
+        }
+        if (!used) return fail(keyAt, "private_key '" + key + "' cannot be used: " + tlsErrors());
     } else if (!p.privateKey.empty()) {
         return fail(p.privateKeyAt, "private_key without a certificate");
     }
