@@ -39,8 +39,9 @@ bool wildcardAddress(int family, SockAddr* out) {
         if (!a.assign(i->ifa_addr, family == AF_INET ? sizeof(sockaddr_in) : sizeof(sockaddr_in6)))
             continue;
         if (family == AF_INET6 && IN6_IS_ADDR_LINKLOCAL(&a.u.v6.sin6_addr)) continue;
-        const bool loopback = family == AF_INET ? (ntohl(a.u.v4.sin_addr.s_addr) >> 24) == 127
-                                                : IN6_IS_ADDR_LOOPBACK(&a.u.v6.sin6_addr);
+        const bool loopback = family == AF_INET
+                                  ? (ntohl(a.u.v4.sin_addr.s_addr) >> 24) == 127
+                                  : IN6_IS_ADDR_LOOPBACK(&a.u.v6.sin6_addr);
         if (loopback) {
             if (!loop.valid()) loop = a;
             continue;

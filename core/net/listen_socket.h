@@ -18,13 +18,13 @@ namespace osprey::net {
 struct ListenSocket {
     Proto proto = Proto::Udp;
     int fd = -1;
-    SockAddr bound;         // the address bound (port filled in when the config said 0)
-    bool wildcard = false;  // bound to 0.0.0.0 or ::
-    std::string host;       // advertised host: "127.0.0.1", "[::1]"; a local address for wildcards
+    SockAddr bound;          // the address bound (port filled in when the config said 0)
+    bool wildcard = false;   // bound to 0.0.0.0 or ::
+    std::string host;        // advertised host: "127.0.0.1", "[::1]"; a local address for wildcards
     uint16_t port = 0;
-    std::string sentBy;     // "127.0.0.1:5060": host:port for our Via
-    std::string viaPrefix;  // "Via: SIP/2.0/UDP 127.0.0.1:5060;branch="
-    std::string name;       // "udp:127.0.0.1:5060", for logs
+    std::string sentBy;      // "127.0.0.1:5060": host:port for our Via
+    std::string viaPrefix;   // "Via: SIP/2.0/UDP 127.0.0.1:5060;branch="
+    std::string name;        // "udp:127.0.0.1:5060", for logs
 };
 
 // Socket buffer sizes asked for (the kernel caps them at net.core.[rw]mem_max).

@@ -150,4 +150,5 @@ void setStreamSender(StreamSender sender) {
     g_streamSender = sender;
 }
 
+
 }  // namespace osprey::net

@@ -72,7 +72,8 @@ public:
                 dropTruncated(info);
                 continue;
             }
-            route::onMessage(info, bufs_ + static_cast<size_t>(i) * kMaxDatagram, msgs_[i].msg_len);
+            route::onMessage(info, bufs_ + static_cast<size_t>(i) * kMaxDatagram,
+                             msgs_[i].msg_len);
         }
         endBatch();
         route::releaseMessages();
