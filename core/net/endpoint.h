@@ -36,6 +36,10 @@ struct Destination {
     // port is not the connection's (a reply's Via sent-by without rport): then the address
     // alone is compared.
     bool connPortKnown = true;
+    // TLS to a next hop named by a host name: the name, for SNI and for the check of the
+    // server's certificate (RFC 5922 §7.1); "" for an address. Used when a new connection is
+    // opened.
+    char serverName[64] = {};
 };
 
 }  // namespace osprey::net

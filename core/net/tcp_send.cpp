@@ -114,6 +114,7 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
                                    : "the connection is gone");
     }
     TcpConn& c = *ref.conn;
+    if (created) std::memcpy(c.serverName, dest.serverName, sizeof c.serverName);
     const ConnId id = c.id.load(std::memory_order_relaxed);
     const unsigned owner = c.owner;
     const SockAddr peer = c.peer;

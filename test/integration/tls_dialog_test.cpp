@@ -8,6 +8,7 @@
 #include <vector>
 
 #include "test/integration/tm_test_util.h"
+#include "test/support/dns_servers.h"
 #include "test/support/sip_tls_peer.h"
 #include "test/support/temp_dir.h"
 #include "test/support/test_pki.h"
@@ -60,7 +61,8 @@ SipRouterOptions options(const Pki& p) {
 
 std::string answer(ReceivedMsg& req, const std::string& contact) {
     std::string extra;
-    for (const std::string& rr : req.headers("Record-Route")) extra += "Record-Route: " + rr + "\r\n";
+    for (const std::string& rr : req.headers("Record-Route"))
+        extra += "Record-Route: " + rr + "\r\n";
     extra += "Contact: <" + contact + ">\r\n";
     return buildResponse(req, 200, "OK", "uas-tag", extra);
 }
@@ -91,7 +93,8 @@ TEST(TlsDialog, TlsCallerUdpCalleeAndTheCalleesByeOverTheCallersConnection) {
     const std::string uasContact = "sip:bob@" + uas.hostPort();
     SipRouter router(dialogScript(uasContact), options(p));
     ASSERT_TRUE(router.start()) << router.log();
-    SipTlsConn caller(router.tlsPort(), TlsClientOptions().ca(p.pki.caFile()).serverName("localhost"));
+    SipTlsConn caller(router.tlsPort(),
+                      TlsClientOptions().ca(p.pki.caFile()).serverName("localhost"));
     ASSERT_TRUE(caller.ok()) << caller.error();
     const std::string tlsRr =
         "<sip:127.0.0.1:" + std::to_string(router.tlsPort()) + ";transport=tls;r2=on;lr>";
@@ -137,8 +140,8 @@ TEST(TlsDialog, TlsCallerUdpCalleeAndTheCalleesByeOverTheCallersConnection) {
     ASSERT_TRUE(byeIn && byeIn->isRequest()) << router.log();
     EXPECT_EQ(byeIn->method(), "BYE");
     EXPECT_FALSE(byeIn->has("Route")) << byeIn->text();
-    EXPECT_EQ(byeIn->vias()[0].rfind("SIP/2.0/TLS 127.0.0.1:" + std::to_string(router.tlsPort()), 0),
-              0u)
+    EXPECT_EQ(
+        byeIn->vias()[0].rfind("SIP/2.0/TLS 127.0.0.1:" + std::to_string(router.tlsPort()), 0), 0u)
         << byeIn->text();
     ASSERT_TRUE(caller.send(buildResponse(*byeIn, 200, "OK", "")));
     auto byeOk = waitFor(uas, inv.callId, isStatus(200));
@@ -196,6 +199,59 @@ TEST(TlsDialog, UdpCallerTlsCalleeOverAConnectionOspreyOpensAndReuses) {
     EXPECT_FALSE(uas.accept(200)) << "the BYE must reuse the connection of the INVITE";
     ASSERT_TRUE(conn->send(buildResponse(*byeIn, 200, "OK", "")));
     EXPECT_TRUE(waitFor(uac, inv.callId, isStatus(200))) << router.log();
+}
+
+// A next hop named by a host name: osprey sends that name as SNI and, with
+// verify_certificate, accepts only a certificate for it (the name comes from the DNS here).
+TEST(TlsDialog, OutgoingSniIsTheNextHopsHostAndItsCertificateIsChecked) {
+    Pki p;
+    Dnsmasq dns(
+        {"--host-record=callee.example,127.0.0.1", "--host-record=wrong.example,127.0.0.1"});
+    ASSERT_TRUE(dns.start()) << dns.log();
+    SipPeer uac;
+    SipTlsListener uas(p.callee.cert, p.callee.key);
+    SipTlsListener other(p.callee.cert, p.callee.key);  // the same certificate, another port
+    ASSERT_TRUE(uac.ok() && uas.ok() && other.ok());
+    const std::string port = std::to_string(uas.port());
+    const std::string otherPort = std::to_string(other.port());
+    SipRouterOptions o = options(p);  // client profile: verify_certificate with our CA
+    o.extra += "dns_servers = \"" + dns.server() + "\";\n";
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.tm.t_check_trans() == 0 then return end
+    local port = ")" + port +
+                         R"("
+    if KSR.pv.get("$rU") == "wrong" then port = ")" +
+                         otherPort + R"(" end
+    KSR.setdsturi("sip:" .. KSR.pv.get("$rU") .. ".example:" .. port .. ";transport=tls")
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+end
+)",
+                     [&] {
+                         o.modules += ", { name = \"pv\"; }";
+                         return o;
+                     }());
+    ASSERT_TRUE(router.start()) << router.log();
+
+    SipRequest inv = invite("sip:callee@example.com");
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, inv), router.port()));
+    auto conn = uas.accept(3000);
+    ASSERT_TRUE(conn && conn->ok()) << router.log();
+    EXPECT_EQ(uas.lastSni(), "callee.example");
+    ASSERT_TRUE(conn->receiveCall(inv.callId, 3000)) << router.log();
+
+    // wrong.example leads to a server whose certificate does not name it.
+    SipRequest wrong = invite("sip:wrong@example.com");
+    ASSERT_TRUE(uac.sendTo(buildRequest(uac, wrong), router.port()));
+    auto refused = other.accept(3000);
+    ASSERT_TRUE(refused) << router.log();
+    EXPECT_FALSE(refused->ok());
+    EXPECT_EQ(other.lastSni(), "wrong.example");
+    EXPECT_NE(router.process().waitForLog("TLS handshake to 127.0.0.1:" + otherPort +
+                                              " failed: certificate rejected: hostname mismatch",
+                                          3000),
+              std::string::npos)
+        << router.log();
 }
 
 }  // namespace
