@@ -12,6 +12,7 @@
 #include <new>
 
 #include "core/log/log.h"
+#include "core/net/tls_session.h"
 #include "mem/shm.h"
 
 namespace osprey::net {
@@ -54,7 +55,7 @@ int serverName(SSL* ssl, int*, void*) {
     if (ctx == nullptr) return SSL_TLSEXT_ERR_OK;  // the default certificate answers
     SSL_set_SSL_CTX(ssl, ctx);
     // SSL_set_SSL_CTX takes the certificate only: the profile's client checks come along here.
-    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), nullptr);
+    SSL_set_verify(ssl, SSL_CTX_get_verify_mode(ctx), TlsSession::verifyCallback);
     SSL_set_verify_depth(ssl, SSL_CTX_get_verify_depth(ctx));
     if (STACK_OF(X509_NAME)* cas = SSL_CTX_get_client_CA_list(ctx))
         SSL_set_client_CA_list(ssl, SSL_dup_CA_list(cas));
@@ -132,7 +133,7 @@ SSL_CTX* buildOne(const TlsProfile& p, const TlsSettings& s, std::string* error)
     if (p.verifyCertificate || p.requireCertificate) {
         int mode = SSL_VERIFY_PEER;
         if (p.server && p.requireCertificate) mode |= SSL_VERIFY_FAIL_IF_NO_PEER_CERT;
-        SSL_CTX_set_verify(ctx, mode, nullptr);
+        SSL_CTX_set_verify(ctx, mode, TlsSession::verifyCallback);
         SSL_CTX_set_verify_depth(ctx, p.verifyDepth);
     } else {
         SSL_CTX_set_verify(ctx, SSL_VERIFY_NONE, nullptr);

@@ -17,9 +17,13 @@ namespace {
 constexpr size_t kRecord = 16 * 1024;
 char g_writeBuf[kRecord];  // this process's (the owner's) coalescing buffer
 
-std::string failure(SSL* ssl, int ret, int err) {
+std::string failure(SSL* ssl, int ret, int err, const std::string& rejected) {
     const long vr = SSL_get_verify_result(ssl);
     std::string why;
+    if (!rejected.empty()) {
+        ERR_clear_error();
+        return "certificate rejected: " + rejected;
+    }
     if (vr != X509_V_OK) {
         why = std::string("certificate rejected: ") + X509_verify_cert_error_string(vr);
         if (X509* peer = SSL_get1_peer_certificate(ssl)) {
@@ -40,6 +44,22 @@ std::string failure(SSL* ssl, int ret, int err) {
 }
 
 }  // namespace
+
+int TlsSession::verifyCallback(int ok, X509_STORE_CTX* store) {
+    if (ok == 1) return 1;
+    auto* ssl =
+        static_cast<SSL*>(X509_STORE_CTX_get_ex_data(store, SSL_get_ex_data_X509_STORE_CTX_idx()));
+    auto* self = ssl != nullptr ? static_cast<TlsSession*>(SSL_get_app_data(ssl)) : nullptr;
+    if (self != nullptr && self->rejected_.empty()) {
+        self->rejected_ = X509_verify_cert_error_string(X509_STORE_CTX_get_error(store));
+        if (X509* cert = X509_STORE_CTX_get_current_cert(store)) {
+            char subject[256];
+            X509_NAME_oneline(X509_get_subject_name(cert), subject, sizeof subject);
+            self->rejected_ += std::string(" (peer certificate ") + subject + ")";
+        }
+    }
+    return 0;
+}
 
 void TlsSession::infoCallback(const SSL* ssl, int where, int) {
     auto* self = static_cast<TlsSession*>(SSL_get_app_data(ssl));
@@ -100,7 +120,7 @@ TlsStep TlsSession::handshake(std::string* why) {
     const int err = SSL_get_error(ssl_, r);
     if (err == SSL_ERROR_WANT_READ) return TlsStep::WantRead;
     if (err == SSL_ERROR_WANT_WRITE) return TlsStep::WantWrite;
-    *why = failure(ssl_, r, err);
+    *why = failure(ssl_, r, err, rejected_);
     return TlsStep::Failed;
 }
 

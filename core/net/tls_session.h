@@ -50,6 +50,10 @@ public:
     // Sends close_notify when the socket takes it (no waiting).
     void shutdown();
 
+    // For SSL_CTX_set_verify: remembers why a peer certificate was refused (and whose), for
+    // the log line.
+    static int verifyCallback(int ok, X509_STORE_CTX* store);
+
     SSL* ssl() const { return ssl_; }
     bool server() const { return server_; }
 
@@ -62,7 +66,9 @@ private:
     bool established_ = false;
     bool renegotiation_ = false;
     bool writeWantsRead_ = false;
-    int pendingWrite_ = 0;  // a write OpenSSL must be given again, same length (WANT_WRITE)
+    int pendingWrite_ = 0;
+    std::string rejected_;  // "certificate has expired (peer certificate /CN=...)"  // a write
+                            // OpenSSL must be given again, same length (WANT_WRITE)
 };
 
 }  // namespace osprey::net
