@@ -176,6 +176,29 @@ void SipTlsConn::close() {
     fd_ = -1;
 }
 
+bool SipTlsConn::renegotiate(int timeoutMs) {
+    if (!ok() || SSL_renegotiate(ssl_) != 1) return false;
+    const int64_t deadline = timer::nowMs() + timeoutMs;
+    for (;;) {
+        ERR_clear_error();
+        const int r = SSL_do_handshake(ssl_);
+        if (r == 1 && SSL_renegotiate_pending(ssl_) == 0) return true;
+        const int err = SSL_get_error(ssl_, r);
+        if (r != 1 && err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return false;
+        // The answer to our ClientHello comes with the next read.
+        char buf[512];
+        const int n = SSL_read(ssl_, buf, sizeof buf);
+        if (n <= 0) {
+            const int e = SSL_get_error(ssl_, n);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
+                eof_ = true;
+                return false;
+            }
+            if (!waitFor(fd_, e, remaining(deadline))) return false;
+        }
+    }
+}
+
 std::string SipTlsConn::peerCn() const {
     if (ssl_ == nullptr) return "";
     X509* peer = SSL_get1_peer_certificate(ssl_);

@@ -81,6 +81,9 @@ public:
     // True once the peer closed (close_notify, EOF or reset) within timeoutMs.
     bool waitClosed(int timeoutMs);
     void close();
+    // TLS 1.2: asks the server for a renegotiation and tries to complete it; true when a new
+    // handshake completed within timeoutMs.
+    bool renegotiate(int timeoutMs);
 
     // Server side: an accepted socket, handshake done with ctx (bounded).
     static std::unique_ptr<SipTlsConn> accept(int fd, SSL_CTX* ctx, int timeoutMs);
