@@ -139,6 +139,7 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
         c.outgoing = outgoing;
         c.proto = proto;
         c.serverName[0] = '\0';
+        c.tlsCipher[0] = '\0';
         c.owner = static_cast<uint16_t>(owner);
         c.socket = static_cast<int16_t>(socket);
         c.wakePending.store(0, std::memory_order_relaxed);

@@ -59,6 +59,9 @@ struct TcpConn {
     // Outgoing TLS: the host name the next hop was named by (SNI, certificate check); "" when
     // it was an address. Set by the connection's creator before the owner starts it.
     char serverName[64] = {};
+    // TLS, for tls.list in any process: set by the owner when the handshake ends
+    // ("TLSv1.3 TLS_AES_256_GCM_SHA384"); "" while it runs.
+    char tlsCipher[64] = {};
 };
 
 // A connection found by id, with its lock held; empty when the id is stale.

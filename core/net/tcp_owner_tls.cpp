@@ -4,6 +4,7 @@
 #include <sys/epoll.h>
 
 #include <cerrno>
+#include <cstdio>
 #include <cstring>
 
 #include "core/log/log.h"
@@ -77,6 +78,13 @@ void TcpOwner::tlsHandshake(uint32_t slot, OwnedConn& oc) {
     stats::inc(tlsCounters().handshakes);
     if (SSL_session_reused(oc.tls->ssl())) stats::inc(tlsCounters().resumed);
     oc.lastActivityMs = timer::coarseNowMs();
+    {
+        ConnRef ref = TcpConnTable::get()->lockById(oc.id);
+        if (ref) {
+            snprintf(ref.conn->tlsCipher, sizeof ref.conn->tlsCipher, "%s %s",
+                     SSL_get_version(oc.tls->ssl()), SSL_get_cipher_name(oc.tls->ssl()));
+        }
+    }
     LM_DBG("TLS connection %llu with %s: %s %s", static_cast<unsigned long long>(oc.id),
            toString(oc.peer).c_str(), SSL_get_version(oc.tls->ssl()),
            SSL_get_cipher_name(oc.tls->ssl()));
