@@ -12,49 +12,25 @@ struct Plain {
 
 // Case matters, as in Kamailio ($rU is the user, $ru the URI).
 constexpr Plain kPlain[] = {
-    {"null", PvKind::Null},
-    {"ru", PvKind::RUri},
-    {"rU", PvKind::RUser},
-    {"rd", PvKind::RHost},
-    {"rp", PvKind::RPort},
-    {"rz", PvKind::RScheme},
-    {"du", PvKind::DUri},
-    {"dd", PvKind::DHost},
-    {"dp", PvKind::DPort},
-    {"tu", PvKind::ToUri},
-    {"tU", PvKind::ToUser},
-    {"td", PvKind::ToHost},
-    {"tn", PvKind::ToName},
-    {"tt", PvKind::ToTag},
-    {"fu", PvKind::FromUri},
-    {"fU", PvKind::FromUser},
-    {"fd", PvKind::FromHost},
-    {"fn", PvKind::FromName},
-    {"ft", PvKind::FromTag},
-    {"au", PvKind::AuthUser},
-    {"aU", PvKind::AuthUsername},
-    {"ar", PvKind::AuthRealm},
-    {"rm", PvKind::Method},
-    {"rs", PvKind::Status},
-    {"rr", PvKind::Reason},
-    {"ci", PvKind::CallId},
-    {"cs", PvKind::CSeq},
-    {"ua", PvKind::UserAgent},
-    {"ct", PvKind::Contact},
-    {"rb", PvKind::Body},
-    {"ml", PvKind::MsgLen},
-    {"mb", PvKind::MsgBuf},
-    {"si", PvKind::SrcIp},
-    {"sp", PvKind::SrcPort},
-    {"Ri", PvKind::RcvIp},
-    {"Rp", PvKind::RcvPort},
-    {"pr", PvKind::Proto},
-    {"proto", PvKind::Proto},
-    {"pp", PvKind::Pid},
-    {"Ts", PvKind::TimeSec},
-    {"from", PvKind::FromUri},
-    {"to", PvKind::ToUri},
+    {"null", PvKind::Null},    {"ru", PvKind::RUri},      {"rU", PvKind::RUser},
+    {"rd", PvKind::RHost},     {"rp", PvKind::RPort},     {"rz", PvKind::RScheme},
+    {"du", PvKind::DUri},      {"dd", PvKind::DHost},     {"dp", PvKind::DPort},
+    {"tu", PvKind::ToUri},     {"tU", PvKind::ToUser},    {"td", PvKind::ToHost},
+    {"tn", PvKind::ToName},    {"tt", PvKind::ToTag},     {"fu", PvKind::FromUri},
+    {"fU", PvKind::FromUser},  {"fd", PvKind::FromHost},  {"fn", PvKind::FromName},
+    {"ft", PvKind::FromTag},   {"au", PvKind::AuthUser},  {"aU", PvKind::AuthUsername},
+    {"ar", PvKind::AuthRealm}, {"rm", PvKind::Method},    {"rs", PvKind::Status},
+    {"rr", PvKind::Reason},    {"ci", PvKind::CallId},    {"cs", PvKind::CSeq},
+    {"ua", PvKind::UserAgent}, {"ct", PvKind::Contact},   {"rb", PvKind::Body},
+    {"ml", PvKind::MsgLen},    {"mb", PvKind::MsgBuf},    {"si", PvKind::SrcIp},
+    {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},     {"Rp", PvKind::RcvPort},
+    {"pr", PvKind::Proto},     {"proto", PvKind::Proto},  {"pp", PvKind::Pid},
+    {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri}, {"to", PvKind::ToUri},
     {"ruri", PvKind::RUri},
+};
+
+// The TLS connection's ($tls_*: Kamailio's tls module names; core/net/tls_info.h).
+constexpr Plain kTls[] = {
     {"tls_version", PvKind::TlsVersion},
     {"tls_description", PvKind::TlsDescription},
     {"tls_cipher_info", PvKind::TlsCipherInfo},
@@ -80,6 +56,12 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     const size_t open = name.find('(');
     if (open == std::string_view::npos) {
         for (const Plain& p : kPlain) {
+            if (p.name == name) {
+                out.kind = p.kind;
+                return PvNameError::Ok;
+            }
+        }
+        for (const Plain& p : kTls) {
             if (p.name == name) {
                 out.kind = p.kind;
                 return PvNameError::Ok;
