@@ -16,6 +16,8 @@
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
+#   make bench-tls            TLS handshakes/s (ECDSA, RSA, resumed), PSS per idle connection,
+#                             Osprey and Kamailio side by side
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
@@ -126,7 +128,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc bench-tls clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -285,6 +287,12 @@ $(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
+# The TLS handshake load tool of `make bench-tls` (test/bench/tlsload/): OpenSSL only.
+TLS_LOAD_TOOL := $(BUILD)/bench/osprey-tls-load
+$(TLS_LOAD_TOOL): $(call obj,$(wildcard test/bench/tlsload/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+
 # Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
 $(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
                            $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
@@ -314,7 +322,7 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+       bench-rpc bench-tls
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -336,7 +344,7 @@ bench-dns: $(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL)
+bench-tools: $(LOAD_TOOL) $(TLS_LOAD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -349,6 +357,12 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# TLS: full (ECDSA P-256, RSA-2048) and resumed handshakes per second, PSS per idle connection
+# with 2000 held, kernel TLS, side by side with Kamailio and its tls module (scripts/bench/tls.sh,
+# docs/tls.md).
+bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/tls.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
