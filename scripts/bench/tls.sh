@@ -13,6 +13,8 @@
 # Env: BUILD (build dir), SECONDS_PER_RUN (default 10), HOLD (default 2000), ROUTERS
 # ("osprey kamailio").
 set -u
+# Kamailio may crash under the churn (docs/tls.md): no core files of a few hundred MB.
+ulimit -c 0
 here=$(cd "$(dirname "$0")" && pwd)
 bench_dir=$here
 build_dir=$(cd "${BUILD:-build/release-fm}" && pwd)
