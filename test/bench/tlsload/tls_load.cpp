@@ -247,8 +247,10 @@ int hold(const Options& o) {
     const double deadline = now() + 120;
     while (up < o.count && now() < deadline && failed < o.count) {
         while (pending < 64 && next < o.count) {
-            if (open(ep, conns[next], next, ctx, nullptr, o.port)) ++pending;
-            else ++failed;
+            if (open(ep, conns[next], next, ctx, nullptr, o.port))
+                ++pending;
+            else
+                ++failed;
             ++next;
         }
         const int n = epoll_wait(ep, evs, 64, 100);
