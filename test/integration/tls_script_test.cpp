@@ -4,6 +4,8 @@
 // certificates for new handshakes while an existing connection goes on, and a reload with a
 // broken file refused with the old certificate still served.
 #include <gtest/gtest.h>
+#include <sys/wait.h>
+#include <unistd.h>
 
 #include <string>
 
@@ -157,6 +159,43 @@ TEST(TlsScript, ReloadRotatesCertificatesWithoutARestart) {
     SipTlsConn still(router.tlsPort());
     ASSERT_TRUE(still.ok()) << still.error();
     EXPECT_EQ(still.peerCn(), "second.example");
+}
+
+// Requests keep coming over old and new connections while the certificates are reloaded
+// three times: every one is answered.
+TEST(TlsScript, ReloadUnderTrafficLosesNoRequest) {
+    Files f;
+    SipRouter router(kScript, scriptOptions(f));
+    ASSERT_TRUE(router.start()) << router.log();
+    SipTlsConn kept(router.tlsPort());
+    ASSERT_TRUE(kept.ok()) << kept.error();
+    int answered = 0;
+    int asked = 0;
+    for (int round = 0; round < 3; ++round) {
+        f.pki.issue("server", CertSpec("round" + std::to_string(round) + ".example"));
+        // The reload runs in the control process while this loop keeps the workers busy.
+        const pid_t rpc = fork();
+        ASSERT_GE(rpc, 0);
+        if (rpc == 0) {
+            RunResult r = kamcmd(router, {"tls.reload"});
+            _exit(r.exitCode == 0 ? 0 : 1);
+        }
+        for (int i = 0; i < 10; ++i) {
+            SipTlsConn fresh(router.tlsPort());
+            ++asked;
+            answered +=
+                fresh.ok() && ask(fresh, "new-" + std::to_string(round * 10 + i)) != nullptr;
+            ++asked;
+            answered += ask(kept, "kept-" + std::to_string(round * 10 + i)) != nullptr;
+        }
+        int st = 0;
+        ASSERT_EQ(waitpid(rpc, &st, 0), rpc);
+        EXPECT_TRUE(WIFEXITED(st) && WEXITSTATUS(st) == 0) << "tls.reload failed";
+    }
+    EXPECT_EQ(answered, asked) << router.log();
+    SipTlsConn last(router.tlsPort());
+    ASSERT_TRUE(last.ok());
+    EXPECT_EQ(last.peerCn(), "round2.example");
 }
 
 }  // namespace
