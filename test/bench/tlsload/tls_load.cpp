@@ -6,6 +6,8 @@
 //       connect, handshake, close, as fast as the server allows, N handshakes in flight per
 //       process, for SECONDS or until C handshakes were tried; prints
 //       "handshakes N seconds S rate R/s failed F resumed K"
+//   osprey-tls-load options PORT COUNT  /  options-tcp PORT COUNT
+//       COUNT OPTIONS over one TLS (or plain TCP) connection, 64 in flight; prints the rate
 //   osprey-tls-load hold PORT COUNT
 //       opens COUNT TLS connections (64 handshakes in flight), prints "held COUNT" once all
 //       are up, and keeps them until stdin closes or SIGTERM
@@ -279,10 +281,87 @@ int hold(const Options& o) {
     return up == o.count ? 0 : 1;
 }
 
+// Stateful OPTIONS over one established connection, TLS or plain TCP, `window` requests in
+// flight: the per-message cost of the TLS records against TCP (server CPU is measured by the
+// caller). Counts the "SIP/2.0 200 " status lines that come back.
+int options(const Options& o, unsigned total, bool plain, unsigned window) {
+    const int fd = startConnect(o.port);
+    if (fd < 0) return 1;
+    pollfd pc{fd, POLLOUT, 0};
+    poll(&pc, 1, 3000);
+    SSL_CTX* ctx = plain ? nullptr : clientCtx(o);
+    SSL* ssl = nullptr;
+    if (!plain) {
+        ssl = SSL_new(ctx);
+        SSL_set_fd(ssl, fd);
+        SSL_set_connect_state(ssl);
+        const double deadline = now() + 5;
+        int r;
+        while ((r = SSL_do_handshake(ssl)) != 1 && now() < deadline) {
+            const int e = SSL_get_error(ssl, r);
+            if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) return 1;
+            pollfd p{fd, static_cast<short>(e == SSL_ERROR_WANT_WRITE ? POLLOUT : POLLIN), 0};
+            poll(&p, 1, 100);
+        }
+        if (r != 1) return 1;
+    }
+    const auto sendAll = [&](const std::string& m) {
+        size_t off = 0;
+        while (off < m.size()) {
+            const int n =
+                plain ? static_cast<int>(::send(fd, m.data() + off, m.size() - off, MSG_NOSIGNAL))
+                      : SSL_write(ssl, m.data() + off, static_cast<int>(m.size() - off));
+            if (n > 0) {
+                off += static_cast<size_t>(n);
+                continue;
+            }
+            pollfd p{fd, POLLOUT, 0};
+            poll(&p, 1, 100);
+        }
+    };
+    unsigned sent = 0, ok = 0;
+    std::string in;
+    const char* proto = plain ? "TCP" : "TLS";
+    const double start = now(), deadline = start + 120;
+    while (ok < total && now() < deadline) {
+        while (sent < total && sent - ok < window) {
+            char msg[512];
+            const int n = snprintf(msg, sizeof msg,
+                                   "OPTIONS sip:bob@127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/%s "
+                                   "127.0.0.1:5999;branch=z9hG4bK-%d-%u;rport\r\nFrom: "
+                                   "<sip:a@127.0.0.1>;tag=%u\r\nTo: <sip:bob@127.0.0.1>\r\n"
+                                   "Call-ID: opt-%u-%d\r\nCSeq: 1 OPTIONS\r\nMax-Forwards: "
+                                   "70\r\nContent-Length: 0\r\n\r\n",
+                                   proto, getpid(), sent, sent, sent, getpid());
+            sendAll(std::string(msg, static_cast<size_t>(n)));
+            ++sent;
+        }
+        char buf[16384];
+        const int n = plain ? static_cast<int>(recv(fd, buf, sizeof buf, MSG_DONTWAIT))
+                            : SSL_read(ssl, buf, sizeof buf);
+        if (n > 0) {
+            in.append(buf, static_cast<size_t>(n));
+            size_t at;
+            while ((at = in.find("SIP/2.0 200 ")) != std::string::npos) {
+                ++ok;
+                in.erase(0, at + 12);
+            }
+            continue;
+        }
+        pollfd p{fd, POLLIN, 0};
+        poll(&p, 1, 100);
+    }
+    const double secs = now() - start;
+    printf("options %u answered %u seconds %.2f rate %.0f/s over %s\n", total, ok, secs,
+           static_cast<double>(ok) / secs, proto);
+    return ok == total ? 0 : 1;
+}
+
 int usage() {
     fprintf(stderr,
             "usage: osprey-tls-load handshakes PORT SECONDS [--inflight N] [--procs P] "
-            "[--resume] [--tls12] [--count C]\n       osprey-tls-load hold PORT COUNT\n");
+            "[--resume] [--tls12] [--count C]\n       osprey-tls-load hold PORT COUNT\n"
+            "       osprey-tls-load options|options-tcp PORT COUNT\n");
     return 2;
 }
 
@@ -297,6 +376,10 @@ int main(int argc, char** argv) {
     if (mode == "hold") {
         o.count = static_cast<unsigned>(atoi(argv[3]));
         return hold(o);
+    }
+    if (mode == "options" || mode == "options-tcp") {
+        const unsigned total = static_cast<unsigned>(atoi(argv[3]));
+        return options(o, total, mode == "options-tcp", 64);
     }
     if (mode != "handshakes") return usage();
     o.seconds = atof(argv[3]);
