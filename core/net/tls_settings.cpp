@@ -5,6 +5,7 @@
 
 #include <filesystem>
 #include <string_view>
+#include <vector>
 
 namespace osprey::net {
 
@@ -176,10 +177,12 @@ bool loadTlsSettings(const config::Config& cfg, TlsSettings* out, std::string* e
     s.server = base;
     s.client = base;
     s.client.server = false;
-    // A client checks the server only when asked to (Kamailio's default client profile).
-    bool haveServer = false;
-    bool haveClient = false;
     if (g != nullptr) {
+        // Where each profile was given: a second default of one kind, or a server_name
+        // given twice, is an error naming both places.
+        std::vector<const TlsProfile*> seen;
+        s.servers.reserve(g->groups.size());  // `seen` points into them
+        s.clients.reserve(g->groups.size());
         for (const ConfigGroup& sub : g->groups) {
             const bool server = sub.name == "server";
             if (!server && sub.name != "client")
@@ -187,30 +190,25 @@ bool loadTlsSettings(const config::Config& cfg, TlsSettings* out, std::string* e
                               "unknown group '" + sub.name + "' (expected server or client)");
             TlsProfile p;
             if (!r.profile(sub, base, server, &p)) return false;
-            for (const ConfigGroup& sub2 : g->groups) {
-                if (&sub2 == &sub) break;
-                // A second default of the same kind, or the same server_name twice.
-                const Param* n = sub2.param("server_name");
-                const std::string name2 = n ? std::get_if<std::string>(&n->value)
-                                                  ? *std::get_if<std::string>(&n->value)
-                                                  : ""
-                                            : "";
-                if (sub2.name == sub.name && name2 == p.serverName)
-                    return r.fail(sub.where, sub.name + " profile '" +
-                                                 (p.serverName.empty() ? "default" : p.serverName) +
-                                                 "' is given twice (first at " + sub2.where.text() +
-                                                 ")");
+            for (const TlsProfile* q : seen) {
+                if (q->server == p.server && q->serverName == p.serverName)
+                    return r.fail(p.where, sub.name + " profile '" +
+                                               (p.serverName.empty() ? "default" : p.serverName) +
+                                               "' is given twice (first at " + q->where.text() +
+                                               ")");
             }
+            TlsProfile* kept;
             if (p.serverName.empty()) {
-                (server ? s.server : s.client) = p;
-                (server ? haveServer : haveClient) = true;
+                kept = &(server ? s.server : s.client);
+                *kept = std::move(p);
             } else {
-                (server ? s.servers : s.clients).push_back(std::move(p));
+                std::vector<TlsProfile>& named = server ? s.servers : s.clients;
+                named.push_back(std::move(p));
+                kept = &named.back();
             }
+            seen.push_back(kept);
         }
     }
-    (void)haveClient;
-    (void)haveServer;
     *out = std::move(s);
     return true;
 }

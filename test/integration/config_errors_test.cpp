@@ -53,6 +53,10 @@ const BadConfig kBad[] = {
      "); "
      "#!\n};\n",
      "unknown option 'sni' in a client profile"},
+    {"tls_profile_twice",
+     "tls = {\n  server = (\n    { server_name = \"a\"; },\n    { server_name = \"a\"; } #!\n  "
+     ");\n};\n",
+     "tls: server profile 'a' is given twice (first at "},
     {"listen_twice", "listen = ( \"udp:127.0.0.1:5060\",\n \"udp:127.0.0.1\" ); #!\n",
      "given twice"},
     {"log_level", "log_level = \"loud\"; #!\n", "unknown log_level 'loud'"},
