@@ -21,6 +21,8 @@
 #   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
+#   make bench-tls            TLS handshakes/s (ECDSA, RSA, resumed), PSS per idle connection,
+#                             Osprey and Kamailio side by side
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
@@ -135,7 +137,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
         bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
-        bench-dispatcher clean deps \
+        bench-dispatcher bench-tls clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -329,6 +331,12 @@ $(FLOOD_TOOL): $(call obj,test/bench/flood/main.cpp)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
+# The TLS handshake load tool of `make bench-tls` (test/bench/tlsload/): OpenSSL only.
+TLS_LOAD_TOOL := $(BUILD)/bench/osprey-tls-load
+$(TLS_LOAD_TOOL): $(call obj,$(wildcard test/bench/tlsload/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+
 # Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
 $(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
                            $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
@@ -359,7 +367,7 @@ run: osprey modules
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
        bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike \
-       bench-flood bench-dispatcher
+       bench-flood bench-dispatcher bench-tls
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -402,7 +410,7 @@ bench-dns: $(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL)
+bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL) $(TLS_LOAD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -425,6 +433,12 @@ bench-natping: $(OSPREY) $(MODULE_SO)
 # and Kamailio (pike + htable ban) running the same Lua script (docs/benchmarks.md, "Flood").
 bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
 	@BUILD=$(BUILD) scripts/bench/flood.sh
+
+# TLS: full (ECDSA P-256, RSA-2048) and resumed handshakes per second, PSS per idle connection
+# with 2000 held, kernel TLS, side by side with Kamailio and its tls module (scripts/bench/tls.sh,
+# docs/tls.md).
+bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/tls.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

@@ -14,9 +14,10 @@ required=(
     libc-ares-dev dnsmasq-base
     python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
     sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
+    openssl  # the TLS tests run `openssl s_client`; make bench-tls makes certificates with it
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
-bench=(kamailio kamailio-lua-modules valgrind)
+bench=(kamailio kamailio-lua-modules kamailio-tls-modules valgrind)
 
 want=("${required[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")

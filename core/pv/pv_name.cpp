@@ -31,6 +31,19 @@ constexpr Plain kPlain[] = {
     {"ruri", PvKind::RUri},    {"bf", PvKind::BFlags},
 };
 
+// The TLS connection's ($tls_*: Kamailio's tls module names; core/net/tls_info.h).
+constexpr Plain kTls[] = {
+    {"tls_version", PvKind::TlsVersion},
+    {"tls_description", PvKind::TlsDescription},
+    {"tls_cipher_info", PvKind::TlsCipherInfo},
+    {"tls_cipher_bits", PvKind::TlsCipherBits},
+    {"tls_peer_subject", PvKind::TlsPeerSubject},
+    {"tls_peer_subject_cn", PvKind::TlsPeerSubjectCn},
+    {"tls_peer_issuer", PvKind::TlsPeerIssuer},
+    {"tls_peer_verified", PvKind::TlsPeerVerified},
+    {"tls_peer_server_name", PvKind::TlsPeerServerName},
+};
+
 bool isNameChar(char c) {
     return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
            c == '-' || c == '.';
@@ -45,6 +58,12 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     const size_t open = name.find('(');
     if (open == std::string_view::npos) {
         for (const Plain& p : kPlain) {
+            if (p.name == name) {
+                out.kind = p.kind;
+                return PvNameError::Ok;
+            }
+        }
+        for (const Plain& p : kTls) {
             if (p.name == name) {
                 out.kind = p.kind;
                 return PvNameError::Ok;

@@ -51,6 +51,16 @@ enum class PvKind : uint8_t {
     RcvIp,
     RcvPort,
     Proto,
+    // The TLS connection the message came in on (Kamailio's tls module names)
+    TlsVersion,
+    TlsDescription,
+    TlsCipherInfo,
+    TlsCipherBits,
+    TlsPeerSubject,
+    TlsPeerSubjectCn,
+    TlsPeerIssuer,
+    TlsPeerVerified,
+    TlsPeerServerName,
     // Process
     Pid,
     TimeSec,
