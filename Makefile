@@ -142,7 +142,9 @@ $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
 	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
 	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
-	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; \
+	   echo "HIREDIS_CFLAGS := $$(pkg-config --cflags hiredis)"; \
+	   echo "HIREDIS_LIBS := $$(pkg-config --libs hiredis || echo -lhiredis)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)
@@ -198,7 +200,9 @@ ospreyctl: $(OSPREYCTL)
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
 # MODULE_LIBS_<name>.
 MODULE_LIBS_auth := -lcrypto
-MODULE_LIBS_usrloc := -lsqlite3
+MODULE_LIBS_usrloc := -lsqlite3 $(HIREDIS_LIBS)
+# hiredis's flags only where it is used (usrloc's redis store), so nothing else recompiles.
+$(BUILD)/pic/modules/usrloc/%.o $(BUILD)/obj/modules/usrloc/%.o: CPPFLAGS += $(HIREDIS_CFLAGS)
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)

@@ -178,6 +178,11 @@ bool ChangeRing::empty() {
     return head_ == tail_;
 }
 
+size_t ChangeRing::used() {
+    mem::LockGuard g(lock_);
+    return static_cast<size_t>(head_ - tail_);
+}
+
 size_t ChangeRing::drain(std::vector<char>& out, uint64_t* through) {
     size_t count = 0;
     mem::LockGuard g(lock_);

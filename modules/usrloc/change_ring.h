@@ -58,6 +58,7 @@ public:
     // The usrloc process says whether it is about to sleep (so pushers know to wake it).
     void setWriterSleeping(bool s) { writerSleeping_.store(s, std::memory_order_seq_cst); }
     bool empty();
+    size_t used();  // bytes queued now (the redis store's queue depth)
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
     // Sequence number of the last change queued (0: none yet). Read under the slot lock after
     // a change, it covers that change and every earlier one of the same AOR.
