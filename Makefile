@@ -19,6 +19,7 @@
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
+#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -128,7 +129,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
-        bench-natping clean deps \
+        bench-natping bench-redis clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -364,6 +365,10 @@ bench-natping: $(OSPREY) $(MODULE_SO)
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
+
+# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
+bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
