@@ -56,10 +56,24 @@ void RedisWriter::setUp(bool up, const char* why) {
     }
 }
 
+// sync_write while Redis is unreachable: the workers waiting for these changes are told they
+// failed (their REGISTERs get a 500, the queued UDP answers their failure reply) instead of
+// waiting for Redis to come back; the changes stay in the batch and are still written then.
+void RedisWriter::failWaiters() {
+    if (!writeThrough()) return;
+    batchChanges_ += st_.ring->drain(batch_, &through_);
+    if (batch_.size() == repliedUpTo_) return;
+    st_.ring->commits().publish(through_, false);
+    sendReplies({batch_.data() + repliedUpTo_, batch_.size() - repliedUpTo_}, st_.ring->commits(),
+                "redis");
+    repliedUpTo_ = batch_.size();
+}
+
 bool RedisWriter::flush(int64_t nowMs) {
     RedisStoreStats& stats = st_.redis->stats();
     if (!link_.ready(nowMs)) {
         setUp(false, link_.lastError().c_str());
+        failWaiters();
         stats.queuedBytes.store(st_.ring->used(), std::memory_order_relaxed);
         return false;
     }
@@ -74,10 +88,13 @@ bool RedisWriter::flush(int64_t nowMs) {
     if (!writeBatch()) {
         stats.writesRetried.fetch_add(batchChanges_, std::memory_order_relaxed);
         setUp(false, link_.lastError().c_str());
+        failWaiters();
         return false;
     }
     st_.ring->commits().publish(through_, true);
-    sendReplies({batch_.data(), batch_.size()}, st_.ring->commits(), "redis");
+    sendReplies({batch_.data() + repliedUpTo_, batch_.size() - repliedUpTo_}, st_.ring->commits(),
+                "redis");
+    repliedUpTo_ = 0;
     stats.writesOk.fetch_add(batchChanges_, std::memory_order_relaxed);
     stats.pendingChanges.store(0, std::memory_order_relaxed);
     batch_.clear();

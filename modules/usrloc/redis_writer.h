@@ -28,12 +28,14 @@ public:
 private:
     bool writeBatch();
     void setUp(bool up, const char* why);
+    void failWaiters();
 
     State& st_;
     RedisLink link_;
     std::string node_;
     std::vector<char> batch_;  // drained, not yet acknowledged
     size_t batchChanges_ = 0;
+    size_t repliedUpTo_ = 0;  // bytes of batch_ whose queued answers were already sent
     uint64_t through_ = 0;
     bool up_ = false;
     bool everUp_ = false;

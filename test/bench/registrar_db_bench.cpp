@@ -318,9 +318,9 @@ int main() {
     std::printf("|---|---|---:|---:|---:|\n");
     for (const Mode& m : modes) {
         const Result r = median(results[m.name]);
-        const char* meaning = m.name == "0"    ? "memory only"
-                              : m.name == "1"  ? "write-through, synchronous=NORMAL"
-                              : m.name == "1f" ? "write-through, synchronous=FULL (db_fsync=1)"
+        const char* meaning = m.name == "0"       ? "memory only"
+                              : m.name == "1"     ? "write-through, synchronous=NORMAL"
+                              : m.name == "1f"    ? "write-through, synchronous=FULL (db_fsync=1)"
                               : m.name == "redis" ? "store = redis, asynchronous writes"
                               : m.name == "redis-sync" ? "store = redis, sync_write = 1"
                                                        : "write-back";

@@ -13,6 +13,7 @@
 #include <thread>
 
 #include "test/integration/registrar_test_util.h"
+#include "test/integration/rpc_test_util.h"
 #include "test/support/redis_server.h"
 
 namespace osprey::testsupport {
@@ -279,6 +280,68 @@ TEST(UsrlocRedis, RejectPolicyAnswers503WithRetryAfterWhileRedisIsDown) {
     SipPeer uac;
     EXPECT_TRUE(reaches(uac, a->port(), "gina", phone));  // served from the cache
     EXPECT_TRUE(a->process().running());
+}
+
+TEST(UsrlocRedis, SyncWriteAnswersOnlyWhatRedisHolds) {
+    RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.log();
+    auto a = node(redis, "A", "sync_write = 1;");
+    ASSERT_TRUE(a->start()) << a->log();
+    SipPeer phone;
+    for (int i = 0; i < 20; ++i) {
+        const std::string user = "sync" + std::to_string(i);
+        int st = 0;
+        // The first may come before the usrloc process connected: 503, then 200.
+        for (int t = 0; t < 50 && st != 200; ++t)
+            st = registerAt(phone, a->port(), user, contactOf(phone, user), 300,
+                            uniqueToken("reg-"), 1);
+        ASSERT_EQ(st, 200) << a->log();
+        // No polling: the 200 means Redis acknowledged it.
+        EXPECT_EQ(redisCommand(redis.port(), {"HLEN", "osprey:loc:" + user}), "1") << user;
+    }
+    redis.stop();
+    int got = 200;
+    const auto until = Clock::now() + std::chrono::seconds(8);
+    while (got == 200 && Clock::now() < until)
+        got = registerAt(phone, a->port(), "late", contactOf(phone, "late"), 300,
+                         uniqueToken("reg-"), 1);
+    EXPECT_TRUE(got == 503 || got == 500) << got;  // never a 200 Redis did not hold
+}
+
+TEST(UsrlocRedis, StoreStatsRpcCountsWritesHitsAndMisses) {
+    RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.log();
+    RpcRouterOptions o;
+    o.testModule = false;
+    o.modules =
+        "{ name = \"maxfwd\"; }, { name = \"usrloc\"; params = { store = \"redis\"; "
+        "redis_url = \"" +
+        redis.url() + "\"; node_id = \"S\"; }; }, { name = \"registrar\"; }";
+    o.script = registrarScript();
+    RpcRouter r(o);
+    ASSERT_TRUE(r.start()) << r.log();
+    SipPeer phone, uac;
+    ASSERT_EQ(
+        registerAt(phone, r.sipPort(), "ivy", contactOf(phone, "ivy"), 300, uniqueToken("reg-"), 1),
+        200);
+    ASSERT_TRUE(reaches(uac, r.sipPort(), "ivy", phone));
+    ASSERT_FALSE(reaches(uac, r.sipPort(), "nobody", phone, 200));
+    rpc::Value v;
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    do {
+        v = parseJsonOutput(r.ctl({"-j", "ul.store_stats"}).output);
+    } while ((v.find("WritesOk") == nullptr || v.find("WritesOk")->asInt() < 1) &&
+             Clock::now() < deadline);
+    ASSERT_NE(v.find("Store"), nullptr) << r.ctl({"-j", "ul.store_stats"}).output;
+    EXPECT_EQ(v.find("Store")->asString(), "redis");
+    EXPECT_EQ(v.find("Node")->asString(), "S");
+    EXPECT_EQ(v.find("Up")->asInt(), 1);
+    EXPECT_GE(v.find("WritesOk")->asInt(), 1);
+    EXPECT_GE(v.find("CacheHits")->asInt(), 1);    // ivy: saved here, looked up here
+    EXPECT_GE(v.find("CacheMisses")->asInt(), 1);  // nobody (and ivy before its save)
+    EXPECT_GE(v.find("FetchEmpty")->asInt(), 1);
+    EXPECT_NE(v.find("FetchLatency")->find("Count"), nullptr);
+    EXPECT_NE(v.find("WriteLatency")->find("le_1000us"), nullptr);
 }
 
 }  // namespace
