@@ -151,6 +151,18 @@ bool RedisWriter::writeBatch() {
             cmd.arg(a);
         append();
     }
+    // With replicas to wait for, the batch counts only once they have it too (so a Sentinel
+    // failover right after the answer loses nothing that was answered with sync_write).
+    const int waitFor = settings().redisWaitReplicas;
+    std::string waitN, waitMs;
+    if (waitFor > 0) {
+        waitN = std::to_string(waitFor);
+        waitMs = std::to_string(kWriteTimeoutMs / 2);
+        for (std::string_view a :
+             {std::string_view("WAIT"), std::string_view(waitN), std::string_view(waitMs)})
+            cmd.arg(a);
+        append();
+    }
     bool ok = true;
     std::string error;
     for (size_t i = 0; i < sent; ++i) {
@@ -163,6 +175,11 @@ bool RedisWriter::writeBatch() {
         ReplyPtr r(raw);
         if (r->type == REDIS_REPLY_ERROR && ok) {
             error.assign(r->str, r->len);  // READONLY: a replica after a failover
+            ok = false;
+        }
+        if (waitFor > 0 && i + 1 == sent && ok &&
+            (r->type != REDIS_REPLY_INTEGER || r->integer < waitFor)) {
+            error = "fewer replicas than redis_wait_replicas acknowledged";
             ok = false;
         }
     }

@@ -534,6 +534,8 @@ constexpr module::ParamSpec kParams[] = {
                      "1: answer a REGISTER only after Redis acknowledged the change"),
     module::stringParam("redis_down_policy", &g_settings.redisDownPolicy, "queue",
                         "queue: answer REGISTERs and queue the writes; reject: 503 + Retry-After"),
+    module::intParam("redis_wait_replicas", &g_settings.redisWaitReplicas, 0, 0, 16,
+                     "a write counts once this many replicas have it (WAIT); 0: the master's"),
     module::intParam("negative_cache", &g_settings.negativeCacheMs, 1000, 0, 60000,
                      "ms a \"not registered\" answer from Redis is remembered"),
 };

@@ -33,6 +33,7 @@ struct Settings {
     int syncWrite = 0;                      // 1: answer a REGISTER only after Redis acknowledged it
     std::string redisDownPolicy = "queue";  // or "reject": 503 to REGISTERs while Redis is down
     int negativeCacheMs = 1000;             // how long "not registered" is remembered
+    int redisWaitReplicas = 0;  // a batch counts as written once this many replicas have it
 };
 
 struct State {
