@@ -58,10 +58,11 @@ std::string redisKey(std::string_view table, std::string_view aor) {
     return k;
 }
 
-std::string encodeContact(const ContactData& c, std::string_view owner) {
+std::string encodeContact(const ContactData& c, const Owner& owner) {
     std::string s;
     s.reserve(64 + c.uri.size() + c.callId.size() + c.path.size() + c.received.size() +
-              c.userAgent.size() + c.instance.size() + c.socket.size() + owner.size());
+              c.userAgent.size() + c.instance.size() + c.socket.size() + owner.node.size() +
+              owner.uri.size());
     put(s, kVersion);
     put(s, c.expires);
     put(s, c.lastModified);
@@ -69,13 +70,13 @@ std::string encodeContact(const ContactData& c, std::string_view owner) {
     put(s, c.regId);
     put(s, static_cast<int32_t>(c.q));
     put(s, c.flags);
-    for (std::string_view t :
-         {c.uri, c.callId, c.path, c.received, c.userAgent, c.instance, c.socket, owner})
+    for (std::string_view t : {c.uri, c.callId, c.path, c.received, c.userAgent, c.instance,
+                               c.socket, owner.node, owner.uri})
         putText(s, t);
     return s;
 }
 
-bool decodeContact(std::string_view value, ContactData* out, std::string_view* owner) {
+bool decodeContact(std::string_view value, ContactData* out, Owner* owner) {
     Cursor r{value};
     if (r.num<uint8_t>() != kVersion) return false;
     ContactData c;
@@ -92,11 +93,22 @@ bool decodeContact(std::string_view value, ContactData* out, std::string_view* o
     c.userAgent = r.text();
     c.instance = r.text();
     c.socket = r.text();
-    const std::string_view o = r.text();
+    Owner o;
+    o.node = r.text();
+    o.uri = r.text();
     if (!r.ok || c.uri.empty()) return false;
     *out = c;
     if (owner != nullptr) *owner = o;
     return true;
+}
+
+std::string ownerPath(const ContactData& c, const Owner& owner, std::string_view self) {
+    if (owner.node == self || owner.uri.empty() || !c.path.empty()) return {};
+    const std::string_view proto = c.socket.substr(0, 4);
+    if (proto != "tcp:" && proto != "tls:") return {};
+    std::string p("<");
+    p.append(owner.uri).append(";lr>");
+    return p;
 }
 
 std::string invalidation(std::string_view node, std::string_view table, std::string_view aor) {

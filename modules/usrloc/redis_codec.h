@@ -18,10 +18,20 @@ inline constexpr std::string_view kRedisChannel = "osprey:loc";
 
 std::string redisKey(std::string_view table, std::string_view aor);
 
-// owner: the node_id of the node that saved the binding (the one holding its TCP connection).
-std::string encodeContact(const ContactData& c, std::string_view owner);
+// Who saved a binding: the node holding its TCP/TLS connection, and how other nodes reach it.
+struct Owner {
+    std::string_view node;  // node_id
+    std::string_view uri;   // node_uri: "sip:10.0.0.1:5060"
+};
+
+std::string encodeContact(const ContactData& c, const Owner& owner);
 // The texts of `out` and *owner point into `value`. False on a value this version cannot read.
-bool decodeContact(std::string_view value, ContactData* out, std::string_view* owner);
+bool decodeContact(std::string_view value, ContactData* out, Owner* owner);
+
+// A binding another node saved that only that node can reach (a TCP or TLS connection it holds,
+// no Path of its own) is reached through it: the Path to give it here ("<uri;lr>"), empty when
+// the binding is reachable from this node directly.
+std::string ownerPath(const ContactData& c, const Owner& owner, std::string_view self);
 
 std::string invalidation(std::string_view node, std::string_view table, std::string_view aor);
 bool parseInvalidation(std::string_view payload, std::string_view* node, std::string_view* table,

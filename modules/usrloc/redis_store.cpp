@@ -69,13 +69,24 @@ Fetch fetch(Table* t, std::string_view aor, BindingFn fn, void* user, int* count
     stats.fetchLatency.add(elapsedUs(started));
     const int64_t now = nowSeconds();
     std::vector<ContactData> cs;
+    std::vector<std::string> paths;  // Paths to owner nodes; cs points into them
     cs.reserve(r->elements / 2);
+    paths.reserve(r->elements / 2);
     for (size_t i = 1; i < r->elements; i += 2) {
         const redisReply* v = r->element[i];
         ContactData c;
-        if (v->type != REDIS_REPLY_STRING || !decodeContact({v->str, v->len}, &c, nullptr))
-            continue;
-        if (c.expires > now) cs.push_back(c);
+        Owner owner;
+        if (v->type != REDIS_REPLY_STRING || !decodeContact({v->str, v->len}, &c, &owner)) continue;
+        if (c.expires <= now) continue;
+        // Only the owner holds this phone's connection: go through it. This node's socket
+        // and the NAT address mean nothing here.
+        if (std::string p = ownerPath(c, owner, settings().nodeId); !p.empty()) {
+            paths.push_back(std::move(p));
+            c.path = paths.back();
+            c.socket = {};
+            c.received = {};
+        }
+        cs.push_back(c);
     }
     // Oldest first into the table (each goes to the head), so it holds them most recent first.
     std::sort(cs.begin(), cs.end(), [](const ContactData& a, const ContactData& b) {

@@ -10,6 +10,7 @@
 #include <utility>
 
 #include "core/log/log.h"
+#include "core/net/listen_socket.h"
 #include "modules/usrloc/change_ring.h"
 #include "modules/usrloc/redis_codec.h"
 #include "modules/usrloc/reply_sender.h"
@@ -37,7 +38,14 @@ struct Command {
 }  // namespace
 
 RedisWriter::RedisWriter(State& st, const Settings& s)
-    : st_(st), link_(st.redisCfg), node_(s.nodeId) {}
+    : st_(st), link_(st.redisCfg), node_(s.nodeId), nodeUri_(s.nodeUri) {
+    if (!nodeUri_.empty()) return;
+    for (const net::ListenSocket& l : net::listenSockets()) {
+        if (l.proto != net::Proto::Udp) continue;
+        nodeUri_ = "sip:" + l.host + ":" + std::to_string(l.port);
+        break;
+    }
+}
 
 void RedisWriter::setUp(bool up, const char* why) {
     if (up == up_) return;
@@ -125,7 +133,7 @@ bool RedisWriter::writeBatch() {
         if (ch.op == ChangeOp::Reply || ch.table >= st_.names.size()) continue;
         key = redisKey(st_.names[ch.table], ch.aor);
         if (ch.op == ChangeOp::Upsert) {
-            value = encodeContact(ch.c, node_);
+            value = encodeContact(ch.c, Owner{node_, nodeUri_});
             expireAt = std::to_string(ch.c.expires * 1000);
             for (std::string_view a : {std::string_view("HSET"), std::string_view(key), ch.c.uri,
                                        std::string_view(value)})

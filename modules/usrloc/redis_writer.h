@@ -33,6 +33,7 @@ private:
     State& st_;
     RedisLink link_;
     std::string node_;
+    std::string nodeUri_;      // node_uri, or this node's first UDP listener
     std::vector<char> batch_;  // drained, not yet acknowledged
     size_t batchChanges_ = 0;
     size_t repliedUpTo_ = 0;  // bytes of batch_ whose queued answers were already sent

@@ -530,6 +530,8 @@ constexpr module::ParamSpec kParams[] = {
                      "ms a lookup's HGETALL (and a connect) may take"),
     module::stringParam("node_id", &g_settings.nodeId, "",
                         "this node's name in Redis (default hostname:pid)"),
+    module::stringParam("node_uri", &g_settings.nodeUri, "",
+                        "SIP URI other nodes reach this node at (default: its first UDP listener)"),
     module::intParam("sync_write", &g_settings.syncWrite, 0, 0, 1,
                      "1: answer a REGISTER only after Redis acknowledged the change"),
     module::stringParam("redis_down_policy", &g_settings.redisDownPolicy, "queue",

@@ -28,9 +28,10 @@ struct Settings {
     std::string redisUrl = "redis://127.0.0.1:6379/0";
     std::string redisSentinels;  // "host:port,host:port": find the master through Sentinel
     std::string redisMasterName = "mymaster";
-    int redisTimeoutMs = 50;                // a lookup's HGETALL, and connecting
-    std::string nodeId;                     // this node's name in Redis (default: hostname:pid)
-    int syncWrite = 0;                      // 1: answer a REGISTER only after Redis acknowledged it
+    int redisTimeoutMs = 50;  // a lookup's HGETALL, and connecting
+    std::string nodeId;       // this node's name in Redis (default: hostname:pid)
+    std::string nodeUri;      // how other nodes reach this one (default: first UDP listener)
+    int syncWrite = 0;        // 1: answer a REGISTER only after Redis acknowledged it
     std::string redisDownPolicy = "queue";  // or "reject": 503 to REGISTERs while Redis is down
     int negativeCacheMs = 1000;             // how long "not registered" is remembered
     int redisWaitReplicas = 0;  // a batch counts as written once this many replicas have it

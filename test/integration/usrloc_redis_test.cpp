@@ -15,6 +15,7 @@
 #include "test/integration/registrar_test_util.h"
 #include "test/integration/rpc_test_util.h"
 #include "test/support/redis_server.h"
+#include "test/support/sip_tcp_peer.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -280,6 +281,59 @@ TEST(UsrlocRedis, RejectPolicyAnswers503WithRetryAfterWhileRedisIsDown) {
     SipPeer uac;
     EXPECT_TRUE(reaches(uac, a->port(), "gina", phone));  // served from the cache
     EXPECT_TRUE(a->process().running());
+}
+
+TEST(UsrlocRedis, TcpPhoneRegisteredOnAIsCalledThroughBViaPathToA) {
+    RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.log();
+    auto tcpNode = [&](const std::string& id) {
+        RegRouterOptions o;
+        o.usrlocParams =
+            "store = \"redis\"; redis_url = \"" + redis.url() + "\"; node_id = \"" + id + "\";";
+        SipRouterOptions so = regRouterOptions(o);
+        so.tcp = true;
+        return std::make_unique<SipRouter>(registrarScript(), so);
+    };
+    auto a = tcpNode("A");
+    auto b = tcpNode("B");
+    ASSERT_TRUE(a->start()) << a->log();
+    ASSERT_TRUE(b->start()) << b->log();
+
+    // The phone's only way in is its TCP connection to A.
+    SipTcpConn phone(a->tcpPort());
+    ASSERT_TRUE(phone.ok());
+    SipRequest reg;
+    reg.method = "REGISTER";
+    reg.ruri = "sip:example.com";
+    reg.to = "<sip:tina@example.com>";
+    reg.from = reg.to + ";tag=" + uniqueToken("t");
+    reg.extraHeaders =
+        "Contact: <sip:tina@" + phone.localHostPort() + ";transport=tcp>\r\nExpires: 300\r\n";
+    ASSERT_TRUE(phone.send(buildTcpRequest(phone, reg)));
+    auto ok = phone.receiveCall(reg.callId, 3000);
+    ASSERT_TRUE(ok) << a->log();
+    ASSERT_EQ(ok->status(), 200);
+
+    // A call through B goes to A (the binding's owner), which sends it over the connection.
+    SipPeer uac;
+    std::unique_ptr<ReceivedMsg> got;
+    const auto deadline = Clock::now() + std::chrono::seconds(3);
+    while (!got && Clock::now() < deadline) {
+        SipRequest req;
+        req.method = "MESSAGE";
+        req.ruri = "sip:tina@example.com";
+        req.body = "hi";
+        req.extraHeaders = "Content-Type: text/plain\r\n";
+        uac.sendTo(buildRequest(uac, req), b->port());
+        got = phone.receiveCall(req.callId, 300);
+    }
+    ASSERT_TRUE(got) << b->log() << a->log();
+    EXPECT_EQ(got->method(), "MESSAGE");
+    EXPECT_EQ(got->requestUri(), "sip:tina@" + phone.localHostPort() + ";transport=tcp");
+    // It passed through both nodes: B's Via below A's.
+    const std::vector<std::string> vias = got->vias();
+    ASSERT_GE(vias.size(), 3u) << got->text();
+    EXPECT_NE(vias[1].find(":" + std::to_string(b->port())), std::string::npos) << got->text();
 }
 
 TEST(UsrlocRedis, SyncWriteAnswersOnlyWhatRedisHolds) {
