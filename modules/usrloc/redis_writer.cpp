@@ -4,8 +4,8 @@
 
 #include <hiredis.h>
 
+#include <algorithm>
 #include <chrono>
-#include <set>
 #include <string_view>
 #include <utility>
 
@@ -120,7 +120,7 @@ bool RedisWriter::writeBatch() {
     Change ch;
     Command cmd;
     size_t sent = 0;
-    std::set<std::pair<uint8_t, std::string>> changed;
+    std::vector<std::pair<uint8_t, std::string_view>> changed;  // views into batch_
     std::string key, value, expireAt;
     const auto started = std::chrono::steady_clock::now();
     auto append = [&]() {
@@ -150,8 +150,10 @@ bool RedisWriter::writeBatch() {
                 cmd.arg(a);
             append();
         }
-        changed.emplace(ch.table, std::string(ch.aor));
+        changed.emplace_back(ch.table, ch.aor);
     }
+    std::sort(changed.begin(), changed.end());
+    changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
     for (const auto& [table, aor] : changed) {
         value = invalidation(node_, st_.names[table], aor);
         for (std::string_view a :

@@ -176,7 +176,10 @@ bool initRedisStore(Settings& s, State& st) {
         LM_ERR("usrloc: eventfd: %s", strerror(errno));
         return false;
     }
-    st.ring = ChangeRing::create(size_t(s.dbQueueKib) << 10, st.eventFd, true);
+    // sync_write: a worker's answer waits for the write, so the writer is woken for every
+    // change; asynchronous writes are collected for a few ms (redis_process.cpp) and a worker
+    // wakes the writer only when the ring is half full.
+    st.ring = ChangeRing::create(size_t(s.dbQueueKib) << 10, st.eventFd, s.syncWrite != 0);
     st.redis = RedisShared::create();
     if (st.ring == nullptr || st.redis == nullptr) {
         LM_ERR("usrloc: cannot allocate the %d KiB redis queue in shm", s.dbQueueKib);
