@@ -111,23 +111,12 @@ std::string ownerPath(const ContactData& c, const Owner& owner, std::string_view
     return p;
 }
 
-std::string invalidation(std::string_view node, std::string_view table, std::string_view aor) {
-    std::string s;
-    s.reserve(node.size() + table.size() + aor.size() + 2);
-    s.append(node).append("\n").append(table).append("\n").append(aor);
-    return s;
+void startInvalidation(std::string& payload, std::string_view node) {
+    payload.assign(node).push_back('\n');
 }
 
-bool parseInvalidation(std::string_view payload, std::string_view* node, std::string_view* table,
-                       std::string_view* aor) {
-    const size_t a = payload.find('\n');
-    if (a == std::string_view::npos) return false;
-    const size_t b = payload.find('\n', a + 1);
-    if (b == std::string_view::npos) return false;
-    *node = payload.substr(0, a);
-    *table = payload.substr(a + 1, b - a - 1);
-    *aor = payload.substr(b + 1);
-    return !aor->empty();
+void addInvalidation(std::string& payload, std::string_view table, std::string_view aor) {
+    payload.append(table).append("\n").append(aor).append("\n");
 }
 
 }  // namespace osprey::usrloc

@@ -3,8 +3,9 @@
 //           one hash per AOR, field = the binding's contact URI, value = encodeContact();
 //           the key's expiry is the latest binding expiry, so Redis drops what nobody
 //           refreshed (no scans, no KEYS);
-//   channel osprey:loc, payload <node>\n<table>\n<aor>: "this AOR changed", published by the
-//           node that wrote it, so every other node drops its cached copy.
+//   channel osprey:loc, payload <node>\n then <table>\n<aor>\n per AOR: "these AORs changed",
+//           published once per written batch by the node that wrote it, so every other node
+//           drops its cached copies.
 // The value is binary (fixed numbers, then length-prefixed texts), versioned by its first byte.
 #pragma once
 #include <string>
@@ -33,8 +34,26 @@ bool decodeContact(std::string_view value, ContactData* out, Owner* owner);
 // the binding is reachable from this node directly.
 std::string ownerPath(const ContactData& c, const Owner& owner, std::string_view self);
 
-std::string invalidation(std::string_view node, std::string_view table, std::string_view aor);
-bool parseInvalidation(std::string_view payload, std::string_view* node, std::string_view* table,
-                       std::string_view* aor);
+// Builds a payload: start with the node, then add the AORs.
+void startInvalidation(std::string& payload, std::string_view node);
+void addInvalidation(std::string& payload, std::string_view table, std::string_view aor);
+// Reads a payload: *node, then fn(table, aor) for each AOR. False on a malformed payload (fn
+// may have seen its first AORs).
+template <class Fn>
+bool parseInvalidation(std::string_view payload, std::string_view* node, Fn&& fn) {
+    size_t nl = payload.find('\n');
+    if (nl == std::string_view::npos) return false;
+    *node = payload.substr(0, nl);
+    payload.remove_prefix(nl + 1);
+    if (payload.empty()) return false;
+    while (!payload.empty()) {
+        const size_t a = payload.find('\n');
+        const size_t b = a == std::string_view::npos ? a : payload.find('\n', a + 1);
+        if (b == std::string_view::npos || b == a + 1) return false;
+        fn(payload.substr(0, a), payload.substr(a + 1, b - a - 1));
+        payload.remove_prefix(b + 1);
+    }
+    return true;
+}
 
 }  // namespace osprey::usrloc

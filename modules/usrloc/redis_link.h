@@ -45,7 +45,7 @@ public:
 
     // Connected (connecting now when due); false while down.
     bool ready(int64_t nowMs);
-    redisContext* context() { return ctx_; }
+    redisContext* context() const { return ctx_; }
     // After an I/O or protocol error: drop the connection (retried after kRetryMs).
     void fail(const char* why);
     void close();

@@ -154,8 +154,13 @@ bool RedisWriter::writeBatch() {
     }
     std::sort(changed.begin(), changed.end());
     changed.erase(std::unique(changed.begin(), changed.end()), changed.end());
-    for (const auto& [table, aor] : changed) {
-        value = invalidation(node_, st_.names[table], aor);
+    // One PUBLISH per batch (split so no message grows past kMaxPublish): every other node
+    // reads one message per batch, not one per change.
+    constexpr size_t kMaxPublish = 64 * 1024;
+    for (size_t i = 0; i < changed.size();) {
+        startInvalidation(value, node_);
+        for (; i < changed.size() && value.size() < kMaxPublish; ++i)
+            addInvalidation(value, st_.names[changed[i].first], changed[i].second);
         for (std::string_view a :
              {std::string_view("PUBLISH"), kRedisChannel, std::string_view(value)})
             cmd.arg(a);
@@ -210,8 +215,7 @@ RedisSubscriber::RedisSubscriber(State& st, const Settings& s)
     : link_(st.redisCfg), node_(s.nodeId) {}
 
 int RedisSubscriber::fd() const {
-    auto* self = const_cast<RedisSubscriber*>(this);
-    return self->link_.context() != nullptr ? self->link_.context()->fd : -1;
+    return link_.context() != nullptr ? link_.context()->fd : -1;
 }
 
 int RedisSubscriber::ensure(int64_t nowMs, bool* fresh) {
@@ -245,11 +249,13 @@ bool RedisSubscriber::read(std::vector<Invalidation>& out) {
         if (r->type != REDIS_REPLY_ARRAY || r->elements != 3 ||
             r->element[2]->type != REDIS_REPLY_STRING)
             continue;
-        std::string_view node, table, aor;
-        if (!parseInvalidation({r->element[2]->str, r->element[2]->len}, &node, &table, &aor))
-            continue;
-        if (node == node_) continue;  // our own change: this node's cache made it
-        out.push_back(Invalidation{std::string(table), std::string(aor)});
+        const std::string_view payload(r->element[2]->str, r->element[2]->len);
+        if (payload.substr(0, node_.size() + 1) == node_ + "\n")
+            continue;  // our own changes: this node's cache made them
+        std::string_view node;
+        parseInvalidation(payload, &node, [&](std::string_view table, std::string_view aor) {
+            out.push_back(Invalidation{std::string(table), std::string(aor)});
+        });
     }
 }
 

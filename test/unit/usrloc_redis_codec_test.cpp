@@ -4,6 +4,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <vector>
 
 #include "modules/usrloc/redis_codec.h"
 #include "modules/usrloc/redis_link.h"
@@ -63,14 +64,22 @@ TEST(UsrlocRedisCodec, TruncatedOrForeignValuesAreRefused) {
 TEST(UsrlocRedisCodec, KeysAndInvalidations) {
     EXPECT_EQ(redisKey("location", "alice"), "osprey:loc:alice");
     EXPECT_EQ(redisKey("aliases", "bob@example.com"), "osprey:loc:aliases:bob@example.com");
-    std::string_view node, table, aor;
-    const std::string payload = invalidation("edge-a", "location", "alice@x");
-    ASSERT_TRUE(parseInvalidation(payload, &node, &table, &aor));
+    std::string payload;
+    startInvalidation(payload, "edge-a");
+    addInvalidation(payload, "location", "alice@x");
+    addInvalidation(payload, "aliases", "bob");
+    std::string_view node;
+    std::vector<std::string> seen;
+    auto collect = [&](std::string_view t, std::string_view a) {
+        seen.push_back(std::string(t) + "/" + std::string(a));
+    };
+    ASSERT_TRUE(parseInvalidation(payload, &node, collect));
     EXPECT_EQ(node, "edge-a");
-    EXPECT_EQ(table, "location");
-    EXPECT_EQ(aor, "alice@x");
-    EXPECT_FALSE(parseInvalidation("no newline", &node, &table, &aor));
-    EXPECT_FALSE(parseInvalidation("a\nb\n", &node, &table, &aor));
+    EXPECT_EQ(seen, (std::vector<std::string>{"location/alice@x", "aliases/bob"}));
+    EXPECT_FALSE(parseInvalidation("no newline", &node, collect));
+    EXPECT_FALSE(parseInvalidation("node\n", &node, collect));              // no AOR
+    EXPECT_FALSE(parseInvalidation("node\nlocation\n", &node, collect));    // no AOR
+    EXPECT_FALSE(parseInvalidation("node\nlocation\n\n", &node, collect));  // empty AOR
 }
 
 TEST(UsrlocRedisCodec, OnlyAnotherNodesConnectionBoundBindingGoesThroughIt) {
