@@ -6,6 +6,8 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <string>
+#include <unordered_map>
 
 #include "core/log/log.h"
 #include "core/proc/child.h"
@@ -29,14 +31,47 @@ Table* tableNamed(State& st, std::string_view name) {
     return nullptr;
 }
 
-void applyInvalidations(State& st, std::vector<Invalidation>& inv) {
+// Forgets aor here, so the next lookup asks Redis.
+void dropCached(State& st, Table* t, std::string_view aor) {
+    // Generation first: a fill that asked Redis before this point is not kept.
+    st.redis->bumpGeneration();
+    tableDrop(t, aor);
+    st.redis->forget(tableIndex(t), aorHash(aor));
+}
+
+// AORs another node changed, recently: a change of ours to one of them that was still queued
+// when we dropped it may have been missed by a fetch made before it reached Redis, and our own
+// invalidations do not reach us. So once such a change is written, the AOR is dropped again.
+class RecentlyDropped {
+public:
+    void add(uint8_t table, std::string_view aor, int64_t untilMs) {
+        until_[key(table, aor)] = untilMs;
+    }
+    bool contains(uint8_t table, std::string_view aor) const {
+        return !until_.empty() && until_.count(key(table, aor)) != 0;
+    }
+    void expire(int64_t nowMs) {
+        std::erase_if(until_, [&](const auto& e) { return e.second <= nowMs; });
+    }
+
+private:
+    static std::string key(uint8_t table, std::string_view aor) {
+        std::string k(1, static_cast<char>(table));
+        k.append(aor);
+        return k;
+    }
+    std::unordered_map<std::string, int64_t> until_;
+};
+
+constexpr int64_t kRecentMs = 2000;  // far longer than a batch takes to be written
+
+void applyInvalidations(State& st, std::vector<Invalidation>& inv, RecentlyDropped& recent) {
+    const int64_t now = timer::nowMs();
     for (const Invalidation& i : inv) {
         Table* t = tableNamed(st, i.table);
         if (t == nullptr) continue;
-        // Generation first: a fill that asked Redis before this point is not kept.
-        st.redis->bumpGeneration();
-        tableDrop(t, i.aor);
-        st.redis->forget(tableIndex(t), aorHash(i.aor));
+        dropCached(st, t, i.aor);
+        recent.add(tableIndex(t), i.aor, now + kRecentMs);
         st.redis->stats().invalidations.fetch_add(1, std::memory_order_relaxed);
     }
     inv.clear();
@@ -69,6 +104,11 @@ int redisProcessMain(const proc::ChildContext&) {
     st.ring->commits().recoverAfterWriterDeath(st.ring->drainedThrough());
     st.ring->commits().setWriterPid(getpid());
     RedisWriter writer(st, s);
+    RecentlyDropped recent;
+    writer.onWritten = [&](uint8_t table, std::string_view aor) {
+        if (table < st.tables.size() && recent.contains(table, aor))
+            dropCached(st, st.tables[table], aor);
+    };
     RedisSubscriber sub(st, s);
     int subFd = -1;
     std::vector<Invalidation> inv;
@@ -81,6 +121,7 @@ int redisProcessMain(const proc::ChildContext&) {
         st.ring->commits().heartbeat(now);
         if (now >= nextTick) {
             expireSlice(cursor, intervalMs, kTickMs);
+            recent.expire(now);
             nextTick = now + kTickMs;
         }
         const bool written = writer.flush(now);
@@ -117,12 +158,13 @@ int redisProcessMain(const proc::ChildContext&) {
                 (void)r;
             } else if (fd == subFd) {
                 if (!sub.read(inv)) subFd = -1;  // closed: epoll forgot it with the socket
-                if (!inv.empty() && writer.flush(timer::nowMs())) applyInvalidations(st, inv);
+                if (!inv.empty() && writer.flush(timer::nowMs()))
+                    applyInvalidations(st, inv, recent);
             }
         }
         // Invalidations held back while our own changes could not be written: apply them now
         // that they are (or once Redis is back).
-        if (!inv.empty() && writer.flush(timer::nowMs())) applyInvalidations(st, inv);
+        if (!inv.empty() && writer.flush(timer::nowMs())) applyInvalidations(st, inv, recent);
     }
     writer.flush(timer::nowMs());
     close(ep);

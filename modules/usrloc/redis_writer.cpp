@@ -205,6 +205,8 @@ bool RedisWriter::writeBatch() {
     RedisStoreStats& stats = st_.redis->stats();
     stats.batches.fetch_add(1, std::memory_order_relaxed);
     stats.published.fetch_add(changed.size(), std::memory_order_relaxed);
+    if (onWritten)
+        for (const auto& [table, aor] : changed) onWritten(table, aor);
     stats.writeLatency.add(std::chrono::duration_cast<std::chrono::microseconds>(
                                std::chrono::steady_clock::now() - started)
                                .count());

@@ -7,7 +7,9 @@
 // the batch that failed is sent again after reconnecting: every command is idempotent.
 #pragma once
 #include <cstdint>
+#include <functional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "modules/usrloc/redis_link.h"
@@ -23,6 +25,8 @@ public:
     // nothing is left unwritten.
     bool flush(int64_t nowMs);
     bool up() const { return up_; }
+    // Called for every AOR of a batch once Redis acknowledged it.
+    std::function<void(uint8_t table, std::string_view aor)> onWritten;
     const std::string& address() const { return link_.address(); }
 
 private:
