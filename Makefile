@@ -20,6 +20,7 @@
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
+#   make bench-redis-lookup   lookup -> relay through a second node (store = "redis") vs one node
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -129,7 +130,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc \
-        bench-natping bench-redis clean deps \
+        bench-natping bench-redis bench-redis-lookup clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -369,6 +370,11 @@ bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 # REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
 bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
+
+# Lookup -> relay through a second node for AORs registered on the first (store = "redis"),
+# against one memory-only node (scripts/bench/redis-lookup.sh).
+bench-redis-lookup: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/redis-lookup.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
