@@ -84,6 +84,7 @@ echo "redis-lookup: lookup -> relay, $K AORs, window $WINDOW, $DURATION s (+$WAR
 mem_all=() red_all=()
 for run in $(seq 1 "$RUNS"); do
     redis-cli -p "$redis_port" flushall >/dev/null
+    redis-cli -p "$redis_port" config resetstat >/dev/null
     m=$(free_port) a=$(free_port) b=$(free_port) || exit 1
     start_node "mem$run" "$m" "db_mode = 0;" || exit 1
     start_node "a$run" "$a" "$redis node_id = \"A\";" || exit 1
