@@ -4,6 +4,7 @@
 
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
+#include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -231,6 +232,10 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return scriptVarGet(spec.slot);
         case PvKind::SharedVar:
             return sharedVarGet(spec.slot);
+        case PvKind::ModuleClass: {
+            const PvClass* c = pvClassAt(spec.slot);
+            return c != nullptr ? c->get(mc, spec.arg) : PvValue();
+        }
     }
     return {};
 }

@@ -1,6 +1,8 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
+#include "core/pv/pv_class.h"
+
 namespace osprey::pv {
 
 namespace {
@@ -54,6 +56,12 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
+    if (const int32_t mc = findPvClass(cls); mc >= 0) {
+        out.kind = PvKind::ModuleClass;
+        out.slot = mc;
+        out.arg = inner;
+        return PvNameError::Ok;
+    }
     for (char c : inner) {
         if (!isNameChar(c)) return PvNameError::BadClass;
     }
@@ -79,6 +87,7 @@ bool pvWritable(PvKind k) {
         case PvKind::DUri:
         case PvKind::Var:
         case PvKind::SharedVar:
+        case PvKind::ModuleClass:
             return true;
         default:
             return false;
