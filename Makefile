@@ -27,6 +27,8 @@
 #   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
+#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
+#   make bench-redis-lookup   lookup -> relay through a second node (store = "redis") vs one node
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -137,7 +139,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
         bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
-        bench-dispatcher bench-tls clean deps \
+        bench-dispatcher bench-tls bench-redis bench-redis-lookup clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -151,7 +153,9 @@ $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
 	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
 	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
-	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; \
+	   echo "HIREDIS_CFLAGS := $$(pkg-config --cflags hiredis)"; \
+	   echo "HIREDIS_LIBS := $$(pkg-config --libs hiredis || echo -lhiredis)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)
@@ -209,7 +213,9 @@ ospreyctl: $(OSPREYCTL)
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
 # MODULE_LIBS_<name>.
 MODULE_LIBS_auth := -lcrypto
-MODULE_LIBS_usrloc := -lsqlite3
+MODULE_LIBS_usrloc := -lsqlite3 $(HIREDIS_LIBS)
+# hiredis's flags only where it is used (usrloc's redis store), so nothing else recompiles.
+$(BUILD)/pic/modules/usrloc/%.o $(BUILD)/obj/modules/usrloc/%.o: CPPFLAGS += $(HIREDIS_CFLAGS)
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
@@ -367,7 +373,7 @@ run: osprey modules
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
        bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike \
-       bench-flood bench-dispatcher bench-tls
+       bench-flood bench-dispatcher bench-tls bench-redis bench-redis-lookup
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -443,6 +449,15 @@ bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
+
+# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
+bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
+
+# Lookup -> relay through a second node for AORs registered on the first (store = "redis"),
+# against one memory-only node (scripts/bench/redis-lookup.sh).
+bench-redis-lookup: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/redis-lookup.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.
