@@ -14,6 +14,9 @@ struct TmApi {
     // KSR.tmx.t_precheck_trans semantics (docs/ksr-api.md).
     int (*precheckTrans)(route::MsgContext& mc);
     const Stats& (*stats)();
+    // True while a failure route runs (Kamailio's route_type == FAILURE_ROUTE): media relay
+    // modules delete the session there instead of offering the request's SDP again.
+    bool (*inFailureRoute)();
 };
 
 }  // namespace osprey::tm

@@ -270,9 +270,14 @@ const Stats& statsAccessor() {
     return counters();
 }
 
+bool inFailureRoute() {
+    return failureCell() != nullptr;
+}
+
 const TmApi kApi = {
     .precheckTrans = &precheckTrans,
     .stats = &statsAccessor,
+    .inFailureRoute = &inFailureRoute,
 };
 
 void onStatsTimer(timer::TimerNode* n) {
