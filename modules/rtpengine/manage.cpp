@@ -84,6 +84,7 @@ int Engine::exchange(route::MsgContext& mc, Op op, std::string_view flagsText, b
     }
     call.fromTag = from->tag;
     if (to != nullptr) call.toTag = to->tag;
+    call.receivedFrom = mc.srcIp();
     if (op == Op::Offer || op == Op::Answer) {
         call.sdp = sdpOf(msg);
         if (call.sdp.empty()) {

@@ -46,6 +46,14 @@ BuildResult buildCommand(Op op, const CallInfo& call, const NgFlags& flags, benc
         if (sendTo && !to.empty()) w.entry("to-tag", to);
         if (op == Op::Offer || op == Op::Answer) w.entry("sdp", call.sdp);
         writeNgFlags(flags, w);
+        if ((op == Op::Offer || op == Op::Answer) && flags.receivedFrom.empty() &&
+            !call.receivedFrom.empty()) {
+            w.str("received-from");
+            w.beginList();
+            w.str(call.receivedFrom.find(':') != std::string_view::npos ? "IP6" : "IP4");
+            w.str(call.receivedFrom);
+            w.end();
+        }
     }
     w.end();
     return w.overflow() ? BuildResult::TooBig : BuildResult::Ok;

@@ -21,6 +21,10 @@ struct CallInfo {
     std::string_view fromTag;  // the From header's tag
     std::string_view toTag;    // the To header's tag (empty before the callee answered)
     std::string_view sdp;      // offer/answer only
+    // The message's source address (no brackets): sent as "received-from" with an offer or
+    // answer unless the flags name one, as Kamailio does, so "SIP-source-address" means the
+    // address the message really came from.
+    std::string_view receivedFrom;
     bool request = true;
 };
 
