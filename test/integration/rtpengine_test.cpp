@@ -146,13 +146,24 @@ bool eventually(const std::function<bool()>& cond, int timeoutMs = 3000) {
     return cond();
 }
 
+// The same routing with Kamailio's rtpproxy call as the reference script makes it.
+std::string rtpproxyScript() {
+    std::string s = kScript;
+    for (size_t at; (at = s.find("KSR.rtpengine.rtpengine_manage(FLAGS)")) != std::string::npos;) {
+        s.replace(at, 37, "KSR.rtpproxy.rtpproxy_manage(\"co\")");
+    }
+    return s;
+}
+
 class RtpengineTest : public ::testing::Test {
 protected:
-    void startRouter(const std::string& sock, const std::string& extraParams = "") {
+    void startRouter(const std::string& sock, const std::string& extraParams = "",
+                     bool rtpproxy = false) {
         SipRouterOptions o = tmRouterOptions("fr_timer = 3000; fr_inv_timer = 5000;");
-        o.modules += ", { name = \"rtpengine\"; params = { rtpengine_sock = \"" + sock + "\"; " +
-                     extraParams + " }; }";
-        router_ = std::make_unique<SipRouter>(kScript, o);
+        const std::string mod = rtpproxy ? "rtpproxy" : "rtpengine";
+        o.modules += ", { name = \"" + mod + "\"; params = { " + mod + "_sock = \"" + sock +
+                     "\"; " + extraParams + " }; }";
+        router_ = std::make_unique<SipRouter>(rtpproxy ? rtpproxyScript() : kScript, o);
         ASSERT_TRUE(router_->start()) << router_->log();
     }
     static std::string sockOf(const RtpengineProcess& p) {
@@ -168,6 +179,8 @@ protected:
         return waitFor(uas_, inv.callId, isMethod("INVITE"));
     }
 
+    void callThroughRelay();
+
     RtpengineProcess rtpe_;
     std::unique_ptr<SipRouter> router_;
     SipPeer uac_, uas_;
@@ -176,6 +189,17 @@ protected:
 TEST_F(RtpengineTest, CallSdpRewrittenMediaRelayedSessionDeletedOnBye) {
     ASSERT_TRUE(rtpe_.start()) << rtpe_.log();
     startRouter(sockOf(rtpe_));
+    callThroughRelay();
+}
+
+// rtpproxy_manage("co") against rtpengine's rtpproxy-protocol listener: the same call.
+TEST_F(RtpengineTest, RtpproxyManageCallThroughRtpengineUdpListener) {
+    ASSERT_TRUE(rtpe_.start()) << rtpe_.log();
+    startRouter("udp:127.0.0.1:" + std::to_string(rtpe_.udpPort()), "", true);
+    callThroughRelay();
+}
+
+void RtpengineTest::callThroughRelay() {
     RtpSocket callerRtp, calleeRtp;
     SipRequest inv;
     auto atCallee = sendInvite(inv, callerRtp.port);
