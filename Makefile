@@ -16,6 +16,8 @@
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
+#   make bench-rtpengine      calls/s with media relay through rtpengine, Osprey vs Kamailio;
+#                             instructions Osprey adds per offer/answer pair (callgrind)
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
@@ -126,7 +128,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc clean deps \
+        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc bench-rtpengine clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -278,6 +280,13 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The rtpengine micro-benchmark links the module's archive the same way.
+$(BUILD)/bench/rtpengine_bench: $(BUILD)/obj/test/bench/rtpengine_bench.o \
+                                $(BUILD)/lib/libosprey_mod_rtpengine.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -314,7 +323,7 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc
+       bench-rpc bench-rtpengine
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -334,6 +343,13 @@ bench-auth: $(BUILD)/bench/auth_bench
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
+
+# Calls/s with media relay through rtpengine, Osprey against Kamailio 5.6 and its rtpengine
+# module (same KEMI script, same rtpengine), and Osprey's own cost per offer/answer pair.
+bench-rtpengine: $(OSPREY) $(MODULE_SO) $(BUILD)/bench/rtpengine_bench
+	@$(BUILD)/bench/rtpengine_bench
+	@BUILD=$(BUILD) scripts/bench/rtpengine-ir.sh
+	@BUILD=$(BUILD) scripts/bench/run-rtpengine.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL)
