@@ -399,6 +399,7 @@ FUZZ_EXTRA_rpc_session := $(addprefix core/rpc/,value.cpp json_reader.cpp json_w
                            session.cpp)
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
 FUZZ_EXTRA_dns_answer := core/dns/answer_ttl.cpp
+FUZZ_EXTRA_bencode    := $(addprefix modules/rtpengine/,bencode.cpp ng_command.cpp ng_flags.cpp)
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
         $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(FUZZ_EXTRA_$(1)))
