@@ -4,6 +4,8 @@
 
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
+
+#include "core/pv/module_pvs.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -231,6 +233,10 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return scriptVarGet(spec.slot);
         case PvKind::SharedVar:
             return sharedVarGet(spec.slot);
+        case PvKind::Module: {
+            const ModulePvGetter get = modulePvGetter(spec.slot);
+            return get != nullptr ? get(mc, spec.arg) : PvValue();
+        }
     }
     return {};
 }

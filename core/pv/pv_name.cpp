@@ -1,6 +1,8 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
+#include "core/pv/module_pvs.h"
+
 namespace osprey::pv {
 
 namespace {
@@ -48,6 +50,11 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
+        if (const int slot = findModulePv(name); slot >= 0) {
+            out.kind = PvKind::Module;
+            out.slot = slot;
+            return PvNameError::Ok;
+        }
         return PvNameError::Unknown;
     }
     // $class(inner): the inner name is a token; no index or transformation forms.
@@ -63,6 +70,9 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.kind = PvKind::Var;
     } else if (cls == "shv") {
         out.kind = PvKind::SharedVar;
+    } else if (const int slot = findModulePv(cls); slot >= 0) {
+        out.kind = PvKind::Module;
+        out.slot = slot;
     } else {
         return PvNameError::Unknown;
     }

@@ -58,12 +58,13 @@ enum class PvKind : uint8_t {
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
+    Module,     // a module's $name or $name(arg) (module_pvs.h); slot: its getter
 };
 
 struct PvSpec {
     PvKind kind = PvKind::Null;
     std::string_view arg;  // $hdr/$var: the name inside the parentheses
-    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved
+    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved; Module: getter
 };
 
 enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };

@@ -8,6 +8,7 @@
 //   KSR.rtpengine.rtpengine_delete(flags)   KSR.rtpengine.rtpengine_query(flags)
 //   (and the *0 forms without flags), KSR.rtpengine.set_rtpengine_set(id)
 //   Return 1 on success, -1 on failure (no instance answered, rtpengine refused, no SDP).
+//   $rtpstat: "RTP: <b> bytes, <p> packets, <e> errors; RTCP: ..." of the message's call.
 //
 // Parameters: rtpengine_sock, rtpengine_tout_ms, rtpengine_retr, rtpengine_disable_tout
 // (core/relay/relay_set.h, core/relay/relay_client.h). Statistics: group "rtpengine".
@@ -18,6 +19,7 @@
 #include "core/lua/export.h"
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
+#include "core/pv/module_pvs.h"
 #include "core/relay/relay_client.h"
 #include "core/relay/relay_set.h"
 #include "core/route/msg_context.h"
@@ -64,6 +66,13 @@ bool inFailureRoute() {
     return g_tm != nullptr && g_tm->inFailureRoute != nullptr && g_tm->inFailureRoute();
 }
 
+// $rtpstat: Kamailio's text of the call's RTP and RTCP totals, from a query to its rtpengine
+// ($null when the query fails).
+lua::PvValue rtpstat(route::MsgContext& mc, std::string_view) {
+    if (g_engine.run(&mc, Op::Query, {}) < 0 || g_engine.lastRtpstat().empty()) return {};
+    return g_engine.lastRtpstat();
+}
+
 bool modInit() {
     std::string err;
     if (g_sock.empty()) {
@@ -79,6 +88,10 @@ bool modInit() {
         return false;
     }
     if (!stats::declareGroup("rtpengine", kStats)) return false;
+    if (pv::findModulePv("rtpstat") < 0 && !pv::registerModulePv("rtpstat", &rtpstat)) {
+        LM_ERR("rtpengine: cannot register $rtpstat");
+        return false;
+    }
     // tm is optional: without it there is no failure route to tell apart.
     g_tm = module::loadedModules().api<tm::TmApi>("tm");
     g_engine.sets = &g_sets;

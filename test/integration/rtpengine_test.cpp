@@ -33,6 +33,10 @@ function ksr_request_route()
     end
     if KSR.is_ACK() then return 1 end
     if KSR.tm.t_check_trans() == 0 then return 1 end
+    if KSR.is_BYE() and KSR.rtpengine then
+        local st = KSR.pv.get("$rtpstat")
+        if st then KSR.hdr.append("X-RTP-Stat: " .. st .. "\r\n") end
+    end
     if KSR.is_INVITE() or KSR.is_BYE() then
         if KSR.rtpengine.rtpengine_manage(FLAGS) < 0 then
             KSR.sl.send_reply(503, "Media Relay Unavailable")
@@ -160,9 +164,10 @@ protected:
     void startRouter(const std::string& sock, const std::string& extraParams = "",
                      bool rtpproxy = false) {
         SipRouterOptions o = tmRouterOptions("fr_timer = 3000; fr_inv_timer = 5000;");
+        rtpproxy_ = rtpproxy;
         const std::string mod = rtpproxy ? "rtpproxy" : "rtpengine";
-        o.modules += ", { name = \"" + mod + "\"; params = { " + mod + "_sock = \"" + sock +
-                     "\"; " + extraParams + " }; }";
+        o.modules += ", { name = \"pv\"; }, { name = \"" + mod + "\"; params = { " + mod +
+                     "_sock = \"" + sock + "\"; " + extraParams + " }; }";
         router_ = std::make_unique<SipRouter>(rtpproxy ? rtpproxyScript() : kScript, o);
         ASSERT_TRUE(router_->start()) << router_->log();
     }
@@ -183,6 +188,7 @@ protected:
 
     RtpengineProcess rtpe_;
     std::unique_ptr<SipRouter> router_;
+    bool rtpproxy_ = false;
     SipPeer uac_, uas_;
 };
 
@@ -245,6 +251,12 @@ void RtpengineTest::callThroughRelay() {
     uac_.sendTo(buildRequest(uac_, bye), router_->port());
     auto byeAtCallee = waitFor(uas_, inv.callId, isMethod("BYE"));
     ASSERT_TRUE(byeAtCallee) << router_->log();
+    if (!rtpproxy_) {
+        // $rtpstat, queried before the delete: the packets relayed both ways are counted.
+        const std::string stat = byeAtCallee->header("X-RTP-Stat");
+        EXPECT_EQ(stat.rfind("RTP: ", 0), 0u) << byeAtCallee->text();
+        EXPECT_EQ(stat.find("RTP: 0 bytes"), std::string::npos) << stat;
+    }
     uas_.sendBack(buildResponse(*byeAtCallee, 200, "OK"), *byeAtCallee);
     EXPECT_TRUE(waitFor(uac_, inv.callId, isStatus(200)));
     EXPECT_TRUE(eventually([&] { return !rtpe_.hasCall(inv.callId); })) << rtpe_.log();
