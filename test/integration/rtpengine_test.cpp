@@ -9,6 +9,7 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <string>
 #include <thread>
@@ -331,6 +332,98 @@ TEST_F(RtpengineTest, StoppedInstanceFailsOverAndNoneLeftAnswers503) {
     // No INVITE went on without a relay.
     EXPECT_FALSE(waitFor(uas_, inv.callId, isMethod("INVITE"), 100));
     EXPECT_FALSE(waitFor(uas_, inv2.callId, isMethod("INVITE"), 100));
+}
+
+// A stand-in for rtpengine that answers an offer at once and an answer only after
+// answerDelayMs: enough to see what the router does while a script waits for the relay.
+class SlowNgServer {
+public:
+    explicit SlowNgServer(int answerDelayMs) : delayMs_(answerDelayMs) {
+        fd_ = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+        sockaddr_in a{};
+        a.sin_family = AF_INET;
+        a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        socklen_t len = sizeof a;
+        bind(fd_, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        getsockname(fd_, reinterpret_cast<sockaddr*>(&a), &len);
+        port_ = ntohs(a.sin_port);
+        thread_ = std::thread([this] { serve(); });
+    }
+    ~SlowNgServer() {
+        stop_ = true;
+        thread_.join();
+        close(fd_);
+    }
+    uint16_t port() const { return port_; }
+    bool answerSeen() const { return answerSeen_; }
+
+private:
+    void serve() {
+        const std::string sdpText = sdp("127.0.0.1", 30000);
+        const std::string reply = "d3:sdp" + bstr(sdpText).substr(0) + "6:result2:oke";
+        while (!stop_) {
+            pollfd p{fd_, POLLIN, 0};
+            if (poll(&p, 1, 50) <= 0) continue;
+            char buf[65536];
+            sockaddr_in from{};
+            socklen_t fromLen = sizeof from;
+            const ssize_t n =
+                recvfrom(fd_, buf, sizeof buf, 0, reinterpret_cast<sockaddr*>(&from), &fromLen);
+            if (n <= 0) continue;
+            const std::string req(buf, static_cast<size_t>(n));
+            const std::string cookie = req.substr(0, req.find(' '));
+            if (req.find("7:command6:answer") != std::string::npos) {
+                answerSeen_ = true;
+                std::this_thread::sleep_for(std::chrono::milliseconds(delayMs_));
+            }
+            const std::string out = cookie + " " + reply;
+            sendto(fd_, out.data(), out.size(), 0, reinterpret_cast<sockaddr*>(&from), fromLen);
+        }
+    }
+
+    int fd_ = -1;
+    uint16_t port_ = 0;
+    int delayMs_;
+    std::atomic<bool> stop_{false};
+    std::atomic<bool> answerSeen_{false};
+    std::thread thread_;
+};
+
+// While the onreply route waits for the relay's answer to the 200, the transaction is not
+// locked: a retransmitted INVITE is answered from the transaction at once (its 100 again),
+// before the slow 200 goes on. (Were the route run under the transaction's lock, the
+// retransmission would wait for it and find the 200.)
+TEST_F(RtpengineTest, OnreplyRouteWaitsForTheRelayWithoutHoldingTheTransaction) {
+    SlowNgServer ng(1500);
+    SipRouterOptions o = tmRouterOptions("fr_timer = 3000; fr_inv_timer = 10000;");
+    o.modules += ", { name = \"rtpengine\"; params = { rtpengine_sock = \"udp:127.0.0.1:" +
+                 std::to_string(ng.port()) + "\"; rtpengine_tout_ms = 4000; }; }";
+    router_ = std::make_unique<SipRouter>(R"(
+function ksr_request_route()
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    if KSR.is_INVITE() then KSR.rtpengine.rtpengine_offer("") end
+    KSR.tm.t_on_reply("media_reply")
+    KSR.tm.t_relay()
+end
+function media_reply()
+    KSR.rtpengine.rtpengine_manage("")
+end
+)",
+                                          o);
+    ASSERT_TRUE(router_->start()) << router_->log();
+    RtpSocket callerRtp;
+    SipRequest inv;
+    auto atCallee = sendInvite(inv, callerRtp.port);
+    ASSERT_TRUE(atCallee) << router_->log();
+    ASSERT_TRUE(waitFor(uac_, inv.callId, isStatus(100)));
+    uas_.sendBack(answerWith(*atCallee, 200, "OK", sdp("10.0.0.2", 4000)), *atCallee);
+    ASSERT_TRUE(eventually([&] { return ng.answerSeen(); })) << router_->log();
+    uac_.sendTo(buildRequest(uac_, inv), router_->port());  // the same INVITE again
+    auto first = waitFor(
+        uac_, inv.callId, [](ReceivedMsg& m) { return !m.isRequest(); }, 5000);
+    ASSERT_TRUE(first) << router_->log();
+    EXPECT_EQ(first->status(), 100) << first->text();
+    EXPECT_TRUE(waitFor(uac_, inv.callId, isStatus(200), 5000)) << router_->log();
 }
 
 }  // namespace
