@@ -131,6 +131,16 @@ bool exchange(const Node& n, std::string_view command, const ClientConfig& cfg,
 
 }  // namespace
 
+bool sendOnly(const RelaySets& sets, const Set& s, std::string_view callId,
+              std::string_view command) {
+    const Node* n = sets.pick(s, callHash(callId), 0, timer::nowMs());
+    if (n == nullptr) return false;
+    const int fd = socketFor(n->addr.family());
+    if (fd < 0) return false;
+    char cookieBuf[32];
+    return sendCommand(fd, n->addr, makeCookie(cookieBuf), command);
+}
+
 bool requestNode(const Node& n, std::string_view command, const ClientConfig& cfg, Reply& out) {
     return exchange(n, command, cfg, nullptr, out);
 }

@@ -46,6 +46,13 @@ struct Reply {
 Status request(RelaySets& sets, const Set& s, std::string_view callId, std::string_view command,
                const ClientConfig& cfg, const ClientStats& st, Reply& out);
 
+// Sends `command` once to the call's instance without waiting for the answer (which the
+// next exchange of this process drops): for a delete made where nothing may wait, e.g. a
+// failure route, which runs holding its transaction. No failover, no health change: a lost
+// datagram leaves the session to the relay's own timeout. False when no instance is up.
+bool sendOnly(const RelaySets& sets, const Set& s, std::string_view callId,
+              std::string_view command);
+
 // One exchange with one instance, no failover and no health change (pings, RPC): true when it
 // answered within cfg's tries.
 bool requestNode(const Node& n, std::string_view command, const ClientConfig& cfg, Reply& out);

@@ -105,9 +105,16 @@ int Engine::exchange(route::MsgContext& mc, Op op, std::string_view flagsText, b
     }
     const relay::Set* set = setFor(mc);
     if (set == nullptr) return -1;
+    const std::string_view callId = flags.callId.empty() ? call.callId : flags.callId;
+    if (op == Op::Delete && inFailureRoute != nullptr && inFailureRoute()) {
+        // A failure route holds its transaction (and may run in the timer process): the
+        // delete goes out without waiting for rtpengine's answer.
+        if (!relay::sendOnly(*sets, *set, callId, w.view())) return -1;
+        stats::inc(deletes);
+        return 1;
+    }
     relay::Reply r;
-    if (relay::request(*sets, *set, flags.callId.empty() ? call.callId : flags.callId, w.view(),
-                       cfg, *clientStats, r) != relay::Status::Ok) {
+    if (relay::request(*sets, *set, callId, w.view(), cfg, *clientStats, r) != relay::Status::Ok) {
         LM_ERR("rtpengine: %s: no rtpengine instance available", opName(op));
         return -1;
     }

@@ -259,7 +259,13 @@ int destroy(route::MsgContext& mc) {
                         static_cast<int>(t.to.size()), t.to.data());
     }
     if (len <= 0 || static_cast<size_t>(len) >= sizeof command) return -1;
-    return send(t.callId, std::string_view(command, static_cast<size_t>(len))).empty() ? -1 : 1;
+    const std::string_view cmd(command, static_cast<size_t>(len));
+    if (inFailureRoute()) {
+        // A failure route holds its transaction: the delete goes out without waiting.
+        const relay::Set* set = g_sets.defaultSet();
+        return set != nullptr && relay::sendOnly(g_sets, *set, t.callId, cmd) ? 1 : -1;
+    }
+    return send(t.callId, cmd).empty() ? -1 : 1;
 }
 
 int manageMsg(route::MsgContext* mc, std::string_view flags) {

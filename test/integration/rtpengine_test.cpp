@@ -163,8 +163,9 @@ std::string rtpproxyScript() {
 class RtpengineTest : public ::testing::Test {
 protected:
     void startRouter(const std::string& sock, const std::string& extraParams = "",
-                     bool rtpproxy = false) {
-        SipRouterOptions o = tmRouterOptions("fr_timer = 3000; fr_inv_timer = 5000;");
+                     bool rtpproxy = false,
+                     const std::string& tmParams = "fr_timer = 3000; fr_inv_timer = 5000;") {
+        SipRouterOptions o = tmRouterOptions(tmParams);
         rtpproxy_ = rtpproxy;
         const std::string mod = rtpproxy ? "rtpproxy" : "rtpengine";
         o.modules += ", { name = \"pv\"; }, { name = \"" + mod + "\"; params = { " + mod +
@@ -294,6 +295,24 @@ TEST_F(RtpengineTest, FailedCallDeletesSession) {
     uas_.sendBack(buildResponse(*atCallee, 486, "Busy Here"), *atCallee);
     EXPECT_TRUE(waitFor(uac_, inv.callId, isStatus(486)));
     EXPECT_TRUE(eventually([&] { return !rtpe_.hasCall(inv.callId); })) << rtpe_.log();
+}
+
+// No answer at all: the failure route's rtpengine_manage deletes the session (sent without
+// waiting: the route holds its transaction), for rtpengine and for rtpproxy.
+TEST_F(RtpengineTest, UnansweredCallDeletedFromTheFailureRoute) {
+    ASSERT_TRUE(rtpe_.start()) << rtpe_.log();
+    for (const bool rtpproxy : {false, true}) {
+        startRouter(rtpproxy ? "udp:127.0.0.1:" + std::to_string(rtpe_.udpPort()) : sockOf(rtpe_),
+                    "", rtpproxy, "fr_timer = 500; fr_inv_timer = 5000;");
+        RtpSocket callerRtp;
+        SipRequest inv;
+        auto atCallee = sendInvite(inv, callerRtp.port);
+        ASSERT_TRUE(atCallee) << router_->log();
+        EXPECT_TRUE(rtpe_.hasCall(inv.callId)) << rtpproxy;
+        EXPECT_TRUE(waitFor(uac_, inv.callId, isStatus(408), 5000)) << router_->log();
+        EXPECT_TRUE(eventually([&] { return !rtpe_.hasCall(inv.callId); })) << rtpproxy;
+        router_.reset();
+    }
 }
 
 TEST_F(RtpengineTest, StoppedInstanceFailsOverAndNoneLeftAnswers503) {
