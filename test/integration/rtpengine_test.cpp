@@ -219,10 +219,17 @@ void RtpengineTest::callThroughRelay() {
     EXPECT_TRUE(contentLengthRight(*atCallee)) << atCallee->text();
     EXPECT_TRUE(rtpe_.hasCall(inv.callId));
 
-    uas_.sendBack(answerWith(*atCallee, 200, "OK", sdp("10.0.0.2", calleeRtp.port)), *atCallee);
+    const std::string okText = answerWith(*atCallee, 200, "OK", sdp("10.0.0.2", calleeRtp.port));
+    uas_.sendBack(okText, *atCallee);
     auto ok = waitFor(uac_, inv.callId, isStatus(200));
     ASSERT_TRUE(ok) << router_->log();
     const Media answered = mediaOf(ok->text());
+    // The callee's retransmission of its 200 (no ACK yet) is rewritten alike.
+    uas_.sendBack(okText, *atCallee);
+    auto again = waitFor(uac_, inv.callId, isStatus(200));
+    ASSERT_TRUE(again) << router_->log();
+    EXPECT_EQ(mediaOf(again->text()).ip, "127.0.0.1") << again->text();
+    EXPECT_EQ(mediaOf(again->text()).port, answered.port) << again->text();
     EXPECT_EQ(answered.ip, "127.0.0.1") << ok->text();
     EXPECT_NE(answered.port, calleeRtp.port);
     EXPECT_NE(answered.port, offered.port);
