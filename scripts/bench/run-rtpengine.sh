@@ -31,13 +31,22 @@ ROUNDS=${ROUNDS:-3}
 out=$(mktemp -d "${TMPDIR:-/tmp}/osprey-bench-rtpengine.XXXXXX")
 pids=()
 
+# Stops what this script started, children included (Kamailio's workers outlive their main
+# process for a moment; a next router must not share the port with them), and waits until
+# the ports are free again.
 stop_all() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do
+    local all=() p
+    for p in "${pids[@]}"; do all+=("$p" $(pgrep -P "$p")); done
+    for p in "${all[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${all[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$p" 2>/dev/null
     done
     pids=()
+    for _ in $(seq 100); do
+        ss -Huln 2>/dev/null | grep -qE '127\.0\.0\.1:(5170|5180|5190|22270)\b' || break
+        sleep 0.1
+    done
 }
 trap stop_all EXIT
 
