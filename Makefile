@@ -12,7 +12,9 @@
 #   make bench-shm-reclaim    taking back parked shm cache memory: us per reclaim, per dead worker
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
+#   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-auth-db        the same with the password from the subscriber table (auth_db)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
@@ -20,6 +22,7 @@
 #                             instructions Osprey adds per offer/answer pair (callgrind)
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
+#   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -128,7 +131,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns bench-rpc bench-rtpengine clean deps \
+        bench-auth bench-auth-db bench-htable bench-ir bench-tools bench-registrar-db \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-rtpengine clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -186,13 +190,15 @@ $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
 	    -Wl,--no-whole-archive $(LIBS_CORE)
 
 # The operator's client (utils/ospreyctl/): it talks to a running osprey over the control socket
-# and shares only the RPC value tree and its JSON codec (plain C++, no server code) with core/.
+# and shares only the RPC value tree, its JSON codec and the SQLite layer (plain C++, no server
+# code) with core/.
 OSPREYCTL := $(BUILD)/ospreyctl
 OSPREYCTL_SRC := $(wildcard utils/ospreyctl/*.cpp) core/rpc/value.cpp core/rpc/json_reader.cpp \
-                 core/rpc/json_writer.cpp
+                 core/rpc/json_writer.cpp core/db/db_url.cpp core/db/sqlite_conn.cpp \
+                 core/db/sqlite_stmt.cpp
 $(BUILD)/obj/utils/%.o: CPPFLAGS += $(PATH_DEFS)
 $(OSPREYCTL): $(call obj,$(OSPREYCTL_SRC))
-	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++ -lsqlite3 -lcrypto
 ospreyctl: $(OSPREYCTL)
 
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
@@ -287,6 +293,20 @@ $(BUILD)/bench/rtpengine_bench: $(BUILD)/obj/test/bench/rtpengine_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
+# auth_db's lookup against auth with the script's password (make bench-auth-db): both modules'
+# archives.
+$(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
+                              $(BUILD)/lib/libosprey_mod_auth_db.a $(BUILD)/lib/libosprey_mod_auth.a \
+                              $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
+
+# The htable benchmark links the module's archive, as the auth one does.
+$(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
+                             $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -322,8 +342,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-dns bench-registrar-db bench-ir \
-       bench-rpc bench-rtpengine
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-auth-db bench-htable bench-dns \
+       bench-registrar-db bench-ir bench-rpc bench-natping bench-rtpengine
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -339,6 +359,12 @@ bench-pv: $(BUILD)/bench/pv_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-auth-db: $(BUILD)/bench/auth_db_bench
+	@$(BUILD)/bench/auth_db_bench
+
+bench-htable: $(BUILD)/bench/htable_bench
+	@$(BUILD)/bench/htable_bench
 
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
@@ -365,6 +391,11 @@ bench-ir: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # SIP and RPC at once (docs/benchmarks.md, "RPC against SIP").
 bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/rpc-disturb.sh
+
+# Starts the real osprey with 100,000 pinged bindings and reads the natping process's CPU over
+# one natping_interval (docs/benchmarks.md, "NAT keepalives").
+bench-natping: $(OSPREY) $(MODULE_SO)
+	@BUILD=$(BUILD) scripts/bench/natping.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

@@ -4,8 +4,7 @@
 
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
-
-#include "core/pv/module_pvs.h"
+#include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -233,9 +232,9 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return scriptVarGet(spec.slot);
         case PvKind::SharedVar:
             return sharedVarGet(spec.slot);
-        case PvKind::Module: {
-            const ModulePvGetter get = modulePvGetter(spec.slot);
-            return get != nullptr ? get(mc, spec.arg) : PvValue();
+        case PvKind::ModuleClass: {
+            const PvClass* c = pvClassAt(spec.slot);
+            return c != nullptr ? c->get(mc, spec.arg) : PvValue();
         }
     }
     return {};

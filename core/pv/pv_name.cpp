@@ -1,7 +1,7 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
-#include "core/pv/module_pvs.h"
+#include "core/pv/pv_class.h"
 
 namespace osprey::pv {
 
@@ -50,9 +50,10 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
-        if (const int slot = findModulePv(name); slot >= 0) {
-            out.kind = PvKind::Module;
-            out.slot = slot;
+        // A module class used without parentheses ($rtpstat): its value for an empty inner.
+        if (const int32_t mc = findPvClass(name); mc >= 0) {
+            out.kind = PvKind::ModuleClass;
+            out.slot = mc;
             return PvNameError::Ok;
         }
         return PvNameError::Unknown;
@@ -61,6 +62,12 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
+    if (const int32_t mc = findPvClass(cls); mc >= 0) {
+        out.kind = PvKind::ModuleClass;
+        out.slot = mc;
+        out.arg = inner;
+        return PvNameError::Ok;
+    }
     for (char c : inner) {
         if (!isNameChar(c)) return PvNameError::BadClass;
     }
@@ -70,9 +77,6 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.kind = PvKind::Var;
     } else if (cls == "shv") {
         out.kind = PvKind::SharedVar;
-    } else if (const int slot = findModulePv(cls); slot >= 0) {
-        out.kind = PvKind::Module;
-        out.slot = slot;
     } else {
         return PvNameError::Unknown;
     }
@@ -89,6 +93,7 @@ bool pvWritable(PvKind k) {
         case PvKind::DUri:
         case PvKind::Var:
         case PvKind::SharedVar:
+        case PvKind::ModuleClass:
             return true;
         default:
             return false;

@@ -58,13 +58,14 @@ enum class PvKind : uint8_t {
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
-    Module,     // a module's $name or $name(arg) (module_pvs.h); slot: its getter
+    // $name(inner) of a class a module registered (pv_class.h); slot: the class's index
+    ModuleClass,
 };
 
 struct PvSpec {
     PvKind kind = PvKind::Null;
-    std::string_view arg;  // $hdr/$var: the name inside the parentheses
-    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved; Module: getter
+    std::string_view arg;  // $hdr/$var/module class: the text inside the parentheses
+    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved; module class: index
 };
 
 enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
@@ -72,7 +73,7 @@ enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
 // Parses a whole name; surrounding blanks are not accepted.
 PvNameError parsePvName(std::string_view name, PvSpec& out);
 
-// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...), $shv(...).
+// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...), $shv(...), module classes with a setter.
 bool pvWritable(PvKind k);
 
 const char* pvNameErrorText(PvNameError e);

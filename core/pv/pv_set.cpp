@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "core/pv/pv_access.h"
+#include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -101,6 +102,10 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
             return scriptVarSetStr(spec.slot, value);
         case PvKind::SharedVar:
             return sharedVarSetStr(spec.slot, value);
+        case PvKind::ModuleClass: {
+            const PvClass* c = pvClassAt(spec.slot);
+            return c != nullptr && c->setStr != nullptr && c->setStr(mc, spec.arg, value);
+        }
         default:
             return false;
     }
@@ -109,6 +114,10 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
 bool pvSetInt(MsgContext& mc, const PvSpec& spec, int64_t value) {
     if (spec.kind == PvKind::Var) return scriptVarSetInt(spec.slot, value);
     if (spec.kind == PvKind::SharedVar) return sharedVarSetInt(spec.slot, value);
+    if (spec.kind == PvKind::ModuleClass) {
+        const PvClass* c = pvClassAt(spec.slot);
+        return c != nullptr && c->setInt != nullptr && c->setInt(mc, spec.arg, value);
+    }
     if (spec.kind == PvKind::RPort && (value < 1 || value > 65535)) return false;
     char num[24];
     size_t n = 0;
@@ -133,6 +142,10 @@ bool pvUnset(MsgContext& mc, const PvSpec& spec) {
             return scriptVarSetInt(spec.slot, 0);
         case PvKind::SharedVar:
             return sharedVarSetInt(spec.slot, 0);
+        case PvKind::ModuleClass: {
+            const PvClass* c = pvClassAt(spec.slot);
+            return c != nullptr && c->unset != nullptr && c->unset(mc, spec.arg);
+        }
         default:
             return false;
     }

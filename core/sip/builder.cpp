@@ -154,7 +154,17 @@ BuildError MsgBuilder::finishRequestLine() {
 // Content-Length present and right: over a stream transport the receiver needs it to find
 // the end of the message (RFC 3261 §18.3), and the body may have changed.
 BuildError MsgBuilder::finishContentLength(uint32_t bodyEnd) {
-    size_t bodyLen = bodySet_ ? newBody_.size() : bodyEnd - msg_.bodyStart;
+    // Edits inside the body (an SDP address rewritten in place) change its length too.
+    int64_t delta = 0;
+    bool bodyEdited = false;
+    for (uint32_t i = 0; !bodySet_ && i < count_; ++i) {
+        const Edit& e = edits_[i];
+        if (e.start < msg_.bodyStart || e.start > bodyEnd) continue;
+        delta += int64_t{e.len} - (int64_t{e.end} - e.start);
+        bodyEdited = true;
+    }
+    size_t bodyLen =
+        bodySet_ ? newBody_.size() : static_cast<size_t>(bodyEnd - msg_.bodyStart + delta);
     char num[24];
     std::string_view text(num, formatDecimal(bodyLen, num));
 
@@ -162,7 +172,8 @@ BuildError MsgBuilder::finishContentLength(uint32_t bodyEnd) {
     if (cl == nullptr || removedWhole(cl->start, cl->end)) {
         return insertHeaderAt(headersEnd(), "Content-Length", text);
     }
-    if (!bodySet_ || touched(cl->start, cl->end)) return BuildError::Ok;  // caller's value stands
+    if ((!bodySet_ && !bodyEdited) || touched(cl->start, cl->end))
+        return BuildError::Ok;  // caller's value stands
     uint32_t vs = cl->value.empty() ? headerValueEnd(msg_, *cl) : msg_.offsetOf(cl->value);
     return addEdit(vs, headerValueEnd(msg_, *cl), text);
 }

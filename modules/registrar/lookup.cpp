@@ -5,6 +5,7 @@
 #include <cstring>
 
 #include "core/log/log.h"
+#include "core/net/listen_socket.h"
 #include "core/route/branch_set.h"
 #include "core/route/msg_context.h"
 #include "modules/registrar/aor.h"
@@ -18,6 +19,8 @@ namespace {
 struct Found {
     std::string_view uri;
     std::string_view path;
+    std::string_view received;  // the NAT's address (fix_nated_register), else empty
+    std::string_view socket;    // the listen socket the REGISTER came in on
     int q;
     int64_t lastModified;
 };
@@ -41,10 +44,14 @@ struct Collector {
     static void add(void* self, const usrloc::ContactData& c) {
         auto* col = static_cast<Collector*>(self);
         ++col->seen;
-        Found f{{}, {}, c.q, c.lastModified};
+        Found f{{}, {}, {}, {}, c.q, c.lastModified};
         f.uri = col->copy(c.uri);
         f.path = col->copy(c.path);
-        if (f.uri.empty() || f.path.size() != c.path.size()) return;
+        f.received = col->copy(c.received);
+        f.socket = col->copy(c.socket);
+        if (f.uri.empty() || f.path.size() != c.path.size() ||
+            f.received.size() != c.received.size() || f.socket.size() != c.socket.size())
+            return;
         // Keep the best kMax: replace the worst when full.
         auto better = [](const Found& a, const Found& b) {
             return a.q != b.q ? a.q > b.q : a.lastModified > b.lastModified;
@@ -70,6 +77,21 @@ std::string_view firstPathUri(std::string_view path) {
     const size_t gt = path.find('>', lt);
     if (gt == std::string_view::npos) return {};
     return path.substr(lt + 1, gt - lt - 1);
+}
+
+// The listen socket with this name ("udp:127.0.0.1:5060"); -1 when it is gone.
+int socketNamed(std::string_view name) {
+    if (name.empty()) return -1;
+    const auto all = net::listenSockets();
+    for (size_t i = 0; i < all.size(); ++i)
+        if (all[i].name == name) return static_cast<int>(i);
+    return -1;
+}
+
+// Where a binding's requests go instead of its URI: the first Path hop (RFC 3327), else the
+// address its REGISTER came from when that was behind a NAT; empty: the URI itself.
+std::string_view nextHopOf(const Found& f) {
+    return !f.path.empty() ? firstPathUri(f.path) : f.received;
 }
 
 usrloc::Table* findTable(std::string_view name) {
@@ -110,8 +132,12 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
     mc.ruriPath = {};
     if (!best.path.empty()) {
         mc.ruriPath = mc.keep(best.path);
-        if (mc.ruriPath.empty() || !mc.setDstUri(firstPathUri(best.path))) return -3;
+        if (mc.ruriPath.empty()) return -3;
     }
+    if (const std::string_view hop = nextHopOf(best); !hop.empty() && !mc.setDstUri(hop)) return -3;
+    // Kamailio sends to a binding from the socket its REGISTER came in on (what a NAT expects
+    // the answer from).
+    if (const int sock = socketNamed(best.socket); sock >= 0) mc.forceSocket = sock;
     LM_DBG("registrar: lookup %.*s: target 0 %.*s q=%d", static_cast<int>(aor.len), aor.text,
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
     // append_branches = 0 (Kamailio's meaning): the best binding only, no forking.
@@ -120,8 +146,7 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         const Found& f = col.items[i];
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
                i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
-        if (!mc.appendBranch(f.uri, f.path.empty() ? std::string_view() : firstPathUri(f.path),
-                             f.path, f.q)) {
+        if (!mc.appendBranch(f.uri, nextHopOf(f), f.path, f.q)) {
             LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried", col.n - i,
                     static_cast<int>(aor.len), aor.text);
             break;

@@ -8,6 +8,7 @@
 #include <ctime>
 
 #include "core/log/log.h"
+#include "core/module/module_set.h"
 #include "core/net/listen_socket.h"
 #include "core/route/msg_context.h"
 #include "core/route/send_reply.h"
@@ -17,6 +18,7 @@
 #include "core/sip/msg.h"
 #include "core/sip/number_header.h"
 #include "core/sip/reply.h"
+#include "modules/nathelper/api.h"
 #include "modules/registrar/aor.h"
 #include "modules/registrar/registrar_state.h"
 #include "modules/usrloc/api.h"
@@ -151,6 +153,13 @@ bool answerAfterCommit(route::MsgContext& mc, const usrloc::Api& api, const usrl
     return true;
 }
 
+// What fix_nated_register() recorded for this REGISTER (empty without nathelper).
+std::string_view natReceived(route::MsgContext& mc) {
+    static const nathelper::Api* nh =
+        module::loadedModules().api<nathelper::Api>("nathelper");  // fixed before fork
+    return nh != nullptr ? nh->registerReceived(mc) : std::string_view();
+}
+
 void addDate(HeaderBuf& h) {
     const time_t t = time(nullptr);
     tm g;
@@ -221,15 +230,12 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
     }
     const std::string_view path(pathBuf, pathLen);
 
-    char receivedBuf[96];
-    const int rn = snprintf(receivedBuf, sizeof receivedBuf, "sip:%s%.*s%s:%u%s",
-                            (mc.recv.src.family() == AF_INET6) ? "[" : "",
-                            static_cast<int>(mc.srcIp().size()), mc.srcIp().data(),
-                            (mc.recv.src.family() == AF_INET6) ? "]" : "", mc.recv.src.port(),
-                            mc.recv.proto == net::Proto::Udp   ? ""
-                            : mc.recv.proto == net::Proto::Tcp ? ";transport=tcp"
-                                                               : ";transport=tls");
-    const std::string_view received(receivedBuf, rn > 0 ? static_cast<size_t>(rn) : 0);
+    // Kamailio's registrar saves `received` only when fix_nated_register() asked for it (the
+    // binding is behind a NAT): lookup then sends to that address instead of the Contact's.
+    const std::string_view received = natReceived(mc);
+    std::string_view socket;
+    if (const net::ListenSocket* ls = net::listenSocket(mc.recv.socket)) socket = ls->name;
+    if (socket.size() > usrloc::kMaxSocketLen) socket = {};
 
     std::string_view userAgent;
     if (const sip::HeaderField* ua = sip::findHeader(msg, sip::HeaderKind::UserAgent))
@@ -272,6 +278,7 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
             u.cseq = cseq->number;
             u.path = path;
             u.received = received;
+            u.socket = socket;
             u.userAgent = userAgent;
             u.instance = v->instance;
             u.regId = v->hasRegId ? v->regId : 0;

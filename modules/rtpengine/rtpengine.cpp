@@ -21,7 +21,7 @@
 #include "core/lua/export.h"
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
-#include "core/pv/module_pvs.h"
+#include "core/pv/pv_class.h"
 #include "core/relay/relay_client.h"
 #include "core/relay/relay_set.h"
 #include "core/route/msg_context.h"
@@ -77,6 +77,8 @@ lua::PvValue rtpstat(route::MsgContext& mc, std::string_view) {
     return g_engine.lastRtpstat();
 }
 
+const pv::PvClass kPvClasses[] = {{.name = "rtpstat", .get = &rtpstat}};
+
 bool modInit() {
     std::string err;
     if (g_sock.empty()) {
@@ -92,7 +94,7 @@ bool modInit() {
         return false;
     }
     if (!stats::declareGroup("rtpengine", kStats)) return false;
-    if (pv::findModulePv("rtpstat") < 0 && !pv::registerModulePv("rtpstat", &rtpstat)) {
+    if (pv::findPvClass("rtpstat") < 0 && !pv::registerPvClasses(kPvClasses)) {
         LM_ERR("rtpengine: cannot register $rtpstat");
         return false;
     }

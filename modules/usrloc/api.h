@@ -29,12 +29,16 @@ struct ContactData {
     std::string_view received;  // "sip:ip:port[;transport=x]" the REGISTER came from
     std::string_view userAgent;
     std::string_view instance;  // +sip.instance as written (RFC 5626), empty when absent
+    std::string_view socket;    // listen socket the REGISTER came in on: "udp:127.0.0.1:5060"
     uint32_t cseq = 0;
     uint32_t regId = 0;  // 0 = none
     int q = -1;          // thousandths, -1 = not given
     uint32_t flags = 0;
     int64_t expires = 0;       // absolute wall-clock seconds; in an update, 0 removes
     int64_t lastModified = 0;  // wall-clock milliseconds
+    // Wall-clock seconds of the last sign of life: the save, or an answer to a NAT keepalive
+    // (Api::keepalive). Memory only; a loaded binding starts from its lastModified.
+    int64_t lastKeepalive = 0;
 };
 
 // Limits on what one binding may hold (longer texts are refused before they reach shm).
@@ -44,6 +48,7 @@ inline constexpr size_t kMaxPathLen = 1024;
 inline constexpr size_t kMaxUserAgentLen = 255;
 inline constexpr size_t kMaxInstanceLen = 255;
 inline constexpr size_t kMaxAorLen = 255;
+inline constexpr size_t kMaxSocketLen = 64;
 
 enum class SaveStatus : uint8_t {
     Ok,
@@ -94,6 +99,20 @@ struct Api {
     // Removes every binding of aor (or only the one with this URI when uri is not empty);
     // returns how many were removed, -1 when db_mode 1 could not confirm it in the database.
     int (*remove)(Table* t, std::string_view aor, std::string_view uri);
+
+    // For walkers that must not hold a lock for long (the NAT pinger): the tables by index
+    // (nullptr past the last), their slot count, and the unexpired bindings of one slot (locked
+    // for the call only; a record's bindings come one after another with the same aor).
+    Table* (*tableAt)(size_t index);
+    size_t (*slots)(const Table* t);
+    size_t (*visitSlot)(Table* t, size_t slot,
+                        void (*fn)(void* user, std::string_view aor, const ContactData& c),
+                        void* user);
+    // Records a sign of life of binding `uri` of aor (its lastKeepalive := now); false when there
+    // is no such binding.
+    bool (*keepalive)(Table* t, std::string_view aor, std::string_view uri);
+    // The nat_bflag parameter: the flag bit (0..31) of bindings behind a NAT, -1 when unset.
+    int (*natBflag)();
 };
 
 // Wall-clock time as usrloc stores it (absolute, so a restart keeps the remaining expiry).

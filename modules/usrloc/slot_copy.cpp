@@ -17,8 +17,8 @@ void SlotCopy::clear() {
 void SlotCopy::collect(void* user, std::string_view aor, const ContactData& c) {
     auto* self = static_cast<SlotCopy*>(user);
     Binding b;
-    const std::array<std::string_view, kTexts> texts = {aor,        c.uri,       c.callId,  c.path,
-                                                        c.received, c.userAgent, c.instance};
+    const std::array<std::string_view, kTexts> texts = {
+        aor, c.uri, c.callId, c.path, c.received, c.userAgent, c.instance, c.socket};
     for (size_t i = 0; i < kTexts; ++i) {
         b.offset[i] = static_cast<uint32_t>(self->bytes_.size());
         b.length[i] = static_cast<uint32_t>(texts[i].size());
@@ -26,7 +26,7 @@ void SlotCopy::collect(void* user, std::string_view aor, const ContactData& c) {
     }
     b.numbers = c;
     b.numbers.uri = b.numbers.callId = b.numbers.path = {};
-    b.numbers.received = b.numbers.userAgent = b.numbers.instance = {};
+    b.numbers.received = b.numbers.userAgent = b.numbers.instance = b.numbers.socket = {};
     self->bindings_.push_back(b);
 }
 

@@ -38,12 +38,23 @@ public:
             c.received = text(b, kReceived);
             c.userAgent = text(b, kUserAgent);
             c.instance = text(b, kInstance);
+            c.socket = text(b, kSocket);
             fn(text(b, kAor), static_cast<const ContactData&>(c));
         }
     }
 
 private:
-    enum Text : uint8_t { kAor, kUri, kCallId, kPath, kReceived, kUserAgent, kInstance, kTexts };
+    enum Text : uint8_t {
+        kAor,
+        kUri,
+        kCallId,
+        kPath,
+        kReceived,
+        kUserAgent,
+        kInstance,
+        kSocket,
+        kTexts
+    };
     struct Binding {
         std::array<uint32_t, kTexts> offset;
         std::array<uint32_t, kTexts> length;

@@ -20,13 +20,6 @@ void bindText(sqlite3_stmt* st, int i, std::string_view s) {
 
 }  // namespace
 
-std::string sqlitePath(std::string_view dbUrl) {
-    constexpr std::string_view kScheme = "sqlite://";
-    if (dbUrl.substr(0, kScheme.size()) != kScheme) return {};
-    std::string path(dbUrl.substr(kScheme.size()));
-    return path;
-}
-
 SqliteStore::~SqliteStore() {
     close();
 }
@@ -89,19 +82,21 @@ bool SqliteStore::open(const std::string& path, const std::vector<std::string>& 
         return false;
     }
     for (const std::string& t : tables) {
-        const std::string sql = "CREATE TABLE IF NOT EXISTS " + t +
-                                " (aor TEXT NOT NULL, contact TEXT NOT NULL, expires INTEGER, "
-                                "q INTEGER, callid TEXT, cseq INTEGER, path TEXT, received TEXT, "
-                                "user_agent TEXT, instance TEXT, reg_id INTEGER, flags INTEGER, "
-                                "last_modified INTEGER, PRIMARY KEY (aor, contact)) WITHOUT ROWID";
+        const std::string sql =
+            "CREATE TABLE IF NOT EXISTS " + t +
+            " (aor TEXT NOT NULL, contact TEXT NOT NULL, expires INTEGER, "
+            "q INTEGER, callid TEXT, cseq INTEGER, path TEXT, received TEXT, "
+            "user_agent TEXT, instance TEXT, reg_id INTEGER, flags INTEGER, "
+            "last_modified INTEGER, socket TEXT, PRIMARY KEY (aor, contact)) WITHOUT ROWID";
         sqlite3_stmt* up = nullptr;
         sqlite3_stmt* del = nullptr;
-        const std::string ups = "INSERT OR REPLACE INTO " + t +
-                                " (aor, contact, expires, q, callid, cseq, path, received, "
-                                "user_agent, instance, reg_id, flags, last_modified) VALUES "
-                                "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13)";
+        const std::string ups =
+            "INSERT OR REPLACE INTO " + t +
+            " (aor, contact, expires, q, callid, cseq, path, received, "
+            "user_agent, instance, reg_id, flags, last_modified, socket) VALUES "
+            "(?1,?2,?3,?4,?5,?6,?7,?8,?9,?10,?11,?12,?13,?14)";
         const std::string dels = "DELETE FROM " + t + " WHERE aor=?1 AND contact=?2";
-        if (!exec(sql.c_str(), error) ||
+        if (!exec(sql.c_str(), error) || !addSocketColumn(t, error) ||
             sqlite3_prepare_v2(db_, ups.c_str(), -1, &up, nullptr) != SQLITE_OK ||
             sqlite3_prepare_v2(db_, dels.c_str(), -1, &del, nullptr) != SQLITE_OK) {
             if (error->empty()) *error = lastError();
@@ -121,7 +116,7 @@ bool SqliteStore::load(const std::string& table, int64_t nowSec,
                        std::string* error) {
     const std::string sql =
         "SELECT aor, contact, expires, q, callid, cseq, path, received, user_agent, instance, "
-        "reg_id, flags, last_modified FROM " +
+        "reg_id, flags, last_modified, socket FROM " +
         table + " WHERE expires > ?1";
     sqlite3_stmt* st = nullptr;
     if (sqlite3_prepare_v2(db_, sql.c_str(), -1, &st, nullptr) != SQLITE_OK) {
@@ -144,6 +139,7 @@ bool SqliteStore::load(const std::string& table, int64_t nowSec,
         c.regId = static_cast<uint32_t>(sqlite3_column_int64(st, 10));
         c.flags = static_cast<uint32_t>(sqlite3_column_int64(st, 11));
         c.lastModified = sqlite3_column_int64(st, 12);
+        c.socket = colText(st, 13);
         fn(colText(st, 0), c);
     }
     if (rc != SQLITE_DONE) *error = lastError();
@@ -175,6 +171,7 @@ bool SqliteStore::apply(std::string_view records, const std::vector<std::string>
             sqlite3_bind_int64(st, 11, ch.c.regId);
             sqlite3_bind_int64(st, 12, ch.c.flags);
             sqlite3_bind_int64(st, 13, ch.c.lastModified);
+            bindText(st, 14, ch.c.socket);
         }
         if (sqlite3_step(st) != SQLITE_DONE) {
             *error = lastError();
@@ -189,6 +186,18 @@ bool SqliteStore::apply(std::string_view records, const std::vector<std::string>
     std::string ignored;
     exec("ROLLBACK", &ignored);  // a failed COMMIT (SQLITE_BUSY) leaves the transaction open
     return false;
+}
+
+// A database written before bindings kept their socket lacks that column: add it (empty for the
+// rows already there).
+bool SqliteStore::addSocketColumn(const std::string& table, std::string* error) {
+    const std::string probe = "SELECT socket FROM " + table + " LIMIT 0";
+    sqlite3_stmt* st = nullptr;
+    const bool has = sqlite3_prepare_v2(db_, probe.c_str(), -1, &st, nullptr) == SQLITE_OK;
+    sqlite3_finalize(st);
+    if (has) return true;
+    const std::string alter = "ALTER TABLE " + table + " ADD COLUMN socket TEXT";
+    return exec(alter.c_str(), error);
 }
 
 bool SqliteStore::stepOnce(sqlite3_stmt* st, std::string* error) {

@@ -25,9 +25,6 @@ struct sqlite3_stmt;
 
 namespace osprey::usrloc {
 
-// "sqlite:///var/lib/osprey/ul.db" -> "/var/lib/osprey/ul.db"; "" when not a sqlite URL.
-std::string sqlitePath(std::string_view dbUrl);
-
 class SqliteStore {
 public:
     SqliteStore() = default;
@@ -58,6 +55,7 @@ public:
 private:
     bool exec(const char* sql, std::string* error);
     bool stepOnce(sqlite3_stmt* st, std::string* error);  // a prepared statement without rows
+    bool addSocketColumn(const std::string& table, std::string* error);
     std::string lastError() const;
 
     sqlite3* db_ = nullptr;

@@ -19,7 +19,16 @@ namespace osprey::usrloc {
 
 namespace {
 
-enum Field : uint8_t { kUri, kCallId, kPath, kReceived, kUserAgent, kInstance, kFieldCount };
+enum Field : uint8_t {
+    kUri,
+    kCallId,
+    kPath,
+    kReceived,
+    kUserAgent,
+    kInstance,
+    kSocket,
+    kFieldCount
+};
 
 struct Contact {
     Contact* next;
@@ -29,8 +38,9 @@ struct Contact {
     uint32_t regId;
     int16_t q;
     uint16_t len[kFieldCount];
-    uint16_t flags;  // the low 16 bits of ContactData::flags
-    char text[];     // the fields back to back, in Field order
+    uint16_t flags;          // the low 16 bits of ContactData::flags
+    uint32_t lastKeepalive;  // wall-clock seconds (ContactData::lastKeepalive)
+    char text[];             // the fields back to back, in Field order
 
     std::string_view field(Field f) const {
         size_t off = 0;
@@ -38,7 +48,7 @@ struct Contact {
         return {text + off, len[f]};
     }
 };
-static_assert(sizeof(Contact) == 48, "keep the per-binding header compact");
+static_assert(sizeof(Contact) == 56, "keep the per-binding header compact");
 
 struct Record {
     Record* next;
@@ -118,6 +128,8 @@ ContactData view(const Contact* c) {
     d.received = c->field(kReceived);
     d.userAgent = c->field(kUserAgent);
     d.instance = c->field(kInstance);
+    d.socket = c->field(kSocket);
+    d.lastKeepalive = c->lastKeepalive;
     d.cseq = c->cseq;
     d.regId = c->regId;
     d.q = c->q;
@@ -128,8 +140,8 @@ ContactData view(const Contact* c) {
 }
 
 Contact* newContact(const ContactData& d) {
-    const std::string_view f[kFieldCount] = {d.uri,      d.callId,    d.path,
-                                             d.received, d.userAgent, d.instance};
+    const std::string_view f[kFieldCount] = {d.uri,       d.callId,   d.path,  d.received,
+                                             d.userAgent, d.instance, d.socket};
     size_t total = 0;
     for (std::string_view s : f) {
         if (s.size() > UINT16_MAX) return nullptr;
@@ -144,6 +156,8 @@ Contact* newContact(const ContactData& d) {
     c->regId = d.regId;
     c->q = static_cast<int16_t>(d.q < -1 ? -1 : (d.q > 1000 ? 1000 : d.q));
     c->flags = static_cast<uint16_t>(d.flags);
+    c->lastKeepalive =
+        static_cast<uint32_t>(d.lastKeepalive > 0 ? d.lastKeepalive : d.lastModified / 1000);
     char* p = c->text;
     for (int i = 0; i < kFieldCount; ++i) {
         c->len[i] = static_cast<uint16_t>(f[i].size());
@@ -641,6 +655,21 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
         });
     }
     return removed;
+}
+
+bool tableKeepalive(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec) {
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
+    SlotGuard g(t, s);
+    Record* r = findRecord(s, aor, hash);
+    if (r == nullptr) return false;
+    for (Contact* c = r->contacts; c != nullptr; c = c->next) {
+        if (c->field(kUri) != uri) continue;
+        c->lastKeepalive = static_cast<uint32_t>(nowSec);
+        return true;
+    }
+    return false;
 }
 
 size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user,

@@ -65,6 +65,10 @@ using SlotBindingFn = void (*)(void* user, std::string_view aor, const ContactDa
 size_t tableVisitSlot(Table* t, size_t slot, int64_t nowSec, SlotBindingFn fn, void* user,
                       int64_t* heldNs = nullptr);
 
+// A sign of life of binding `uri` (an answer to a NAT keepalive): its lastKeepalive := nowSec.
+// False when aor has no such binding.
+bool tableKeepalive(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec);
+
 // Start-up load: adds a binding as stored (no change record). False when out of memory.
 bool tableLoad(Table* t, std::string_view aor, const ContactData& c);
 

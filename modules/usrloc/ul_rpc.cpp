@@ -50,7 +50,7 @@ rpc::Value contactValue(const ContactData& c, int64_t nowSec) {
     v.add("State", settings().dbMode == 0 ? "CS_NEW" : "CS_SYNC");
     v.add("Flags", int64_t{c.flags});
     v.add("CFlags", int64_t{0});
-    v.add("Socket", "[not set]");
+    v.add("Socket", c.socket.empty() ? std::string_view("[not set]") : c.socket);
     v.add("Methods", int64_t{-1});
     v.add("Ruid", "");
     v.add("Instance", c.instance);
@@ -58,7 +58,7 @@ rpc::Value contactValue(const ContactData& c, int64_t nowSec) {
     v.add("Server-Id", int64_t{0});
     v.add("Tcpconn-Id", int64_t{-1});
     v.add("Keepalive", int64_t{0});
-    v.add("Last-Keepalive", c.lastModified / 1000);
+    v.add("Last-Keepalive", c.lastKeepalive);
     v.add("KA-Roundtrip", int64_t{0});
     v.add("Last-Modified", c.lastModified / 1000);
     rpc::Value wrap = rpc::Value::structure();

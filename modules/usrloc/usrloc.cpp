@@ -16,6 +16,7 @@
 #include <cerrno>
 #include <cstring>
 
+#include "core/db/db_url.h"
 #include "core/log/log.h"
 #include "core/module/module_export.h"
 #include "core/net/log_limit.h"
@@ -149,7 +150,7 @@ bool modInit() {
         }
     }
     if (s.dbMode != 0) {
-        st.dbPath = sqlitePath(s.dbUrl);
+        st.dbPath = db::sqlitePath(s.dbUrl);
         if (st.dbPath.empty()) {
             LM_ERR("usrloc: db_mode %d needs db_url \"sqlite:///path/to/file.db\" (got '%s')",
                    s.dbMode, s.dbUrl.c_str());
@@ -392,8 +393,26 @@ int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
     return confirmWritten(aor, dur) ? n : -1;
 }
 
-const Api kApi = {apiTable,       apiUseDomain, apiSave,  apiReplyWhenWritten,
-                  apiWaitWritten, apiGet,       apiRemove};
+Table* apiTableAt(size_t index) {
+    State& st = state();
+    return index < st.tables.size() ? st.tables[index] : nullptr;
+}
+
+size_t apiVisitSlot(Table* t, size_t slot, SlotBindingFn fn, void* user) {
+    return tableVisitSlot(t, slot, nowSeconds(), fn, user);
+}
+
+bool apiKeepalive(Table* t, std::string_view aor, std::string_view uri) {
+    return tableKeepalive(t, aor, uri, nowSeconds());
+}
+
+int apiNatBflag() {
+    return settings().natBflag;
+}
+
+const Api kApi = {apiTable,       apiUseDomain, apiSave,      apiReplyWhenWritten,
+                  apiWaitWritten, apiGet,       apiRemove,    apiTableAt,
+                  slotCount,      apiVisitSlot, apiKeepalive, apiNatBflag};
 
 }  // namespace
 
@@ -419,6 +438,8 @@ constexpr module::ParamSpec kParams[] = {
                      "seconds for one full expiry sweep; write-back flush interval"),
     module::stringParam("preload", &g_settings.preload, "",
                         "more tables besides location, comma separated"),
+    module::intParam("nat_bflag", &g_settings.natBflag, -1, -1, 31,
+                     "branch flag of bindings behind a NAT (nathelper's ping_nated_only); -1 none"),
     module::intParam("db_queue_size", &g_settings.dbQueueKib, 8192, 64, 1 << 20,
                      "KiB of shm for changes waiting for the database writer"),
 };

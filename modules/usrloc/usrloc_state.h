@@ -20,6 +20,7 @@ struct Settings {
     int timerInterval = 60;  // s: a full expiry sweep, and the write-back flush interval
     std::string preload;     // more table names besides "location"
     int dbQueueKib = 8192;
+    int natBflag = -1;  // the branch flag that marks a binding as behind a NAT (-1: none)
 };
 
 struct State {

@@ -393,6 +393,23 @@ TEST(SipBuilder, SetBodyKeepsContentLengthRight) {
     EXPECT_EQ(countHeaders(t.re, HeaderKind::ContentLength), 1);
 }
 
+TEST(SipBuilder, EditsInsideTheBodyKeepContentLengthRight) {
+    Built t(kInvite);
+    ASSERT_TRUE(t.parse());
+    ASSERT_TRUE(findBody(t.msg));
+    MsgBuilder b(t.msg);
+    // "v=0\r\n" -> "v=10\r\na=x\r\n": a replacement and an insertion at the body's end.
+    const uint32_t at = t.msg.offsetOf(t.msg.body);
+    ASSERT_EQ(b.replaceRange(at + 2, at + 3, "10"), BuildError::Ok);
+    ASSERT_EQ(b.insertAt(at + static_cast<uint32_t>(t.msg.body.size()), "a=x\r\n"), BuildError::Ok);
+    ASSERT_EQ(t.build(b), BuildError::Ok);
+    ASSERT_TRUE(t.reparse()) << t.re.errorText();
+    ASSERT_TRUE(findBody(t.re));
+    EXPECT_EQ(t.re.body, "v=10\r\na=x\r\n");
+    EXPECT_EQ(getContentLength(t.re)->value, 11u);
+    EXPECT_EQ(countHeaders(t.re, HeaderKind::ContentLength), 1);
+}
+
 TEST(SipBuilder, RemovedContentLengthComesBack) {
     Built t(kInvite);
     ASSERT_TRUE(t.parse());

@@ -61,7 +61,7 @@ protected:
     struct Row {
         std::string aor;
         ContactData c;
-        std::string keep[6];
+        std::string keep[7];
     };
     std::vector<Row> loadAll(SqliteStore& s, const std::string& table, int64_t now) {
         std::vector<Row> out;
@@ -78,6 +78,7 @@ protected:
                 r.keep[3] = c.received;
                 r.keep[4] = c.userAgent;
                 r.keep[5] = c.instance;
+                r.keep[6] = c.socket;
                 out.push_back(std::move(r));
             },
             &error))
@@ -101,6 +102,7 @@ TEST_F(UsrlocStore, WritesReadsAndDeletes) {
     c.received = "sip:192.0.2.1:5060";
     c.userAgent = "ua";
     c.instance = "\"<urn:uuid:1>\"";
+    c.socket = "udp:127.0.0.1:5060";
     c.cseq = 42;
     c.regId = 2;
     c.q = 500;
@@ -126,6 +128,7 @@ TEST_F(UsrlocStore, WritesReadsAndDeletes) {
     EXPECT_EQ(rows[0].keep[3], "sip:192.0.2.1:5060");
     EXPECT_EQ(rows[0].keep[4], "ua");
     EXPECT_EQ(rows[0].keep[5], "\"<urn:uuid:1>\"");
+    EXPECT_EQ(rows[0].keep[6], "udp:127.0.0.1:5060");
     EXPECT_EQ(rows[0].c.cseq, 42u);
     EXPECT_EQ(rows[0].c.regId, 2u);
     EXPECT_EQ(rows[0].c.q, 500);
@@ -175,10 +178,35 @@ TEST_F(UsrlocStore, CorruptFileIsAnError) {
     EXPECT_EQ(readFile(path), std::string(8192, '\x5a'));
 }
 
-TEST_F(UsrlocStore, SqlitePathFromDbUrl) {
-    EXPECT_EQ(sqlitePath("sqlite:///var/lib/osprey/ul.db"), "/var/lib/osprey/ul.db");
-    EXPECT_EQ(sqlitePath("mysql://u:p@h/db"), "");
-    EXPECT_EQ(sqlitePath(""), "");
+// A database from before bindings kept their socket gets the column; its rows load with none.
+TEST_F(UsrlocStore, OlderDatabaseGetsTheSocketColumn) {
+    const std::string path = dir.file("old.db");
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open(path.c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db,
+                           "CREATE TABLE location (aor TEXT NOT NULL, contact TEXT NOT NULL, "
+                           "expires INTEGER, q INTEGER, callid TEXT, cseq INTEGER, path TEXT, "
+                           "received TEXT, user_agent TEXT, instance TEXT, reg_id INTEGER, "
+                           "flags INTEGER, last_modified INTEGER, PRIMARY KEY (aor, contact)) "
+                           "WITHOUT ROWID; INSERT INTO location VALUES ('old', 'sip:old@h', 5000, "
+                           "-1, 'c', 1, '', '', '', '', 0, 0, 0);",
+                           nullptr, nullptr, nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    SqliteStore s;
+    std::string error;
+    ASSERT_TRUE(s.open(path, {"location"}, &error)) << error;
+    ContactData c;
+    c.uri = "sip:new@h";
+    c.callId = "c2";
+    c.socket = "udp:127.0.0.1:5070";
+    c.expires = 5000;
+    ASSERT_TRUE(ring->pushUpsert(0, "new", c));
+    size_t written = 0;
+    ASSERT_TRUE(s.apply(drain(), {"location"}, &written, &error)) << error;
+    auto rows = loadAll(s, "location", 1000);
+    ASSERT_EQ(rows.size(), 2u);
+    for (const Row& r : rows) EXPECT_EQ(r.keep[6], r.aor == "new" ? "udp:127.0.0.1:5070" : "");
 }
 
 }  // namespace

@@ -80,6 +80,29 @@ TEST_F(UsrlocTable, AddRefreshRemove) {
     EXPECT_TRUE(uris("bob").empty());
 }
 
+TEST_F(UsrlocTable, SocketAndKeepaliveKeptPerBinding) {
+    ContactData c = binding("sip:k@h1", now + 60);
+    c.socket = "udp:127.0.0.1:5060";
+    c.lastModified = (now - 30) * 1000;  // the save is the first sign of life
+    ASSERT_EQ(save("kim", {c}), SaveStatus::Ok);
+    auto lastKeepalive = [&] {
+        std::pair<std::string, int64_t> out;
+        tableGet(
+            t, "kim", now,
+            [](void* u, const ContactData& d) {
+                *static_cast<std::pair<std::string, int64_t>*>(u) = {std::string(d.socket),
+                                                                     d.lastKeepalive};
+            },
+            &out);
+        return out;
+    };
+    EXPECT_EQ(lastKeepalive(), std::make_pair(std::string("udp:127.0.0.1:5060"), now - 30));
+    EXPECT_TRUE(tableKeepalive(t, "kim", "sip:k@h1", now - 5));
+    EXPECT_EQ(lastKeepalive().second, now - 5);
+    EXPECT_FALSE(tableKeepalive(t, "kim", "sip:k@other", now));
+    EXPECT_FALSE(tableKeepalive(t, "nobody", "sip:k@h1", now));
+}
+
 TEST_F(UsrlocTable, OlderCSeqRefusesTheWholeRequest) {
     ASSERT_EQ(save("a", {binding("sip:x@1", now + 60, 10)}), SaveStatus::Ok);
     EXPECT_EQ(save("a", {binding("sip:x@2", now + 60, 11), binding("sip:x@1", 0, 9)}),
