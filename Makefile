@@ -13,16 +13,24 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
+#   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-auth-db        the same with the password from the subscriber table (auth_db)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
+#   make bench-pike           pike check: ns and instructions per request (callgrind)
+#   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rtpengine      calls/s with media relay through rtpengine, Osprey vs Kamailio;
 #                             instructions Osprey adds per offer/answer pair (callgrind)
+#   make bench-tls            TLS handshakes/s (ECDSA, RSA, resumed), PSS per idle connection,
+#                             Osprey and Kamailio side by side
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
+#   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
+#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
+#   make bench-redis-lookup   lookup -> relay through a second node (store = "redis") vs one node
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -131,8 +139,9 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-auth-db bench-htable bench-ir bench-tools bench-registrar-db \
-        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-rtpengine clean deps \
+        bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
+        bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -146,7 +155,9 @@ $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
 	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
 	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
-	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; \
+	   echo "HIREDIS_CFLAGS := $$(pkg-config --cflags hiredis)"; \
+	   echo "HIREDIS_LIBS := $$(pkg-config --libs hiredis || echo -lhiredis)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)
@@ -204,7 +215,9 @@ ospreyctl: $(OSPREYCTL)
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
 # MODULE_LIBS_<name>.
 MODULE_LIBS_auth := -lcrypto
-MODULE_LIBS_usrloc := -lsqlite3
+MODULE_LIBS_usrloc := -lsqlite3 $(HIREDIS_LIBS)
+# hiredis's flags only where it is used (usrloc's redis store), so nothing else recompiles.
+$(BUILD)/pic/modules/usrloc/%.o $(BUILD)/obj/modules/usrloc/%.o: CPPFLAGS += $(HIREDIS_CFLAGS)
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
@@ -301,9 +314,22 @@ $(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The dispatcher benchmark measures the module's selection code: it links the module's archive.
+$(BUILD)/bench/dispatcher_bench: $(BUILD)/obj/test/bench/dispatcher_bench.o \
+                                 $(BUILD)/lib/libosprey_mod_dispatcher.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                 $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The htable benchmark links the module's archive, as the auth one does.
 $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
                              $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
+# The pike benchmark measures the module's own table, linking its archive as auth_bench does.
+$(BUILD)/bench/pike_bench: $(BUILD)/obj/test/bench/pike_bench.o $(BUILD)/lib/libosprey_mod_pike.a \
+                           $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
@@ -313,6 +339,18 @@ LOAD_TOOL := $(BUILD)/bench/osprey-load
 $(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
+# The flood benchmark's sender (test/bench/flood/): one socket, sendmmsg as fast as it can.
+FLOOD_TOOL := $(BUILD)/bench/osprey-flood
+$(FLOOD_TOOL): $(call obj,test/bench/flood/main.cpp)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
+# The TLS handshake load tool of `make bench-tls` (test/bench/tlsload/): OpenSSL only.
+TLS_LOAD_TOOL := $(BUILD)/bench/osprey-tls-load
+$(TLS_LOAD_TOOL): $(call obj,$(wildcard test/bench/tlsload/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
 
 # Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
 $(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
@@ -342,8 +380,9 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-auth-db bench-htable bench-dns \
-       bench-registrar-db bench-ir bench-rpc bench-natping bench-rtpengine
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
+       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike \
+       bench-flood bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -357,14 +396,29 @@ bench-parser: $(BUILD)/bench/parser_bench
 bench-pv: $(BUILD)/bench/pv_bench
 	@$(BUILD)/bench/pv_bench
 
+bench-ksr-call: $(BUILD)/bench/ksr_call_bench
+	@$(BUILD)/bench/ksr_call_bench
+
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
 
 bench-auth-db: $(BUILD)/bench/auth_db_bench
 	@$(BUILD)/bench/auth_db_bench
 
+# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, instructions
+# per call through ds_select_dst + t_relay, then calls per second, both against Kamailio.
+bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@$(BUILD)/bench/dispatcher_bench
+	@BUILD=$(BUILD) scripts/bench/dispatcher-ir.sh
+	@BUILD=$(BUILD) ONLY=dispatcher scripts/bench/ir-table.sh
+	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
+
 bench-htable: $(BUILD)/bench/htable_bench
 	@$(BUILD)/bench/htable_bench
+
+bench-pike: $(BUILD)/bench/pike_bench
+	@$(BUILD)/bench/pike_bench
+	@BUILD=$(BUILD) scripts/bench/pike-ir.sh
 
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
@@ -378,7 +432,7 @@ bench-rtpengine: $(OSPREY) $(MODULE_SO) $(BUILD)/bench/rtpengine_bench
 	@BUILD=$(BUILD) scripts/bench/run-rtpengine.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL)
+bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL) $(TLS_LOAD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -397,9 +451,29 @@ bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 bench-natping: $(OSPREY) $(MODULE_SO)
 	@BUILD=$(BUILD) scripts/bench/natping.sh
 
+# One UDP flooder against a legitimate client with retransmissions, Osprey (pike, early_drop)
+# and Kamailio (pike + htable ban) running the same Lua script (docs/benchmarks.md, "Flood").
+bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
+	@BUILD=$(BUILD) scripts/bench/flood.sh
+
+# TLS: full (ECDSA P-256, RSA-2048) and resumed handshakes per second, PSS per idle connection
+# with 2000 held, kernel TLS, side by side with Kamailio and its tls module (scripts/bench/tls.sh,
+# docs/tls.md).
+bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/tls.sh
+
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
+
+# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
+bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
+
+# Lookup -> relay through a second node for AORs registered on the first (store = "redis"),
+# against one memory-only node (scripts/bench/redis-lookup.sh).
+bench-redis-lookup: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/redis-lookup.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

@@ -36,6 +36,13 @@ struct Destination {
     // port is not the connection's (a reply's Via sent-by without rport): then the address
     // alone is compared.
     bool connPortKnown = true;
+    // Stream transports: only an existing connection may carry it; none is opened
+    // (KSR.set_reply_no_connect).
+    bool noConnect = false;
+    // TLS to a next hop named by a host name: the name, for SNI and for the check of the
+    // server's certificate (RFC 5922 §7.1); "" for an address. Used when a new connection is
+    // opened.
+    char serverName[64] = {};
 };
 
 }  // namespace osprey::net

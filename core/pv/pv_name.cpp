@@ -28,7 +28,20 @@ constexpr Plain kPlain[] = {
     {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},     {"Rp", PvKind::RcvPort},
     {"pr", PvKind::Proto},     {"proto", PvKind::Proto},  {"pp", PvKind::Pid},
     {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri}, {"to", PvKind::ToUri},
-    {"ruri", PvKind::RUri},
+    {"ruri", PvKind::RUri},    {"bf", PvKind::BFlags},
+};
+
+// The TLS connection's ($tls_*: Kamailio's tls module names; core/net/tls_info.h).
+constexpr Plain kTls[] = {
+    {"tls_version", PvKind::TlsVersion},
+    {"tls_description", PvKind::TlsDescription},
+    {"tls_cipher_info", PvKind::TlsCipherInfo},
+    {"tls_cipher_bits", PvKind::TlsCipherBits},
+    {"tls_peer_subject", PvKind::TlsPeerSubject},
+    {"tls_peer_subject_cn", PvKind::TlsPeerSubjectCn},
+    {"tls_peer_issuer", PvKind::TlsPeerIssuer},
+    {"tls_peer_verified", PvKind::TlsPeerVerified},
+    {"tls_peer_server_name", PvKind::TlsPeerServerName},
 };
 
 bool isNameChar(char c) {
@@ -50,8 +63,13 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
-        // A module class used without parentheses ($rtpstat): its value for an empty inner.
-        if (const int32_t mc = findPvClass(name); mc >= 0) {
+        for (const Plain& p : kTls) {
+            if (p.name == name) {
+                out.kind = p.kind;
+                return PvNameError::Ok;
+            }
+        }
+        if (const int32_t mc = findPvClass(name); mc >= 0 && pvClassAt(mc)->plain) {
             out.kind = PvKind::ModuleClass;
             out.slot = mc;
             return PvNameError::Ok;
@@ -62,7 +80,7 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
-    if (const int32_t mc = findPvClass(cls); mc >= 0) {
+    if (const int32_t mc = findPvClass(cls); mc >= 0 && !pvClassAt(mc)->plain) {
         out.kind = PvKind::ModuleClass;
         out.slot = mc;
         out.arg = inner;
@@ -91,6 +109,7 @@ bool pvWritable(PvKind k) {
         case PvKind::RHost:
         case PvKind::RPort:
         case PvKind::DUri:
+        case PvKind::BFlags:
         case PvKind::Var:
         case PvKind::SharedVar:
         case PvKind::ModuleClass:

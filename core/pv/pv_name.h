@@ -51,9 +51,21 @@ enum class PvKind : uint8_t {
     RcvIp,
     RcvPort,
     Proto,
+    // The TLS connection the message came in on (Kamailio's tls module names)
+    TlsVersion,
+    TlsDescription,
+    TlsCipherInfo,
+    TlsCipherBits,
+    TlsPeerSubject,
+    TlsPeerSubjectCn,
+    TlsPeerIssuer,
+    TlsPeerVerified,
+    TlsPeerServerName,
     // Process
     Pid,
     TimeSec,
+    // Flags
+    BFlags,  // $bf: branch 0's flags as a number (settable)
     // Class forms
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable
@@ -73,7 +85,8 @@ enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
 // Parses a whole name; surrounding blanks are not accepted.
 PvNameError parsePvName(std::string_view name, PvSpec& out);
 
-// Settable ones: $ru, $rU, $rd, $rp, $du, $var(...), $shv(...), module classes with a setter.
+// Settable ones: $ru, $rU, $rd, $rp, $du, $bf, $var(...), $shv(...), module classes with a
+// setter.
 bool pvWritable(PvKind k);
 
 const char* pvNameErrorText(PvNameError e);

@@ -113,6 +113,7 @@ void routeReply(MsgContext& mc) {
     if (lua::Engine* engine = lua::processEngine(); engine != nullptr) {
         // KSR.x.exit() in a reply route ends the script, not the reply's way on; only drop()
         // (ctx.dropped) or an error stops it.
+        mc.lua.routeType = lua::RouteType::Reply;
         const lua::RouteStatus st = engine->run("ksr_reply_route", mc.lua);
         if (st == lua::RouteStatus::Error || mc.lua.dropped) {
             countDrop(stats::core::kDropReplies, st == lua::RouteStatus::Error);
@@ -128,6 +129,7 @@ void routeReply(MsgContext& mc) {
 }  // namespace
 
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
+    if (sourceDropped(info)) return;  // a blocked source: before any parsing (msg_extension.h)
     if (isBlank(buf, len)) return;
     MsgContext* slot = g_pool.acquire();
     if (slot == nullptr) return;  // out of memory for the first contexts

@@ -62,7 +62,10 @@ struct MsgContext {
     // when the set is full (kMaxBranches), q is outside -1..1000 or memory ran out.
     std::span<const Branch> branches() const { return branches_.all(); }
     bool appendBranch(std::string_view uri, std::string_view dstUri = {},
-                      std::string_view path = {}, int q = -1);
+                      std::string_view path = {}, int q = -1, uint32_t bflags = 0);
+    // The branch flags of branch `index` (Kamailio's numbering: 0 the Request-URI, 1.. the
+    // destination set); nullptr when there is no such branch.
+    uint32_t* branchFlags(int index);
     void clearBranches() { branches_.clear(); }
 
     // A module's data for this message (msg_extension.h), in msg.arena; nullptr when none.
@@ -72,6 +75,11 @@ struct MsgContext {
             if (ext_[i].ext == &ext) return static_cast<T*>(ext_[i].data);
         }
         return nullptr;
+    }
+    // Calls f(const MsgExtension&, void* data) for every module's data on this message.
+    template <class F>
+    void forEachExtData(F&& f) const {
+        for (uint8_t i = 0; i < extCount_; ++i) f(*ext_[i].ext, ext_[i].data);
     }
     // Attaches data (non-null) for ext; reset() hands it to ext.release. False when a
     // module's data is there already or kMaxMsgExtensions modules attached some.
@@ -93,6 +101,9 @@ struct MsgContext {
     int forceSocket = -1;  // listen socket index copies should leave from (-1: chosen per copy)
     CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
     uint8_t copyHookCount = 0;
+    // KSR.set_reply_no_connect(): a local reply over a stream goes over an existing connection
+    // only; none is opened for it (Kamailio's SND_F_FORCE_CON_REUSE).
+    bool replyNoConnect = false;
     int errorStatus = 500;
     std::string_view errorReason = "Server Internal Error";  // static text or in msg.arena
 

@@ -48,6 +48,9 @@ struct Branch {
     uint32_t cancelLeft = 0;      // ms until its timer F (64*T1 after it was sent)
     uint16_t status = 0;  // last status received; 408 for a local timeout
     uint8_t index = 0;
+    // The branch's flags when it was sent (KSR.setbflag; a contact's saved flags): onreply and
+    // failure routes see them as branch 0's, as in Kamailio.
+    uint32_t bflags = 0;
     bool final = false;
     bool cancelPending = false;  // CANCEL to send when the first provisional arrives
     bool cancelSent = false;
@@ -74,6 +77,7 @@ enum Flags : uint16_t {
     kUasFinal = 8,      // a final reply went upstream
     kAckSeen = 16,      // the ACK to a negative final arrived
     kDamaged = 32,      // a process died holding its lock; ended by the next taker (cell_lock.cpp)
+    kTxReleased = 64,   // the modules' transaction data was released (final reply upstream)
 };
 
 struct Cell {
@@ -113,12 +117,21 @@ struct Cell {
 
     Branch* branches[kMaxBranches] = {};
     uint32_t reqLen = 0;
+    // Modules' per-transaction data (route::MsgExtension::txSave), after the request copy at
+    // an 8-byte aligned offset: records of TxRecord + bytes, each padded to 8.
+    uint32_t txOff = 0;
+    uint32_t txLen = 0;
 
     bool isInvite() const { return method == sip::Method::Invite; }
     bool has(uint16_t f) const { return (flags & f) != 0; }
     char* data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view request() { return {data(), reqLen}; }
     std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
+};
+
+struct TxRecord {
+    uint32_t ext = 0;  // index into route::msgExtensions()
+    uint32_t len = 0;  // bytes that follow
 };
 
 }  // namespace osprey::tm

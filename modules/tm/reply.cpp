@@ -97,10 +97,17 @@ void remember2xxTag(Cell* c, sip::SipMsg& reply) {
     __atomic_store_n(&c->toTag2xxLen, static_cast<uint8_t>(to->tag.size()), __ATOMIC_RELEASE);
 }
 
+int branchIndex(const Cell* c, const Branch* b) {
+    for (uint8_t i = 0; i < c->nBranches; ++i) {
+        if (c->branches[i] == b) return i;
+    }
+    return -1;
+}
+
 // The onreply route's verdict: what it decided before the lock was taken (preRan 1 go on,
 // 0 drop), or, when it did not run then (-1), what it decides now.
-bool onReplyVerdict(Cell* c, route::MsgContext& mc, int preRan) {
-    return preRan >= 0 ? preRan == 1 : runOnReply(c, c->onReply, mc);
+bool onReplyVerdict(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
+    return preRan >= 0 ? preRan == 1 : runOnReply(c, c->onReply, mc, branchIndex(c, b));
 }
 
 // The onreply route runs before the transaction's lock is taken, as Kamailio runs its
@@ -120,7 +127,7 @@ int preRunOnReply(Cell* c, unsigned index, const sip::CSeqBody& cseq, route::Msg
     const int status = mc.msg.start.status;
     const bool retransmitted2xx = c->isInvite() && status >= 200 && status < 300;
     if (__atomic_load_n(&b->final, __ATOMIC_ACQUIRE) && !retransmitted2xx) return -1;
-    return runOnReply(c, id, mc) ? 1 : 0;
+    return runOnReply(c, id, mc, static_cast<int>(index)) ? 1 : 0;
 }
 
 void branchReply(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
@@ -142,7 +149,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
         } else {
             b->retrInterval = static_cast<uint32_t>(param(&Params::t2));  // E continues at T2
         }
-        if (c->onReply != 0 && !onReplyVerdict(c, mc, preRan)) return;
+        if (c->onReply != 0 && !onReplyVerdict(c, b, mc, preRan)) return;
         if (status > 100 && !c->has(kUasFinal)) relay(c, mc, status);
         return;
     }
@@ -151,7 +158,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
     disarmTimer(c, b->retr);
     disarmTimer(c, b->fr);
     if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
-    if (c->onReply != 0 && !onReplyVerdict(c, mc, preRan)) {
+    if (c->onReply != 0 && !onReplyVerdict(c, b, mc, preRan)) {
         branchesDone(c);
         return;
     }
@@ -184,7 +191,7 @@ void branchesDone(Cell* c) {
                                ? 487
                                : (best != nullptr ? best->status : 500);
         c->flags |= kInFailure;
-        runFailureRoute(c, id, status);
+        runFailureRoute(c, id, status, best != nullptr ? best->bflags : 0);
         c->flags &= static_cast<uint16_t>(~kInFailure);
         if (c->has(kUasFinal)) return;
         for (unsigned i = 0; i < c->nBranches; ++i) {
