@@ -13,6 +13,7 @@
 #   make bench-parser         SIP parser/builder: ns per message, MB/s, allocations
 #   make bench-pv             cached KSR.pv.get below the Lua boundary: ns per lookup+get
 #   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
+#   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
@@ -128,8 +129,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-htable bench-ir bench-tools bench-registrar-db bench-shm-reclaim bench-dns \
-        bench-rpc bench-natping clean deps \
+        bench-auth bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -322,8 +323,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-auth bench-htable bench-dns \
-       bench-registrar-db bench-ir bench-rpc bench-natping
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-htable \
+       bench-dns bench-registrar-db bench-ir bench-rpc bench-natping
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -336,6 +337,9 @@ bench-parser: $(BUILD)/bench/parser_bench
 
 bench-pv: $(BUILD)/bench/pv_bench
 	@$(BUILD)/bench/pv_bench
+
+bench-ksr-call: $(BUILD)/bench/ksr_call_bench
+	@$(BUILD)/bench/ksr_call_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench

@@ -15,10 +15,23 @@ struct MsgContext;
 
 namespace osprey::lua {
 
+// Which kind of route is running (Kamailio's route_type): KSR.tmx.t_is_failure_route() etc.
+enum class RouteType : uint8_t {
+    Request,  // ksr_request_route
+    Reply,    // ksr_reply_route (Kamailio's core onreply_route)
+    Failure,  // tm failure route
+    Branch,   // tm branch route
+    OnReply,  // tm onreply route
+};
+
 struct Ctx {
     sip::SipMsg* msg = nullptr;
-    uint64_t flags = 0;    // KSR.setflag / resetflag / isflagset (flags 0..63)
+    uint64_t flags = 0;  // KSR.setflag / resetflag / isflagset (flags 0..63)
+    // Branch flags of branch 0, the Request-URI (KSR.setbflag, $bf; 0..31 as Kamailio's); the
+    // other branches carry their own (route::Branch::bflags). In a branch route: that branch's.
+    uint32_t bflags = 0;
     bool dropped = false;  // KSR.x.drop(): nothing may be sent for this message
+    RouteType routeType = RouteType::Request;
     route::MsgContext* route = nullptr;  // the router's per-message state, if any
 };
 

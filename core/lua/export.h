@@ -5,10 +5,17 @@
 //     int sl_send_reply(lua::Ctx& ctx, int code, std::string_view reason) noexcept;
 //     constexpr lua::FunctionSpec kFunctions[] = { lua::fn<&sl_send_reply>("sl_send_reply") };
 //
+// Arguments follow Kamailio's app_lua: integer parameters take numbers and numeric strings
+// (truncated like lua_tointeger), string parameters take numbers too. A call with the wrong
+// number of arguments or a value that does not convert is logged (script:line, the function's
+// full name, what is wrong) and returns `false` to the script, as app_lua does; the route goes
+// on.
+//
 // Exported functions must be noexcept (a C++ exception may never cross the Lua boundary). The
-// trampolines themselves are not noexcept on purpose: a bad argument raises a Lua error, and
-// LuaJIT unwinds Lua errors with the C++ unwinder, which would call std::terminate at a
-// noexcept frame. Trampolines keep only trivially destructible locals, so unwinding is clean.
+// trampolines themselves are not noexcept on purpose: StopScript and a call outside a route
+// raise Lua errors, and LuaJIT unwinds Lua errors with the C++ unwinder, which would call
+// std::terminate at a noexcept frame. Trampolines keep only trivially destructible locals, so
+// unwinding is clean.
 //
 // Every trampoline is pushed as a closure with two upvalues (see KsrTable): 1 = the engine's
 // CallState (current message context and stop token), 2 = its full name ("KSR.sl.sl_send_reply")
@@ -37,25 +44,13 @@ inline Ctx* currentCtx(lua_State* L) noexcept {
     return cs ? cs->current : nullptr;
 }
 
-inline int arityError(lua_State* L, int expected) {
-    const int got = lua_gettop(L);
-    return luaL_error(L, "wrong number of arguments to '%s' (%d expected, got %d)", exportName(L),
-                      expected, got);
-}
-
-inline int argError(lua_State* L, int pos, const char* expected, ArgStatus why) {
-    switch (why) {
-        case ArgStatus::NotIntegral:
-            return luaL_error(L, "bad argument #%d to '%s' (number has no integer representation)",
-                              pos, exportName(L));
-        case ArgStatus::OutOfRange:
-            return luaL_error(L, "bad argument #%d to '%s' (integer out of range)", pos,
-                              exportName(L));
-        default:
-            return luaL_error(L, "bad argument #%d to '%s' (%s expected, got %s)", pos,
-                              exportName(L), expected, luaL_typename(L, pos));
-    }
-}
+// Kamailio's app_lua answers a call it cannot make (wrong number of arguments, a value that
+// does not convert) with an error in the log and `false` to the script; the route goes on.
+// Out of line and cold (core/lua/bad_call.cpp): only bad calls get there.
+// Logs text as an error at the innermost Lua frame ("route.lua:12: text").
+[[gnu::cold]] void logAtCaller(lua_State* L, const char* text) noexcept;
+[[gnu::cold]] int badArity(lua_State* L, int expected) noexcept;
+[[gnu::cold]] int badArgument(lua_State* L, int pos, const char* expected, ArgStatus why) noexcept;
 
 inline int noContextError(lua_State* L) {
     return luaL_error(L, "'%s' needs a SIP message and can only be called from a route",
@@ -84,7 +79,12 @@ struct Call {
     template <auto F, size_t... I>
     static int invoke(lua_State* L, std::index_sequence<I...>) {
         constexpr int kArity = static_cast<int>(sizeof...(A));
-        if (lua_gettop(L) != kArity) return arityError(L, kArity);
+        // KSR.x.exit()/drop() stop whatever they are given (app_lua's own functions ignore
+        // their arguments); every other call needs exactly its parameters.
+        constexpr bool kStops = kRet == 'x';
+        const int given = lua_gettop(L);
+        if (kStops ? given < kArity : given != kArity) [[unlikely]]
+            return badArity(L, kArity);
         [[maybe_unused]] Ctx* ctx = nullptr;
         if constexpr (WithCtx) {
             ctx = currentCtx(L);
@@ -98,7 +98,8 @@ struct Call {
                     ArgStatus::Ok ||
                 (bad = static_cast<int>(I) + 1, false)) &&
                ...);
-        if (bad != 0) return argError(L, bad, kExpected[bad - 1], status);
+        if (bad != 0) [[unlikely]]
+            return badArgument(L, bad, kExpected[bad - 1], status);
         if constexpr (std::is_void_v<R>) {
             if constexpr (WithCtx)
                 F(*ctx, std::get<I>(args)...);

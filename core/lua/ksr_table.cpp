@@ -4,6 +4,7 @@
 #include <lua.hpp>
 
 #include "core/lua/ctx.h"
+#include "core/lua/ksr_modf.h"
 #include "core/module/module_export.h"
 
 namespace osprey::lua {
@@ -34,6 +35,8 @@ void pushKsrTable(lua_State* L, CallState* cs,
     const int ksr = lua_gettop(L);
     lua_newtable(L);  // full name -> owning module, for clash messages
     const int owners = lua_gettop(L);
+    lua_newtable(L);  // KSR.x.modf's names -> closures
+    const int byName = lua_gettop(L);
     for (const module::ModuleExport* mod : exports) {
         for (const FunctionSpec& f : mod->functions) {
             if (f.name == nullptr || *f.name == '\0' || f.call == nullptr) {
@@ -65,11 +68,19 @@ void pushKsrTable(lua_State* L, CallState* cs,
             lua_pushlightuserdata(L, cs);
             lua_pushvalue(L, fullIdx);
             lua_pushcclosure(L, f.call, 2);
+            addModfName(L, byName, f.name);
+            if (*table != '\0') addModfName(L, byName, lua_tostring(L, fullIdx) + 4);
             lua_setfield(L, target, f.name);
-            lua_settop(L, target == ksr ? owners : target - 1);
+            lua_settop(L, target == ksr ? byName : target - 1);
         }
     }
-    lua_pop(L, 1);  // owners
+    pushSubTable(L, ksr, owners, "x", "core");
+    lua_getfield(L, -1, "modf");
+    if (lua_isnil(L, -1)) {  // a module may not take the name
+        pushModf(L, byName);
+        lua_setfield(L, -3, "modf");
+    }
+    lua_pop(L, 4);  // modf slot, KSR.x, byName, owners
 }
 
 }  // namespace osprey::lua

@@ -28,16 +28,19 @@ namespace detail {
 template <class T>
 inline constexpr bool kAlwaysFalse = false;
 
-// Lua numbers are doubles in LuaJIT; an integer argument must hold an integral value in range.
+// Kamailio's app_lua reads integer parameters with lua_tointeger: a number, or a string Lua
+// converts to one ("404", " 0x1F "), truncated toward zero. Anything else (nil, a table, "abc",
+// NaN, infinity) does not fit; neither does a value outside the parameter's range.
 inline ArgStatus getIntegral(lua_State* L, int idx, double lo, double hiExclusive,
                              int64_t& out) noexcept {
-    if (lua_type(L, idx) != LUA_TNUMBER) return ArgStatus::WrongType;
+    const int t = lua_type(L, idx);
+    if (t != LUA_TNUMBER && (t != LUA_TSTRING || lua_isnumber(L, idx) == 0)) {
+        return ArgStatus::WrongType;
+    }
     const lua_Number n = lua_tonumber(L, idx);
     if (std::isnan(n) || std::isinf(n)) return ArgStatus::NotIntegral;
-    if (!(n >= lo && n < hiExclusive)) return ArgStatus::OutOfRange;
-    const auto v = static_cast<int64_t>(n);
-    if (static_cast<lua_Number>(v) != n) return ArgStatus::NotIntegral;
-    out = v;
+    if (!(n > lo - 1 && n < hiExclusive)) return ArgStatus::OutOfRange;
+    out = static_cast<int64_t>(n);  // truncates, as lua_tointeger does
     return ArgStatus::Ok;
 }
 }  // namespace detail
@@ -86,7 +89,10 @@ struct LuaArg<double> {
     static constexpr char kCode = 'd';
     static constexpr const char* kExpected = "number";
     static ArgStatus get(lua_State* L, int idx, double& out) noexcept {
-        if (lua_type(L, idx) != LUA_TNUMBER) return ArgStatus::WrongType;
+        const int t = lua_type(L, idx);
+        if (t != LUA_TNUMBER && (t != LUA_TSTRING || lua_isnumber(L, idx) == 0)) {
+            return ArgStatus::WrongType;
+        }
         out = lua_tonumber(L, idx);
         return ArgStatus::Ok;
     }

@@ -36,6 +36,9 @@ struct Destination {
     // port is not the connection's (a reply's Via sent-by without rport): then the address
     // alone is compared.
     bool connPortKnown = true;
+    // Stream transports: only an existing connection may carry it; none is opened
+    // (KSR.set_reply_no_connect).
+    bool noConnect = false;
 };
 
 }  // namespace osprey::net

@@ -47,7 +47,7 @@ ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) 
     }
     if (!dest.addr.valid()) return ConnRef{};
     const int socket = chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket);
-    const ConnId id = t.findByAddr(dest.addr, socket >= 0, socket, created);
+    const ConnId id = t.findByAddr(dest.addr, socket >= 0 && !dest.noConnect, socket, created);
     return id != 0 ? t.lockById(id) : ConnRef{};
 }
 

@@ -5,6 +5,7 @@
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
 #include "core/pv/pv_class.h"
+#include "core/pv/pv_provider.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -224,6 +225,8 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return static_cast<int64_t>(getpid());
         case PvKind::TimeSec:
             return static_cast<int64_t>(time(nullptr));
+        case PvKind::BranchFlags:
+            return static_cast<int64_t>(mc.lua.bflags);
         case PvKind::Header: {
             sip::HeaderField* h = sip::findHeaderByName(mc.msg, spec.arg);
             return h != nullptr ? PvValue(h->value) : PvValue();
@@ -235,6 +238,10 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
         case PvKind::ModuleClass: {
             const PvClass* c = pvClassAt(spec.slot);
             return c != nullptr ? c->get(mc, spec.arg) : PvValue();
+        }
+        case PvKind::Module: {
+            const PvProvider* p = pvProviderAt(spec.slot);
+            return p != nullptr ? p->get(mc, spec.arg) : PvValue();
         }
     }
     return {};

@@ -2,6 +2,7 @@
 #include "core/pv/pv_name.h"
 
 #include "core/pv/pv_class.h"
+#include "core/pv/pv_provider.h"
 
 namespace osprey::pv {
 
@@ -14,21 +15,21 @@ struct Plain {
 
 // Case matters, as in Kamailio ($rU is the user, $ru the URI).
 constexpr Plain kPlain[] = {
-    {"null", PvKind::Null},    {"ru", PvKind::RUri},      {"rU", PvKind::RUser},
-    {"rd", PvKind::RHost},     {"rp", PvKind::RPort},     {"rz", PvKind::RScheme},
-    {"du", PvKind::DUri},      {"dd", PvKind::DHost},     {"dp", PvKind::DPort},
-    {"tu", PvKind::ToUri},     {"tU", PvKind::ToUser},    {"td", PvKind::ToHost},
-    {"tn", PvKind::ToName},    {"tt", PvKind::ToTag},     {"fu", PvKind::FromUri},
-    {"fU", PvKind::FromUser},  {"fd", PvKind::FromHost},  {"fn", PvKind::FromName},
-    {"ft", PvKind::FromTag},   {"au", PvKind::AuthUser},  {"aU", PvKind::AuthUsername},
-    {"ar", PvKind::AuthRealm}, {"rm", PvKind::Method},    {"rs", PvKind::Status},
-    {"rr", PvKind::Reason},    {"ci", PvKind::CallId},    {"cs", PvKind::CSeq},
-    {"ua", PvKind::UserAgent}, {"ct", PvKind::Contact},   {"rb", PvKind::Body},
-    {"ml", PvKind::MsgLen},    {"mb", PvKind::MsgBuf},    {"si", PvKind::SrcIp},
-    {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},     {"Rp", PvKind::RcvPort},
-    {"pr", PvKind::Proto},     {"proto", PvKind::Proto},  {"pp", PvKind::Pid},
-    {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri}, {"to", PvKind::ToUri},
-    {"ruri", PvKind::RUri},
+    {"null", PvKind::Null},    {"ru", PvKind::RUri},        {"rU", PvKind::RUser},
+    {"rd", PvKind::RHost},     {"rp", PvKind::RPort},       {"rz", PvKind::RScheme},
+    {"du", PvKind::DUri},      {"dd", PvKind::DHost},       {"dp", PvKind::DPort},
+    {"tu", PvKind::ToUri},     {"tU", PvKind::ToUser},      {"td", PvKind::ToHost},
+    {"tn", PvKind::ToName},    {"tt", PvKind::ToTag},       {"fu", PvKind::FromUri},
+    {"fU", PvKind::FromUser},  {"fd", PvKind::FromHost},    {"fn", PvKind::FromName},
+    {"ft", PvKind::FromTag},   {"au", PvKind::AuthUser},    {"aU", PvKind::AuthUsername},
+    {"ar", PvKind::AuthRealm}, {"rm", PvKind::Method},      {"rs", PvKind::Status},
+    {"rr", PvKind::Reason},    {"ci", PvKind::CallId},      {"cs", PvKind::CSeq},
+    {"ua", PvKind::UserAgent}, {"ct", PvKind::Contact},     {"rb", PvKind::Body},
+    {"ml", PvKind::MsgLen},    {"mb", PvKind::MsgBuf},      {"si", PvKind::SrcIp},
+    {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},       {"Rp", PvKind::RcvPort},
+    {"pr", PvKind::Proto},     {"proto", PvKind::Proto},    {"pp", PvKind::Pid},
+    {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri},   {"to", PvKind::ToUri},
+    {"ruri", PvKind::RUri},    {"bf", PvKind::BranchFlags},
 };
 
 bool isNameChar(char c) {
@@ -50,6 +51,11 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
+        if (findPvProvider(name, false, &out.slot) != nullptr) {
+            out.kind = PvKind::Module;
+            return PvNameError::Ok;
+        }
+        out.slot = -1;
         return PvNameError::Unknown;
     }
     // $class(inner): the inner name is a token; no index or transformation forms.
@@ -62,6 +68,13 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.arg = inner;
         return PvNameError::Ok;
     }
+    // A module's class takes any inner text ($T_req($fu) holds a pseudo-variable name).
+    if (findPvProvider(cls, true, &out.slot) != nullptr) {
+        out.kind = PvKind::Module;
+        out.arg = inner;
+        return PvNameError::Ok;
+    }
+    out.slot = -1;
     for (char c : inner) {
         if (!isNameChar(c)) return PvNameError::BadClass;
     }
@@ -85,6 +98,7 @@ bool pvWritable(PvKind k) {
         case PvKind::RHost:
         case PvKind::RPort:
         case PvKind::DUri:
+        case PvKind::BranchFlags:
         case PvKind::Var:
         case PvKind::SharedVar:
         case PvKind::ModuleClass:

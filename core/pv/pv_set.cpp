@@ -112,6 +112,11 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
 }
 
 bool pvSetInt(MsgContext& mc, const PvSpec& spec, int64_t value) {
+    if (spec.kind == PvKind::BranchFlags) {
+        if (value < 0 || value > UINT32_MAX) return false;
+        mc.lua.bflags = static_cast<uint32_t>(value);
+        return true;
+    }
     if (spec.kind == PvKind::Var) return scriptVarSetInt(spec.slot, value);
     if (spec.kind == PvKind::SharedVar) return sharedVarSetInt(spec.slot, value);
     if (spec.kind == PvKind::ModuleClass) {

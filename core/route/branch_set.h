@@ -5,6 +5,7 @@
 #pragma once
 #include <array>
 #include <cstddef>
+#include <cstdint>
 #include <span>
 #include <string_view>
 
@@ -15,6 +16,7 @@ struct Branch {
     std::string_view dstUri;  // where to send it instead of the URI's host (empty: the URI)
     std::string_view path;    // Path header values (RFC 3327) as Route, comma separated
     int q = -1;               // q in thousandths (0..1000), -1 = none given
+    uint32_t bflags = 0;      // branch flags (KSR.setbiflag; a contact's saved flags on lookup)
 };
 
 // Kamailio's default max_branches (12); a fixed array keeps appending free of
@@ -25,6 +27,8 @@ class BranchSet {
 public:
     std::span<const Branch> all() const { return {items_.data(), count_}; }
     bool full() const { return count_ == kMaxBranches; }
+    // The entry at i (0-based), nullptr past the end.
+    Branch* at(size_t i) { return i < count_ ? &items_[i] : nullptr; }
     // Takes b as is (its texts must outlive the set); false when full.
     bool push(const Branch& b);
     void clear() { count_ = 0; }

@@ -113,6 +113,7 @@ void routeReply(MsgContext& mc) {
     if (lua::Engine* engine = lua::processEngine(); engine != nullptr) {
         // KSR.x.exit() in a reply route ends the script, not the reply's way on; only drop()
         // (ctx.dropped) or an error stops it.
+        mc.lua.routeType = lua::RouteType::Reply;
         const lua::RouteStatus st = engine->run("ksr_reply_route", mc.lua);
         if (st == lua::RouteStatus::Error || mc.lua.dropped) {
             countDrop(stats::core::kDropReplies, st == lua::RouteStatus::Error);

@@ -1,8 +1,10 @@
 // Core KSR functions that test the message (Kamailio's KEMI core): KSR.is_method,
+// KSR.is_method_in("IRS": Kamailio's method letters),
 // KSR.is_INVITE/ACK/..., KSR.is_myself_ruri, KSR.is_myself. For a response the method is the
 // CSeq method, as in Kamailio.
 #include <string_view>
 
+#include "core/log/log.h"
 #include "core/lua/builtin_exports.h"
 #include "core/lua/export.h"
 #include "core/module/module_export.h"
@@ -53,6 +55,79 @@ bool isMethod(lua::Ctx& ctx, std::string_view list) noexcept {
         if (!one.empty() && sip::lex::equalsNoCase(one, text)) return true;
         if (bar == std::string_view::npos) break;
         list.remove_prefix(bar + 1);
+    }
+    return false;
+}
+
+// Kamailio's method letters: any letter (either case) whose method the message has. The HTTP
+// methods and KDMQ are not SIP methods Osprey parses into the enum: compared by text.
+bool isMethodIn(lua::Ctx& ctx, std::string_view letters) noexcept {
+    std::string_view text;
+    Method m;
+    if (letters.empty() || !methodOf(ctx, &text, &m)) return false;
+    for (const char c : letters) {
+        Method want = Method::Other;
+        std::string_view other;
+        switch (c | 0x20) {
+            case 'i':
+                want = Method::Invite;
+                break;
+            case 'a':
+                want = Method::Ack;
+                break;
+            case 'b':
+                want = Method::Bye;
+                break;
+            case 'c':
+                want = Method::Cancel;
+                break;
+            case 'm':
+                want = Method::Message;
+                break;
+            case 'r':
+                want = Method::Register;
+                break;
+            case 'e':
+                want = Method::Prack;
+                break;
+            case 'p':
+                want = Method::Publish;
+                break;
+            case 's':
+                want = Method::Subscribe;
+                break;
+            case 'n':
+                want = Method::Notify;
+                break;
+            case 'o':
+                want = Method::Options;
+                break;
+            case 'f':
+                want = Method::Refer;
+                break;
+            case 'u':
+                want = Method::Update;
+                break;
+            case 'g':
+                other = "GET";
+                break;
+            case 'k':
+                other = "KDMQ";
+                break;
+            case 'd':
+                other = "DELETE";
+                break;
+            case 't':
+                other = "POST";
+                break;
+            case 'v':
+                other = "PUT";
+                break;
+            default:
+                LM_WARN("KSR.is_method_in: unsupported method letter '%c'", c);
+                continue;
+        }
+        if (want != Method::Other ? m == want : (m == Method::Other && text == other)) return true;
     }
     return false;
 }
@@ -116,6 +191,7 @@ bool isMyselfText(std::string_view text) noexcept {
 
 constexpr lua::FunctionSpec kFunctions[] = {
     lua::fn<&isMethod>("is_method", ""),
+    lua::fn<&isMethodIn>("is_method_in", ""),
     lua::fn<&isInvite>("is_INVITE", ""),
     lua::fn<&isAck>("is_ACK", ""),
     lua::fn<&isBye>("is_BYE", ""),

@@ -35,11 +35,14 @@ void MsgContext::reset() {
     builder_.reset();  // its edits live in msg.arena, released next
     msg.reset();
     lua.flags = 0;
+    lua.bflags = 0;
+    lua.routeType = lua::RouteType::Request;
     lua.dropped = false;
     dstUri = {};
     newRuri = {};
     ruriPath = {};
     forceRport = false;
+    replyNoConnect = false;
     replied = false;
     forwards = 0;
     forceSocket = -1;

@@ -62,7 +62,10 @@ struct MsgContext {
     // when the set is full (kMaxBranches), q is outside -1..1000 or memory ran out.
     std::span<const Branch> branches() const { return branches_.all(); }
     bool appendBranch(std::string_view uri, std::string_view dstUri = {},
-                      std::string_view path = {}, int q = -1);
+                      std::string_view path = {}, int q = -1, uint32_t bflags = 0);
+    // The branch flags of branch `index` (Kamailio's numbering: 0 the Request-URI, 1.. the
+    // destination set); nullptr when there is no such branch.
+    uint32_t* branchFlags(int index);
     void clearBranches() { branches_.clear(); }
 
     // A module's data for this message (msg_extension.h), in msg.arena; nullptr when none.
@@ -88,9 +91,12 @@ struct MsgContext {
     // that destination only (tm's first branch, a stateless forward), not of appended branches.
     std::string_view ruriPath;  // in msg.arena
     bool forceRport = false;    // KSR.force_rport(): reply to the source port, rport on the Via
-    bool replied = false;       // a local reply was sent
-    uint32_t forwards = 0;      // copies sent on
-    int forceSocket = -1;  // listen socket index copies should leave from (-1: chosen per copy)
+    // KSR.set_reply_no_connect(): a local reply over a stream goes over an existing connection
+    // only; none is opened for it (Kamailio's SND_F_FORCE_CON_REUSE).
+    bool replyNoConnect = false;
+    bool replied = false;   // a local reply was sent
+    uint32_t forwards = 0;  // copies sent on
+    int forceSocket = -1;   // listen socket index copies should leave from (-1: chosen per copy)
     CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
     uint8_t copyHookCount = 0;
     int errorStatus = 500;

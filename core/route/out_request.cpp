@@ -114,11 +114,11 @@ uint32_t placeVia(const char* topVia, uint32_t n, std::string_view via, const si
 }  // namespace
 
 BranchSpec mainBranch(const MsgContext& mc) {
-    return BranchSpec{mc.requestUri(), mc.dstUri, mc.ruriPath, -1};
+    return BranchSpec{mc.requestUri(), mc.dstUri, mc.ruriPath, -1, mc.lua.bflags};
 }
 
 BranchSpec branchSpec(const Branch& b) {
-    return BranchSpec{b.uri, b.dstUri, b.path, -1};
+    return BranchSpec{b.uri, b.dstUri, b.path, -1, b.bflags};
 }
 
 bool buildRequest(MsgContext& mc, const BranchSpec& spec, std::string_view viaBranch,

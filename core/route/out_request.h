@@ -36,6 +36,7 @@ struct BranchSpec {
     std::string_view dstUri;  // $du: next hop instead of uri's host (empty: uri)
     std::string_view path;    // Route set for this destination (RFC 3327 Path), comma separated
     int forceSocket = -1;     // listen socket to leave from (-1: MsgContext::forceSocket, ...)
+    uint32_t bflags = 0;      // the branch's flags (what a branch route sees as KSR.isbflagset)
 
     // The URI the next hop is resolved from.
     std::string_view nextHopUri() const { return dstUri.empty() ? uri : dstUri; }
@@ -47,7 +48,7 @@ BranchSpec mainBranch(const MsgContext& mc);
 BranchSpec branchSpec(const Branch& b);
 
 struct OutRequest {
-    net::Destination dest;                   // where it goes (socket chosen)
+    net::Destination dest;  // where it goes (socket chosen)
     // The next hop is a name still being resolved. With `targets` given to buildRequest the
     // copy is built for dest.proto and dest.socket and dest.addr is not set yet; without, the
     // build failed (503) and may be tried again once the answer is in.

@@ -29,6 +29,7 @@ net::Destination replyDestination(MsgContext& mc) {
     d.addr = mc.recv.src;
     d.socket = mc.recv.socket;
     d.connId = mc.recv.connId;
+    d.noConnect = mc.replyNoConnect;
     if (d.proto == net::Proto::Udp) {
         const sip::ViaBody* via = mc.msg.topVia;
         const bool rport = mc.forceRport || (via != nullptr && via->hasRport);

@@ -23,6 +23,7 @@ struct Found {
     std::string_view socket;    // the listen socket the REGISTER came in on
     int q;
     int64_t lastModified;
+    uint32_t bflags;  // the branch flags saved with the contact
 };
 
 struct Collector {
@@ -44,7 +45,7 @@ struct Collector {
     static void add(void* self, const usrloc::ContactData& c) {
         auto* col = static_cast<Collector*>(self);
         ++col->seen;
-        Found f{{}, {}, {}, {}, c.q, c.lastModified};
+        Found f{{}, {}, {}, {}, c.q, c.lastModified, c.flags};
         f.uri = col->copy(c.uri);
         f.path = col->copy(c.path);
         f.received = col->copy(c.received);
@@ -138,6 +139,9 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
     // Kamailio sends to a binding from the socket its REGISTER came in on (what a NAT expects
     // the answer from).
     if (const int sock = socketNamed(best.socket); sock >= 0) mc.forceSocket = sock;
+    // As Kamailio's lookup: branch 0 gets the contact's saved branch flags (NAT marks set when
+    // it registered) on top of its own; appended branches carry their contact's.
+    mc.lua.bflags |= best.bflags;
     LM_DBG("registrar: lookup %.*s: target 0 %.*s q=%d", static_cast<int>(aor.len), aor.text,
            static_cast<int>(best.uri.size()), best.uri.data(), best.q);
     // append_branches = 0 (Kamailio's meaning): the best binding only, no forking.
@@ -146,7 +150,7 @@ int lookup(route::MsgContext& mc, std::string_view tableName) noexcept {
         const Found& f = col.items[i];
         LM_DBG("registrar: lookup %.*s: target %zu %.*s q=%d", static_cast<int>(aor.len), aor.text,
                i, static_cast<int>(f.uri.size()), f.uri.data(), f.q);
-        if (!mc.appendBranch(f.uri, nextHopOf(f), f.path, f.q)) {
+        if (!mc.appendBranch(f.uri, nextHopOf(f), f.path, f.q, f.bflags)) {
             LM_WARN("registrar: branch set full, %zu contacts of %.*s not tried", col.n - i,
                     static_cast<int>(aor.len), aor.text);
             break;

@@ -285,6 +285,7 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
             u.q = v->hasQ ? v->q : -1;
             u.expires = exp == 0 ? 0 : now + exp;
             u.lastModified = nowMs;
+            u.flags = mc.lua.bflags;  // Kamailio's cflags: branch 0's flags at save time
         }
     }
     if (star) {

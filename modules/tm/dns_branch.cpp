@@ -159,6 +159,7 @@ bool tryFailover(Cell* c, Branch* b) {
     if (nb == nullptr) return false;
     nb->index = static_cast<uint8_t>(idx);
     nb->dest = b->dest;
+    nb->bflags = b->bflags;
     nb->dest.addr = b->targets->targets[next].addr;
     nb->targets = b->targets;  // the rest of the resolution moves on with the new branch
     nb->targetIdx = static_cast<uint8_t>(next);

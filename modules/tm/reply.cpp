@@ -97,6 +97,13 @@ void remember2xxTag(Cell* c, sip::SipMsg& reply) {
     __atomic_store_n(&c->toTag2xxLen, static_cast<uint8_t>(to->tag.size()), __ATOMIC_RELEASE);
 }
 
+int branchIndex(const Cell* c, const Branch* b) {
+    for (uint8_t i = 0; i < c->nBranches; ++i) {
+        if (c->branches[i] == b) return i;
+    }
+    return -1;
+}
+
 void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
     const int status = mc.msg.start.status;
     if (b->final) {
@@ -116,7 +123,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
         } else {
             b->retrInterval = static_cast<uint32_t>(param(&Params::t2));  // E continues at T2
         }
-        if (c->onReply != 0 && !runOnReply(c, c->onReply, mc)) return;
+        if (c->onReply != 0 && !runOnReply(c, c->onReply, mc, branchIndex(c, b))) return;
         if (status > 100 && !c->has(kUasFinal)) relay(c, mc, status);
         return;
     }
@@ -125,7 +132,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
     disarmTimer(c, b->retr);
     disarmTimer(c, b->fr);
     if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
-    if (c->onReply != 0 && !runOnReply(c, c->onReply, mc)) {
+    if (c->onReply != 0 && !runOnReply(c, c->onReply, mc, branchIndex(c, b))) {
         branchesDone(c);
         return;
     }
@@ -158,7 +165,7 @@ void branchesDone(Cell* c) {
                                ? 487
                                : (best != nullptr ? best->status : 500);
         c->flags |= kInFailure;
-        runFailureRoute(c, id, status);
+        runFailureRoute(c, id, status, best != nullptr ? best->bflags : 0);
         c->flags &= static_cast<uint16_t>(~kInFailure);
         if (c->has(kUasFinal)) return;
         for (unsigned i = 0; i < c->nBranches; ++i) {

@@ -31,6 +31,7 @@ struct RouteNames {
 
 RouteNames* g_names = nullptr;
 int g_replyStatus = 0;
+int g_branchIdx = -1;
 Cell* g_failureCell = nullptr;
 std::unique_ptr<route::MsgContext> g_failureCtx;
 
@@ -68,7 +69,11 @@ Cell* failureCell() {
     return g_failureCell;
 }
 
-bool runFailureRoute(Cell* c, uint8_t id, int status) {
+int routeBranchIdx() {
+    return g_branchIdx;
+}
+
+bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr || g_failureCell != nullptr) return false;
@@ -90,6 +95,8 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     g_failureCell = c;
     g_replyStatus = status;
     const route::MessageLogPrefix prefix(mc);  // log_prefix, unless a reply's is already set
+    mc.lua.routeType = lua::RouteType::Failure;
+    mc.lua.bflags = bflags;
     const lua::RouteStatus rs = engine->run(name, mc.lua);
     if (rs == lua::RouteStatus::NoRoute) LM_ERR("tm: failure route %s() is not defined", name);
     g_replyStatus = 0;
@@ -98,18 +105,24 @@ bool runFailureRoute(Cell* c, uint8_t id, int status) {
     return rs != lua::RouteStatus::Error;
 }
 
-bool runBranchRoute(uint8_t id, route::MsgContext& mc) {
+bool runBranchRoute(uint8_t id, route::MsgContext& mc, int branchIdx) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr) return true;
     const bool droppedBefore = mc.lua.dropped;
+    const lua::RouteType typeBefore = mc.lua.routeType;
+    mc.lua.routeType = lua::RouteType::Branch;
+    const int idxBefore = g_branchIdx;
+    g_branchIdx = branchIdx;
     const lua::RouteStatus rs = engine->runNested(name, mc.lua);
+    g_branchIdx = idxBefore;
+    mc.lua.routeType = typeBefore;
     const bool dropped = mc.lua.dropped && !droppedBefore;
     mc.lua.dropped = droppedBefore;  // drop() in a branch route drops that branch only
     return !dropped && rs != lua::RouteStatus::Drop;
 }
 
-bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
+bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply, int branchIdx) {
     const char* name = nameOf(id);
     lua::Engine* engine = lua::processEngine();
     if (name == nullptr || engine == nullptr) return true;
@@ -119,7 +132,14 @@ bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply) {
         st->cell = c;
     }
     g_replyStatus = reply.msg.start.status;
+    const lua::RouteType typeBefore = reply.lua.routeType;
+    reply.lua.routeType = lua::RouteType::OnReply;
+    if (branchIdx >= 0 && branchIdx < c->nBranches)
+        reply.lua.bflags = c->branches[branchIdx]->bflags;
+    g_branchIdx = branchIdx;
     const lua::RouteStatus rs = engine->run(name, reply.lua);
+    g_branchIdx = -1;
+    reply.lua.routeType = typeBefore;
     g_replyStatus = 0;
     return rs != lua::RouteStatus::Drop && !reply.lua.dropped;
 }

@@ -215,6 +215,35 @@ int tOnReply(lua::Ctx& ctx, std::string_view name) noexcept {
     return setRoute(ctx, name, RouteKind::Reply);
 }
 
+// Kamailio's t_is_set("branch_route" | "failure_route" | "onreply_route"): 1 when the script
+// armed that route for the transaction (or, before there is one, for this request); the
+// first letter decides, as in Kamailio.
+int tIsSet(lua::Ctx& ctx, std::string_view target) noexcept {
+    route::MsgContext* mc = ctx.route;
+    if (mc == nullptr || target.empty()) return -1;
+    uint8_t failure = 0, branch = 0, reply = 0;
+    if (Cell* c = currentCell(*mc)) {
+        CellLock lk(c);
+        failure = c->onFailure;
+        branch = c->onBranch;
+        reply = c->onReply;
+    } else if (const MsgState* st = msgState(*mc, false)) {
+        failure = st->onFailure;
+        branch = st->onBranch;
+        reply = st->onReply;
+    }
+    switch (target[0]) {
+        case 'b':
+            return branch != 0 ? 1 : -1;
+        case 'f':
+            return failure != 0 ? 1 : -1;
+        case 'o':
+            return reply != 0 ? 1 : -1;
+        default:
+            return -1;
+    }
+}
+
 int tIsCanceled(lua::Ctx& ctx) noexcept {
     Cell* c = ctx.route != nullptr ? currentCell(*ctx.route) : nullptr;
     if (c == nullptr) return -1;
@@ -295,6 +324,11 @@ bool modInit() {
         LM_ERR("tm: out of shared memory at start-up");
         return false;
     }
+    if (!registerPvs()) {
+        LM_ERR("tm: cannot register the $T_* pseudo-variables");
+        LM_ERR("tm: out of shared memory at start-up");
+        return false;
+    }
     if (g_params.statsLogInterval > 0) {
         void* p = mem::shmAllocZero(sizeof(timer::TimerNode));
         if (p == nullptr) return false;
@@ -338,15 +372,11 @@ bool shareLiveParams() {
 }
 
 constexpr lua::FunctionSpec kFunctions[] = {
-    lua::fn<&tRelay>("t_relay"),
-    lua::fn<&tCheckTrans>("t_check_trans"),
-    lua::fn<&tNewtran>("t_newtran"),
-    lua::fn<&tReply>("t_reply"),
-    lua::fn<&tOnFailure>("t_on_failure"),
-    lua::fn<&tOnBranch>("t_on_branch"),
-    lua::fn<&tOnReply>("t_on_reply"),
-    lua::fn<&tIsCanceled>("t_is_canceled"),
-    lua::fn<&tCheckStatus>("t_check_status"),
+    lua::fn<&tRelay>("t_relay"),          lua::fn<&tCheckTrans>("t_check_trans"),
+    lua::fn<&tNewtran>("t_newtran"),      lua::fn<&tReply>("t_reply"),
+    lua::fn<&tOnFailure>("t_on_failure"), lua::fn<&tOnBranch>("t_on_branch"),
+    lua::fn<&tOnReply>("t_on_reply"),     lua::fn<&tIsCanceled>("t_is_canceled"),
+    lua::fn<&tIsSet>("t_is_set"),         lua::fn<&tCheckStatus>("t_check_status"),
     lua::fn<&tSetFr>("t_set_fr"),
 };
 

@@ -140,16 +140,23 @@ void onWait(timer::TimerNode* n);
 
 // --- script routes (routes.cpp) ---
 uint8_t routeId(std::string_view name);  // 0 when the registry is full or name empty
-bool runFailureRoute(Cell* c, uint8_t id, int status);
+// bflags: the winning branch's flags, branch 0's in the route.
+bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags);
 // Runs the branch route for one branch of mc (its R-URI and $du set for it); false when the
 // route dropped the branch.
-bool runBranchRoute(uint8_t id, route::MsgContext& mc);
-// Returns false when the onreply route dropped the reply.
-bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply);
+// branchIdx: the branch's index in the transaction ($T_branch_idx).
+bool runBranchRoute(uint8_t id, route::MsgContext& mc, int branchIdx);
+// Returns false when the onreply route dropped the reply; branchIdx: the branch it came on.
+bool runOnReply(Cell* c, uint8_t id, route::MsgContext& reply, int branchIdx);
 bool initRouteNames();
 // The reply status t_check_status sees inside a failure/onreply route (0 outside).
 int routeReplyStatus();
 // The transaction a failure route runs for (nullptr outside).
 Cell* failureCell();
+// The branch a branch or onreply route runs for (-1 outside).
+int routeBranchIdx();
+
+// --- pseudo-variables (tm_pv.cpp): $T_branch_idx, $T_reply_code, $T_req(pv), $T_rpl(pv) ---
+bool registerPvs();
 
 }  // namespace osprey::tm

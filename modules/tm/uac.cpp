@@ -49,6 +49,7 @@ bool addBranch(Cell* c, route::MsgContext& mc, const route::BranchSpec& spec) {
     sip::flattenSpans(out.spans, b->data(), b->reqLen);
     b->dest = out.dest;
     b->index = static_cast<uint8_t>(idx);
+    b->bflags = spec.bflags;
     c->branches[idx] = b;
     c->nBranches = static_cast<uint8_t>(idx + 1);
     // The block lives as long as the cell, which outlives the send batch.
@@ -114,7 +115,7 @@ int forwardBranches(Cell* c, route::MsgContext& mc) {
         // built after).
         for (unsigned i = 0; i < n; ++i) {
             route::BranchScope scope(mc, targets[i]);
-            drop[i] = !runBranchRoute(c->onBranch, mc);
+            drop[i] = !runBranchRoute(c->onBranch, mc, static_cast<int>(c->nBranches + i));
             targets[i] = scope.spec();
         }
     }

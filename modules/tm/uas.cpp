@@ -102,6 +102,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
         }
         c->bucket = bucket;
         c->replyDest = replyDestination(mc.recv, mc.msg.topVia, mc.forceRport);
+        c->replyDest.noConnect = mc.replyNoConnect;
         c->frTimeout = st->fr;
         c->frInvTimeout = st->frInv;
         c->onFailure = st->onFailure;

@@ -1,7 +1,7 @@
 // The Lua side of routing in the real binary: a script that blows its memory cap, calls a
-// KSR function with wrong arguments, or stops with KSR.x.exit()/drop() deep in nested calls.
-// In every case the error is logged with script:line, nothing crashes, no worker is
-// restarted, and the next message is routed as usual.
+// KSR function with wrong arguments (logged, false, the route goes on), or stops with
+// KSR.x.exit()/drop() deep in nested calls. In every case the error is logged with script:line,
+// nothing crashes, no worker is restarted, and the next message is routed as usual.
 #include <gtest/gtest.h>
 
 #include <algorithm>
@@ -64,29 +64,54 @@ end
     EXPECT_EQ(sorted(router.workerPids()), pids) << "no worker may have been restarted";
 }
 
-TEST(LuaRuntime, WrongArgumentsNameTheFunction) {
+// Kamailio's app_lua rules: a call with arguments that do not fit is not made, the error names
+// the function and the script line, the script gets false and the route goes on.
+TEST(LuaRuntime, WrongArgumentsAreLoggedAndTheRouteGoesOn) {
     SipPeer uac;
     SipRouter router(R"(
 function ksr_request_route()
     if KSR.is_MESSAGE() then
-        KSR.sl.sl_send_reply("two hundred", "OK")
+        local r = KSR.sl.sl_send_reply("two hundred", "OK")
+        KSR.sl.sl_send_reply(299, "after " .. tostring(r))
     elseif KSR.is_INFO() then
-        KSR.sl.sl_send_reply(200)
+        local r = KSR.sl.sl_send_reply(200)
+        KSR.sl.sl_send_reply(298, "after " .. tostring(r))
+    elseif KSR.is_PUBLISH() then
+        KSR.sl.send_reply("404", "Numeric string")
     end
     KSR.sl.sl_send_reply(200, "OK")
 end
 )");
     ASSERT_TRUE(router.start()) << router.log();
     const std::vector<int> pids = sorted(router.workerPids());
-    send(uac, router, "MESSAGE");
-    ASSERT_NE(router.process().waitForLog("bad argument #1 to 'KSR.sl.sl_send_reply'", 3000),
-              std::string::npos)
-        << router.log();
-    EXPECT_NE(router.log().find("route.lua:4:"), std::string::npos) << router.log();
-    send(uac, router, "INFO");
-    ASSERT_NE(router.process().waitForLog("wrong number of arguments to 'KSR.sl.sl_send_reply'",
-                                          3000),
-              std::string::npos)
+    struct Case {
+        const char* method;
+        int status;
+        const char* reason;
+        const char* logged;
+    } cases[] = {
+        {"MESSAGE", 299, "after false",
+         "route.lua:4: bad argument #1 to 'KSR.sl.sl_send_reply' (integer expected, got string)"},
+        {"INFO", 298, "after false",
+         "route.lua:7: wrong number of arguments to 'KSR.sl.sl_send_reply' (2 expected, got 1)"},
+        {"PUBLISH", 404, "Numeric string", nullptr},
+    };
+    for (const Case& c : cases) {
+        SipRequest r;
+        r.method = c.method;
+        r.ruri = "sip:bob@example.com";
+        ASSERT_TRUE(uac.sendTo(buildRequest(uac, r), router.port()));
+        auto resp = uac.receiveCall(r.callId, 3000);
+        ASSERT_TRUE(resp) << c.method << "\n" << router.log();
+        EXPECT_EQ(resp->status(), c.status) << c.method;
+        EXPECT_EQ(resp->reason(), c.reason) << c.method;
+        if (c.logged != nullptr) {
+            EXPECT_NE(router.process().waitForLog(c.logged, 3000), std::string::npos)
+                << router.log();
+        }
+    }
+    EXPECT_EQ(router.log().find("lua: error in"), std::string::npos)
+        << "no route ended in an error\n"
         << router.log();
     expectServing(uac, router);
     EXPECT_EQ(sorted(router.workerPids()), pids);
@@ -109,8 +134,9 @@ function ksr_request_route()
         return
     end
     if KSR.is_INVITE() then
-        KSR.setdsturi("sip:127.0.0.1:)" + std::to_string(uas.port()) +
-                     R"(")
+        KSR.setdsturi("sip:127.0.0.1:)" +
+                         std::to_string(uas.port()) +
+                         R"(")
         KSR.forward()
         return
     end

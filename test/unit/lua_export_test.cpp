@@ -1,6 +1,9 @@
 // Typed export of C++ functions to Lua: signatures deduced at compile time, arguments checked
 // at run time, every supported argument and result type, and errors naming KSR.<module>.<fn>
 // and the argument position.
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -9,6 +12,7 @@
 
 #include <lua.hpp>
 
+#include "core/log/log.h"
 #include "core/lua/export.h"
 #include "test/unit/lua_test_script.h"
 
@@ -120,12 +124,6 @@ protected:
         return out;
     }
 
-    // Runs `code`, which must fail; returns the error text.
-    std::string failure(const std::string& code) {
-        EXPECT_EQ(runCode(code), RouteStatus::Error) << code;
-        return std::string(engine_->lastError());
-    }
-
     std::unique_ptr<test::TempScript> script_;
     std::unique_ptr<Engine> engine_;
     Ctx ctx_;
@@ -171,16 +169,62 @@ TEST_F(LuaExport, StringsKeepLengthAndContentDuringTheCall) {
     EXPECT_EQ(eval("KSR.t.echo(string.rep('ab', 1000)):len()"), "number:2000");
 }
 
-TEST_F(LuaExport, WrongArityNamesTheFunction) {
-    EXPECT_NE(failure("KSR.t.add(1)")
-                  .find("wrong number of arguments to 'KSR.t.add' (2 expected, got 1)"),
-              std::string::npos);
-    EXPECT_NE(failure("KSR.t.noargs(1)").find("'KSR.t.noargs' (0 expected, got 1)"),
-              std::string::npos);
-    EXPECT_NE(failure("KSR.t.add(1, 2, 3)").find("(2 expected, got 3)"), std::string::npos);
+// Kamailio's app_lua reads integer parameters with lua_tointeger: numeric strings convert,
+// fractions truncate toward zero.
+TEST_F(LuaExport, IntegerParametersTakeNumericStrings) {
+    EXPECT_EQ(eval("KSR.t.add('404', 1)"), "number:405");
+    EXPECT_EQ(eval("KSR.t.add(' 7 ', '-2')"), "number:5") << "Lua's own conversion";
+    EXPECT_EQ(eval("KSR.t.add('0x10', 0)"), "number:16");
+    EXPECT_EQ(eval("KSR.t.add(1.9, -1.9)"), "number:0") << "truncated, as lua_tointeger";
+    EXPECT_EQ(eval("KSR.t.wide('1099511627776')"), "number:1099511627777");
+    EXPECT_EQ(eval("KSR.t.half('5')"), "number:2.5");
+    EXPECT_EQ(eval("KSR.setflag('1') and KSR.isflagset(1)"), "boolean:true");
 }
 
-TEST_F(LuaExport, WrongTypesNameFunctionAndPosition) {
+// Logged lines of the calls below, read from a pipe the logger writes to.
+class LogCapture {
+public:
+    LogCapture() {
+        EXPECT_EQ(pipe2(fds_, O_NONBLOCK | O_CLOEXEC), 0);
+        log::setOutputFd(fds_[1]);
+    }
+    ~LogCapture() {
+        log::setOutputFd(2);
+        close(fds_[0]);
+        close(fds_[1]);
+    }
+    std::string text() {
+        char buf[4096];
+        ssize_t n;
+        while ((n = read(fds_[0], buf, sizeof buf)) > 0) text_.append(buf, static_cast<size_t>(n));
+        return text_;
+    }
+
+private:
+    int fds_[2] = {-1, -1};
+    std::string text_;
+};
+
+// As app_lua: the call is not made, an error naming the function is logged, the script gets
+// false and goes on.
+TEST_F(LuaExport, WrongArityLogsAndReturnsFalse) {
+    struct Case {
+        const char* code;
+        const char* message;
+    } cases[] = {
+        {"KSR.t.add(1)", "wrong number of arguments to 'KSR.t.add' (2 expected, got 1)"},
+        {"KSR.t.noargs(1)", "wrong number of arguments to 'KSR.t.noargs' (0 expected, got 1)"},
+        {"KSR.t.add(1, 2, 3)", "'KSR.t.add' (2 expected, got 3)"},
+    };
+    for (const Case& c : cases) {
+        LogCapture log;
+        EXPECT_EQ(eval(c.code), "boolean:false") << c.code;
+        const std::string text = log.text();
+        EXPECT_NE(text.find(c.message), std::string::npos) << c.code << " -> " << text;
+    }
+}
+
+TEST_F(LuaExport, UnconvertibleArgumentsLogAndReturnFalse) {
     struct Case {
         const char* code;
         const char* message;
@@ -188,26 +232,46 @@ TEST_F(LuaExport, WrongTypesNameFunctionAndPosition) {
         {"KSR.t.add(1, 'x')", "bad argument #2 to 'KSR.t.add' (integer expected, got string)"},
         {"KSR.t.add(nil, 1)", "bad argument #1 to 'KSR.t.add' (integer expected, got nil)"},
         {"KSR.t.negate(1)", "bad argument #1 to 'KSR.t.negate' (boolean expected, got number)"},
-        {"KSR.t.half('2')", "bad argument #1 to 'KSR.t.half' (number expected, got string)"},
+        {"KSR.t.half('x2')", "bad argument #1 to 'KSR.t.half' (number expected, got string)"},
         {"KSR.t.echo({})", "bad argument #1 to 'KSR.t.echo' (string expected, got table)"},
         {"KSR.t.keep('a', true)", "bad argument #2 to 'KSR.t.keep' (string expected, got boolean)"},
-        {"KSR.t.add(1.5, 2)",
-         "bad argument #1 to 'KSR.t.add' (number has no integer representation)"},
         {"KSR.t.add(1, 0/0)",
          "bad argument #2 to 'KSR.t.add' (number has no integer representation)"},
         {"KSR.t.add(1, math.huge)", "bad argument #2 to 'KSR.t.add' (number has no integer"},
         {"KSR.t.add(2^31, 1)", "bad argument #1 to 'KSR.t.add' (integer out of range)"},
         {"KSR.t.wide(2^63)", "bad argument #1 to 'KSR.t.wide' (integer out of range)"},
-        {"KSR.setflag('1')", "bad argument #1 to 'KSR.setflag' (integer expected, got string)"},
+        {"KSR.setflag('one')", "bad argument #1 to 'KSR.setflag' (integer expected, got string)"},
     };
     for (const Case& c : cases) {
-        const std::string err = failure(c.code);
-        EXPECT_NE(err.find(c.message), std::string::npos) << c.code << " -> " << err;
+        LogCapture log;
+        EXPECT_EQ(eval(c.code), "boolean:false") << c.code;
+        const std::string text = log.text();
+        EXPECT_NE(text.find(c.message), std::string::npos) << c.code << " -> " << text;
         // The script position comes first: "<chunk>:1: bad argument ..."
-        EXPECT_NE(err.find(":1: "), std::string::npos) << err;
+        EXPECT_NE(text.find(":1: bad argument"), std::string::npos) << text;
     }
-    // After all those errors the engine still works.
-    EXPECT_EQ(eval("KSR.t.add(1, 1)"), "number:2");
+    // The side effect of a refused call does not happen, and the route went on to the end.
+    g_sideEffects = 0;
+    LogCapture quiet;
+    EXPECT_EQ(runCode("KSR.t.side_effect('x'); KSR.t.side_effect(2)"), RouteStatus::Ok);
+    EXPECT_EQ(g_sideEffects, 2);
+}
+
+// KSR.x.modf: any export by name, the result as an integer (Kamailio's modf).
+TEST_F(LuaExport, ModfCallsAnExportByName) {
+    EXPECT_EQ(eval("KSR.x.modf('add', '40', '2')"), "number:42") << "arguments as strings";
+    EXPECT_EQ(eval("KSR.x.modf('t.add', 1, 2)"), "number:3") << "qualified name";
+    EXPECT_EQ(eval("KSR.x.modf('negate', true)"), "number:-1") << "false -> -1";
+    EXPECT_EQ(eval("KSR.x.modf('is_test_top')"), "number:1") << "true -> 1";
+    EXPECT_EQ(eval("KSR.x.modf('side_effect', 1)"), "number:1") << "nothing -> 1";
+    LogCapture log;
+    EXPECT_EQ(eval("KSR.x.modf('no_such_function')"), "number:-1");
+    EXPECT_NE(log.text().find("function 'no_such_function' is not available"), std::string::npos)
+        << log.text();
+    EXPECT_EQ(runCode("KSR.x.modf('exit'); result = 'after'"), RouteStatus::Exit)
+        << "stopping through modf stops the route";
+    EXPECT_EQ(runCode("KSR.x.exit(0); result = 'after'"), RouteStatus::Exit)
+        << "exit ignores arguments, as app_lua's";
 }
 
 TEST(LuaExportTable, ContextFunctionsOutsideARouteFail) {

@@ -34,6 +34,7 @@
 #include "modules/tm/table.cpp"
 #include "modules/tm/timers.cpp"
 #include "modules/tm/tm.cpp"
+#include "modules/tm/tm_pv.cpp"
 #include "modules/tm/tm_rpc.cpp"
 #include "modules/tm/uac.cpp"
 #include "modules/tm/uas.cpp"
