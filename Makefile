@@ -16,6 +16,8 @@
 #   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
+#   make bench-pike           pike check: ns and instructions per request (callgrind)
+#   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
@@ -130,7 +132,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
-        bench-shm-reclaim bench-dns bench-rpc bench-natping clean deps \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -288,10 +290,22 @@ $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
+# The pike benchmark measures the module's own table, linking its archive as auth_bench does.
+$(BUILD)/bench/pike_bench: $(BUILD)/obj/test/bench/pike_bench.o $(BUILD)/lib/libosprey_mod_pike.a \
+                           $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
 $(LOAD_TOOL): $(call obj,$(wildcard test/bench/load/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
+
+# The flood benchmark's sender (test/bench/flood/): one socket, sendmmsg as fast as it can.
+FLOOD_TOOL := $(BUILD)/bench/osprey-flood
+$(FLOOD_TOOL): $(call obj,test/bench/flood/main.cpp)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
@@ -324,7 +338,7 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-htable \
-       bench-dns bench-registrar-db bench-ir bench-rpc bench-natping
+       bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -347,12 +361,16 @@ bench-auth: $(BUILD)/bench/auth_bench
 bench-htable: $(BUILD)/bench/htable_bench
 	@$(BUILD)/bench/htable_bench
 
+bench-pike: $(BUILD)/bench/pike_bench
+	@$(BUILD)/bench/pike_bench
+	@BUILD=$(BUILD) scripts/bench/pike-ir.sh
+
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL)
+bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -370,6 +388,11 @@ bench-rpc: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
 # one natping_interval (docs/benchmarks.md, "NAT keepalives").
 bench-natping: $(OSPREY) $(MODULE_SO)
 	@BUILD=$(BUILD) scripts/bench/natping.sh
+
+# One UDP flooder against a legitimate client with retransmissions, Osprey (pike, early_drop)
+# and Kamailio (pike + htable ban) running the same Lua script (docs/benchmarks.md, "Flood").
+bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
+	@BUILD=$(BUILD) scripts/bench/flood.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

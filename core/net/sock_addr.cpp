@@ -96,6 +96,33 @@ bool parseIp(std::string_view host, uint16_t port, SockAddr& out) {
     return true;
 }
 
+void ipBytes16(const SockAddr& a, uint8_t out[16]) {
+    memset(out, 0, 16);
+    if (a.family() == AF_INET) {
+        out[10] = 0xff;
+        out[11] = 0xff;
+        memcpy(out + 12, &a.u.v4.sin_addr, 4);
+    } else if (a.family() == AF_INET6) {
+        memcpy(out, &a.u.v6.sin6_addr, 16);
+    }
+}
+
+SockAddr fromIpBytes16(const uint8_t in[16], uint16_t port) {
+    static constexpr uint8_t kMapped[12] = {0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff};
+    SockAddr a;
+    if (memcmp(in, kMapped, sizeof kMapped) == 0) {
+        a.u.v4.sin_family = AF_INET;
+        memcpy(&a.u.v4.sin_addr, in + 12, 4);
+        a.len = sizeof a.u.v4;
+    } else {
+        a.u.v6.sin6_family = AF_INET6;
+        memcpy(&a.u.v6.sin6_addr, in, 16);
+        a.len = sizeof a.u.v6;
+    }
+    a.setPort(port);
+    return a;
+}
+
 size_t formatIp(const SockAddr& a, char* out, size_t cap) {
     if (a.family() == AF_INET && cap >= 16) {
         // Dotted quad by hand: inet_ntop costs more than the rest of a received= edit.

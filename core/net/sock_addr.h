@@ -36,6 +36,12 @@ struct SockAddr {
 // for anything else (names are not resolved here: see resolve.h).
 bool parseIp(std::string_view host, uint16_t port, SockAddr& out);
 
+// The address as the 16 bytes of its IPv6 form, IPv4 as ::ffff:a.b.c.d (all zero for no
+// address): one key for both families in tables keyed by address (pike, permissions).
+void ipBytes16(const SockAddr& a, uint8_t out[16]);
+// Back from those bytes: IPv4 for a mapped address, IPv6 otherwise.
+SockAddr fromIpBytes16(const uint8_t in[16], uint16_t port = 0);
+
 // Longest text formatIp writes, NUL included.
 inline constexpr size_t kIpTextMax = 48;
 // "192.0.2.1" / "2001:db8::1" (no brackets); returns the length, 0 on failure.

@@ -129,6 +129,7 @@ void routeReply(MsgContext& mc) {
 }  // namespace
 
 void onMessage(const net::RecvInfo& info, char* buf, size_t len) noexcept {
+    if (sourceDropped(info)) return;  // a blocked source: before any parsing (msg_extension.h)
     if (isBlank(buf, len)) return;
     MsgContext* slot = g_pool.acquire();
     if (slot == nullptr) return;  // out of memory for the first contexts

@@ -1,6 +1,7 @@
 // The one entry every transport hands received messages to (docs/design.md §4):
 //
-//   parse (start line, top Via) and check (basic_check.h: required headers, single
+//   drop it unparsed when a module's dropSource says its source is blocked (msg_extension.h)
+//   → parse (start line, top Via) and check (basic_check.h: required headers, single
 //   instances, CSeq, Request-URI, Content-Length) → a request that fails gets the parser's
 //   status and reason phrase (400 "Bad CSeq: ...", 416, 505) when a reply can be routed,
 //   else it is dropped; a response that fails is dropped → ksr_request_route /

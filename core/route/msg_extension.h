@@ -13,6 +13,10 @@
 #pragma once
 #include <span>
 
+namespace osprey::net {
+struct RecvInfo;
+}
+
 namespace osprey::route {
 
 struct MsgContext;
@@ -23,6 +27,11 @@ struct MsgExtension {
     bool (*onReply)(MsgContext& mc) = nullptr;
     // The module's data of a message that is being reset (never nullptr when called).
     void (*release)(MsgContext& mc, void* data) = nullptr;
+    // Every received message, before anything is parsed: true drops it unseen (no parse, no
+    // script, no answer). For sources already known to be hostile (pike's blocked addresses,
+    // modules/pike/README.md), so a flood costs a table lookup per datagram instead of a parse
+    // and a script run. Must be cheap and must not block.
+    bool (*dropSource)(const net::RecvInfo& info) = nullptr;
 };
 
 inline constexpr unsigned kMaxMsgExtensions = 8;
@@ -32,5 +41,8 @@ inline constexpr unsigned kMaxMsgExtensions = 8;
 // more than kMaxMsgExtensions.
 bool installMsgExtensions(std::span<const MsgExtension* const> all);
 std::span<const MsgExtension* const> msgExtensions();
+// True when an extension's dropSource wants this message dropped (the extension counts it).
+// Only the extensions that have one are asked.
+bool sourceDropped(const net::RecvInfo& info) noexcept;
 
 }  // namespace osprey::route

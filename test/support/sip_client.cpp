@@ -99,6 +99,17 @@ std::optional<std::string> ReceivedMsg::viaParam(size_t index, std::string_view 
 // --- SipPeer -------------------------------------------------------------------------------
 
 SipPeer::SipPeer(int family) : family_(family) {
+    open(htonl(INADDR_LOOPBACK));
+}
+
+SipPeer::SipPeer(const char* ipv4Loopback) : family_(AF_INET), ip_(ipv4Loopback) {
+    in_addr a{};
+    if (inet_pton(AF_INET, ipv4Loopback, &a) != 1) return;
+    open(a.s_addr);
+}
+
+void SipPeer::open(in_addr_t ipv4) {
+    const int family = family_;
     ensurePkg();
     fd_ = socket(family, SOCK_DGRAM | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
@@ -114,7 +125,7 @@ SipPeer::SipPeer(int family) : family_(family) {
     } else {
         auto* a = reinterpret_cast<sockaddr_in*>(&ss);
         a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+        a->sin_addr.s_addr = ipv4;
         len = sizeof *a;
     }
     if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 ||
@@ -132,10 +143,12 @@ SipPeer::~SipPeer() {
 }
 
 std::string SipPeer::ip() const {
+    if (!ip_.empty()) return ip_;
     return family_ == AF_INET6 ? "::1" : "127.0.0.1";
 }
 
 std::string SipPeer::host() const {
+    if (!ip_.empty()) return ip_;
     return family_ == AF_INET6 ? "[::1]" : "127.0.0.1";
 }
 
@@ -160,8 +173,8 @@ bool SipPeer::sendTo(std::string_view text, uint16_t port) {
 }
 
 bool SipPeer::sendBack(std::string_view text, const ReceivedMsg& to) {
-    const socklen_t len = to.from.ss_family == AF_INET6 ? sizeof(sockaddr_in6)
-                                                        : sizeof(sockaddr_in);
+    const socklen_t len =
+        to.from.ss_family == AF_INET6 ? sizeof(sockaddr_in6) : sizeof(sockaddr_in);
     return sendto(fd_, text.data(), text.size(), 0, reinterpret_cast<const sockaddr*>(&to.from),
                   len) == static_cast<ssize_t>(text.size());
 }

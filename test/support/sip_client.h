@@ -66,6 +66,9 @@ class SipPeer {
 public:
     // Binds a UDP socket to 127.0.0.1:0 (AF_INET) or [::1]:0 (AF_INET6).
     explicit SipPeer(int family = AF_INET);
+    // Binds to another IPv4 loopback address ("127.0.0.9"): a second source as the router sees
+    // it (per-source limits, address lists). Sends still go to 127.0.0.1.
+    explicit SipPeer(const char* ipv4Loopback);
     ~SipPeer();
     SipPeer(const SipPeer&) = delete;
     SipPeer& operator=(const SipPeer&) = delete;
@@ -88,23 +91,26 @@ public:
     std::unique_ptr<ReceivedMsg> receiveCall(std::string_view callId, int timeoutMs = 2000);
 
 private:
+    void open(in_addr_t ipv4);
+
     int fd_ = -1;
     int family_;
     uint16_t port_ = 0;
+    std::string ip_;  // the bound IPv4 address when not 127.0.0.1
 };
 
 // A request built from a template; what is left empty gets a sensible unique default.
 struct SipRequest {
     std::string method = "OPTIONS";
-    std::string ruri;     // required
-    std::string via;      // Via value; default "SIP/2.0/UDP <peer>;branch=z9hG4bK<unique>;rport"
-    std::string from;     // From value; default "<sip:alice@example.com>;tag=<unique>"
-    std::string to;       // To value; default "<ruri>"
-    std::string callId;   // default unique
+    std::string ruri;    // required
+    std::string via;     // Via value; default "SIP/2.0/UDP <peer>;branch=z9hG4bK<unique>;rport"
+    std::string from;    // From value; default "<sip:alice@example.com>;tag=<unique>"
+    std::string to;      // To value; default "<ruri>"
+    std::string callId;  // default unique
     uint32_t cseq = 1;
-    std::string cseqMethod;                 // default: method
-    std::optional<int> maxForwards = 70;    // nullopt: no Max-Forwards header
-    std::string extraHeaders;               // complete lines, each ending in \r\n
+    std::string cseqMethod;               // default: method
+    std::optional<int> maxForwards = 70;  // nullopt: no Max-Forwards header
+    std::string extraHeaders;             // complete lines, each ending in \r\n
     std::string body;
 };
 

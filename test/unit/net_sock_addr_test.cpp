@@ -2,6 +2,8 @@
 // its IPv4 form), and the resolver's numeric fast path.
 #include <gtest/gtest.h>
 
+#include <cstring>
+
 #include "core/net/resolve.h"
 #include "core/net/sock_addr.h"
 
@@ -18,8 +20,9 @@ TEST(NetSockAddr, ParsesNumericHostsOnly) {
     EXPECT_EQ(a.port(), 5070);
     ASSERT_TRUE(parseIp("::1", 1, a));
     EXPECT_EQ(a.family(), AF_INET6);
-    for (const char* bad : {"", "example.com", "192.0.2", "192.0.2.256", "[::1", "1:2:3:4:5:6:7:8:9",
-                            "[]", "0123456789012345678901234567890123456789012345678"}) {
+    for (const char* bad :
+         {"", "example.com", "192.0.2", "192.0.2.256", "[::1", "1:2:3:4:5:6:7:8:9", "[]",
+          "0123456789012345678901234567890123456789012345678"}) {
         EXPECT_FALSE(parseIp(bad, 5060, a)) << bad;
     }
 }
@@ -69,6 +72,23 @@ TEST(NetSockAddr, ResolverTakesNumericHostsWithoutLookups) {
     // localhost is in /etc/hosts everywhere; IPv4 is preferred when both exist.
     ASSERT_TRUE(resolveHost("localhost", 5060, AF_UNSPEC, &a));
     EXPECT_EQ(a.port(), 5060);
+}
+
+TEST(NetSockAddr, SixteenByteFormIsOneKeyForBothFamilies) {
+    SockAddr v4, mapped, v6;
+    ASSERT_TRUE(parseIp("192.0.2.7", 5060, v4));
+    ASSERT_TRUE(parseIp("::ffff:192.0.2.7", 5060, mapped));
+    ASSERT_TRUE(parseIp("2001:db8::7", 5060, v6));
+    uint8_t a[16], b[16], c[16];
+    ipBytes16(v4, a);
+    ipBytes16(mapped, b);
+    ipBytes16(v6, c);
+    EXPECT_EQ(memcmp(a, b, 16), 0);
+    EXPECT_NE(memcmp(a, c, 16), 0);
+    const SockAddr back4 = fromIpBytes16(a, 5070);
+    EXPECT_EQ(back4.family(), AF_INET);
+    EXPECT_EQ(toString(back4), "192.0.2.7:5070");
+    EXPECT_EQ(toString(fromIpBytes16(c, 1)), "[2001:db8::7]:1");
 }
 
 }  // namespace
