@@ -15,6 +15,7 @@
 #   make bench-htable         htable get/set/inc/insert and $sht below the Lua boundary: ns per op
 #   make bench-ksr-call       one KSR.<module>.<fn>(...) call across the Lua boundary: ns per call
 #   make bench-auth           pv_auth_check below the Lua boundary: ns per check (MD5, SHA-256)
+#   make bench-auth-db        the same with the password from the subscriber table (auth_db)
 #   make bench-dns            DNS cache hit: ns per lookup, and instructions per hit (callgrind)
 #   make bench-pike           pike check: ns and instructions per request (callgrind)
 #   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
@@ -131,7 +132,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
+        bench-auth bench-auth-db bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
         bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
@@ -190,13 +191,15 @@ $(OSPREY): $(call obj,core/main.cpp) $(CORE_LIB) $(MEM_LIB)
 	    -Wl,--no-whole-archive $(LIBS_CORE)
 
 # The operator's client (utils/ospreyctl/): it talks to a running osprey over the control socket
-# and shares only the RPC value tree and its JSON codec (plain C++, no server code) with core/.
+# and shares only the RPC value tree, its JSON codec and the SQLite layer (plain C++, no server
+# code) with core/.
 OSPREYCTL := $(BUILD)/ospreyctl
 OSPREYCTL_SRC := $(wildcard utils/ospreyctl/*.cpp) core/rpc/value.cpp core/rpc/json_reader.cpp \
-                 core/rpc/json_writer.cpp
+                 core/rpc/json_writer.cpp core/db/db_url.cpp core/db/sqlite_conn.cpp \
+                 core/db/sqlite_stmt.cpp
 $(BUILD)/obj/utils/%.o: CPPFLAGS += $(PATH_DEFS)
 $(OSPREYCTL): $(call obj,$(OSPREYCTL_SRC))
-	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lconfig++ -lsqlite3 -lcrypto
 ospreyctl: $(OSPREYCTL)
 
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
@@ -284,6 +287,14 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# auth_db's lookup against auth with the script's password (make bench-auth-db): both modules'
+# archives.
+$(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
+                              $(BUILD)/lib/libosprey_mod_auth_db.a $(BUILD)/lib/libosprey_mod_auth.a \
+                              $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
+
 # The htable benchmark links the module's archive, as the auth one does.
 $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
                              $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
@@ -337,8 +348,8 @@ run: osprey modules
 	@mkdir -p data
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
-bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-htable \
-       bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood
+bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
+       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -357,6 +368,9 @@ bench-ksr-call: $(BUILD)/bench/ksr_call_bench
 
 bench-auth: $(BUILD)/bench/auth_bench
 	@$(BUILD)/bench/auth_bench
+
+bench-auth-db: $(BUILD)/bench/auth_db_bench
+	@$(BUILD)/bench/auth_db_bench
 
 bench-htable: $(BUILD)/bench/htable_bench
 	@$(BUILD)/bench/htable_bench

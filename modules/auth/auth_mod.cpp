@@ -35,6 +35,7 @@
 #include "core/sip/msg.h"
 #include "core/timer/clock.h"
 #include "mem/shm.h"
+#include "modules/auth/api.h"
 #include "modules/auth/challenge.h"
 #include "modules/auth/verify.h"
 
@@ -208,6 +209,25 @@ int hasCredentials(lua::Ctx& ctx, std::string_view realmArg) noexcept {
     return -1;
 }
 
+// --- the API for auth_db (api.h) ---
+
+int apiAuthenticate(route::MsgContext& mc, sip::HeaderKind k, std::string_view realm,
+                    std::string_view method, SecretLookup lookup, void* user, int flags,
+                    const sip::AuthBody** used) {
+    if (!mc.msg.isRequest()) return kAuthError;
+    Credentials c;
+    const int rc = authenticateWith(verifier(), mc.msg, k, stripRealm(realm), lookup, user, flags,
+                                    method, now(), &c);
+    if (used != nullptr) *used = c.body;
+    return rc;
+}
+
+int apiCheckIdentity(route::MsgContext& mc, const sip::AuthBody& cred, bool useDomain) {
+    return checkIdentity(mc.msg, cred, useDomain);
+}
+
+constexpr AuthApi kApi{&apiAuthenticate, &apiCheckIdentity};
+
 // --- life cycle ---
 
 bool modInit() {
@@ -304,6 +324,7 @@ OSPREY_MODULE_EXPORT = {
     .version = OSPREY_VERSION,
     .params = kParams,
     .functions = kFunctions,
+    .api = &kApi,
     .init = &modInit,
     .childInit = &modChildInit,
     .destroy = &modDestroy,

@@ -24,12 +24,30 @@ bool findBodyForAuthInt(sip::SipMsg& msg, std::string_view qop) {
     return sip::findBody(msg);
 }
 
+struct ArgSecret {
+    std::string_view passwd;
+    bool isHa1;
+};
+
+Secret argSecret(void* user, const sip::AuthBody&, std::string_view, Algorithm) {
+    const auto* a = static_cast<const ArgSecret*>(user);
+    return {a->isHa1 ? Secret::Ha1 : Secret::Password, a->passwd};
+}
+
 }  // namespace
 
 int authenticate(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::string_view realm,
                  std::string_view passwd, int flags, std::string_view method, int64_t now,
                  Credentials* found) {
-    if (realm.empty() || passwd.empty() || v.codec == nullptr) return kAuthError;
+    if (passwd.empty()) return kAuthError;
+    ArgSecret arg{passwd, (flags & kFlagPasswordIsHa1) != 0};
+    return authenticateWith(v, msg, k, realm, &argSecret, &arg, flags, method, now, found);
+}
+
+int authenticateWith(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::string_view realm,
+                     SecretLookup lookup, void* user, int flags, std::string_view method,
+                     int64_t now, Credentials* found) {
+    if (realm.empty() || lookup == nullptr || v.codec == nullptr) return kAuthError;
     Credentials c;
     switch (findCredentials(msg, k, realm, c)) {
         case Found::None:
@@ -48,13 +66,17 @@ int authenticate(const Verifier& v, sip::SipMsg& msg, sip::HeaderKind k, std::st
     if (!findBodyForAuthInt(msg, b.qop)) return logged(kAuthError, "body not found", realm);
     in.body = msg.body;
 
+    const Secret secret = lookup(user, b, realm, val.alg.alg);
+    if (secret.kind == Secret::UnknownUser) return logged(kAuthUserUnknown, "unknown user", realm);
+    if (secret.kind == Secret::Error || secret.value.empty())
+        return logged(kAuthError, "no secret for the user", realm);
     Hasher& h = Hasher::local();
     const size_t hexLen = 2 * hashBytes(val.alg.alg);
     char ha1[kMaxHexLen];
-    if (flags & kFlagPasswordIsHa1) {
-        if (passwd.size() != hexLen || !lowerHex(passwd, ha1))
-            return logged(kAuthError, "HA1 argument does not fit the algorithm", realm);
-    } else if (computeHa1(h, in, passwd, ha1) != hexLen) {
+    if (secret.kind == Secret::Ha1) {
+        if (secret.value.size() != hexLen || !lowerHex(secret.value, ha1))
+            return logged(kAuthError, "HA1 does not fit the algorithm", realm);
+    } else if (computeHa1(h, in, secret.value, ha1) != hexLen) {
         return logged(kAuthError, "hash failed", realm);
     }
     char expected[kMaxHexLen];
@@ -102,7 +124,12 @@ int checkIdentity(sip::SipMsg& msg, const sip::AuthBody& cred, bool useDomain) {
         msg.method() == sip::Method::Register || msg.method() == sip::Method::Publish;
     const sip::SipUri* to = toSide ? uriOf(sip::getTo(msg)) : nullptr;
     if (toSide && to == nullptr) return kAuthError;
-    if (!unquotedEquals(cred.username, toSide ? to->user : from->user)) return kAuthUserMismatch;
+    // A username "user@domain" (some user agents send one) names its user part (Kamailio's
+    // digest username.user).
+    std::string_view credUser = cred.username;
+    if (const size_t at = credUser.find('@'); at != std::string_view::npos)
+        credUser = credUser.substr(0, at);
+    if (!unquotedEquals(credUser, toSide ? to->user : from->user)) return kAuthUserMismatch;
     if (toSide) {
         if (from->user != to->user) return kAuthUserMismatch;
         if (useDomain && from->host != to->host) return kAuthUserMismatch;

@@ -99,6 +99,7 @@ struct Cell {
     uint32_t frTimeout = 0;  // t_set_fr values for this transaction (0: the module's)
     uint32_t frInvTimeout = 0;
     uint32_t cseq = 0;
+    uint64_t msgFlags = 0;   // KSR.setflag flags, from t_relay / the failure route (acc)
     uint16_t uasStatus = 0;  // last status sent upstream
     uint16_t flags = 0;
     sip::Method method = sip::Method::Other;

@@ -94,10 +94,12 @@ bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags) {
     st->cell = c;
     g_failureCell = c;
     g_replyStatus = status;
+    mc.lua.flags = c->msgFlags;  // the failure route sees and changes the transaction's flags
     const route::MessageLogPrefix prefix(mc);  // log_prefix, unless a reply's is already set
     mc.lua.routeType = lua::RouteType::Failure;
     mc.lua.bflags = bflags;
     const lua::RouteStatus rs = engine->run(name, mc.lua);
+    c->msgFlags = mc.lua.flags;
     if (rs == lua::RouteStatus::NoRoute) LM_ERR("tm: failure route %s() is not defined", name);
     g_replyStatus = 0;
     g_failureCell = nullptr;

@@ -22,6 +22,7 @@
 #include <string_view>
 
 #include "core/timer/timer_wheel.h"
+#include "modules/tm/api.h"
 #include "modules/tm/cell.h"
 #include "modules/tm/cell_mem.h"
 #include "modules/tm/table.h"
@@ -94,6 +95,10 @@ bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reas
 // `deferred`: the spans stay valid until the worker's send batch is flushed.
 bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
                   bool local, bool deferred);
+// Cell lock held: tells the modules that registered (api.h, onFinalReply) about c's first
+// final reply upstream.
+void notifyFinalReply(Cell* c, std::string_view reply, int status);
+bool addFinalReplyHook(FinalReplyFn fn);  // api.h
 // Cell lock not held. Takes the transaction off the table and stops its timers.
 void deleteCell(Cell* c);
 // Cell lock held: an ACK for our negative final reply arrived.

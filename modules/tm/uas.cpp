@@ -108,6 +108,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
         c->onFailure = st->onFailure;
         c->onBranch = st->onBranch;
         c->onReply = st->onReply;
+        c->msgFlags = mc.lua.flags;
         ref(c);  // the table's
         g_table->link(c);
     }
@@ -173,6 +174,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
 
     c->flags |= kUasFinal;
     stats::inc(counters().replied[status / 100]);
+    notifyFinalReply(c, flat, status);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {
@@ -184,6 +186,30 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
         armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::wtTimer)), onWait);
     }
     return sent;
+}
+
+namespace {
+// Registered in init, before fork; read-only afterwards.
+constexpr unsigned kMaxFinalReplyHooks = 4;
+FinalReplyFn g_finalReplyHooks[kMaxFinalReplyHooks] = {};
+unsigned g_finalReplyHookCount = 0;
+}  // namespace
+
+bool addFinalReplyHook(FinalReplyFn fn) {
+    if (fn == nullptr || g_finalReplyHookCount == kMaxFinalReplyHooks) return false;
+    g_finalReplyHooks[g_finalReplyHookCount++] = fn;
+    return true;
+}
+
+void notifyFinalReply(Cell* c, std::string_view reply, int status) {
+    if (g_finalReplyHookCount == 0) return;
+    FinalReply r;
+    r.request = c->request();
+    r.reply = reply;
+    r.recv = &c->recv;
+    r.status = status;
+    r.flags = c->msgFlags;
+    for (unsigned i = 0; i < g_finalReplyHookCount; ++i) g_finalReplyHooks[i](r);
 }
 
 void ackReceived(Cell* c) {

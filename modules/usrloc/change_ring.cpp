@@ -6,19 +6,15 @@
 #include <cstring>
 #include <new>
 
-#include "mem/lock/lock_guard.h"
 #include "mem/shm.h"
 
 namespace osprey::usrloc {
 
 namespace {
 
-// A record that does not fit before the end of the buffer is preceded by this marker and
-// written from the start (records are never split, so drain can copy them whole).
-constexpr uint32_t kWrapMarker = 0xFFFFFFFFu;
 // Far above the api.h limits on a binding's texts. A Reply carries two datagrams; one that
 // does not fit (a 200 OK listing very many bindings) is refused and its sender waits instead.
-constexpr size_t kMaxRecord = 8192;
+constexpr size_t kMaxRecord = db::RecordRing::kMaxRecord;
 
 struct Writer {
     char* p;
@@ -78,10 +74,8 @@ ChangeRing* ChangeRing::create(size_t capacity, int eventFd, bool wakeEach) {
     void* mem = mem::shmAllocZero(sizeof(ChangeRing) + capacity);
     if (mem == nullptr) return nullptr;
     auto* r = new (mem) ChangeRing;
-    r->cap_ = static_cast<uint32_t>(capacity);
-    r->eventFd_ = eventFd;
-    r->wakeEach_ = wakeEach;
-    r->buf_ = reinterpret_cast<char*>(r + 1);
+    r->ring_.init(reinterpret_cast<char*>(r + 1), static_cast<uint32_t>(capacity), eventFd,
+                  wakeEach);
     return r;
 }
 
@@ -93,7 +87,7 @@ void ChangeRing::destroy(ChangeRing* r) {
 
 bool ChangeRing::pushUpsert(uint8_t table, std::string_view aor, const ContactData& c) {
     char rec[kMaxRecord];
-    Writer w{rec + 4, rec + sizeof rec};
+    Writer w{rec, rec + sizeof rec};
     w.num(static_cast<uint8_t>(ChangeOp::Upsert));
     w.num(table);
     w.text(aor);
@@ -107,27 +101,23 @@ bool ChangeRing::pushUpsert(uint8_t table, std::string_view aor, const ContactDa
          {c.uri, c.callId, c.path, c.received, c.userAgent, c.instance, c.socket})
         w.text(s);
     if (!w.ok) return false;
-    const auto len = static_cast<uint32_t>(w.p - rec - 4);
-    std::memcpy(rec, &len, 4);
-    return push(rec, len + 4);
+    return ring_.push(rec, static_cast<uint32_t>(w.p - rec));
 }
 
 bool ChangeRing::pushDelete(uint8_t table, std::string_view aor, std::string_view uri) {
     char rec[kMaxRecord];
-    Writer w{rec + 4, rec + sizeof rec};
+    Writer w{rec, rec + sizeof rec};
     w.num(static_cast<uint8_t>(ChangeOp::Delete));
     w.num(table);
     w.text(aor);
     w.text(uri);
     if (!w.ok) return false;
-    const auto len = static_cast<uint32_t>(w.p - rec - 4);
-    std::memcpy(rec, &len, 4);
-    return push(rec, len + 4);
+    return ring_.push(rec, static_cast<uint32_t>(w.p - rec));
 }
 
 bool ChangeRing::pushReply(std::string_view aor, const PendingReply& r) {
     char rec[kMaxRecord];
-    Writer w{rec + 4, rec + sizeof rec};
+    Writer w{rec, rec + sizeof rec};
     w.num(static_cast<uint8_t>(ChangeOp::Reply));
     w.num(uint8_t{0});
     w.text(aor);
@@ -135,67 +125,11 @@ bool ChangeRing::pushReply(std::string_view aor, const PendingReply& r) {
     w.num(r.socket);
     for (std::string_view s : {r.address, r.ok, r.failed}) w.text(s);
     if (!w.ok) return false;
-    const auto len = static_cast<uint32_t>(w.p - rec - 4);
-    std::memcpy(rec, &len, 4);
-    return push(rec, len + 4);
-}
-
-bool ChangeRing::push(const char* rec, uint32_t len) {
-    bool wakeNow;
-    {
-        mem::LockGuard g(lock_);
-        uint32_t pos = static_cast<uint32_t>(head_ % cap_);
-        uint32_t need = len;
-        const bool wrap = cap_ - pos < len;
-        if (wrap) need += cap_ - pos;  // the skipped end counts as used until drained
-        if (head_ - tail_ + need > cap_) {
-            dropped_.fetch_add(1, std::memory_order_relaxed);
-            return false;
-        }
-        if (wrap) {
-            if (cap_ - pos >= 4) std::memcpy(buf_ + pos, &kWrapMarker, 4);
-            head_ += cap_ - pos;
-            pos = 0;
-        }
-        std::memcpy(buf_ + pos, rec, len);
-        head_ += len;
-        seq_.store(seq_.load(std::memory_order_relaxed) + 1, std::memory_order_release);
-        wakeNow = wakeEach_ || (head_ - tail_) * 2 > cap_;
-    }
-    if (wakeNow && writerSleeping_.load(std::memory_order_seq_cst)) wake();
-    return true;
-}
-
-void ChangeRing::wake() {
-    if (eventFd_ < 0) return;
-    uint64_t one = 1;
-    ssize_t n = write(eventFd_, &one, sizeof one);
-    (void)n;  // a full counter (EAGAIN) means a wake-up is pending anyway
-}
-
-bool ChangeRing::empty() {
-    mem::LockGuard g(lock_);
-    return head_ == tail_;
+    return ring_.push(rec, static_cast<uint32_t>(w.p - rec));
 }
 
 size_t ChangeRing::drain(std::vector<char>& out, uint64_t* through) {
-    size_t count = 0;
-    mem::LockGuard g(lock_);
-    drained_.store(seq_.load(std::memory_order_relaxed), std::memory_order_release);
-    if (through != nullptr) *through = drained_.load(std::memory_order_relaxed);
-    while (tail_ != head_) {
-        const uint32_t pos = static_cast<uint32_t>(tail_ % cap_);
-        uint32_t len = kWrapMarker;
-        if (cap_ - pos >= 4) std::memcpy(&len, buf_ + pos, 4);
-        if (len == kWrapMarker) {  // the rest of the buffer was skipped by a wrapping push
-            tail_ += cap_ - pos;
-            continue;
-        }
-        out.insert(out.end(), buf_ + pos, buf_ + pos + 4 + len);
-        tail_ += 4 + len;
-        ++count;
-    }
-    return count;
+    return ring_.drain(out, through);
 }
 
 bool ChangeRing::next(std::string_view& in, Change& out) {

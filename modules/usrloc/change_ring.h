@@ -1,10 +1,11 @@
-// The queue between SIP workers and the usrloc process (db_mode 1 and 2): a byte ring in shm of
-// length-prefixed change records (upsert or delete of one binding). Workers push under a short
-// lock and never wait for the database; the usrloc process drains everything queued in one
-// copy and writes it in one SQLite transaction. When the ring is full the change is dropped
-// and counted (the in-memory table stays right; the database misses that change), never
-// blocking SIP service. Changes are numbered in queue order; write-through waiters use the
-// numbers with commits() (commit_wait.h) to learn when their change is in the database.
+// The queue between SIP workers and the usrloc process (db_mode 1 and 2): change records
+// (upsert or delete of one binding, a write-through answer) on the database layer's shm ring
+// (core/db/record_ring.h). Workers push under a short lock and never wait for the database;
+// the usrloc process drains everything queued in one copy and writes it in one SQLite
+// transaction. When the ring is full the change is dropped and counted (the in-memory table
+// stays right; the database misses that change), never blocking SIP service. Changes are
+// numbered in queue order; write-through waiters use the numbers with commits()
+// (commit_wait.h) to learn when their change is in the database.
 #pragma once
 #include <atomic>
 #include <cstddef>
@@ -12,7 +13,7 @@
 #include <string_view>
 #include <vector>
 
-#include "mem/lock/futex_mutex.h"
+#include "core/db/record_ring.h"
 #include "modules/usrloc/api.h"
 #include "modules/usrloc/commit_wait.h"
 
@@ -56,41 +57,24 @@ public:
     static bool next(std::string_view& in, Change& out);
 
     // The usrloc process says whether it is about to sleep (so pushers know to wake it).
-    void setWriterSleeping(bool s) { writerSleeping_.store(s, std::memory_order_seq_cst); }
-    bool empty();
-    uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
+    void setWriterSleeping(bool s) { ring_.setWriterSleeping(s); }
+    bool empty() { return ring_.empty(); }
+    uint64_t dropped() const { return ring_.dropped(); }
     // Sequence number of the last change queued (0: none yet). Read under the slot lock after
     // a change, it covers that change and every earlier one of the same AOR.
-    uint64_t lastSeq() const { return seq_.load(std::memory_order_acquire); }
+    uint64_t lastSeq() const { return ring_.lastSeq(); }
     // Sequence number of the last change a writer took out of the ring.
-    uint64_t drainedThrough() const { return drained_.load(std::memory_order_acquire); }
+    uint64_t drainedThrough() const { return ring_.drainedThrough(); }
     CommitWait& commits() { return commits_; }
-    size_t capacity() const { return cap_; }
+    size_t capacity() const { return ring_.capacity(); }
     // Asks the writer to write what is queued now rather than at its next interval (ul.flush);
     // the writer takes the request with takeFlushRequest().
-    void requestFlush() {
-        flushRequested_.store(true, std::memory_order_release);
-        wake();
-    }
-    bool takeFlushRequest() { return flushRequested_.exchange(false, std::memory_order_acq_rel); }
+    void requestFlush() { ring_.requestFlush(); }
+    bool takeFlushRequest() { return ring_.takeFlushRequest(); }
 
 private:
-    std::atomic<bool> flushRequested_{false};
-    bool push(const char* rec, uint32_t len);
-    void wake();
-
-    mem::FutexMutex lock_;
-    uint32_t cap_ = 0;
-    int eventFd_ = -1;
-    bool wakeEach_ = true;
-    uint64_t head_ = 0;  // total bytes written (position = head_ % cap_)
-    uint64_t tail_ = 0;  // total bytes consumed
-    std::atomic<bool> writerSleeping_{false};
-    std::atomic<uint64_t> dropped_{0};
-    std::atomic<uint64_t> seq_{0};      // changes queued so far (written under lock_)
-    std::atomic<uint64_t> drained_{0};  // of those, taken by drain (written under lock_)
+    db::RecordRing ring_;  // its buffer follows this object in shm
     CommitWait commits_;
-    char* buf_ = nullptr;  // cap_ bytes in shm, right after this object
 };
 
 }  // namespace osprey::usrloc

@@ -12,6 +12,7 @@
 
 #include "core/rpc/json.h"
 #include "utils/ospreyctl/ctl_target.h"
+#include "utils/ospreyctl/db_commands.h"
 #include "utils/ospreyctl/print.h"
 #include "utils/ospreyctl/rpc_client.h"
 
@@ -24,7 +25,7 @@ constexpr int kExitRpcError = 1;
 constexpr int kExitNoAnswer = 2;
 
 const char* kUsage =
-    "usage: ospreyctl [-s SOCKET] [-c CONFIG] [-j] [-t SECONDS] COMMAND [ARG...]\n"
+    "usage: ospreyctl [-s SOCKET] [-c CONFIG] [-d DB_URL] [-j] [-t SECONDS] COMMAND [ARG...]\n"
     "\n"
     "COMMAND is an RPC method with its parameters (ospreyctl core.version,\n"
     "ospreyctl ul.dump, ospreyctl core.shmmem m), or one of:\n"
@@ -37,9 +38,19 @@ const char* kUsage =
     "  ul rm AOR         remove AOR from table location (ul.rm location AOR)\n"
     "  stats [GROUP]     statistics (stats.get_statistics GROUP, default all)\n"
     "  reload            reload the routing script (app_lua.reload)\n"
+    "  subscriber add USER@DOMAIN PASSWORD     add a subscriber (password, ha1, ha1b)\n"
+    "  subscriber passwd USER@DOMAIN PASSWORD  change its password\n"
+    "  subscriber rm USER@DOMAIN               remove it\n"
+    "  subscriber show [USER@DOMAIN]           list subscribers\n"
+    "  address add GROUP IP MASK PORT [TAG]    add to the permissions address table, reload\n"
+    "  address rm GROUP IP                     remove, reload\n"
+    "  address show                            list the table (address dump: the server's)\n"
+    "  address reload | dump                   permissions.addressReload / addressDump\n"
     "\n"
     "  -s SOCKET  unix:/path, /path or tcp:host:port (default: ctl_socket of the config)\n"
     "  -c CONFIG  the config file to read ctl_socket from (default: the server's default)\n"
+    "  -d DB_URL  sqlite:///path.db for subscriber/address (default: db_url of auth_db or\n"
+    "             permissions in the config)\n"
     "  -j         print the result as JSON\n"
     "  -t SECS    how long to wait for the answer (default 10)\n"
     "Arguments that look like integers are sent as integers; prefix s: to send a string.\n";
@@ -77,6 +88,10 @@ bool expand(const std::vector<std::string>& words, Command* cmd, std::string* er
         cmd->method = "stats.get_statistics";
         if (words.size() == 1) cmd->params.push_back(rpc::Value("all"));
         rest(1);
+    } else if (w == "address" && words.size() == 2 &&
+               (words[1] == "reload" || words[1] == "dump")) {
+        cmd->method =
+            words[1] == "reload" ? "permissions.addressReload" : "permissions.addressDump";
     } else if (w == "ul") {
         if (words.size() < 2) {
             *error = "ul: expected show AOR, dump or rm AOR";
@@ -141,16 +156,20 @@ int help(const ctl::Target& t, const std::vector<std::string>& words, int timeou
 int main(int argc, char** argv) {
     std::string socket;
     std::string config;
+    std::string dbUrl;
     bool json = false;
     int timeoutMs = 10000;
     int opt;
-    while ((opt = getopt(argc, argv, "+s:c:jt:h")) != -1) {
+    while ((opt = getopt(argc, argv, "+s:c:d:jt:h")) != -1) {
         switch (opt) {
             case 's':
                 socket = optarg;
                 break;
             case 'c':
                 config = optarg;
+                break;
+            case 'd':
+                dbUrl = optarg;
                 break;
             case 'j':
                 json = true;
@@ -172,12 +191,27 @@ int main(int argc, char** argv) {
         fputs(kUsage, stderr);
         return kExitNoAnswer;
     }
+    // Table commands work on the database file, with or without a running server.
+    ctl::DbCommandOptions dbo{dbUrl, config.empty() ? ctl::defaultConfigFile() : config};
+    bool reloadAddresses = false;
+    int dbExit = kExitOk;
+    const bool dbCommand = ctl::runDbCommand(words, dbo, &reloadAddresses, &dbExit);
+    if (dbCommand && !reloadAddresses) return dbExit;
     ctl::Target target;
     std::string error;
     const bool ok = socket.empty()
                         ? ctl::targetFromConfig(config.empty() ? ctl::defaultConfigFile() : config,
                                                 &target, &error)
                         : ctl::parseTarget(socket, &target, &error);
+    if (dbCommand) {
+        // The table changed: tell a running server (not an error when none runs).
+        ctl::CallResult r;
+        if (ok) r = ctl::call(target, "permissions.addressReload", {}, timeoutMs);
+        if (r.status != ctl::CallStatus::Ok)
+            fprintf(stderr, "ospreyctl: note: permissions.addressReload not done (%s)\n",
+                    ok ? r.message.c_str() : error.c_str());
+        return dbExit;
+    }
     if (!ok) {
         fprintf(stderr, "ospreyctl: %s\n", error.c_str());
         return kExitNoAnswer;
