@@ -21,6 +21,8 @@
 #   make bench-flood          one UDP flooder vs a legitimate client, Osprey and Kamailio (pike)
 #   make bench-ir             router instructions per request (callgrind), Osprey and Kamailio
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
+#   make bench-rtpengine      calls/s with media relay through rtpengine, Osprey vs Kamailio;
+#                             instructions Osprey adds per offer/answer pair (callgrind)
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
@@ -133,8 +135,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
-        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood clean deps \
-        fuzz format
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood bench-rtpengine \
+        clean deps fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -307,6 +309,13 @@ $(BUILD)/bench/pike_bench: $(BUILD)/obj/test/bench/pike_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
+# The rtpengine micro-benchmark links the module's archive the same way.
+$(BUILD)/bench/rtpengine_bench: $(BUILD)/obj/test/bench/rtpengine_bench.o \
+                                $(BUILD)/lib/libosprey_mod_rtpengine.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The SIP load tool of the router benchmarks (test/bench/load/): standalone, it links nothing
 # of Osprey, so it measures any router the same way.
 LOAD_TOOL := $(BUILD)/bench/osprey-load
@@ -349,7 +358,8 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
-       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood
+       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood \
+       bench-rtpengine
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -382,6 +392,13 @@ bench-pike: $(BUILD)/bench/pike_bench
 bench-dns: $(BUILD)/bench/dns_bench
 	@$(BUILD)/bench/dns_bench
 	@BUILD=$(BUILD) scripts/bench/dns-hit-ir.sh
+
+# Calls/s with media relay through rtpengine, Osprey against Kamailio 5.6 and its rtpengine
+# module (same KEMI script, same rtpengine), and Osprey's own cost per offer/answer pair.
+bench-rtpengine: $(OSPREY) $(MODULE_SO) $(BUILD)/bench/rtpengine_bench
+	@$(BUILD)/bench/rtpengine_bench
+	@BUILD=$(BUILD) scripts/bench/rtpengine-ir.sh
+	@BUILD=$(BUILD) scripts/bench/run-rtpengine.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
 bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL)
@@ -441,6 +458,7 @@ FUZZ_EXTRA_rpc_session := $(addprefix core/rpc/,value.cpp json_reader.cpp json_w
                            session.cpp)
 FUZZ_EXTRA_sanity     := $(filter-out modules/sanity/sanity.cpp,$(wildcard modules/sanity/*.cpp))
 FUZZ_EXTRA_dns_answer := core/dns/answer_ttl.cpp
+FUZZ_EXTRA_bencode    := $(addprefix modules/rtpengine/,bencode.cpp ng_command.cpp ng_flags.cpp)
 define fuzz_rule
 $(FUZZ_DIR)/$(1)_fuzz: $(FUZZ_DIR)/obj/test/fuzz/$(1)_fuzz.o $(FUZZ_LINK) \
         $(patsubst %.cpp,$(FUZZ_DIR)/obj/%.o,$(FUZZ_EXTRA_$(1)))

@@ -14,6 +14,7 @@ required=(
     libc-ares-dev dnsmasq-base
     python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
     sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
+    rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
 bench=(kamailio kamailio-lua-modules valgrind)

@@ -4,6 +4,7 @@
 
 #include "core/net/listen_socket.h"
 #include "core/pv/pv_access.h"
+#include "core/pv/module_pvs.h"
 #include "core/pv/pv_class.h"
 #include "core/pv/pv_provider.h"
 #include "core/pv/script_vars.h"
@@ -242,6 +243,10 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
         case PvKind::Module: {
             const PvProvider* p = pvProviderAt(spec.slot);
             return p != nullptr ? p->get(mc, spec.arg) : PvValue();
+        }
+        case PvKind::ModuleGetter: {
+            const ModulePvGetter get = modulePvGetter(spec.slot);
+            return get != nullptr ? get(mc, spec.arg) : PvValue();
         }
     }
     return {};

@@ -1,6 +1,7 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
+#include "core/pv/module_pvs.h"
 #include "core/pv/pv_class.h"
 #include "core/pv/pv_provider.h"
 
@@ -55,6 +56,11 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
             out.kind = PvKind::Module;
             return PvNameError::Ok;
         }
+        if (const int slot = findModulePv(name); slot >= 0) {
+            out.kind = PvKind::ModuleGetter;
+            out.slot = slot;
+            return PvNameError::Ok;
+        }
         out.slot = -1;
         return PvNameError::Unknown;
     }
@@ -84,6 +90,9 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.kind = PvKind::Var;
     } else if (cls == "shv") {
         out.kind = PvKind::SharedVar;
+    } else if (const int slot = findModulePv(cls); slot >= 0) {
+        out.kind = PvKind::ModuleGetter;
+        out.slot = slot;
     } else {
         return PvNameError::Unknown;
     }

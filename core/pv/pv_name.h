@@ -63,6 +63,7 @@ enum class PvKind : uint8_t {
     // $name(inner) of a class a module registered (pv_class.h); slot: the class's index
     ModuleClass,
     Module,     // provided by a loaded module (pv_provider.h): slot is the provider's index
+    ModuleGetter,  // a module's $name or $name(arg) (module_pvs.h); slot: its getter
 };
 
 struct PvSpec {

@@ -35,6 +35,9 @@ struct TmApi {
     // Registers fn for every transaction's first final reply (Kamailio's TMCB_RESPONSE_OUT for
     // final replies). Only in init (before fork); false when the few slots are taken.
     bool (*onFinalReply)(FinalReplyFn fn);
+    // True while a failure route runs (Kamailio's route_type == FAILURE_ROUTE): media relay
+    // modules delete the session there instead of offering the request's SDP again.
+    bool (*inFailureRoute)();
 };
 
 }  // namespace osprey::tm

@@ -104,7 +104,29 @@ int branchIndex(const Cell* c, const Branch* b) {
     return -1;
 }
 
-void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
+// The onreply route's verdict: what it decided before the lock was taken (preRan 1 go on,
+// 0 drop), or, when it did not run then (-1), what it decides now.
+bool onReplyVerdict(Cell* c, const Branch* b, route::MsgContext& mc, int preRan) {
+    return preRan >= 0 ? preRan == 1 : runOnReply(c, c->onReply, mc, branchIndex(c, b));
+}
+
+// The onreply route runs before the transaction's lock is taken, as Kamailio runs its
+// onreply_route before the reply lock: a script that waits there (for a media relay's answer:
+// rtpengine_manage rewriting the 200's SDP) then holds nothing that the timer process or
+// another reply of this transaction needs. Its verdict is applied under the lock
+// (branchReply). -1 when it did not run: no route armed, not a reply of the transaction's
+// own method, or a branch already final (a retransmitted final goes on without the route,
+// as before).
+int preRunOnReply(Cell* c, unsigned index, const sip::CSeqBody& cseq, route::MsgContext& mc) {
+    const uint8_t id = __atomic_load_n(&c->onReply, __ATOMIC_ACQUIRE);
+    const uint8_t n = __atomic_load_n(&c->nBranches, __ATOMIC_ACQUIRE);
+    if (id == 0 || index >= n || cseq.method != c->method) return -1;
+    const Branch* b = c->branches[index];
+    if (b == nullptr || __atomic_load_n(&b->final, __ATOMIC_ACQUIRE)) return -1;
+    return runOnReply(c, id, mc, static_cast<int>(index)) ? 1 : 0;
+}
+
+void branchReply(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
     const int status = mc.msg.start.status;
     if (b->final) {
         // A retransmitted final: ACK a negative one again; a 2xx goes on (§13.3.1.4).
@@ -123,7 +145,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
         } else {
             b->retrInterval = static_cast<uint32_t>(param(&Params::t2));  // E continues at T2
         }
-        if (c->onReply != 0 && !runOnReply(c, c->onReply, mc, branchIndex(c, b))) return;
+        if (c->onReply != 0 && !onReplyVerdict(c, b, mc, preRan)) return;
         if (status > 100 && !c->has(kUasFinal)) relay(c, mc, status);
         return;
     }
@@ -132,7 +154,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc) {
     disarmTimer(c, b->retr);
     disarmTimer(c, b->fr);
     if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
-    if (c->onReply != 0 && !runOnReply(c, c->onReply, mc, branchIndex(c, b))) {
+    if (c->onReply != 0 && !onReplyVerdict(c, b, mc, preRan)) {
         branchesDone(c);
         return;
     }
@@ -199,6 +221,7 @@ bool onReply(route::MsgContext& mc) {
     }
     if (c == nullptr) return true;  // its transaction is gone: drop, as Kamailio does
     stats::inc(counters().rplReceived);
+    const int preRan = preRunOnReply(c, index, *cseq, mc);
     {
         CellLock lk(c);
         if (!c->has(kDeleted) && index < c->nBranches) {
@@ -207,7 +230,7 @@ bool onReply(route::MsgContext& mc) {
                 // waits for its 487 (or gives up at the CANCEL's timer F).
                 c->branches[index]->cancelAnswered = true;
             } else if (cseq->method == c->method) {
-                branchReply(c, c->branches[index], mc);
+                branchReply(c, c->branches[index], mc, preRan);
             }
         }
     }

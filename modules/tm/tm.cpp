@@ -300,10 +300,15 @@ const Stats& statsAccessor() {
     return counters();
 }
 
+bool inFailureRoute() {
+    return failureCell() != nullptr;
+}
+
 const TmApi kApi = {
     .precheckTrans = &precheckTrans,
     .stats = &statsAccessor,
     .onFinalReply = &addFinalReplyHook,
+    .inFailureRoute = &inFailureRoute,
 };
 
 void onStatsTimer(timer::TimerNode* n) {
