@@ -11,6 +11,7 @@
 #include <algorithm>
 #include <chrono>
 #include <functional>
+#include <ostream>
 #include <string>
 #include <thread>
 #include <vector>
@@ -31,6 +32,10 @@ constexpr const char* kDebianScript =
     "/usr/share/doc/kamailio/examples/kemi/kamailio-basic-kemi-lua.lua";
 
 enum class Script { KamailioReference, OspreyOwn };
+
+void PrintTo(Script s, std::ostream* os) {
+    *os << (s == Script::KamailioReference ? "Kamailio's reference script" : "etc/kemi-basic.lua");
+}
 
 std::string scriptPath(Script s) {
     return s == Script::KamailioReference ? std::string(kDebianScript)
@@ -481,6 +486,37 @@ TEST_P(KemiBasic, MissedCallAndFailedTransactionAccounted) {
     })) << log();
     EXPECT_NE(log().find("code=481"), std::string::npos) << log();
     EXPECT_EQ(count("SELECT count(*) FROM acc WHERE method = 'OPTIONS'"), 0);
+}
+
+// A call cancelled while ringing: the CANCEL follows the INVITE's transaction to the callee,
+// the 487 comes back, and the unanswered call is accounted as missed.
+TEST_P(KemiBasic, CancelledCallReachesCalleeAndIsAccountedMissed) {
+    start();
+    Phone alice("alice", "alice-pw"), bob("bob", "bob-pw");
+    auto reg = registerPhone(bob);
+    ASSERT_TRUE(reg);
+    ASSERT_EQ(reg->status(), 200) << log();
+
+    SipRequest inv = request(alice, "INVITE", "sip:bob@" + host());
+    auto first = send(alice, inv);
+    ASSERT_TRUE(first);
+    ASSERT_EQ(first->status(), 407);
+    ASSERT_TRUE(resendWithCredentials(alice, inv, *first));
+    auto atBob = answer(bob, inv.callId, 180, "Ringing");
+    ASSERT_TRUE(atBob) << log();
+    ASSERT_TRUE(waitFor(alice.peer, inv.callId, isStatus(180))) << log();
+
+    SipRequest cancel = cancelOf(inv);
+    ASSERT_TRUE(alice.peer.sendTo(buildRequest(alice.peer, cancel), port_));
+    auto cancelAtBob = waitFor(bob.peer, inv.callId, isMethod("CANCEL"));
+    ASSERT_TRUE(cancelAtBob) << log();
+    ASSERT_TRUE(bob.peer.sendBack(buildResponse(*cancelAtBob, 200, "OK", ""), *cancelAtBob));
+    ASSERT_TRUE(bob.peer.sendBack(buildResponse(*atBob, 487, "Request Terminated"), *atBob));
+    ASSERT_TRUE(waitFor(alice.peer, inv.callId, isStatus(487))) << log();
+    EXPECT_TRUE(eventually([&] {
+        return count("SELECT count(*) FROM missed_calls WHERE callid = '" + inv.callId +
+                     "' AND sip_code = '487'") == 1;
+    })) << log();
 }
 
 // A REGISTER from behind a NAT (private Contact) is saved with its source address, which the
