@@ -30,6 +30,7 @@
 #include <vector>
 
 #include "core/db/record_ring.h"
+#include "core/db/sql_name.h"
 #include "core/db/sqlite_conn.h"
 #include "core/log/log.h"
 #include "core/lua/export.h"
@@ -40,6 +41,7 @@
 #include "core/route/msg_context.h"
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
+#include "core/stats/registry.h"
 #include "core/timer/clock.h"
 #include "modules/acc/acc_db.h"
 #include "modules/acc/acc_extra.h"
@@ -75,6 +77,25 @@ std::vector<Extra> g_logExtra;
 std::vector<Extra> g_dbExtra;
 db::RecordRing* g_ring = nullptr;
 int g_eventFd = -1;
+
+// --- statistics (acc:*) ---
+struct Stats {
+    stats::Counter logRecords, dbQueued, dbWritten, dbFailed;
+} g_st;
+
+int64_t queueFullDrops(uintptr_t) {
+    return g_ring != nullptr ? static_cast<int64_t>(g_ring->dropped()) : 0;
+}
+
+const stats::Def kStats[] = {
+    stats::counterDef("log_records", &g_st.logRecords, "Records written to the log"),
+    stats::counterDef("db_queued", &g_st.dbQueued, "Records queued for the database"),
+    stats::counterDef("db_written", &g_st.dbWritten, "Records the writer committed"),
+    stats::counterDef("db_failed", &g_st.dbFailed,
+                      "Records lost because the database could not take them"),
+    stats::funcDef("db_queue_full", &queueFullDrops,
+                   "Records lost because the queue to the writer was full"),
+};
 
 bool flagSet(uint64_t flags, int f) {
     return f >= 0 && f < 64 && (flags & (uint64_t{1} << f)) != 0;
@@ -145,6 +166,7 @@ void logEvent(const char* what, const Event& e, route::MsgContext& mc) {
                            x.name.c_str(), static_cast<int>(v.size()), v.data());
     }
     LM_LOG(logLevel(), "ACC: %s: %s", what, line);
+    stats::inc(g_st.logRecords);
 }
 
 void queueEvent(std::string_view table, const Event& e, route::MsgContext& mc) {
@@ -166,9 +188,11 @@ void queueEvent(std::string_view table, const Event& e, route::MsgContext& mc) {
         r.fields[r.count++] = extraValue(mc, g_dbExtra[i], bufs[i]);
     char rec[db::RecordRing::kMaxRecord];
     const size_t len = encodeRecord(r, rec, sizeof rec);
-    if (len == 0 || !g_ring->push(rec, static_cast<uint32_t>(len)))
-        LM_DBG("acc: record for %.*s not queued", static_cast<int>(e.callId.size()),
-               e.callId.data());
+    if (len != 0 && g_ring->push(rec, static_cast<uint32_t>(len))) {
+        stats::inc(g_st.dbQueued);
+        return;
+    }
+    LM_DBG("acc: record for %.*s not queued", static_cast<int>(e.callId.size()), e.callId.data());
 }
 
 // tm's hook: a transaction's first final reply went upstream.
@@ -239,7 +263,13 @@ int accLogRequest(lua::Ctx& ctx, std::string_view comment) noexcept {
 
 int accDbRequest(lua::Ctx& ctx, std::string_view comment, std::string_view table) noexcept {
     route::MsgContext* mc = ctx.route;
-    if (mc == nullptr || !mc->msg.isRequest() || g_ring == nullptr || table.empty()) return -1;
+    if (mc == nullptr || !mc->msg.isRequest() || g_ring == nullptr) return -1;
+    // Checked here: a name the writer cannot use would fail the whole batch it rides in.
+    if (!db::isSqlName(table)) {
+        LM_ERR("acc: acc_db_request: '%.*s' is not a table name",
+               static_cast<int>(table.size() > 64 ? 64 : table.size()), table.data());
+        return -1;
+    }
     queueEvent(table, requestEvent(*mc, comment), *mc);
     return 1;
 }
@@ -276,11 +306,13 @@ int accWriterMain(const proc::ChildContext&) {
         std::string error;
         size_t written = 0;
         if (adb.write(buf, &written, &error)) {
+            stats::add(g_st.dbWritten, written);
             if (failing) LM_NOTICE("acc: database %s is usable again", g_dbUrl.c_str());
             failing = false;
             return;
         }
         lost += n;
+        stats::add(g_st.dbFailed, n);
         if (!failing)
             LM_ERR("acc: writing %zu records to %s failed: %s; retrying with the next batch", n,
                    g_dbUrl.c_str(), error.c_str());
@@ -339,6 +371,7 @@ bool modInit() {
         LM_ERR("acc: at most %u extra attributes", kMaxExtras);
         return false;
     }
+    if (!stats::declareGroup("acc", kStats)) return false;
     const tm::TmApi* tmApi = module::loadedModules().api<tm::TmApi>("tm");
     if (tmApi == nullptr || !tmApi->onFinalReply(&onFinalReply)) {
         LM_ERR("acc: cannot register with tm for final replies");

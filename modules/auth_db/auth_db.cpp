@@ -31,6 +31,7 @@
 #include "core/route/send_reply.h"
 #include "core/sip/msg.h"
 #include "core/sip/uri.h"
+#include "core/stats/registry.h"
 #include "modules/auth/api.h"
 #include "modules/auth_db/subscriber_db.h"
 
@@ -53,6 +54,16 @@ std::string g_schemaTables;
 
 const auth::AuthApi* g_auth = nullptr;
 SubscriberDb g_db;  // per process after fork (connections are opened on first use)
+
+// --- statistics (auth_db:*) ---
+struct Stats {
+    stats::Counter lookups, dbErrors;
+} g_st;
+const stats::Def kStats[] = {
+    stats::counterDef("lookups", &g_st.lookups, "Subscriber rows looked up"),
+    stats::counterDef("db_errors", &g_st.dbErrors,
+                      "Lookups the database could not answer (answered 500)"),
+};
 
 constexpr int kAuthCheckId = 1;
 constexpr int kAuthCheckSkipFwd = 2;
@@ -102,6 +113,7 @@ auth::Secret lookupSecret(void* user, const sip::AuthBody& cred, std::string_vie
                                                          : userDomain;
     std::string error;
     SubscriberRow& row = rowBuffer();
+    stats::inc(g_st.lookups);
     switch (g_db.find(lc->table, name, domain, row, &error)) {
         case Lookup::NotFound:
             return {auth::Secret::UnknownUser, {}};
@@ -110,6 +122,7 @@ auth::Secret lookupSecret(void* user, const sip::AuthBody& cred, std::string_vie
                    static_cast<int>(name.size()), name.data(), static_cast<int>(lc->table.size()),
                    lc->table.data(), g_dbUrl.c_str(), error.c_str());
             lc->dbError = true;
+            stats::inc(g_st.dbErrors);
             return {};
         case Lookup::Found:
             break;
@@ -181,6 +194,7 @@ int isSubscriber(lua::Ctx&, std::string_view uri, std::string_view table, int fl
         return -1;
     }
     std::string error;
+    stats::inc(g_st.lookups);
     switch (g_db.find(table, u.user, (flags & kSubsUseDomain) ? u.host : std::string_view(),
                       rowBuffer(), &error)) {
         case Lookup::Found:
@@ -190,6 +204,7 @@ int isSubscriber(lua::Ctx&, std::string_view uri, std::string_view table, int fl
         case Lookup::Error:
             break;
     }
+    stats::inc(g_st.dbErrors);
     LM_ERR("auth_db: is_subscriber in table %.*s of %s: %s", static_cast<int>(table.size()),
            table.data(), g_dbUrl.c_str(), error.c_str());
     return -1;
@@ -198,6 +213,7 @@ int isSubscriber(lua::Ctx&, std::string_view uri, std::string_view table, int fl
 // --- life cycle ---
 
 bool modInit() {
+    if (!stats::declareGroup("auth_db", kStats)) return false;
     g_auth = module::loadedModules().api<auth::AuthApi>("auth");
     if (g_auth == nullptr) {
         LM_ERR("auth_db: the auth module is not loaded");

@@ -26,11 +26,19 @@ using namespace osprey::auth;
 
 constexpr int64_t kNow = 1700000000;
 
+char g_dir[] = "/tmp/osprey-authdb-bench-XXXXXX";
+
+// The benchmark's files go when it ends.
+void removeDir() {
+    const std::string cmd = std::string("rm -rf '") + g_dir + "'";
+    if (std::system(cmd.c_str()) != 0) fprintf(stderr, "could not remove %s\n", g_dir);
+}
+
 // A subscriber file with `rows` users (alice among them), made once per size.
 std::string subscriberFile(int rows) {
-    static char dir[] = "/tmp/osprey-authdb-bench-XXXXXX";
-    static bool made = mkdtemp(dir) != nullptr;
+    static bool made = mkdtemp(g_dir) != nullptr && std::atexit(&removeDir) == 0;
     if (!made) abort();
+    const char* dir = g_dir;
     const std::string path = std::string(dir) + "/subs-" + std::to_string(rows) + ".db";
     if (access(path.c_str(), R_OK) == 0) return path;
     db::SqliteConn c;

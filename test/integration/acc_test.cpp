@@ -11,6 +11,7 @@
 #include "core/db/sqlite_conn.h"
 #include "test/integration/tm_test_util.h"
 #include "test/support/proc_info.h"
+#include "test/support/stats_reader.h"
 #include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
@@ -25,6 +26,9 @@ function ksr_request_route()
     if KSR.hdr.is_present("X-AccReq") > 0 then
         KSR.acc.acc_log_request("202 Manual entry")
         KSR.acc.acc_db_request("202 Manual entry", "acc_manual")
+        if KSR.acc.acc_db_request("x", "acc; drop table acc") ~= -1 then
+            KSR.err("acc_db_request took a bad table name")
+        end
         KSR.sl.send_reply(202, "Accounted")
         return
     end
@@ -62,8 +66,9 @@ constexpr const char* kExtras = "src_user=$fU;src_domain=$fd;src_ip=$si;dst_user
 
 class Acc : public ::testing::Test {
 protected:
-    void start() {
-        SipRouterOptions o = tmRouterOptions("");
+    void start(const std::string& tmParams = "") {
+        SipRouterOptions o = tmRouterOptions(tmParams);
+        o.controlSocket = true;  // the acc:* statistics
         o.modules +=
             ", { name = \"pv\"; }, { name = \"acc\"; params = { log_flag = 1; "
             "log_missed_flag = 2; failed_transaction_flag = 3; db_flag = 1; "
@@ -146,6 +151,15 @@ TEST_F(Acc, CompletedCallIsLoggedAndWrittenWithExtras) {
         << router_->log();
     EXPECT_TRUE(rows("missed_calls", inv.callId).empty());
     EXPECT_EQ(router_->log().find("ACC: call missed"), std::string::npos);
+    StatsReader stats;
+    auto v = stats.waitFor(router_->process(), [](const StatsReader::Values& v) {
+        return StatsReader::get(v, "acc:db_written") >= 1;
+    });
+    EXPECT_EQ(StatsReader::get(v, "acc:log_records"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queued"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_written"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_failed"), 0);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queue_full"), 0);
 }
 
 TEST_F(Acc, MissedCallGoesToMissedCallsOnly) {
@@ -219,6 +233,29 @@ TEST_F(Acc, RequestAccountingFromTheScript) {
     ASSERT_EQ(r.size(), 1u) << router_->log();
     EXPECT_EQ(r[0].substr(0, 8), "MESSAGE|");
     EXPECT_NE(r[0].find("|202|Manual entry|alice|127.0.0.1|bob"), std::string::npos) << r[0];
+    EXPECT_NE(router_->log().find("is not a table name"), std::string::npos) << router_->log();
+    EXPECT_EQ(router_->log().find("took a bad table name"), std::string::npos) << router_->log();
+}
+
+// No answer: tm's timer process sends the 408, and the missed call is accounted there.
+TEST_F(Acc, TimeoutIsAMissedCallAccountedByTheTimerProcess) {
+    start("fr_timer = 300; fr_inv_timer = 300;");
+    SipRequest inv = invite("sip:erin@example.com");
+    uac_.sendTo(buildRequest(uac_, inv), router_->port());
+    ASSERT_TRUE(waitFor(uas_, inv.callId, isMethod("INVITE"))) << router_->log();
+    auto fin = waitFor(uac_, inv.callId, isFinal(), 5000);
+    ASSERT_TRUE(fin) << router_->log();
+    EXPECT_EQ(fin->status(), 408);
+    const auto missed = waitRows("missed_calls", inv.callId);
+    ASSERT_EQ(missed.size(), 1u) << router_->log();
+    EXPECT_NE(missed[0].find("|408|"), std::string::npos) << missed[0];
+    EXPECT_NE(missed[0].find("|alice|127.0.0.1|erin"), std::string::npos) << missed[0];
+    ASSERT_TRUE(waitLog("ACC: call missed: ")) << router_->log();
+    const std::string log = router_->log();
+    const size_t at = log.find("ACC: call missed: ");
+    const size_t lineStart = log.rfind('\n', at);
+    EXPECT_NE(log.substr(lineStart, at - lineStart).find("timer#"), std::string::npos)
+        << "logged by the timer process: " << log.substr(lineStart, at - lineStart + 40);
 }
 
 // A failure route sees the transaction's flags and its changes count (Kamailio's semantics).
@@ -266,6 +303,11 @@ TEST_F(Acc, LockedDatabaseNeverDelaysCalls) {
     SipRequest after = invite();
     ASSERT_TRUE(call(after, 200, "OK"));
     EXPECT_EQ(waitRows("acc", after.callId).size(), 1u) << router_->log();
+    StatsReader stats;
+    auto v = stats.read(router_->process());
+    EXPECT_GE(StatsReader::get(v, "acc:db_failed"), 1);
+    EXPECT_EQ(StatsReader::get(v, "acc:db_queued"),
+              StatsReader::get(v, "acc:db_written") + StatsReader::get(v, "acc:db_failed"));
 }
 
 }  // namespace

@@ -11,6 +11,7 @@
 #include "core/db/sqlite_conn.h"
 #include "test/integration/auth_test_util.h"
 #include "test/integration/rpc_test_util.h"
+#include "test/support/stats_reader.h"
 #include "test/support/temp_dir.h"
 
 namespace osprey::testsupport {
@@ -49,6 +50,7 @@ protected:
 
     SipRouterOptions options(const std::string& params) const {
         SipRouterOptions o;
+        o.controlSocket = true;  // the auth_db:* statistics
         o.modules =
             "{ name = \"sl\"; }, { name = \"pv\"; }, { name = \"auth\"; }, "
             "{ name = \"auth_db\"; params = { db_url = \"sqlite://" +
@@ -263,6 +265,10 @@ TEST_F(AuthDb, LockedDatabaseAnswers500AndRoutingGoesOn) {
         ASSERT_TRUE(ping);
         EXPECT_EQ(ping->status(), 200);
         ASSERT_TRUE(holder.exec("ROLLBACK", &error)) << error;
+        StatsReader stats;
+        auto v = stats.read(router.process());
+        EXPECT_EQ(StatsReader::get(v, "auth_db:db_errors"), 2);
+        EXPECT_EQ(StatsReader::get(v, "auth_db:lookups"), 2);
     }
     EXPECT_NE(router.log().find("auth_db: looking up 'alice'"), std::string::npos) << router.log();
     // The lock is gone: the same worker processes authenticate again.
