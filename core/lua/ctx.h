@@ -6,6 +6,8 @@
 #pragma once
 #include <cstdint>
 
+struct lua_State;
+
 namespace osprey::sip {
 struct SipMsg;
 }
@@ -39,6 +41,9 @@ struct Ctx {
 // KSR.x.exit()/drop() raise, so the engine can tell "stop" from a real error without a global.
 struct CallState {
     Ctx* current = nullptr;  // set by Engine::run for the duration of a route
+    // Logs a bad call's error at the script line calling it (set by the engine). Reached
+    // through here because trampolines live in module .so files, which use no core symbols.
+    void (*logError)(::lua_State* L, const char* text) = nullptr;
 };
 
 }  // namespace osprey::lua

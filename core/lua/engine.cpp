@@ -10,6 +10,7 @@
 #include <lua.hpp>
 
 #include "core/log/log.h"
+#include "core/lua/bad_call.h"
 #include "core/lua/ksr_table.h"
 #include "core/module/module_export.h"
 
@@ -100,6 +101,7 @@ std::unique_ptr<Engine> Engine::createFromText(const EngineOptions& options, std
                                                std::span<const module::ModuleExport* const> exports,
                                                std::string* error) {
     std::unique_ptr<Engine> e(new Engine());
+    e->callState_.logError = &detail::logAtCaller;
     e->options_ = options;
     e->exports_.assign(exports.begin(), exports.end());
     if (!e->build(options.scriptPath, text, error)) return nullptr;

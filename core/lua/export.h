@@ -46,11 +46,37 @@ inline Ctx* currentCtx(lua_State* L) noexcept {
 
 // Kamailio's app_lua answers a call it cannot make (wrong number of arguments, a value that
 // does not convert) with an error in the log and `false` to the script; the route goes on.
-// Out of line and cold (core/lua/bad_call.cpp): only bad calls get there.
-// Logs text as an error at the innermost Lua frame ("route.lua:12: text").
-[[gnu::cold]] void logAtCaller(lua_State* L, const char* text) noexcept;
-[[gnu::cold]] int badArity(lua_State* L, int expected) noexcept;
-[[gnu::cold]] int badArgument(lua_State* L, int pos, const char* expected, ArgStatus why) noexcept;
+// Cold and out of the trampoline's way; the text is built with the Lua API and logged through
+// the engine (CallState::logError), as module .so files use no core symbols.
+[[gnu::cold, gnu::noinline]] inline int badCall(lua_State* L, const char* text) {
+    auto* cs = static_cast<CallState*>(lua_touserdata(L, lua_upvalueindex(1)));
+    if (cs != nullptr && cs->logError != nullptr) cs->logError(L, text);
+    lua_pushboolean(L, 0);
+    return 1;
+}
+
+[[gnu::cold, gnu::noinline]] inline int badArity(lua_State* L, int expected) {
+    const int got = lua_gettop(L);
+    return badCall(L, lua_pushfstring(L, "wrong number of arguments to '%s' (%d expected, got %d)",
+                                      exportName(L), expected, got));
+}
+
+[[gnu::cold, gnu::noinline]] inline int badArgument(lua_State* L, int pos, const char* expected,
+                                                    ArgStatus why) {
+    switch (why) {
+        case ArgStatus::NotIntegral:
+            return badCall(L, lua_pushfstring(L,
+                                              "bad argument #%d to '%s' (number has no integer "
+                                              "representation)",
+                                              pos, exportName(L)));
+        case ArgStatus::OutOfRange:
+            return badCall(L, lua_pushfstring(L, "bad argument #%d to '%s' (integer out of range)",
+                                              pos, exportName(L)));
+        default:
+            return badCall(L, lua_pushfstring(L, "bad argument #%d to '%s' (%s expected, got %s)",
+                                              pos, exportName(L), expected, luaL_typename(L, pos)));
+    }
+}
 
 inline int noContextError(lua_State* L) {
     return luaL_error(L, "'%s' needs a SIP message and can only be called from a route",

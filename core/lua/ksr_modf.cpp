@@ -5,7 +5,7 @@
 
 #include <lua.hpp>
 
-#include "core/lua/export.h"
+#include "core/lua/bad_call.h"
 
 namespace osprey::lua {
 

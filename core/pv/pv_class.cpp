@@ -17,7 +17,7 @@ int32_t g_count = 0;
 bool registerPvClasses(std::span<const PvClass> classes) {
     for (const PvClass& c : classes) {
         PvSpec probe;
-        const std::string name = std::string("$") + c.name + "(x)";
+        const std::string name = std::string("$") + c.name + (c.plain ? "" : "(x)");
         if (findPvClass(c.name) >= 0 || parsePvName(name, probe) == PvNameError::Ok) {
             LM_ERR("pv: the class $%s(...) is defined twice", c.name);
             return false;

@@ -1,4 +1,5 @@
-// Pseudo-variable classes a module provides ($sht(table=>key) from htable, ...): the module
+// Pseudo-variable classes a module provides ($sht(table=>key) from htable, $T_req(pv) from
+// tm, ...; also plain names such as tm's $T_reply_code, marked `plain`): the module
 // declares a table of PvClass entries and registers it from its init in the master, before
 // fork, so every process knows the classes. "$name(inner)" then parses to PvKind::ModuleClass
 // with the class's index in spec.slot and the inner text, as written, in spec.arg (module
@@ -25,6 +26,8 @@ struct PvClass {
     bool (*setStr)(route::MsgContext& mc, std::string_view arg, std::string_view value) = nullptr;
     bool (*setInt)(route::MsgContext& mc, std::string_view arg, int64_t value) = nullptr;
     bool (*unset)(route::MsgContext& mc, std::string_view arg) = nullptr;  // assign $null
+    // A plain name, "$name" without parentheses (tmx's $T_branch_idx); get's arg is empty.
+    bool plain = false;
 };
 
 inline constexpr int32_t kMaxPvClasses = 32;

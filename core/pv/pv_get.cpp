@@ -3,10 +3,9 @@
 #include <unistd.h>
 
 #include "core/net/listen_socket.h"
-#include "core/pv/pv_access.h"
 #include "core/pv/module_pvs.h"
+#include "core/pv/pv_access.h"
 #include "core/pv/pv_class.h"
-#include "core/pv/pv_provider.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "core/route/msg_context.h"
@@ -239,10 +238,6 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
         case PvKind::ModuleClass: {
             const PvClass* c = pvClassAt(spec.slot);
             return c != nullptr ? c->get(mc, spec.arg) : PvValue();
-        }
-        case PvKind::Module: {
-            const PvProvider* p = pvProviderAt(spec.slot);
-            return p != nullptr ? p->get(mc, spec.arg) : PvValue();
         }
         case PvKind::ModuleGetter: {
             const ModulePvGetter get = modulePvGetter(spec.slot);

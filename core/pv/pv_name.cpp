@@ -3,7 +3,6 @@
 
 #include "core/pv/module_pvs.h"
 #include "core/pv/pv_class.h"
-#include "core/pv/pv_provider.h"
 
 namespace osprey::pv {
 
@@ -52,8 +51,9 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
-        if (findPvProvider(name, false, &out.slot) != nullptr) {
-            out.kind = PvKind::Module;
+        if (const int32_t mc = findPvClass(name); mc >= 0 && pvClassAt(mc)->plain) {
+            out.kind = PvKind::ModuleClass;
+            out.slot = mc;
             return PvNameError::Ok;
         }
         if (const int slot = findModulePv(name); slot >= 0) {
@@ -61,26 +61,18 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
             out.slot = slot;
             return PvNameError::Ok;
         }
-        out.slot = -1;
         return PvNameError::Unknown;
     }
     // $class(inner): the inner name is a token; no index or transformation forms.
     if (name.back() != ')' || open + 2 > name.size() - 1) return PvNameError::BadClass;
     const std::string_view cls = name.substr(0, open);
     const std::string_view inner = name.substr(open + 1, name.size() - open - 2);
-    if (const int32_t mc = findPvClass(cls); mc >= 0) {
+    if (const int32_t mc = findPvClass(cls); mc >= 0 && !pvClassAt(mc)->plain) {
         out.kind = PvKind::ModuleClass;
         out.slot = mc;
         out.arg = inner;
         return PvNameError::Ok;
     }
-    // A module's class takes any inner text ($T_req($fu) holds a pseudo-variable name).
-    if (findPvProvider(cls, true, &out.slot) != nullptr) {
-        out.kind = PvKind::Module;
-        out.arg = inner;
-        return PvNameError::Ok;
-    }
-    out.slot = -1;
     for (char c : inner) {
         if (!isNameChar(c)) return PvNameError::BadClass;
     }

@@ -62,14 +62,13 @@ enum class PvKind : uint8_t {
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
     // $name(inner) of a class a module registered (pv_class.h); slot: the class's index
     ModuleClass,
-    Module,     // provided by a loaded module (pv_provider.h): slot is the provider's index
     ModuleGetter,  // a module's $name or $name(arg) (module_pvs.h); slot: its getter
 };
 
 struct PvSpec {
     PvKind kind = PvKind::Null;
     std::string_view arg;  // $hdr/$var/module class: the text inside the parentheses
-    int32_t slot = -1;     // $var / $shv: the slot once resolved; module class / provider: index
+    int32_t slot = -1;     // $var / $shv: the variable's slot once resolved; module class: index
 };
 
 enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
@@ -77,7 +76,8 @@ enum class PvNameError : uint8_t { Ok, NoDollar, Unknown, BadClass };
 // Parses a whole name; surrounding blanks are not accepted.
 PvNameError parsePvName(std::string_view name, PvSpec& out);
 
-// Settable ones: $ru, $rU, $rd, $rp, $du, $bf, $var(...), $shv(...), module classes with a setter.
+// Settable ones: $ru, $rU, $rd, $rp, $du, $bf, $var(...), $shv(...), module classes with a
+// setter.
 bool pvWritable(PvKind k);
 
 const char* pvNameErrorText(PvNameError e);

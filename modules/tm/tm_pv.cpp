@@ -14,7 +14,7 @@
 #include <new>
 
 #include "core/pv/pv_access.h"
-#include "core/pv/pv_provider.h"
+#include "core/pv/pv_class.h"
 #include "core/route/msg_context.h"
 #include "modules/tm/cell.h"
 #include "modules/tm/cell_mem.h"
@@ -104,17 +104,21 @@ PvValue tRpl(MsgContext& mc, std::string_view inner) {
     return {};
 }
 
-constexpr pv::PvProvider kPvs[] = {
-    {"T_branch_idx", false, &branchIdx},
-    {"T_reply_code", false, &replyCode},
-    {"T_req", true, &tReq},
-    {"T_rpl", true, &tRpl},
+// Read-only, as tmx's.
+constexpr pv::PvClass kPvs[] = {
+    {.name = "T_branch_idx", .get = &branchIdx, .plain = true},
+    {.name = "T_reply_code", .get = &replyCode, .plain = true},
+    {.name = "T_req", .get = &tReq},
+    {.name = "T_rpl", .get = &tRpl},
 };
 
 }  // namespace
 
 bool registerPvs() {
-    return pv::addPvProviders(kPvs);
+    // Once per process: tm's init may run again in the same process (tests).
+    const int32_t had = pv::findPvClass(kPvs[0].name);
+    if (had >= 0 && pv::pvClassAt(had) == &kPvs[0]) return true;
+    return pv::registerPvClasses(kPvs);
 }
 
 }  // namespace osprey::tm

@@ -11,6 +11,7 @@
 #include "test/integration/tm_test_util.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/sip_tcp_peer.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -296,6 +297,57 @@ function ksr_reply_route() KSR.info("core reply: " .. flags()) end
          }) {
         EXPECT_NE(router.process().waitForLog(line), std::string::npos) << line << "\n"
                                                                         << router.log();
+    }
+}
+
+// KSR.set_reply_no_connect(): when the client's TCP connection is gone by the time the answer
+// comes, the reply is not sent over a new connection (without the call, tm opens one to the
+// client's address, RFC 3261 §18.2.2).
+TEST(KemiCompat, SetReplyNoConnectOpensNoConnectionForAReply) {
+    SipPeer uas;
+    SipRouterOptions o = tmRouterOptions("");
+    o.tcp = true;
+    o.logLevel = "debug";
+    SipRouter router(R"lua(
+function ksr_request_route()
+    if KSR.hdr.is_present("X-No-Connect") > 0 then KSR.set_reply_no_connect() end
+    KSR.setdsturi("sip:127.0.0.1:)lua" +
+                         std::to_string(uas.port()) +
+                         R"lua(")
+    KSR.tm.t_relay()
+end
+)lua",
+                     o);
+    ASSERT_TRUE(router.start()) << router.log();
+    for (const bool noConnect : {true, false}) {
+        auto c = std::make_unique<SipTcpConn>(router.tcpPort());
+        ASSERT_TRUE(c->ok());
+        const std::string client = "127.0.0.1:" + std::to_string(c->localPort());
+        SipRequest r;
+        r.method = "MESSAGE";
+        r.ruri = "sip:bob@example.com";
+        r.callId = uniqueToken("noconn-");
+        if (noConnect) r.extraHeaders = "X-No-Connect: 1\r\n";
+        ASSERT_TRUE(c->send(buildTcpRequest(*c, r)));
+        auto atUas = uas.receiveCall(r.callId, 3000);
+        ASSERT_TRUE(atUas) << router.log();
+        c->close();  // the client goes away before the answer
+        ASSERT_NE(router.process().waitForLog("with " + client + ": "), std::string::npos)
+            << "the router saw the close\n"
+            << router.log();
+        ASSERT_TRUE(uas.sendTo(buildResponse(*atUas, 200, "OK"), router.port()));
+        if (noConnect) {
+            EXPECT_NE(router.process().waitForLog("cannot send over TCP to " + client +
+                                                  ": the connection is gone"),
+                      std::string::npos)
+                << router.log();
+            EXPECT_EQ(router.log().find("to " + client + ": connecting"), std::string::npos)
+                << router.log();
+        } else {
+            EXPECT_NE(router.process().waitForLog("to " + client + ": connecting"),
+                      std::string::npos)
+                << router.log();
+        }
     }
 }
 

@@ -1,10 +1,10 @@
 // Kamailio 5.6.3's own reference KEMI script (kamailio-basic-kemi-lua.lua, installed by the
 // kamailio package) run unchanged by the real osprey. The modules that script needs and this
-// build may not load in this test (htable, pike, permissions, auth_db, nathelper, rtpproxy)
-// are stood in for by small Lua tables put in front of the script, only where KSR lacks them;
-// everything else (sl, tm, tmx, rr, pv, maxfwd, sanity, siputils, usrloc, registrar, auth, kx,
-// corex, and the core: is_method_in, branch flags, set_reply_no_connect, t_is_set, $T_*) is
-// the real thing. No call may log an argument error or end a route with a Lua error.
+// test does not load (pike, permissions, auth_db, rtpproxy) are stood in for by small Lua
+// tables put in front of the script, only where KSR lacks them; everything else (sl, tm, tmx,
+// rr, pv, maxfwd, sanity, siputils, usrloc, registrar, auth, kx, corex, htable, nathelper, and
+// the core: is_method_in, branch flags, set_reply_no_connect, t_is_set, $T_*) is the real
+// thing. No call may log an argument error or end a route with a Lua error.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -20,8 +20,8 @@ namespace {
 constexpr const char* kReferenceScript =
     "/usr/share/doc/kamailio/examples/kemi/kamailio-basic-kemi-lua.lua";
 
-// Stand-ins: no IP banned, pike never blocks, no trusted peer, every credential accepted,
-// nobody behind NAT.
+// Stand-ins: pike never blocks, no trusted peer, every credential accepted, no media relay
+// (and, where the module is not loaded, no IP banned and nobody behind NAT).
 constexpr const char* kStandIns = R"lua(
 KSR.htable = KSR.htable or { sht_match_name = function() return -1 end,
                              sht_seti = function() return 1 end }
@@ -44,8 +44,11 @@ protected:
         o.modules =
             "{ name = \"sl\"; }, { name = \"tm\"; }, { name = \"tmx\"; }, { name = \"rr\"; }, "
             "{ name = \"pv\"; }, { name = \"maxfwd\"; }, { name = \"sanity\"; }, "
-            "{ name = \"siputils\"; }, { name = \"usrloc\"; }, { name = \"registrar\"; }, "
-            "{ name = \"auth\"; }, { name = \"kx\"; }, { name = \"corex\"; }";
+            "{ name = \"siputils\"; }, { name = \"usrloc\"; params = { nat_bflag = 6; }; }, "
+            "{ name = \"registrar\"; }, { name = \"auth\"; }, { name = \"kx\"; }, "
+            "{ name = \"corex\"; }, { name = \"nathelper\"; }, "
+            "{ name = \"htable\"; params = { htable = "
+            "\"ipban=>size=8;autoexpire=300;\"; }; }";
         o.logLevel = "debug";
         router_ = std::make_unique<SipRouter>(std::string(kStandIns) + text, o);
         ASSERT_TRUE(router_->start()) << router_->log();

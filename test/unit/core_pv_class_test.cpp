@@ -1,7 +1,7 @@
 // Module pseudo-variable classes (core/pv/pv_class.h): a registered "$name(...)" parses to
-// the module's class with its inner text as written, and get/set/unset reach the module's
-// functions through the ordinary pv calls; a name the core or another module already has is
-// refused, and a read-only class refuses writes.
+// the module's class with its inner text as written (a `plain` one as "$name" alone), and
+// get/set/unset reach the module's functions through the ordinary pv calls; a name the core
+// or another module already has is refused, and a read-only class refuses writes.
 #include <gtest/gtest.h>
 
 #include <string>
@@ -44,6 +44,7 @@ lua::PvValue getConst(route::MsgContext&, std::string_view) {
 constexpr PvClass kClasses[] = {
     {"tbox", &getBox, &setBoxStr, &setBoxInt, &unsetBox},
     {"tconst", &getConst},
+    {.name = "tplain", .get = &getConst, .plain = true},
 };
 
 TEST(PvClass, RegisteredClassesParseAndDispatch) {
@@ -77,6 +78,14 @@ TEST(PvClass, RegisteredClassesParseAndDispatch) {
     EXPECT_FALSE(pvSetStr(mc, c.spec, "no"));  // read-only class
     EXPECT_FALSE(pvSetInt(mc, c.spec, 1));
     EXPECT_EQ(parsePvName("$tnone(x)", spec), PvNameError::Unknown);
+
+    // A plain name ($T_reply_code's shape) parses without parentheses, and only so.
+    const PvLookup p = pvLookup("$tplain");
+    ASSERT_EQ(p.error, PvNameError::Ok);
+    EXPECT_EQ(p.spec.kind, PvKind::ModuleClass);
+    EXPECT_EQ(std::get<int64_t>(pvGet(mc, p.spec)), 7);
+    EXPECT_NE(parsePvName("$tplain(x)", spec), PvNameError::Ok);
+    EXPECT_NE(parsePvName("$tconst", spec), PvNameError::Ok);
 }
 
 }  // namespace
