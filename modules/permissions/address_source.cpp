@@ -5,6 +5,7 @@
 #include <fstream>
 #include <string_view>
 
+#include "core/db/sql_name.h"
 #include "core/db/sqlite_conn.h"
 #include "core/db/sqlite_stmt.h"
 
@@ -29,17 +30,6 @@ template <class T>
 bool number(std::string_view s, T* out) {
     const auto r = std::from_chars(s.data(), s.data() + s.size(), *out);
     return r.ec == std::errc() && r.ptr == s.data() + s.size();
-}
-
-// Table names go into SQL text: only identifiers are accepted.
-bool validIdentifier(const std::string& s) {
-    if (s.empty()) return false;
-    for (char c : s) {
-        if (!(c == '_' || (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-              (c >= '0' && c <= '9')))
-            return false;
-    }
-    return true;
 }
 
 }  // namespace
@@ -86,7 +76,7 @@ bool loadAddressFile(const std::string& path, std::vector<AddressRow>* rows, std
 }
 
 bool createAddressSchema(const std::string& dbUrl, const std::string& table, std::string* error) {
-    if (!validIdentifier(table)) {
+    if (!db::isSqlName(table)) {
         *error = "address_table '" + table + "' is not a plain table name";
         return false;
     }
@@ -105,7 +95,7 @@ bool createAddressSchema(const std::string& dbUrl, const std::string& table, std
 
 bool loadAddressDb(const std::string& dbUrl, const std::string& table,
                    std::vector<AddressRow>* rows, std::string* error) {
-    if (!validIdentifier(table)) {
+    if (!db::isSqlName(table)) {
         *error = "address_table '" + table + "' is not a plain table name";
         return false;
     }

@@ -9,19 +9,27 @@
 #include "core/log/log.h"
 #include "core/proc/child.h"
 #include "core/timer/clock.h"
+#include "mem/lock/lock_set.h"
 
 namespace osprey::permissions {
 
 PublishedTable* PublishedTable::create() {
-    void* mem = mem::shmAllocZero(sizeof(PublishedTable));
-    return mem == nullptr ? nullptr : new (mem) PublishedTable();
+    // shm blocks are 8-aligned; the reader slots want whole cache lines (mem/lock/lock_set.h).
+    void* raw = mem::shmAllocZero(sizeof(PublishedTable) + mem::kCacheLine);
+    if (raw == nullptr) return nullptr;
+    const uintptr_t at = (reinterpret_cast<uintptr_t>(raw) + mem::kCacheLine - 1) &
+                         ~(uintptr_t{mem::kCacheLine} - 1);
+    auto* p = new (reinterpret_cast<void*>(at)) PublishedTable();
+    p->raw_ = raw;
+    return p;
 }
 
 void PublishedTable::destroy(PublishedTable* p, void (*freeTable)(void*)) {
     if (p == nullptr) return;
     if (void* t = p->current_.load(); t != nullptr) freeTable(t);
+    void* raw = p->raw_;
     p->~PublishedTable();
-    mem::shmFree(p);
+    mem::shmFree(raw);
 }
 
 PublishedTable::ReadGuard::ReadGuard(PublishedTable& p) {

@@ -59,6 +59,7 @@ private:
         std::atomic<uint64_t> value{0};
     };
 
+    void* raw_ = nullptr;  // the shm block this was aligned in
     std::atomic<void*> current_{nullptr};
     std::atomic<uint64_t> generation_{0};
     ReaderSlot readers_[mem::kMaxProcesses];

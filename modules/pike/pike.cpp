@@ -31,7 +31,9 @@ int checkAddr(const net::SockAddr& src) noexcept {
     const Verdict v = t->hit(keyOf(src), nowSec());
     if (v == Verdict::NewlyBlocked) {
         stats::inc(counters().blocked);
-        LM_WARN("PIKE - BLOCKing ip %s", net::toString(src).c_str());
+        char ip[net::kIpTextMax];
+        net::formatIp(src, ip, sizeof ip);
+        LM_WARN("PIKE - BLOCKing ip %s", ip);
     }
     return static_cast<int>(v);
 }
@@ -41,7 +43,7 @@ int pikeCheckReq(lua::Ctx& ctx) noexcept {
     return checkAddr(ctx.route->recv.src);
 }
 
-int pikeCheckIp(lua::Ctx&, std::string_view ip) noexcept {
+int pikeCheckIp(std::string_view ip) noexcept {
     net::SockAddr a;
     if (!net::parseIp(ip, 0, a)) {
         LM_ERR("pike: failed to parse ip address: %.*s", static_cast<int>(ip.size()), ip.data());

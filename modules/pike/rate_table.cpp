@@ -5,6 +5,7 @@
 #include <new>
 
 #include "core/net/sock_addr.h"
+#include "mem/lock/lock_set.h"
 #include "mem/shm.h"
 
 namespace osprey::pike {
@@ -21,7 +22,8 @@ SourceKey keyOf(const net::SockAddr& a) {
 RateTable* RateTable::create(unsigned buckets, const RateLimits& limits) {
     if (buckets < 2 || (buckets & (buckets - 1)) != 0) return nullptr;
     void* mem = mem::shmAllocZero(sizeof(RateTable));
-    void* rows = mem::shmAllocZero(sizeof(Bucket) * buckets);
+    // shm blocks are 8-aligned; buckets start on a cache line (as mem/lock/lock_set.h does).
+    void* rows = mem::shmAllocZero(sizeof(Bucket) * buckets + mem::kCacheLine);
     if (mem == nullptr || rows == nullptr) {
         if (mem != nullptr) mem::shmFree(mem);
         if (rows != nullptr) mem::shmFree(rows);
@@ -31,13 +33,16 @@ RateTable* RateTable::create(unsigned buckets, const RateLimits& limits) {
     t->limits_ = limits;
     t->mask_ = buckets - 1;
     t->shift_ = 64 - static_cast<uint32_t>(__builtin_ctz(buckets));
-    t->buckets_ = new (rows) Bucket[buckets];
+    t->rows_ = rows;
+    const uintptr_t first = (reinterpret_cast<uintptr_t>(rows) + mem::kCacheLine - 1) &
+                            ~(uintptr_t{mem::kCacheLine} - 1);
+    t->buckets_ = new (reinterpret_cast<void*>(first)) Bucket[buckets];
     return t;
 }
 
 void RateTable::destroy(RateTable* t) {
     if (t == nullptr) return;
-    mem::shmFree(t->buckets_);
+    mem::shmFree(t->rows_);
     t->~RateTable();
     mem::shmFree(t);
 }

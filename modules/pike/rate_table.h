@@ -118,6 +118,7 @@ private:
     uint32_t shift_ = 63;  // 64 - log2(buckets)
     std::atomic<uint64_t> evicted_{0};
     Bucket* buckets_ = nullptr;
+    void* rows_ = nullptr;  // the shm block buckets_ was aligned in
 };
 
 template <class F>
