@@ -3,7 +3,6 @@
 #include <unistd.h>
 
 #include "core/net/listen_socket.h"
-#include "core/pv/module_pvs.h"
 #include "core/pv/pv_access.h"
 #include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
@@ -238,10 +237,6 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
         case PvKind::ModuleClass: {
             const PvClass* c = pvClassAt(spec.slot);
             return c != nullptr ? c->get(mc, spec.arg) : PvValue();
-        }
-        case PvKind::ModuleGetter: {
-            const ModulePvGetter get = modulePvGetter(spec.slot);
-            return get != nullptr ? get(mc, spec.arg) : PvValue();
         }
     }
     return {};

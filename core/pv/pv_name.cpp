@@ -1,7 +1,6 @@
 // Pseudo-variable name parsing (Kamailio's spellings).
 #include "core/pv/pv_name.h"
 
-#include "core/pv/module_pvs.h"
 #include "core/pv/pv_class.h"
 
 namespace osprey::pv {
@@ -51,14 +50,11 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
-        if (const int32_t mc = findPvClass(name); mc >= 0 && pvClassAt(mc)->plain) {
+        // A module's class used without parentheses: a plain name (tmx's $T_branch_idx) or a
+        // class read with an empty inner ($rtpstat).
+        if (const int32_t mc = findPvClass(name); mc >= 0) {
             out.kind = PvKind::ModuleClass;
             out.slot = mc;
-            return PvNameError::Ok;
-        }
-        if (const int slot = findModulePv(name); slot >= 0) {
-            out.kind = PvKind::ModuleGetter;
-            out.slot = slot;
             return PvNameError::Ok;
         }
         return PvNameError::Unknown;
@@ -82,9 +78,6 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
         out.kind = PvKind::Var;
     } else if (cls == "shv") {
         out.kind = PvKind::SharedVar;
-    } else if (const int slot = findModulePv(cls); slot >= 0) {
-        out.kind = PvKind::ModuleGetter;
-        out.slot = slot;
     } else {
         return PvNameError::Unknown;
     }

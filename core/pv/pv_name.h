@@ -62,7 +62,6 @@ enum class PvKind : uint8_t {
     SharedVar,  // $shv(name): one value for every process (shared_vars.h)
     // $name(inner) of a class a module registered (pv_class.h); slot: the class's index
     ModuleClass,
-    ModuleGetter,  // a module's $name or $name(arg) (module_pvs.h); slot: its getter
 };
 
 struct PvSpec {

@@ -12,6 +12,8 @@
 //
 // Parameters: rtpengine_sock, rtpengine_tout_ms, rtpengine_retr, rtpengine_disable_tout
 // (core/relay/relay_set.h, core/relay/relay_client.h). Statistics: group "rtpengine".
+#include <cstdint>
+#include <limits>
 #include <string>
 #include <string_view>
 
@@ -19,11 +21,13 @@
 #include "core/lua/export.h"
 #include "core/module/module_export.h"
 #include "core/module/module_set.h"
-#include "core/pv/module_pvs.h"
+#include "core/pv/pv_class.h"
 #include "core/relay/relay_client.h"
 #include "core/relay/relay_set.h"
 #include "core/route/msg_context.h"
+#include "core/rpc/method.h"
 #include "core/stats/registry.h"
+#include "core/timer/clock.h"
 #include "modules/rtpengine/manage.h"
 #include "modules/rtpengine/ng_command.h"
 #include "modules/tm/api.h"
@@ -73,6 +77,8 @@ lua::PvValue rtpstat(route::MsgContext& mc, std::string_view) {
     return g_engine.lastRtpstat();
 }
 
+const pv::PvClass kPvClasses[] = {{.name = "rtpstat", .get = &rtpstat}};
+
 bool modInit() {
     std::string err;
     if (g_sock.empty()) {
@@ -88,7 +94,7 @@ bool modInit() {
         return false;
     }
     if (!stats::declareGroup("rtpengine", kStats)) return false;
-    if (pv::findModulePv("rtpstat") < 0 && !pv::registerModulePv("rtpstat", &rtpstat)) {
+    if (pv::findPvClass("rtpstat") < 0 && !pv::registerPvClasses(kPvClasses)) {
         LM_ERR("rtpengine: cannot register $rtpstat");
         return false;
     }
@@ -143,6 +149,85 @@ int setSet(lua::Ctx& ctx, int id) noexcept {
     return g_engine.selectSet(ctx.route, id);
 }
 
+// --- RPC (Kamailio's rtpengine.show / enable / ping): `url` is an rtpengine_sock entry as
+// configured ("udp:127.0.0.1:2223", with its "=weight" if it had one) or "all".
+
+template <class F>
+int forEachNode(std::string_view url, F&& f) {
+    int n = 0;
+    for (const relay::Set& s : g_sets.sets()) {
+        for (const relay::Node& node : s.nodes) {
+            if (url == "all" || node.url == url) {
+                f(s, node);
+                ++n;
+            }
+        }
+    }
+    return n;
+}
+
+rpc::Result rpcShow(std::string_view url) noexcept {
+    rpc::Value out = rpc::Value::array();
+    const int64_t now = timer::nowMs();
+    const int n = forEachNode(url, [&](const relay::Set& s, const relay::Node& node) {
+        const int64_t until = g_sets.downUntil(node);
+        rpc::Value v = rpc::Value::structure();
+        v.add("url", node.url);
+        v.add("set", s.id);
+        v.add("index", node.slot);
+        v.add("weight", node.weight);
+        v.add("disabled", until > now ? 1 : 0);
+        // Seconds until it is tried again; -1: disabled by hand until enabled.
+        v.add("recheck_ticks", until == std::numeric_limits<int64_t>::max() ? int64_t{-1}
+                               : until > now                                ? (until - now) / 1000
+                                                                            : int64_t{0});
+        out.push(std::move(v));
+    });
+    if (n == 0) return rpc::Result::fault(rpc::kNotFound, "Instance not found");
+    return out;
+}
+
+rpc::Result rpcEnable(std::string_view url, int64_t enable) noexcept {
+    const int n = forEachNode(url, [&](const relay::Set&, const relay::Node& node) {
+        if (enable != 0) {
+            g_sets.markUp(node);
+        } else {
+            g_sets.markDown(node, std::numeric_limits<int64_t>::max());
+        }
+    });
+    if (n == 0) return rpc::Result::fault(rpc::kNotFound, "Instance not found");
+    return rpc::Result::empty();
+}
+
+rpc::Result rpcPing(std::string_view url) noexcept {
+    rpc::Value out = rpc::Value::array();
+    const int n = forEachNode(url, [&](const relay::Set&, const relay::Node& node) {
+        relay::Reply r;
+        const bool ok = relay::requestNode(node, "d7:command4:pinge", g_engine.cfg, r) &&
+                        r.body.find("4:pong") != std::string_view::npos;
+        if (ok) {
+            g_sets.markUp(node);
+        } else {
+            g_sets.markDown(node, timer::nowMs() + int64_t{g_engine.cfg.disableSec} * 1000);
+        }
+        rpc::Value v = rpc::Value::structure();
+        v.add("url", node.url);
+        v.add("status", ok ? "success" : "fail");
+        out.push(std::move(v));
+    });
+    if (n == 0) return rpc::Result::fault(rpc::kNotFound, "Instance not found");
+    return out;
+}
+
+constexpr rpc::Method kRpc[] = {
+    rpc::method<&rpcShow>("rtpengine.show", "url", "Show rtpengine instances (url or all).",
+                          rpc::kReturnsArray),
+    rpc::method<&rpcEnable>("rtpengine.enable", "url flag",
+                            "Enable (1) or disable (0) rtpengine instances (url or all)."),
+    rpc::method<&rpcPing>("rtpengine.ping", "url", "Ping rtpengine instances (url or all).",
+                          rpc::kReturnsArray),
+};
+
 constexpr module::ParamSpec kParams[] = {
     module::stringParam("rtpengine_sock", &g_sock, "",
                         "rtpengine NG control sockets: [<set> ==] udp:host:port[=weight] ..."),
@@ -169,6 +254,7 @@ OSPREY_MODULE_EXPORT = {
     .version = OSPREY_VERSION,
     .params = kParams,
     .functions = kFunctions,
+    .rpc = kRpc,
     .init = &modInit,
     .destroy = &modDestroy,
 };

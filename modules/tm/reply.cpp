@@ -115,14 +115,18 @@ bool onReplyVerdict(Cell* c, const Branch* b, route::MsgContext& mc, int preRan)
 // rtpengine_manage rewriting the 200's SDP) then holds nothing that the timer process or
 // another reply of this transaction needs. Its verdict is applied under the lock
 // (branchReply). -1 when it did not run: no route armed, not a reply of the transaction's
-// own method, or a branch already final (a retransmitted final goes on without the route,
-// as before).
+// own method, or a negative final on a branch already final. A retransmitted 2xx of an INVITE,
+// which goes on statelessly, passes the route too (as in Kamailio), so what the route changed
+// in the first one (the SDP a media relay rewrote) is changed in the copy as well.
 int preRunOnReply(Cell* c, unsigned index, const sip::CSeqBody& cseq, route::MsgContext& mc) {
     const uint8_t id = __atomic_load_n(&c->onReply, __ATOMIC_ACQUIRE);
     const uint8_t n = __atomic_load_n(&c->nBranches, __ATOMIC_ACQUIRE);
     if (id == 0 || index >= n || cseq.method != c->method) return -1;
     const Branch* b = c->branches[index];
-    if (b == nullptr || __atomic_load_n(&b->final, __ATOMIC_ACQUIRE)) return -1;
+    if (b == nullptr) return -1;
+    const int status = mc.msg.start.status;
+    const bool retransmitted2xx = c->isInvite() && status >= 200 && status < 300;
+    if (__atomic_load_n(&b->final, __ATOMIC_ACQUIRE) && !retransmitted2xx) return -1;
     return runOnReply(c, id, mc, static_cast<int>(index)) ? 1 : 0;
 }
 
@@ -132,7 +136,7 @@ void branchReply(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
         // A retransmitted final: ACK a negative one again; a 2xx goes on (§13.3.1.4).
         // (Also after a local timeout: the 487 to our CANCEL must be ACKed.)
         if (c->isInvite() && status >= 300) sendAck(b, mc.msg);
-        if (c->isInvite() && status >= 200 && status < 300) relay(c, mc, status);
+        if (c->isInvite() && status >= 200 && status < 300 && preRan != 0) relay(c, mc, status);
         return;
     }
     if (status < 200) {

@@ -11,7 +11,10 @@
 # (router_cpu_us_per_call: the router's CPU time, all its processes, per completed call) and
 # the ratio. Everything started here is stopped by PID.
 #
-# Environment: BUILD [build/release-fm]  CALLS [4000]  LIMIT [50]  RATE [4000]
+# Routers alternate for ROUNDS rounds (the machine is shared; one run can catch a busy
+# moment); the last lines give the median of each and the ratios of the medians.
+#
+# Environment: BUILD [build/release-fm]  CALLS [4000]  LIMIT [50]  RATE [4000]  ROUNDS [3]
 #              ROUTER_CPU [0]  LOAD_CPU [1]  ROUTERS ["osprey kamailio"]
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
@@ -24,16 +27,26 @@ RATE=${RATE:-4000}
 ROUTER_CPU=${ROUTER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 ROUTERS=${ROUTERS:-osprey kamailio}
+ROUNDS=${ROUNDS:-3}
 out=$(mktemp -d "${TMPDIR:-/tmp}/osprey-bench-rtpengine.XXXXXX")
 pids=()
 
+# Stops what this script started, children included (Kamailio's workers outlive their main
+# process for a moment; a next router must not share the port with them), and waits until
+# the ports are free again.
 stop_all() {
-    for p in "${pids[@]}"; do kill "$p" 2>/dev/null; done
-    for p in "${pids[@]}"; do
+    local all=() p
+    for p in "${pids[@]}"; do all+=("$p" $(pgrep -P "$p")); done
+    for p in "${all[@]}"; do kill "$p" 2>/dev/null; done
+    for p in "${all[@]}"; do
         for _ in $(seq 50); do kill -0 "$p" 2>/dev/null || break; sleep 0.1; done
         kill -9 "$p" 2>/dev/null
     done
     pids=()
+    for _ in $(seq 100); do
+        ss -Huln 2>/dev/null | grep -qE '127\.0\.0\.1:(5170|5180|5190|22270)\b' || break
+        sleep 0.1
+    done
 }
 trap stop_all EXIT
 
@@ -76,7 +89,7 @@ tree_ticks() {  # the router and its children
 }
 
 run_one() {
-    local router=$1 dir=$out/$1
+    local router=$1 dir=$out/$1-$2
     mkdir -p "$dir"
     taskset -c "$LOAD_CPU" rtpengine --foreground --log-stderr --config-file=none --table=-1 \
         --interface=127.0.0.1 --listen-ng=127.0.0.1:22270 --port-min=40000 --port-max=44999 \
@@ -107,7 +120,7 @@ run_one() {
     c0=$(tree_ticks "$rpid")
     t0=$(date +%s.%N)
     (cd "$dir" && taskset -c "$LOAD_CPU" sipp -sn uac -i 127.0.0.1 -p 5180 127.0.0.1:5170 \
-        -s bob -m "$CALLS" -l "$LIMIT" -r "$RATE" -d 0 -nostdin -trace_stat -stf stat.csv \
+        -s bob -m "$CALLS" -l "$LIMIT" -r "$RATE" -d 0 -nostdin -trace_stat -stf stat.csv -trace_err \
         -timeout 120 >"$dir/uac.log" 2>&1)
     rc=$?
     t1=$(date +%s.%N)
@@ -130,18 +143,30 @@ PY
 }
 
 # Not in a pipe: run_one records what it starts in this shell's pids.
-for r in $ROUTERS; do
-    run_one "$r" >"$out/$r.line"
-    stop_all
-    cat "$out/$r.line" | tee -a "$out/summary"
+for round in $(seq "$ROUNDS"); do
+    for r in $ROUTERS; do
+        run_one "$r" "$round" >"$out/$r.line"
+        stop_all
+        cat "$out/$r.line" | tee -a "$out/summary"
+    done
 done
 python3 - "$out/summary" <<'PY'
-import re, sys
-cps = {}
+import re, statistics, sys
+cps, cpu, failed = {}, {}, {}
 for line in open(sys.argv[1]):
-    m = re.search(r"router=(\w+) calls=\d+ failed=(\d+) .*cps=(\d+)", line)
-    if m: cps[m.group(1)] = int(m.group(3))
-if "osprey" in cps and cps.get("kamailio"):
-    print("RTPENGINE ratio osprey/kamailio=%.2f" % (cps["osprey"] / cps["kamailio"]))
+    m = re.search(r"router=(\w+) calls=\d+ failed=(\d+) .*cps=(\d+) .*"
+                  r"router_cpu_us_per_call=(\d+)", line)
+    if not m: continue
+    r = m.group(1)
+    failed[r] = failed.get(r, 0) + int(m.group(2))
+    cps.setdefault(r, []).append(int(m.group(3)))
+    cpu.setdefault(r, []).append(int(m.group(4)))
+for r in cps:
+    print("RTPENGINE median router=%s cps=%d router_cpu_us_per_call=%d failed_total=%d runs=%d"
+          % (r, statistics.median(cps[r]), statistics.median(cpu[r]), failed[r], len(cps[r])))
+if "osprey" in cps and "kamailio" in cps:
+    print("RTPENGINE ratio osprey/kamailio cps=%.2f cpu_per_call=%.2f" % (
+        statistics.median(cps["osprey"]) / statistics.median(cps["kamailio"]),
+        statistics.median(cpu["osprey"]) / statistics.median(cpu["kamailio"])))
 PY
 echo "logs: $out"

@@ -18,6 +18,7 @@
 #include "test/support/rtpengine_process.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
+#include "test/support/stats_reader.h"
 
 namespace osprey::testsupport {
 namespace {
@@ -166,6 +167,7 @@ protected:
                      bool rtpproxy = false,
                      const std::string& tmParams = "fr_timer = 3000; fr_inv_timer = 5000;") {
         SipRouterOptions o = tmRouterOptions(tmParams);
+        o.controlSocket = true;  // statistics and rtpengine.show
         rtpproxy_ = rtpproxy;
         const std::string mod = rtpproxy ? "rtpproxy" : "rtpengine";
         o.modules += ", { name = \"pv\"; }, { name = \"" + mod + "\"; params = { " + mod +
@@ -219,10 +221,17 @@ void RtpengineTest::callThroughRelay() {
     EXPECT_TRUE(contentLengthRight(*atCallee)) << atCallee->text();
     EXPECT_TRUE(rtpe_.hasCall(inv.callId));
 
-    uas_.sendBack(answerWith(*atCallee, 200, "OK", sdp("10.0.0.2", calleeRtp.port)), *atCallee);
+    const std::string okText = answerWith(*atCallee, 200, "OK", sdp("10.0.0.2", calleeRtp.port));
+    uas_.sendBack(okText, *atCallee);
     auto ok = waitFor(uac_, inv.callId, isStatus(200));
     ASSERT_TRUE(ok) << router_->log();
     const Media answered = mediaOf(ok->text());
+    // The callee's retransmission of its 200 (no ACK yet) is rewritten alike.
+    uas_.sendBack(okText, *atCallee);
+    auto again = waitFor(uac_, inv.callId, isStatus(200));
+    ASSERT_TRUE(again) << router_->log();
+    EXPECT_EQ(mediaOf(again->text()).ip, "127.0.0.1") << again->text();
+    EXPECT_EQ(mediaOf(again->text()).port, answered.port) << again->text();
     EXPECT_EQ(answered.ip, "127.0.0.1") << ok->text();
     EXPECT_NE(answered.port, calleeRtp.port);
     EXPECT_NE(answered.port, offered.port);
@@ -351,6 +360,22 @@ TEST_F(RtpengineTest, StoppedInstanceFailsOverAndNoneLeftAnswers503) {
     // No INVITE went on without a relay.
     EXPECT_FALSE(waitFor(uas_, inv.callId, isMethod("INVITE"), 100));
     EXPECT_FALSE(waitFor(uas_, inv2.callId, isMethod("INVITE"), 100));
+    // Counted: tries without answer, a request moved on, requests with no instance left.
+    StatsReader stats;
+    const auto v = stats.read(router_->process());
+    EXPECT_GE(StatsReader::get(v, "rtpengine:timeouts"), 2);
+    EXPECT_GE(StatsReader::get(v, "rtpengine:failovers"), 1);
+    EXPECT_GE(StatsReader::get(v, "rtpengine:unavailable"), 2);
+    EXPECT_GE(StatsReader::get(v, "rtpengine:offers"), 4);
+    // Both instances are down, as rtpengine.show says.
+    const std::string shown =
+        jsonRpcCall(router_->process().dir().file("osprey_ctl"),
+                    R"({"jsonrpc":"2.0","method":"rtpengine.show","params":["all"],"id":1})"
+                    "\n");
+    EXPECT_NE(shown.find(sockOf(rtpe_)), std::string::npos) << shown;
+    EXPECT_NE(shown.find(sockOf(second)), std::string::npos) << shown;
+    EXPECT_EQ(shown.find("\"disabled\":0"), std::string::npos) << shown;
+    EXPECT_NE(shown.find("\"disabled\":1"), std::string::npos) << shown;
 }
 
 // A stand-in for rtpengine that answers an offer at once and an answer only after

@@ -34,6 +34,10 @@ public:
     static int64_t get(const Values& v, const std::string& name);
 };
 
+// One JSON-RPC request (a line) on the unix socket at path; the answer's line, or empty
+// (bounded).
+std::string jsonRpcCall(const std::string& path, const std::string& request);
+
 // The body of `GET /metrics` from rpc_http_listen on 127.0.0.1:port; empty unless the answer
 // was 200 (bounded).
 std::string fetchMetrics(uint16_t port);

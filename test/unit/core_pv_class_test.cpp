@@ -88,5 +88,19 @@ TEST(PvClass, RegisteredClassesParseAndDispatch) {
     EXPECT_NE(parsePvName("$tconst", spec), PvNameError::Ok);
 }
 
+// Without parentheses ($rtpstat), a class is read with an empty inner text.
+TEST(PvClass, PlainNameReadsTheClassWithEmptyInner) {
+    constexpr PvClass kPlain[] = {{"tplain", &getBox}};
+    PvSpec spec;
+    EXPECT_EQ(parsePvName("$tplain", spec), PvNameError::Unknown);
+    ASSERT_TRUE(registerPvClasses(kPlain));
+    ASSERT_EQ(parsePvName("$tplain", spec), PvNameError::Ok);
+    EXPECT_EQ(spec.kind, PvKind::ModuleClass);
+    EXPECT_EQ(pvClassAt(spec.slot)->get, &getBox);
+    EXPECT_TRUE(spec.arg.empty());
+    ASSERT_EQ(parsePvName("$ru", spec), PvNameError::Ok);  // the core's names stay the core's
+    EXPECT_EQ(spec.kind, PvKind::RUri);
+}
+
 }  // namespace
 }  // namespace osprey::pv

@@ -4,7 +4,6 @@
 
 #include <string>
 
-#include "core/pv/module_pvs.h"
 #include "core/pv/pv_cache.h"
 #include "core/pv/pv_name.h"
 #include "core/pv/script_vars.h"
@@ -130,28 +129,6 @@ TEST_F(PvName, VarSlotIsResolvedOnceAndKeepsItsValue) {
     EXPECT_NE(pvLookup("$var(m)").spec.slot, a.spec.slot);
     EXPECT_TRUE(std::holds_alternative<std::monostate>(scriptVarGet(-1)));
     EXPECT_FALSE(scriptVarSetInt(kMaxScriptVars, 1));
-}
-
-lua::PvValue modulePvForTest(route::MsgContext&, std::string_view arg) {
-    return arg;
-}
-
-TEST(ModulePv, ResolvesAfterTheCoreNames) {
-    EXPECT_EQ(findModulePv("testpv"), -1);
-    PvSpec spec;
-    EXPECT_EQ(parsePvName("$testpv", spec), PvNameError::Unknown);
-    ASSERT_TRUE(registerModulePv("testpv", &modulePvForTest));
-    EXPECT_FALSE(registerModulePv("testpv", &modulePvForTest));  // taken
-    ASSERT_EQ(parsePvName("$testpv", spec), PvNameError::Ok);
-    EXPECT_EQ(spec.kind, PvKind::ModuleGetter);
-    EXPECT_EQ(modulePvGetter(spec.slot), &modulePvForTest);
-    ASSERT_EQ(parsePvName("$testpv(inner)", spec), PvNameError::Ok);
-    EXPECT_EQ(spec.kind, PvKind::ModuleGetter);
-    EXPECT_EQ(spec.arg, "inner");
-    // A core name is never shadowed.
-    EXPECT_FALSE(registerModulePv("", &modulePvForTest));
-    ASSERT_EQ(parsePvName("$ru", spec), PvNameError::Ok);
-    EXPECT_EQ(spec.kind, PvKind::RUri);
 }
 
 }  // namespace
