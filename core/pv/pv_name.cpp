@@ -50,9 +50,7 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
                 return PvNameError::Ok;
             }
         }
-        // A module's class used without parentheses: a plain name (tmx's $T_branch_idx) or a
-        // class read with an empty inner ($rtpstat).
-        if (const int32_t mc = findPvClass(name); mc >= 0) {
+        if (const int32_t mc = findPvClass(name); mc >= 0 && pvClassAt(mc)->plain) {
             out.kind = PvKind::ModuleClass;
             out.slot = mc;
             return PvNameError::Ok;

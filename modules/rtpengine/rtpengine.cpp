@@ -77,7 +77,7 @@ lua::PvValue rtpstat(route::MsgContext& mc, std::string_view) {
     return g_engine.lastRtpstat();
 }
 
-const pv::PvClass kPvClasses[] = {{.name = "rtpstat", .get = &rtpstat}};
+const pv::PvClass kPvClasses[] = {{.name = "rtpstat", .get = &rtpstat, .plain = true}};
 
 bool modInit() {
     std::string err;

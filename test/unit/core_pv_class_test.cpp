@@ -88,13 +88,13 @@ TEST(PvClass, RegisteredClassesParseAndDispatch) {
     EXPECT_NE(parsePvName("$tconst", spec), PvNameError::Ok);
 }
 
-// Without parentheses ($rtpstat), a class is read with an empty inner text.
+// A plain name ($rtpstat) is read with an empty inner text.
 TEST(PvClass, PlainNameReadsTheClassWithEmptyInner) {
-    constexpr PvClass kPlain[] = {{"tplain", &getBox}};
+    constexpr PvClass kPlain[] = {{.name = "tplain2", .get = &getBox, .plain = true}};
     PvSpec spec;
-    EXPECT_EQ(parsePvName("$tplain", spec), PvNameError::Unknown);
+    EXPECT_EQ(parsePvName("$tplain2", spec), PvNameError::Unknown);
     ASSERT_TRUE(registerPvClasses(kPlain));
-    ASSERT_EQ(parsePvName("$tplain", spec), PvNameError::Ok);
+    ASSERT_EQ(parsePvName("$tplain2", spec), PvNameError::Ok);
     EXPECT_EQ(spec.kind, PvKind::ModuleClass);
     EXPECT_EQ(pvClassAt(spec.slot)->get, &getBox);
     EXPECT_TRUE(spec.arg.empty());
