@@ -110,8 +110,6 @@ protected:
         // The example as shipped, with this test's ports and files.
         ASSERT_TRUE(replaceAll(cfg, "listen = ( \"udp:127.0.0.1:5060\", \"tcp:127.0.0.1:5060\" );",
                                "listen = ( \"udp:127.0.0.1:" + std::to_string(port_) + "\" );"));
-        ASSERT_TRUE(replaceAll(cfg, "script = \"" + std::string(kDebianScript) + "\";",
-                               "script = \"script.lua\";"));
         ASSERT_TRUE(replaceAll(cfg, "sqlite://data/kemi-basic.sqlite", "sqlite://" + db()));
         ASSERT_TRUE(replaceAll(
             cfg, "rtpproxy_sock = \"udp:127.0.0.1:7722\"",
@@ -119,7 +117,8 @@ protected:
         ASSERT_TRUE(replaceAll(cfg, "log_level = \"notice\";", "log_level = \"info\";"));
         cfg += "ctl_socket = \"osprey_ctl\";\nshm_size = 32;\n";
         ASSERT_TRUE(replaceAll(cfg, "shm_size = 64;\n", ""));
-        cfgPath_ = tmp_.write("kemi-basic.cfg", cfg);
+        cfg_ = cfg;
+        writeConfig(scriptPath(GetParam()));
 
         // Kamailio's kamctl add / kamctl address add, on the file the config names.
         for (const char* u : {"alice", "bob", "carol", "dave"}) {
@@ -131,9 +130,18 @@ protected:
         ASSERT_EQ(gw.exitCode, 0) << gw.output;
     }
 
-    // Starts osprey on the config with the parameter's script (or `script` text instead).
-    void start(const std::string& script = "") {
-        tmp_.write("script.lua", script.empty() ? readFile(scriptPath(GetParam())) : script);
+    // The config with `script` naming this file: the installed reference script or
+    // etc/kemi-basic.lua, read where they are.
+    void writeConfig(const std::string& scriptFile) {
+        std::string cfg = cfg_;
+        ASSERT_TRUE(replaceAll(cfg, "script = \"" + std::string(kDebianScript) + "\";",
+                               "script = \"" + scriptFile + "\";"));
+        cfgPath_ = tmp_.write("kemi-basic.cfg", cfg);
+    }
+
+    // Starts osprey on the config with the parameter's script (or with this script file).
+    void start(const std::string& scriptFile = "") {
+        if (!scriptFile.empty()) writeConfig(scriptFile);
         StartOptions so;
         so.args = {"-f", cfgPath_};
         proc_ = std::make_unique<OspreyProcess>(so);
@@ -280,6 +288,7 @@ protected:
     TempDir tmp_;
     RtpengineProcess rtpe_;
     uint16_t port_ = 0;
+    std::string cfg_;  // etc/kemi-basic.cfg with the test's ports and files
     std::string cfgPath_;
     std::unique_ptr<OspreyProcess> proc_;
     bool checkScriptErrors_ = true;
@@ -591,12 +600,12 @@ TEST_P(KemiBasic, NatRegisterAndCallThroughRtpengine) {
     ASSERT_TRUE(waitFor(alice.peer, d.invite.callId, isStatus(200))) << log();
 }
 
-// app_lua's argument rules with the script under test loaded as it is: a probe appended after
-// it calls a KSR function with a wrong number of arguments (an error naming it, false, the
+// app_lua's argument rules with the script under test loaded as it is (dofile): a probe
+// around it calls a KSR function with a wrong number of arguments (an error naming it, false, the
 // route goes on) and with numeric strings for integers, then hands over to the script's route.
 TEST_P(KemiBasic, NumericStringAndWrongArityDoNotEndTheRoute) {
     checkScriptErrors_ = false;
-    const std::string probe = R"lua(
+    const std::string probe = "dofile(\"" + scriptPath(GetParam()) + "\")\n" + R"lua(
 local script_request_route = ksr_request_route
 function ksr_request_route()
     if KSR.hdr.is_present("X-Probe") > 0 then
@@ -608,7 +617,7 @@ function ksr_request_route()
     return script_request_route()
 end
 )lua";
-    start(readFile(scriptPath(GetParam())) + probe);
+    start(tmp_.write("probe.lua", probe));
     Phone p("alice", "alice-pw");
     SipRequest r = request(p, "OPTIONS", "sip:" + host());
     r.extraHeaders = "X-Probe: 1\r\n";
