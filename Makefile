@@ -23,9 +23,14 @@
 #   make bench-registrar-db   closed-loop REGISTER req/s with usrloc db_mode 0, 1, 2
 #   make bench-rtpengine      calls/s with media relay through rtpengine, Osprey vs Kamailio;
 #                             instructions Osprey adds per offer/answer pair (callgrind)
+#   make bench-tls            TLS handshakes/s (ECDSA, RSA, resumed), PSS per idle connection,
+#                             Osprey and Kamailio side by side
 #   make bench-rpc            RPC at 100/s against stateful SIP at 15k/s: SIP CPU per request
+#   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
+#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
+#   make bench-redis-lookup   lookup -> relay through a second node (store = "redis") vs one node
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
 
@@ -134,9 +139,10 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .SECONDARY:
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
-        bench-auth bench-auth-db bench-ksr-call bench-htable bench-ir bench-tools bench-registrar-db \
+        bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
         bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood bench-rtpengine \
-        clean deps fuzz format
+        bench-dispatcher bench-tls bench-redis bench-redis-lookup clean deps \
+        fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
 deps: $(DEPS_STAMP)
@@ -149,7 +155,9 @@ $(CONFIG_MK): $(DEPS_STAMP) Makefile
 	@{ echo "LUAJIT_CFLAGS := $$(pkg-config --cflags luajit)"; \
 	   echo "LUAJIT_LIBS := $$(pkg-config --libs luajit || echo -lluajit-5.1)"; \
 	   echo "CARES_CFLAGS := $$(pkg-config --cflags libcares)"; \
-	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; } >$@.tmp
+	   echo "CARES_LIBS := $$(pkg-config --libs libcares || echo -lcares)"; \
+	   echo "HIREDIS_CFLAGS := $$(pkg-config --cflags hiredis)"; \
+	   echo "HIREDIS_LIBS := $$(pkg-config --libs hiredis || echo -lhiredis)"; } >$@.tmp
 	@mv $@.tmp $@
 
 osprey: $(OSPREY)
@@ -207,7 +215,9 @@ ospreyctl: $(OSPREYCTL)
 # Libraries a module needs itself (the binary keeps only the libraries it uses):
 # MODULE_LIBS_<name>.
 MODULE_LIBS_auth := -lcrypto
-MODULE_LIBS_usrloc := -lsqlite3
+MODULE_LIBS_usrloc := -lsqlite3 $(HIREDIS_LIBS)
+# hiredis's flags only where it is used (usrloc's redis store), so nothing else recompiles.
+$(BUILD)/pic/modules/usrloc/%.o $(BUILD)/obj/modules/usrloc/%.o: CPPFLAGS += $(HIREDIS_CFLAGS)
 define module_rule
 $(BUILD)/modules/$(1)/$(1).so: $(patsubst %.cpp,$(BUILD)/pic/%.o,$(wildcard modules/$(1)/*.cpp))
 	@mkdir -p $$(dir $$@)
@@ -297,6 +307,13 @@ $(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The dispatcher benchmark measures the module's selection code: it links the module's archive.
+$(BUILD)/bench/dispatcher_bench: $(BUILD)/obj/test/bench/dispatcher_bench.o \
+                                 $(BUILD)/lib/libosprey_mod_dispatcher.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                 $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # The htable benchmark links the module's archive, as the auth one does.
 $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
                              $(BUILD)/lib/libosprey_mod_htable.a $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
@@ -329,6 +346,12 @@ $(FLOOD_TOOL): $(call obj,test/bench/flood/main.cpp)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^
 
+# The TLS handshake load tool of `make bench-tls` (test/bench/tlsload/): OpenSSL only.
+TLS_LOAD_TOOL := $(BUILD)/bench/osprey-tls-load
+$(TLS_LOAD_TOOL): $(call obj,$(wildcard test/bench/tlsload/*.cpp))
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ -lssl -lcrypto
+
 # Its unit tests (test/unit/load_*_test.cpp) link its objects but main.
 $(BUILD)/test/unit/load_%: $(BUILD)/obj/test/unit/load_%.o \
                            $(call obj,$(filter-out test/bench/load/main.cpp,$(wildcard test/bench/load/*.cpp)))
@@ -358,8 +381,9 @@ run: osprey modules
 	$(OSPREY) -f etc/osprey.cfg -D -E
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
-       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike bench-flood \
-       bench-rtpengine
+       bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike \
+       bench-flood bench-rtpengine bench-dispatcher bench-tls bench-redis \
+       bench-redis-lookup
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh
@@ -382,6 +406,14 @@ bench-auth: $(BUILD)/bench/auth_bench
 bench-auth-db: $(BUILD)/bench/auth_db_bench
 	@$(BUILD)/bench/auth_db_bench
 
+# Dispatcher: ns and instructions (callgrind) per selection over 100 destinations, instructions
+# per call through ds_select_dst + t_relay, then calls per second, both against Kamailio.
+bench-dispatcher: $(BUILD)/bench/dispatcher_bench $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@$(BUILD)/bench/dispatcher_bench
+	@BUILD=$(BUILD) scripts/bench/dispatcher-ir.sh
+	@BUILD=$(BUILD) ONLY=dispatcher scripts/bench/ir-table.sh
+	@BUILD=$(BUILD) scripts/bench/run-anchor-dispatcher.sh
+
 bench-htable: $(BUILD)/bench/htable_bench
 	@$(BUILD)/bench/htable_bench
 
@@ -401,7 +433,7 @@ bench-rtpengine: $(OSPREY) $(MODULE_SO) $(BUILD)/bench/rtpengine_bench
 	@BUILD=$(BUILD) scripts/bench/run-rtpengine.sh
 
 # The router benchmarks' tools (docs/benchmarks.md).
-bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL)
+bench-tools: $(LOAD_TOOL) $(FLOOD_TOOL) $(TLS_LOAD_TOOL)
 # The reload test drives osprey with the load tool.
 $(BUILD)/test/integration/lua_reload_test: | $(LOAD_TOOL)
 
@@ -425,9 +457,24 @@ bench-natping: $(OSPREY) $(MODULE_SO)
 bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
 	@BUILD=$(BUILD) scripts/bench/flood.sh
 
+# TLS: full (ECDSA P-256, RSA-2048) and resumed handshakes per second, PSS per idle connection
+# with 2000 held, kernel TLS, side by side with Kamailio and its tls module (scripts/bench/tls.sh,
+# docs/tls.md).
+bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/tls.sh
+
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
+
+# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
+bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
+	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
+
+# Lookup -> relay through a second node for AORs registered on the first (store = "redis"),
+# against one memory-only node (scripts/bench/redis-lookup.sh).
+bench-redis-lookup: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL)
+	@BUILD=$(BUILD) scripts/bench/redis-lookup.sh
 
 # --- fuzzing: libFuzzer needs clang, so core/sip/ is compiled again with coverage into
 # $(BUILD)/fuzz; the pkg heap is malloc there (test/fuzz/fuzz_pkg.cpp) so ASan sees every chunk.

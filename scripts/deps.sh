@@ -12,12 +12,14 @@ required=(
     kamailio curl  # the RPC tests drive the control plane with the real kamcmd and curl
     prometheus  # promtool: the statistics tests lint the /metrics text with it
     libc-ares-dev dnsmasq-base
+    libhiredis-dev redis-server redis-sentinel redis-tools  # usrloc's store = "redis" and its tests
     python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
     sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
     rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
+    openssl  # the TLS tests run `openssl s_client`; make bench-tls makes certificates with it
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
-bench=(kamailio kamailio-lua-modules valgrind)
+bench=(kamailio kamailio-lua-modules kamailio-tls-modules valgrind)
 
 want=("${required[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")

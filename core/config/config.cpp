@@ -59,6 +59,18 @@ const Param* ModuleSpec::param(std::string_view n) const {
     return nullptr;
 }
 
+const Param* ConfigGroup::param(std::string_view n) const {
+    for (const Param& p : params)
+        if (p.name == n) return &p;
+    return nullptr;
+}
+
+const ConfigGroup* Config::group(std::string_view n) const {
+    for (const ConfigGroup& g : groups)
+        if (g.name == n) return &g;
+    return nullptr;
+}
+
 const Param* Config::setting(std::string_view n) const {
     for (const Param& p : extra)
         if (p.name == n) return &p;
@@ -90,6 +102,17 @@ void declareSetting(std::string_view name, ParamType type) {
         }
     }
     declaredSettings().push_back({std::string(name), type});
+}
+
+std::vector<std::string>& declaredGroups() {
+    static std::vector<std::string> groups;
+    return groups;
+}
+
+void declareGroup(std::string_view name) {
+    for (const std::string& g : declaredGroups())
+        if (g == name) return;
+    declaredGroups().emplace_back(name);
 }
 
 namespace {

@@ -37,6 +37,17 @@ struct Param {
     SourceLoc where;
 };
 
+// A group of settings a part of the core declared (declareGroup), e.g. `tls = { ... };`:
+// its scalars in file order, and its nested groups (a named group, or each group of a list,
+// which then all carry the list's name).
+struct ConfigGroup {
+    std::string name;
+    SourceLoc where;
+    std::vector<Param> params;
+    std::vector<ConfigGroup> groups;
+    const Param* param(std::string_view name) const;
+};
+
 struct ModuleSpec {
     std::string name;
     std::vector<Param> params;  // in file order
@@ -59,11 +70,14 @@ struct Config {
     std::vector<ModuleSpec> modules;
     // Global settings declared by other parts of the core (declareSetting), as found.
     std::vector<Param> extra;
+    // Declared groups (declareGroup), as found.
+    std::vector<ConfigGroup> groups;
     // Source line of each built-in setting that was present, for later semantic errors.
     std::vector<std::pair<std::string, SourceLoc>> locations;
 
     const Param* setting(std::string_view name) const;  // an extra setting, or nullptr
     const ModuleSpec* module(std::string_view name) const;
+    const ConfigGroup* group(std::string_view name) const;  // a declared group, or nullptr
     SourceLoc where(std::string_view name) const;  // of a built-in setting; file only if absent
 };
 
@@ -82,6 +96,10 @@ struct ConfigError {
 // accepts it (unknown settings are errors: a typo must not pass silently). Call before the
 // config is loaded, e.g. from a static initializer.
 void declareSetting(std::string_view name, ParamType type);
+
+// Declares a group setting (`name = { ... };`) a part of the core reads from Config::groups;
+// the loader keeps its contents as written and the declaring part checks them.
+void declareGroup(std::string_view name);
 
 // Reads and checks the file. Returns false with err filled on the first problem found.
 bool loadConfigFile(const std::string& path, Config& out, ConfigError& err);

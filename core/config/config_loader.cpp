@@ -58,6 +58,8 @@ private:
     ModuleSpec module(const Setting& s);
     ParamValue scalar(const Setting& s, const std::string& what);
     bool extraSetting(const Setting& s);
+    bool declaredGroup(const Setting& s);
+    ConfigGroup group(const Setting& s, const std::string& name);
 
     std::string name_;
     std::string baseDir_;
@@ -251,6 +253,38 @@ bool Loader::extraSetting(const Setting& s) {
     return false;
 }
 
+ConfigGroup Loader::group(const Setting& s, const std::string& name) {
+    ConfigGroup g;
+    g.name = name;
+    g.where = loc(s);
+    for (int i = 0; i < s.getLength(); ++i) {
+        const Setting& e = s[i];
+        const std::string key = e.getName();
+        if (e.getType() == Setting::TypeGroup) {
+            g.groups.push_back(group(e, key));
+        } else if (e.getType() == Setting::TypeList) {
+            for (int k = 0; k < e.getLength(); ++k) {
+                if (e[k].getType() != Setting::TypeGroup)
+                    fail(e[k], "each entry of " + quoted(e) + " must be a group { ... }");
+                g.groups.push_back(group(e[k], key));
+            }
+        } else {
+            g.params.push_back(Param{key, scalar(e, "'" + name + "." + key + "'"), loc(e)});
+        }
+    }
+    return g;
+}
+
+bool Loader::declaredGroup(const Setting& s) {
+    for (const std::string& d : declaredGroups()) {
+        if (d != s.getName()) continue;
+        if (s.getType() != Setting::TypeGroup) fail(s, quoted(s) + " must be a group { ... }");
+        cfg_.groups.push_back(group(s, d));
+        return true;
+    }
+    return false;
+}
+
 void Loader::load(Setting& root) {
     for (int i = 0; i < root.getLength(); ++i) {
         const Setting& s = root[i];
@@ -275,7 +309,7 @@ void Loader::load(Setting& root) {
             modulesPath(s);
         } else if (key == "modules") {
             modules(s);
-        } else if (!extraSetting(s)) {
+        } else if (!extraSetting(s) && !declaredGroup(s)) {
             fail(s, "unknown setting '" + key + "'");
         }
         cfg_.locations.emplace_back(key, loc(s));

@@ -13,5 +13,6 @@ struct DeclaredSetting {
 };
 
 std::vector<DeclaredSetting>& declaredSettings();
+std::vector<std::string>& declaredGroups();
 
 }  // namespace osprey::config

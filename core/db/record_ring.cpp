@@ -85,6 +85,11 @@ bool RecordRing::empty() {
     return head_ == tail_;
 }
 
+size_t RecordRing::used() {
+    mem::LockGuard g(lock_);
+    return static_cast<size_t>(head_ - tail_);
+}
+
 size_t RecordRing::drain(std::vector<char>& out, uint64_t* through) {
     size_t count = 0;
     mem::LockGuard g(lock_);

@@ -40,6 +40,7 @@ public:
 
     void setWriterSleeping(bool s) { writerSleeping_.store(s, std::memory_order_seq_cst); }
     bool empty();
+    size_t used();  // bytes queued now (a writer's queue depth)
     uint64_t dropped() const { return dropped_.load(std::memory_order_relaxed); }
     // Sequence number of the last record queued (0: none yet).
     uint64_t lastSeq() const { return seq_.load(std::memory_order_acquire); }

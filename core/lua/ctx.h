@@ -28,13 +28,13 @@ enum class RouteType : uint8_t {
 
 struct Ctx {
     sip::SipMsg* msg = nullptr;
-    uint64_t flags = 0;  // KSR.setflag / resetflag / isflagset (flags 0..63)
-    // Branch flags of branch 0, the Request-URI (KSR.setbflag, $bf; 0..31 as Kamailio's); the
-    // other branches carry their own (route::Branch::bflags). In a branch route: that branch's.
-    uint32_t bflags = 0;
+    uint64_t flags = 0;    // KSR.setflag / resetflag / isflagset (flags 0..63)
     bool dropped = false;  // KSR.x.drop(): nothing may be sent for this message
     RouteType routeType = RouteType::Request;
     route::MsgContext* route = nullptr;  // the router's per-message state, if any
+    // Branch flags of branch 0, the Request-URI (KSR.setbflag, $bf; 0..31 as Kamailio's); the
+    // other branches carry their own (route::Branch::bflags). In a branch route: that branch's.
+    uint32_t bflags = 0;
 };
 
 // What trampolines reach through their first upvalue. Its address doubles as the error object

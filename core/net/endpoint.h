@@ -39,6 +39,10 @@ struct Destination {
     // Stream transports: only an existing connection may carry it; none is opened
     // (KSR.set_reply_no_connect).
     bool noConnect = false;
+    // TLS to a next hop named by a host name: the name, for SNI and for the check of the
+    // server's certificate (RFC 5922 §7.1); "" for an address. Used when a new connection is
+    // opened.
+    char serverName[64] = {};
 };
 
 }  // namespace osprey::net

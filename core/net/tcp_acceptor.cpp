@@ -17,6 +17,8 @@
 #include "core/net/tcp_channel.h"
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_stats.h"
+#include "core/net/tls_ip_limits.h"
+#include "core/net/tls_stats.h"
 #include "core/proc/child.h"
 
 namespace osprey::net {
@@ -42,7 +44,7 @@ public:
         ep_ = epoll_create1(EPOLL_CLOEXEC);
         if (ep_ < 0) return false;
         for (size_t i = 0; i < listenSockets().size(); ++i) {
-            if (listenSockets()[i].proto == Proto::Tcp) listeners_.push_back(static_cast<int>(i));
+            if (listenSockets()[i].proto != Proto::Udp) listeners_.push_back(static_cast<int>(i));
         }
         epoll_event sig{};
         sig.events = EPOLLIN;
@@ -114,11 +116,17 @@ private:
     void handOff(int fd, const SockAddr& peer, int index) {
         TcpConnTable* t = TcpConnTable::get();
         const unsigned owner = t->leastLoadedWorker();
-        TcpConn* c = t->alloc(peer, index, owner, ConnState::Handoff, false);
+        const Proto proto = listenSocket(index)->proto;
+        TcpConn* c = t->alloc(peer, index, owner, ConnState::Handoff, false, proto);
         if (c == nullptr) {
             countTcp(&TcpStats::localReject);
             static LogLimit limit;
             logLimited(limit, "refused a TCP connection: tcp_max_connections reached", &peer, 0);
+            close(fd);
+            return;
+        }
+        if (proto == Proto::Tls && !takeTlsPlace(c, peer)) {
+            t->release(c);
             close(fd);
             return;
         }
@@ -136,6 +144,31 @@ private:
             t->release(c);
         }
         close(fd);  // the worker has its own descriptor now
+    }
+
+    // A place in the per-IP budgets of TLS (tls_ip_limits.h), or false (counted, logged).
+    static bool takeTlsPlace(const TcpConn* c, const SockAddr& peer) {
+        TlsIpLimits* l = TlsIpLimits::get();
+        if (l == nullptr) return true;
+        switch (l->take(c->ipHash)) {
+            case TlsIpLimits::Take::Ok:
+                return true;
+            case TlsIpLimits::Take::TooManyPending: {
+                stats::inc(tlsCounters().pendingPerIpCut);
+                static LogLimit limit;
+                logLimited(limit, "refused a TLS connection: max_pending_handshakes_per_ip reached",
+                           &peer, 0);
+                return false;
+            }
+            case TlsIpLimits::Take::TooManyConnections: {
+                stats::inc(tlsCounters().connectionsPerIpCut);
+                static LogLimit limit;
+                logLimited(limit, "refused a TLS connection: max_connections_per_ip reached", &peer,
+                           0);
+                return false;
+            }
+        }
+        return false;
     }
 
     int ep_ = -1;

@@ -119,7 +119,7 @@ unsigned TcpConnTable::leastLoadedWorker() {
 
 // Called with the bucket's lock held (it is the bucket of `peer`).
 TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, unsigned owner,
-                                   ConnState state, bool outgoing) {
+                                   ConnState state, bool outgoing, Proto proto) {
     uint32_t index;
     {
         mem::LockGuard g(freeLock_);
@@ -137,6 +137,9 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
         c.id.store(makeConnId(index, c.gen));
         c.state = state;
         c.outgoing = outgoing;
+        c.proto = proto;
+        c.serverName[0] = '\0';
+        c.tlsCipher[0] = '\0';
         c.owner = static_cast<uint16_t>(owner);
         c.socket = static_cast<int16_t>(socket);
         c.wakePending.store(0, std::memory_order_relaxed);
@@ -153,14 +156,15 @@ TcpConn* TcpConnTable::allocLocked(Bucket& b, const SockAddr& peer, int socket, 
 }
 
 TcpConn* TcpConnTable::alloc(const SockAddr& peer, int socket, unsigned owner, ConnState state,
-                             bool outgoing) {
+                             bool outgoing, Proto proto) {
     if (owner >= workers_) return nullptr;
     Bucket& b = bucketOf(peer);
     mem::LockGuard g(b.lock);
-    return allocLocked(b, peer, socket, owner, state, outgoing);
+    return allocLocked(b, peer, socket, owner, state, outgoing, proto);
 }
 
-ConnId TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket, bool* created) {
+ConnId TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket, bool* created,
+                                Proto proto) {
     if (created != nullptr) *created = false;
     Bucket& b = bucketOf(peer);
     mem::LockGuard g(b.lock);
@@ -168,12 +172,14 @@ ConnId TcpConnTable::findByAddr(const SockAddr& peer, bool create, int socket, b
         TcpConn& c = conns_[i - 1];
         // peer is fixed while the slot is linked here; the id may change under the connection's
         // lock, and a stale answer is caught by lockById.
-        if (c.peer == peer && c.closeRequested.load(std::memory_order_relaxed) == 0) {
+        if (c.peer == peer && c.proto == proto &&
+            c.closeRequested.load(std::memory_order_relaxed) == 0) {
             return c.id.load(std::memory_order_relaxed);
         }
     }
     if (!create) return 0;
-    TcpConn* c = allocLocked(b, peer, socket, leastLoadedWorker(), ConnState::Connecting, true);
+    TcpConn* c =
+        allocLocked(b, peer, socket, leastLoadedWorker(), ConnState::Connecting, true, proto);
     if (c == nullptr) return 0;
     if (created != nullptr) *created = true;
     return c->id.load();

@@ -45,9 +45,10 @@ struct TcpConn {
     std::atomic<ConnId> id{0};  // 0 while free; written under lock, read by the index too
     ConnState state = ConnState::Free;
     bool outgoing = false;
-    uint16_t owner = 0;   // TCP worker index
-    int16_t socket = -1;  // listen socket index (RecvInfo::socket; our Via for outgoing)
-    uint32_t gen = 0;     // of the current or last use of this slot
+    Proto proto = Proto::Tcp;  // Tcp or Tls (the stream on top of the socket)
+    uint16_t owner = 0;        // TCP worker index
+    int16_t socket = -1;       // listen socket index (RecvInfo::socket; our Via for outgoing)
+    uint32_t gen = 0;          // of the current or last use of this slot
     std::atomic<uint8_t> wakePending{0};     // a wake-up is on its way to the owner
     std::atomic<uint8_t> closeRequested{0};  // someone asked the owner to close it
     SockAddr peer;                           // fixed while the connection is in use
@@ -55,6 +56,12 @@ struct TcpConn {
     uint32_t addrNext = 0;  // slot + 1 of the next connection in the same bucket, 0 at the end
     uint32_t freeNext = 0;
     WriteQueue queue;
+    // Outgoing TLS: the host name the next hop was named by (SNI, certificate check); "" when
+    // it was an address. Set by the connection's creator before the owner starts it.
+    char serverName[64] = {};
+    // TLS, for tls.list in any process: set by the owner when the handshake ends
+    // ("TLSv1.3 TLS_AES_256_GCM_SHA384"); "" while it runs.
+    char tlsCipher[64] = {};
 };
 
 // A connection found by id, with its lock held; empty when the id is stale.
@@ -88,14 +95,15 @@ public:
 
     // A new connection to/from `peer` owned by `owner`, in the address index; its id is set.
     // Returns nullptr when every slot is in use.
-    TcpConn* alloc(const SockAddr& peer, int socket, unsigned owner, ConnState state,
-                   bool outgoing);
+    TcpConn* alloc(const SockAddr& peer, int socket, unsigned owner, ConnState state, bool outgoing,
+                   Proto proto = Proto::Tcp);
     // The id of a live connection with this peer (exact address and port), or 0. When none
     // exists and `create` is set, allocates an outgoing one (state Connecting, owned by the
     // least loaded worker) in the same step, so two senders never open two connections;
     // *created then says so.
+    // Only connections of `proto` match (a TLS and a TCP connection to one peer are two).
     ConnId findByAddr(const SockAddr& peer, bool create = false, int socket = -1,
-                      bool* created = nullptr);
+                      bool* created = nullptr, Proto proto = Proto::Tcp);
     ConnRef lockById(ConnId id);
     // lockById, and the connection's peer must be `peer`: the same address, and the same port
     // unless portKnown is false (the caller has only the address, e.g. a Via without rport).
@@ -124,7 +132,7 @@ private:
     TcpConnTable() = default;
     Bucket& bucketOf(const SockAddr& a);
     TcpConn* allocLocked(Bucket& b, const SockAddr& peer, int socket, unsigned owner,
-                         ConnState state, bool outgoing);
+                         ConnState state, bool outgoing, Proto proto);
 
     uint32_t capacity_ = 0;
     uint32_t bucketMask_ = 0;

@@ -42,7 +42,7 @@ bool openOne(const config::ListenAddr& la, ListenSocket* out, std::string* error
     if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &sl) == 0)
         bound.assign(reinterpret_cast<sockaddr*>(&ss), sl);
     out->fd = fd;
-    describeSocket(bound, Proto::Tcp, out);
+    describeSocket(bound, la.proto, out);
     return true;
 }
 
@@ -51,7 +51,7 @@ bool openOne(const config::ListenAddr& la, ListenSocket* out, std::string* error
 int openTcpListeners(const config::Config& cfg, std::string* error) {
     int opened = 0;
     for (const config::ListenAddr& la : cfg.listen) {
-        if (la.proto != Proto::Tcp) continue;
+        if (la.proto == Proto::Udp) continue;
         ListenSocket s;
         if (!openOne(la, &s, error)) return -1;
         LM_INFO("listening on %s (advertised as %s)", la.text().c_str(), s.sentBy.c_str());

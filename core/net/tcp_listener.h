@@ -1,5 +1,5 @@
-// Opening the TCP listen sockets (IPv4 and IPv6) of every `tcp:` entry of the config, in the
-// master before fork. They join the shared listen socket table (listen_socket.h), so the
+// Opening the TCP listen sockets (IPv4 and IPv6) of every `tcp:` and `tls:` entry of the config, in
+// the master before fork. They join the shared listen socket table (listen_socket.h), so the
 // router's Via and socket choice work for TCP as for UDP; only tcp-main accepts on them.
 #pragma once
 #include <string>

@@ -17,6 +17,7 @@
 #include "core/net/tcp_conn_table.h"
 #include "core/net/tcp_stats.h"
 #include "core/net/tcp_wq_budget.h"
+#include "core/net/tls_session.h"
 #include "core/route/dispatch.h"
 #include "core/timer/clock.h"
 
@@ -39,7 +40,7 @@ struct RouteSink {
     bool alive() const { return shared->closeRequested.load(std::memory_order_relaxed) == 0; }
     bool onMessage(char* data, size_t len) {
         RecvInfo info;
-        info.proto = Proto::Tcp;
+        info.proto = oc->tls != nullptr ? Proto::Tls : Proto::Tcp;
         info.src = oc->peer;
         info.socket = oc->socket;
         info.connId = oc->id;
@@ -50,7 +51,7 @@ struct RouteSink {
     bool onPing() {
         static const char kPong[] = "\r\n";
         Destination d;
-        d.proto = Proto::Tcp;
+        d.proto = oc->tls != nullptr ? Proto::Tls : Proto::Tcp;
         d.addr = oc->peer;
         d.socket = oc->socket;
         d.connId = oc->id;
@@ -138,6 +139,10 @@ void TcpOwner::setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bo
     oc.partialSince = 0;
     oc.connecting = connecting;
     oc.writeArmed = connecting;
+    oc.tls = nullptr;
+    oc.tlsPending = false;
+    oc.tlsIpPlace = false;
+    oc.ipHash = c.ipHash;
     oc.activeIndex = static_cast<uint32_t>(active_.size());
     active_.push_back(slot);
     if (settings_.sendBuffer != 0) {
@@ -160,12 +165,20 @@ void TcpOwner::adopt(ConnId id, int fd) {
         return;
     }
     ref.conn->state = ConnState::Open;
-    setupOwned(connSlot(id), id, fd, *ref.conn, false);
+    const uint32_t slot = connSlot(id);
+    setupOwned(slot, id, fd, *ref.conn, false);
     const bool queued = !ref.conn->queue.empty();
+    const bool tls = ref.conn->proto == Proto::Tls;
     ref.guard.unlock();
     LM_DBG("TCP connection %llu from %s", static_cast<unsigned long long>(id),
-           toString(conns_[connSlot(id)].peer).c_str());
-    if (queued) flush(connSlot(id), conns_[connSlot(id)]);
+           toString(conns_[slot].peer).c_str());
+    if (tls) {
+        conns_[slot].tlsPending = true;  // tcp-main took a handshake and a connection place
+        conns_[slot].tlsIpPlace = true;
+        startTls(slot, conns_[slot], true, nullptr);
+        return;
+    }
+    if (queued) flush(slot, conns_[slot]);
 }
 
 void TcpOwner::startConnect(ConnId id) {
@@ -218,6 +231,11 @@ void TcpOwner::onEvent(uint32_t slot, uint32_t events) {
         finishConnect(slot, oc);
         if (oc.fd < 0 || oc.connecting) return;
     }
+    if (oc.tls != nullptr && !oc.tls->established()) {
+        tlsHandshake(slot, oc);  // whichever way the socket moved
+        if (oc.fd >= 0) closeWanted(slot);
+        return;
+    }
     if ((events & EPOLLOUT) != 0 && !oc.connecting) onWritable(slot, oc);
     if (oc.fd >= 0 && (events & (EPOLLIN | EPOLLRDHUP | EPOLLHUP | EPOLLERR)) != 0)
         onReadable(slot, oc);
@@ -236,9 +254,16 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
         close(slot, why, kNotice);
         return;
     }
+    bool tls = false;
+    char serverName[sizeof TcpConn::serverName];
     {
         ConnRef ref = TcpConnTable::get()->lockById(oc.id);
-        if (ref) ref.conn->state = ConnState::Open;
+        if (ref) {
+            ref.conn->state = ConnState::Open;
+            tls = ref.conn->proto == Proto::Tls;
+            std::memcpy(serverName, ref.conn->serverName, sizeof serverName);
+            serverName[sizeof serverName - 1] = '\0';
+        }
     }
     oc.connecting = false;
     countTcp(&TcpStats::connectSuccess);
@@ -246,11 +271,21 @@ void TcpOwner::finishConnect(uint32_t slot, OwnedConn& oc) {
     oc.lastActivityMs = timer::coarseNowMs();
     LM_DBG("TCP connection %llu to %s: connected", static_cast<unsigned long long>(oc.id),
            toString(oc.peer).c_str());
+    if (tls) {
+        // The connection could be set from `connecting` already: EPOLLOUT stays armed for
+        // the handshake's first flight.
+        oc.writeArmed = true;
+        startTls(slot, oc, false, serverName);
+        return;
+    }
     flush(slot, oc);
 }
 
 void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
-    TcpConn* shared = TcpConnTable::get()->slot(slot);
+    if (oc.tls != nullptr) {
+        onTlsReadable(slot, oc);
+        return;
+    }
     const ReadTarget to = oc.input.target(scratch_.data(), scratch_.size());
     ssize_t n = 0;
     if (to.room != 0) {
@@ -275,8 +310,14 @@ void TcpOwner::onReadable(uint32_t slot, OwnedConn& oc) {
         }
         oc.lastActivityMs = timer::coarseNowMs();
     }
+    consume(slot, oc, static_cast<size_t>(n));
+}
+
+// Frames and routes the n octets just read into oc.input's target.
+void TcpOwner::consume(uint32_t slot, OwnedConn& oc, size_t n) {
+    TcpConn* shared = TcpConnTable::get()->slot(slot);
     RouteSink sink{this, &oc, shared};
-    const InputStatus status = oc.input.commit(static_cast<size_t>(n), sink);
+    const InputStatus status = oc.input.commit(n, sink);
     // Most reads hold whole messages and keep nothing: one comparison.
     if (oc.input.held() != oc.partialCharged || (sink.framed != 0 && oc.partialCharged != 0))
         notePartial(oc, sink.framed != 0);
@@ -351,7 +392,13 @@ void TcpOwner::flush(uint32_t slot, OwnedConn& oc) {
         if (c->id.load(std::memory_order_relaxed) != oc.id) return;
         const size_t before = c->queue.bytes;
         const size_t charged = c->queue.charged;
-        r = c->queue.flush(oc.fd, timer::coarseNowMs(), &err);
+        if (oc.tls == nullptr) {
+            r = c->queue.flush(oc.fd, timer::coarseNowMs(), &err);
+        } else if (oc.tls->established()) {
+            r = c->queue.flush(TlsSession::write, oc.tls, timer::coarseNowMs(), &err);
+        } else {
+            return;  // the handshake owns the socket until it ends
+        }
         if (c->queue.bytes != before) oc.lastActivityMs = timer::coarseNowMs();
         giveQueueBytes(c->ipHash, charged - c->queue.charged);
     }
@@ -413,12 +460,13 @@ void TcpOwner::sweep(int64_t now) {
         }
         if (c->wakePending.load(std::memory_order_relaxed) != 0) flush(slot, oc);
         if (oc.fd < 0) continue;
+        if (oc.tls != nullptr && tlsTimedOut(slot, oc, now)) continue;
         if (sendTimedOut(oc, c, now)) {
             countTcp(&TcpStats::sendTimeout);
             close(slot,
                   "the peer took too little data for tcp_send_timeout (tcp_send_min_progress)",
                   kNotice);
-        } else if (now - oc.lastActivityMs > settings_.lifetimeMs) {
+        } else if (oc.tls == nullptr && now - oc.lastActivityMs > settings_.lifetimeMs) {
             countTcp(&TcpStats::conTimeout);
             close(slot, "idle for tcp_connection_lifetime", kInfo);
         }
@@ -448,6 +496,7 @@ void TcpOwner::close(uint32_t slot, const char* why, log::Level level) {
     OwnedConn& oc = conns_[slot];
     if (oc.fd < 0) return;
     epoll_ctl(epollFd_, EPOLL_CTL_DEL, oc.fd, nullptr);
+    endTls(oc);
     ::close(oc.fd);
     oc.fd = -1;
     if (oc.partialCharged != 0) {

@@ -28,6 +28,7 @@
 namespace osprey::net {
 
 struct TcpConn;
+class TlsSession;
 
 struct OwnedConn {
     int fd = -1;  // -1: not owned by this process
@@ -42,6 +43,10 @@ struct OwnedConn {
     uint64_t partialSince = 0;  // TcpOwner::partialSeq_ when the pending message began
     bool connecting = false;
     bool writeArmed = false;
+    bool tlsPending = false;    // a TLS handshake counted in TlsIpLimits' pending places
+    bool tlsIpPlace = false;    // an accepted TLS connection counted in TlsIpLimits
+    TlsSession* tls = nullptr;  // TLS connections: the session (this process's memory)
+    uint32_t ipHash = 0;
     uint32_t activeIndex = 0;  // position in TcpOwner::active_
 };
 
@@ -73,6 +78,13 @@ public:
 private:
     void setupOwned(uint32_t slot, ConnId id, int fd, const TcpConn& c, bool connecting);
     void onReadable(uint32_t slot, OwnedConn& oc);
+    void consume(uint32_t slot, OwnedConn& oc, size_t n);
+    // TLS (tcp_owner_tls.cpp).
+    bool startTls(uint32_t slot, OwnedConn& oc, bool server, const char* serverName);
+    void tlsHandshake(uint32_t slot, OwnedConn& oc);
+    void onTlsReadable(uint32_t slot, OwnedConn& oc);
+    void endTls(OwnedConn& oc);
+    bool tlsTimedOut(uint32_t slot, OwnedConn& oc, int64_t now);
     void onWritable(uint32_t slot, OwnedConn& oc);
     void flush(uint32_t slot, OwnedConn& oc);
     void finishConnect(uint32_t slot, OwnedConn& oc);

@@ -16,6 +16,7 @@
 #include "core/net/tcp_stats.h"
 #include "core/net/tcp_wq_budget.h"
 #include "core/net/tcp_wq_cut.h"
+#include "core/net/tls_session.h"
 #include "core/timer/clock.h"
 
 namespace osprey::net {
@@ -26,8 +27,8 @@ bool fail(const SockAddr& to, const char* why, int err = 0) {
     static LogLimit limit;
     uint64_t skipped = 0;
     if (limit.allow(&skipped)) {
-        LM_NOTICE("cannot send over TCP to %s: %s%s%s (%lu more not logged)", toString(to).c_str(),
-                  why, err != 0 ? ": " : "", err != 0 ? strerror(err) : "",
+        LM_NOTICE("cannot send over TCP/TLS to %s: %s%s%s (%lu more not logged)",
+                  toString(to).c_str(), why, err != 0 ? ": " : "", err != 0 ? strerror(err) : "",
                   static_cast<unsigned long>(skipped));
     }
     return false;
@@ -46,8 +47,9 @@ ConnRef findConnection(TcpConnTable& t, const Destination& dest, bool* created) 
         if (ref && ref.conn->closeRequested.load(std::memory_order_relaxed) == 0) return ref;
     }
     if (!dest.addr.valid()) return ConnRef{};
-    const int socket = chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket);
-    const ConnId id = t.findByAddr(dest.addr, socket >= 0 && !dest.noConnect, socket, created);
+    const int socket = chooseSocket(dest.proto, dest.addr.family(), dest.socket);
+    const ConnId id =
+        t.findByAddr(dest.addr, socket >= 0 && !dest.noConnect, socket, created, dest.proto);
     return id != 0 ? t.lockById(id) : ConnRef{};
 }
 
@@ -96,22 +98,24 @@ const char* whyNotQueued(Queued q) {
 }  // namespace
 
 bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
-    if (dest.proto != Proto::Tcp) return fail(dest.addr, "TLS is not available");
     TcpConnTable* t = TcpConnTable::get();
-    if (t == nullptr) return fail(dest.addr, "no TCP listener configured");
+    if (t == nullptr) return fail(dest.addr, "no TCP or TLS listener configured");
     size_t total = 0;
     for (unsigned i = 0; i < count; ++i) total += iov[i].iov_len;
 
     bool created = false;
     ConnRef ref = findConnection(*t, dest, &created);
     if (!ref) {
-        if (dest.addr.valid() && chooseSocket(Proto::Tcp, dest.addr.family(), dest.socket) < 0)
-            return fail(dest.addr, "no TCP listener of that address family");
+        if (dest.addr.valid() && chooseSocket(dest.proto, dest.addr.family(), dest.socket) < 0)
+            return fail(dest.addr, dest.proto == Proto::Tls
+                                       ? "no TLS listener of that address family"
+                                       : "no TCP listener of that address family");
         return fail(dest.addr, t->used() >= t->capacity()
                                    ? "too many connections (tcp_max_connections)"
                                    : "the connection is gone");
     }
     TcpConn& c = *ref.conn;
+    if (created) std::memcpy(c.serverName, dest.serverName, sizeof c.serverName);
     const ConnId id = c.id.load(std::memory_order_relaxed);
     const unsigned owner = c.owner;
     const SockAddr peer = c.peer;
@@ -122,15 +126,20 @@ bool tcpSend(const Destination& dest, const iovec* iov, unsigned count) {
     OwnedConn* oc = self != nullptr && self->worker() == owner ? self->find(id) : nullptr;
     size_t written = 0;
     bool tried = false;  // the direct write ran and the socket did not take everything
-    if (oc != nullptr && !oc->connecting && c.state == ConnState::Open && c.queue.empty()) {
+    if (oc != nullptr && !oc->connecting && c.state == ConnState::Open && c.queue.empty() &&
+        (oc->tls == nullptr || oc->tls->established())) {
         tried = true;
-        msghdr mh{};
-        mh.msg_iov = const_cast<iovec*>(iov);
-        mh.msg_iovlen = count;
         ssize_t n;
-        do {
-            n = sendmsg(oc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-        } while (n < 0 && errno == EINTR);
+        if (oc->tls != nullptr) {
+            n = TlsSession::write(oc->tls, iov, count);
+        } else {
+            msghdr mh{};
+            mh.msg_iov = const_cast<iovec*>(iov);
+            mh.msg_iovlen = count;
+            do {
+                n = sendmsg(oc->fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+            } while (n < 0 && errno == EINTR);
+        }
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) {
             const int err = errno;
             c.closeRequested.store(1, std::memory_order_relaxed);

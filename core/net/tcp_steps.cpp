@@ -17,6 +17,10 @@
 #include "core/net/tcp_stats.h"
 #include "core/net/tcp_worker.h"
 #include "core/net/tcp_wq_budget.h"
+#include "core/net/tls_context.h"
+#include "core/net/tls_ip_limits.h"
+#include "core/net/tls_settings.h"
+#include "core/net/tls_stats.h"
 #include "core/proc/process_kind.h"
 
 #include <cerrno>
@@ -29,26 +33,42 @@ namespace {
 // Descriptors besides connections: listeners, channels, logs, Lua, modules.
 constexpr uint64_t kSpareFds = 256;
 
-bool hasTcpListener(const config::Config& cfg) {
+bool hasListener(const config::Config& cfg, Proto proto) {
     for (const config::ListenAddr& la : cfg.listen) {
-        if (la.proto == Proto::Tcp) return true;
+        if (la.proto == proto) return true;
     }
     return false;
+}
+
+// Stream listeners of either kind: TLS rides on the TCP transport.
+bool hasTcpListener(const config::Config& cfg) {
+    return hasListener(cfg, Proto::Tcp) || hasListener(cfg, Proto::Tls);
+}
+
+// Reads the `tls` group and, with a TLS listener, loads every certificate and key once to
+// check them (then drops them: the workers build their own after fork).
+bool checkTls(const config::Config& cfg, TlsSettings* s) {
+    std::string error;
+    if (!loadTlsSettings(cfg, s, &error)) {
+        LM_ERR("%s", error.c_str());
+        return false;
+    }
+    if (!hasListener(cfg, Proto::Tls) && !s->configured) return true;
+    // Without a `tls` group, a missing certificate is the listen entry's fault.
+    if (!s->configured) s->server.where = cfg.where("listen");
+    TlsContexts check;
+    if (!check.build(*s, hasListener(cfg, Proto::Tls), &error)) {
+        LM_ERR("%s", error.c_str());
+        return false;
+    }
+    return true;
 }
 
 }  // namespace
 
 bool checkTcpSettings(const app::HookContext& ctx) {
-    // A listener that would silently not listen is worse than a refusal to start.
-    for (const config::ListenAddr& la : ctx.cfg.listen) {
-        if (la.proto == Proto::Tls) {
-            LM_ERR(
-                "%s: listen '%s': TLS is not available yet (no TLS transport); use udp: or "
-                "tcp:",
-                ctx.cfg.where("listen").text().c_str(), la.text().c_str());
-            return false;
-        }
-    }
+    TlsSettings tls;
+    if (!checkTls(ctx.cfg, &tls)) return false;
     if (!hasTcpListener(ctx.cfg)) return true;
     TcpSettings s;
     std::string error;
@@ -68,6 +88,9 @@ bool startTcpStep(const app::HookContext& ctx) {
         return false;
     }
     if (s.workers > kMaxTcpWorkers) s.workers = kMaxTcpWorkers;
+    TlsSettings tls;
+    if (!checkTls(ctx.cfg, &tls)) return false;
+    setTlsSettings(tls);
     setTcpSettings(s);
     raiseFdLimit(s.maxConnections + kSpareFds + 2 * s.workers);
     if (openTcpListeners(ctx.cfg, &error) < 0) {
@@ -83,6 +106,20 @@ bool startTcpStep(const app::HookContext& ctx) {
     if (!createTcpStats() || !WqBudget::create(s.wqMax, s.wqMaxPerIp, 2 * s.maxConnections)) {
         LM_ERR("cannot allocate the TCP counters and write-queue budget in shm");
         return false;
+    }
+    if (hasListener(ctx.cfg, Proto::Tls) || tls.configured) {
+        if (!createTlsShared() || !TlsIpLimits::create(2 * s.maxConnections, tls.maxPendingPerIp,
+                                                       tls.maxConnectionsPerIp)) {
+            LM_ERR("cannot allocate the TLS state in shm");
+            return false;
+        }
+        declareTlsStats();
+        LM_INFO(
+            "TLS: handshake_timeout %llds, connection_timeout %llds, per peer IP up to %u "
+            "connections and %u handshakes at once; session tickets %s",
+            static_cast<long long>(tls.handshakeTimeoutMs / 1000),
+            static_cast<long long>(tls.idleTimeoutMs / 1000), tls.maxConnectionsPerIp,
+            tls.maxPendingPerIp, tls.sessionTickets ? "on" : "off");
     }
     if (!createTcpChannels(s.workers)) {
         LM_ERR("cannot create the TCP workers' channels: %s", strerror(errno));
@@ -117,6 +154,8 @@ bool stopTcpStep(const app::HookContext&) {
     }
     TcpConnTable::destroy();
     WqBudget::destroy();
+    TlsIpLimits::destroy();
+    destroyTlsShared();
     destroyTcpStats();
     return true;
 }

@@ -51,7 +51,24 @@ bool WriteQueue::append(const iovec* iov, unsigned count, size_t skip, int64_t n
     return true;
 }
 
+namespace {
+ssize_t socketWrite(void* ctx, const iovec* iov, unsigned count) {
+    msghdr mh{};
+    mh.msg_iov = const_cast<iovec*>(iov);
+    mh.msg_iovlen = count;
+    ssize_t w;
+    do {
+        w = sendmsg(*static_cast<int*>(ctx), &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
+    } while (w < 0 && errno == EINTR);
+    return w;
+}
+}  // namespace
+
 FlushResult WriteQueue::flush(int fd, int64_t nowMs, int* err) {
+    return flush(socketWrite, &fd, nowMs, err);
+}
+
+FlushResult WriteQueue::flush(Writer write, void* ctx, int64_t nowMs, int* err) {
     while (head != nullptr) {
         iovec iov[kFlushSpans];
         unsigned n = 0;
@@ -60,13 +77,7 @@ FlushResult WriteQueue::flush(int fd, int64_t nowMs, int* err) {
             iov[n++] = iovec{c->data + c->off, size_t{c->len - c->off}};
             want += c->len - c->off;
         }
-        msghdr mh{};
-        mh.msg_iov = iov;
-        mh.msg_iovlen = n;
-        ssize_t w;
-        do {
-            w = sendmsg(fd, &mh, MSG_DONTWAIT | MSG_NOSIGNAL);
-        } while (w < 0 && errno == EINTR);
+        const ssize_t w = write(ctx, iov, n);
         if (w < 0) {
             if (errno == EAGAIN || errno == EWOULDBLOCK) {
                 blocked = true;

@@ -50,6 +50,10 @@ struct WriteQueue {
     bool append(const iovec* iov, unsigned count, size_t skip, int64_t nowMs);
     // Writes as much as the socket takes (non-blocking); frees what was written.
     FlushResult flush(int fd, int64_t nowMs, int* err);
+    // The same through another writer (TLS: tls_session.h): write(ctx, iov, n) returns the
+    // octets it took, or -1 with errno (EAGAIN: nothing more fits now).
+    using Writer = ssize_t (*)(void* ctx, const iovec* iov, unsigned count);
+    FlushResult flush(Writer write, void* ctx, int64_t nowMs, int* err);
     // Drops everything queued.
     void clear();
 };

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include "core/net/listen_socket.h"
+#include "core/net/tls_info.h"
 #include "core/pv/pv_access.h"
 #include "core/pv/pv_class.h"
 #include "core/pv/script_vars.h"
@@ -50,6 +51,25 @@ const sip::SipUri* currentRuri(MsgContext& mc, sip::SipUri& tmp) {
     if (!mc.msg.isRequest()) return nullptr;
     if (mc.newRuri.empty()) return sip::requestUri(mc.msg);
     return sip::parseUri(mc.newRuri, tmp) == sip::UriError::Ok ? &tmp : nullptr;
+}
+
+// The $tls_* kinds are in net::TlsField's order.
+static_assert(static_cast<unsigned>(PvKind::TlsPeerServerName) -
+                  static_cast<unsigned>(PvKind::TlsVersion) ==
+              static_cast<unsigned>(net::TlsField::ServerName));
+
+// $tls_*: only where the message came in over TLS and this process owns the connection.
+PvValue tlsValue(MsgContext& mc, PvKind k) {
+    if (mc.recv.proto != net::Proto::Tls) return {};
+    constexpr size_t kCap = 256;
+    char* buf = static_cast<char*>(mc.msg.arena.alloc(kCap));
+    if (buf == nullptr) return {};
+    const net::TlsField f = static_cast<net::TlsField>(static_cast<unsigned>(k) -
+                                                       static_cast<unsigned>(PvKind::TlsVersion));
+    const net::TlsFieldValue v = net::tlsField(mc.recv.connId, f, buf, kCap);
+    if (!v.present) return {};
+    if (v.isInt) return v.number;
+    return text(v.text);
 }
 
 PvValue ruriPart(MsgContext& mc, PvKind k) {
@@ -220,11 +240,21 @@ PvValue pvGet(MsgContext& mc, const PvSpec& spec) {
             return receivedOn(mc, true);
         case PvKind::Proto:
             return std::string_view(config::protoName(mc.recv.proto));
+        case PvKind::TlsVersion:
+        case PvKind::TlsDescription:
+        case PvKind::TlsCipherInfo:
+        case PvKind::TlsCipherBits:
+        case PvKind::TlsPeerSubject:
+        case PvKind::TlsPeerSubjectCn:
+        case PvKind::TlsPeerIssuer:
+        case PvKind::TlsPeerVerified:
+        case PvKind::TlsPeerServerName:
+            return tlsValue(mc, spec.kind);
         case PvKind::Pid:
             return static_cast<int64_t>(getpid());
         case PvKind::TimeSec:
             return static_cast<int64_t>(time(nullptr));
-        case PvKind::BranchFlags:
+        case PvKind::BFlags:
             return static_cast<int64_t>(mc.lua.bflags);
         case PvKind::Header: {
             sip::HeaderField* h = sip::findHeaderByName(mc.msg, spec.arg);

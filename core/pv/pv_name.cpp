@@ -14,21 +14,34 @@ struct Plain {
 
 // Case matters, as in Kamailio ($rU is the user, $ru the URI).
 constexpr Plain kPlain[] = {
-    {"null", PvKind::Null},    {"ru", PvKind::RUri},        {"rU", PvKind::RUser},
-    {"rd", PvKind::RHost},     {"rp", PvKind::RPort},       {"rz", PvKind::RScheme},
-    {"du", PvKind::DUri},      {"dd", PvKind::DHost},       {"dp", PvKind::DPort},
-    {"tu", PvKind::ToUri},     {"tU", PvKind::ToUser},      {"td", PvKind::ToHost},
-    {"tn", PvKind::ToName},    {"tt", PvKind::ToTag},       {"fu", PvKind::FromUri},
-    {"fU", PvKind::FromUser},  {"fd", PvKind::FromHost},    {"fn", PvKind::FromName},
-    {"ft", PvKind::FromTag},   {"au", PvKind::AuthUser},    {"aU", PvKind::AuthUsername},
-    {"ar", PvKind::AuthRealm}, {"rm", PvKind::Method},      {"rs", PvKind::Status},
-    {"rr", PvKind::Reason},    {"ci", PvKind::CallId},      {"cs", PvKind::CSeq},
-    {"ua", PvKind::UserAgent}, {"ct", PvKind::Contact},     {"rb", PvKind::Body},
-    {"ml", PvKind::MsgLen},    {"mb", PvKind::MsgBuf},      {"si", PvKind::SrcIp},
-    {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},       {"Rp", PvKind::RcvPort},
-    {"pr", PvKind::Proto},     {"proto", PvKind::Proto},    {"pp", PvKind::Pid},
-    {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri},   {"to", PvKind::ToUri},
-    {"ruri", PvKind::RUri},    {"bf", PvKind::BranchFlags},
+    {"null", PvKind::Null},    {"ru", PvKind::RUri},      {"rU", PvKind::RUser},
+    {"rd", PvKind::RHost},     {"rp", PvKind::RPort},     {"rz", PvKind::RScheme},
+    {"du", PvKind::DUri},      {"dd", PvKind::DHost},     {"dp", PvKind::DPort},
+    {"tu", PvKind::ToUri},     {"tU", PvKind::ToUser},    {"td", PvKind::ToHost},
+    {"tn", PvKind::ToName},    {"tt", PvKind::ToTag},     {"fu", PvKind::FromUri},
+    {"fU", PvKind::FromUser},  {"fd", PvKind::FromHost},  {"fn", PvKind::FromName},
+    {"ft", PvKind::FromTag},   {"au", PvKind::AuthUser},  {"aU", PvKind::AuthUsername},
+    {"ar", PvKind::AuthRealm}, {"rm", PvKind::Method},    {"rs", PvKind::Status},
+    {"rr", PvKind::Reason},    {"ci", PvKind::CallId},    {"cs", PvKind::CSeq},
+    {"ua", PvKind::UserAgent}, {"ct", PvKind::Contact},   {"rb", PvKind::Body},
+    {"ml", PvKind::MsgLen},    {"mb", PvKind::MsgBuf},    {"si", PvKind::SrcIp},
+    {"sp", PvKind::SrcPort},   {"Ri", PvKind::RcvIp},     {"Rp", PvKind::RcvPort},
+    {"pr", PvKind::Proto},     {"proto", PvKind::Proto},  {"pp", PvKind::Pid},
+    {"Ts", PvKind::TimeSec},   {"from", PvKind::FromUri}, {"to", PvKind::ToUri},
+    {"ruri", PvKind::RUri},    {"bf", PvKind::BFlags},
+};
+
+// The TLS connection's ($tls_*: Kamailio's tls module names; core/net/tls_info.h).
+constexpr Plain kTls[] = {
+    {"tls_version", PvKind::TlsVersion},
+    {"tls_description", PvKind::TlsDescription},
+    {"tls_cipher_info", PvKind::TlsCipherInfo},
+    {"tls_cipher_bits", PvKind::TlsCipherBits},
+    {"tls_peer_subject", PvKind::TlsPeerSubject},
+    {"tls_peer_subject_cn", PvKind::TlsPeerSubjectCn},
+    {"tls_peer_issuer", PvKind::TlsPeerIssuer},
+    {"tls_peer_verified", PvKind::TlsPeerVerified},
+    {"tls_peer_server_name", PvKind::TlsPeerServerName},
 };
 
 bool isNameChar(char c) {
@@ -45,6 +58,12 @@ PvNameError parsePvName(std::string_view name, PvSpec& out) {
     const size_t open = name.find('(');
     if (open == std::string_view::npos) {
         for (const Plain& p : kPlain) {
+            if (p.name == name) {
+                out.kind = p.kind;
+                return PvNameError::Ok;
+            }
+        }
+        for (const Plain& p : kTls) {
             if (p.name == name) {
                 out.kind = p.kind;
                 return PvNameError::Ok;
@@ -90,7 +109,7 @@ bool pvWritable(PvKind k) {
         case PvKind::RHost:
         case PvKind::RPort:
         case PvKind::DUri:
-        case PvKind::BranchFlags:
+        case PvKind::BFlags:
         case PvKind::Var:
         case PvKind::SharedVar:
         case PvKind::ModuleClass:

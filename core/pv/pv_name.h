@@ -51,11 +51,21 @@ enum class PvKind : uint8_t {
     RcvIp,
     RcvPort,
     Proto,
+    // The TLS connection the message came in on (Kamailio's tls module names)
+    TlsVersion,
+    TlsDescription,
+    TlsCipherInfo,
+    TlsCipherBits,
+    TlsPeerSubject,
+    TlsPeerSubjectCn,
+    TlsPeerIssuer,
+    TlsPeerVerified,
+    TlsPeerServerName,
     // Process
     Pid,
     TimeSec,
     // Flags
-    BranchFlags,  // $bf: branch 0's flags as a number (settable)
+    BFlags,  // $bf: branch 0's flags as a number (settable)
     // Class forms
     Header,     // $hdr(Name): first value
     Var,        // $var(name): per-process script variable

@@ -112,7 +112,7 @@ bool pvSetStr(MsgContext& mc, const PvSpec& spec, std::string_view value) {
 }
 
 bool pvSetInt(MsgContext& mc, const PvSpec& spec, int64_t value) {
-    if (spec.kind == PvKind::BranchFlags) {
+    if (spec.kind == PvKind::BFlags) {
         if (value < 0 || value > UINT32_MAX) return false;
         mc.lua.bflags = static_cast<uint32_t>(value);
         return true;

@@ -76,6 +76,11 @@ struct MsgContext {
         }
         return nullptr;
     }
+    // Calls f(const MsgExtension&, void* data) for every module's data on this message.
+    template <class F>
+    void forEachExtData(F&& f) const {
+        for (uint8_t i = 0; i < extCount_; ++i) f(*ext_[i].ext, ext_[i].data);
+    }
     // Attaches data (non-null) for ext; reset() hands it to ext.release. False when a
     // module's data is there already or kMaxMsgExtensions modules attached some.
     bool setExtData(const MsgExtension& ext, void* data);
@@ -91,14 +96,14 @@ struct MsgContext {
     // that destination only (tm's first branch, a stateless forward), not of appended branches.
     std::string_view ruriPath;  // in msg.arena
     bool forceRport = false;    // KSR.force_rport(): reply to the source port, rport on the Via
+    bool replied = false;       // a local reply was sent
+    uint32_t forwards = 0;      // copies sent on
+    int forceSocket = -1;  // listen socket index copies should leave from (-1: chosen per copy)
+    CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
+    uint8_t copyHookCount = 0;
     // KSR.set_reply_no_connect(): a local reply over a stream goes over an existing connection
     // only; none is opened for it (Kamailio's SND_F_FORCE_CON_REUSE).
     bool replyNoConnect = false;
-    bool replied = false;   // a local reply was sent
-    uint32_t forwards = 0;  // copies sent on
-    int forceSocket = -1;   // listen socket index copies should leave from (-1: chosen per copy)
-    CopyHook copyHooks[kMaxCopyHooks];  // per-copy header lines (copy_hooks.h)
-    uint8_t copyHookCount = 0;
     int errorStatus = 500;
     std::string_view errorReason = "Server Internal Error";  // static text or in msg.arena
 

@@ -11,6 +11,7 @@
 // is reset (to drop references the data holds elsewhere, e.g. a transaction in shm). A message
 // without module data costs one comparison at reset.
 #pragma once
+#include <cstdint>
 #include <span>
 
 namespace osprey::net {
@@ -32,6 +33,19 @@ struct MsgExtension {
     // modules/pike/README.md), so a flood costs a table lookup per datagram instead of a parse
     // and a script run. Must be cheap and must not block.
     bool (*dropSource)(const net::RecvInfo& info) = nullptr;
+
+    // Data that must follow the request into its transaction (what Kamailio keeps in AVPs that
+    // tm moves into the transaction, e.g. dispatcher's failover list). When tm creates the
+    // transaction it asks each module with data on the message for txSize bytes (0: none) and
+    // lets txSave write them into the transaction's block (8-byte aligned); what the saved
+    // bytes own now belongs to the transaction. A failure route run for the transaction gets
+    // them back through txAttach, writable in place (the transaction's lock is held while the
+    // route runs). txRelease is called once: when the final reply goes upstream (no failure
+    // route can run after it) or, failing that, when the transaction is freed.
+    uint32_t (*txSize)(void* data) = nullptr;
+    void (*txSave)(void* data, void* out) = nullptr;
+    void (*txAttach)(MsgContext& mc, void* saved) = nullptr;
+    void (*txRelease)(void* saved) = nullptr;
 };
 
 inline constexpr unsigned kMaxMsgExtensions = 8;

@@ -164,6 +164,8 @@ NextHopError nextHopFromUri(std::string_view uri, net::Destination* out, const N
     if (pe != NextHopError::Ok) return pe;
     *out = net::Destination{};
     out->proto = hop.proto;
+    if (!hop.numeric && hop.proto == net::Proto::Tls && hop.host.size() < sizeof out->serverName)
+        std::memcpy(out->serverName, hop.host.data(), hop.host.size());
     if (hop.numeric) {
         if (!net::parseIp(hop.host, hop.port, out->addr)) return NextHopError::Unresolvable;
         g_lastUri.remember(uri, *out);
@@ -185,9 +187,11 @@ NextHopError nextHopFromUri(std::string_view uri, net::Destination* out, const N
             return NextHopError::DnsFailed;
     }
     if (dns::settings().srvLb) dns::orderTargets(a.targets, a.count, true, dns::processRandom);
-    // An A/AAAA answer's port is the URI's (explicit) one.
+    // An A/AAAA answer's port is the URI's (explicit) one, and so is its transport (the cache
+    // keeps address answers without one).
     for (unsigned i = 0; i < a.count; ++i) {
         if (a.targets[i].addr.port() == 0) a.targets[i].addr.setPort(hop.port);
+        if (hop.query.kind == dns::QueryKind::Addr) a.targets[i].proto = hop.proto;
     }
     unsigned pick = 0;
     while (pick < a.count && !canSend(a.targets[pick])) ++pick;

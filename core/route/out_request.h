@@ -48,7 +48,7 @@ BranchSpec mainBranch(const MsgContext& mc);
 BranchSpec branchSpec(const Branch& b);
 
 struct OutRequest {
-    net::Destination dest;  // where it goes (socket chosen)
+    net::Destination dest;                   // where it goes (socket chosen)
     // The next hop is a name still being resolved. With `targets` given to buildRequest the
     // copy is built for dest.proto and dest.socket and dest.addr is not set yet; without, the
     // build failed (503) and may be tried again once the answer is in.

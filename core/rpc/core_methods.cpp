@@ -192,7 +192,7 @@ Result coreSocketsList() noexcept {
         std::string addr = ls.host;
         if (v6 && addr.size() > 2 && addr.front() == '[') addr = addr.substr(1, addr.size() - 2);
         sock.add("af", v6 ? "inet6" : "inet");
-        sock.add("proto", ls.proto == net::Proto::Tcp ? "tcp" : "udp");
+        sock.add("proto", config::protoName(ls.proto));
         sock.add("address", addr);
         sock.add("port", std::to_string(ls.port));
         sock.add("agname", "none");

@@ -12,6 +12,7 @@
 #include "core/rpc/mod_stats.h"
 #include "core/rpc/registry.h"
 #include "core/rpc/stats_methods.h"
+#include "core/rpc/tls_methods.h"
 
 namespace osprey::rpc {
 
@@ -26,7 +27,7 @@ struct CoreTable {
 };
 constexpr CoreTable kCoreTables[] = {
     {coreMethods, "core"},   {cfgMethods, "cfg"},     {modStatsMethods, "mod"},
-    {statsMethods, "stats"}, {luaMethods, "app_lua"},
+    {statsMethods, "stats"}, {luaMethods, "app_lua"}, {tlsMethods, "tls"},
 };
 
 }  // namespace

@@ -88,6 +88,8 @@ constexpr Failure kNoTable{500, "Server Internal Error", "usrloc_record_get fail
 constexpr Failure kNoMemory{500, "Server Internal Error", "usrloc_contact_insert failed"};
 // db_mode 1: the change is in memory but its commit was not confirmed (usrloc logged why).
 constexpr Failure kNotDurable{500, "Server Internal Error", "Database write failed"};
+// usrloc's redis store is unreachable and its redis_down_policy is "reject".
+constexpr Failure kUnavailable{503, "Service Unavailable", "Location store unavailable"};
 
 // Formats one binding for the 200 OK (RFC 3261 §10.3 step 8: every current binding with its
 // remaining expires; RFC 5626 §6: instance and reg-id echoed).
@@ -322,6 +324,8 @@ int save(route::MsgContext& mc, std::string_view tableName, int flags) noexcept 
             return fail(mc, flags, kNoMemory);
         case usrloc::SaveStatus::NotDurable:
             return fail(mc, flags, kNotDurable);
+        case usrloc::SaveStatus::Unavailable:
+            return fail(mc, flags, kUnavailable, "Retry-After: 5\r\n");
     }
     if (flags & kSaveNoReply) return 1;
     if (!path.empty()) {

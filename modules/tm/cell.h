@@ -34,8 +34,8 @@ struct Piece {
 struct Cell;
 
 struct Branch {
-    timer::TimerNode retr;         // A / E: retransmission of the request (UDP)
-    timer::TimerNode fr;           // B / F (fr_timer), C (fr_inv_timer once a provisional came)
+    timer::TimerNode retr;  // A / E: retransmission of the request (UDP)
+    timer::TimerNode fr;    // B / F (fr_timer), C (fr_inv_timer once a provisional came)
     timer::TimerNode cancelTimer;  // our CANCEL: its E (UDP) and F, then the branch gives up
     Cell* cell = nullptr;
     net::Destination dest;
@@ -46,7 +46,7 @@ struct Branch {
     uint32_t retrInterval = 0;
     uint32_t cancelInterval = 0;  // timer E of the CANCEL; 0: no more retransmissions
     uint32_t cancelLeft = 0;      // ms until its timer F (64*T1 after it was sent)
-    uint16_t status = 0;          // last status received; 408 for a local timeout
+    uint16_t status = 0;  // last status received; 408 for a local timeout
     uint8_t index = 0;
     // The branch's flags when it was sent (KSR.setbflag; a contact's saved flags): onreply and
     // failure routes see them as branch 0's, as in Kamailio.
@@ -71,12 +71,13 @@ struct Branch {
 };
 
 enum Flags : uint16_t {
-    kCanceled = 1,   // a CANCEL matched (t_is_canceled)
-    kDeleted = 2,    // off the table: nothing may arm timers any more
-    kInFailure = 4,  // a failure route is running
-    kUasFinal = 8,   // a final reply went upstream
-    kAckSeen = 16,   // the ACK to a negative final arrived
-    kDamaged = 32,   // a process died holding its lock; ended by the next taker (cell_lock.cpp)
+    kCanceled = 1,      // a CANCEL matched (t_is_canceled)
+    kDeleted = 2,       // off the table: nothing may arm timers any more
+    kInFailure = 4,     // a failure route is running
+    kUasFinal = 8,      // a final reply went upstream
+    kAckSeen = 16,      // the ACK to a negative final arrived
+    kDamaged = 32,      // a process died holding its lock; ended by the next taker (cell_lock.cpp)
+    kTxReleased = 64,   // the modules' transaction data was released (final reply upstream)
 };
 
 struct Cell {
@@ -91,16 +92,16 @@ struct Cell {
     timer::TimerNode wait;     // wt_timer / H: delete the transaction
     timer::TimerNode uasRetr;  // G: retransmit a negative final reply to an INVITE (UDP)
 
-    net::RecvInfo recv;          // where the request came from
-    net::Destination replyDest;  // where replies go (RFC 3261 §18.2.2)
-    char* uasReply = nullptr;    // last reply sent upstream (shm), for retransmissions
+    net::RecvInfo recv;           // where the request came from
+    net::Destination replyDest;   // where replies go (RFC 3261 §18.2.2)
+    char* uasReply = nullptr;     // last reply sent upstream (shm), for retransmissions
     uint32_t uasReplyLen = 0;
     uint32_t uasRetrInterval = 0;
-    uint32_t frTimeout = 0;  // t_set_fr values for this transaction (0: the module's)
+    uint32_t frTimeout = 0;       // t_set_fr values for this transaction (0: the module's)
     uint32_t frInvTimeout = 0;
     uint32_t cseq = 0;
-    uint64_t msgFlags = 0;   // KSR.setflag flags, from t_relay / the failure route (acc)
-    uint16_t uasStatus = 0;  // last status sent upstream
+    uint64_t msgFlags = 0;        // KSR.setflag flags, from t_relay / the failure route (acc)
+    uint16_t uasStatus = 0;       // last status sent upstream
     uint16_t flags = 0;
     sip::Method method = sip::Method::Other;
     uint8_t nBranches = 0;
@@ -116,12 +117,21 @@ struct Cell {
 
     Branch* branches[kMaxBranches] = {};
     uint32_t reqLen = 0;
+    // Modules' per-transaction data (route::MsgExtension::txSave), after the request copy at
+    // an 8-byte aligned offset: records of TxRecord + bytes, each padded to 8.
+    uint32_t txOff = 0;
+    uint32_t txLen = 0;
 
     bool isInvite() const { return method == sip::Method::Invite; }
     bool has(uint16_t f) const { return (flags & f) != 0; }
     char* data() { return reinterpret_cast<char*>(this + 1); }
     std::string_view request() { return {data(), reqLen}; }
     std::string_view piece(Piece p) { return {data() + p.off, p.len}; }
+};
+
+struct TxRecord {
+    uint32_t ext = 0;  // index into route::msgExtensions()
+    uint32_t len = 0;  // bytes that follow
 };
 
 }  // namespace osprey::tm

@@ -8,6 +8,8 @@
 
 #include "core/log/log.h"
 #include "core/net/log_limit.h"
+#include "core/route/msg_context.h"
+#include "core/route/msg_extension.h"
 #include "core/sip/cseq.h"
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
@@ -40,7 +42,7 @@ Piece pieceOf(const sip::SipMsg& msg, std::string_view v) {
 
 }  // namespace
 
-Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
+Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv, const route::MsgContext* mc) {
     if (msg.data.size() > 0xFFFF || msg.topVia == nullptr) return nullptr;
     sip::parseHeaders(msg, sip::HDR_CALLID | sip::HDR_CSEQ | sip::HDR_FROM | sip::HDR_TO);
     sip::HeaderField* callId = sip::findHeader(msg, sip::HeaderKind::CallId);
@@ -49,7 +51,15 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
     const sip::FromToBody* to = sip::getTo(msg);
     if (callId == nullptr || cseq == nullptr || from == nullptr || to == nullptr) return nullptr;
 
-    const size_t bytes = sizeof(Cell) + msg.data.size();
+    const size_t txOff = (msg.data.size() + 7) & ~size_t{7};
+    size_t txLen = 0;
+    if (mc != nullptr)
+        mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
+            if (ext.txSize == nullptr || ext.txSave == nullptr) return;
+            const uint32_t n = ext.txSize(data);
+            if (n != 0) txLen += sizeof(TxRecord) + ((n + 7) & ~uint32_t{7});
+        });
+    const size_t bytes = sizeof(Cell) + (txLen != 0 ? txOff + txLen : msg.data.size());
     void* p = mem::shmAlloc(bytes);
     if (p == nullptr) {
         logNoMemory("a transaction", bytes);
@@ -74,13 +84,62 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv) {
     c->sentBy = pieceOf(msg, via.host);
     c->sentByPort = via.hasPort ? via.port : 0;
     c->viaText = pieceOf(msg, via.text);
+    if (txLen != 0) {
+        c->txOff = static_cast<uint32_t>(txOff);
+        c->txLen = static_cast<uint32_t>(txLen);
+        char* out = c->data() + txOff;
+        const auto all = route::msgExtensions();
+        mc->forEachExtData([&](const route::MsgExtension& ext, void* data) {
+            if (ext.txSize == nullptr || ext.txSave == nullptr) return;
+            const uint32_t n = ext.txSize(data);
+            if (n == 0) return;
+            uint32_t idx = 0;
+            while (idx < all.size() && all[idx] != &ext) ++idx;
+            auto* rec = new (out) TxRecord{idx, n};
+            ext.txSave(data, rec + 1);
+            out += sizeof(TxRecord) + ((n + 7) & ~uint32_t{7});
+        });
+    }
     stats::inc(counters().uas);
     stats::inc(counters().inuse);
     return c;
 }
 
+namespace {
+
+// Calls f(ext, bytes) for every module record in the cell's transaction data.
+template <class F>
+void forEachTxRecord(Cell* c, F&& f) {
+    const auto all = route::msgExtensions();
+    char* p = c->data() + c->txOff;
+    char* end = p + c->txLen;
+    while (p < end) {
+        auto* rec = reinterpret_cast<TxRecord*>(p);
+        if (rec->ext < all.size()) f(*all[rec->ext], static_cast<void*>(rec + 1));
+        p += sizeof(TxRecord) + ((rec->len + 7) & ~uint32_t{7});
+    }
+}
+
+}  // namespace
+
+void attachTxData(Cell* c, route::MsgContext& mc) {
+    if (c->has(kTxReleased)) return;
+    forEachTxRecord(c, [&](const route::MsgExtension& ext, void* bytes) {
+        if (ext.txAttach != nullptr) ext.txAttach(mc, bytes);
+    });
+}
+
+void releaseTxData(Cell* c) {
+    if (c->txLen == 0 || c->has(kTxReleased)) return;
+    c->flags |= kTxReleased;
+    forEachTxRecord(c, [](const route::MsgExtension& ext, void* bytes) {
+        if (ext.txRelease != nullptr) ext.txRelease(bytes);
+    });
+}
+
 void unref(Cell* c) {
     if (c->refs.fetch_sub(1, std::memory_order_acq_rel) != 1) return;
+    releaseTxData(c);
     for (unsigned i = 0; i < c->nBranches; ++i) {
         Branch* b = c->branches[i];
         if (b == nullptr) continue;
@@ -99,7 +158,8 @@ void unref(Cell* c) {
         account(-static_cast<int64_t>(c->uasReplyLen));
         mem::shmFree(c->uasReply);
     }
-    account(-static_cast<int64_t>(sizeof(Cell) + c->reqLen));
+    account(
+        -static_cast<int64_t>(sizeof(Cell) + (c->txLen != 0 ? c->txOff + c->txLen : c->reqLen)));
     const bool uasFinal = c->has(kUasFinal);
     c->~Cell();
     mem::shmFree(c);

@@ -8,13 +8,24 @@
 namespace osprey::sip {
 struct SipMsg;
 }
+namespace osprey::route {
+struct MsgContext;
+}
 
 namespace osprey::tm {
 
-// Copies the request (one block: Cell header + the message) and records the offsets of its key
+// Copies the request (one block: Cell header + the message + the transaction data of the
+// modules with data on `mc`, route::MsgExtension::txSave) and records the offsets of its key
 // fields; refs = 1 (the caller's). nullptr when out of shm (logged) or the request is too big
 // or lacks Call-ID/CSeq/From/Via.
-Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv);
+Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv, const route::MsgContext* mc = nullptr);
+
+// Hands the modules' transaction data back to a failure route's message (txAttach).
+void attachTxData(Cell* c, route::MsgContext& mc);
+// Releases it (txRelease) once: at the final reply upstream, when no failure route can run any
+// more, so what it holds (dispatcher: a destination list replaced by a reload) is not kept for
+// the wait timer; or when the cell is freed.
+void releaseTxData(Cell* c);
 
 inline void ref(Cell* c) {
     c->refs.fetch_add(1, std::memory_order_relaxed);

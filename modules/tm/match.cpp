@@ -26,8 +26,7 @@ bool same2xxAck(Cell* c, const RequestKey& k) {
 
 MatchKind match3261(Cell* c, const RequestKey& k) {
     const auto m = static_cast<sip::Method>(k.method);
-    const bool sameBranch =
-        sip::lex::equalsNoCase(c->piece(c->branch), k.branch) && sameSentBy(c, k);
+    const bool sameBranch = sip::lex::equalsNoCase(c->piece(c->branch), k.branch) && sameSentBy(c, k);
     switch (m) {
         case sip::Method::Cancel:
             return c->isInvite() && sameBranch ? MatchKind::Same : MatchKind::None;

@@ -7,8 +7,8 @@
 #include <new>
 
 #include "core/route/msg_context.h"
-#include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
+#include "mem/lock/futex_mutex.h"
 #include "mem/shm.h"
 #include "modules/tm/match.h"
 #include "modules/tm/tm_core.h"

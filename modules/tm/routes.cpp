@@ -92,6 +92,7 @@ bool runFailureRoute(Cell* c, uint8_t id, int status, uint32_t bflags) {
     }
     ref(c);
     st->cell = c;
+    attachTxData(c, mc);  // e.g. dispatcher's failover position, read and advanced in place
     g_failureCell = c;
     g_replyStatus = status;
     mc.lua.flags = c->msgFlags;  // the failure route sees and changes the transaction's flags

@@ -133,7 +133,7 @@ void Table::repair(uint32_t index, uint32_t deadPid) {
     }
     LM_WARN("tm: recovered bucket %u from dead process %u: %u back link(s) repaired%s%s%s", index,
             deadPid, relinked, truncated ? ", chain cut at a damaged entry" : "",
-            p == nullptr            ? ""
+            p == nullptr           ? ""
             : op == PendingOp::Link ? ", the transaction being created was dropped"
                                     : ", the transaction being deleted was taken off",
             p != nullptr && op == PendingOp::Unlink ? " (its memory stays allocated)" : "");

@@ -95,7 +95,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
             unref(found);
             return 0;
         }
-        c = newCell(mc.msg, mc.recv);
+        c = newCell(mc.msg, mc.recv, &mc);
         if (c == nullptr) {
             mc.setError(500, "No shared memory");
             return -1;
@@ -173,6 +173,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     if (status < 200 || wasFinal) return sent;
 
     c->flags |= kUasFinal;
+    releaseTxData(c);  // no failure route can run any more
     stats::inc(counters().replied[status / 100]);
     notifyFinalReply(c, flat, status);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)

@@ -57,6 +57,8 @@ enum class SaveStatus : uint8_t {
     NoMemory,         // shm exhausted (part of the update may be applied)
     NotDurable,       // db_mode 1: applied in memory, but the database did not confirm it (write
                       // failed, usrloc process down, queue full or no commit within the bound)
+    Unavailable,      // store = "redis" is unreachable and redis_down_policy says reject (or
+                      // sync_write): nothing applied; answer 503 with Retry-After
 };
 
 struct Table;  // opaque; lives in shm

@@ -59,6 +59,7 @@ public:
     // The usrloc process says whether it is about to sleep (so pushers know to wake it).
     void setWriterSleeping(bool s) { ring_.setWriterSleeping(s); }
     bool empty() { return ring_.empty(); }
+    size_t used() { return ring_.used(); }  // bytes queued now (the redis store's queue depth)
     uint64_t dropped() const { return ring_.dropped(); }
     // Sequence number of the last change queued (0: none yet). Read under the slot lock after
     // a change, it covers that change and every earlier one of the same AOR.

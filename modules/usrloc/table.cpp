@@ -563,12 +563,14 @@ SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData
     return status;
 }
 
-int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user) {
+int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user,
+             bool* present) {
     const uint64_t h = aorHash(aor);
     const auto hash = static_cast<uint32_t>(h >> 32);
     Slot& s = t->slotFor(h);
     SlotGuard g(t, s);
     Record* r = findRecord(s, aor, hash);
+    if (present != nullptr) *present = r != nullptr;
     if (r == nullptr) return 0;
     int n = 0;
     for (const Contact* c = r->contacts; c != nullptr; c = c->next) {
@@ -630,6 +632,82 @@ bool tableLoad(Table* t, std::string_view aor, const ContactData& d) {
     r->contacts = c;
     counted(t, 0, 1);
     return true;
+}
+
+bool tableFill(Table* t, std::string_view aor, std::span<const ContactData> cs, int64_t nowSec,
+               const std::atomic<uint64_t>& generation, uint64_t seen) {
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
+    SlotGuard g(t, s);
+    if (generation.load(std::memory_order_acquire) != seen) return false;
+    if (findRecord(s, aor, hash) != nullptr) return false;
+    Record* r = nullptr;
+    for (const ContactData& d : cs) {
+        if (d.expires <= nowSec) continue;
+        if (r == nullptr) {
+            r = newRecord(aor, hash);
+            if (r == nullptr) return false;
+            insertRecord(s, r);
+            counted(t, 1, 0);
+        }
+        Contact* c = newContact(d);
+        if (c == nullptr) break;
+        c->next = r->contacts;
+        r->contacts = c;
+        counted(t, 0, 1);
+    }
+    if (r != nullptr && r->contacts == nullptr) {
+        unlinkRecord(s, r);
+        counted(t, -1, 0);
+        return false;
+    }
+    return r != nullptr;
+}
+
+namespace {
+void freeRecord(Table* t, Record* r) {
+    for (Contact* c = r->contacts; c != nullptr;) {
+        Contact* nc = c->next;
+        mem::shmFree(c);
+        counted(t, 0, -1);
+        c = nc;
+    }
+    r->contacts = nullptr;
+}
+}  // namespace
+
+bool tableDrop(Table* t, std::string_view aor) {
+    const uint64_t h = aorHash(aor);
+    const auto hash = static_cast<uint32_t>(h >> 32);
+    Slot& s = t->slotFor(h);
+    SlotGuard g(t, s);
+    Record* r = findRecord(s, aor, hash);
+    if (r == nullptr) return false;
+    freeRecord(t, r);
+    unlinkRecord(s, r);
+    counted(t, -1, 0);
+    return true;
+}
+
+size_t tableClear(Table* t) {
+    size_t n = 0;
+    for (size_t i = 0; i <= t->mask; ++i) {
+        Slot& s = t->slots[i];
+        SlotGuard g(t, s);
+        forEachBucket(s, [&](Record** b) {
+            while (*b != nullptr) {
+                Record* r = *b;
+                *b = r->next;
+                freeRecord(t, r);
+                --s.count;
+                counted(t, -1, 0);
+                mem::shmFree(r);
+                ++n;
+            }
+        });
+    }
+    return n;
 }
 
 size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {

@@ -7,6 +7,7 @@
 // ring (change_ring.h) while the slot is still locked, so the ring holds the changes of one AOR
 // in the order they were made.
 #pragma once
+#include <atomic>
 #include <cstddef>
 #include <cstdint>
 #include <span>
@@ -52,7 +53,10 @@ struct Durability {
 SaveStatus tableSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                      bool removeAll, uint32_t maxContacts, bool persist, int64_t nowSec,
                      BindingFn fn, void* user, Durability* dur = nullptr);
-int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user);
+// *present (optional): whether aor has a record at all (the redis store's cache tells "known
+// here" from "ask Redis").
+int tableGet(Table* t, std::string_view aor, int64_t nowSec, BindingFn fn, void* user,
+             bool* present = nullptr);
 int tableRemove(Table* t, std::string_view aor, std::string_view uri, int64_t nowSec,
                 Durability* dur = nullptr);
 
@@ -71,6 +75,16 @@ bool tableKeepalive(Table* t, std::string_view aor, std::string_view uri, int64_
 
 // Start-up load: adds a binding as stored (no change record). False when out of memory.
 bool tableLoad(Table* t, std::string_view aor, const ContactData& c);
+
+// The redis store's cache (redis_store.h). tableFill adds what Redis holds for aor, as one
+// step under the slot lock, only when aor has no record here and `generation` still equals
+// `seen` (no invalidation since the caller asked Redis); expired bindings are skipped. Returns
+// whether it was kept. tableDrop forgets aor's record (no change record); tableClear forgets
+// every record.
+bool tableFill(Table* t, std::string_view aor, std::span<const ContactData> cs, int64_t nowSec,
+               const std::atomic<uint64_t>& generation, uint64_t seen);
+bool tableDrop(Table* t, std::string_view aor);
+size_t tableClear(Table* t);
 
 // Removes expired contacts (and emptied records) from slots [first, first + n); returns how
 // many contacts went. The expiry timer calls it with a slice per tick.

@@ -5,6 +5,7 @@
 #include <string>
 
 #include "modules/usrloc/commit_wait.h"
+#include "modules/usrloc/redis_stats.h"
 #include "modules/usrloc/slot_copy.h"
 #include "modules/usrloc/usrloc_state.h"
 
@@ -249,6 +250,8 @@ rpc::Result ulAdd(std::string_view table, std::string_view aorIn, std::string_vi
             return rpc::Result::fault(rpc::kInternal, "Can't insert contact (out of memory)");
         case SaveStatus::NotDurable:
             return rpc::Result::fault(rpc::kInternal, "Can't insert contact (database)");
+        case SaveStatus::Unavailable:
+            return rpc::Result::fault(rpc::kInternal, "Can't insert contact (store down)");
     }
     return rpc::Result::fault(rpc::kInternal, "Operation failed");
 }
@@ -268,6 +271,10 @@ rpc::Result ulFlush() noexcept {
     return rpc::Result::empty();
 }
 
+rpc::Result ulStoreStats() noexcept {
+    return storeStatsRpc();
+}
+
 constexpr rpc::Method kMethods[] = {
     rpc::method<&ulDump>("ul.dump", "mode first_slot slots",
                          "Dump user location tables; mode 'brief' lists only the AORs; "
@@ -280,6 +287,9 @@ constexpr rpc::Method kMethods[] = {
     rpc::method<&ulAdd>("ul.add", "table aor contact expires q path flags cflags methods",
                         "Add a new contact for an address of record."),
     rpc::method<&ulFlush>("ul.flush", "", "Flush the queued changes to the database now."),
+    rpc::method<&ulStoreStats>("ul.store_stats", "",
+                               "Location store counters: operations by result, latency, cache "
+                               "hit ratio, queue depth."),
 };
 
 }  // namespace

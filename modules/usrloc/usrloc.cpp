@@ -12,6 +12,8 @@
 #include <sys/eventfd.h>
 #include <unistd.h>
 
+#include <string>
+
 #include <algorithm>
 #include <cerrno>
 #include <cstring>
@@ -27,6 +29,8 @@
 #include "mem/shm.h"
 #include "modules/usrloc/api.h"
 #include "modules/usrloc/db_writer.h"
+#include "modules/usrloc/redis_stats.h"
+#include "modules/usrloc/redis_store.h"
 #include "modules/usrloc/sqlite_store.h"
 #include "modules/usrloc/ul_rpc.h"
 #include "modules/usrloc/usrloc_state.h"
@@ -134,9 +138,61 @@ bool declareTableStats(Table* t, const std::string& name) {
     return true;
 }
 
+// store = "redis": the connection settings, the change ring the usrloc process drains into
+// Redis (woken for every change, so the async window stays short) and the shared state.
+bool initRedisStore(Settings& s, State& st) {
+    if (s.store == "memory") return true;
+    if (s.store != "redis") {
+        LM_ERR("usrloc: store must be \"memory\" or \"redis\" (got '%s')", s.store.c_str());
+        return false;
+    }
+    if (s.dbMode != 0) {
+        LM_ERR("usrloc: store = \"redis\" replaces the database: db_mode must be 0");
+        return false;
+    }
+    if (s.redisDownPolicy != "queue" && s.redisDownPolicy != "reject") {
+        LM_ERR("usrloc: redis_down_policy must be \"queue\" or \"reject\" (got '%s')",
+               s.redisDownPolicy.c_str());
+        return false;
+    }
+    std::string error;
+    if (!parseRedisConfig(s.redisUrl, s.redisSentinels, s.redisMasterName, s.redisTimeoutMs,
+                          &st.redisCfg, &error)) {
+        LM_ERR("usrloc: %s", error.c_str());
+        return false;
+    }
+    if (s.nodeId.empty()) {
+        char host[64] = {};
+        gethostname(host, sizeof host - 1);
+        s.nodeId = std::string(host) + ":" + std::to_string(getpid());
+    }
+    if (s.nodeId.find('\n') != std::string::npos || s.nodeId.size() > 64) {
+        LM_ERR("usrloc: node_id: up to 64 characters, no newline");
+        return false;
+    }
+    st.redisReject = s.redisDownPolicy == "reject";
+    st.eventFd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    if (st.eventFd < 0) {
+        LM_ERR("usrloc: eventfd: %s", strerror(errno));
+        return false;
+    }
+    // sync_write: a worker's answer waits for the write, so the writer is woken for every
+    // change; asynchronous writes are collected for a few ms (redis_process.cpp) and a worker
+    // wakes the writer only when the ring is half full.
+    st.ring = ChangeRing::create(size_t(s.dbQueueKib) << 10, st.eventFd, s.syncWrite != 0);
+    st.redis = RedisShared::create();
+    if (st.ring == nullptr || st.redis == nullptr) {
+        LM_ERR("usrloc: cannot allocate the %d KiB redis queue in shm", s.dbQueueKib);
+        return false;
+    }
+    st.dbPath = "redis";
+    return declareStoreStats();
+}
+
 bool modInit() {
     Settings& s = settings();
     State& st = state();
+    if (!initRedisStore(s, st)) return false;
     st.names = tableNames(s.preload);
     if (st.names.size() > kMaxTables) {
         LM_ERR("usrloc: at most %zu tables", kMaxTables);
@@ -199,6 +255,8 @@ void modDestroy() {
     st.tables.clear();
     ChangeRing::destroy(st.ring);
     st.ring = nullptr;
+    RedisShared::destroy(st.redis);
+    st.redis = nullptr;
     if (st.eventFd >= 0) close(st.eventFd);
     st.eventFd = -1;
 }
@@ -214,8 +272,27 @@ constexpr int kTickMs = 100;
 // change are served by the next transaction (group commit, no timed batching); every
 // timer_interval or when the ring is half full in write-back mode; everything left when asked
 // to stop.
-int usrlocProcessMain(const proc::ChildContext&) {
+void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs) {
     State& st = state();
+    const int64_t wall = nowSeconds();
+    for (size_t i = 0; i < st.tables.size(); ++i) {
+        const size_t slots = slotCount(st.tables[i]);
+        const size_t per = std::max<size_t>(
+            1,
+            static_cast<size_t>((uint64_t{slots} * static_cast<uint64_t>(tickMs) + intervalMs - 1) /
+                                static_cast<uint64_t>(intervalMs)));
+        tableExpire(st.tables[i], cursor[i], per, wall);
+        cursor[i] = (cursor[i] + per) % slots;
+    }
+}
+
+bool writeThrough() {
+    return settings().dbMode == 1 || (state().redis != nullptr && settings().syncWrite != 0);
+}
+
+int usrlocProcessMain(const proc::ChildContext& self) {
+    State& st = state();
+    if (st.redis != nullptr) return redisProcessMain(self);
     const Settings& s = settings();
     const bool db = st.ring != nullptr;
     const int64_t intervalMs = int64_t{s.timerInterval} * 1000;
@@ -252,15 +329,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
         int64_t now = monoMs();
         if (db) st.ring->commits().heartbeat(now);
         if (now >= nextTick) {
-            const int64_t wall = nowSeconds();
-            for (size_t i = 0; i < st.tables.size(); ++i) {
-                const size_t slots = slotCount(st.tables[i]);
-                const size_t per = std::max<size_t>(
-                    1, static_cast<size_t>((uint64_t{slots} * kTickMs + intervalMs - 1) /
-                                           static_cast<uint64_t>(intervalMs)));
-                tableExpire(st.tables[i], cursor[i], per, wall);
-                cursor[i] = (cursor[i] + per) % slots;
-            }
+            expireSlice(cursor, intervalMs, kTickMs);
             nextTick = now + kTickMs;
         }
         int timeout = static_cast<int>(std::max<int64_t>(0, nextTick - now));
@@ -312,7 +381,7 @@ int usrlocProcessMain(const proc::ChildContext&) {
 
 void finalFlush() {
     State& st = state();
-    if (st.ring == nullptr || st.ring->empty()) return;
+    if (st.ring == nullptr || st.redis != nullptr || st.ring->empty()) return;
     DbWriter writer(st);
     writer.openIfDue(monoMs(), 0);
     writer.flush();
@@ -335,7 +404,7 @@ bool apiUseDomain() {
 // once a second per process, when it was not.
 bool confirmWritten(std::string_view aor, const Durability& dur) {
     State& st = state();
-    if (settings().dbMode != 1 || st.ring == nullptr) return true;
+    if (!writeThrough() || st.ring == nullptr) return true;
     CommitResult r = CommitResult::Failed;
     if (!dur.lost) {
         if (dur.seq == 0) return true;  // nothing was ever queued
@@ -357,13 +426,19 @@ bool confirmWritten(std::string_view aor, const Durability& dur) {
 SaveStatus apiSave(Table* t, std::string_view aor, std::span<const ContactData> updates,
                    bool removeAll, uint32_t maxContacts, bool persist, BindingFn fn, void* user,
                    WriteTicket* ticket) {
+    const bool redis = redisStoreActive();
+    if (redis) {
+        if (persist && redisRefusesWrites()) return SaveStatus::Unavailable;
+        redisPrepareChange(t, aor);
+    }
     Durability dur;
     const SaveStatus st =
         tableSave(t, aor, updates, removeAll, maxContacts, persist, nowSeconds(), fn, user, &dur);
+    if (redis) redisAfterChange(t, aor);
     if (st != SaveStatus::Ok || !persist) return st;
     if (ticket == nullptr || dur.lost)
         return confirmWritten(aor, dur) ? st : SaveStatus::NotDurable;
-    if (settings().dbMode != 1 || dur.seq == 0) return st;
+    if (!writeThrough() || dur.seq == 0) return st;
     // Leave the answer to the writer only while it is turning; else wait here, bounded.
     const int64_t within = std::max(settings().dbTimeoutMs, 250);
     if (!state().ring->commits().writerResponsive(monoMs(), within))
@@ -384,12 +459,16 @@ bool apiWaitWritten(const WriteTicket& t, std::string_view aor) {
 }
 
 int apiGet(Table* t, std::string_view aor, BindingFn fn, void* user) {
+    if (redisStoreActive()) return redisGet(t, aor, fn, user);
     return tableGet(t, aor, nowSeconds(), fn, user);
 }
 
 int apiRemove(Table* t, std::string_view aor, std::string_view uri) {
+    const bool redis = redisStoreActive();
+    if (redis) redisPrepareChange(t, aor);
     Durability dur;
     const int n = tableRemove(t, aor, uri, nowSeconds(), &dur);
+    if (redis) redisAfterChange(t, aor);
     return confirmWritten(aor, dur) ? n : -1;
 }
 
@@ -442,6 +521,28 @@ constexpr module::ParamSpec kParams[] = {
                      "branch flag of bindings behind a NAT (nathelper's ping_nated_only); -1 none"),
     module::intParam("db_queue_size", &g_settings.dbQueueKib, 8192, 64, 1 << 20,
                      "KiB of shm for changes waiting for the database writer"),
+    module::stringParam("store", &g_settings.store, "memory",
+                        "location store: memory (one node) or redis (shared by several nodes)"),
+    module::stringParam("redis_url", &g_settings.redisUrl, "redis://127.0.0.1:6379/0",
+                        "redis://[:password@]host[:port][/db] of the Redis master"),
+    module::stringParam("redis_sentinels", &g_settings.redisSentinels, "",
+                        "host:port,host:port of Sentinels that name the master"),
+    module::stringParam("redis_master_name", &g_settings.redisMasterName, "mymaster",
+                        "the master's name at the Sentinels"),
+    module::intParam("redis_timeout", &g_settings.redisTimeoutMs, 50, 1, 10000,
+                     "ms a lookup's HGETALL (and a connect) may take"),
+    module::stringParam("node_id", &g_settings.nodeId, "",
+                        "this node's name in Redis (default hostname:pid)"),
+    module::stringParam("node_uri", &g_settings.nodeUri, "",
+                        "SIP URI other nodes reach this node at (default: its first UDP listener)"),
+    module::intParam("sync_write", &g_settings.syncWrite, 0, 0, 1,
+                     "1: answer a REGISTER only after Redis acknowledged the change"),
+    module::stringParam("redis_down_policy", &g_settings.redisDownPolicy, "queue",
+                        "queue: answer REGISTERs and queue the writes; reject: 503 + Retry-After"),
+    module::intParam("redis_wait_replicas", &g_settings.redisWaitReplicas, 0, 0, 16,
+                     "a write counts once this many replicas have it (WAIT); 0: the master's"),
+    module::intParam("negative_cache", &g_settings.negativeCacheMs, 1000, 0, 60000,
+                     "ms a \"not registered\" answer from Redis is remembered"),
 };
 
 }  // namespace

@@ -17,7 +17,7 @@
 # a cell shows "(N failed)" when requests failed or timed out, which makes it suspect.
 # Environment: BUILD [build/release-fm]  KAM_CHILDREN [1] (Kamailio's -n; Osprey's configs
 #   have children = 1)  ONLY ["" = all; a space-separated subset of: stateless stateful invite
-#   register lookup]  ROUTERS ["osprey kamailio"]  OUT [$TMPDIR/osprey-bench/ir-<timestamp>]
+#   register lookup; also dispatcher (make bench-dispatcher), not in the default]  ROUTERS ["osprey kamailio"]  OUT [$TMPDIR/osprey-bench/ir-<timestamp>]
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/release-fm}
@@ -50,6 +50,7 @@ rows=(
     "invite|INVITE call|invite 500 50|stateful"
     "register|REGISTER|register 1000 100|registrar"
     "lookup|lookup -> relay|lookup 1000 100|registrar"
+    "dispatcher|INVITE call via ds_select_dst|invite 500 50|dispatcher"
 )
 
 # "instr" or "instr (N failed)" or "error" from one ir-per-req.sh run of $2 (osprey|kamailio)

@@ -59,7 +59,7 @@ bench_pick_ports() {
 
 # bench_router_cmd ROUTER CONFIG DIR CHILDREN SHM_MB: sets the array router_cmd to the command
 # running ROUTER (osprey | kamailio) in the foreground with CONFIG (stateless | stateful |
-# registrar) on PROXY_PORT, relaying to UAS_PORT, from copies written to DIR. Osprey runs
+# registrar | dispatcher) on PROXY_PORT, relaying to UAS_PORT, from copies written to DIR. Osprey runs
 # scripts/bench/CONFIG.cfg; Kamailio scripts/bench/kamailio/{stateless,stateful-lua,
 # registrar-lua}.cfg with the same Lua script (tlsf, SHM_MB of shared memory, 16 MB private).
 # Needs bench_dir (scripts/bench) and build_dir set.
@@ -71,6 +71,8 @@ bench_router_cmd() {
         stateless) kcfg=stateless.cfg ;;
         stateful) kcfg=stateful-lua.cfg lua=stateful.lua ;;
         registrar) kcfg=registrar-lua.cfg lua=registrar.lua ;;
+        dispatcher) kcfg=dispatcher-lua.cfg lua=dispatcher.lua
+            sed -e "$ports" "$bench_dir/dispatcher.list" >"$dir/dispatcher.list" || return 1 ;;
         *) echo "unknown benchmark config '$config'" >&2; return 1 ;;
     esac
     case "$router" in
@@ -87,6 +89,9 @@ bench_router_cmd() {
             if [ -n "$lua" ]; then
                 sed -e "$ports" "$bench_dir/$lua" >"$dir/$lua" || return 1
                 router_cmd+=(-A "LUA_SCRIPT=\"$dir/$lua\"")
+            fi
+            if [ "$config" = dispatcher ]; then
+                router_cmd+=(-A "DS_LIST=\"$dir/dispatcher.list\"")
             fi ;;
         *) echo "unknown router '$router'" >&2; return 1 ;;
     esac

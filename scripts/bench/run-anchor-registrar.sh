@@ -17,6 +17,8 @@
 #   QUIET_MAX [15]     seconds run-anchor.sh waits for quiet cores before each run
 #                      (its default of 120 makes a run look hung on a busy machine)
 #   OUT [$TMPDIR/osprey-bench/registrar-<timestamp>]   every run's files, runs.log, table.md
+#   CONFIG [registrar]  MODULES ["sl maxfwd siputils rr tm usrloc registrar"]   another config
+#                      of run-anchor.sh and the modules it loads (run-anchor-dispatcher.sh)
 #
 # The table: CPU us/request = router CPU % x 10^4 / req/s (per run, then the median of the
 # runs); failures = fail + timeout of osprey-load; load avg = 1-minute load average at the start of
@@ -32,7 +34,9 @@ CHILDREN=${CHILDREN:-1}
 SCENARIOS=${SCENARIOS:-register lookup}
 MODES=${MODES:-rate closed}
 QUIET_MAX=${QUIET_MAX:-15}
-OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/registrar-$(date +%Y%m%d-%H%M%S)}
+CONFIG=${CONFIG:-registrar}
+MODULES=${MODULES:-sl maxfwd siputils rr tm usrloc registrar}
+OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/$CONFIG-$(date +%Y%m%d-%H%M%S)}
 
 table_only=0
 [ "${1:-}" = "--table" ] && table_only=1
@@ -45,7 +49,7 @@ anchor=$root/scripts/bench/run-anchor.sh
 echo "== building Osprey (release) in $BUILD" >&2
 # only what registrar.cfg loads, so work in progress in other modules cannot stop it
 mods=""
-for m in sl maxfwd siputils rr tm usrloc registrar; do mods+=" $BUILD/modules/$m/$m.so"; done
+for m in $MODULES; do mods+=" $BUILD/modules/$m/$m.so"; done
 make -C "$root" -j2 BUILD="$BUILD" MODE=release "$BUILD/osprey" $mods "$BUILD/bench/osprey-load" \
     >"$OUT/build.log" 2>&1 || { tail -20 "$OUT/build.log" >&2; exit 1; }
 git -C "$root" rev-parse --short HEAD >"$OUT/commit" 2>/dev/null
@@ -57,9 +61,9 @@ run_one() {
     load=$(cut -d' ' -f1 /proc/loadavg)
     case "$label" in
         osprey)   line=$(ROUTER=osprey CHILDREN=$CHILDREN RATE=$rate \
-                             "$anchor" registrar "$scen" 2>>"$OUT/errors.log") ;;
+                             "$anchor" "$CONFIG" "$scen" 2>>"$OUT/errors.log") ;;
         kamailio) line=$(ROUTER=kamailio CHILDREN=$CHILDREN RATE=$rate \
-                             "$anchor" registrar "$scen" 2>>"$OUT/errors.log") ;;
+                             "$anchor" "$CONFIG" "$scen" 2>>"$OUT/errors.log") ;;
     esac
     line=$(echo "$line" | grep '^ANCHOR' | tail -1)
     if [ -z "$line" ]; then

@@ -1,7 +1,9 @@
 // make bench-registrar-db: closed-loop REGISTER throughput of the real osprey with usrloc
 // db_mode 0 (memory only), 1 (write-through: the 200 OK waits for the group commit), 1 with
 // db_fsync = 1 (synchronous=FULL: an fsync per commit) and 2 (write-back), and the ratios to
-// db_mode 0.
+// db_mode 0. Modes "redis" and "redis-sync" (make bench-redis) run usrloc's store = "redis"
+// (asynchronous writes; sync_write = 1) against a redis-server the bench starts on a free
+// loopback port (no persistence), one per run.
 //
 // Each run starts osprey with scripts/bench/registrar.cfg + registrar.lua (the listen port,
 // shm_size, usrloc's db_* settings and, when CHILDREN is set, children overridden; the SQLite
@@ -14,7 +16,7 @@
 // is utime+stime of every osprey process over the window, per REGISTER.
 //
 // Environment: DURATION [5] WARMUP [1] RUNS [3] WINDOW [64] AORS [10000]
-//              CHILDREN [registrar.cfg's, 1] MODES ["0 1 1f 2"]
+//              CHILDREN [registrar.cfg's, 1] MODES ["0 1 1f 2"; also redis, redis-sync]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -33,6 +35,7 @@
 #include <vector>
 
 #include "test/support/osprey_process.h"
+#include "test/support/redis_server.h"
 #include "test/support/temp_dir.h"
 
 using namespace osprey::testsupport;
@@ -64,12 +67,15 @@ std::string setKey(const std::string& cfg, const std::string& key, const std::st
 }
 
 struct Mode {
-    std::string name;  // "0", "1", "1f", "2"
+    std::string name;  // "0", "1", "1f", "2", "redis", "redis-sync"
     int dbMode;
     bool fsync;
+    bool redis = false;
+    bool syncWrite = false;
 };
 
-std::string configFor(const Mode& m, uint16_t port, int children, const std::string& db) {
+std::string configFor(const Mode& m, uint16_t port, int children, const std::string& db,
+                      const std::string& redisUrl) {
     const std::string src = OSPREY_SOURCE_DIR "/scripts/bench/";
     std::string cfg = readFile(src + "registrar.cfg");
     cfg = replaceAll(cfg, "udp:127.0.0.1:5070", "udp:127.0.0.1:" + std::to_string(port));
@@ -79,6 +85,8 @@ std::string configFor(const Mode& m, uint16_t port, int children, const std::str
     std::string ul = "db_mode = " + std::to_string(m.dbMode) + ";";
     if (m.dbMode != 0) ul += " db_url = \"sqlite://" + db + "\";";
     if (m.fsync) ul += " db_fsync = 1;";
+    if (m.redis) ul += " store = \"redis\"; redis_url = \"" + redisUrl + "\";";
+    if (m.syncWrite) ul += " sync_write = 1;";
     return replaceAll(cfg, "db_mode = 0;", ul);
 }
 
@@ -109,6 +117,8 @@ struct Result {
     double cpuUsPerReq = 0;
     long long non200 = 0;
     long long lost = 0;
+    double redisCpuUsPerReq = 0;  // redis-server's own CPU, redis modes
+    long long redisKeys = -1;     // AORs in Redis at the end (redis modes): all of them written
 };
 
 // The load: one socket, `window` REGISTERs in flight, AOR i = "b<i>" with Call-ID "bc<i>".
@@ -219,8 +229,14 @@ private:
 Result runOnce(const Mode& m, int children, int aors, int window, int warmup, int duration) {
     TempDir dir;
     const uint16_t port = freePort(SOCK_DGRAM);
+    RedisServer redis;
+    if (m.redis && !redis.start()) {
+        std::fprintf(stderr, "%s: redis-server did not start:\n%s\n", m.name.c_str(),
+                     redis.log().c_str());
+        return Result{};
+    }
     StartOptions so;
-    so.config = configFor(m, port, children, dir.file("location.db"));
+    so.config = configFor(m, port, children, dir.file("location.db"), redis.url());
     OspreyProcess osp(so);
     Result r;
     if (!osp.start() || !osp.waitReady()) {
@@ -230,10 +246,24 @@ Result runOnce(const Mode& m, int children, int aors, int window, int warmup, in
     }
     Driver d(port, aors, window);
     long long ticks[2] = {0, 0};
+    long long redisTicks[2] = {0, 0};
     int sample = 0;
-    r = d.run(warmup, duration, [&] { ticks[sample++ & 1] = treeTicks(osp); });
+    r = d.run(warmup, duration, [&] {
+        if (m.redis) redisTicks[sample & 1] = cpuTicks(redis.pid());
+        ticks[sample++ & 1] = treeTicks(osp);
+    });
     const double cpuS = static_cast<double>(ticks[1] - ticks[0]) / sysconf(_SC_CLK_TCK);
     if (r.rps > 0) r.cpuUsPerReq = cpuS * 1e6 / (r.rps * duration);  // duration: the window
+    if (m.redis && r.rps > 0) {
+        const double redisS =
+            static_cast<double>(redisTicks[1] - redisTicks[0]) / sysconf(_SC_CLK_TCK);
+        r.redisCpuUsPerReq = redisS * 1e6 / (r.rps * duration);
+        // Everything answered is written by now or within the next batch.
+        for (int i = 0; i < 100 && r.redisKeys < aors; ++i) {
+            r.redisKeys = std::atoll(redisCommand(redis.port(), {"DBSIZE"}).c_str());
+            if (r.redisKeys < aors) usleep(20000);
+        }
+    }
     osp.stop();
     return r;
 }
@@ -253,6 +283,8 @@ int main() {
     for (std::string w; modesIn >> w;) {
         if (w == "0" || w == "1" || w == "2" || w == "1f")
             modes.push_back({w, w[0] - '0', w == "1f"});
+        if (w == "redis" || w == "redis-sync")
+            modes.push_back({w, 0, false, true, w == "redis-sync"});
     }
     std::printf(
         "registrar_db_bench: closed-loop REGISTER, children %s, window %d, %d AORs, %d s "
@@ -264,8 +296,12 @@ int main() {
         for (const Mode& m : modes) {
             Result r = runOnce(m, children, aors, window, warmup, duration);
             std::printf(
-                "  run %d db_mode %-2s %8.0f req/s  %5.1f us CPU/req  non-200 %lld  lost %lld\n",
+                "  run %d mode %-10s %8.0f req/s  %5.1f us CPU/req  non-200 %lld  lost %lld",
                 run + 1, m.name.c_str(), r.rps, r.cpuUsPerReq, r.non200, r.lost);
+            if (m.redis)
+                std::printf("  redis-server %.1f us CPU/req, %lld AORs in Redis",
+                            r.redisCpuUsPerReq, r.redisKeys);
+            std::printf("\n");
             std::fflush(stdout);
             results[m.name].push_back(r);
         }
@@ -282,10 +318,12 @@ int main() {
     std::printf("|---|---|---:|---:|---:|\n");
     for (const Mode& m : modes) {
         const Result r = median(results[m.name]);
-        const char* meaning = m.name == "0"    ? "memory only"
-                              : m.name == "1"  ? "write-through, synchronous=NORMAL"
-                              : m.name == "1f" ? "write-through, synchronous=FULL (db_fsync=1)"
-                                               : "write-back";
+        const char* meaning = m.name == "0"       ? "memory only"
+                              : m.name == "1"     ? "write-through, synchronous=NORMAL"
+                              : m.name == "1f"    ? "write-through, synchronous=FULL (db_fsync=1)"
+                              : m.name == "redis" ? "store = redis, asynchronous writes"
+                              : m.name == "redis-sync" ? "store = redis, sync_write = 1"
+                                                       : "write-back";
         std::printf("| %s | %s | %.0f | %.2f | %.1f |\n", m.name.c_str(), meaning, r.rps,
                     base > 0 ? r.rps / base : 0.0, r.cpuUsPerReq);
     }

@@ -38,9 +38,25 @@ const BadConfig kBad[] = {
     {"unclosed_ipv6", "listen = \"udp:[::1:5060\"; #!\n", "without closing ']'"},
     {"bad_proto", "listen = ( \"sctp:127.0.0.1:5060\" ); #!\n", "unknown protocol"},
     {"bad_port", "listen = ( \"tcp:127.0.0.1:70000\" ); #!\n", "invalid port"},
-    {"tls_listen",
+    {"tls_listen_without_certificate",
      "children = 1;\nlisten = ( \"udp:127.0.0.1:5060\", \"tls:127.0.0.1:5061\" ); #!\n",
-     "TLS is not available yet"},
+     "tls: a tls: listener needs a certificate"},
+    {"tls_unknown_option", "tls = {\n  method = \"TLSv1.2+\";\n  cerificate = \"c.pem\"; #!\n};\n",
+     "tls: unknown option 'cerificate'"},
+    {"tls_bad_method", "tls = {\n  method = \"SSLv3\"; #!\n};\n", "tls: unknown method 'SSLv3'"},
+    {"tls_unreadable_certificate",
+     "listen = ( \"tls:127.0.0.1:5061\" );\ntls = {\n  certificate = \"/nonexistent/c.pem\"; "
+     "#!\n};\n",
+     "tls: cannot read certificate '/nonexistent/c.pem'"},
+    {"tls_unknown_profile_option",
+     "tls = {\n  client = ( { verify_certificate = true; },\n    { server_name = \"a\"; sni = 1; } "
+     "); "
+     "#!\n};\n",
+     "unknown option 'sni' in a client profile"},
+    {"tls_profile_twice",
+     "tls = {\n  server = (\n    { server_name = \"a\"; },\n    { server_name = \"a\"; } #!\n  "
+     ");\n};\n",
+     "tls: server profile 'a' is given twice (first at "},
     {"listen_twice", "listen = ( \"udp:127.0.0.1:5060\",\n \"udp:127.0.0.1\" ); #!\n",
      "given twice"},
     {"log_level", "log_level = \"loud\"; #!\n", "unknown log_level 'loud'"},
@@ -69,8 +85,7 @@ const BadConfig kBad[] = {
      "modules = ( { name = \"maxfwd\";\n  params = { max_limit = \"ten\"; }; } #!\n);\n",
      "parameter 'max_limit' must be an integer"},
     {"module_param_range",
-     "modules = ( { name = \"maxfwd\";\n  params = { max_limit = 300; }; } #!\n);\n",
-     "max_limit"},
+     "modules = ( { name = \"maxfwd\";\n  params = { max_limit = 300; }; } #!\n);\n", "max_limit"},
 };
 
 class ConfigErrors : public ::testing::TestWithParam<BadConfig> {};
@@ -103,12 +118,11 @@ TEST(ConfigCheck, GoodConfigPassesCheckAndStartsNothing) {
     // Core settings only: modules and scripts are checked by their own tests (with -c the
     // module loader and the Lua engine check them too, so they would need real ones here).
     TempDir dir;
-    std::string path = dir.write(
-        "osprey.cfg",
-        "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\" );\n"
-        "alias = ( \"example.com\" );\n"
-        "children = 2;\ntcp_children = 1;\nshm_size = 16;\npkg_size = 2;\n"
-        "log_level = \"debug\";\n");
+    std::string path = dir.write("osprey.cfg",
+                                 "listen = ( \"udp:127.0.0.1:5060\", \"tcp:[::1]:5060\" );\n"
+                                 "alias = ( \"example.com\" );\n"
+                                 "children = 2;\ntcp_children = 1;\nshm_size = 16;\npkg_size = 2;\n"
+                                 "log_level = \"debug\";\n");
     becomeSubreaper();
     RunResult r = runOsprey({"-c", "-f", path});
     EXPECT_EQ(r.exitCode, 0) << r.output;
@@ -149,8 +163,8 @@ TEST(ConfigCheck, MissingModuleDependencyNamesTheEntry) {
 TEST(ConfigCheck, LuaSyntaxErrorNamesScriptAndLine) {
     TempDir dir;
     dir.write("bad.lua", "function ksr_request_route()\n  if KSR.is_INVITE() then\n    return\n");
-    std::string path = dir.write(
-        "osprey.cfg", "script = \"bad.lua\";\nmodules = ( { name = \"sl\"; } );\n");
+    std::string path =
+        dir.write("osprey.cfg", "script = \"bad.lua\";\nmodules = ( { name = \"sl\"; } );\n");
     for (bool checkOnly : {true, false}) {
         std::vector<std::string> args = {"-D", "-E", "-f", path};
         if (checkOnly) args.push_back("-c");

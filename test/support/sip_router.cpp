@@ -53,6 +53,15 @@ bool SipRouter::start() {
         if (tcpPort6_ == 0) return false;
         listen += ", \"tcp:[::1]:" + std::to_string(tcpPort6_) + "\"";
     }
+    if (opts_.tls && opts_.ipv4) {
+        tlsPort_ = freePort(SOCK_STREAM);
+        listen += ", \"tls:127.0.0.1:" + std::to_string(tlsPort_) + "\"";
+    }
+    if (opts_.tls && opts_.ipv6) {
+        tlsPort6_ = freePort6(SOCK_STREAM);
+        if (tlsPort6_ == 0) return false;
+        listen += ", \"tls:[::1]:" + std::to_string(tlsPort6_) + "\"";
+    }
     std::string cfg = "listen = ( " + listen + " );\n";
     cfg += "children = " + std::to_string(opts_.children) + ";\n";
     cfg += "shm_size = " + std::to_string(opts_.shmMiB) +

@@ -19,6 +19,8 @@ struct SipRouterOptions {
     bool ipv4 = true;
     bool ipv6 = false;  // a listener on [::1] (same port number when free)
     bool tcp = false;   // TCP listeners too, on ports of their own (tcpPort(), tcpPort6())
+    // TLS listeners too (tlsPort(), tlsPort6()); the `tls = { ... }` group goes in `extra`.
+    bool tls = false;
     std::string modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }";
     unsigned shmMiB = 16;  // shm_size
     unsigned pkgMiB = 4;   // pkg_size
@@ -41,6 +43,8 @@ public:
     uint16_t port6() const { return port6_; }
     uint16_t tcpPort() const { return tcpPort_; }
     uint16_t tcpPort6() const { return tcpPort6_; }
+    uint16_t tlsPort() const { return tlsPort_; }
+    uint16_t tlsPort6() const { return tlsPort6_; }
     uint16_t httpPort() const { return httpPort_; }
     std::string uri() const { return "sip:127.0.0.1:" + std::to_string(port_); }
     std::string log() const { return proc_ ? proc_->log() : std::string(); }
@@ -54,6 +58,8 @@ private:
     uint16_t port6_ = 0;
     uint16_t tcpPort_ = 0;
     uint16_t tcpPort6_ = 0;
+    uint16_t tlsPort_ = 0;
+    uint16_t tlsPort6_ = 0;
     uint16_t httpPort_ = 0;
     std::unique_ptr<OspreyProcess> proc_;
 };

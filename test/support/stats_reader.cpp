@@ -78,6 +78,16 @@ std::string jsonRpcCall(const std::string& path, const std::string& request) {
     return nl == std::string::npos ? std::string() : reply.substr(0, nl + 1);
 }
 
+rpc::Value ctlCall(OspreyProcess& osprey, const std::string& method,
+                   const std::string& paramsJson) {
+    const std::string reply = jsonRpcCall(osprey.dir().file("osprey_ctl"),
+                                          R"({"jsonrpc":"2.0","method":")" + method +
+                                              R"(","params":)" + paramsJson + R"(,"id":1})" + "\n");
+    rpc::Value doc;
+    if (reply.empty() || rpc::parseJson(reply, &doc).status != rpc::JsonStatus::Ok) return {};
+    return doc;
+}
+
 StatsReader::Values StatsReader::read(OspreyProcess& osprey) {
     Values v;
     const std::string reply =

@@ -15,6 +15,7 @@
 #include <map>
 #include <string>
 
+#include "core/rpc/value.h"
 #include "test/support/osprey_process.h"
 
 namespace osprey::testsupport {
@@ -37,6 +38,12 @@ public:
 // One JSON-RPC request (a line) on the unix socket at path; the answer's line, or empty
 // (bounded).
 std::string jsonRpcCall(const std::string& path, const std::string& request);
+
+// One JSON-RPC call on the control socket next to the config (osprey_ctl), bounded:
+// `paramsJson` is the params array's text ("[]", "[\"ip\", 1, \"sip:...\"]"). The whole
+// answer document ({"result": ...} or {"error": {...}}); null when nothing answered.
+rpc::Value ctlCall(OspreyProcess& osprey, const std::string& method,
+                   const std::string& paramsJson = "[]");
 
 // The body of `GET /metrics` from rpc_http_listen on 127.0.0.1:port; empty unless the answer
 // was 200 (bounded).

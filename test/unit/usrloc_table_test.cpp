@@ -3,6 +3,7 @@
 // sweep, hash spread, the change ring (order, wrap-around, overflow), and shm per registration.
 #include <gtest/gtest.h>
 
+#include <atomic>
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
@@ -78,6 +79,38 @@ TEST_F(UsrlocTable, AddRefreshRemove) {
     EXPECT_TRUE(uris("alice").empty());
     EXPECT_EQ(tableCounts(t).records, 0u) << "an emptied record is freed";
     EXPECT_TRUE(uris("bob").empty());
+}
+
+// The redis store's cache: a fill is kept only for an AOR not held here and only when no
+// invalidation came since the caller asked Redis; expired bindings are not filled; drop and
+// clear forget records without change records.
+TEST_F(UsrlocTable, CacheFillDropAndClear) {
+    std::atomic<uint64_t> gen{7};
+    const std::vector<ContactData> fetched = {binding("sip:f@h1", now + 60),
+                                              binding("sip:f@h2", now - 1)};
+    bool present = true;
+    tableGet(t, "fay", now, nullptr, nullptr, &present);
+    EXPECT_FALSE(present);
+    EXPECT_FALSE(tableFill(t, "fay", fetched, now, gen, 6)) << "an invalidation came meanwhile";
+    tableGet(t, "fay", now, nullptr, nullptr, &present);
+    EXPECT_FALSE(present);
+    EXPECT_TRUE(tableFill(t, "fay", fetched, now, gen, 7));
+    EXPECT_EQ(uris("fay"), (std::vector<std::string>{"sip:f@h1"})) << "the expired one skipped";
+    EXPECT_FALSE(tableFill(t, "fay", std::vector{binding("sip:f@h3", now + 60)}, now, gen, 7))
+        << "a record held here is not overwritten";
+    EXPECT_FALSE(tableFill(t, "gus", std::vector{binding("sip:g@h1", now - 5)}, now, gen, 7))
+        << "nothing unexpired: no record";
+    tableGet(t, "gus", now, nullptr, nullptr, &present);
+    EXPECT_FALSE(present);
+
+    EXPECT_TRUE(tableDrop(t, "fay"));
+    EXPECT_FALSE(tableDrop(t, "fay"));
+    EXPECT_TRUE(uris("fay").empty());
+    ASSERT_EQ(save("hal", {binding("sip:h@h1", now + 60)}), SaveStatus::Ok);
+    ASSERT_EQ(save("ida", {binding("sip:i@h1", now + 60)}), SaveStatus::Ok);
+    EXPECT_EQ(tableClear(t), 2u);
+    EXPECT_EQ(tableCounts(t).records, 0u);
+    EXPECT_EQ(tableCounts(t).contacts, 0u);
 }
 
 TEST_F(UsrlocTable, SocketAndKeepaliveKeptPerBinding) {
