@@ -337,7 +337,7 @@ end
             << router.log();
         ASSERT_TRUE(uas.sendTo(buildResponse(*atUas, 200, "OK"), router.port()));
         if (noConnect) {
-            EXPECT_NE(router.process().waitForLog("cannot send over TCP to " + client +
+            EXPECT_NE(router.process().waitForLog("cannot send over TCP/TLS to " + client +
                                                   ": the connection is gone"),
                       std::string::npos)
                 << router.log();
