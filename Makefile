@@ -140,8 +140,8 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
-        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood bench-rtpengine \
-        bench-dispatcher bench-tls bench-redis bench-redis-lookup clean deps \
+        bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
+        bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -299,6 +299,13 @@ $(BUILD)/bench/auth_bench: $(BUILD)/obj/test/bench/auth_bench.o $(BUILD)/lib/lib
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(MODULE_LIBS_auth) $(BENCH_LIBS)
 
+# The rtpengine micro-benchmark links the module's archive the same way.
+$(BUILD)/bench/rtpengine_bench: $(BUILD)/obj/test/bench/rtpengine_bench.o \
+                                $(BUILD)/lib/libosprey_mod_rtpengine.a $(SUPPORT_LIB) $(CORE_LIB) \
+                                $(MEM_LIB)
+	@mkdir -p $(dir $@)
+	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
+
 # auth_db's lookup against auth with the script's password (make bench-auth-db): both modules'
 # archives.
 $(BUILD)/bench/auth_db_bench: $(BUILD)/obj/test/bench/auth_db_bench.o \
@@ -323,13 +330,6 @@ $(BUILD)/bench/htable_bench: $(BUILD)/obj/test/bench/htable_bench.o \
 # The pike benchmark measures the module's own table, linking its archive as auth_bench does.
 $(BUILD)/bench/pike_bench: $(BUILD)/obj/test/bench/pike_bench.o $(BUILD)/lib/libosprey_mod_pike.a \
                            $(SUPPORT_LIB) $(CORE_LIB) $(MEM_LIB)
-	@mkdir -p $(dir $@)
-	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
-
-# The rtpengine micro-benchmark links the module's archive the same way.
-$(BUILD)/bench/rtpengine_bench: $(BUILD)/obj/test/bench/rtpengine_bench.o \
-                                $(BUILD)/lib/libosprey_mod_rtpengine.a $(SUPPORT_LIB) $(CORE_LIB) \
-                                $(MEM_LIB)
 	@mkdir -p $(dir $@)
 	$(Q_LD)$(CXX) $(LDFLAGS) -o $@ $^ $(LIBS_CORE) $(BENCH_LIBS)
 
@@ -382,8 +382,7 @@ run: osprey modules
 
 bench: bench-mem bench-shm-reclaim bench-parser bench-pv bench-ksr-call bench-auth bench-auth-db \
        bench-htable bench-dns bench-registrar-db bench-ir bench-rpc bench-natping bench-pike \
-       bench-flood bench-rtpengine bench-dispatcher bench-tls bench-redis \
-       bench-redis-lookup
+       bench-flood bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine
 
 bench-mem: | $(DEPS_STAMP)
 	@scripts/bench-mem.sh

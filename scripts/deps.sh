@@ -15,8 +15,8 @@ required=(
     libhiredis-dev redis-server redis-sentinel redis-tools  # usrloc's store = "redis" and its tests
     python3  # make bench-rpc's RPC client (scripts/bench/rpc-load.py)
     sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
-    rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
     openssl  # the TLS tests run `openssl s_client`; make bench-tls makes certificates with it
+    rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
 bench=(kamailio kamailio-lua-modules kamailio-tls-modules valgrind)

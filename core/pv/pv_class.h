@@ -3,8 +3,7 @@
 // declares a table of PvClass entries and registers it from its init in the master, before
 // fork, so every process knows the classes. "$name(inner)" then parses to PvKind::ModuleClass
 // with the class's index in spec.slot and the inner text, as written, in spec.arg (module
-// classes take any inner text: "ipban=>$si", "a=>$au::count"); "$name" alone (rtpengine's
-// $rtpstat) parses the same way with an empty spec.arg.
+// classes take any inner text: "ipban=>$si", "a=>$au::count").
 #pragma once
 #include <cstdint>
 #include <span>

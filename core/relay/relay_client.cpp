@@ -10,6 +10,7 @@
 #include <cstring>
 
 #include "core/log/log.h"
+#include "core/net/send.h"
 #include "core/timer/clock.h"
 
 namespace osprey::relay {
@@ -110,6 +111,10 @@ bool exchange(const Node& n, std::string_view command, const ClientConfig& cfg,
               const stats::Counter* timeouts, Reply& out) {
     const int fd = socketFor(n.addr.family());
     if (fd < 0) return false;
+    // What earlier messages of this worker's receive batch queued goes out before we wait:
+    // their replies would otherwise wait for the relay too, and could leave after the ones
+    // another worker sends meanwhile (a 180 after the 200).
+    if (net::batchOpen()) net::flushBatch();
     drain(fd);
     char cookieBuf[32];
     const std::string_view cookie = makeCookie(cookieBuf);

@@ -11,7 +11,8 @@
 //
 // Called from the worker that routes the message, holding no lock: the socket and the
 // reply buffer are the process's own; health is read and written with single atomic loads
-// and stores (relay_set.h).
+// and stores (relay_set.h). Before it waits, the worker's batch of deferred sends
+// (core/net/send.h) is flushed, so no earlier message's reply waits for the relay.
 #pragma once
 #include <cstdint>
 #include <string_view>

@@ -106,7 +106,7 @@ int branchIndex(const Cell* c, const Branch* b) {
 
 // The onreply route's verdict: what it decided before the lock was taken (preRan 1 go on,
 // 0 drop), or, when it did not run then (-1), what it decides now.
-bool onReplyVerdict(Cell* c, const Branch* b, route::MsgContext& mc, int preRan) {
+bool onReplyVerdict(Cell* c, Branch* b, route::MsgContext& mc, int preRan) {
     return preRan >= 0 ? preRan == 1 : runOnReply(c, c->onReply, mc, branchIndex(c, b));
 }
 

@@ -5,8 +5,9 @@
 #
 # Each call: INVITE with SDP (rtpengine offer), 200 with SDP (answer), ACK, BYE (delete):
 # three NG exchanges per call. sipp's built-in uac drives CALLS calls with at most LIMIT at a
-# time against sipp's built-in uas; the router runs pinned to ROUTER_CPU, sipp and rtpengine
-# to LOAD_CPU. Prints one line per router:
+# time against sipp's built-in uas; the router runs pinned to ROUTER_CPU with CHILDREN SIP
+# workers (a worker waits for each NG answer, so several keep the router busy), sipp and
+# rtpengine to LOAD_CPU. Prints one line per router:
 #   RTPENGINE router=osprey calls=... failed=... seconds=... cps=... router_cpu_pct=...
 # (router_cpu_us_per_call: the router's CPU time, all its processes, per completed call) and
 # the ratio. Everything started here is stopped by PID.
@@ -15,7 +16,7 @@
 # moment); the last lines give the median of each and the ratios of the medians.
 #
 # Environment: BUILD [build/release-fm]  CALLS [4000]  LIMIT [50]  RATE [4000]  ROUNDS [3]
-#              ROUTER_CPU [0]  LOAD_CPU [1]  ROUTERS ["osprey kamailio"]
+#              CHILDREN [1]  ROUTER_CPU [0]  LOAD_CPU [1]  ROUTERS ["osprey kamailio"]
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 bench=$root/scripts/bench
@@ -28,6 +29,7 @@ ROUTER_CPU=${ROUTER_CPU:-0}
 LOAD_CPU=${LOAD_CPU:-1}
 ROUTERS=${ROUTERS:-osprey kamailio}
 ROUNDS=${ROUNDS:-3}
+CHILDREN=${CHILDREN:-1}
 out=$(mktemp -d "${TMPDIR:-/tmp}/osprey-bench-rtpengine.XXXXXX")
 pids=()
 
@@ -102,14 +104,15 @@ run_one() {
     pids+=($!)
     case $router in
         osprey)
-            taskset -c "$ROUTER_CPU" "$build_dir/osprey" -D -E -f "$bench/rtpengine.cfg" \
+            taskset -c "$ROUTER_CPU" "$build_dir/osprey" -D -E -n "$CHILDREN" \
+                -f "$bench/rtpengine.cfg" \
                 >"$dir/router.log" 2>&1 &
             ;;
         kamailio)
             [ -e /usr/lib/x86_64-linux-gnu/kamailio/modules/rtpengine.so ] ||
                 { echo "RTPENGINE router=kamailio unavailable (no rtpengine.so)"; return 1; }
             taskset -c "$ROUTER_CPU" kamailio -DD -E -f "$bench/kamailio/rtpengine-lua.cfg" \
-                -A "LUA_SCRIPT=\"$bench/rtpengine.lua\"" -m 256 -M 16 -n 1 -Y "$dir" \
+                -A "LUA_SCRIPT=\"$bench/rtpengine.lua\"" -m 256 -M 16 -n "$CHILDREN" -Y "$dir" \
                 >"$dir/router.log" 2>&1 &
             ;;
     esac

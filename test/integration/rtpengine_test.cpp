@@ -368,14 +368,18 @@ TEST_F(RtpengineTest, StoppedInstanceFailsOverAndNoneLeftAnswers503) {
     EXPECT_GE(StatsReader::get(v, "rtpengine:unavailable"), 2);
     EXPECT_GE(StatsReader::get(v, "rtpengine:offers"), 4);
     // Both instances are down, as rtpengine.show says.
-    const std::string shown =
-        jsonRpcCall(router_->process().dir().file("osprey_ctl"),
-                    R"({"jsonrpc":"2.0","method":"rtpengine.show","params":["all"],"id":1})"
-                    "\n");
-    EXPECT_NE(shown.find(sockOf(rtpe_)), std::string::npos) << shown;
-    EXPECT_NE(shown.find(sockOf(second)), std::string::npos) << shown;
-    EXPECT_EQ(shown.find("\"disabled\":0"), std::string::npos) << shown;
-    EXPECT_NE(shown.find("\"disabled\":1"), std::string::npos) << shown;
+    const rpc::Value shown = ctlCall(router_->process(), "rtpengine.show", "[\"all\"]");
+    const rpc::Value* result = shown.find("result");
+    ASSERT_TRUE(result != nullptr && result->isArray());
+    ASSERT_EQ(result->items().size(), 2u);
+    for (const rpc::Value& node : result->items()) {
+        const rpc::Value* url = node.find("url");
+        const rpc::Value* disabled = node.find("disabled");
+        ASSERT_TRUE(url != nullptr && disabled != nullptr);
+        EXPECT_TRUE(url->asString() == sockOf(rtpe_) || url->asString() == sockOf(second))
+            << url->asString();
+        EXPECT_EQ(disabled->asInt(), 1) << url->asString();
+    }
 }
 
 // A stand-in for rtpengine that answers an offer at once and an answer only after

@@ -59,8 +59,6 @@ std::string readUntil(int fd, int timeoutMs, const std::function<bool(const std:
     return buf;
 }
 
-}  // namespace
-
 // One JSON-RPC call on a unix socket; the answer's line (each reply ends with a newline), or
 // empty.
 std::string jsonRpcCall(const std::string& path, const std::string& request) {
@@ -77,6 +75,8 @@ std::string jsonRpcCall(const std::string& path, const std::string& request) {
     const size_t nl = reply.find('\n');
     return nl == std::string::npos ? std::string() : reply.substr(0, nl + 1);
 }
+
+}  // namespace
 
 rpc::Value ctlCall(OspreyProcess& osprey, const std::string& method,
                    const std::string& paramsJson) {

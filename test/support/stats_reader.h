@@ -35,10 +35,6 @@ public:
     static int64_t get(const Values& v, const std::string& name);
 };
 
-// One JSON-RPC request (a line) on the unix socket at path; the answer's line, or empty
-// (bounded).
-std::string jsonRpcCall(const std::string& path, const std::string& request);
-
 // One JSON-RPC call on the control socket next to the config (osprey_ctl), bounded:
 // `paramsJson` is the params array's text ("[]", "[\"ip\", 1, \"sip:...\"]"). The whole
 // answer document ({"result": ...} or {"error": {...}}); null when nothing answered.

@@ -88,19 +88,5 @@ TEST(PvClass, RegisteredClassesParseAndDispatch) {
     EXPECT_NE(parsePvName("$tconst", spec), PvNameError::Ok);
 }
 
-// A plain name ($rtpstat) is read with an empty inner text.
-TEST(PvClass, PlainNameReadsTheClassWithEmptyInner) {
-    constexpr PvClass kPlain[] = {{.name = "tplain2", .get = &getBox, .plain = true}};
-    PvSpec spec;
-    EXPECT_EQ(parsePvName("$tplain2", spec), PvNameError::Unknown);
-    ASSERT_TRUE(registerPvClasses(kPlain));
-    ASSERT_EQ(parsePvName("$tplain2", spec), PvNameError::Ok);
-    EXPECT_EQ(spec.kind, PvKind::ModuleClass);
-    EXPECT_EQ(pvClassAt(spec.slot)->get, &getBox);
-    EXPECT_TRUE(spec.arg.empty());
-    ASSERT_EQ(parsePvName("$ru", spec), PvNameError::Ok);  // the core's names stay the core's
-    EXPECT_EQ(spec.kind, PvKind::RUri);
-}
-
 }  // namespace
 }  // namespace osprey::pv
