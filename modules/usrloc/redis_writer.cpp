@@ -20,6 +20,11 @@ namespace osprey::usrloc {
 
 namespace {
 
+// KEYS[1] = the AOR's hash, ARGV = field, value: the field is removed only while it holds value.
+constexpr std::string_view kExpireScript =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+    "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
+
 // A writer batch may carry thousands of changes: allow it more than a lookup's timeout.
 constexpr int kWriteTimeoutMs = 2000;
 
@@ -146,15 +151,13 @@ bool RedisWriter::reseedIfLost() {
     return true;
 }
 
-namespace {
-
-// A binding this node saved: it came in on one of this node's sockets (a binding fetched from
-// Redis names the socket of the node that saved it).
-bool ownSocket(std::string_view socket) {
+bool savedHere(std::string_view socket) {
     for (const net::ListenSocket& l : net::listenSockets())
         if (l.name == socket) return true;
     return false;
 }
+
+namespace {
 
 struct Reseed {
     std::string_view table;
@@ -164,7 +167,7 @@ struct Reseed {
 
 void collectOwn(void* user, std::string_view aor, const ContactData& c) {
     auto* r = static_cast<Reseed*>(user);
-    if (!ownSocket(c.socket)) return;
+    if (!savedHere(c.socket)) return;
     r->args.push_back(redisKey(r->table, aor));
     r->args.emplace_back(c.uri);
     r->args.push_back(encodeContact(c, r->owner));
@@ -236,6 +239,18 @@ bool RedisWriter::writeBatch() {
     while (ChangeRing::next(in, ch)) {
         if (ch.op == ChangeOp::Reply || ch.table >= st_.names.size()) continue;
         key = redisKey(st_.names[ch.table], ch.aor);
+        if (ch.op == ChangeOp::Expired) {
+            // HDEL only if the field still holds exactly what this node wrote: a refresh of the
+            // same contact through another node since is not removed. Nobody else caches it
+            // (every node skips expired bindings), so nothing is published.
+            value = encodeContact(ch.c, Owner{node_, nodeUri_});
+            for (std::string_view a :
+                 {std::string_view("EVAL"), kExpireScript, std::string_view("1"),
+                  std::string_view(key), ch.c.uri, std::string_view(value)})
+                cmd.arg(a);
+            append();
+            continue;
+        }
         if (ch.op == ChangeOp::Upsert) {
             value = encodeContact(ch.c, Owner{node_, nodeUri_});
             expireAt = std::to_string(ch.c.expires * 1000);

@@ -53,6 +53,10 @@ private:
     bool everUp_ = false;
 };
 
+// Whether a binding came in on one of this node's sockets (it saved it; a binding fetched from
+// Redis names the socket of the node that saved it).
+bool savedHere(std::string_view socket);
+
 // Another node's change: (table, aor) to drop from this node's cache.
 struct Invalidation {
     std::string table;

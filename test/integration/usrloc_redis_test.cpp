@@ -173,6 +173,36 @@ TEST(UsrlocRedis, ExpiryRemovesTheBindingOnEveryNodeAndInRedis) {
     EXPECT_EQ(redisCommand(k.redis.port(), {"EXISTS", "osprey:loc:bob"}), "0");
 }
 
+// A binding that expires while its AOR's hash lives on (another binding of the AOR is newer)
+// is removed from Redis by the node that saved it (a conditional HDEL); the other stays.
+TEST(UsrlocRedis, ExpiredBindingInALiveHashIsRemovedByItsOwner) {
+    RedisServer redis;
+    ASSERT_TRUE(redis.start()) << redis.log();
+    auto a = node(redis, "A", "timer_interval = 1;");
+    ASSERT_TRUE(a->start()) << a->log();
+    SipPeer shortLived, longLived;
+    const std::string gone = "<sip:kim@" + shortLived.hostPort() + ">";
+    const std::string stays = "<sip:kim@" + longLived.hostPort() + ">";
+    ASSERT_EQ(registerAt(shortLived, a->port(), "kim", gone, 2, uniqueToken("reg-"), 1), 200);
+    ASSERT_EQ(registerAt(longLived, a->port(), "kim", stays, 300, uniqueToken("reg-"), 1), 200);
+    const std::string goneUri = "sip:kim@" + shortLived.hostPort();
+    const std::string staysUri = "sip:kim@" + longLived.hostPort();
+    auto fields = [&] { return redisCommand(redis.port(), {"HKEYS", "osprey:loc:kim"}); };
+    // Both written first.
+    auto deadline = Clock::now() + std::chrono::seconds(3);
+    while (fields().find(goneUri) == std::string::npos && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(20));
+    ASSERT_NE(fields().find(goneUri), std::string::npos);
+    // Then the short one goes (2 s, and the sweep's pass of 1 s), the long one stays.
+    deadline = Clock::now() + std::chrono::seconds(6);
+    while (fields().find(goneUri) != std::string::npos && Clock::now() < deadline)
+        std::this_thread::sleep_for(std::chrono::milliseconds(50));
+    const std::string left = fields();
+    EXPECT_EQ(left.find(goneUri), std::string::npos) << left;
+    EXPECT_NE(left.find(staysUri), std::string::npos) << left;
+    EXPECT_EQ(redisCommand(redis.port(), {"EXISTS", "osprey:loc:kim"}), "1");
+}
+
 TEST(UsrlocRedis, RestartedNodeStillFindsRegistrationsOfAnother) {
     Cluster k;
     ASSERT_TRUE(k.start()) << k.redis.log();
