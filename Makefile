@@ -29,7 +29,8 @@
 #   make bench-dispatcher     dispatcher selection (ns, instructions) and calls/s against Kamailio
 #                             and p99 with and without; ul.dump of 100,000 AoRs; GET /metrics
 #   make bench-natping        NAT keepalives of 100,000 bindings every 30 s: pinger CPU (<= 5 %)
-#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only
+#   make bench-redis          REGISTER req/s with usrloc store = "redis" vs memory only, and
+#                             Kamailio 5.6 on db_redis (db_mode 3) vs Kamailio in memory
 #   make bench-redis-lookup   lookup -> relay through a second node (store = "redis") vs one node
 #   make fuzz                 libFuzzer targets in test/fuzz/ (clang), FUZZ_SECONDS each
 #   BUILD=dir                 build directory (default build/<mode>-<memmng>[-memdbg])
@@ -466,9 +467,11 @@ bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
 	@$(BUILD)/bench/registrar_db_bench
 
-# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only.
+# REGISTER throughput with usrloc's store = "redis" (async and sync_write) against memory only,
+# and the anchor: Kamailio 5.6 with usrloc on db_redis (scripts/bench/kamailio/
+# registrar-redis-lua.cfg) against Kamailio in memory, under the same load.
 bench-redis: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)
-	@MODES="$${MODES:-0 redis redis-sync}" $(BUILD)/bench/registrar_db_bench
+	@MODES="$${MODES:-0 redis redis-sync kam kam-redis}" $(BUILD)/bench/registrar_db_bench
 
 # Lookup -> relay through a second node for AORs registered on the first (store = "redis"),
 # against one memory-only node (scripts/bench/redis-lookup.sh).

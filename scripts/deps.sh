@@ -19,7 +19,7 @@ required=(
     rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
-bench=(kamailio kamailio-lua-modules kamailio-tls-modules valgrind)
+bench=(kamailio kamailio-lua-modules kamailio-tls-modules kamailio-redis-modules valgrind)
 
 want=("${required[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")

@@ -85,10 +85,11 @@ void ChangeRing::destroy(ChangeRing* r) {
     mem::shmFree(r);
 }
 
-bool ChangeRing::pushUpsert(uint8_t table, std::string_view aor, const ContactData& c) {
+bool ChangeRing::pushUpsert(uint8_t table, std::string_view aor, const ContactData& c,
+                            ChangeOp op) {
     char rec[kMaxRecord];
     Writer w{rec, rec + sizeof rec};
-    w.num(static_cast<uint8_t>(ChangeOp::Upsert));
+    w.num(static_cast<uint8_t>(op));
     w.num(table);
     w.text(aor);
     w.num(c.expires);
@@ -155,7 +156,7 @@ bool ChangeRing::next(std::string_view& in, Change& out) {
         out.reply.failed = r.text();
         return r.ok;
     }
-    if (out.op != ChangeOp::Upsert) return false;
+    if (out.op != ChangeOp::Upsert && out.op != ChangeOp::Expired) return false;
     out.c.expires = r.num<int64_t>();
     out.c.lastModified = r.num<int64_t>();
     out.c.cseq = r.num<uint32_t>();

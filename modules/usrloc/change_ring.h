@@ -21,7 +21,9 @@ namespace osprey::usrloc {
 
 // Reply: not a change but a write-through answer the usrloc process sends once the changes up
 // to `target` are resolved: `ok` when they were committed, else `failed` (reply_sender.h).
-enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2, Reply = 3 };
+// Expired: a binding this node saved expired here; the redis store removes it from Redis only
+// if Redis still holds exactly that binding (a refresh through another node is kept).
+enum class ChangeOp : uint8_t { Upsert = 1, Delete = 2, Reply = 3, Expired = 4 };
 
 struct PendingReply {
     uint64_t target = 0;       // sequence number that must be committed
@@ -46,7 +48,8 @@ public:
     static ChangeRing* create(size_t capacity, int eventFd, bool wakeEach);
     static void destroy(ChangeRing* r);
 
-    bool pushUpsert(uint8_t table, std::string_view aor, const ContactData& c);
+    bool pushUpsert(uint8_t table, std::string_view aor, const ContactData& c,
+                    ChangeOp op = ChangeOp::Upsert);
     bool pushDelete(uint8_t table, std::string_view aor, std::string_view uri);
     bool pushReply(std::string_view aor, const PendingReply& r);
 

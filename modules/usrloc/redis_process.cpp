@@ -12,6 +12,7 @@
 #include "core/log/log.h"
 #include "core/proc/child.h"
 #include "core/timer/clock.h"
+#include "modules/usrloc/change_ring.h"
 #include "modules/usrloc/redis_writer.h"
 #include "modules/usrloc/usrloc_state.h"
 
@@ -77,6 +78,13 @@ void applyInvalidations(State& st, std::vector<Invalidation>& inv, RecentlyDropp
     inv.clear();
 }
 
+// An expired binding this node saved leaves Redis too (unless refreshed elsewhere since), so a
+// hash kept alive by newer bindings does not collect the fields of old ones.
+void queueOwnExpired(void* user, uint8_t table, std::string_view aor, const ContactData& c) {
+    if (!savedHere(c.socket)) return;
+    static_cast<State*>(user)->ring->pushUpsert(table, aor, c, ChangeOp::Expired);
+}
+
 // A new subscription: what other nodes changed while we were not listening is unknown.
 void dropCache(State& st) {
     st.redis->bumpGeneration();
@@ -120,7 +128,7 @@ int redisProcessMain(const proc::ChildContext&) {
         const int64_t now = timer::nowMs();
         st.ring->commits().heartbeat(now);
         if (now >= nextTick) {
-            expireSlice(cursor, intervalMs, kTickMs);
+            expireSlice(cursor, intervalMs, kTickMs, &queueOwnExpired, &st);
             recent.expire(now);
             nextTick = now + kTickMs;
         }

@@ -14,10 +14,16 @@
 #include "modules/usrloc/change_ring.h"
 #include "modules/usrloc/redis_codec.h"
 #include "modules/usrloc/reply_sender.h"
+#include "modules/usrloc/table.h"
 
 namespace osprey::usrloc {
 
 namespace {
+
+// KEYS[1] = the AOR's hash, ARGV = field, value: the field is removed only while it holds value.
+constexpr std::string_view kExpireScript =
+    "if redis.call('HGET', KEYS[1], ARGV[1]) == ARGV[2] then "
+    "return redis.call('HDEL', KEYS[1], ARGV[1]) end return 0";
 
 // A writer batch may carry thousands of changes: allow it more than a lookup's timeout.
 constexpr int kWriteTimeoutMs = 2000;
@@ -38,7 +44,11 @@ struct Command {
 }  // namespace
 
 RedisWriter::RedisWriter(State& st, const Settings& s)
-    : st_(st), link_(st.redisCfg), node_(s.nodeId), nodeUri_(s.nodeUri) {
+    : st_(st),
+      link_(st.redisCfg),
+      node_(s.nodeId),
+      nodeUri_(s.nodeUri),
+      marker_("osprey:node:" + s.nodeId) {
     if (!nodeUri_.empty()) return;
     for (const net::ListenSocket& l : net::listenSockets()) {
         if (l.proto != net::Proto::Udp) continue;
@@ -86,6 +96,11 @@ bool RedisWriter::flush(int64_t nowMs) {
         return false;
     }
     link_.setTimeoutMs(kWriteTimeoutMs);
+    if (!reseedIfLost()) {
+        setUp(false, link_.lastError().c_str());
+        failWaiters();
+        return false;
+    }
     setUp(true, "");
     if (batch_.empty()) {
         batchChanges_ = st_.ring->drain(batch_, &through_);
@@ -110,6 +125,98 @@ bool RedisWriter::flush(int64_t nowMs) {
     return true;
 }
 
+// After each (re)connect: this node's marker key (no expiry) missing means Redis lost its data
+// (restarted without persistence, or a fresh server): the bindings this node saved and still
+// holds are written again, then the marker. False when Redis failed meanwhile.
+bool RedisWriter::reseedIfLost() {
+    if (link_.connects() == checkedConnects_) return true;
+    redisContext* c = link_.context();
+    ReplyPtr exists(redisCommand(c, "EXISTS %b", marker_.data(), marker_.size()));
+    if (!exists || exists->type != REDIS_REPLY_INTEGER) {
+        link_.fail(exists ? "EXISTS refused" : c->errstr);
+        return false;
+    }
+    if (exists->integer == 0) {
+        const size_t n = reseed();
+        if (link_.context() == nullptr) return false;
+        if (n != 0)
+            LM_NOTICE("usrloc: redis store had lost its data, %zu bindings written again", n);
+        ReplyPtr set(redisCommand(link_.context(), "SET %b 1", marker_.data(), marker_.size()));
+        if (!set || set->type == REDIS_REPLY_ERROR) {
+            link_.fail(set ? "SET refused" : link_.context()->errstr);
+            return false;
+        }
+    }
+    checkedConnects_ = link_.connects();
+    return true;
+}
+
+bool savedHere(std::string_view socket) {
+    for (const net::ListenSocket& l : net::listenSockets())
+        if (l.name == socket) return true;
+    return false;
+}
+
+namespace {
+
+struct Reseed {
+    std::string_view table;
+    std::vector<std::string> args;  // key, uri, value, expireAt per binding
+    Owner owner;
+};
+
+void collectOwn(void* user, std::string_view aor, const ContactData& c) {
+    auto* r = static_cast<Reseed*>(user);
+    if (!savedHere(c.socket)) return;
+    r->args.push_back(redisKey(r->table, aor));
+    r->args.emplace_back(c.uri);
+    r->args.push_back(encodeContact(c, r->owner));
+    r->args.push_back(std::to_string(c.expires * 1000));
+}
+
+}  // namespace
+
+// This node's cached bindings, as the upserts of a batch would write them (one pipeline per
+// slot, so no slot lock is held while Redis answers). The count written; on a failure the link
+// is dropped (the caller sees no context).
+size_t RedisWriter::reseed() {
+    size_t written = 0;
+    const int64_t nowSec = std::chrono::duration_cast<std::chrono::seconds>(
+                               std::chrono::system_clock::now().time_since_epoch())
+                               .count();
+    for (size_t ti = 0; ti < st_.tables.size(); ++ti) {
+        Table* t = st_.tables[ti];
+        for (size_t slot = 0; slot < slotCount(t); ++slot) {
+            Reseed r{st_.names[ti], {}, Owner{node_, nodeUri_}};
+            tableVisitSlot(t, slot, nowSec, &collectOwn, &r);
+            if (r.args.empty()) continue;
+            redisContext* c = link_.context();
+            size_t sent = 0;
+            for (size_t i = 0; i < r.args.size(); i += 4) {
+                const std::string &key = r.args[i], &exp = r.args[i + 3];
+                redisAppendCommand(c, "HSET %b %b %b", key.data(), key.size(), r.args[i + 1].data(),
+                                   r.args[i + 1].size(), r.args[i + 2].data(),
+                                   r.args[i + 2].size());
+                redisAppendCommand(c, "PEXPIREAT %b %b NX", key.data(), key.size(), exp.data(),
+                                   exp.size());
+                redisAppendCommand(c, "PEXPIREAT %b %b GT", key.data(), key.size(), exp.data(),
+                                   exp.size());
+                sent += 3;
+            }
+            for (size_t i = 0; i < sent; ++i) {
+                void* raw = nullptr;
+                if (redisGetReply(c, &raw) != REDIS_OK) {
+                    link_.fail(c->errstr);
+                    return written;
+                }
+                ReplyPtr reply(raw);
+            }
+            written += r.args.size() / 4;
+        }
+    }
+    return written;
+}
+
 // One pipeline: every change of the batch in ring order, then one PUBLISH per changed AOR,
 // then all the replies. An upsert sets the key's expiry to its binding's expiry unless the key
 // already lives longer (NX for a key without expiry, GT otherwise: Redis 7), so the key
@@ -132,6 +239,18 @@ bool RedisWriter::writeBatch() {
     while (ChangeRing::next(in, ch)) {
         if (ch.op == ChangeOp::Reply || ch.table >= st_.names.size()) continue;
         key = redisKey(st_.names[ch.table], ch.aor);
+        if (ch.op == ChangeOp::Expired) {
+            // HDEL only if the field still holds exactly what this node wrote: a refresh of the
+            // same contact through another node since is not removed. Nobody else caches it
+            // (every node skips expired bindings), so nothing is published.
+            value = encodeContact(ch.c, Owner{node_, nodeUri_});
+            for (std::string_view a :
+                 {std::string_view("EVAL"), kExpireScript, std::string_view("1"),
+                  std::string_view(key), ch.c.uri, std::string_view(value)})
+                cmd.arg(a);
+            append();
+            continue;
+        }
         if (ch.op == ChangeOp::Upsert) {
             value = encodeContact(ch.c, Owner{node_, nodeUri_});
             expireAt = std::to_string(ch.c.expires * 1000);

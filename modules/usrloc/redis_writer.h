@@ -4,7 +4,10 @@
 // commit_wait.h and sends their queued replies; the subscriber listens on osprey:loc for other
 // nodes' changes and drops those AORs from this node's cache. While Redis is unreachable the
 // changes stay queued in the ring (bounded by db_queue_size; what overflows is counted) and
-// the batch that failed is sent again after reconnecting: every command is idempotent.
+// the batch that failed is sent again after reconnecting: every command is idempotent. A
+// Redis that came back empty (restarted without persistence) is given this node's own cached
+// bindings again before the queue (reseed()), so what was registered before the outage is not
+// lost with it.
 #pragma once
 #include <cstdint>
 #include <functional>
@@ -31,6 +34,8 @@ public:
 
 private:
     bool writeBatch();
+    bool reseedIfLost();
+    size_t reseed();
     void setUp(bool up, const char* why);
     void failWaiters();
 
@@ -42,9 +47,15 @@ private:
     size_t batchChanges_ = 0;
     size_t repliedUpTo_ = 0;  // bytes of batch_ whose queued answers were already sent
     uint64_t through_ = 0;
+    uint64_t checkedConnects_ = 0;  // the link's connect count last checked by reseedIfLost()
+    std::string marker_;            // osprey:node:<node_id>: gone when Redis lost its data
     bool up_ = false;
     bool everUp_ = false;
 };
+
+// Whether a binding came in on one of this node's sockets (it saved it; a binding fetched from
+// Redis names the socket of the node that saved it).
+bool savedHere(std::string_view socket);
 
 // Another node's change: (table, aor) to drop from this node's cache.
 struct Invalidation {

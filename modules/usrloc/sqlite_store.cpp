@@ -153,7 +153,8 @@ bool SqliteStore::apply(std::string_view records, const std::vector<std::string>
     if (!stepOnce(begin_, error)) return false;
     Change ch;
     while (ChangeRing::next(records, ch)) {
-        if (ch.op == ChangeOp::Reply) continue;  // sent by the writer after the commit
+        if (ch.op == ChangeOp::Reply) continue;    // sent by the writer after the commit
+        if (ch.op == ChangeOp::Expired) continue;  // the redis store's only
         if (ch.table >= tables.size() || ch.table >= upsert_.size()) continue;
         sqlite3_stmt* st = ch.op == ChangeOp::Upsert ? upsert_[ch.table] : delete_[ch.table];
         sqlite3_reset(st);

@@ -326,11 +326,12 @@ void unlinkRecord(Slot& s, Record* r) {
 
 // Drops the expired contacts of r (no change record: the usrloc process purges expired rows
 // from the database itself). Returns how many went.
-size_t dropExpired(Record* r, int64_t nowSec) {
+size_t dropExpired(Record* r, int64_t nowSec, SlotBindingFn fn = nullptr, void* user = nullptr) {
     size_t n = 0;
     for (Contact** pp = &r->contacts; *pp != nullptr;) {
         Contact* c = *pp;
         if (c->expires <= nowSec) {
+            if (fn != nullptr) fn(user, r->key(), view(c));
             *pp = c->next;
             mem::shmFree(c);
             ++n;
@@ -710,7 +711,7 @@ size_t tableClear(Table* t) {
     return n;
 }
 
-size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
+size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec, SlotBindingFn fn, void* user) {
     size_t removed = 0;
     for (size_t i = first; i < first + n && i <= t->mask; ++i) {
         Slot& s = t->slots[i];
@@ -718,7 +719,7 @@ size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec) {
         forEachBucket(s, [&](Record** b) {
             for (Record** pp = b; *pp != nullptr;) {
                 Record* r = *pp;
-                const size_t gone = dropExpired(r, nowSec);
+                const size_t gone = dropExpired(r, nowSec, fn, user);
                 expired(t, gone);
                 removed += gone;
                 if (r->contacts == nullptr) {

@@ -87,8 +87,10 @@ bool tableDrop(Table* t, std::string_view aor);
 size_t tableClear(Table* t);
 
 // Removes expired contacts (and emptied records) from slots [first, first + n); returns how
-// many contacts went. The expiry timer calls it with a slice per tick.
-size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec);
+// many contacts went. The expiry timer calls it with a slice per tick. fn, when given, sees
+// each expired binding (slot locked) before it is freed.
+size_t tableExpire(Table* t, size_t first, size_t n, int64_t nowSec, SlotBindingFn fn = nullptr,
+                   void* user = nullptr);
 
 // Number of records and contacts (walks every slot; for tests and stats).
 struct TableCounts {

@@ -272,8 +272,18 @@ constexpr int kTickMs = 100;
 // change are served by the next transaction (group commit, no timed batching); every
 // timer_interval or when the ring is half full in write-back mode; everything left when asked
 // to stop.
-void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs) {
+void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs, ExpiredFn fn,
+                 void* user) {
     State& st = state();
+    struct Pass {
+        ExpiredFn fn;
+        void* user;
+        uint8_t table;
+        static void each(void* p, std::string_view aor, const ContactData& c) {
+            auto* self = static_cast<Pass*>(p);
+            self->fn(self->user, self->table, aor, c);
+        }
+    };
     const int64_t wall = nowSeconds();
     for (size_t i = 0; i < st.tables.size(); ++i) {
         const size_t slots = slotCount(st.tables[i]);
@@ -281,7 +291,9 @@ void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs
             1,
             static_cast<size_t>((uint64_t{slots} * static_cast<uint64_t>(tickMs) + intervalMs - 1) /
                                 static_cast<uint64_t>(intervalMs)));
-        tableExpire(st.tables[i], cursor[i], per, wall);
+        Pass pass{fn, user, static_cast<uint8_t>(i)};
+        tableExpire(st.tables[i], cursor[i], per, wall, fn != nullptr ? &Pass::each : nullptr,
+                    &pass);
         cursor[i] = (cursor[i] + per) % slots;
     }
 }

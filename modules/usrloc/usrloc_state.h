@@ -64,7 +64,11 @@ bool writeThrough();
 
 // The usrloc process's expiry sweep: one slice of every table (each cursor advances), so all
 // slots are swept once per intervalMs (usrloc.cpp).
-void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs);
+// fn(user, table index, aor, binding): each expired binding, before it is freed (the redis
+// store's owner removes it from Redis too).
+using ExpiredFn = void (*)(void* user, uint8_t table, std::string_view aor, const ContactData& c);
+void expireSlice(std::vector<size_t>& cursor, int64_t intervalMs, int64_t tickMs,
+                 ExpiredFn fn = nullptr, void* user = nullptr);
 
 // The usrloc process with store = "redis" (redis_process.cpp).
 int redisProcessMain(const proc::ChildContext& self);

@@ -3,7 +3,11 @@
 // db_fsync = 1 (synchronous=FULL: an fsync per commit) and 2 (write-back), and the ratios to
 // db_mode 0. Modes "redis" and "redis-sync" (make bench-redis) run usrloc's store = "redis"
 // (asynchronous writes; sync_write = 1) against a redis-server the bench starts on a free
-// loopback port (no persistence), one per run.
+// loopback port (no persistence), one per run. Modes "kam" and "kam-redis" (also in make
+// bench-redis) run Kamailio 5.6 under the same load: scripts/bench/kamailio/registrar-lua.cfg
+// (usrloc in memory) and registrar-redis-lua.cfg (usrloc db_mode 3 on db_redis), both with
+// scripts/bench/registrar.lua through KEMI, -n as Osprey's children; their ratio is printed
+// against mode "kam" as Osprey's is against "0".
 //
 // Each run starts osprey with scripts/bench/registrar.cfg + registrar.lua (the listen port,
 // shm_size, usrloc's db_* settings and, when CHILDREN is set, children overridden; the SQLite
@@ -16,11 +20,14 @@
 // is utime+stime of every osprey process over the window, per REGISTER.
 //
 // Environment: DURATION [5] WARMUP [1] RUNS [3] WINDOW [64] AORS [10000]
-//              CHILDREN [registrar.cfg's, 1] MODES ["0 1 1f 2"; also redis, redis-sync]
+//              CHILDREN [registrar.cfg's, 1]
+//              MODES ["0 1 1f 2"; also redis, redis-sync, kam, kam-redis]
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
+#include <signal.h>
 #include <sys/socket.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -72,6 +79,7 @@ struct Mode {
     bool fsync;
     bool redis = false;
     bool syncWrite = false;
+    bool kamailio = false;
 };
 
 std::string configFor(const Mode& m, uint16_t port, int children, const std::string& db,
@@ -226,6 +234,155 @@ private:
     std::vector<unsigned> cseq_;
 };
 
+// Kamailio on `port` with registrar-lua.cfg (redisUrl empty) or registrar-redis-lua.cfg, its
+// config and common.inc copied into dir with the port changed; stopped (by PID) with the object.
+class Kamailio {
+public:
+    Kamailio(const TempDir& dir, uint16_t port, int children, const std::string& redisUrl) {
+        const std::string src = OSPREY_SOURCE_DIR "/scripts/bench/";
+        const std::string name = redisUrl.empty() ? "registrar-lua.cfg" : "registrar-redis-lua.cfg";
+        const std::string p = "127.0.0.1:" + std::to_string(port);
+        dir.write("common.inc",
+                  replaceAll(readFile(src + "kamailio/common.inc"), "127.0.0.1:5070", p));
+        cfg_ = dir.write(name, readFile(src + "kamailio/" + name));
+        log_ = dir.file("kamailio.log");
+        std::vector<std::string> args = {"/usr/sbin/kamailio",
+                                         "-f",
+                                         cfg_,
+                                         "-DD",
+                                         "-E",
+                                         "-m",
+                                         "256",
+                                         "-M",
+                                         "8",
+                                         "-n",
+                                         std::to_string(children),
+                                         "-Y",
+                                         dir.path(),
+                                         "-A",
+                                         "LUA_SCRIPT=\"" + src + "registrar.lua\""};
+        if (!redisUrl.empty()) {
+            args.push_back("-A");
+            args.push_back("DBURL=\"" + redisUrl + "\"");
+        }
+        std::vector<char*> argv;
+        for (std::string& a : args) argv.push_back(a.data());
+        argv.push_back(nullptr);
+        std::fflush(stdout);  // or the child would print what is buffered again
+        pid_ = fork();
+        if (pid_ == 0) {
+            FILE* f = std::freopen(log_.c_str(), "w", stdout);
+            if (f != nullptr) dup2(fileno(stdout), 2);
+            execv(argv[0], argv.data());
+            _exit(127);
+        }
+    }
+    ~Kamailio() {
+        if (pid_ <= 0) return;
+        kill(pid_, SIGTERM);
+        for (int i = 0; i < 300 && waitpid(pid_, nullptr, WNOHANG) != pid_; ++i) usleep(10000);
+        if (waitpid(pid_, nullptr, WNOHANG) == 0) {
+            kill(pid_, SIGKILL);
+            waitpid(pid_, nullptr, 0);
+        }
+    }
+    Kamailio(const Kamailio&) = delete;
+    Kamailio& operator=(const Kamailio&) = delete;
+    int pid() const { return pid_; }
+    std::string log() const { return readFile(log_); }
+    // utime + stime of Kamailio and every process it forked.
+    long long ticks() const {
+        long long t = cpuTicks(pid_);
+        for (int k : childrenOf(pid_)) t += cpuTicks(k);
+        return t;
+    }
+
+private:
+    static std::vector<int> childrenOf(int parent) {
+        std::vector<int> out;
+        std::ifstream f("/proc/" + std::to_string(parent) + "/task/" + std::to_string(parent) +
+                        "/children");
+        for (int k; f >> k;) out.push_back(k);
+        return out;
+    }
+    std::string cfg_, log_;
+    int pid_ = -1;
+};
+
+// Whether something answers an OPTIONS on port within timeoutMs.
+bool answers(uint16_t port, int timeoutMs) {
+    const int fd = socket(AF_INET, SOCK_DGRAM | SOCK_CLOEXEC, 0);
+    sockaddr_in a{};
+    a.sin_family = AF_INET;
+    a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    a.sin_port = htons(port);
+    const auto until = Clock::now() + std::chrono::milliseconds(timeoutMs);
+    bool ok = false;
+    for (int i = 0; !ok && Clock::now() < until; ++i) {
+        const std::string msg =
+            "OPTIONS sip:127.0.0.1 SIP/2.0\r\nVia: SIP/2.0/UDP "
+            "127.0.0.1:9;branch=z9hG4bKping" +
+            std::to_string(i) +
+            ";rport\r\nMax-Forwards: 70\r\nFrom: <sip:p@b>;tag=1\r\nTo: "
+            "<sip:p@b>\r\nCall-ID: ping" +
+            std::to_string(i) + "\r\nCSeq: 1 OPTIONS\r\nContent-Length: 0\r\n\r\n";
+        sendto(fd, msg.data(), msg.size(), 0, reinterpret_cast<sockaddr*>(&a), sizeof a);
+        pollfd p{fd, POLLIN, 0};
+        char buf[2048];
+        ok = poll(&p, 1, 200) > 0 && recv(fd, buf, sizeof buf, 0) > 0;
+    }
+    close(fd);
+    return ok;
+}
+
+// Children for Kamailio's -n: CHILDREN, or registrar.cfg's.
+int childrenFor(int children) {
+    if (children > 0) return children;
+    std::istringstream in(readFile(OSPREY_SOURCE_DIR "/scripts/bench/registrar.cfg"));
+    for (std::string line; std::getline(in, line);)
+        if (line.rfind("children =", 0) == 0) return std::atoi(line.c_str() + 10);
+    return 1;
+}
+
+Result runKamailio(const Mode& m, int children, int aors, int window, int warmup, int duration) {
+    TempDir dir;
+    const uint16_t port = freePort(SOCK_DGRAM);
+    RedisServer redis;
+    Result r;
+    if (m.redis) {
+        if (!redis.start()) {
+            std::fprintf(stderr, "%s: redis-server did not start:\n%s\n", m.name.c_str(),
+                         redis.log().c_str());
+            return r;
+        }
+        // usrloc checks the location table's version (the number ending db_redis's schema file).
+        redisCommand(redis.port(), {"HSET", "version:entry::location", "table_name", "location",
+                                    "table_version", "9"});
+    }
+    Kamailio k(dir, port, childrenFor(children), m.redis ? redis.url() : "");
+    if (!answers(port, 10000)) {
+        std::fprintf(stderr, "%s: kamailio did not start:\n%s\n", m.name.c_str(), k.log().c_str());
+        return r;
+    }
+    Driver d(port, aors, window);
+    long long ticks[2] = {0, 0};
+    long long redisTicks[2] = {0, 0};
+    int sample = 0;
+    r = d.run(warmup, duration, [&] {
+        if (m.redis) redisTicks[sample & 1] = cpuTicks(redis.pid());
+        ticks[sample++ & 1] = k.ticks();
+    });
+    const double cpuS = static_cast<double>(ticks[1] - ticks[0]) / sysconf(_SC_CLK_TCK);
+    if (r.rps > 0) r.cpuUsPerReq = cpuS * 1e6 / (r.rps * duration);
+    if (m.redis && r.rps > 0) {
+        const double redisS =
+            static_cast<double>(redisTicks[1] - redisTicks[0]) / sysconf(_SC_CLK_TCK);
+        r.redisCpuUsPerReq = redisS * 1e6 / (r.rps * duration);
+        r.redisKeys = std::atoll(redisCommand(redis.port(), {"DBSIZE"}).c_str());
+    }
+    return r;
+}
+
 Result runOnce(const Mode& m, int children, int aors, int window, int warmup, int duration) {
     TempDir dir;
     const uint16_t port = freePort(SOCK_DGRAM);
@@ -285,6 +442,8 @@ int main() {
             modes.push_back({w, w[0] - '0', w == "1f"});
         if (w == "redis" || w == "redis-sync")
             modes.push_back({w, 0, false, true, w == "redis-sync"});
+        if (w == "kam" || w == "kam-redis")
+            modes.push_back({w, 0, false, w == "kam-redis", false, true});
     }
     std::printf(
         "registrar_db_bench: closed-loop REGISTER, children %s, window %d, %d AORs, %d s "
@@ -294,12 +453,13 @@ int main() {
     std::map<std::string, std::vector<Result>> results;
     for (int run = 0; run < runs; ++run) {
         for (const Mode& m : modes) {
-            Result r = runOnce(m, children, aors, window, warmup, duration);
+            Result r = m.kamailio ? runKamailio(m, children, aors, window, warmup, duration)
+                                  : runOnce(m, children, aors, window, warmup, duration);
             std::printf(
                 "  run %d mode %-10s %8.0f req/s  %5.1f us CPU/req  non-200 %lld  lost %lld",
                 run + 1, m.name.c_str(), r.rps, r.cpuUsPerReq, r.non200, r.lost);
             if (m.redis)
-                std::printf("  redis-server %.1f us CPU/req, %lld AORs in Redis",
+                std::printf("  redis-server %.1f us CPU/req, %lld keys in Redis",
                             r.redisCpuUsPerReq, r.redisKeys);
             std::printf("\n");
             std::fflush(stdout);
@@ -312,9 +472,10 @@ int main() {
         return v[v.size() / 2];
     };
     const double base = results.count("0") ? median(results["0"]).rps : 0;
+    const double kamBase = results.count("kam") ? median(results["kam"]).rps : 0;
     std::printf(
-        "\n| db_mode | meaning | REGISTER req/s (median) | ratio to db_mode 0 | router CPU "
-        "us/REGISTER |\n");
+        "\n| db_mode | meaning | REGISTER req/s (median) | ratio to memory only (0; kam for "
+        "Kamailio) | router CPU us/REGISTER |\n");
     std::printf("|---|---|---:|---:|---:|\n");
     for (const Mode& m : modes) {
         const Result r = median(results[m.name]);
@@ -323,9 +484,12 @@ int main() {
                               : m.name == "1f"    ? "write-through, synchronous=FULL (db_fsync=1)"
                               : m.name == "redis" ? "store = redis, asynchronous writes"
                               : m.name == "redis-sync" ? "store = redis, sync_write = 1"
-                                                       : "write-back";
+                              : m.name == "kam"        ? "Kamailio 5.6, usrloc in memory"
+                              : m.name == "kam-redis" ? "Kamailio 5.6, usrloc db_mode 3 on db_redis"
+                                                      : "write-back";
+        const double b = m.kamailio ? kamBase : base;
         std::printf("| %s | %s | %.0f | %.2f | %.1f |\n", m.name.c_str(), meaning, r.rps,
-                    base > 0 ? r.rps / base : 0.0, r.cpuUsPerReq);
+                    b > 0 ? r.rps / b : 0.0, r.cpuUsPerReq);
     }
     return 0;
 }
