@@ -17,11 +17,6 @@ namespace osprey::testsupport {
 
 namespace {
 
-int remaining(int64_t deadline) {
-    const int64_t left = deadline - timer::nowMs();
-    return left > 0 ? static_cast<int>(left) : 0;
-}
-
 bool loopback(int family, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
     *ss = sockaddr_storage{};
     if (family == AF_INET6) {
@@ -111,72 +106,43 @@ bool SipTcpConn::send(std::string_view text, int timeoutMs) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
         pollfd p{fd_, POLLOUT, 0};
-        if (poll(&p, 1, remaining(deadline)) != 1) return false;
+        if (poll(&p, 1, remainingMs(deadline)) != 1) return false;
     }
     return true;
 }
 
 bool SipTcpConn::fill(int timeoutMs) {
-    if (fd_ < 0 || eof_) return false;
+    if (fd_ < 0 || inbox_.eof()) return false;
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, timeoutMs) != 1) return false;
     char buf[65536];
     const ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
+        inbox_.append(buf, static_cast<size_t>(n));
         return true;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    eof_ = true;
+    inbox_.setEof();
     return false;
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveMsg(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    for (;;) {
-        const sip::Frame f = framer_.next(in_);
-        if (f.kind == sip::FrameKind::Error) return nullptr;
-        if (f.kind == sip::FrameKind::Message) {
-            auto m = std::make_unique<ReceivedMsg>(in_.substr(0, f.length));
-            in_.erase(0, f.length);
-            return m;
-        }
-        if (f.kind != sip::FrameKind::NeedMore) {
-            in_.erase(0, f.length);  // keep-alives
-            continue;
-        }
-        if (!fill(remaining(deadline)) && (eof_ || remaining(deadline) == 0)) return nullptr;
-    }
+    return inbox_.receiveMsg(fill_, timeoutMs);
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveCall(std::string_view callId, int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (remaining(deadline) > 0) {
-        auto m = receiveMsg(remaining(deadline));
-        if (!m) return nullptr;
-        if (m->header("Call-ID") == callId) return m;
-    }
-    return nullptr;
+    return inbox_.receiveCall(fill_, callId, timeoutMs);
 }
 
 std::string SipTcpConn::receiveRaw(size_t min, int timeoutMs) {
     const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (in_.size() < min && fill(remaining(deadline))) {
+    while (inbox_.size() < min && fill(remainingMs(deadline))) {
     }
-    std::string out;
-    out.swap(in_);
-    framer_.reset();
-    return out;
+    return inbox_.take();
 }
 
 bool SipTcpConn::waitClosed(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (!eof_) {
-        if (!fill(remaining(deadline)) && !eof_ && remaining(deadline) == 0) return false;
-        in_.clear();
-        framer_.reset();
-    }
-    return true;
+    return inbox_.waitEof(fill_, timeoutMs);
 }
 
 SipTcpListener::SipTcpListener(int family, uint16_t port) {
