@@ -12,62 +12,21 @@
 #include <cerrno>
 
 #include "core/timer/clock.h"
+#include "test/support/loopback_socket.h"
 
 namespace osprey::testsupport {
-
-namespace {
-
-bool loopback(int family, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
-    *ss = sockaddr_storage{};
-    if (family == AF_INET6) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        a->sin6_port = htons(port);
-        *len = sizeof *a;
-    } else {
-        auto* a = reinterpret_cast<sockaddr_in*>(ss);
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a->sin_port = htons(port);
-        *len = sizeof *a;
-    }
-    return true;
-}
-
-uint16_t portOf(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
-}  // namespace
 
 SipTcpConn::SipTcpConn(uint16_t port, int family, int timeoutMs) : family_(family) {
     fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
     int on = 1;  // what a test writes leaves at once, in pieces as small as it wrote them
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    sockaddr_storage ss;
-    socklen_t len;
-    loopback(family, port, &ss, &len);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        int err = errno;
-        if (err == EINPROGRESS) {
-            pollfd p{fd_, POLLOUT, 0};
-            err = poll(&p, 1, timeoutMs) == 1 ? 0 : ETIMEDOUT;
-            socklen_t el = sizeof err;
-            if (err == 0) getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-        }
-        if (err != 0) {
-            ::close(fd_);
-            fd_ = -1;
-            return;
-        }
+    if (connectLoopback(fd_, family, port, timeoutMs) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
     }
-    localPort_ = portOf(fd_);
+    localPort_ = localPortOf(fd_);
 }
 
 std::unique_ptr<SipTcpConn> SipTcpConn::adopt(int fd) {
@@ -78,7 +37,7 @@ std::unique_ptr<SipTcpConn> SipTcpConn::adopt(int fd) {
     socklen_t len = sizeof ss;
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     c->family_ = ss.ss_family;
-    c->localPort_ = portOf(fd);
+    c->localPort_ = localPortOf(fd);
     return c;
 }
 
@@ -146,19 +105,8 @@ bool SipTcpConn::waitClosed(int timeoutMs) {
 }
 
 SipTcpListener::SipTcpListener(int family, uint16_t port) {
-    fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    int on = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_storage ss;
-    socklen_t len;
-    loopback(family, port, &ss, &len);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-        return;
-    }
-    port_ = portOf(fd_);
+    fd_ = listenLoopback(family, port);
+    if (fd_ >= 0) port_ = localPortOf(fd_);
 }
 
 SipTcpListener::~SipTcpListener() {

@@ -11,34 +11,11 @@
 #include <cerrno>
 
 #include "core/timer/clock.h"
+#include "test/support/loopback_socket.h"
 
 namespace osprey::testsupport {
 
 namespace {
-
-socklen_t loopback(int family, uint16_t port, sockaddr_storage* ss) {
-    *ss = sockaddr_storage{};
-    if (family == AF_INET6) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        a->sin6_port = htons(port);
-        return sizeof *a;
-    }
-    auto* a = reinterpret_cast<sockaddr_in*>(ss);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a->sin_port = htons(port);
-    return sizeof *a;
-}
-
-uint16_t portOf(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
 
 std::string sslErrors() {
     std::string out;
@@ -78,22 +55,11 @@ SipTlsConn::SipTlsConn(uint16_t port, const TlsClientOptions& o, int family, int
             return;
         }
     }
-    sockaddr_storage ss;
-    const socklen_t len = loopback(family, port, &ss);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        int err = errno;
-        if (err == EINPROGRESS) {
-            pollfd p{fd_, POLLOUT, 0};
-            err = poll(&p, 1, remainingMs(deadline)) == 1 ? 0 : ETIMEDOUT;
-            socklen_t el = sizeof err;
-            if (err == 0) getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-        }
-        if (err != 0) {
-            error_ = std::string("connect: ") + strerror(err);
-            return;
-        }
+    if (const int err = connectLoopback(fd_, family, port, remainingMs(deadline)); err != 0) {
+        error_ = std::string("connect: ") + strerror(err);
+        return;
     }
-    localPort_ = portOf(fd_);
+    localPort_ = localPortOf(fd_);
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (o.maxVersion != 0) SSL_CTX_set_max_proto_version(ctx_, o.maxVersion);
     if (!o.caFile.empty()) {
@@ -124,7 +90,7 @@ std::unique_ptr<SipTlsConn> SipTlsConn::accept(int fd, SSL_CTX* ctx, int timeout
     socklen_t len = sizeof ss;
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     c->family_ = ss.ss_family;
-    c->localPort_ = portOf(fd);
+    c->localPort_ = localPortOf(fd);
     c->ssl_ = SSL_new(ctx);
     SSL_set_fd(c->ssl_, fd);
     SSL_set_accept_state(c->ssl_);
@@ -293,18 +259,8 @@ SipTlsListener::SipTlsListener(const std::string& cert, const std::string& key,
     }
     SSL_CTX_set_tlsext_servername_callback(ctx_, listenerSni);
     SSL_CTX_set_tlsext_servername_arg(ctx_, &lastSni_);
-    fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    int on = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_storage ss;
-    const socklen_t len = loopback(family, 0, &ss);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-        return;
-    }
-    port_ = portOf(fd_);
+    fd_ = listenLoopback(family, 0);
+    if (fd_ >= 0) port_ = localPortOf(fd_);
 }
 
 SipTlsListener::~SipTlsListener() {
