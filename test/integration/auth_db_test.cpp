@@ -65,6 +65,10 @@ protected:
         ASSERT_TRUE(c.open(dbPath(), db::OpenOptions{}, &error)) << error;
         ASSERT_TRUE(c.exec(sql, &error)) << error;
     }
+    // rows: "('alice', 'example.com', 'secret'), ..." (username, domain, password).
+    void addSubscribers(const std::string& rows) {
+        exec("INSERT INTO subscriber (username, domain, password) VALUES " + rows);
+    }
 
     TempDir tmp_;
 };
@@ -74,9 +78,7 @@ constexpr const char* kPasswordMode = "calculate_ha1 = true; password_column = \
 TEST_F(AuthDb, RegisterIsChallengedThenAcceptedWithAPlainPassword) {
     SipRouter router(kScript, options(kPasswordMode));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('alice', 'example.com', 'secret')");
+    addSubscribers("('alice', 'example.com', 'secret')");
     Ua ua(router);
     auto resp = ua.send("REGISTER", "");
     ASSERT_TRUE(resp) << router.log();
@@ -119,9 +121,7 @@ TEST_F(AuthDb, Ha1AndHa1bColumnsAreUsedWhenHa1IsNotCalculated) {
 TEST_F(AuthDb, WrongPasswordUnknownUserAndMismatchHaveKamailiosCodes) {
     SipRouter router(kScript, options(kPasswordMode));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('alice', 'example.com', 'secret'), ('carol', 'example.com', 'pw')");
+    addSubscribers("('alice', 'example.com', 'secret'), ('carol', 'example.com', 'pw')");
     Ua ua(router);
     const std::string nonce = ua.challenge("REGISTER");
     ASSERT_FALSE(nonce.empty()) << router.log();
@@ -153,9 +153,7 @@ TEST_F(AuthDb, WrongPasswordUnknownUserAndMismatchHaveKamailiosCodes) {
 TEST_F(AuthDb, Flag2SkipsTheIdentityCheckForCalls) {
     SipRouter router(kScript, options(kPasswordMode));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('carol', 'example.com', 'pw')");
+    addSubscribers("('carol', 'example.com', 'pw')");
     Ua ua(router);  // its INVITEs come From alice
     const std::string nonce = ua.challenge("INVITE");
     ASSERT_FALSE(nonce.empty()) << router.log();
@@ -176,27 +174,21 @@ TEST_F(AuthDb, Flag2SkipsTheIdentityCheckForCalls) {
 TEST_F(AuthDb, UseDomainLooksUpUserAndDomain) {
     SipRouter router(kScript, options(std::string(kPasswordMode) + " use_domain = true;"));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('alice', 'other.example', 'secret')");
+    addSubscribers("('alice', 'other.example', 'secret')");
     Ua ua(router);
     const std::string nonce = ua.challenge("REGISTER");
     ASSERT_FALSE(nonce.empty()) << router.log();
     Creds c;
     EXPECT_EQ(ua.reported("REGISTER", c.value("REGISTER", nonce, 1)), "rc=-3")
         << "alice exists only in another domain";
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('alice', 'example.com', 'secret')");
+    addSubscribers("('alice', 'example.com', 'secret')");
     EXPECT_EQ(ua.reported("REGISTER", c.value("REGISTER", nonce, 2)), "rc=1");
 }
 
 TEST_F(AuthDb, IsSubscriber) {
     SipRouter router(kScript, options(kPasswordMode));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('bob', 'example.com', 'x')");
+    addSubscribers("('bob', 'example.com', 'x')");
     Ua ua(router);
     // Ua sends INVITE to sip:bob@example.com.
     auto yes = ua.send("INVITE", "", "X-Subscriber: 1\r\n");
@@ -213,9 +205,7 @@ TEST_F(AuthDb, IsSubscriber) {
 TEST_F(AuthDb, LockedDatabaseAnswers500AndRoutingGoesOn) {
     SipRouter router(kScript, options(kPasswordMode));
     ASSERT_TRUE(router.start()) << router.log();
-    exec(
-        "INSERT INTO subscriber (username, domain, password) VALUES "
-        "('alice', 'example.com', 'secret')");
+    addSubscribers("('alice', 'example.com', 'secret')");
     Ua ua(router);
     const std::string nonce = ua.challenge("REGISTER");
     ASSERT_FALSE(nonce.empty()) << router.log();
