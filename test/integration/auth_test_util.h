@@ -106,6 +106,14 @@ public:
         if (!peer_.sendTo(buildRequest(peer_, r), router_.port())) return nullptr;
         return peer_.receiveCall(r.callId, 3000);
     }
+    // Sends method with X-Report (the test scripts then answer the check's return code in the
+    // reason phrase, "rc=N") and returns that reason, or "no answer" so that a comparison
+    // with any expected code fails when no reply came.
+    std::string reported(const std::string& method, const std::string& credHeader,
+                         const std::string& extra = "") {
+        auto resp = send(method, credHeader, "X-Report: 1\r\n" + extra);
+        return resp ? std::string(resp->reason()) : "no answer";
+    }
     // The challenge nonce for method (first challenge offered).
     std::string challenge(const std::string& method, Challenge* out = nullptr) {
         auto resp = send(method, "");

@@ -12,67 +12,21 @@
 #include <cerrno>
 
 #include "core/timer/clock.h"
+#include "test/support/loopback_socket.h"
 
 namespace osprey::testsupport {
-
-namespace {
-
-int remaining(int64_t deadline) {
-    const int64_t left = deadline - timer::nowMs();
-    return left > 0 ? static_cast<int>(left) : 0;
-}
-
-bool loopback(int family, uint16_t port, sockaddr_storage* ss, socklen_t* len) {
-    *ss = sockaddr_storage{};
-    if (family == AF_INET6) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        a->sin6_port = htons(port);
-        *len = sizeof *a;
-    } else {
-        auto* a = reinterpret_cast<sockaddr_in*>(ss);
-        a->sin_family = AF_INET;
-        a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        a->sin_port = htons(port);
-        *len = sizeof *a;
-    }
-    return true;
-}
-
-uint16_t portOf(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
-
-}  // namespace
 
 SipTcpConn::SipTcpConn(uint16_t port, int family, int timeoutMs) : family_(family) {
     fd_ = socket(family, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
     if (fd_ < 0) return;
     int on = 1;  // what a test writes leaves at once, in pieces as small as it wrote them
     setsockopt(fd_, IPPROTO_TCP, TCP_NODELAY, &on, sizeof on);
-    sockaddr_storage ss;
-    socklen_t len;
-    loopback(family, port, &ss, &len);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        int err = errno;
-        if (err == EINPROGRESS) {
-            pollfd p{fd_, POLLOUT, 0};
-            err = poll(&p, 1, timeoutMs) == 1 ? 0 : ETIMEDOUT;
-            socklen_t el = sizeof err;
-            if (err == 0) getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-        }
-        if (err != 0) {
-            ::close(fd_);
-            fd_ = -1;
-            return;
-        }
+    if (connectLoopback(fd_, family, port, timeoutMs) != 0) {
+        ::close(fd_);
+        fd_ = -1;
+        return;
     }
-    localPort_ = portOf(fd_);
+    localPort_ = localPortOf(fd_);
 }
 
 std::unique_ptr<SipTcpConn> SipTcpConn::adopt(int fd) {
@@ -83,7 +37,7 @@ std::unique_ptr<SipTcpConn> SipTcpConn::adopt(int fd) {
     socklen_t len = sizeof ss;
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     c->family_ = ss.ss_family;
-    c->localPort_ = portOf(fd);
+    c->localPort_ = localPortOf(fd);
     return c;
 }
 
@@ -111,88 +65,48 @@ bool SipTcpConn::send(std::string_view text, int timeoutMs) {
         if (n < 0 && errno == EINTR) continue;
         if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK) return false;
         pollfd p{fd_, POLLOUT, 0};
-        if (poll(&p, 1, remaining(deadline)) != 1) return false;
+        if (poll(&p, 1, remainingMs(deadline)) != 1) return false;
     }
     return true;
 }
 
 bool SipTcpConn::fill(int timeoutMs) {
-    if (fd_ < 0 || eof_) return false;
+    if (fd_ < 0 || inbox_.eof()) return false;
     pollfd p{fd_, POLLIN, 0};
     if (poll(&p, 1, timeoutMs) != 1) return false;
     char buf[65536];
     const ssize_t n = recv(fd_, buf, sizeof buf, 0);
     if (n > 0) {
-        in_.append(buf, static_cast<size_t>(n));
+        inbox_.append(buf, static_cast<size_t>(n));
         return true;
     }
     if (n < 0 && (errno == EAGAIN || errno == EINTR)) return true;
-    eof_ = true;
+    inbox_.setEof();
     return false;
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveMsg(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    for (;;) {
-        const sip::Frame f = framer_.next(in_);
-        if (f.kind == sip::FrameKind::Error) return nullptr;
-        if (f.kind == sip::FrameKind::Message) {
-            auto m = std::make_unique<ReceivedMsg>(in_.substr(0, f.length));
-            in_.erase(0, f.length);
-            return m;
-        }
-        if (f.kind != sip::FrameKind::NeedMore) {
-            in_.erase(0, f.length);  // keep-alives
-            continue;
-        }
-        if (!fill(remaining(deadline)) && (eof_ || remaining(deadline) == 0)) return nullptr;
-    }
+    return inbox_.receiveMsg(fill_, timeoutMs);
 }
 
 std::unique_ptr<ReceivedMsg> SipTcpConn::receiveCall(std::string_view callId, int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (remaining(deadline) > 0) {
-        auto m = receiveMsg(remaining(deadline));
-        if (!m) return nullptr;
-        if (m->header("Call-ID") == callId) return m;
-    }
-    return nullptr;
+    return inbox_.receiveCall(fill_, callId, timeoutMs);
 }
 
 std::string SipTcpConn::receiveRaw(size_t min, int timeoutMs) {
     const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (in_.size() < min && fill(remaining(deadline))) {
+    while (inbox_.size() < min && fill(remainingMs(deadline))) {
     }
-    std::string out;
-    out.swap(in_);
-    framer_.reset();
-    return out;
+    return inbox_.take();
 }
 
 bool SipTcpConn::waitClosed(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (!eof_) {
-        if (!fill(remaining(deadline)) && !eof_ && remaining(deadline) == 0) return false;
-        in_.clear();
-        framer_.reset();
-    }
-    return true;
+    return inbox_.waitEof(fill_, timeoutMs);
 }
 
 SipTcpListener::SipTcpListener(int family, uint16_t port) {
-    fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    int on = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_storage ss;
-    socklen_t len;
-    loopback(family, port, &ss, &len);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-        return;
-    }
-    port_ = portOf(fd_);
+    fd_ = listenLoopback(family, port);
+    if (fd_ >= 0) port_ = localPortOf(fd_);
 }
 
 SipTcpListener::~SipTcpListener() {

@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/sip/stream_framer.h"
 #include "test/support/sip_client.h"
+#include "test/support/stream_inbox.h"
 
 namespace osprey::testsupport {
 
@@ -46,19 +46,18 @@ public:
     std::string receiveRaw(size_t min, int timeoutMs = 2000);
     // True once the peer closed (EOF or reset) within timeoutMs; pending data is discarded.
     bool waitClosed(int timeoutMs);
-    bool closedByPeer() const { return eof_; }
+    bool closedByPeer() const { return inbox_.eof(); }
     void close();
 
 private:
     SipTcpConn() = default;
     bool fill(int timeoutMs);  // one read; false on timeout or EOF
+    const StreamInbox::Fill fill_ = [this](int timeoutMs) { return fill(timeoutMs); };
 
     int fd_ = -1;
     int family_ = AF_INET;
     uint16_t localPort_ = 0;
-    std::string in_;
-    sip::StreamFramer framer_{1 << 20};
-    bool eof_ = false;
+    StreamInbox inbox_;
 };
 
 // A listening TCP socket on 127.0.0.1 (or [::1]), port 0 unless given, to play the UAS osprey

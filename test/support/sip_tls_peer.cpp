@@ -11,39 +11,11 @@
 #include <cerrno>
 
 #include "core/timer/clock.h"
+#include "test/support/loopback_socket.h"
 
 namespace osprey::testsupport {
 
 namespace {
-
-int remaining(int64_t deadline) {
-    const int64_t left = deadline - timer::nowMs();
-    return left > 0 ? static_cast<int>(left) : 0;
-}
-
-socklen_t loopback(int family, uint16_t port, sockaddr_storage* ss) {
-    *ss = sockaddr_storage{};
-    if (family == AF_INET6) {
-        auto* a = reinterpret_cast<sockaddr_in6*>(ss);
-        a->sin6_family = AF_INET6;
-        a->sin6_addr = in6addr_loopback;
-        a->sin6_port = htons(port);
-        return sizeof *a;
-    }
-    auto* a = reinterpret_cast<sockaddr_in*>(ss);
-    a->sin_family = AF_INET;
-    a->sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    a->sin_port = htons(port);
-    return sizeof *a;
-}
-
-uint16_t portOf(int fd) {
-    sockaddr_storage ss{};
-    socklen_t len = sizeof ss;
-    if (getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len) != 0) return 0;
-    if (ss.ss_family == AF_INET6) return ntohs(reinterpret_cast<sockaddr_in6*>(&ss)->sin6_port);
-    return ntohs(reinterpret_cast<sockaddr_in*>(&ss)->sin_port);
-}
 
 std::string sslErrors() {
     std::string out;
@@ -83,22 +55,11 @@ SipTlsConn::SipTlsConn(uint16_t port, const TlsClientOptions& o, int family, int
             return;
         }
     }
-    sockaddr_storage ss;
-    const socklen_t len = loopback(family, port, &ss);
-    if (connect(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0) {
-        int err = errno;
-        if (err == EINPROGRESS) {
-            pollfd p{fd_, POLLOUT, 0};
-            err = poll(&p, 1, remaining(deadline)) == 1 ? 0 : ETIMEDOUT;
-            socklen_t el = sizeof err;
-            if (err == 0) getsockopt(fd_, SOL_SOCKET, SO_ERROR, &err, &el);
-        }
-        if (err != 0) {
-            error_ = std::string("connect: ") + strerror(err);
-            return;
-        }
+    if (const int err = connectLoopback(fd_, family, port, remainingMs(deadline)); err != 0) {
+        error_ = std::string("connect: ") + strerror(err);
+        return;
     }
-    localPort_ = portOf(fd_);
+    localPort_ = localPortOf(fd_);
     ctx_ = SSL_CTX_new(TLS_client_method());
     if (o.maxVersion != 0) SSL_CTX_set_max_proto_version(ctx_, o.maxVersion);
     if (!o.caFile.empty()) {
@@ -119,7 +80,7 @@ SipTlsConn::SipTlsConn(uint16_t port, const TlsClientOptions& o, int family, int
     }
     if (o.resume != nullptr) SSL_set_session(ssl_, o.resume);
     SSL_set_connect_state(ssl_);
-    handshake(remaining(deadline));
+    handshake(remainingMs(deadline));
 }
 
 std::unique_ptr<SipTlsConn> SipTlsConn::accept(int fd, SSL_CTX* ctx, int timeoutMs) {
@@ -129,7 +90,7 @@ std::unique_ptr<SipTlsConn> SipTlsConn::accept(int fd, SSL_CTX* ctx, int timeout
     socklen_t len = sizeof ss;
     getsockname(fd, reinterpret_cast<sockaddr*>(&ss), &len);
     c->family_ = ss.ss_family;
-    c->localPort_ = portOf(fd);
+    c->localPort_ = localPortOf(fd);
     c->ssl_ = SSL_new(ctx);
     SSL_set_fd(c->ssl_, fd);
     SSL_set_accept_state(c->ssl_);
@@ -154,7 +115,7 @@ bool SipTlsConn::handshake(int timeoutMs) {
                 error_ += std::string(" (") + X509_verify_cert_error_string(vr) + ")";
             return false;
         }
-        if (!waitFor(fd_, err, remaining(deadline))) {
+        if (!waitFor(fd_, err, remainingMs(deadline))) {
             error_ = "handshake timed out";
             return false;
         }
@@ -168,7 +129,7 @@ SipTlsConn::~SipTlsConn() {
 
 void SipTlsConn::close() {
     if (ssl_ != nullptr) {
-        if (established_ && !eof_) SSL_shutdown(ssl_);
+        if (established_ && !inbox_.eof()) SSL_shutdown(ssl_);
         SSL_free(ssl_);
         ssl_ = nullptr;
     }
@@ -191,10 +152,10 @@ bool SipTlsConn::renegotiate(int timeoutMs) {
         if (n <= 0) {
             const int e = SSL_get_error(ssl_, n);
             if (e != SSL_ERROR_WANT_READ && e != SSL_ERROR_WANT_WRITE) {
-                eof_ = true;
+                inbox_.setEof();
                 return false;
             }
-            if (!waitFor(fd_, e, remaining(deadline))) return false;
+            if (!waitFor(fd_, e, remainingMs(deadline))) return false;
         }
     }
 }
@@ -237,68 +198,42 @@ bool SipTlsConn::send(std::string_view text, int timeoutMs) {
         }
         const int err = SSL_get_error(ssl_, n);
         if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) return false;
-        if (!waitFor(fd_, err, remaining(deadline))) return false;
+        if (!waitFor(fd_, err, remainingMs(deadline))) return false;
     }
     return true;
 }
 
 bool SipTlsConn::fill(int timeoutMs) {
-    if (ssl_ == nullptr || eof_) return false;
+    if (ssl_ == nullptr || inbox_.eof()) return false;
     const int64_t deadline = timer::nowMs() + timeoutMs;
     for (;;) {
         char buf[16384];
         ERR_clear_error();
         const int n = SSL_read(ssl_, buf, sizeof buf);
         if (n > 0) {
-            in_.append(buf, static_cast<size_t>(n));
+            inbox_.append(buf, static_cast<size_t>(n));
             return true;
         }
         const int err = SSL_get_error(ssl_, n);
         if (err != SSL_ERROR_WANT_READ && err != SSL_ERROR_WANT_WRITE) {
-            eof_ = true;
+            inbox_.setEof();
             return false;
         }
-        if (!waitFor(fd_, err, remaining(deadline))) return false;
+        if (!waitFor(fd_, err, remainingMs(deadline))) return false;
     }
 }
 
 std::unique_ptr<ReceivedMsg> SipTlsConn::receiveMsg(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    for (;;) {
-        const sip::Frame f = framer_.next(in_);
-        if (f.kind == sip::FrameKind::Error) return nullptr;
-        if (f.kind == sip::FrameKind::Message) {
-            auto m = std::make_unique<ReceivedMsg>(in_.substr(0, f.length));
-            in_.erase(0, f.length);
-            return m;
-        }
-        if (f.kind != sip::FrameKind::NeedMore) {
-            in_.erase(0, f.length);
-            continue;
-        }
-        if (!fill(remaining(deadline)) && (eof_ || remaining(deadline) == 0)) return nullptr;
-    }
+    return inbox_.receiveMsg(fill_, timeoutMs);
 }
 
 std::unique_ptr<ReceivedMsg> SipTlsConn::receiveCall(std::string_view callId, int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (remaining(deadline) > 0) {
-        auto m = receiveMsg(remaining(deadline));
-        if (!m) return nullptr;
-        if (m->header("Call-ID") == callId) return m;
-    }
-    return nullptr;
+    return inbox_.receiveCall(fill_, callId, timeoutMs);
 }
 
 bool SipTlsConn::waitClosed(int timeoutMs) {
-    const int64_t deadline = timer::nowMs() + timeoutMs;
-    while (!eof_) {
-        if (ssl_ == nullptr) return true;
-        if (!fill(remaining(deadline)) && !eof_ && remaining(deadline) == 0) return false;
-        in_.clear();
-        framer_.reset();
-    }
-    return true;
+    if (ssl_ == nullptr) return true;  // closed here: nothing more can come
+    return inbox_.waitEof(fill_, timeoutMs);
 }
 
 namespace {
@@ -324,18 +259,8 @@ SipTlsListener::SipTlsListener(const std::string& cert, const std::string& key,
     }
     SSL_CTX_set_tlsext_servername_callback(ctx_, listenerSni);
     SSL_CTX_set_tlsext_servername_arg(ctx_, &lastSni_);
-    fd_ = socket(family, SOCK_STREAM | SOCK_CLOEXEC, 0);
-    if (fd_ < 0) return;
-    int on = 1;
-    setsockopt(fd_, SOL_SOCKET, SO_REUSEADDR, &on, sizeof on);
-    sockaddr_storage ss;
-    const socklen_t len = loopback(family, 0, &ss);
-    if (bind(fd_, reinterpret_cast<sockaddr*>(&ss), len) != 0 || listen(fd_, 64) != 0) {
-        ::close(fd_);
-        fd_ = -1;
-        return;
-    }
-    port_ = portOf(fd_);
+    fd_ = listenLoopback(family, 0);
+    if (fd_ >= 0) port_ = localPortOf(fd_);
 }
 
 SipTlsListener::~SipTlsListener() {

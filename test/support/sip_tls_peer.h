@@ -16,8 +16,8 @@
 #include <string>
 #include <string_view>
 
-#include "core/sip/stream_framer.h"
 #include "test/support/sip_client.h"
+#include "test/support/stream_inbox.h"
 
 namespace osprey::testsupport {
 
@@ -91,7 +91,8 @@ public:
 private:
     SipTlsConn() = default;
     bool handshake(int timeoutMs);
-    bool fill(int timeoutMs);
+    bool fill(int timeoutMs);  // one read; false on timeout or EOF
+    const StreamInbox::Fill fill_ = [this](int timeoutMs) { return fill(timeoutMs); };
 
     int fd_ = -1;
     int family_ = AF_INET;
@@ -99,10 +100,8 @@ private:
     SSL_CTX* ctx_ = nullptr;  // owned (client side)
     SSL* ssl_ = nullptr;
     bool established_ = false;
-    bool eof_ = false;
     std::string error_;
-    std::string in_;
-    sip::StreamFramer framer_{1 << 20};
+    StreamInbox inbox_;
 };
 
 // A TLS UAS on 127.0.0.1 (or [::1]): the connections osprey opens to it complete a handshake
