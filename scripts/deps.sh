@@ -17,9 +17,10 @@ required=(
     sqlite3  # make bench-natping writes its 100,000 bindings with the sqlite3 CLI
     openssl  # the TLS tests run `openssl s_client`; make bench-tls makes certificates with it
     rtpengine-daemon  # the rtpengine and rtpproxy tests start the real media relay
+    kamailio-tls-modules  # tls_kamailio_test: Kamailio's tls module as the TLS peer both ways
 )
 # Optional extras (benchmark anchors); install with `scripts/deps.sh --bench`.
-bench=(kamailio kamailio-lua-modules kamailio-tls-modules kamailio-redis-modules valgrind)
+bench=(kamailio kamailio-lua-modules kamailio-redis-modules valgrind)
 
 want=("${required[@]}")
 [[ "${1:-}" == "--bench" ]] && want+=("${bench[@]}")
