@@ -3,6 +3,7 @@
 
 #include <cstring>
 
+#include "core/hash/fnv1a.h"
 #include "core/pv/script_vars.h"
 #include "core/pv/shared_vars.h"
 #include "mem/pkg.h"
@@ -22,12 +23,7 @@ Entry g_table[kPvCacheSlots];
 uint32_t g_used = 0;
 
 uint32_t fnv1a(std::string_view s) {
-    uint32_t h = 2166136261u;
-    for (char c : s) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 16777619u;
-    }
-    return h;
+    return hash::fnv1a32(s);
 }
 
 void resolveSlot(PvSpec& spec) {

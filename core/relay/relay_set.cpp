@@ -1,6 +1,7 @@
 // Relay instance sets and their shared health (relay_set.h).
 #include "core/relay/relay_set.h"
 
+#include "core/hash/fnv1a.h"
 #include "core/net/resolve.h"
 #include "mem/shm.h"
 
@@ -67,13 +68,10 @@ bool parseNode(std::string_view word, Node& n, std::string& err) {
 
 }  // namespace
 
+// The seed is not FNV's offset basis (a digit short of it) and is kept, so a call keeps mapping
+// to the instance it always did.
 uint64_t callHash(std::string_view callId) {
-    uint64_t h = 1469598103934665603ull;
-    for (unsigned char c : callId) {
-        h ^= c;
-        h *= 1099511628211ull;
-    }
-    return h;
+    return hash::fnv1a64(callId, 1469598103934665603ull);
 }
 
 bool RelaySets::parse(std::string_view spec, std::string& err) {

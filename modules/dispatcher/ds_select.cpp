@@ -4,6 +4,7 @@
 
 #include <climits>
 
+#include "core/hash/fnv1a.h"
 #include "modules/dispatcher/ds_calls.h"
 
 namespace osprey::dispatcher {
@@ -88,10 +89,7 @@ int lowestLatency(const List& l, Set& s, uint32_t pool) {
 }  // namespace
 
 uint64_t hashText(const char* p, size_t n, uint64_t h) {
-    for (size_t i = 0; i < n; ++i) {
-        h ^= static_cast<unsigned char>(p[i]);
-        h *= 0x100000001b3ull;
-    }
+    h = hash::fnv1a64(std::string_view(p, n), h);
     h ^= h >> 33;
     h *= 0xff51afd7ed558ccdull;
     h ^= h >> 33;

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <new>
 
+#include "core/hash/fnv1a.h"
 #include "core/log/log.h"
 #include "mem/lock/futex_mutex.h"
 #include "mem/shm.h"
@@ -59,12 +60,7 @@ struct Table {
 namespace {
 
 uint32_t hashKey(std::string_view s) {
-    uint32_t h = 2166136261u;
-    for (char c : s) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 16777619u;
-    }
-    return h;
+    return hash::fnv1a32(s);
 }
 
 // Chain order: hash, then length, then bytes (what tableNext resumes from).

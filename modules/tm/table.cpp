@@ -3,6 +3,7 @@
 
 #include <new>
 
+#include "core/hash/fnv1a.h"
 #include "core/log/log.h"
 #include "core/stats/read.h"
 #include "mem/lock/test_die.h"
@@ -29,8 +30,7 @@ void Table::destroy(Table* t) {
 
 // FNV-1a over the Call-ID, mixed with the CSeq number.
 uint32_t Table::bucketOf(std::string_view callId, uint32_t cseq) const {
-    uint32_t h = 2166136261u;
-    for (unsigned char c : callId) h = (h ^ c) * 16777619u;
+    uint32_t h = hash::fnv1a32(callId);
     h ^= cseq * 0x9E3779B1u;
     h ^= h >> 15;
     return h & mask_;
@@ -133,7 +133,7 @@ void Table::repair(uint32_t index, uint32_t deadPid) {
     }
     LM_WARN("tm: recovered bucket %u from dead process %u: %u back link(s) repaired%s%s%s", index,
             deadPid, relinked, truncated ? ", chain cut at a damaged entry" : "",
-            p == nullptr           ? ""
+            p == nullptr            ? ""
             : op == PendingOp::Link ? ", the transaction being created was dropped"
                                     : ", the transaction being deleted was taken off",
             p != nullptr && op == PendingOp::Unlink ? " (its memory stays allocated)" : "");
