@@ -6,6 +6,7 @@
 
 #include <ctime>
 
+#include "core/hash/fnv1a.h"
 #include "core/sip/cseq.h"
 #include "core/sip/from_to.h"
 #include "core/sip/msg.h"
@@ -30,13 +31,8 @@ uint64_t drawSalt() {
 const uint64_t kSalt = drawSalt();
 
 uint64_t mix(uint64_t h, std::string_view s) {
-    for (unsigned char c : s) {
-        h ^= c;
-        h *= 0x100000001b3ULL;
-    }
-    h ^= 0xff;  // field separator, so ("ab","c") and ("a","bc") differ
-    h *= 0x100000001b3ULL;
-    return h;
+    // 0xff ends each field, so ("ab","c") and ("a","bc") differ.
+    return hash::fnv1a64("\xff", hash::fnv1a64(s, h));
 }
 
 uint64_t finish(uint64_t h) {
@@ -58,7 +54,7 @@ void hex(uint64_t v, unsigned digits, char* out) {
 }  // namespace
 
 std::string_view statelessBranch(sip::SipMsg& msg, std::string_view nextHop, char* out) {
-    uint64_t h1 = 0xcbf29ce484222325ULL ^ kSalt;
+    uint64_t h1 = hash::kFnv64Offset ^ kSalt;
     const sip::ViaBody* top = msg.topVia;
     if (top != nullptr && sip::viaBranchIsRfc3261(*top)) {
         h1 = mix(h1, top->branch);

@@ -7,6 +7,7 @@
 #include <cstring>
 #include <ctime>
 
+#include "core/hash/fnv1a.h"
 #include "core/sip/builder.h"
 #include "core/sip/builder_sanitize.h"
 #include "core/sip/builder_via.h"
@@ -76,14 +77,6 @@ bool createsDialog(const SipMsg& req, uint16_t status) {
     Method m = req.method();
     return m == Method::Invite || m == Method::Subscribe || m == Method::Refer ||
            m == Method::Notify;
-}
-
-uint64_t fnv1a(uint64_t h, std::string_view s) {
-    for (char c : s) {
-        h ^= static_cast<unsigned char>(c);
-        h *= 0x100000001b3ULL;
-    }
-    return h;
 }
 
 uint64_t drawTagSalt() {
@@ -226,11 +219,12 @@ std::string_view defaultReasonPhrase(uint16_t status) {
 }
 
 std::string_view localToTag(SipMsg& req, char out[16]) {
-    uint64_t h = 0xcbf29ce484222325ULL ^ kTagSalt;
+    uint64_t h = hash::kFnv64Offset ^ kTagSalt;
     for (HeaderKind k : {HeaderKind::CallId, HeaderKind::From, HeaderKind::CSeq}) {
-        if (HeaderField* f = findHeader(req, k); f != nullptr) h = fnv1a(fnv1a(h, f->value), "|");
+        if (HeaderField* f = findHeader(req, k); f != nullptr)
+            h = hash::fnv1a64("|", hash::fnv1a64(f->value, h));
     }
-    if (req.topVia != nullptr) h = fnv1a(h, req.topVia->branch);
+    if (req.topVia != nullptr) h = hash::fnv1a64(req.topVia->branch, h);
     h ^= h >> 29;
     h *= 0xbf58476d1ce4e5b9ULL;
     h ^= h >> 32;

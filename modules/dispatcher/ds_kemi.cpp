@@ -15,6 +15,7 @@
 #include <string>
 #include <variant>
 
+#include "core/hash/fnv1a.h"
 #include "core/log/log.h"
 #include "core/lua/export.h"
 #include "core/pv/pv_access.h"
@@ -120,7 +121,7 @@ uint64_t callIdHash(route::MsgContext& mc) {
 bool hashPvar(route::MsgContext& mc, uint64_t* out) {
     const std::string& t = settings().hashPvar;
     if (t.empty()) return false;
-    uint64_t h = 0xcbf29ce484222325ull;
+    uint64_t h = hash::kFnv64Offset;
     size_t i = 0;
     while (i < t.size()) {
         if (t[i] != '$') {

@@ -8,6 +8,7 @@
 #pragma once
 #include <cstdint>
 
+#include "core/hash/fnv1a.h"
 #include "modules/dispatcher/ds_list.h"
 
 namespace osprey::dispatcher {
@@ -51,6 +52,6 @@ int selectFirst(List& l, uint32_t setIdx, int alg, uint64_t hash, bool useDefaul
 int selectNext(Selection* sel);
 
 // 64-bit hash of a text (FNV-1a with a final mix).
-uint64_t hashText(const char* p, size_t n, uint64_t h = 0xcbf29ce484222325ull);
+uint64_t hashText(const char* p, size_t n, uint64_t h = hash::kFnv64Offset);
 
 }  // namespace osprey::dispatcher

@@ -6,9 +6,10 @@
 
 #include <new>
 
+#include "core/hash/fnv1a.h"
 #include "core/route/msg_context.h"
-#include "mem/lock/lock_guard.h"
 #include "mem/lock/futex_mutex.h"
+#include "mem/lock/lock_guard.h"
 #include "mem/shm.h"
 #include "modules/tm/match.h"
 #include "modules/tm/tm_core.h"
@@ -35,11 +36,9 @@ struct Precheck {
 Precheck* g_pre = nullptr;
 
 uint64_t keyOf(const RequestKey& k) {
+    // FNV-1a with a field separator; the seed (one digit short of FNV's basis) is usrloc's.
     uint64_t h = 1469598103934665603ull;
-    auto mix = [&h](std::string_view s) {
-        for (unsigned char c : s) h = (h ^ c) * 1099511628211ull;
-        h = (h ^ 0xff) * 1099511628211ull;
-    };
+    auto mix = [&h](std::string_view s) { h = hash::fnv1a64("\xff", hash::fnv1a64(s, h)); };
     mix(k.callId);
     mix(k.branch);
     mix(k.fromTag);
