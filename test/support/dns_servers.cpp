@@ -113,6 +113,10 @@ bool Dnsmasq::startOn(uint16_t port) {
                                      "--neg-ttl=" + std::to_string(localTtl_)};
     args.insert(args.end(), records_.begin(), records_.end());
     const std::string logFile = dir_.file("dnsmasq.log");
+    // Built before fork: the child only calls async-signal-safe functions.
+    std::vector<char*> argv;
+    for (std::string& a : args) argv.push_back(a.data());
+    argv.push_back(nullptr);
     pid_ = fork();
     if (pid_ < 0) return false;
     if (pid_ == 0) {
@@ -121,9 +125,6 @@ bool Dnsmasq::startOn(uint16_t port) {
             dup2(fd, 1);
             dup2(fd, 2);
         }
-        std::vector<char*> argv;
-        for (std::string& a : args) argv.push_back(a.data());
-        argv.push_back(nullptr);
         execv(argv[0], argv.data());
         _exit(127);
     }
@@ -131,6 +132,11 @@ bool Dnsmasq::startOn(uint16_t port) {
     while (Clock::now() < deadline) {
         int st;
         if (waitpid(pid_, &st, WNOHANG) == pid_) {
+            // Kept for log(): the next attempt truncates the file.
+            failures_ += "dnsmasq on port " + std::to_string(port_) +
+                         (WIFSIGNALED(st) ? " killed by signal " + std::to_string(WTERMSIG(st))
+                                          : " exited " + std::to_string(WEXITSTATUS(st))) +
+                         ": " + readFile(logFile) + "\n";
             pid_ = -1;
             return false;
         }
@@ -157,7 +163,7 @@ void Dnsmasq::stop() {
 }
 
 std::string Dnsmasq::log() const {
-    return readFile(dir_.file("dnsmasq.log"));
+    return failures_ + readFile(dir_.file("dnsmasq.log"));
 }
 
 size_t Dnsmasq::queries(std::string_view name) const {

@@ -39,6 +39,7 @@ private:
     bool startOn(uint16_t port);
 
     std::vector<std::string> records_;
+    std::string failures_;  // why earlier start attempts ended
     unsigned localTtl_;
     TempDir dir_;
     uint16_t port_ = 0;
