@@ -217,6 +217,7 @@ void RtpengineTest::callThroughRelay() {
     const Media offered = mediaOf(atCallee->text());
     EXPECT_EQ(offered.ip, "127.0.0.1") << atCallee->text();
     EXPECT_NE(offered.port, callerRtp.port);
+    EXPECT_TRUE(rtpe_.ownsMediaPort(offered.port)) << atCallee->text();
     EXPECT_EQ(bodyOf(*atCallee).find("10.0.0.1"), std::string::npos) << atCallee->text();
     EXPECT_TRUE(contentLengthRight(*atCallee)) << atCallee->text();
     EXPECT_TRUE(rtpe_.hasCall(inv.callId));
@@ -234,6 +235,7 @@ void RtpengineTest::callThroughRelay() {
     EXPECT_EQ(mediaOf(again->text()).port, answered.port) << again->text();
     EXPECT_EQ(answered.ip, "127.0.0.1") << ok->text();
     EXPECT_NE(answered.port, calleeRtp.port);
+    EXPECT_TRUE(rtpe_.ownsMediaPort(answered.port)) << ok->text();
     EXPECT_NE(answered.port, offered.port);
     EXPECT_EQ(bodyOf(*ok).find("10.0.0.2"), std::string::npos) << ok->text();
     EXPECT_TRUE(contentLengthRight(*ok)) << ok->text();

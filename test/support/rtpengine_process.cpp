@@ -29,7 +29,8 @@ bool RtpengineProcess::start() {
     udpPort_ = freePort(SOCK_DGRAM);
     while (udpPort_ == ngPort_) udpPort_ = freePort(SOCK_DGRAM);
     // A media range of its own per test process; rtpengine skips ports in use.
-    const unsigned base = 20000 + static_cast<unsigned>(getpid() % 300) * 100;
+    portMin_ = 20000 + static_cast<unsigned>(getpid() % 300) * 100;
+    portMax_ = portMin_ + 99;
     logPath_ = "/tmp/osprey-rtpengine-" + std::to_string(getpid()) + "-" + std::to_string(ngPort_) +
                ".log";
     std::vector<std::string> args = {
@@ -41,8 +42,8 @@ bool RtpengineProcess::start() {
         "--interface=127.0.0.1",
         "--listen-ng=127.0.0.1:" + std::to_string(ngPort_),
         "--listen-udp=127.0.0.1:" + std::to_string(udpPort_),
-        "--port-min=" + std::to_string(base),
-        "--port-max=" + std::to_string(base + 99),
+        "--port-min=" + std::to_string(portMin_),
+        "--port-max=" + std::to_string(portMax_),
         "--delete-delay=0",
         "--log-level=6",
     };

@@ -25,6 +25,8 @@ public:
 
     uint16_t ngPort() const { return ngPort_; }
     uint16_t udpPort() const { return udpPort_; }  // rtpproxy protocol
+    // Its media port range: a relayed SDP's ports lie inside it.
+    bool ownsMediaPort(unsigned port) const { return port >= portMin_ && port <= portMax_; }
     std::string log() const;
 
     // Sends one NG request (a bencoded dictionary) and returns the reply's dictionary text
@@ -37,6 +39,7 @@ private:
     pid_t pid_ = -1;
     uint16_t ngPort_ = 0;
     uint16_t udpPort_ = 0;
+    unsigned portMin_ = 0, portMax_ = 0;
     std::string logPath_;
 };
 
