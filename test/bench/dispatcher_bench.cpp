@@ -50,12 +50,16 @@ void setUp() {
         std::fprintf(stderr, "%s\n", error.c_str());
         abort();
     }
-    // Call load (10): destination i carries 100 - i calls, so the least loaded is the last
-    // and the scan cannot stop early: the worst case.
+    // Call load (10): the i-th destination in the set's order (priority order, not gw order)
+    // carries 100 - i calls, so each is less loaded than the one before, the least loaded is
+    // the last and no destination is idle: the worst case for a scan.
+    ReadScope rs;
+    const List* l = rs.list();
+    const Set& s = *l->findSet(1);
     uint64_t call = 1;
-    for (int i = 0; i < kDests; ++i) {
-        const int slot = loadSlotFor("gw" + std::to_string(i));
-        for (int k = 0; k < kDests - i; ++k) loadAssign(call++ * 0x9e3779b97f4a7c15ull, slot);
+    for (uint32_t i = 0; i < s.count; ++i) {
+        const int slot = l->dest(s, i).loadSlot;
+        for (uint32_t k = 0; k < s.count - i; ++k) loadAssign(call++ * 0x9e3779b97f4a7c15ull, slot);
     }
 }
 
