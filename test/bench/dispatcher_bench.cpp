@@ -101,6 +101,21 @@ extern "C" __attribute__((noinline)) unsigned dsSelectLoop(int alg, unsigned n) 
     return ok;
 }
 
+// Algorithm 10's call tracking, as ds_select_dst(set, 10) and the BYE's ds_load_update() do it:
+// the call goes onto a destination's count, then comes off. Out of line for callgrind too.
+extern "C" __attribute__((noinline)) unsigned dsLoadLoop(unsigned n) {
+    ReadScope rs;
+    const List* l = rs.list();
+    const int slot = l->dest(*l->findSet(1), 0).loadSlot;
+    unsigned ok = 0;
+    for (unsigned i = 0; i < n; ++i) {
+        const uint64_t call = (0x1000000ull + i) * 0x9e3779b97f4a7c15ull;
+        loadAssign(call, slot);
+        ok += loadUnset(call);
+    }
+    return ok;
+}
+
 int main(int argc, char** argv) {
     if (argc == 2 && std::strncmp(argv[1], "--select-loop=", 14) == 0) {
         char* end = nullptr;
@@ -109,6 +124,13 @@ int main(int argc, char** argv) {
         setUp();
         const unsigned ok = dsSelectLoop(alg, n);
         std::printf("selected %u of %u\n", ok, n);
+        return ok == n ? 0 : 1;
+    }
+    if (argc == 2 && std::strncmp(argv[1], "--load-loop=", 12) == 0) {
+        const unsigned n = static_cast<unsigned>(std::strtoul(argv[1] + 12, nullptr, 10));
+        setUp();
+        const unsigned ok = dsLoadLoop(n);
+        std::printf("tracked %u of %u\n", ok, n);
         return ok == n ? 0 : 1;
     }
     benchmark::Initialize(&argc, argv);
