@@ -260,7 +260,8 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
     p += alignUp(rows.size() * sizeof(Dest));
     l->latencyTop = reinterpret_cast<uint16_t*>(p);
     p += alignUp(rows.size() * sizeof(uint16_t));
-    l->loadKeys = new (p) std::atomic<uint64_t>[rows.size()];
+    l->loadKeys = reinterpret_cast<std::atomic<uint64_t>*>(p);
+    for (size_t i = 0; i < rows.size(); ++i) new (&l->loadKeys[i]) std::atomic<uint64_t>(0);
     p += alignUp(rows.size() * sizeof(std::atomic<uint64_t>));
     l->loadNext = reinterpret_cast<uint32_t*>(p);
     p += alignUp(rows.size() * sizeof(uint32_t));
