@@ -11,12 +11,12 @@
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
 #include "mem/shm.h"
+#include "modules/dispatcher/ds_load_keys.h"
 
 namespace osprey::dispatcher {
 
 namespace {
 
-constexpr unsigned kLoadSlots = 1024;
 constexpr unsigned kDuidMax = 63;
 constexpr unsigned kPerBucket = 6;
 
@@ -50,8 +50,16 @@ uint32_t nowSec() {
     return static_cast<uint32_t>(ts.tv_sec);
 }
 
+// seq_cst and followed by the keys' refresh: ds_load_keys.h says why.
+void raiseLoad(int32_t slot) {
+    g_calls->load[slot].fetch_add(1, std::memory_order_seq_cst);
+    loadChanged(slot);
+}
+
 void lower(int32_t slot) {
-    if (slot >= 0 && slot != kZeroSlot) g_calls->load[slot].fetch_sub(1, std::memory_order_relaxed);
+    if (slot < 0 || slot == kZeroSlot) return;
+    g_calls->load[slot].fetch_sub(1, std::memory_order_seq_cst);
+    loadChanged(slot);
 }
 
 }  // namespace
@@ -113,7 +121,7 @@ void loadAssign(uint64_t h, int slot) {
         if (e.hash == h) {  // re-routed (ds_next_dst): the load moves
             lower(e.slot);
             e.slot = slot;
-            g_calls->load[slot].fetch_add(1, std::memory_order_relaxed);
+            raiseLoad(slot);
             return;
         }
         if (e.hash == 0 && freeOne == nullptr) freeOne = &e;
@@ -123,7 +131,7 @@ void loadAssign(uint64_t h, int slot) {
         return;
     }
     *freeOne = CallEntry{h, slot, nowSec() + g_calls->initExpire};
-    g_calls->load[slot].fetch_add(1, std::memory_order_relaxed);
+    raiseLoad(slot);
 }
 
 // Runs f on the call's entry under its bucket lock; false when the call is not tracked.

@@ -8,7 +8,8 @@
 
 namespace osprey::dispatcher {
 
-inline constexpr int kZeroSlot = 1023;
+inline constexpr unsigned kLoadSlots = 1024;  // counters, one per duid
+inline constexpr int kZeroSlot = kLoadSlots - 1;
 
 // ds_hash_size (power of two of the Call-ID table; 0 disables algorithm 10's tracking),
 // ds_hash_expire and ds_hash_initexpire in seconds. Master, before fork.
@@ -21,6 +22,9 @@ int loadSlotFor(std::string_view duid);
 int32_t callLoad(int slot);
 // The counters by slot (nullptr before initCalls), for the selection's inline loop.
 const std::atomic<int32_t>* loadCounters();
+
+// Every change of a counter is seq_cst and followed by loadChanged(slot) (ds_load_keys.h), which
+// refreshes algorithm 10's keys in the current list.
 
 // The call `callIdHash` now goes to counter `slot` (replacing where it went before).
 void loadAssign(uint64_t callIdHash, int slot);

@@ -9,6 +9,7 @@
 #include "mem/lock/futex_mutex.h"
 #include "mem/lock/lock_guard.h"
 #include "mem/shm.h"
+#include "modules/dispatcher/ds_load_keys.h"
 
 namespace osprey::dispatcher {
 
@@ -112,6 +113,9 @@ bool publishRows(const std::vector<Row>& rows, std::string* error) {
         }
         l->generation = ++g_shared->generation;
         g_shared->current.store(l, std::memory_order_seq_cst);
+        // Call counts that changed while it was built, seen by processes that still found the
+        // old list current, reach the new one's keys here (ds_load_keys.h).
+        refreshLoadKeys(*l);
         const uint64_t e = g_shared->epoch.fetch_add(1, std::memory_order_seq_cst) + 1;
         ++g_shared->reloads;
         if (old != nullptr) {

@@ -239,7 +239,10 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
     }
     const size_t bytes = alignUp(sizeof(List)) + alignUp(nSets * sizeof(Set)) +
                          alignUp(rows.size() * sizeof(Dest)) +
-                         alignUp(rows.size() * sizeof(uint16_t)) + textBytes;
+                         alignUp(rows.size() * sizeof(uint16_t)) +
+                         alignUp(rows.size() * sizeof(std::atomic<uint64_t>)) +
+                         alignUp(rows.size() * sizeof(uint32_t)) +
+                         alignUp(kLoadSlots * sizeof(uint32_t)) + textBytes;
     char* block = static_cast<char*>(mem::shmAlloc(bytes));
     if (block == nullptr) {
         *error =
@@ -257,6 +260,14 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
     p += alignUp(rows.size() * sizeof(Dest));
     l->latencyTop = reinterpret_cast<uint16_t*>(p);
     p += alignUp(rows.size() * sizeof(uint16_t));
+    l->loadKeys = reinterpret_cast<std::atomic<uint64_t>*>(p);
+    for (size_t i = 0; i < rows.size(); ++i) new (&l->loadKeys[i]) std::atomic<uint64_t>(0);
+    p += alignUp(rows.size() * sizeof(std::atomic<uint64_t>));
+    l->loadNext = reinterpret_cast<uint32_t*>(p);
+    p += alignUp(rows.size() * sizeof(uint32_t));
+    l->loadFirst = reinterpret_cast<uint32_t*>(p);
+    p += alignUp(kLoadSlots * sizeof(uint32_t));
+    std::fill(l->loadFirst, l->loadFirst + kLoadSlots, kNoDest);
     char* text = p;
     auto keep = [&text](std::string_view s) {
         Text t{text, static_cast<uint32_t>(s.size())};
@@ -295,6 +306,10 @@ List* buildList(const std::vector<Row>& rows, const List* previous, std::string*
         d->socket = within(d->attrs, attrs0, a.socket);
         d->pingFrom = within(d->attrs, attrs0, a.pingFrom);
         d->loadSlot = loadSlotFor(a.duid);
+        if (d->loadSlot != kZeroSlot) {  // the zero counter never changes: no chain
+            l->loadNext[k] = l->loadFirst[d->loadSlot];
+            l->loadFirst[d->loadSlot] = k;
+        }
         d->priority = r.priority;
         d->adjPriority.store(r.priority, std::memory_order_relaxed);
         d->weight = a.weight;

@@ -13,6 +13,7 @@
 #include <vector>
 
 #include "core/net/endpoint.h"
+#include "modules/dispatcher/ds_calls.h"
 
 namespace osprey::dispatcher {
 
@@ -66,6 +67,8 @@ struct Dest {
     Latency latency;
 };
 
+inline constexpr uint32_t kNoDest = UINT32_MAX;  // end of a loadFirst/loadNext chain
+
 inline constexpr unsigned kWeightSlots = 100;  // Kamailio distributes weights over 100 slots
 
 struct Set {
@@ -90,6 +93,11 @@ struct List {
     Set* sets = nullptr;  // sorted by id
     Dest* dests = nullptr;
     uint16_t* latencyTop = nullptr;  // nDests entries, a set's from its `first`
+    // Algorithm 10 (ds_load_keys.h): a key per destination, and per counter slot the chain of
+    // the destinations that use it (loadFirst[slot], then loadNext[i]; kNoDest ends it).
+    std::atomic<uint64_t>* loadKeys = nullptr;  // nDests
+    uint32_t* loadNext = nullptr;               // nDests
+    uint32_t* loadFirst = nullptr;              // kLoadSlots
     size_t bytes = 0;
     // Transactions that keep a selection (failover) hold a reference, so a list replaced by a
     // reload stays until the last of them ends (ds_current.h).
@@ -133,10 +141,13 @@ inline bool usable(uint32_t flags) {
 void rebuildRweights(const List& l, Set& s);
 // Rebuilds a set's best latency-adjusted group (algorithm 13) after a state or latency change.
 void rebuildLatencyTop(const List& l, Set& s);
-// Both, after a destination's state changed.
+// Refreshes the set's algorithm 10 keys (ds_load_keys.cpp) after a state change.
+void refreshSetLoadKeys(const List& l, const Set& s);
+// All three, after a destination's state changed.
 inline void stateChanged(const List& l, Set& s) {
     rebuildRweights(l, s);
     rebuildLatencyTop(l, s);
+    refreshSetLoadKeys(l, s);
 }
 
 }  // namespace osprey::dispatcher

@@ -6,6 +6,7 @@
 
 #include "core/hash/fnv1a.h"
 #include "modules/dispatcher/ds_calls.h"
+#include "modules/dispatcher/ds_load_keys.h"
 
 namespace osprey::dispatcher {
 
@@ -41,25 +42,6 @@ int firstUsableFrom(const List& l, const Set& s, uint32_t pool, uint32_t start, 
         }
     }
     return -1;
-}
-
-// Algorithm 10: the usable destination with the fewest calls, below its maxload. One pass,
-// a handful of instructions per destination (the counters are read inline).
-int leastLoaded(const List& l, const Set& s, uint32_t pool) {
-    const std::atomic<int32_t>* counters = loadCounters();
-    int best = -1;
-    int32_t bestLoad = INT32_MAX;
-    const Dest* d = &l.dests[s.first];
-    for (uint32_t i = 0; i < pool; ++i, ++d) {
-        if (!usable(d->flags.load(std::memory_order_relaxed))) continue;
-        // A destination without duid reads the counter that is always 0 (ds_calls.h).
-        const int32_t load = counters[d->loadSlot].load(std::memory_order_relaxed);
-        if (load >= bestLoad || (d->maxload != 0 && load >= d->maxload)) continue;
-        bestLoad = load;
-        best = static_cast<int>(i);
-        if (load == 0) break;  // nothing beats an idle destination
-    }
-    return best;
 }
 
 // Algorithm 13: round robin over the usable destinations with the best priority adjusted by

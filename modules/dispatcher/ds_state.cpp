@@ -12,8 +12,9 @@ namespace {
 // Replaces the state bits (kStateMask) by `bits`; the others (no ping, no DNS) stay.
 uint32_t setBits(Dest& d, uint32_t bits) {
     uint32_t old = d.flags.load(std::memory_order_relaxed);
+    // seq_cst: algorithm 10's keys follow the state (ds_load_keys.h).
     while (!d.flags.compare_exchange_weak(old, (old & ~kStateMask) | bits,
-                                          std::memory_order_relaxed)) {
+                                          std::memory_order_seq_cst)) {
     }
     return old;
 }

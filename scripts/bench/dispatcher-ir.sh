@@ -2,6 +2,8 @@
 # Instructions per dispatcher selection over a set of 100 destinations, per algorithm, counted
 # by callgrind: the benchmark binary does N selections inside dsSelectLoop() and callgrind
 # collects inside it only (test/bench/dispatcher_bench.cpp). The target is at most 1,000.
+# Then the cost algorithm 10 adds per call outside the selection: tracking the call on its
+# destination's count and taking it off (loadAssign + loadUnset, dsLoadLoop()).
 #   BUILD [build/release-fm]   N [20000]   ALGS ["0 4 6 8 9 10 11 13"]
 set -euo pipefail
 BUILD=${BUILD:-build/release-fm}
@@ -21,3 +23,9 @@ for alg in $ALGS; do
     [[ -n "$ir" ]] || { echo "no callgrind total for algorithm $alg" >&2; exit 1; }
     printf '| %s (%s) | %d |\n' "$alg" "${names[$alg]:-?}" $((ir / N))
 done
+valgrind --tool=callgrind --toggle-collect=dsLoadLoop --callgrind-out-file="$out/cg.load" \
+    "$BUILD/bench/dispatcher_bench" --load-loop="$N" >"$out/log.load" 2>&1 ||
+    { cat "$out/log.load" >&2; exit 1; }
+ir=$(awk '/^totals:/ {print $2}' "$out/cg.load")
+printf '\nalgorithm 10 call tracking (a call onto a count and off again): %d instructions per call\n' \
+    $((ir / N))
