@@ -62,9 +62,11 @@ bool convert(Value& v, char code) {
         case 'i': {
             if (v.isInt()) return true;
             int64_t i = 0;
-            if (v.isDouble() &&
-                static_cast<double>(static_cast<int64_t>(v.asDouble())) == v.asDouble()) {
-                v = Value(static_cast<int64_t>(v.asDouble()));
+            // A whole double within int64's range (casting one outside it is undefined, and
+            // JSON numbers such as 1e300 or 88888888888888888888 arrive as doubles).
+            const double d = v.isDouble() ? v.asDouble() : 0.5;
+            if (d >= -0x1p63 && d < 0x1p63 && static_cast<double>(static_cast<int64_t>(d)) == d) {
+                v = Value(static_cast<int64_t>(d));
                 return true;
             }
             if (v.isString() && parseInt(v.asString(), &i)) {

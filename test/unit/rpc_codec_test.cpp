@@ -1,6 +1,9 @@
 // The RPC core's codecs and argument checking, below the sockets: binrpc bytes as Kamailio's
 // binrpc.h documents them, JSON reading and writing, HTTP heads, parameter conversion, and
 // the allocators' live report as mod.stats reads it.
+#include <cstdint>
+#include <limits>
+
 #include <gtest/gtest.h>
 
 #include "core/rpc/binrpc.h"
@@ -151,6 +154,15 @@ TEST(RpcRegistry, ArgumentsAreCheckedAndConvertedBeforeTheHandler) {
     Result many = invoke(kEcho, {Value(1), Value("a"), Value(1.5), Value(2)});
     EXPECT_EQ(many.error().text, "invalid parameters: 4 given, t.echo takes at most 3");
     EXPECT_STREQ(kEcho.types, "isD");
+    // A JSON number becomes an integer parameter only when it is whole and fits int64.
+    EXPECT_EQ(invoke(kEcho, {Value(42.0), Value("a")}).value().find("n")->asInt(), 42);
+    EXPECT_EQ(invoke(kEcho, {Value(-0x1p63), Value("a")}).value().find("n")->asInt(), INT64_MIN);
+    for (double d : {4.5, 0x1p63, 8.88889e34, -1e300, std::numeric_limits<double>::infinity(),
+                     std::numeric_limits<double>::quiet_NaN()}) {
+        Result r = invoke(kEcho, {Value(d), Value("a")});
+        ASSERT_FALSE(r.ok()) << d;
+        EXPECT_EQ(r.error().code, 400) << d;
+    }
 }
 
 Result count(Args args) noexcept {
