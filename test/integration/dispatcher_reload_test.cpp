@@ -3,6 +3,7 @@
 // errors refused with file:line while the old list keeps serving.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cstdio>
@@ -23,17 +24,39 @@ int64_t shmUsed(OspreyProcess& p) {
     return used != nullptr ? used->asInt() : -1;
 }
 
-// Calls in a loop from `threads` UACs until stopped; counts the answers by class.
+// tm.stats' count of transactions refused for lack of shm.
+int64_t tmNoShm(OspreyProcess& p) {
+    const rpc::Value doc = ctlCall(p, "tm.stats");
+    const rpc::Value* res = doc.isStruct() ? doc.find("result") : nullptr;
+    const rpc::Value* n = res != nullptr ? res->find("no_shm") : nullptr;
+    return n != nullptr ? n->asInt() : -1;
+}
+
+// Calls in a loop from `threads` UACs until stopped, each UAC at most one call per kPeriod;
+// counts the answers by class.
+//
+// Why paced: every answered INVITE keeps its transaction in shm for tm's wt_timer (5 s) at
+// about 2,000 bytes (tm.stats shm_bytes 1,855 per call, plus the allocator's headers). An
+// unpaced loop makes some 30,000 calls a second on loopback, so the router's 32 MiB were full
+// after about half a second of calls, whatever the reloads did; how long the calls ran
+// depended on how fast the machine got through the reloads. At 2 x 250 calls a second the
+// transactions of the last 5 s take at most 5 million bytes, however long the test runs.
 class CallLoad {
 public:
+    static constexpr std::chrono::milliseconds kPeriod{4};
+
     CallLoad(uint16_t port, unsigned threads) {
         for (unsigned i = 0; i < threads; ++i) {
             workers_.emplace_back([this, port] {
                 SipPeer uac;
+                auto next = Clock::now();
                 while (!stop_) {
                     const int st = call(uac, port, "X-Alg: 4\r\n", 3000);
                     (st == 200 ? ok_ : failed_)++;
                     if (st != 200) lastFailure_ = st;
+                    // Rate pacing, not synchronisation; a late call is not made up for.
+                    next = std::max(next + kPeriod, Clock::now());
+                    std::this_thread::sleep_until(next);
                 }
             });
         }
@@ -55,7 +78,7 @@ private:
 };
 
 // Requests that make a worker reload (KSR.dispatcher.ds_reload()) in a loop until stopped;
-// counts the reloads that succeeded.
+// counts the reloads that succeeded and those refused.
 class ScriptReloads {
 public:
     explicit ScriptReloads(uint16_t port)
@@ -68,6 +91,7 @@ public:
                   if (!peer.sendTo(buildRequest(peer, req), port)) break;
                   auto m = peer.receiveCall(req.callId, 3000);
                   if (m && m->reason() == "Reload 1") ++done_;
+                  if (m && m->reason() == "Reload -1") ++refused_;
               }
           }) {}
     ~ScriptReloads() { stop(); }
@@ -76,10 +100,11 @@ public:
         if (thread_.joinable()) thread_.join();
     }
     int done() const { return done_; }
+    int refused() const { return refused_; }
 
 private:
     std::atomic<bool> stop_{false};
-    std::atomic<int> done_{0};
+    std::atomic<int> done_{0}, refused_{0};
     std::thread thread_;
 };
 
@@ -158,6 +183,7 @@ TEST(DispatcherProbe, AStoppedGatewayGoesInactiveAndComesBack) {
 }
 
 TEST(DispatcherReload, FromFileWhileCallsRunNoFailedCallNoShmGrowth) {
+    constexpr std::chrono::milliseconds kMinPhase{1000};
     Gateway a, b, c;
     TempDir dir;
     const std::string list = dir.write("dispatcher.list", bigList(a, b, c, 10));
@@ -173,6 +199,8 @@ TEST(DispatcherReload, FromFileWhileCallsRunNoFailedCallNoShmGrowth) {
     const int64_t before = shmUsed(r.process());
     ASSERT_GT(before, 0);
     // Workers reload too (KSR.dispatcher.ds_reload()), at the same time as the RPC ones.
+    const int okBefore = load.ok();
+    const auto phaseStart = Clock::now();
     ScriptReloads scriptReloads(r.port());
     for (int i = 0; i < 100; ++i) {
         replaceFile(dir, "dispatcher.list", bigList(a, b, c, i % 2 == 0 ? 15 : 10));
@@ -180,12 +208,20 @@ TEST(DispatcherReload, FromFileWhileCallsRunNoFailedCallNoShmGrowth) {
         ASSERT_TRUE(v.find("result") != nullptr) << r.log();
         EXPECT_EQ(v.find("result")->asString(), "Ok. Dispatcher successfully reloaded.");
     }
+    // The workers' reloads go on until at least 40 calls ran while lists were replaced, and
+    // for a second at least: twice as long as an unpaced load took to fill shm with the
+    // answered calls' transactions (see CallLoad), so a load that outgrows the segment fails
+    // here on any machine, not only on a loaded one.
+    pollUntil([&] { return load.ok() - okBefore > 40 && Clock::now() - phaseStart >= kMinPhase; },
+              scaledMs(5000), 5);
     scriptReloads.stop();
     EXPECT_GT(scriptReloads.done(), 0);
-    const int callsDuring = load.ok();
+    EXPECT_EQ(scriptReloads.refused(), 0) << r.log();
+    const int callsDuring = load.ok() - okBefore;
     load.stop();
     EXPECT_EQ(load.failed(), 0) << "last failure " << load.lastFailure();
     EXPECT_GT(callsDuring, 40);
+    EXPECT_EQ(tmNoShm(r.process()), 0) << r.log();
     // Transactions that held a replaced list end (wait timer); then every replaced list is
     // freed. A leak of the 100 would be far more than the tolerance (each list is ~20 KiB).
     int64_t after = 0;
