@@ -171,6 +171,23 @@ void unref(Cell* c) {
     if (!uasFinal) stats::inc(counters().unanswered);
 }
 
+void releaseAfterFinal(Cell* c) {
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        Branch* b = c->branches[i];
+        if (b == nullptr || !b->final) continue;
+        if (b->reply != nullptr) {
+            freeCopy(b->reply, b->replyLen);
+            b->reply = nullptr;
+            b->replyLen = 0;
+        }
+        if (b->targets != nullptr) {
+            account(-static_cast<int64_t>(sizeof(dns::Answer)));
+            mem::shmFree(b->targets);
+            b->targets = nullptr;
+        }
+    }
+}
+
 Branch* newBranch(Cell* c, uint32_t reqLen, std::string_view hopUri) {
     const size_t bytes = sizeof(Branch) + reqLen + hopUri.size();
     void* p = mem::shmAlloc(bytes);

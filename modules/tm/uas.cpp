@@ -237,6 +237,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     stats::inc(counters().replied[status / 100]);
     notifyFinalReply(c, flat, status);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
+    releaseAfterFinal(c);
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {
             c->uasRetrInterval = static_cast<uint32_t>(param(&Params::t1));

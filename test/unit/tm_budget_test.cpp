@@ -133,5 +133,34 @@ TEST_F(TmBudgetCounts, AdmitNewSeesTheLiveCounts) {
     EXPECT_EQ(admitNew(), Admit::Ok);
 }
 
+TEST_F(TmBudgetCounts, ReleaseAfterFinalFreesWhatOnlyChoosingTheReplyNeeded) {
+    ASSERT_TRUE(createBudget(BudgetLimits{}));
+    BudgetState* b = budget();
+    Cell* c = makeCell("forked");
+    ASSERT_NE(c, nullptr);
+    const int64_t cellBytes = b->bytes.load();
+    for (int i = 0; i < 2; ++i) {
+        Branch* br = newBranch(c, 200);
+        ASSERT_NE(br, nullptr);
+        br->index = static_cast<uint8_t>(i);
+        c->branches[c->nBranches++] = br;
+        ASSERT_TRUE(storeCopy(&br->reply, &br->replyLen, std::string(300, 'n')));
+    }
+    c->branches[0]->final = true;  // answered 486; branch 1 is still pending
+    const int64_t before = b->bytes.load();
+    EXPECT_EQ(before, cellBytes + 2 * (static_cast<int64_t>(sizeof(Branch)) + 200 + 300));
+
+    releaseAfterFinal(c);
+    EXPECT_EQ(c->branches[0]->reply, nullptr);
+    EXPECT_EQ(c->branches[0]->replyLen, 0u);
+    EXPECT_NE(c->branches[1]->reply, nullptr) << "a pending branch keeps what it has";
+    EXPECT_EQ(b->bytes.load(), before - 300);
+    releaseAfterFinal(c);  // idempotent
+    EXPECT_EQ(b->bytes.load(), before - 300);
+
+    unref(c);
+    EXPECT_EQ(b->bytes.load(), 0);
+}
+
 }  // namespace
 }  // namespace osprey::tm
