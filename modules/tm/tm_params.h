@@ -22,7 +22,7 @@ struct Params {
     // The shm budget (budget.h): tm may hold at most this share of the segment (100: no share
     // of its own, only the segment's end) and this many transactions (0: no count limit); past
     // either a new request gets 503 with Retry-After: budgetRetryAfter seconds.
-    int maxShmPercent = 50;    // max_shm_percent
+    int maxShmPercent = 60;    // max_shm_percent
     int maxTransactions = 0;   // max_transactions
     int budgetRetryAfter = 5;  // budget_retry_after (s)
 };

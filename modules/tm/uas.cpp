@@ -52,14 +52,14 @@ void refuseOverBudget(route::MsgContext& mc, Admit why) {
     uint64_t skipped = 0;
     if (limit.allow(&skipped)) {
         const BudgetState* b = budget();
+        const bool count = why == Admit::OverCount;
         LM_WARN(
-            "tm: transaction budget reached (%s: %ld bytes in %ld transactions, limits %ld "
-            "bytes, %ld transactions; 0 is none): %.*s from %s answered 503 (%lu more not "
-            "logged)",
-            why == Admit::OverCount ? "max_transactions" : "max_shm_percent",
-            static_cast<long>(b->bytes.load(std::memory_order_relaxed)),
+            "tm: transaction budget reached (%s = %ld): %ld transactions hold %ld bytes; %.*s "
+            "from %s answered 503 (%lu more not logged)",
+            count ? "max_transactions" : "max_shm_percent, bytes",
+            static_cast<long>(count ? b->limits.maxCount : b->limits.maxBytes),
             static_cast<long>(b->count.load(std::memory_order_relaxed)),
-            static_cast<long>(b->limits.maxBytes), static_cast<long>(b->limits.maxCount),
+            static_cast<long>(b->bytes.load(std::memory_order_relaxed)),
             static_cast<int>(mc.msg.start.methodText.size()), mc.msg.start.methodText.data(),
             net::toString(mc.recv.src).c_str(), static_cast<unsigned long>(skipped));
     }

@@ -7,24 +7,28 @@
 # real_used growth (the master's "shm:" line on SIGUSR1: what the allocator really gives out,
 # headers and rounding included) per live transaction, tm's own count of requested bytes
 # (tm.stats shm_bytes / current), and how many such transactions fit in tm's default budget
-# (max_shm_percent 50) of the default 64 MiB segment and of the benchmark's 256 MiB.
+# (max_shm_percent 60) of the default 64 MiB segment and of the benchmark's 256 MiB.
 #
 #   scripts/bench/shm-tm.sh
 #
 # Environment: BUILD [build/release-fm]  N [20000]  PORT [5270] (proxy)  UAS_PORT [5290]
 #   OUT [$TMPDIR/osprey-bench/shm-tm-<timestamp>]
+#   TM_PARAMS [wt_timer = 600000; max_shm_percent = 100;]  tm's params (an older build without
+#             the budget: TM_PARAMS="wt_timer = 600000;")
+#   NO_BUILD [unset]: use the binaries in BUILD as they are (another tree's build)
 set -u
 root=$(cd "$(dirname "$0")/../.." && pwd)
 BUILD=${BUILD:-build/release-fm}
 N=${N:-20000}
 PORT=${PORT:-5270}
 UAS_PORT=${UAS_PORT:-5290}
+TM_PARAMS=${TM_PARAMS:-wt_timer = 600000; max_shm_percent = 100;}
 OUT=${OUT:-${TMPDIR:-/tmp}/osprey-bench/shm-tm-$(date +%Y%m%d-%H%M%S)}
 mkdir -p "$OUT"
 case $BUILD in /*) build_dir=$BUILD ;; *) build_dir=$root/$BUILD ;; esac
 LOAD=$build_dir/bench/osprey-load
 CTL=$build_dir/ospreyctl
-make -C "$root" -j2 BUILD="$BUILD" "$BUILD/bench/osprey-load" "$BUILD/osprey" "$BUILD/ospreyctl" \
+[ -n "${NO_BUILD:-}" ] || make -C "$root" -j2 BUILD="$BUILD" "$BUILD/bench/osprey-load" "$BUILD/osprey" "$BUILD/ospreyctl" \
     modules >"$OUT/build.log" 2>&1 ||
     { tail -20 "$OUT/build.log" >&2; exit 1; }
 for p in "$PORT" "$UAS_PORT"; do
@@ -67,7 +71,7 @@ run() {  # scenario count
 # One worker, as the throughput benchmarks; transactions stay 10 minutes.
 sed -e "s/127.0.0.1:5070/127.0.0.1:$PORT/" -e "s/127.0.0.1:5090/127.0.0.1:$UAS_PORT/" \
     -e "s|\"stateful.lua\"|\"$OUT/stateful.lua\"|" \
-    -e 's|params = { stats_log_interval = 5000; }|params = { wt_timer = 600000; max_shm_percent = 100; }|' \
+    -e "s|params = { stats_log_interval = 5000; }|params = { $TM_PARAMS }|" \
     "$root/scripts/bench/stateful.cfg" >"$OUT/osprey.cfg"
 echo 'ctl_socket = "osprey_ctl";' >>"$OUT/osprey.cfg"
 sed "s/127.0.0.1:5090/127.0.0.1:$UAS_PORT/" "$root/scripts/bench/stateful.lua" >"$OUT/stateful.lua"
@@ -86,7 +90,7 @@ awk '
     NR == 1 { prevCur = 0; prevBytes = 0 }
     {
         live = $4 - prevCur; real = ($3 - $2) / live; own = ($5 - prevBytes) / live
-        printf "%s: %d transactions in the wait state, shm real_used %.0f B per transaction (tm counts %.0f B requested); tm budget (50%%) holds %d of them in 64 MiB, %d in 256 MiB\n",
-            $1, live, real, own, 32 * 1048576 / real, 128 * 1048576 / real
+        printf "%s: %d transactions in the wait state, shm real_used %.0f B per transaction (tm counts %.0f B requested); tm budget (60%%) holds %d of them in 64 MiB, %d in 256 MiB\n",
+            $1, live, real, own, 0.6 * 64 * 1048576 / own, 0.6 * 256 * 1048576 / own
         prevCur = $4; prevBytes = $5
     }' "$OUT/raw.txt" | tee "$OUT/shm.txt"
