@@ -226,5 +226,49 @@ TEST(TmBudget, ShmShareAnswers503BeforeTheSegmentRunsOut) {
     EXPECT_TRUE(router.process().running());
 }
 
+TEST(TmBudget, NewtranPastTheBudgetGetsOne503AndNoSecondReply) {
+    SipPeer uac;
+    // Answered at once with t_reply; over UDP each then waits wt_timer (a minute here), so the
+    // first three fill max_transactions.
+    SipRouterOptions o = tmRouterOptions("max_transactions = 3; wt_timer = 60000;", 1);
+    o.controlSocket = true;
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.tm.t_newtran() < 0 then
+        KSR.sl.sl_reply_error()
+        return 1
+    end
+    KSR.tm.t_reply(200, "OK")
+end
+)",
+                     o);
+    ASSERT_TRUE(router.start()) << router.log();
+    std::map<std::string, std::vector<int>> answers;
+    for (int i = 0; i < 10; ++i) {
+        SipRequest m;
+        m.method = "MESSAGE";
+        m.ruri = "sip:bob@example.com";
+        ASSERT_TRUE(uac.sendTo(buildRequest(uac, m), router.port()));
+        auto r = waitFor(uac, m.callId, isFinal());
+        ASSERT_TRUE(r) << router.log();
+        answers[m.callId].push_back(r->status());
+        if (r->status() == 503) {
+            EXPECT_EQ(r->header("Retry-After"), "5");
+        }
+    }
+    // Anything more (a second reply from sl_reply_error) would come now.
+    while (auto extra = uac.receiveMsg(300)) answers[extra->header("Call-ID")].push_back(0);
+    int ok = 0, refused = 0;
+    for (const auto& [id, statuses] : answers) {
+        ASSERT_EQ(statuses.size(), 1u) << id << ": one reply per request";
+        ok += statuses[0] == 200;
+        refused += statuses[0] == 503;
+    }
+    EXPECT_EQ(ok, 3);
+    EXPECT_EQ(refused, 7);
+    EXPECT_EQ(tmStat(router.process(), "budget_refused"), 7);
+    EXPECT_EQ(tmStat(router.process(), "current"), 3);
+}
+
 }  // namespace
 }  // namespace osprey::testsupport

@@ -113,5 +113,55 @@ end
     EXPECT_EQ(StatsReader::get(v, "tmx:2xx_transactions"), 2);
 }
 
+TEST(TmTcp, AckOfANegativeReplyOverTcpEndsTheTransactionAtOnce) {
+    SipPeer uas;
+    SipRouterOptions o = tmRouterOptions("", 1);
+    o.tcp = true;
+    o.controlSocket = true;
+    SipRouter router(R"(
+function ksr_request_route()
+    if KSR.is_ACK() then
+        KSR.tm.t_check_trans()
+        return 1
+    end
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    KSR.setdsturi("sip:)" +
+                         uas.hostPort() +
+                         R"(;transport=udp")
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+end
+)",
+                     o);
+    ASSERT_TRUE(router.start()) << router.log();
+    SipTcpConn caller(router.tcpPort());
+    ASSERT_TRUE(caller.ok());
+    SipRequest inv = invite();
+    ASSERT_TRUE(caller.send(buildTcpRequest(caller, inv)));
+    auto req = waitFor(uas, inv.callId, isMethod("INVITE"));
+    ASSERT_TRUE(req) << router.log();
+    ASSERT_TRUE(uas.sendBack(buildResponse(*req, 486, "Busy Here"), *req));
+    std::unique_ptr<ReceivedMsg> busy;
+    for (int i = 0; i < 4 && !(busy && busy->status() == 486); ++i)
+        busy = caller.receiveCall(inv.callId, 3000);
+    ASSERT_TRUE(busy && busy->status() == 486) << router.log();
+
+    // The ACK (same branch, the 486's To tag): timer I is 0 over TCP (RFC 3261 §17.2.1), so
+    // the transaction goes at once rather than after T4 (5 s).
+    SipRequest ack = inv;
+    ack.method = "ACK";
+    ack.cseqMethod = "";
+    ack.to = busy->header("To");
+    ASSERT_TRUE(caller.send(buildTcpRequest(caller, ack)));
+    StatsReader stats;
+    const StatsReader::Values v = stats.waitFor(
+        router.process(),
+        [](const StatsReader::Values& v) {
+            return StatsReader::get(v, "tmx:inuse_transactions") == 0;
+        },
+        3000);
+    EXPECT_EQ(StatsReader::get(v, "tmx:inuse_transactions"), 0) << router.log();
+    EXPECT_EQ(StatsReader::get(v, "tmx:4xx_transactions"), 1);
+}
+
 }  // namespace
 }  // namespace osprey::testsupport
