@@ -23,11 +23,9 @@ Admit admit(const BudgetLimits& limits, int64_t heldBytes, int64_t liveCount) {
     return Admit::Ok;
 }
 
+// Always a new one: init may run again in one process (tests) after the segment that held the
+// previous one was destroyed, so the old pointer is not followed.
 bool createBudget(const BudgetLimits& limits) {
-    if (g_budget != nullptr) {
-        g_budget->limits = limits;
-        return true;
-    }
     void* p = mem::shmAllocZero(sizeof(BudgetState));
     if (p == nullptr) return false;
     g_budget = new (p) BudgetState();

@@ -43,7 +43,7 @@ struct BudgetState {
     std::atomic<int64_t> count{0};
 };
 
-// Master, in init (before fork): the state in shm. False when out of shm.
+// Master, in init (before fork): the state in shm, counts at 0. False when out of shm.
 bool createBudget(const BudgetLimits& limits);
 void destroyBudget();
 // nullptr before createBudget (unit tests that make cells without the module's init).
