@@ -142,7 +142,7 @@ MEM_UNIT_BIN := $(filter $(BUILD)/test/unit/mem_% $(BUILD)/test/unit/lock_%,$(UN
 .PHONY: all osprey modules ospreyctl tests test test-mem run bench bench-mem bench-parser bench-pv \
         bench-auth bench-auth-db bench-htable bench-ksr-call bench-ir bench-tools bench-registrar-db \
         bench-shm-reclaim bench-dns bench-rpc bench-natping bench-pike bench-flood \
-        bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine clean deps \
+        bench-dispatcher bench-tls bench-redis bench-redis-lookup bench-rtpengine bench-tm-shm clean deps \
         fuzz format
 all: osprey modules ospreyctl tests bench-tools
 
@@ -462,6 +462,11 @@ bench-flood: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(FLOOD_TOOL) $(OSPREYCTL)
 # docs/tls.md).
 bench-tls: $(OSPREY) $(MODULE_SO) $(TLS_LOAD_TOOL)
 	@BUILD=$(BUILD) scripts/bench/tls.sh
+
+# shm per transaction in tm's wait state (OPTIONS, INVITE calls) and how many fit in tm's
+# default budget (scripts/bench/shm-tm.sh).
+bench-tm-shm: $(OSPREY) $(MODULE_SO) $(LOAD_TOOL) $(OSPREYCTL)
+	@BUILD=$(BUILD) scripts/bench/shm-tm.sh
 
 # Starts the real osprey (scripts/bench/registrar.cfg) per usrloc db_mode and drives it.
 bench-registrar-db: $(BUILD)/bench/registrar_db_bench $(OSPREY) $(MODULE_SO)

@@ -15,6 +15,7 @@
 #include "core/sip/msg.h"
 #include "core/sip/via.h"
 #include "mem/shm.h"
+#include "modules/tm/budget.h"
 #include "modules/tm/stats.h"
 
 namespace osprey::tm {
@@ -32,6 +33,7 @@ void logNoMemory(const char* what, size_t bytes) {
 
 void account(int64_t bytes) {
     stats::add(counters().shmBytes, bytes);
+    budgetBytes(bytes);
 }
 
 Piece pieceOf(const sip::SipMsg& msg, std::string_view v) {
@@ -102,6 +104,7 @@ Cell* newCell(sip::SipMsg& msg, const net::RecvInfo& recv, const route::MsgConte
     }
     stats::inc(counters().uas);
     stats::inc(counters().inuse);
+    budgetCount(1);
     return c;
 }
 
@@ -164,7 +167,25 @@ void unref(Cell* c) {
     c->~Cell();
     mem::shmFree(c);
     stats::dec(counters().inuse);
+    budgetCount(-1);
     if (!uasFinal) stats::inc(counters().unanswered);
+}
+
+void releaseAfterFinal(Cell* c) {
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        Branch* b = c->branches[i];
+        if (b == nullptr || !b->final) continue;
+        if (b->reply != nullptr) {
+            freeCopy(b->reply, b->replyLen);
+            b->reply = nullptr;
+            b->replyLen = 0;
+        }
+        if (b->targets != nullptr) {
+            account(-static_cast<int64_t>(sizeof(dns::Answer)));
+            mem::shmFree(b->targets);
+            b->targets = nullptr;
+        }
+    }
 }
 
 Branch* newBranch(Cell* c, uint32_t reqLen, std::string_view hopUri) {

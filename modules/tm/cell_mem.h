@@ -27,6 +27,13 @@ void attachTxData(Cell* c, route::MsgContext& mc);
 // the wait timer; or when the cell is freed.
 void releaseTxData(Cell* c);
 
+// Cell lock held, once the final reply went upstream: frees what only choosing that reply
+// needed (RFC 3261 §16.7) — the negative replies stored per branch and the DNS targets kept for
+// failover — on every final branch, so a transaction in the wait state holds only what
+// absorbing retransmissions needs. (The branch blocks themselves stay: a timer handler of a
+// branch may have fired and be waiting for the lock, and it reads its branch then.)
+void releaseAfterFinal(Cell* c);
+
 inline void ref(Cell* c) {
     c->refs.fetch_add(1, std::memory_order_relaxed);
 }

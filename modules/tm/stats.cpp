@@ -61,6 +61,8 @@ const stats::Def kTm[] = {
     counterDef("dns_failovers", &g_stats.dnsFailovers,
                "Branches sent to the next target of a name (after a 503 or a timeout)"),
     counterDef("out_of_shm", &g_stats.outOfMemory, "Allocations refused for lack of shm"),
+    counterDef("budget_refused", &g_stats.budgetRefused,
+               "New transactions refused by tm's shm budget (answered 503)"),
     counterDef("unanswered_transactions", &g_stats.unanswered,
                "Transactions freed without a final reply upstream"),
     gaugeDef("shm_bytes", &g_stats.shmBytes, "Shared memory held for transactions, in bytes"),
@@ -89,6 +91,7 @@ Totals totals() {
     t.dnsFailovers = stats::value(s.dnsFailovers);
     t.outOfMemory = stats::value(s.outOfMemory);
     t.shmBytes = stats::value(s.shmBytes);
+    t.budgetRefused = stats::value(s.budgetRefused);
     return t;
 }
 
@@ -97,14 +100,15 @@ void logStats() {
     LM_NOTICE(
         "tm stats: current %ld total %ld replied 2xx %ld 3xx %ld 4xx %ld 5xx %ld 6xx %ld "
         "local %ld retransmissions %ld retransmitted %ld branches %ld canceled %ld "
-        "dns_failovers %ld no_shm %ld shm_bytes %ld bytes_per_transaction %ld",
+        "dns_failovers %ld no_shm %ld budget_refused %ld shm_bytes %ld bytes_per_transaction %ld",
         static_cast<long>(t.current), static_cast<long>(t.created), static_cast<long>(t.replied[2]),
         static_cast<long>(t.replied[3]), static_cast<long>(t.replied[4]),
         static_cast<long>(t.replied[5]), static_cast<long>(t.replied[6]),
         static_cast<long>(t.rplGenerated), static_cast<long>(t.retransmissions),
         static_cast<long>(t.retransmitted), static_cast<long>(t.branches),
         static_cast<long>(t.canceled), static_cast<long>(t.dnsFailovers),
-        static_cast<long>(t.outOfMemory), static_cast<long>(t.shmBytes),
+        static_cast<long>(t.outOfMemory), static_cast<long>(t.budgetRefused),
+        static_cast<long>(t.shmBytes),
         static_cast<long>(t.current > 0 ? t.shmBytes / t.current : 0));
 }
 

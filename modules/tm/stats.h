@@ -26,6 +26,7 @@ struct Stats {
     stats::Counter canceled;         // tm:canceled_transactions: canceled by a CANCEL
     stats::Counter dnsFailovers;     // tm:dns_failovers: branches to a name's next target
     stats::Counter outOfMemory;      // tm:out_of_shm
+    stats::Counter budgetRefused;    // tm:budget_refused: new transactions refused (503), budget.h
     stats::Gauge shmBytes;           // tm:shm_bytes: held for transactions (requested sizes)
 };
 
@@ -45,7 +46,7 @@ struct Totals {
     int64_t replied[7] = {};
     int64_t rplReceived = 0, rplGenerated = 0, rplRelayed = 0;
     int64_t retransmissions = 0, retransmitted = 0, branches = 0, canceled = 0;
-    int64_t dnsFailovers = 0, outOfMemory = 0, shmBytes = 0;
+    int64_t dnsFailovers = 0, outOfMemory = 0, shmBytes = 0, budgetRefused = 0;
 };
 Totals totals();
 // One line with every counter (and shm bytes per live transaction), at NOTICE.

@@ -7,7 +7,8 @@
 //   KSR.tm.t_newtran(), t_reply(code, reason), t_on_failure/t_on_branch/t_on_reply(name),
 //   t_is_canceled(), t_check_status(regex), t_set_fr(fr_inv, fr)
 // Parameters (ms, as Kamailio): retr_timer1 (T1), retr_timer2 (T2), fr_timer, fr_inv_timer,
-// wt_timer, max_inv_lifetime, max_noninv_lifetime, auto_inv_100, hash_size (power of two).
+// wt_timer, max_inv_lifetime, max_noninv_lifetime, auto_inv_100, hash_size (power of two),
+// max_shm_percent, max_transactions, budget_retry_after (the shm budget, budget.h).
 #include <regex.h>
 
 #include <cstdio>
@@ -26,6 +27,7 @@
 #include "core/timer/timer_process.h"
 #include "mem/shm.h"
 #include "modules/tm/api.h"
+#include "modules/tm/budget.h"
 #include "modules/tm/match.h"
 #include "modules/tm/precheck.h"
 #include "modules/tm/stats.h"
@@ -326,8 +328,11 @@ bool modInit() {
         return false;
     }
     g_table = Table::create(static_cast<uint32_t>(n));
-    if (g_table == nullptr || !initStats() || !initRouteNames() || !initPrecheck() ||
-        !timer::startTimers()) {
+    BudgetLimits limits;
+    limits.maxBytes = bytesLimit(mem::shmStats().total, g_params.maxShmPercent);
+    limits.maxCount = g_params.maxTransactions;
+    if (g_table == nullptr || !createBudget(limits) || !initStats() || !initRouteNames() ||
+        !initPrecheck() || !timer::startTimers()) {
         LM_ERR("tm: out of shared memory at start-up");
         return false;
     }
@@ -366,6 +371,13 @@ constexpr module::ParamSpec kParams[] = {
                      "send 100 Trying for INVITE at once"),
     module::intParam("hash_size", &g_params.hashSize, kDefaultParams.hashSize, 16, 1 << 24,
                      "transaction table buckets (a power of two)"),
+    module::intParam("max_shm_percent", &g_params.maxShmPercent, kDefaultParams.maxShmPercent, 1,
+                     100, "share of shm transactions may hold, in percent (100: no budget)"),
+    module::intParam("max_transactions", &g_params.maxTransactions, kDefaultParams.maxTransactions,
+                     0, 1 << 30, "most transactions alive at once (0: no limit)"),
+    module::intParam("budget_retry_after", &g_params.budgetRetryAfter,
+                     kDefaultParams.budgetRetryAfter, 0, 86400,
+                     "Retry-After of the 503 past the budget, in s (0: no header)"),
 };
 
 // The timers every process reads at each use, so cfg.set changes them for new timers at once.

@@ -19,6 +19,12 @@ struct Params {
     int hashSize = 8192;            // hash_size: buckets, a power of two
     int statsLogInterval = 0;       // stats_log_interval: log tm's counters every N ms (0: never)
     int autoInv100 = 1;             // auto_inv_100: 100 Trying at once for INVITE
+    // The shm budget (budget.h): tm may hold at most this share of the segment (100: no share
+    // of its own, only the segment's end) and this many transactions (0: no count limit); past
+    // either a new request gets 503 with Retry-After: budgetRetryAfter seconds.
+    int maxShmPercent = 60;    // max_shm_percent
+    int maxTransactions = 0;   // max_transactions
+    int budgetRetryAfter = 5;  // budget_retry_after (s)
 };
 
 // The defaults, as the parameter table declares them (tm.cpp kParams).

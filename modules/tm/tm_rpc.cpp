@@ -5,6 +5,7 @@
 #include <string>
 
 #include "core/sip/method.h"
+#include "modules/tm/budget.h"
 #include "modules/tm/cell_mem.h"
 #include "modules/tm/stats.h"
 #include "modules/tm/tm_core.h"
@@ -33,6 +34,10 @@ rpc::Result tmStats() noexcept {
     v.add("canceled", t.canceled);
     v.add("no_shm", t.outOfMemory);
     v.add("shm_bytes", t.shmBytes);
+    v.add("budget_refused", t.budgetRefused);
+    const BudgetState* b = budget();
+    v.add("shm_budget", b != nullptr ? b->limits.maxBytes : int64_t{0});
+    v.add("max_transactions", b != nullptr ? b->limits.maxCount : int64_t{0});
     return v;
 }
 

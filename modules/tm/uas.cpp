@@ -2,14 +2,19 @@
 // done atomically under the bucket lock (so an original and its retransmission reaching two
 // workers at once make one transaction), replies upstream with the last one kept for
 // retransmissions, timers G/H for negative replies to INVITE, and deletion.
+#include <cstdio>
 #include <cstring>
 
+#include "core/log/log.h"
+#include "core/net/log_limit.h"
 #include "core/net/send.h"
 #include "core/route/msg_context.h"
+#include "core/route/send_reply.h"
 #include "core/sip/builder_output.h"
 #include "core/sip/msg.h"
 #include "core/sip/reply.h"
 #include "core/sip/via.h"
+#include "modules/tm/budget.h"
 #include "modules/tm/match.h"
 #include "modules/tm/stats.h"
 #include "modules/tm/tm_core.h"
@@ -36,6 +41,56 @@ net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody*
 void sendFlat(const net::Destination& d, std::string_view flat) {
     iovec iov{const_cast<char*>(flat.data()), flat.size()};
     net::send(d, &iov, 1);
+}
+
+// Past the shm budget (budget.h): the request is answered here, statelessly, 503 with
+// Retry-After (RFC 3261 §21.5.4), so sl_reply_error after the failed t_relay sends nothing
+// more; counted, and logged at most once a second.
+void refuseOverBudget(route::MsgContext& mc, Admit why) {
+    stats::inc(counters().budgetRefused);
+    static net::LogLimit limit;
+    uint64_t skipped = 0;
+    if (limit.allow(&skipped)) {
+        const BudgetState* b = budget();
+        const bool count = why == Admit::OverCount;
+        LM_WARN(
+            "tm: transaction budget reached (%s = %ld): %ld transactions hold %ld bytes; %.*s "
+            "from %s answered 503 (%lu more not logged)",
+            count ? "max_transactions" : "max_shm_percent, bytes",
+            static_cast<long>(count ? b->limits.maxCount : b->limits.maxBytes),
+            static_cast<long>(b->count.load(std::memory_order_relaxed)),
+            static_cast<long>(b->bytes.load(std::memory_order_relaxed)),
+            static_cast<int>(mc.msg.start.methodText.size()), mc.msg.start.methodText.data(),
+            net::toString(mc.recv.src).c_str(), static_cast<unsigned long>(skipped));
+    }
+    mc.setError(503, "Service Unavailable");
+    char retryAfter[40] = "";
+    if (g_params.budgetRetryAfter > 0)
+        std::snprintf(retryAfter, sizeof retryAfter, "Retry-After: %d\r\n",
+                      g_params.budgetRetryAfter);
+    route::sendReply(mc, 503, "Service Unavailable", retryAfter);
+}
+
+bool reliable(net::Proto p) {
+    return p != net::Proto::Udp;
+}
+
+// How long a transaction whose final reply went upstream (a 2xx to an INVITE, any final to
+// another request) stays to absorb retransmissions: wt_timer (Kamailio's one value for RFC
+// 3261's Timer J, 64*T1, and Timer K, T4, of unreliable transports). Both timers are 0 over
+// reliable transports (§17.2.2, §17.1.2.2): a non-INVITE that came over TCP/TLS and whose
+// branches all went over TCP/TLS and have their final replies expects no retransmission from
+// either side, so it goes at the next tick instead of holding its memory wt_timer long. An
+// INVITE answered 2xx keeps wt_timer whatever the transport: the end-to-end ACK is matched
+// against it (t_check_trans), and a pending branch may still send a 2xx to relay.
+uint32_t waitAfterFinal(const Cell* c) {
+    const uint32_t wt = static_cast<uint32_t>(param(&Params::wtTimer));
+    if (c->isInvite() || !reliable(c->replyDest.proto)) return wt;
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        const Branch* b = c->branches[i];
+        if (b != nullptr && (!b->final || !reliable(b->dest.proto))) return wt;
+    }
+    return 0;
 }
 
 }  // namespace
@@ -94,6 +149,11 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
             absorbRetransmission(found);
             unref(found);
             return 0;
+        }
+        if (const Admit a = admitNew(); a != Admit::Ok) [[unlikely]] {
+            g.unlock();
+            refuseOverBudget(mc, a);
+            return -1;
         }
         c = newCell(mc.msg, mc.recv, &mc);
         if (c == nullptr) {
@@ -177,6 +237,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     stats::inc(counters().replied[status / 100]);
     notifyFinalReply(c, flat, status);
     cancelBranches(c, -1);  // a final answer ends every pending branch (RFC 3261 §16.7 s. 10)
+    releaseAfterFinal(c);
     if (c->isInvite() && status >= 300) {
         if (c->replyDest.proto == net::Proto::Udp) {
             c->uasRetrInterval = static_cast<uint32_t>(param(&Params::t1));
@@ -184,7 +245,7 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
         }
         armTimer(c, c->wait, 64 * static_cast<uint32_t>(param(&Params::t1)), onWait);  // H
     } else {
-        armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::wtTimer)), onWait);
+        armTimer(c, c->wait, waitAfterFinal(c), onWait);
     }
     return sent;
 }
@@ -217,8 +278,10 @@ void ackReceived(Cell* c) {
     if (c->has(kAckSeen) || c->has(kDeleted)) return;
     c->flags |= kAckSeen;
     disarmTimer(c, c->uasRetr);
-    // Timer I: stay a while to absorb ACK retransmissions.
-    armTimer(c, c->wait, static_cast<uint32_t>(param(&Params::t4)), onWait);
+    // Timer I: stay a while to absorb ACK retransmissions; none come over a reliable
+    // transport (RFC 3261 §17.2.1: 0 there).
+    armTimer(c, c->wait,
+             reliable(c->replyDest.proto) ? 0 : static_cast<uint32_t>(param(&Params::t4)), onWait);
 }
 
 void deleteCell(Cell* c) {

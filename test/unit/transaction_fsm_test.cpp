@@ -23,6 +23,7 @@
 #include "mem/pkg.h"
 #include "mem/shm.h"
 // The module, compiled in (it is a .so in the server).
+#include "modules/tm/budget.cpp"
 #include "modules/tm/cell_lock.cpp"
 #include "modules/tm/cell_mem.cpp"
 #include "modules/tm/dns_branch.cpp"
