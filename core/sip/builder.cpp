@@ -20,6 +20,39 @@ uint32_t startLineEnd(const SipMsg& msg) {
     return static_cast<uint32_t>(pos);
 }
 
+uint32_t countLf(const char* p, size_t n) {
+    uint32_t lf = 0;
+    for (const char* end = p + n; p < end; ++lf) {
+        const void* at = std::memchr(p, '\n', static_cast<size_t>(end - p));
+        if (at == nullptr) break;
+        p = static_cast<const char*>(at) + 1;
+    }
+    return lf;
+}
+
+// Header lines in the spans as the parser counts them (a line starting with SP or HT continues
+// the one before), up to the empty line ending the header section.
+uint32_t countHeaderLines(const iovec* iov, uint32_t count, bool fromStartLine) {
+    uint32_t lines = 0;
+    bool lineStart = !fromStartLine;
+    for (uint32_t i = 0; i < count; ++i) {
+        const char* p = static_cast<const char*>(iov[i].iov_base);
+        const char* end = p + iov[i].iov_len;
+        while (p < end) {
+            if (lineStart) {
+                if (*p == '\r' || *p == '\n') return lines;
+                if (*p != ' ' && *p != '\t') ++lines;
+                lineStart = false;
+            }
+            const void* lf = std::memchr(p, '\n', static_cast<size_t>(end - p));
+            if (lf == nullptr) break;
+            p = static_cast<const char*>(lf) + 1;
+            lineStart = true;
+        }
+    }
+    return lines;
+}
+
 }  // namespace
 
 bool scanAllHeaders(SipMsg& msg) {
@@ -222,6 +255,9 @@ BuildError MsgBuilder::buildFrom(OutSpans& out, bool startLine) {
         ++n;
         bytes += len;
     };
+    // Each edit in the header section adds at most one header line plus one per LF in its
+    // text (a line it starts, or a continuation line it unfolds), so this bounds the count.
+    uint64_t linesBound = msg_.headerCount();
     uint32_t i = 0;
     if (!startLine) {
         while (i < count_ && edits_[i].start < pos) {
@@ -235,8 +271,18 @@ BuildError MsgBuilder::buildFrom(OutSpans& out, bool startLine) {
         if (e.start > pos) emit(msg_.data.data() + pos, e.start - pos);
         emit(e.text, e.len);
         if (e.end > pos) pos = e.end;
+        if (e.start < msg_.bodyStart) {
+            linesBound += 1 + countLf(e.text, e.len);
+        }
     }
     if (bodyEnd > pos) emit(msg_.data.data() + pos, bodyEnd - pos);
+    // The parser refuses more than SipMsg::kMaxHeaders header lines (hostile input), so a
+    // message near that limit plus the script's headers is not sent: Osprey itself would
+    // refuse it at the next hop, or close the stream it arrived on. Counted only when the
+    // bound says it may be over.
+    if (linesBound > SipMsg::kMaxHeaders &&
+        countHeaderLines(iov, n, startLine) > SipMsg::kMaxHeaders)
+        return BuildError::TooManyHeaders;
     out.iov = iov;
     out.count = n;
     out.bytes = bytes;

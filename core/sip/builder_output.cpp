@@ -33,6 +33,8 @@ const char* buildErrorText(BuildError e) {
             return "message could not be parsed far enough";
         case BuildError::BadStatus:
             return "bad status code";
+        case BuildError::TooManyHeaders:
+            return "too many headers";
     }
     return "unknown build error";
 }

@@ -26,6 +26,7 @@ enum class BuildError : uint8_t {
     BadDisplayName,  // From/To display name that cannot be repaired (RFC 4475 3.1.2.6/15)
     Unparsed,        // the message could not be scanned far enough (see msg.error)
     BadStatus,       // reply status outside 100..699
+    TooManyHeaders,  // more header lines than the parser accepts (SipMsg::kMaxHeaders)
 };
 
 const char* buildErrorText(BuildError e);

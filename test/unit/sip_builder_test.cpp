@@ -514,3 +514,49 @@ TEST(SipBuilder, ProxyForwardCombination) {
     EXPECT_EQ(flattenSpans(t.spans, small, sizeof small), 0u);
     EXPECT_EQ(flattenSpans(t.spans, t.msg.arena), t.out);
 }
+
+// The parser refuses more than SipMsg::kMaxHeaders header lines, so headers added to a message
+// near that limit would make one Osprey itself refuses (found by the builder fuzz target: a
+// message of 1016 headers plus 20 prepended ones did not parse back).
+TEST(SipBuilder, NoMoreHeadersThanTheParserAccepts) {
+    string fill;
+    for (unsigned i = 0; i < SipMsg::kMaxHeaders - 8; ++i) fill += "a:\n";
+    const string text = crlf(
+        "OPTIONS sip:b@example.com SIP/2.0\nTo: <sip:b@example.com>\n"
+        "From: <sip:a@example.com>;tag=1\nCall-ID: x\nCSeq: 1 OPTIONS\n" +
+        fill + "Via: SIP/2.0/UDP c.example.com;branch=z9hG4bKc1\nContent-Length: 0\n\n");
+
+    // 1022 headers: two more fit (1024), a third does not.
+    Built fits(text);
+    ASSERT_TRUE(fits.parse());
+    ASSERT_TRUE(parseAll(fits.msg)) << fits.msg.errorText();
+    ASSERT_EQ(fits.msg.headerCount(), SipMsg::kMaxHeaders - 2);
+    MsgBuilder b(fits.msg);
+    ASSERT_EQ(b.prependHeader("X-One", "1"), BuildError::Ok);
+    ASSERT_EQ(b.pushVia("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKfwd"), BuildError::Ok);
+    ASSERT_EQ(fits.build(b), BuildError::Ok);
+    ASSERT_TRUE(fits.reparse()) << fits.re.errorText();
+    EXPECT_EQ(fits.re.headerCount(), SipMsg::kMaxHeaders);
+
+    Built over(text);
+    ASSERT_TRUE(over.parse());
+    MsgBuilder bo(over.msg);
+    ASSERT_EQ(bo.prependHeader("X-One", "1"), BuildError::Ok);
+    ASSERT_EQ(bo.appendHeader("X-Two", "2"), BuildError::Ok);
+    ASSERT_EQ(bo.pushVia("SIP/2.0/UDP 192.0.2.10;branch=z9hG4bKfwd"), BuildError::Ok);
+    EXPECT_EQ(over.build(bo), BuildError::TooManyHeaders);
+    OutSpans spans;
+    EXPECT_EQ(bo.buildHeaders(spans), BuildError::TooManyHeaders);
+
+    // Headers removed make room again: the count is of the result, not of what was added.
+    Built room(text);
+    ASSERT_TRUE(room.parse());
+    ASSERT_TRUE(scanAllHeaders(room.msg));
+    MsgBuilder br(room.msg);
+    for (uint32_t i = 10; i < 20; ++i)
+        ASSERT_EQ(br.removeHeader(room.msg.header(i)), BuildError::Ok);
+    for (int i = 0; i < 12; ++i) ASSERT_EQ(br.appendHeader("X-More", "m"), BuildError::Ok);
+    ASSERT_EQ(room.build(br), BuildError::Ok);
+    ASSERT_TRUE(room.reparse()) << room.re.errorText();
+    EXPECT_EQ(room.re.headerCount(), SipMsg::kMaxHeaders);
+}
