@@ -86,7 +86,7 @@ start_once() {
     # Listening, and by one of ours (the port may have been taken meanwhile).
     kill -0 "$pid" 2>/dev/null || return 1
     local holders p
-    holders=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2)
+    holders=$(ss -Hltnp "sport = :$port" | grep -o 'pid=[0-9]*' | cut -d= -f2 | tr '\n' ' ')
     for p in $(tree_of "$pid"); do [[ " $holders " == *" $p "* ]] && return 0; done
     return 1
 }
