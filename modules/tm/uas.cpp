@@ -68,7 +68,7 @@ uint32_t frInvTimeout(const Cell* c) {
                                 : static_cast<uint32_t>(param(&Params::frInvTimer));
 }
 
-int newTransaction(route::MsgContext& mc, Cell** out) {
+int newTransaction(route::MsgContext& mc, Cell** out, bool callerSendsTrying) {
     MsgState* st = msgState(mc, true);
     if (st == nullptr) {
         mc.setError(500, "Server Internal Error");
@@ -121,10 +121,14 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
              static_cast<uint32_t>(c->isInvite() ? param(&Params::maxInvLifetime)
                                                  : param(&Params::maxNoninvLifetime)),
              onWait);
+    if (!callerSendsTrying) sendTrying(c, mc);
+    return 1;
+}
+
+void sendTrying(Cell* c, route::MsgContext& mc) {
     if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
         sendLocalReply(c, &mc.msg, 100, "Trying");
     }
-    return 1;
 }
 
 void absorbRetransmission(Cell* c) {
@@ -160,10 +164,18 @@ bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reas
 bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
                   bool local, bool deferred) {
     const bool wasFinal = c->has(kUasFinal);
-    // After a final reply only further 2xx go on (RFC 3261 §16.7 step 5).
+    // After a final reply only further 2xx go on (RFC 3261 §16.7 step 5). This is decided
+    // under the cell lock, and what it lets go leaves before the lock is released
+    // (noteUpstreamQueued), so the order on the wire is the order decided here.
     if (wasFinal && (status < 200 || status >= 300)) return false;
-    const bool sent = deferred ? net::sendDeferred(c->replyDest, spans.iov, spans.count)
-                               : net::send(c->replyDest, spans.iov, spans.count);
+    bool sent;
+    if (deferred && net::batchOpen()) {
+        sent = net::sendDeferred(c->replyDest, spans.iov, spans.count);
+        noteUpstreamQueued();
+    } else {
+        flushUpstream();  // what this process queued upstream before goes first
+        sent = net::send(c->replyDest, spans.iov, spans.count);
+    }
     if (!wasFinal) {
         // Kept for retransmitted requests (a provisional replaces an earlier one).
         storeCopy(&c->uasReply, &c->uasReplyLen, flat);
