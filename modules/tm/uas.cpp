@@ -33,6 +33,18 @@ net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody*
     return d;
 }
 
+// A final reply is decided and every branch is final: what can still go upstream for this
+// transaction is a copy of that reply (the stored one resent for a retransmitted request or
+// by timer G, the callee's retransmission of the same 2xx relayed again), which may overtake
+// the original without anyone being able to tell. A branch still pending could send a
+// different 2xx, so then the order is kept.
+bool onlyCopiesFollow(const Cell* c) {
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        if (!c->branches[i]->final) return false;
+    }
+    return true;
+}
+
 void sendFlat(const net::Destination& d, std::string_view flat) {
     iovec iov{const_cast<char*>(flat.data()), flat.size()};
     net::send(d, &iov, 1);
@@ -171,7 +183,9 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     bool sent;
     if (deferred && net::batchOpen()) {
         sent = net::sendDeferred(c->replyDest, spans.iov, spans.count);
-        noteUpstreamQueued();
+        // A final reply after which only copies of itself can go upstream may wait for the
+        // end of the batch (onlyCopiesFollow); everything else leaves before the unlock.
+        if (status < 200 || !onlyCopiesFollow(c)) noteUpstreamQueued();
     } else {
         flushUpstream();  // what this process queued upstream before goes first
         sent = net::send(c->replyDest, spans.iov, spans.count);
