@@ -12,9 +12,6 @@ namespace osprey::tm {
 
 namespace {
 
-// A reply upstream is in this process's send batch (net/send.h) and not flushed yet.
-bool g_upstreamQueued = false;
-
 // The dead holder was somewhere in the middle of changing this transaction: a branch half
 // added, a reply half stored, timers half moved. None of that is trusted to route on, so the
 // transaction is ended the way tm ends any transaction: a 500 upstream when no final reply
@@ -52,12 +49,10 @@ CellLock::~CellLock() {
     cell_->lock.unlock();
 }
 
-void noteUpstreamQueued() {
-    g_upstreamQueued = true;
-}
+// A reply upstream is in this process's send batch (net/send.h) and not flushed yet.
+bool g_upstreamQueued = false;
 
-void flushUpstream() {
-    if (!g_upstreamQueued) return;
+void flushUpstreamNow() {
     g_upstreamQueued = false;
     net::flushBatch();
 }

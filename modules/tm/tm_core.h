@@ -60,8 +60,15 @@ bool lockedHere(const Cell* c);
 // queued in this process's send batch while a cell lock is held (noteUpstreamQueued, by
 // sendUpstream) is sent before that lock is released (flushUpstream, by CellLock), and before
 // any reply this process sends at once.
-void noteUpstreamQueued();
-void flushUpstream();
+extern bool g_upstreamQueued;  // this process's: set by noteUpstreamQueued, cleared by a flush
+void flushUpstreamNow();
+inline void noteUpstreamQueued() {
+    g_upstreamQueued = true;
+}
+inline void flushUpstream() {
+    if (g_upstreamQueued) [[unlikely]]
+        flushUpstreamNow();
+}
 
 // tm's state of one message (its data in route::MsgContext, kMsgExtension), in the message's
 // arena.
@@ -94,12 +101,16 @@ uint32_t frInvTimeout(const Cell* c);
 // sendTrying under its own hold of the cell lock (t_relay: the 100 Trying and the request
 // downstream then leave in one flush of the send batch).
 int newTransaction(route::MsgContext& mc, Cell** out, bool callerSendsTrying = false);
-// Cell lock held: 100 Trying upstream for an INVITE with auto_inv_100, unless a reply went.
-void sendTrying(Cell* c, route::MsgContext& mc);
 // Cell lock taken inside.
 void absorbRetransmission(Cell* c);
 // Cell lock held. A reply generated here; req is the request parsed (nullptr: parse the copy).
 bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reason);
+// Cell lock held: 100 Trying upstream for an INVITE with auto_inv_100, unless a reply went.
+// req: the INVITE being handled (mc.msg).
+inline void sendTrying(Cell* c, sip::SipMsg& req) {
+    if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0)
+        sendLocalReply(c, &req, 100, "Trying");
+}
 // Cell lock held. Sends a reply upstream (spans for this send, flat for retransmissions) and
 // moves the server side on (final: timers G/H or the wait timer).
 // `deferred`: the spans stay valid until the worker's send batch is flushed, which happens at

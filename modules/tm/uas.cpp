@@ -133,14 +133,8 @@ int newTransaction(route::MsgContext& mc, Cell** out, bool callerSendsTrying) {
              static_cast<uint32_t>(c->isInvite() ? param(&Params::maxInvLifetime)
                                                  : param(&Params::maxNoninvLifetime)),
              onWait);
-    if (!callerSendsTrying) sendTrying(c, mc);
+    if (!callerSendsTrying) sendTrying(c, mc.msg);
     return 1;
-}
-
-void sendTrying(Cell* c, route::MsgContext& mc) {
-    if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
-        sendLocalReply(c, &mc.msg, 100, "Trying");
-    }
 }
 
 void absorbRetransmission(Cell* c) {
@@ -181,10 +175,11 @@ bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, in
     // (noteUpstreamQueued), so the order on the wire is the order decided here.
     if (wasFinal && (status < 200 || status >= 300)) return false;
     bool sent;
-    if (deferred && net::batchOpen()) {
+    if (deferred) {
         sent = net::sendDeferred(c->replyDest, spans.iov, spans.count);
         // A final reply after which only copies of itself can go upstream may wait for the
-        // end of the batch (onlyCopiesFollow); everything else leaves before the unlock.
+        // end of the batch (onlyCopiesFollow); everything else leaves before the unlock. (Sent
+        // at once when no batch is open: then the flush finds nothing to send.)
         if (status < 200 || !onlyCopiesFollow(c)) noteUpstreamQueued();
     } else {
         flushUpstream();  // what this process queued upstream before goes first
