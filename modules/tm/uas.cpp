@@ -35,9 +35,11 @@ net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody*
 
 // A final reply is decided and every branch is final: what can still go upstream for this
 // transaction is a copy of that reply (the stored one resent for a retransmitted request or
-// by timer G, the callee's retransmission of the same 2xx relayed again), which may overtake
-// the original without anyone being able to tell. A branch still pending could send a
-// different 2xx, so then the order is kept.
+// by timer G, the callee's retransmission of the same 2xx relayed again), or a 2xx for a
+// branch that had ended (a callee answering after its timeout), which stands for a dialog of
+// its own (RFC 3261 §13.2.2.4). Either may overtake this reply without changing anything for
+// the caller. A branch still pending could send a provisional or a first 2xx: then the order
+// is kept.
 bool onlyCopiesFollow(const Cell* c) {
     for (unsigned i = 0; i < c->nBranches; ++i) {
         if (!c->branches[i]->final) return false;
