@@ -1,6 +1,9 @@
 // The transaction lock (tm_core.h): re-entrant per process through the lock's own holder id,
-// and what the next taker does when the holder died inside it.
+// what the next taker does when the holder died inside it, and the rule that keeps replies
+// upstream in the order tm decided them: what this process queued upstream under the lock
+// leaves before the lock is released (docs/tm-reply-order.md).
 #include "core/log/log.h"
+#include "core/net/send.h"
 #include "mem/lock/test_die.h"
 #include "mem/lock/thread_id.h"
 #include "modules/tm/tm_core.h"
@@ -38,7 +41,20 @@ CellLock::CellLock(Cell* c) : cell_(c), owned_(!c->lock.heldByCaller()) {
 }
 
 CellLock::~CellLock() {
-    if (owned_) cell_->lock.unlock();
+    if (!owned_) return;
+    // Before the next holder can decide on a later reply of this transaction: otherwise a 180
+    // queued here and a 200 another worker relays and flushes at once would leave in the
+    // wrong order (RFC 3261 §16.7 step 5: no provisional after the final).
+    flushUpstream();
+    cell_->lock.unlock();
+}
+
+// A reply upstream is in this process's send batch (net/send.h) and not flushed yet.
+bool g_upstreamQueued = false;
+
+void flushUpstreamNow() {
+    g_upstreamQueued = false;
+    net::flushBatch();
 }
 
 bool lockedHere(const Cell* c) {

@@ -118,10 +118,11 @@ int tRelay(lua::Ctx& ctx) noexcept {
     }
     if (m == sip::Method::Cancel) return relayCancel(*mc);
     Cell* c = nullptr;
-    const int rc = newTransaction(*mc, &c);
+    const int rc = newTransaction(*mc, &c, true);
     if (rc <= 0) return rc;
     CellLock lk(c);
     if (c->has(kUasFinal) || c->has(kDeleted)) return -1;
+    sendTrying(c, mc->msg);
     c->msgFlags = ctx.flags;  // flags set since t_newtran or in a failure route count
     if (forwardBranches(c, *mc) > 0) return 1;
     if (failureCell() == c) return -1;  // the failure route's caller sends the best reply

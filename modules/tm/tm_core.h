@@ -56,6 +56,19 @@ private:
     bool owned_;
 };
 bool lockedHere(const Cell* c);
+// Replies upstream leave in the order tm decides them (docs/tm-reply-order.md): a reply
+// queued in this process's send batch while a cell lock is held (noteUpstreamQueued, by
+// sendUpstream) is sent before that lock is released (flushUpstream, by CellLock), and before
+// any reply this process sends at once.
+extern bool g_upstreamQueued;  // this process's: set by noteUpstreamQueued, cleared by a flush
+void flushUpstreamNow();
+inline void noteUpstreamQueued() {
+    g_upstreamQueued = true;
+}
+inline void flushUpstream() {
+    if (g_upstreamQueued) [[unlikely]]
+        flushUpstreamNow();
+}
 
 // tm's state of one message (its data in route::MsgContext, kMsgExtension), in the message's
 // arena.
@@ -84,15 +97,24 @@ uint32_t frInvTimeout(const Cell* c);
 // --- server side (uas.cpp) ---
 // Creates the transaction of mc's request, or finds the one it retransmits. 1: created (*out
 // set, the message state holds a reference); 0: a retransmission, absorbed (last reply
-// resent); -1: error (mc's error set for sl_reply_error).
-int newTransaction(route::MsgContext& mc, Cell** out);
+// resent); -1: error (mc's error set for sl_reply_error). callerSendsTrying: the caller calls
+// sendTrying under its own hold of the cell lock (t_relay: the 100 Trying and the request
+// downstream then leave in one flush of the send batch).
+int newTransaction(route::MsgContext& mc, Cell** out, bool callerSendsTrying = false);
 // Cell lock taken inside.
 void absorbRetransmission(Cell* c);
 // Cell lock held. A reply generated here; req is the request parsed (nullptr: parse the copy).
 bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reason);
+// Cell lock held: 100 Trying upstream for an INVITE with auto_inv_100, unless a reply went.
+// req: the INVITE being handled (mc.msg).
+inline void sendTrying(Cell* c, sip::SipMsg& req) {
+    if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0)
+        sendLocalReply(c, &req, 100, "Trying");
+}
 // Cell lock held. Sends a reply upstream (spans for this send, flat for retransmissions) and
 // moves the server side on (final: timers G/H or the wait timer).
-// `deferred`: the spans stay valid until the worker's send batch is flushed.
+// `deferred`: the spans stay valid until the worker's send batch is flushed, which happens at
+// the latest when the cell lock is released (noteUpstreamQueued).
 bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
                   bool local, bool deferred);
 // Cell lock held: tells the modules that registered (api.h, onFinalReply) about c's first

@@ -38,6 +38,20 @@ net::Destination replyDestination(const net::RecvInfo& recv, const sip::ViaBody*
     return d;
 }
 
+// A final reply is decided and every branch is final: what can still go upstream for this
+// transaction is a copy of that reply (the stored one resent for a retransmitted request or
+// by timer G, the callee's retransmission of the same 2xx relayed again), or a 2xx for a
+// branch that had ended (a callee answering after its timeout), which stands for a dialog of
+// its own (RFC 3261 §13.2.2.4). Either may overtake this reply without changing anything for
+// the caller. A branch still pending could send a provisional or a first 2xx: then the order
+// is kept.
+bool onlyCopiesFollow(const Cell* c) {
+    for (unsigned i = 0; i < c->nBranches; ++i) {
+        if (!c->branches[i]->final) return false;
+    }
+    return true;
+}
+
 void sendFlat(const net::Destination& d, std::string_view flat) {
     iovec iov{const_cast<char*>(flat.data()), flat.size()};
     net::send(d, &iov, 1);
@@ -123,7 +137,7 @@ uint32_t frInvTimeout(const Cell* c) {
                                 : static_cast<uint32_t>(param(&Params::frInvTimer));
 }
 
-int newTransaction(route::MsgContext& mc, Cell** out) {
+int newTransaction(route::MsgContext& mc, Cell** out, bool callerSendsTrying) {
     MsgState* st = msgState(mc, true);
     if (st == nullptr) {
         mc.setError(500, "Server Internal Error");
@@ -181,9 +195,7 @@ int newTransaction(route::MsgContext& mc, Cell** out) {
              static_cast<uint32_t>(c->isInvite() ? param(&Params::maxInvLifetime)
                                                  : param(&Params::maxNoninvLifetime)),
              onWait);
-    if (c->isInvite() && g_params.autoInv100 != 0 && c->uasStatus == 0) {
-        sendLocalReply(c, &mc.msg, 100, "Trying");
-    }
+    if (!callerSendsTrying) sendTrying(c, mc.msg);
     return 1;
 }
 
@@ -220,10 +232,21 @@ bool sendLocalReply(Cell* c, sip::SipMsg* req, int status, std::string_view reas
 bool sendUpstream(Cell* c, const sip::OutSpans& spans, std::string_view flat, int status,
                   bool local, bool deferred) {
     const bool wasFinal = c->has(kUasFinal);
-    // After a final reply only further 2xx go on (RFC 3261 §16.7 step 5).
+    // After a final reply only further 2xx go on (RFC 3261 §16.7 step 5). This is decided
+    // under the cell lock, and what it lets go leaves before the lock is released
+    // (noteUpstreamQueued), so the order on the wire is the order decided here.
     if (wasFinal && (status < 200 || status >= 300)) return false;
-    const bool sent = deferred ? net::sendDeferred(c->replyDest, spans.iov, spans.count)
-                               : net::send(c->replyDest, spans.iov, spans.count);
+    bool sent;
+    if (deferred) {
+        sent = net::sendDeferred(c->replyDest, spans.iov, spans.count);
+        // A final reply after which only copies of itself can go upstream may wait for the
+        // end of the batch (onlyCopiesFollow); everything else leaves before the unlock. (Sent
+        // at once when no batch is open: then the flush finds nothing to send.)
+        if (status < 200 || !onlyCopiesFollow(c)) noteUpstreamQueued();
+    } else {
+        flushUpstream();  // what this process queued upstream before goes first
+        sent = net::send(c->replyDest, spans.iov, spans.count);
+    }
     if (!wasFinal) {
         // Kept for retransmitted requests (a provisional replaces an earlier one).
         storeCopy(&c->uasReply, &c->uasReplyLen, flat);
