@@ -18,6 +18,7 @@
 #include <thread>
 #include <vector>
 
+#include "test/integration/tm_test_util.h"
 #include "test/support/proc_info.h"
 #include "test/support/sip_client.h"
 #include "test/support/sip_router.h"
@@ -34,23 +35,7 @@ constexpr int kMaxLoadMs = 40000;          // bound for the worker to reach the 
 constexpr int kCallTimeoutMs = 8000;       // a call's bound, retransmissions included
 
 std::string script(uint16_t uasPort) {
-    return R"(
-function ksr_request_route()
-    if KSR.is_REGISTER() then
-        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-        return 1
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    KSR.setdsturi("sip:127.0.0.1:)" +
-           std::to_string(uasPort) + R"(")
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)";
+    return relayScript("127.0.0.1:" + std::to_string(uasPort), kSaveRegister);
 }
 
 SipRouterOptions options() {

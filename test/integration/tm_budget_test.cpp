@@ -20,23 +20,7 @@ namespace {
 
 // REGISTER saved; CANCEL and ACK matched; everything else relayed statefully to the UAS.
 std::string budgetScript(const SipPeer& uas) {
-    return R"(
-function ksr_request_route()
-    if KSR.is_REGISTER() then
-        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
-        return 1
-    end
-    if KSR.is_CANCEL() or KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    KSR.setdsturi("sip:)" +
-           uas.hostPort() + R"(")
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)";
+    return relayScript(uas.hostPort(), kSaveRegister);
 }
 
 // One worker, so the budget check sees every creation in order (no overshoot by a second

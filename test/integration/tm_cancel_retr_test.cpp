@@ -13,23 +13,7 @@ namespace osprey::testsupport {
 namespace {
 
 std::string script(uint16_t uasPort) {
-    return R"(
-function ksr_request_route()
-    if KSR.is_CANCEL() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.is_ACK() then
-        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
-        return 1
-    end
-    if KSR.tm.t_check_trans() == 0 then return 1 end
-    KSR.setdsturi("sip:127.0.0.1:)" +
-           std::to_string(uasPort) + R"(")
-    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
-    return 1
-end
-)";
+    return relayScript("127.0.0.1:" + std::to_string(uasPort));
 }
 
 struct Ringing {

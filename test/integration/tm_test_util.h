@@ -37,13 +37,41 @@ function ksr_request_route()
 end
 )";
 
+// Stateful relay to one next hop ("host:port"): CANCEL and ACK matched to their transaction,
+// retransmissions absorbed, everything else relayed with t_relay. `first` is Lua run at the
+// top of ksr_request_route (say REGISTER handling), `after` Lua after the route (other route
+// functions, globals).
+inline std::string relayScript(const std::string& hop, const std::string& first = "",
+                               const std::string& after = "") {
+    return "function ksr_request_route()\n" + first + R"(
+    if KSR.is_CANCEL() or KSR.is_ACK() then
+        if KSR.tm.t_check_trans() > 0 then KSR.tm.t_relay() end
+        return 1
+    end
+    if KSR.tm.t_check_trans() == 0 then return 1 end
+    KSR.setdsturi("sip:)" +
+           hop + R"(")
+    if KSR.tm.t_relay() < 0 then KSR.sl.sl_reply_error() end
+    return 1
+end
+)" + after;
+}
+
+// REGISTER saved (for relayScript's `first`).
+inline const char* kSaveRegister = R"(    if KSR.is_REGISTER() then
+        if KSR.registrar.save("location", 0) < 0 then KSR.sl.sl_reply_error() end
+        return 1
+    end
+)";
+
 inline SipRouterOptions tmRouterOptions(const std::string& tmParams, unsigned children = 2,
                                         bool registrar = false) {
     SipRouterOptions o;
     o.children = children;
-    o.modules = "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"tmx\"; }, { name = \"tm\"; "
-                "params = { " +
-                tmParams + " }; }";
+    o.modules =
+        "{ name = \"sl\"; }, { name = \"maxfwd\"; }, { name = \"tmx\"; }, { name = \"tm\"; "
+        "params = { " +
+        tmParams + " }; }";
     if (registrar) o.modules += ", { name = \"usrloc\"; }, { name = \"registrar\"; }";
     return o;
 }
