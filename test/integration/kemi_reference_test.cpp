@@ -264,6 +264,20 @@ protected:
         return r;
     }
 
+    // The dialog's ACK reaches the callee, then its BYE, answered 200 back to the caller: both
+    // along the route set (call with ASSERT_NO_FATAL_FAILURE).
+    void ackThenBye(Phone& caller, Phone& callee, const Dialog& d) {
+        SipRequest ack = inDialog(caller, d, "ACK");
+        ASSERT_TRUE(caller.peer.sendTo(buildRequest(caller.peer, ack), port_));
+        ASSERT_TRUE(waitFor(callee.peer, d.invite.callId, isMethod("ACK"))) << log();
+        SipRequest bye = inDialog(caller, d, "BYE");
+        ASSERT_TRUE(caller.peer.sendTo(buildRequest(caller.peer, bye), port_));
+        auto byeAtCallee = waitFor(callee.peer, d.invite.callId, isMethod("BYE"));
+        ASSERT_TRUE(byeAtCallee) << log();
+        ASSERT_TRUE(callee.peer.sendBack(buildResponse(*byeAtCallee, 200, "OK", ""), *byeAtCallee));
+        ASSERT_TRUE(waitFor(caller.peer, d.invite.callId, isStatus(200))) << log();
+    }
+
     // The dialog of a 2xx to d.invite.
     static void established(Dialog& d, ReceivedMsg& ok) {
         const std::string contact = ok.header("Contact");
@@ -325,16 +339,7 @@ TEST_P(KemiBasic, RegisterWithAuthDbThenCallCompletesAndIsAccounted) {
     ASSERT_TRUE(ok) << log();
     established(d, *ok);
 
-    SipRequest ack = inDialog(alice, d, "ACK");
-    ASSERT_TRUE(alice.peer.sendTo(buildRequest(alice.peer, ack), port_));
-    ASSERT_TRUE(waitFor(bob.peer, d.invite.callId, isMethod("ACK"))) << log();
-
-    SipRequest bye = inDialog(alice, d, "BYE");
-    ASSERT_TRUE(alice.peer.sendTo(buildRequest(alice.peer, bye), port_));
-    auto byeAtBob = waitFor(bob.peer, d.invite.callId, isMethod("BYE"));
-    ASSERT_TRUE(byeAtBob) << log();
-    ASSERT_TRUE(bob.peer.sendBack(buildResponse(*byeAtBob, 200, "OK", ""), *byeAtBob));
-    ASSERT_TRUE(waitFor(alice.peer, d.invite.callId, isStatus(200))) << log();
+    ASSERT_NO_FATAL_FAILURE(ackThenBye(alice, bob, d));
 
     const std::string where = " FROM acc WHERE callid = '" + d.invite.callId + "'";
     EXPECT_TRUE(eventually([&] {
@@ -590,15 +595,7 @@ TEST_P(KemiBasic, NatRegisterAndCallThroughRtpengine) {
     established(d, *ok);
 
     // BYE along the route set: handle_ruri_alias() sends it to the alias, not the Contact.
-    SipRequest ack = inDialog(alice, d, "ACK");
-    ASSERT_TRUE(alice.peer.sendTo(buildRequest(alice.peer, ack), port_));
-    ASSERT_TRUE(waitFor(carol.peer, d.invite.callId, isMethod("ACK"))) << log();
-    SipRequest bye = inDialog(alice, d, "BYE");
-    ASSERT_TRUE(alice.peer.sendTo(buildRequest(alice.peer, bye), port_));
-    auto byeAtCarol = waitFor(carol.peer, d.invite.callId, isMethod("BYE"));
-    ASSERT_TRUE(byeAtCarol) << log();
-    ASSERT_TRUE(carol.peer.sendBack(buildResponse(*byeAtCarol, 200, "OK", ""), *byeAtCarol));
-    ASSERT_TRUE(waitFor(alice.peer, d.invite.callId, isStatus(200))) << log();
+    ASSERT_NO_FATAL_FAILURE(ackThenBye(alice, carol, d));
 }
 
 // app_lua's argument rules with the script under test loaded as it is (dofile): a probe
